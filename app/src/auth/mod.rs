@@ -1,0 +1,77 @@
+//! Who is signed in, in which organisation, with which role; login, logout,
+//! and the session store.
+
+mod login_page;
+pub use login_page::LoginPage;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod session_store;
+#[cfg(feature = "ssr")]
+pub use service::{Actor, require_admin, require_internal, require_signed_in};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Role;
+use crate::error::AppError;
+
+/// An organisation the signed-in person belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub id: i32,
+    pub short_name: String,
+    pub legal_name: String,
+    pub role: Role,
+}
+
+/// The signed-in person as the UI sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub user_id: i32,
+    pub display_name: String,
+    pub email: String,
+    pub org: OrgChoice,
+    pub orgs: Vec<OrgChoice>,
+}
+
+/// The signed-in person, or `None`.
+#[server(endpoint = "auth/me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    match service::require_signed_in().await {
+        Ok((state, actor)) => service::current_user(&state.db, &actor).await.map(Some),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Signs in with e-mail and password, then redirects to `next` (a local path).
+#[server(endpoint = "auth/login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let session = service::session().await?;
+    service::login(&state, &session, &email, &password).await?;
+    leptos_axum::redirect(&service::safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Ends the session.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let session = service::session().await?;
+    service::logout(&state, &session).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Switches the current organisation (only to one the person belongs to).
+#[server(endpoint = "auth/switch-org")]
+pub async fn switch_org(org_id: i32) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let session = service::session().await?;
+    service::switch_org(&state, &session, org_id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

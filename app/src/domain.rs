@@ -1,0 +1,306 @@
+//! Domain types that parse input once. They compile to wasm too, so forms can
+//! use the same rules before submitting.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::AppError;
+
+/// A membership's role within one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The DPO: manages everything in the organisation.
+    Admin,
+    /// Responsible for measures; edits the measures they own.
+    Owner,
+    /// Internal staff: reads the catalogue.
+    Staff,
+    /// Reads everything internal, changes nothing.
+    Auditor,
+    /// A controller's user: only the customer portal.
+    Customer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Owner,
+        Role::Staff,
+        Role::Auditor,
+        Role::Customer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Auditor => "auditor",
+            Role::Customer => "customer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Datenschutzbeauftragte/r (Admin)",
+            Role::Owner => "Verantwortliche/r für Maßnahmen",
+            Role::Staff => "Mitarbeiter/in",
+            Role::Auditor => "Prüfer/in (nur lesen)",
+            Role::Customer => "Kunde",
+        }
+    }
+
+    /// Internal roles see the catalogue, the profile and the start page.
+    pub fn is_internal(self) -> bool {
+        !matches!(self, Role::Customer)
+    }
+
+    /// May create, reorder, retire measures and manage categories, members, profile.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin)
+    }
+
+    /// May read the audit log.
+    pub fn reads_audit_log(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, AppError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| AppError::invalid("role", format!("Unbekannte Rolle „{s}“.")))
+    }
+}
+
+/// Lifecycle of a measure. Only implemented measures appear in the annex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeasureStatus {
+    Planned,
+    Implemented,
+    Retired,
+}
+
+impl MeasureStatus {
+    pub const ALL: [MeasureStatus; 3] = [
+        MeasureStatus::Planned,
+        MeasureStatus::Implemented,
+        MeasureStatus::Retired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureStatus::Planned => "planned",
+            MeasureStatus::Implemented => "implemented",
+            MeasureStatus::Retired => "retired",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MeasureStatus::Planned => "geplant",
+            MeasureStatus::Implemented => "umgesetzt",
+            MeasureStatus::Retired => "außer Kraft",
+        }
+    }
+}
+
+impl FromStr for MeasureStatus {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, AppError> {
+        MeasureStatus::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| AppError::invalid("status", format!("Unbekannter Status „{s}“.")))
+    }
+}
+
+/// A normalised e-mail address (trimmed, lower case, one `@`, a dot in the domain).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<Self, AppError> {
+        let s = input.trim().to_lowercase();
+        let err = || AppError::invalid("email", "Bitte geben Sie eine gültige E-Mail-Adresse an.");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(err)?;
+        if local.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(err());
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A required single-line text with a maximum length in characters.
+fn line(field: &str, label: &str, input: &str, max: usize) -> Result<String, AppError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(AppError::invalid(field, format!("{label} darf nicht leer sein.")));
+    }
+    if s.chars().count() > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{label} darf höchstens {max} Zeichen lang sein."),
+        ));
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(field, format!("{label} muss einzeilig sein.")));
+    }
+    Ok(s.to_owned())
+}
+
+/// The text of a measure: one or more paragraphs, at most 20,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureText(String);
+
+impl MeasureText {
+    pub const MAX_CHARS: usize = 20_000;
+
+    pub fn parse(input: &str) -> Result<Self, AppError> {
+        // Normalise line endings; keep paragraphs, drop trailing blanks.
+        let s = input.replace("\r\n", "\n").replace('\r', "\n");
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(AppError::invalid("body", "Der Text der Maßnahme darf nicht leer sein."));
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(AppError::invalid(
+                "body",
+                format!(
+                    "Der Text der Maßnahme darf höchstens {} Zeichen lang sein.",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(AppError::invalid("body", "Der Text enthält unzulässige Steuerzeichen."));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional short title of a measure (empty means none).
+pub fn parse_measure_title(input: &str) -> Result<String, AppError> {
+    if input.trim().is_empty() {
+        return Ok(String::new());
+    }
+    line("title", "Der Titel", input, 200)
+}
+
+/// A category title.
+pub fn parse_category_title(input: &str) -> Result<String, AppError> {
+    line("title", "Der Titel der Kategorie", input, 200)
+}
+
+/// A person's display name.
+pub fn parse_display_name(input: &str) -> Result<String, AppError> {
+    line("display_name", "Der Name", input, 120)
+}
+
+/// An organisation's legal name.
+pub fn parse_legal_name(input: &str) -> Result<String, AppError> {
+    line("legal_name", "Der Firmenname", input, 200)
+}
+
+/// The short name used in URLs and on the CLI: lower-case letters, digits, dashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortName(String);
+
+impl ShortName {
+    pub fn parse(input: &str) -> Result<Self, AppError> {
+        let s = input.trim();
+        let ok = (2..=40).contains(&s.len())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(AppError::invalid(
+                "short_name",
+                "Das Kürzel besteht aus 2 bis 40 Kleinbuchstaben, Ziffern oder Bindestrichen.",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: at least 12 characters, at most 1,000.
+pub fn check_new_password(input: &str) -> Result<(), AppError> {
+    let n = input.chars().count();
+    if n < 12 {
+        return Err(AppError::invalid("password", "Das Passwort muss mindestens 12 Zeichen lang sein."));
+    }
+    if n > 1000 {
+        return Err(AppError::invalid("password", "Das Passwort ist zu lang."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised_and_checked() {
+        assert_eq!(EmailAddress::parse(" DPO@ConRat.de ").unwrap().as_str(), "dpo@conrat.de");
+        for bad in ["", "a", "a@b", "@b.de", "a@@b.de", "a b@c.de", "a@.de", "a@de."] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn measure_text_limits() {
+        assert!(MeasureText::parse("   ").is_err());
+        assert!(MeasureText::parse(&"x".repeat(20_001)).is_err());
+        assert_eq!(MeasureText::parse("a\r\nb\n\n").unwrap().as_str(), "a\nb");
+        assert!(MeasureText::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn short_names() {
+        assert!(ShortName::parse("conrat").is_ok());
+        assert!(ShortName::parse("Conrat").is_err());
+        assert!(ShortName::parse("-x").is_err());
+        assert!(ShortName::parse("a").is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! Nachweis: the web application (Leptos), compiled twice: with `ssr` into
+//! the server, with `hydrate` to WebAssembly for the browser.
+//!
+//! One folder per domain concept, each with its DTOs, its server functions
+//! (thin: authenticate, authorise, call the service) and its pages; behind
+//! `ssr`, its service with the queries and rules.
+
+pub mod audit;
+/// Sessions, login, roles and the guards server functions start with.
+pub mod auth;
+/// Domain newtypes that parse input once (shared with the browser).
+pub mod domain;
+/// The one error type that crosses the wire.
+pub mod error;
+/// Organisations, members, invitations, the profile.
+pub mod orgs;
+/// The TOM catalogue.
+pub mod toms;
+/// Layout, navigation and shared view pieces.
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="de">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/nachweis.css" />
+        <Title formatter=|t: String| if t.is_empty() { "Nachweis".to_owned() } else { format!("{t} · Nachweis") } />
+        <Router>
+            <ui::Layout>
+                <Routes fallback=ui::NotFound>
+                    <Route path=path!("/") view=ui::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen") view=toms::CataloguePage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen/neu") view=toms::NewMeasurePage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen/:id") view=toms::MeasurePage ssr=SsrMode::Async />
+                    <Route path=path!("/organisation") view=orgs::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/mitglieder") view=orgs::MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
+                </Routes>
+            </ui::Layout>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

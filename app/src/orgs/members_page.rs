@@ -1,0 +1,166 @@
+//! Members and invitations (admins only).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{ChangeRole, InviteMember, MembersView, RemoveMember, RevokeInvitation, list_members};
+use crate::domain::Role;
+use crate::ui::{ErrorView, FormError, Loading};
+
+#[derive(Clone, Copy)]
+struct Edits {
+    invite: ServerAction<InviteMember>,
+    revoke: ServerAction<RevokeInvitation>,
+    role: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveMember>,
+}
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let edits = Edits {
+        invite: ServerAction::new(),
+        revoke: ServerAction::new(),
+        role: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                edits.invite.version().get(),
+                edits.revoke.version().get(),
+                edits.role.version().get(),
+                edits.remove.version().get(),
+            )
+        },
+        |_| list_members(),
+    );
+    view! {
+        <Title text="Mitglieder" />
+        <section class="page">
+            <h1>"Mitglieder"</h1>
+            <FormError value=edits.role.value() />
+            <FormError value=edits.remove.value() />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(v) => view! { <Members v edits /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn role_options(selected: Role) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.label()}</option> })
+        .collect_view()
+}
+
+#[component]
+fn Members(v: MembersView, edits: Edits) -> impl IntoView {
+    let link = move || edits.invite.value().get().and_then(|r| r.ok());
+    view! {
+        <table class="table">
+            <thead>
+                <tr>
+                    <th>"Name"</th>
+                    <th>"E-Mail"</th>
+                    <th>"Rolle"</th>
+                    <th>
+                        <span class="sr-only">"Aktionen"</span>
+                    </th>
+                </tr>
+            </thead>
+            <tbody>
+                {v
+                    .members
+                    .into_iter()
+                    .map(|m| {
+                        let uid = m.user_id;
+                        view! {
+                            <tr>
+                                <td>{m.display_name}</td>
+                                <td>{m.email}</td>
+                                <td>
+                                    <ActionForm action=edits.role attr:class="inline">
+                                        <input type="hidden" name="user_id" value=uid.to_string() />
+                                        <select name="role" aria-label="Rolle">
+                                            {role_options(m.role)}
+                                        </select>
+                                        <button type="submit" class="link">
+                                            "Ändern"
+                                        </button>
+                                    </ActionForm>
+                                </td>
+                                <td>
+                                    <ActionForm action=edits.remove attr:class="inline">
+                                        <input type="hidden" name="user_id" value=uid.to_string() />
+                                        <button type="submit" class="link danger">
+                                            "Entfernen"
+                                        </button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <section class="card">
+            <h2>"Einladen"</h2>
+            <ActionForm action=edits.invite attr:class="form">
+                <label for="invite-email">"E-Mail-Adresse"</label>
+                <input id="invite-email" type="email" name="email" required />
+                <label for="invite-role">"Rolle"</label>
+                <select id="invite-role" name="role">
+                    {role_options(Role::Staff)}
+                </select>
+                <FormError value=edits.invite.value() />
+                <button type="submit" class="button primary">
+                    "Einladung erstellen"
+                </button>
+            </ActionForm>
+            {move || {
+                link()
+                    .map(|l| {
+                        view! {
+                            <div class="notice" role="status">
+                                <p>"Einladung erstellt. Senden Sie diesen Link an die eingeladene Person (gültig 14 Tage):"</p>
+                                <p>
+                                    <code class="invite-link">{l}</code>
+                                </p>
+                            </div>
+                        }
+                    })
+            }}
+        </section>
+        {(!v.invitations.is_empty())
+            .then(|| {
+                view! {
+                    <h2>"Offene Einladungen"</h2>
+                    <ul class="plain">
+                        {v
+                            .invitations
+                            .into_iter()
+                            .map(|i| {
+                                view! {
+                                    <li>
+                                        {format!("{} · {} · gültig bis {}", i.email, i.role.label(), i.expires_at)}
+                                        <ActionForm action=edits.revoke attr:class="inline">
+                                            <input type="hidden" name="id" value=i.id.to_string() />
+                                            <button type="submit" class="link danger">
+                                                "Widerrufen"
+                                            </button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
+    }
+}

@@ -1,0 +1,133 @@
+//! Organisations: their profile (the annex's introduction), members with
+//! roles, and invitations.
+
+mod invitation_page;
+mod members_page;
+mod profile_page;
+pub use invitation_page::InvitationPage;
+pub use members_page::MembersPage;
+pub use profile_page::ProfilePage;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Role;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgProfile {
+    pub short_name: String,
+    pub legal_name: String,
+    /// How the annex refers to the organisation ("nachfolgend ConRat").
+    pub display_short: String,
+    pub address: String,
+    pub dpo_contact: String,
+    pub intro_text: String,
+    pub can_edit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: i32,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: i32,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembersView {
+    pub members: Vec<Member>,
+    pub invitations: Vec<PendingInvitation>,
+}
+
+/// What an invitation link shows before it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    pub has_account: bool,
+}
+
+#[server(endpoint = "orgs/profile")]
+pub async fn get_profile() -> Result<OrgProfile, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::profile(&state.db, &actor).await
+}
+
+#[server(endpoint = "orgs/profile/update")]
+pub async fn update_profile(
+    legal_name: String,
+    display_short: String,
+    address: String,
+    dpo_contact: String,
+    intro_text: String,
+) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let input = service::ProfileInput::parse(&legal_name, &display_short, &address, &dpo_contact, &intro_text)?;
+    service::update_profile(&state.db, state.now(), &actor, input).await
+}
+
+#[server(endpoint = "orgs/members")]
+pub async fn list_members() -> Result<MembersView, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::members(&state.db, &actor).await
+}
+
+/// Creates an invitation and returns its link (mail delivery comes with the outbox).
+#[server(endpoint = "orgs/invite")]
+pub async fn invite_member(email: String, role: String) -> Result<String, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let email = crate::domain::EmailAddress::parse(&email)?;
+    let role: Role = role.parse()?;
+    let token = service::invite(&state.db, state.now(), &actor, &email, role).await?;
+    Ok(format!("{}/einladung/{token}", state.public_url))
+}
+
+#[server(endpoint = "orgs/invitation/revoke")]
+pub async fn revoke_invitation(id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::revoke_invitation(&state.db, state.now(), &actor, id).await
+}
+
+#[server(endpoint = "orgs/member/role")]
+pub async fn change_role(user_id: i32, role: String) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let role: Role = role.parse()?;
+    service::change_role(&state.db, state.now(), &actor, user_id, Some(role)).await
+}
+
+#[server(endpoint = "orgs/member/remove")]
+pub async fn remove_member(user_id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::change_role(&state.db, state.now(), &actor, user_id, None).await
+}
+
+/// Public: what the invitation link is for (no session needed; the token is the secret).
+#[server(endpoint = "orgs/invitation")]
+pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    service::invitation_info(&state.db, state.now(), &token).await
+}
+
+/// Public: accepts an invitation, creating the account if needed, and signs in.
+#[server(endpoint = "orgs/invitation/accept")]
+pub async fn accept_invitation(token: String, display_name: String, password: String) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    let email = service::accept_invitation(&state.db, state.now(), &token, &display_name, &password).await?;
+    let session = crate::auth::service::session().await?;
+    crate::auth::service::login(&state, &session, &email, &password).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The organisation profile: the names and texts the annex starts with.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{OrgProfile, UpdateProfile, get_profile};
+use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let data = Resource::new(move || update.version().get(), |_| get_profile());
+    view! {
+        <Title text="Organisation" />
+        <section class="page narrow">
+            <h1>"Organisation"</h1>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(p) if p.can_edit => view! { <ProfileForm p update /> }.into_any(),
+                        Ok(p) => view! { <ProfileView p /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ProfileView(p: OrgProfile) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <dt>"Firma"</dt>
+            <dd>{p.legal_name}</dd>
+            <dt>"Kurzbezeichnung"</dt>
+            <dd>{p.display_short}</dd>
+            <dt>"Anschrift"</dt>
+            <dd class="pre">{p.address}</dd>
+            <dt>"Datenschutzbeauftragte/r"</dt>
+            <dd class="pre">{p.dpo_contact}</dd>
+        </dl>
+        <h2>"Einleitung der Anlage"</h2>
+        <Paragraphs text=p.intro_text />
+    }
+}
+
+#[component]
+fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoView {
+    let saved = move || update.value().get().map(|r| r.is_ok()).unwrap_or(false);
+    view! {
+        <p class="muted">{format!("Kürzel: {}", p.short_name)}</p>
+        <ActionForm action=update attr:class="form">
+            <label for="legal_name">"Firma (vollständiger Name)"</label>
+            <input id="legal_name" name="legal_name" value=p.legal_name required maxlength="200" />
+            <label for="display_short">"Kurzbezeichnung in der Anlage („nachfolgend …“)"</label>
+            <input id="display_short" name="display_short" value=p.display_short maxlength="60" />
+            <label for="address">"Anschrift"</label>
+            <textarea id="address" name="address" rows="3">
+                {crate::ui::textarea_text(p.address)}
+            </textarea>
+            <label for="dpo_contact">"Kontakt der/des Datenschutzbeauftragten"</label>
+            <textarea id="dpo_contact" name="dpo_contact" rows="3">
+                {crate::ui::textarea_text(p.dpo_contact)}
+            </textarea>
+            <label for="intro_text">"Einleitungstext der Anlage"</label>
+            <textarea id="intro_text" name="intro_text" rows="8">
+                {crate::ui::textarea_text(p.intro_text)}
+            </textarea>
+            <FormError value=update.value() />
+            {move || saved().then(|| view! { <p class="form-ok" role="status">"Gespeichert."</p> })}
+            <button type="submit" class="button primary">
+                "Speichern"
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,456 @@
+//! Organisation rows, memberships and invitations.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::audit::service::{AuditActor, AuditEvent, record};
+use crate::auth::Actor;
+use crate::domain::{EmailAddress, ShortName, check_new_password, parse_legal_name};
+use crate::entities::{invitations, memberships, organisations, users};
+use crate::error::{AppError, AppResult};
+
+const INVITATION_DAYS: i64 = 14;
+
+fn text_field(field: &str, label: &str, input: &str, max: usize) -> AppResult<String> {
+    let s = input.replace("\r\n", "\n").trim().to_owned();
+    if s.chars().count() > max {
+        return Err(AppError::invalid(field, format!("{label} darf höchstens {max} Zeichen lang sein.")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::invalid(field, format!("{label} enthält unzulässige Steuerzeichen.")));
+    }
+    Ok(s)
+}
+
+pub struct ProfileInput {
+    legal_name: String,
+    display_short: String,
+    address: String,
+    dpo_contact: String,
+    intro_text: String,
+}
+
+impl ProfileInput {
+    pub fn parse(legal_name: &str, display_short: &str, address: &str, dpo_contact: &str, intro_text: &str) -> AppResult<Self> {
+        Ok(Self {
+            legal_name: parse_legal_name(legal_name)?,
+            display_short: text_field("display_short", "Die Kurzbezeichnung", display_short, 60)?,
+            address: text_field("address", "Die Anschrift", address, 1000)?,
+            dpo_contact: text_field("dpo_contact", "Der Kontakt des Datenschutzbeauftragten", dpo_contact, 1000)?,
+            intro_text: text_field("intro_text", "Der Einleitungstext", intro_text, 10_000)?,
+        })
+    }
+}
+
+fn profile_json(o: &organisations::Model) -> serde_json::Value {
+    json!({
+        "legal_name": o.legal_name, "display_short": o.display_short, "address": o.address,
+        "dpo_contact": o.dpo_contact, "intro_text": o.intro_text,
+    })
+}
+
+/// Creates an organisation with the default Art. 32 catalogue.
+pub async fn create_org<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    actor: &AuditActor,
+    short: &ShortName,
+    legal_name: &str,
+) -> AppResult<organisations::Model> {
+    let legal_name = parse_legal_name(legal_name)?;
+    if organisations::Entity::find()
+        .filter(organisations::Column::ShortName.eq(short.as_str()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("short_name", format!("Das Kürzel „{}“ ist schon vergeben.", short.as_str())));
+    }
+    let org = organisations::ActiveModel {
+        short_name: Set(short.as_str().to_owned()),
+        legal_name: Set(legal_name),
+        display_short: Set(String::new()),
+        address: Set(String::new()),
+        dpo_contact: Set(String::new()),
+        intro_text: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    crate::toms::service::create_default_catalogue(db, now, org.id).await?;
+    record(
+        db,
+        now,
+        AuditEvent {
+            org_id: Some(org.id),
+            actor,
+            entity: "organisation",
+            entity_id: org.id.to_string(),
+            action: "create",
+            before: None,
+            after: Some(json!({ "short_name": org.short_name, "legal_name": org.legal_name })),
+        },
+    )
+    .await?;
+    Ok(org)
+}
+
+pub async fn find_by_short<C: ConnectionTrait>(db: &C, short: &str) -> AppResult<organisations::Model> {
+    organisations::Entity::find()
+        .filter(organisations::Column::ShortName.eq(short))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Die Organisation „{short}“")))
+}
+
+pub async fn add_membership<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    actor: &AuditActor,
+    org_id: i32,
+    user_id: i32,
+    role: Role,
+) -> AppResult<()> {
+    if memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid("email", "Diese Person ist bereits Mitglied der Organisation."));
+    }
+    memberships::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    record(
+        db,
+        now,
+        AuditEvent {
+            org_id: Some(org_id),
+            actor,
+            entity: "membership",
+            entity_id: user_id.to_string(),
+            action: "create",
+            before: None,
+            after: Some(json!({ "role": role })),
+        },
+    )
+    .await
+}
+
+pub async fn profile(db: &DatabaseConnection, actor: &Actor) -> AppResult<OrgProfile> {
+    let o = organisations::Entity::find_by_id(actor.org_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    Ok(OrgProfile {
+        short_name: o.short_name,
+        legal_name: o.legal_name,
+        display_short: o.display_short,
+        address: o.address,
+        dpo_contact: o.dpo_contact,
+        intro_text: o.intro_text,
+        can_edit: actor.role.is_admin(),
+    })
+}
+
+pub async fn update_profile(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, input: ProfileInput) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let o = organisations::Entity::find_by_id(actor.org_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let before = profile_json(&o);
+    let mut am: organisations::ActiveModel = o.into();
+    am.legal_name = Set(input.legal_name);
+    am.display_short = Set(input.display_short);
+    am.address = Set(input.address);
+    am.dpo_contact = Set(input.dpo_contact);
+    am.intro_text = Set(input.intro_text);
+    am.updated_at = Set(now);
+    let after = am.update(&txn).await?;
+    let after = profile_json(&after);
+    if after != before {
+        record(
+            &txn,
+            now,
+            AuditEvent {
+                org_id: Some(actor.org_id),
+                actor: &actor.audit(),
+                entity: "organisation",
+                entity_id: actor.org_id.to_string(),
+                action: "update",
+                before: Some(before),
+                after: Some(after),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn members(db: &DatabaseConnection, actor: &Actor) -> AppResult<MembersView> {
+    let ms = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(actor.org_id))
+        .all(db)
+        .await?;
+    let people = users::Entity::find()
+        .filter(users::Column::Id.is_in(ms.iter().map(|m| m.user_id)))
+        .all(db)
+        .await?;
+    let mut members: Vec<Member> = ms
+        .iter()
+        .filter_map(|m| {
+            let u = people.iter().find(|u| u.id == m.user_id)?;
+            Some(Member {
+                user_id: u.id,
+                display_name: u.display_name.clone(),
+                email: u.email.clone(),
+                role: m.role.parse().ok()?,
+            })
+        })
+        .collect();
+    members.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    let invitations = invitations::Entity::find()
+        .filter(invitations::Column::OrgId.eq(actor.org_id))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .order_by_desc(invitations::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|i| {
+            Some(PendingInvitation {
+                id: i.id,
+                email: i.email,
+                role: i.role.parse().ok()?,
+                expires_at: crate::ui::format_datetime(i.expires_at),
+            })
+        })
+        .collect();
+    Ok(MembersView { members, invitations })
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates an invitation; returns the secret token (only its hash is stored).
+pub async fn invite(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, email: &EmailAddress, role: Role) -> AppResult<String> {
+    let txn = db.begin().await?;
+    if let Some(u) = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?
+    {
+        let member = memberships::Entity::find()
+            .filter(memberships::Column::OrgId.eq(actor.org_id))
+            .filter(memberships::Column::UserId.eq(u.id))
+            .one(&txn)
+            .await?;
+        if member.is_some() {
+            return Err(AppError::invalid("email", "Diese Person ist bereits Mitglied der Organisation."));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let inv = invitations::ActiveModel {
+        org_id: Set(actor.org_id),
+        email: Set(email.as_str().to_owned()),
+        role: Set(role.as_str().to_owned()),
+        token_hash: Set(token_hash(&token)),
+        invited_by: Set(actor.user_id),
+        expires_at: Set(now + Duration::days(INVITATION_DAYS)),
+        accepted_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "invitation",
+            entity_id: inv.id.to_string(),
+            action: "create",
+            before: None,
+            after: Some(json!({ "email": inv.email, "role": role })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+pub async fn revoke_invitation(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let inv = invitations::Entity::find_by_id(id)
+        .filter(invitations::Column::OrgId.eq(actor.org_id))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Einladung".into()))?;
+    invitations::Entity::delete_by_id(inv.id).exec(&txn).await?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "invitation",
+            entity_id: inv.id.to_string(),
+            action: "revoke",
+            before: Some(json!({ "email": inv.email, "role": inv.role })),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Changes a member's role, or removes the membership (`None`). The last
+/// admin can be neither demoted nor removed.
+pub async fn change_role(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, user_id: i32, role: Option<Role>) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let m = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(actor.org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Das Mitglied".into()))?;
+    if m.role == Role::Admin.as_str() && role != Some(Role::Admin) {
+        let admins = memberships::Entity::find()
+            .filter(memberships::Column::OrgId.eq(actor.org_id))
+            .filter(memberships::Column::Role.eq(Role::Admin.as_str()))
+            .all(&txn)
+            .await?
+            .len();
+        if admins <= 1 {
+            return Err(AppError::invalid("role", "Die Organisation braucht mindestens eine/n Admin."));
+        }
+    }
+    let before = json!({ "role": m.role });
+    match role {
+        Some(r) => {
+            let mut am: memberships::ActiveModel = m.into();
+            am.role = Set(r.as_str().to_owned());
+            am.update(&txn).await?;
+        }
+        None => {
+            crate::entities::measure_owners::Entity::delete_many()
+                .filter(crate::entities::measure_owners::Column::OrgId.eq(actor.org_id))
+                .filter(crate::entities::measure_owners::Column::UserId.eq(user_id))
+                .exec(&txn)
+                .await?;
+            memberships::Entity::delete_by_id(m.id).exec(&txn).await?;
+        }
+    }
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "membership",
+            entity_id: user_id.to_string(),
+            action: if role.is_some() { "update" } else { "delete" },
+            before: Some(before),
+            after: role.map(|r| json!({ "role": r })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn open_invitation<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, token: &str) -> AppResult<invitations::Model> {
+    let not_found = || AppError::NotFound("Die Einladung (abgelaufen, bereits angenommen oder widerrufen)".into());
+    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    invitations::Entity::find()
+        .filter(invitations::Column::TokenHash.eq(token_hash(token)))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn invitation_info(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<InvitationInfo> {
+    let inv = open_invitation(db, now, token).await?;
+    let org = organisations::Entity::find_by_id(inv.org_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let has_account = users::Entity::find()
+        .filter(users::Column::Email.eq(inv.email.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(InvitationInfo {
+        org_name: org.legal_name,
+        email: inv.email,
+        role: inv.role.parse().map_err(AppError::internal)?,
+        has_account,
+    })
+}
+
+/// Accepts an invitation: creates the account (or, for an existing account,
+/// checks its password) and the membership. Returns the e-mail address.
+pub async fn accept_invitation(db: &DatabaseConnection, now: DateTime<Utc>, token: &str, display_name: &str, password: &str) -> AppResult<String> {
+    let txn = db.begin().await?;
+    let inv = open_invitation(&txn, now, token).await?;
+    let email = EmailAddress::parse(&inv.email)?;
+    let actor = AuditActor::system(email.as_str());
+    let existing = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?;
+    let user = match existing {
+        Some(u) => {
+            let ok = u
+                .password_hash
+                .as_deref()
+                .and_then(|h| argon2::PasswordHash::new(h).ok())
+                .map(|h| argon2::PasswordVerifier::verify_password(&argon2::Argon2::default(), password.as_bytes(), &h).is_ok())
+                .unwrap_or(false);
+            if !ok {
+                return Err(AppError::invalid("password", "Das Passwort Ihres bestehenden Kontos ist falsch."));
+            }
+            u
+        }
+        None => {
+            check_new_password(password)?;
+            crate::auth::service::create_user(&txn, now, &actor, &email, display_name, Some(password)).await?
+        }
+    };
+    let role: Role = inv.role.parse().map_err(AppError::internal)?;
+    add_membership(&txn, now, &actor, inv.org_id, user.id, role).await?;
+    let mut am: invitations::ActiveModel = inv.into();
+    am.accepted_at = Set(Some(now));
+    am.update(&txn).await?;
+    txn.commit().await?;
+    Ok(email.as_str().to_owned())
+}

@@ -1,0 +1,45 @@
+//! What every request handler and server function can reach: the database,
+//! the clock, and the settings that shape responses.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+
+/// Time is a parameter: production reads the system clock, tests set it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        #[allow(clippy::disallowed_methods)] // the one place that reads the wall clock
+        Utc::now()
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub leptos: LeptosOptions,
+    pub clock: Arc<dyn Clock>,
+    /// Public base URL without trailing slash, e.g. `https://nachweis.example.com`.
+    pub public_url: String,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

@@ -1,0 +1,245 @@
+//! One measure: its text, owners, status, the edit form and its history.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::{AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label};
+use crate::domain::MeasureStatus;
+use crate::error::AppError;
+use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
+
+#[derive(Clone, Copy)]
+struct Edits {
+    update: ServerAction<UpdateMeasure>,
+    retire: ServerAction<RetireMeasure>,
+    add_owner: ServerAction<AddOwner>,
+    remove_owner: ServerAction<RemoveOwner>,
+}
+
+#[component]
+pub fn MeasurePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()));
+    let edits = Edits {
+        update: ServerAction::new(),
+        retire: ServerAction::new(),
+        add_owner: ServerAction::new(),
+        remove_owner: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                id(),
+                edits.update.version().get(),
+                edits.retire.version().get(),
+                edits.add_owner.version().get(),
+                edits.remove_owner.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => get_measure(id).await,
+                None => Err(AppError::NotFound("Die Maßnahme".into())),
+            }
+        },
+    );
+    view! {
+        <section class="page">
+            <p class="crumbs">
+                <a href="/massnahmen">"Maßnahmenkatalog"</a>
+            </p>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(m) => view! { <Detail m edits /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
+    let heading = label(&m.title, &m.body);
+    let id = m.id;
+    view! {
+        <Title text=crate::ui::textarea_text(heading.clone()) />
+        <h1 class="measure-title">{heading}</h1>
+        <p class="meta">
+            <span>{m.category.clone()}</span>
+            <span class=format!("badge status-{}", m.status.as_str())>{m.status.label()}</span>
+            <span>{format!("Version {}", m.version)}</span>
+        </p>
+        <div class="measure-body">
+            <Paragraphs text=m.body.clone() />
+        </div>
+        <h2>"Verantwortlich"</h2>
+        {if m.owners.is_empty() {
+            view! { <p class="muted">"Noch niemand ist für diese Maßnahme verantwortlich."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="owners-list">
+                    {m
+                        .owners
+                        .iter()
+                        .map(|o| {
+                            let uid = o.user_id;
+                            view! {
+                                <li>
+                                    {o.display_name.clone()}
+                                    {m
+                                        .is_admin
+                                        .then(|| {
+                                            view! {
+                                                <ActionForm action=edits.remove_owner attr:class="inline">
+                                                    <input type="hidden" name="measure_id" value=id.to_string() />
+                                                    <input type="hidden" name="user_id" value=uid.to_string() />
+                                                    <button type="submit" class="link">
+                                                        "entfernen"
+                                                    </button>
+                                                </ActionForm>
+                                            }
+                                        })}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+        {m
+            .is_admin
+            .then(|| {
+                let candidates: Vec<_> = m
+                    .members
+                    .iter()
+                    .filter(|p| !m.owners.iter().any(|o| o.user_id == p.user_id))
+                    .cloned()
+                    .collect();
+                (!candidates.is_empty())
+                    .then(|| {
+                        view! {
+                            <ActionForm action=edits.add_owner attr:class="form inline-form">
+                                <input type="hidden" name="measure_id" value=id.to_string() />
+                                <label for="owner-add">"Verantwortliche Person hinzufügen"</label>
+                                <select id="owner-add" name="user_id">
+                                    {candidates
+                                        .into_iter()
+                                        .map(|p| view! { <option value=p.user_id.to_string()>{p.display_name}</option> })
+                                        .collect_view()}
+                                </select>
+                                <button type="submit" class="button">
+                                    "Hinzufügen"
+                                </button>
+                                <FormError value=edits.add_owner.value() />
+                            </ActionForm>
+                        }
+                    })
+            })}
+        {m.can_edit.then(|| view! { <EditForm m=m.clone() edits /> })}
+        <h2>"Verlauf"</h2>
+        <ol class="history">
+            {m
+                .revisions
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <li class="revision">
+                            <p class="revision-head">
+                                <strong>{format!("Version {}", r.version)}</strong>
+                                {format!(" · {} · {} · {}", r.at, r.actor, r.change)}
+                            </p>
+                            <ul class="changes">
+                                {r.changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                            </ul>
+                            {r
+                                .previous_body
+                                .map(|old| {
+                                    view! {
+                                        <details>
+                                            <summary>"Text vorher und nachher"</summary>
+                                            <div class="diff">
+                                                <div class="old">
+                                                    <h4>"Vorher"</h4>
+                                                    <Paragraphs text=old />
+                                                </div>
+                                                <div class="new">
+                                                    <h4>"Nachher"</h4>
+                                                    <Paragraphs text=r.body.clone() />
+                                                </div>
+                                            </div>
+                                        </details>
+                                    }
+                                })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
+    let id = m.id;
+    let retired = m.status == MeasureStatus::Retired;
+    view! {
+        <h2>"Bearbeiten"</h2>
+        <ActionForm action=edits.update attr:class="form" attr:id="edit-measure">
+            <input type="hidden" name="id" value=id.to_string() />
+            <input type="hidden" name="version" value=m.version.to_string() />
+            <label for="category_id">"Kategorie"</label>
+            <select id="category_id" name="category_id" disabled=!m.is_admin>
+                {m
+                    .categories
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <option value=c.id.to_string() selected=c.id == m.category_id>
+                                {c.label.clone()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            {(!m.is_admin)
+                .then(|| view! { <input type="hidden" name="category_id" value=m.category_id.to_string() /> })}
+            <label for="title">"Kurztitel (optional)"</label>
+            <input id="title" name="title" value=m.title.clone() maxlength="200" />
+            <label for="body">"Beschreibung der Maßnahme"</label>
+            <textarea id="body" name="body" rows="10" required>
+                {crate::ui::textarea_text(m.body.clone())}
+            </textarea>
+            <label for="status">"Status"</label>
+            <select id="status" name="status">
+                {MeasureStatus::ALL
+                    .into_iter()
+                    .map(|s| view! { <option value=s.as_str() selected=s == m.status>{s.label()}</option> })
+                    .collect_view()}
+            </select>
+            <FormError value=edits.update.value() />
+            <button type="submit" class="button primary">
+                "Speichern"
+            </button>
+        </ActionForm>
+        {(m.is_admin && !retired)
+            .then(|| {
+                view! {
+                    <ActionForm action=edits.retire attr:class="form danger-zone">
+                        <input type="hidden" name="id" value=id.to_string() />
+                        <p class="hint">
+                            "Außer Kraft gesetzte Maßnahmen bleiben mit ihrem Verlauf erhalten, erscheinen aber nicht mehr in der Anlage."
+                        </p>
+                        <FormError value=edits.retire.value() />
+                        <button type="submit" class="button danger">
+                            "Außer Kraft setzen"
+                        </button>
+                    </ActionForm>
+                }
+            })}
+    }
+}

@@ -1,0 +1,193 @@
+//! The TOM catalogue: categories in the Art. 32 structure and the measures in
+//! them, with owners, status, order and full history.
+
+pub mod art32;
+mod catalogue_page;
+mod measure_page;
+mod new_measure_page;
+pub use catalogue_page::CataloguePage;
+pub use measure_page::MeasurePage;
+pub use new_measure_page::NewMeasurePage;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::MeasureStatus;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonRef {
+    pub user_id: i32,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureSummary {
+    pub id: i32,
+    pub title: String,
+    pub body: String,
+    pub status: MeasureStatus,
+    pub owners: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryView {
+    pub id: i32,
+    pub number: String,
+    pub title: String,
+    pub parent_id: Option<i32>,
+    pub measures: Vec<MeasureSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogueView {
+    pub categories: Vec<CategoryView>,
+    pub can_edit: bool,
+}
+
+/// One entry of a measure's history, with what changed against the previous one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionView {
+    pub version: i32,
+    pub at: String,
+    pub actor: String,
+    pub change: String,
+    pub changes: Vec<String>,
+    pub body: String,
+    pub previous_body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryRef {
+    pub id: i32,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureDetail {
+    pub id: i32,
+    pub category_id: i32,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub status: MeasureStatus,
+    pub version: i32,
+    pub owners: Vec<PersonRef>,
+    pub can_edit: bool,
+    pub is_admin: bool,
+    pub revisions: Vec<RevisionView>,
+    pub categories: Vec<CategoryRef>,
+    pub members: Vec<PersonRef>,
+}
+
+#[server(endpoint = "toms/catalogue")]
+pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::catalogue(&state.db, &actor).await
+}
+
+#[server(endpoint = "toms/measure")]
+pub async fn get_measure(id: i32) -> Result<MeasureDetail, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::measure_detail(&state.db, &actor, id).await
+}
+
+#[server(endpoint = "toms/my-measures")]
+pub async fn my_measures() -> Result<Vec<MeasureSummary>, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::owned_by(&state.db, actor.org_id, actor.user_id).await
+}
+
+#[server(endpoint = "toms/categories")]
+pub async fn list_categories() -> Result<Vec<CategoryRef>, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::category_refs(&state.db, actor.org_id).await
+}
+
+#[server(endpoint = "toms/measure/create")]
+pub async fn create_measure(category_id: i32, title: String, body: String, status: String) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let input = service::MeasureInput::parse(category_id, &title, &body, &status)?;
+    let id = service::create_measure(&state.db, state.now(), &actor, input).await?;
+    leptos_axum::redirect(&format!("/massnahmen/{id}"));
+    Ok(id)
+}
+
+#[server(endpoint = "toms/measure/update")]
+pub async fn update_measure(
+    id: i32,
+    version: i32,
+    category_id: i32,
+    title: String,
+    body: String,
+    status: String,
+) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    let input = service::MeasureInput::parse(category_id, &title, &body, &status)?;
+    service::update_measure(&state.db, state.now(), &actor, id, version, input).await
+}
+
+#[server(endpoint = "toms/measure/retire")]
+pub async fn retire_measure(id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::retire_measure(&state.db, state.now(), &actor, id).await
+}
+
+#[server(endpoint = "toms/measure/move")]
+pub async fn move_measure(id: i32, direction: String) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let up = service::parse_direction(&direction)?;
+    service::move_measure(&state.db, state.now(), &actor, id, up).await
+}
+
+#[server(endpoint = "toms/measure/owner/add")]
+pub async fn add_owner(measure_id: i32, user_id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, true).await
+}
+
+#[server(endpoint = "toms/measure/owner/remove")]
+pub async fn remove_owner(measure_id: i32, user_id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, false).await
+}
+
+#[server(endpoint = "toms/category/add")]
+pub async fn add_category(parent_id: Option<i32>, title: String) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let title = crate::domain::parse_category_title(&title)?;
+    service::add_category(&state.db, state.now(), &actor, parent_id, &title).await
+}
+
+#[server(endpoint = "toms/category/rename")]
+pub async fn rename_category(id: i32, title: String) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let title = crate::domain::parse_category_title(&title)?;
+    service::rename_category(&state.db, state.now(), &actor, id, &title).await
+}
+
+#[server(endpoint = "toms/category/move")]
+pub async fn move_category(id: i32, direction: String) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let up = service::parse_direction(&direction)?;
+    service::move_category(&state.db, state.now(), &actor, id, up).await
+}
+
+/// How a measure is named in lists: its title, or the start of its text.
+pub fn label(title: &str, body: &str) -> String {
+    if !title.is_empty() {
+        return title.to_owned();
+    }
+    let first = body.split("\n\n").next().unwrap_or(body);
+    let mut out: String = first.chars().take(140).collect();
+    if first.chars().count() > 140 {
+        if let Some(cut) = out.rfind(' ') {
+            out.truncate(cut);
+        }
+        out.push_str(" …");
+    }
+    out
+}

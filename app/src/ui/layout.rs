@@ -1,0 +1,117 @@
+//! The frame of every page: header with navigation by role, the main area.
+
+use leptos::prelude::*;
+
+use crate::auth::{CurrentUser, Logout, SwitchOrg, get_current_user};
+use crate::error::AppError;
+
+/// The signed-in person; pages that sign someone in call [`Auth::refresh`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    epoch: RwSignal<u32>,
+}
+
+impl Auth {
+    /// Reloads who is signed in (after a login in the hydrated app).
+    pub fn refresh(&self) {
+        self.epoch.update(|n| *n += 1);
+    }
+
+    /// Calls [`Auth::refresh`] whenever `action` succeeds.
+    pub fn refresh_on_success<T, S>(self, value: S)
+    where
+        T: Send + Sync + Clone + 'static,
+        S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    {
+        Effect::new(move |_| {
+            if matches!(value.get(), Some(Ok(_))) {
+                self.refresh();
+            }
+        });
+    }
+}
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let switch = ServerAction::<SwitchOrg>::new();
+    let epoch = RwSignal::new(0u32);
+    let user = Resource::new(
+        move || (epoch.get(), logout.version().get(), switch.version().get()),
+        |_| get_current_user(),
+    );
+    provide_context(Auth { user, epoch });
+
+    view! {
+        <a class="skip" href="#main">
+            "Zum Inhalt springen"
+        </a>
+        <header class="top">
+            <a class="brand" href="/">
+                "Nachweis"
+            </a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => view! { <Nav user=u logout switch /> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <main id="main">{children()}</main>
+        <footer class="bottom">
+            <p>"Nachweis · Technische und organisatorische Maßnahmen nach Art. 32 DSGVO"</p>
+        </footer>
+    }
+}
+
+#[component]
+fn Nav(user: CurrentUser, logout: ServerAction<Logout>, switch: ServerAction<SwitchOrg>) -> impl IntoView {
+    let role = user.org.role;
+    let other_orgs: Vec<_> = user.orgs.iter().filter(|o| o.id != user.org.id).cloned().collect();
+    view! {
+        <nav class="nav" aria-label="Hauptnavigation">
+            <a href="/">"Start"</a>
+            {role
+                .is_internal()
+                .then(|| {
+                    view! {
+                        <a href="/massnahmen">"Maßnahmen"</a>
+                        <a href="/organisation">"Organisation"</a>
+                    }
+                })}
+            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> })}
+            {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
+        </nav>
+        <div class="who">
+            <span class="who-name">{user.display_name.clone()}</span>
+            <span class="who-org">{format!("{} · {}", user.org.legal_name, role.label())}</span>
+            {(!other_orgs.is_empty())
+                .then(|| {
+                    view! {
+                        <ActionForm action=switch attr:class="inline">
+                            <label class="sr-only" for="org-switch">
+                                "Organisation wechseln"
+                            </label>
+                            <select id="org-switch" name="org_id">
+                                {other_orgs
+                                    .into_iter()
+                                    .map(|o| view! { <option value=o.id.to_string()>{o.legal_name}</option> })
+                                    .collect_view()}
+                            </select>
+                            <button type="submit" class="link">
+                                "Wechseln"
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="link" data-test="logout">
+                    "Abmelden"
+                </button>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,25 @@
+//! Database schema of Nachweis, one file per migration, applied in order at start.
+//!
+//! Every table that belongs to an organisation carries `org_id`, and the
+//! indexes lead with it: every query in the app names the organisation.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_accounts;
+mod m0002_sessions;
+mod m0003_catalogue;
+mod m0004_audit;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_accounts::Migration),
+            Box::new(m0002_sessions::Migration),
+            Box::new(m0003_catalogue::Migration),
+            Box::new(m0004_audit::Migration),
+        ]
+    }
+}

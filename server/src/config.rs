@@ -1,0 +1,305 @@
+//! Typed configuration: defaults, then an optional TOML file, then the
+//! environment, then command-line flags. A wrong value stops the start with
+//! one line naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// How mail leaves the building (used by the mail outbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP, for a relay on the same host.
+    None,
+    /// STARTTLS on the submission port.
+    Starttls,
+    /// Implicit TLS (SMTPS).
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: String,
+    pub site_root: PathBuf,
+    pub session_idle_minutes: i64,
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The file format: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    site_root: Option<PathBuf>,
+    session_idle_minutes: Option<i64>,
+    smtp: Option<FileSmtp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<SmtpTls>,
+    username: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+}
+
+/// A configuration error: which setting, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: setting `{setting}`{source_hint}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub source_hint: String,
+    pub message: String,
+}
+
+fn err(setting: &str, env: Option<&str>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_owned(),
+        source_hint: env.map(|e| format!(" ({e})")).unwrap_or_default(),
+        message: message.into(),
+    }
+}
+
+/// Values given on the command line (they win over everything else).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+}
+
+/// Where settings come from besides flags; the process environment in production.
+pub trait Env {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    pub fn load(flags: &Overrides, env: &dyn Env) -> Result<Config, ConfigError> {
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env.var("NACHWEIS_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let file_path = flags
+            .config_file
+            .clone()
+            .or_else(|| env.var("NACHWEIS_CONFIG").map(PathBuf::from));
+        let file = match &file_path {
+            Some(p) => read_file(p, true)?,
+            None => read_file(&data_dir.join("nachweis.toml"), false)?,
+        };
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env.var("NACHWEIS_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or(data_dir);
+
+        let listen_raw = flags
+            .listen
+            .clone()
+            .or_else(|| env.var("NACHWEIS_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            err("listen", Some("NACHWEIS_LISTEN / --listen"), format!("`{listen_raw}` is not an address like 127.0.0.1:3000"))
+        })?;
+
+        let database_url = flags
+            .database_url
+            .clone()
+            .or_else(|| env.var("DATABASE_URL"))
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("nachweis.db").display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(err(
+                "database_url",
+                Some("DATABASE_URL / --database-url"),
+                "must start with sqlite: or postgres:// (the URL itself is not shown, it may hold a password)",
+            ));
+        }
+
+        let public_url = env
+            .var("NACHWEIS_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) || public_url.contains(' ') {
+            return Err(err("public_url", Some("NACHWEIS_PUBLIC_URL"), format!("`{public_url}` is not an http(s) URL")));
+        }
+
+        let site_root = env
+            .var("LEPTOS_SITE_ROOT")
+            .map(PathBuf::from)
+            .or(file.site_root)
+            .unwrap_or_else(default_site_root);
+
+        let session_idle_minutes = match env.var("NACHWEIS_SESSION_IDLE_MINUTES") {
+            Some(v) => v.parse::<i64>().map_err(|_| {
+                err("session_idle_minutes", Some("NACHWEIS_SESSION_IDLE_MINUTES"), format!("`{v}` is not a number of minutes"))
+            })?,
+            None => file.session_idle_minutes.unwrap_or(120),
+        };
+        if !(1..=7 * 24 * 60).contains(&session_idle_minutes) {
+            return Err(err("session_idle_minutes", Some("NACHWEIS_SESSION_IDLE_MINUTES"), "must be between 1 and 10080"));
+        }
+
+        let smtp = smtp_config(file.smtp.unwrap_or_default(), env)?;
+
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            public_url,
+            site_root,
+            session_idle_minutes,
+            smtp,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn smtp_config(file: FileSmtp, env: &dyn Env) -> Result<Option<SmtpConfig>, ConfigError> {
+    let Some(host) = env.var("NACHWEIS_SMTP_HOST").or(file.host) else {
+        return Ok(None);
+    };
+    let tls = match env.var("NACHWEIS_SMTP_TLS") {
+        Some(v) => match v.as_str() {
+            "none" => SmtpTls::None,
+            "starttls" => SmtpTls::Starttls,
+            "tls" => SmtpTls::Tls,
+            other => {
+                return Err(err("smtp.tls", Some("NACHWEIS_SMTP_TLS"), format!("`{other}` is not one of none, starttls, tls")));
+            }
+        },
+        None => file.tls.unwrap_or(SmtpTls::Starttls),
+    };
+    let port = match env.var("NACHWEIS_SMTP_PORT") {
+        Some(v) => v.parse().map_err(|_| err("smtp.port", Some("NACHWEIS_SMTP_PORT"), format!("`{v}` is not a port number")))?,
+        None => file.port.unwrap_or(match tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        }),
+    };
+    let from = env
+        .var("NACHWEIS_SMTP_FROM")
+        .or(file.from)
+        .ok_or_else(|| err("smtp.from", Some("NACHWEIS_SMTP_FROM"), "is required when an SMTP host is set"))?;
+    if app::domain::EmailAddress::parse(from.rsplit('<').next().unwrap_or(&from).trim_end_matches('>')).is_err() {
+        return Err(err("smtp.from", Some("NACHWEIS_SMTP_FROM"), format!("`{from}` is not an e-mail address")));
+    }
+    Ok(Some(SmtpConfig {
+        host,
+        port,
+        tls,
+        username: env.var("NACHWEIS_SMTP_USERNAME").or(file.username),
+        password: env.var("NACHWEIS_SMTP_PASSWORD").or(file.password).map(SecretString::from),
+        from,
+    }))
+}
+
+fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            err(
+                "config file",
+                None,
+                format!("{}: {}", path.display(), e.message()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+        Err(e) => Err(err("config file", Some("NACHWEIS_CONFIG / --config"), format!("{}: {e}", path.display()))),
+    }
+}
+
+/// The compiled site (wasm, css) next to the binary's target dir, or `target/site`.
+fn default_site_root() -> PathBuf {
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|p| p.join("site")));
+    match beside_binary {
+        Some(p) if p.join("pkg").is_dir() => p,
+        _ => PathBuf::from("target/site"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct MapEnv(HashMap<&'static str, &'static str>);
+    impl Env for MapEnv {
+        fn var(&self, key: &str) -> Option<String> {
+            self.0.get(key).map(|v| v.to_string())
+        }
+    }
+
+    fn load(vars: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join("nachweis-config-test-nonexistent");
+        let flags = Overrides { data_dir: Some(dir), ..Default::default() };
+        Config::load(&flags, &MapEnv(vars.iter().copied().collect()))
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_the_data_dir() {
+        let c = load(&[]).unwrap();
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(c.database_url.contains("nachweis.db"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn wrong_values_name_the_setting() {
+        let e = load(&[("NACHWEIS_LISTEN", "nowhere")]).unwrap_err().to_string();
+        assert!(e.contains("`listen`") && e.contains("NACHWEIS_LISTEN"), "{e}");
+        let e = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        assert!(e.contains("`database_url`"), "{e}");
+        let e = load(&[("NACHWEIS_SMTP_HOST", "mail.example")]).unwrap_err().to_string();
+        assert!(e.contains("`smtp.from`"), "{e}");
+        let e = load(&[("NACHWEIS_SESSION_IDLE_MINUTES", "0")]).unwrap_err().to_string();
+        assert!(e.contains("session_idle_minutes"), "{e}");
+    }
+
+    #[test]
+    fn database_password_never_appears_in_errors() {
+        let e = load(&[("DATABASE_URL", "mysql://u:hunter2@db/x")]).unwrap_err().to_string();
+        assert!(!e.contains("hunter2"));
+    }
+}

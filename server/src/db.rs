@@ -1,0 +1,36 @@
+//! Database connection and migrations.
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::config::Config;
+
+/// Connects and applies pending migrations.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!("configuration: setting `data_dir` (NACHWEIS_DATA_DIR / --data-dir): cannot create {}: {e}", config.data_dir.display())
+        })?;
+    }
+    let mut opts = ConnectOptions::new(config.database_url.clone());
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    if config.is_sqlite() {
+        // One writer at a time is how SQLite works; a single connection makes
+        // that explicit and avoids "database is locked" on upgraded transactions.
+        opts.max_connections(1).min_connections(1);
+    } else {
+        opts.max_connections(16);
+    }
+    let db = Database::connect(opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}"))?;
+    if config.is_sqlite() {
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+        db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
+    }
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}

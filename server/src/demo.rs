@@ -1,0 +1,226 @@
+//! The demo data: ConRat WebSolutions GmbH and clickbits GmbH, built from the
+//! two real TOM annexes in `server/demo/`. Every paragraph of a seed becomes
+//! a measure in the category its heading names.
+
+use app::audit::service::AuditActor;
+use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
+use app::entities::{categories, organisations};
+use app::error::AppResult;
+use app::toms::art32::classify_heading;
+use app::toms::service::{MeasureInput, insert_measure};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+pub const DEMO_PASSWORD: &str = "Nachweis-Demo-2026";
+
+/// A seed document split into its introduction and (category kind, paragraph) pairs.
+#[derive(Debug, Default, PartialEq)]
+pub struct ParsedAnnex {
+    pub intro: Vec<String>,
+    pub sections: Vec<(&'static str, String)>,
+}
+
+/// Splits a seed annex: Markdown headings (`##`) or bare heading lines of
+/// plain text; stops at the "Stand:" line.
+pub fn parse_annex(text: &str) -> ParsedAnnex {
+    let mut out = ParsedAnnex::default();
+    let mut current: Option<&'static str> = None;
+    let mut para: Vec<String> = Vec::new();
+    let mut seen_title = false;
+    // In a Markdown document only `#` lines are headings.
+    let markdown = text.lines().any(|l| l.trim_start().starts_with("## "));
+    let flush = |para: &mut Vec<String>, current: Option<&'static str>, out: &mut ParsedAnnex| {
+        if para.is_empty() {
+            return;
+        }
+        let p = para.join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+        para.clear();
+        match current {
+            Some(kind) => out.sections.push((kind, p)),
+            None => out.intro.push(p),
+        }
+    };
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.starts_with("Stand:") {
+            break;
+        }
+        if line.is_empty() {
+            flush(&mut para, current, &mut out);
+            continue;
+        }
+        let is_md_heading = line.starts_with('#');
+        let heading_text = line.trim_start_matches('#').trim();
+        if !seen_title && (is_md_heading || heading_text.contains("Art. 32") || heading_text.contains("Artikel 32")) && para.is_empty() {
+            seen_title = true;
+            continue; // the document title
+        }
+        let looks_like_heading = is_md_heading || (!markdown && heading_text.chars().count() < 250 && !heading_text.ends_with('.') && !heading_text.ends_with(':'));
+        if looks_like_heading {
+            if let Some(kind) = classify_heading(heading_text) {
+                flush(&mut para, current, &mut out);
+                current = Some(kind);
+                continue;
+            }
+        }
+        para.push(line.to_owned());
+    }
+    flush(&mut para, current, &mut out);
+    out
+}
+
+struct Person {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+}
+
+struct DemoOrg {
+    short: &'static str,
+    legal: &'static str,
+    display_short: &'static str,
+    address: &'static str,
+    dpo: &'static str,
+    seed: &'static str,
+    people: &'static [Person],
+    /// Category kinds whose measures the first owner is responsible for.
+    owned: &'static [&'static str],
+}
+
+const ORGS: &[DemoOrg] = &[
+    DemoOrg {
+        short: "conrat",
+        legal: "ConRat WebSolutions GmbH",
+        display_short: "ConRat",
+        address: "Musterstraße 1\n12345 Musterstadt",
+        dpo: "Katrin Vogel, datenschutz@conrat.example",
+        seed: include_str!("../demo/conrat.txt"),
+        people: &[
+            Person { email: "dpo@conrat.example", name: "Katrin Vogel", role: Role::Admin },
+            Person { email: "it@conrat.example", name: "Jonas Becker", role: Role::Owner },
+            Person { email: "mitarbeiter@conrat.example", name: "Mia Schulz", role: Role::Staff },
+            Person { email: "pruefer@audit.example", name: "Dr. Paul Richter", role: Role::Auditor },
+            Person { email: "kunde@kanzlei-hoffmann.example", name: "Lena Hoffmann", role: Role::Customer },
+        ],
+        owned: &["verschluesselung", "zugangskontrolle", "verfuegbarkeit", "wiederherstellung"],
+    },
+    DemoOrg {
+        short: "clickbits",
+        legal: "clickbits GmbH",
+        display_short: "clickbits",
+        address: "Beispielweg 7\n54321 Beispielstadt",
+        dpo: "Sven Krüger, datenschutz@clickbits.example",
+        seed: include_str!("../demo/clickbits.md"),
+        people: &[
+            Person { email: "dpo@clickbits.example", name: "Sven Krüger", role: Role::Admin },
+            Person { email: "it@clickbits.example", name: "Aylin Demir", role: Role::Owner },
+            Person { email: "mitarbeiter@clickbits.example", name: "Tim Wagner", role: Role::Staff },
+            Person { email: "pruefer@audit.example", name: "Dr. Paul Richter", role: Role::Auditor },
+            Person { email: "kunde@praxis-weber.example", name: "Max Weber", role: Role::Customer },
+        ],
+        owned: &["zutrittskontrolle", "zugangskontrolle", "trennungskontrolle", "belastbarkeit"],
+    },
+];
+
+/// Loads the demo organisations unless they exist. Returns the logins.
+pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<(String, String, String, Role)>> {
+    let actor = AuditActor::system("nachweis demo");
+    let mut logins = Vec::new();
+    for o in ORGS {
+        for p in o.people {
+            logins.push((o.short.to_owned(), p.email.to_owned(), p.name.to_owned(), p.role));
+        }
+        let exists = organisations::Entity::find()
+            .filter(organisations::Column::ShortName.eq(o.short))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let txn = db.begin().await?;
+        let short = ShortName::parse(o.short)?;
+        let org = app::orgs::service::create_org(&txn, now, &actor, &short, o.legal).await?;
+        let parsed = parse_annex(o.seed);
+        let mut am: organisations::ActiveModel = org.clone().into();
+        am.display_short = Set(o.display_short.to_owned());
+        am.address = Set(o.address.to_owned());
+        am.dpo_contact = Set(o.dpo.to_owned());
+        am.intro_text = Set(parsed.intro.join("\n\n"));
+        am.update(&txn).await?;
+
+        let mut user_ids = Vec::new();
+        for p in o.people {
+            let email = EmailAddress::parse(p.email)?;
+            let existing = app::entities::users::Entity::find()
+                .filter(app::entities::users::Column::Email.eq(email.as_str()))
+                .one(&txn)
+                .await?;
+            let user = match existing {
+                Some(u) => u,
+                None => app::auth::service::create_user(&txn, now, &actor, &email, p.name, Some(DEMO_PASSWORD)).await?,
+            };
+            app::orgs::service::add_membership(&txn, now, &actor, org.id, user.id, p.role).await?;
+            user_ids.push((p.role, user.id));
+        }
+        let owner = user_ids.iter().find(|(r, _)| *r == Role::Owner).map(|(_, id)| *id);
+        let cats = categories::Entity::find()
+            .filter(categories::Column::OrgId.eq(org.id))
+            .all(&txn)
+            .await?;
+        for (kind, text) in parsed.sections {
+            let Some(cat) = cats.iter().find(|c| c.kind == kind) else { continue };
+            let owners: Vec<i32> = match owner {
+                Some(id) if o.owned.contains(&kind) => vec![id],
+                _ => Vec::new(),
+            };
+            let input = MeasureInput {
+                category_id: cat.id,
+                title: String::new(),
+                body: app::domain::MeasureText::parse(&text)?,
+                status: MeasureStatus::Implemented,
+            };
+            insert_measure(&txn, now, &actor, org.id, input, &owners).await?;
+        }
+        txn.commit().await?;
+    }
+    Ok(logins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conrat_seed_maps_every_paragraph() {
+        let p = parse_annex(include_str!("../demo/conrat.txt"));
+        assert_eq!(p.intro.len(), 3, "{:?}", p.intro);
+        assert!(p.intro[0].contains("nachfolgend ConRat"));
+        let kinds: Vec<_> = p.sections.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            [
+                "pseudonymisierung", "verschluesselung", "zutrittskontrolle", "zugangskontrolle",
+                "zugriffskontrolle", "trennungskontrolle", "weitergabekontrolle", "eingabekontrolle",
+                "verfuegbarkeit", "verfuegbarkeit", "verfuegbarkeit", "belastbarkeit", "wiederherstellung",
+                "evaluierung", "evaluierung",
+            ]
+        );
+        assert!(p.sections[2].1.contains("DomainFactory GmbH"));
+        assert!(!p.sections.iter().any(|(_, t)| t.contains("Cookie")));
+    }
+
+    #[test]
+    fn clickbits_seed_maps_every_paragraph() {
+        let p = parse_annex(include_str!("../demo/clickbits.md"));
+        assert_eq!(p.intro.len(), 1);
+        assert!(p.intro[0].starts_with("Die clickbits GmbH"));
+        assert_eq!(p.sections.len(), 24, "{:#?}", p.sections);
+        assert_eq!(p.sections[0].0, "pseudonymisierung");
+        assert_eq!(p.sections.last().map(|s| s.0), Some("evaluierung"));
+        assert!(p.sections.iter().filter(|(k, _)| *k == "zutrittskontrolle").any(|(_, t)| t.contains("Microsoft")));
+    }
+}

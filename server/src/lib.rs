@@ -1,0 +1,14 @@
+//! The Nachweis server: configuration, the command line, start-up and the
+//! HTTP routes around the Leptos app. `main.rs` only parses and dispatches;
+//! tests build the same [`startup::Application`] on port 0.
+
+/// Command-line interface (`nachweis serve`, `migrate`, `org`, `admin`, `demo`, `audit`).
+pub mod cli;
+/// Typed configuration from file, environment and flags.
+pub mod config;
+/// Connecting to SQLite or PostgreSQL and applying migrations.
+pub mod db;
+/// The demo organisations built from the two seed annexes.
+pub mod demo;
+/// Building the HTTP application.
+pub mod startup;

@@ -1,0 +1,20 @@
+//! `nachweis`: parse the command line, set up logging, run the command.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("NACHWEIS_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        .init();
+    let cli = server::cli::Cli::parse();
+    match server::cli::run(cli).await {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Builds the application: database, sessions, Leptos routes, health check,
+//! security headers. Tests start it on port 0.
+
+use std::sync::Arc;
+
+use app::state::{AppState, Clock, SystemClock};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+
+use crate::config::Config;
+
+/// Largest request body accepted (form posts); larger ones get 413.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = crate::db::connect(config).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("configuration: setting `listen` (NACHWEIS_LISTEN / --listen): cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let leptos = LeptosOptions::builder()
+            .output_name("nachweis")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let public_url = if config.listen.port() == 0 {
+            format!("http://{addr}")
+        } else {
+            config.public_url.clone()
+        };
+        let state = AppState {
+            db: db.clone(),
+            leptos,
+            clock,
+            public_url: public_url.clone(),
+        };
+        let router = router(state, config.session_idle_minutes, public_url.starts_with("https://"));
+        Ok(Self { listener, router, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until the future `shutdown` completes.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let store = app::auth::session_store::DbSessionStore::new(self.db.clone());
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                #[allow(clippy::disallowed_methods)]
+                if let Err(e) = store.delete_expired(chrono::Utc::now()).await {
+                    tracing::warn!("session sweep failed: {e}");
+                }
+            }
+        });
+        let res = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        sweeper.abort();
+        res
+    }
+}
+
+fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
+    let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(state.db.clone()))
+        .with_name("nachweis_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
+
+    let routes = generate_route_list(app::App);
+    let leptos = state.leptos.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, {
+            let leptos = leptos.clone();
+            move || app::shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(sessions)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"),
+        ))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!("health check: database unreachable: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// Server functions answer errors with 500 by default; give each
+/// [`app::error::AppError`] its own status (400, 401, 403, 404, 409, 422, 429).
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// One log line per request, without query strings or secret path parts.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = redact(req.uri().path());
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(target: "nachweis::http", %method, %path, status = res.status().as_u16(), ms = started.elapsed().as_millis() as u64);
+    res
+}
+
+fn redact(path: &str) -> String {
+    match path.strip_prefix("/einladung/") {
+        Some(_) => "/einladung/<token>".to_owned(),
+        None => path.to_owned(),
+    }
+}

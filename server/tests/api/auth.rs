@@ -1,0 +1,141 @@
+//! Login, logout, throttling, sessions across restarts, expiry.
+
+use app::domain::Role;
+use app::error::AppError;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn login_and_logout(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+
+    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cookie = a.headers.get("set-cookie").expect("session cookie").to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+
+    let me = c.call("auth/me", &[]).await;
+    assert!(me.body.contains(&org.email(Role::Admin)), "{}", me.body);
+
+    c.call("auth/logout", &[]).await;
+    let me = c.call("auth/me", &[]).await;
+    assert_eq!(me.body, "null");
+    let cat = c.call("toms/catalogue", &[]).await;
+    assert_eq!(cat.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(cat.error(), Some(AppError::Unauthenticated));
+    app.stop().await;
+}
+both!(login_and_logout);
+
+async fn wrong_password_unknown_user_and_locked_account_look_the_same(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    // lock the staff account
+    let staff = app::entities::users::Entity::find_by_id(org.user_id(Role::Staff)).one(&app.db).await.unwrap().unwrap();
+    let mut am: app::entities::users::ActiveModel = staff.into();
+    am.locked = Set(true);
+    sea_orm::ActiveModelTrait::update(am, &app.db).await.unwrap();
+
+    let c = app.client();
+    let wrong = c.login(&org.email(Role::Admin), "not the password").await;
+    let unknown = c.login("nobody@acme.example", PASSWORD).await;
+    let locked = c.login(&org.email(Role::Staff), PASSWORD).await;
+    for a in [&wrong, &unknown, &locked] {
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(a.error(), Some(AppError::LoginFailed));
+    }
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.body, locked.body);
+    app.stop().await;
+}
+both!(wrong_password_unknown_user_and_locked_account_look_the_same);
+
+async fn repeated_failures_are_throttled(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    for _ in 0..5 {
+        assert_eq!(c.login(&org.email(Role::Admin), "wrong").await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now …
+    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    assert!(matches!(a.error(), Some(AppError::Throttled(_))));
+    // … and the same holds for addresses without an account (no enumeration).
+    for _ in 0..5 {
+        c.login("ghost@acme.example", "wrong").await;
+    }
+    assert_eq!(c.login("ghost@acme.example", "wrong").await.status, StatusCode::TOO_MANY_REQUESTS);
+    // After the wait, the right password works.
+    app.clock.advance(chrono::Duration::seconds(20));
+    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    app.stop().await;
+}
+both!(repeated_failures_are_throttled);
+
+async fn session_survives_a_restart_and_rotates_at_login(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    // A session that exists before login (e.g. planted) …
+    let before = c.get("/login").await;
+    let pre_cookie = before.headers.get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
+    let cookie = a.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    if let Some(pre) = pre_cookie {
+        assert_ne!(pre.split(';').next(), cookie.split(';').next(), "session id must change at login");
+    }
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let config = app.config.clone();
+    let clock = app.clock.clone();
+    app.stop().await;
+
+    let app2 = spawn_with(config, clock).await;
+    let fresh = reqwest::Client::new();
+    let res = fresh
+        .post(format!("{}/api/auth/me", app2.address))
+        .header("Accept", "application/json")
+        .header("Cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.contains(&org.email(Role::Admin)), "session lost across restart: {body}");
+    app2.stop().await;
+}
+both!(session_survives_a_restart_and_rotates_at_login);
+
+async fn expired_session_gets_a_clear_error(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    assert_eq!(c.call("toms/catalogue", &[]).await.status, StatusCode::OK);
+    // Let every session run out.
+    app.db
+        .execute_unprepared("UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'")
+        .await
+        .unwrap();
+    let a = c.call("toms/catalogue", &[]).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.error(), Some(AppError::Unauthenticated));
+    assert!(AppError::Unauthenticated.to_string().contains("Sitzung ist abgelaufen"));
+    // The page itself sends the person to the login form.
+    let page = c.get("/massnahmen").await;
+    assert_eq!(page.status, StatusCode::FOUND);
+    assert!(page.headers["location"].to_str().unwrap().starts_with("/login"));
+    app.stop().await;
+}
+both!(expired_session_gets_a_clear_error);

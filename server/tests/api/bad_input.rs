@@ -1,0 +1,117 @@
+//! Bad input gets a clear error, stores nothing, and never a 500.
+
+use app::domain::Role;
+use app::error::AppError;
+use reqwest::StatusCode;
+
+use crate::both;
+use crate::catalogue::{catalogue, category_id, create, measure};
+use crate::helpers::*;
+
+async fn measure_count(c: &Client) -> usize {
+    catalogue(c).await.categories.iter().map(|c| c.measures.len()).sum()
+}
+
+async fn invalid_measures_are_refused_and_nothing_is_stored(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let k = category_id(&cat, "1").to_string();
+    let before = measure_count(&c).await;
+
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let bad: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+        ("empty text", vec![("category_id", &k), ("title", ""), ("body", "   "), ("status", "planned")], "body"),
+        ("10 MB text", vec![("category_id", &k), ("title", ""), ("body", &huge), ("status", "planned")], "body"),
+        ("unknown category", vec![("category_id", "999999"), ("title", ""), ("body", "Text"), ("status", "planned")], "category_id"),
+        ("unknown status", vec![("category_id", &k), ("title", ""), ("body", "Text"), ("status", "done")], "status"),
+        ("control characters", vec![("category_id", &k), ("title", ""), ("body", "a\u{7}b"), ("status", "planned")], "body"),
+    ];
+    for (what, form, field) in bad {
+        let a = c.call("toms/measure/create", &form).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", &a.body[..a.body.len().min(300)]);
+        let e = a.error().unwrap_or_else(|| panic!("{what}: not an AppError: {}", a.body));
+        assert_eq!(e.field(), Some(field), "{what}: {e:?}");
+        assert!(!e.to_string().is_empty());
+    }
+    assert_eq!(measure_count(&c).await, before, "a refused measure was stored");
+    app.stop().await;
+}
+both!(invalid_measures_are_refused_and_nothing_is_stored);
+
+async fn malformed_posts_get_400_not_500(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let before = measure_count(&c).await;
+    for form in [
+        vec![],
+        vec![("category_id", "eins"), ("title", ""), ("body", "x"), ("status", "planned")],
+        vec![("body", "x")],
+    ] {
+        let a = c.call("toms/measure/create", &form).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{form:?}: {}", a.body);
+        assert!(matches!(a.error(), Some(AppError::BadRequest(_))), "{}", a.body);
+    }
+    // Not a form at all.
+    let res = c
+        .http
+        .post(format!("{}/api/toms/measure/create", c.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(vec![0xff, 0xfe, 0x00, 0x25, 0x25])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Unknown server function.
+    assert_eq!(c.call("toms/nope", &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(measure_count(&c).await, before);
+    app.stop().await;
+}
+both!(malformed_posts_get_400_not_500);
+
+async fn html_in_text_is_stored_verbatim_and_rendered_inert(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let evil = "</textarea><script>alert('x')</script><img src=x onerror=alert(1)> & „Anführung“";
+    let id = create(&c, category_id(&cat, "1"), evil).await;
+    assert_eq!(measure(&c, id).await.body, evil);
+    let page = c.get(&format!("/massnahmen/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<script>alert"), "script tag rendered live");
+    assert!(!page.body.contains("<img src=x"), "img tag rendered live");
+    assert!(page.body.contains("&lt;script&gt;alert"), "escaped text missing");
+    app.stop().await;
+}
+both!(html_in_text_is_stored_verbatim_and_rendered_inert);
+
+async fn no_js_form_post_shows_the_error_on_the_page(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    // Login without JavaScript: a plain form post, redirected back with the error.
+    let a = c.post_form("auth/login", &[("email", &org.email(Role::Admin)), ("password", "falsch"), ("next", "")], "/login").await;
+    assert_eq!(a.status, StatusCode::FOUND);
+    let back = a.headers["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("__err="), "{back}");
+    let path = back.trim_start_matches(&c.base);
+    let page = c.get(path).await;
+    assert!(page.body.contains("Anmeldung fehlgeschlagen"), "error not shown on the page");
+    // And the right password leads to the start page.
+    let a = c.post_form("auth/login", &[("email", &org.email(Role::Admin)), ("password", PASSWORD), ("next", "/massnahmen")], "/login").await;
+    assert_eq!(a.status, StatusCode::FOUND);
+    assert_eq!(a.headers["location"], "/massnahmen");
+    app.stop().await;
+}
+both!(no_js_form_post_shows_the_error_on_the_page);

@@ -1,0 +1,312 @@
+//! `spawn_app()`: a running Nachweis on port 0 with its own database, and
+//! typed helpers to call it like a browser or a script would.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::audit::service::AuditActor;
+use app::domain::{EmailAddress, Role, ShortName};
+use app::state::Clock;
+use chrono::{DateTime, Utc};
+use reqwest::{StatusCode, redirect::Policy};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use server::config::{Config, Overrides};
+use server::startup::Application;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body on both databases.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::pg_available().await {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        }
+    };
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("NACHWEIS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether PostgreSQL is reachable. Without it the PostgreSQL runs are
+/// skipped loudly, except under CI=true, where that is a failure.
+pub async fn pg_available() -> bool {
+    match Database::connect(pg_admin_url()).await {
+        Ok(db) => {
+            let _ = db.close().await;
+            true
+        }
+        Err(e) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("PostgreSQL at {} is not reachable and CI=true: {e}", pg_admin_url());
+            }
+            eprintln!("\n*** SKIPPED: PostgreSQL run (no server at {}: {e}) ***\n", pg_admin_url());
+            false
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct TestClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn advance(&self, d: chrono::Duration) {
+        let mut t = self.0.lock().unwrap();
+        *t += d;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// The database of one test: a temp dir for SQLite, a uniquely named
+/// PostgreSQL database that is dropped afterwards.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}?mode=rwc", dir.path().join("nachweis.db").display()),
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("nachweis_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(pg_admin_url()).await.expect("postgres");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                let _ = admin.close().await;
+                let base = pg_admin_url();
+                let (prefix, _) = base.rsplit_once('/').expect("database in URL");
+                Self {
+                    url: format!("{prefix}/{name}"),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Drop runs outside async: use a small runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub clock: Arc<TestClock>,
+    pub config: Config,
+    server: JoinHandle<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub fn config_for(db: &TestDb) -> Config {
+    let flags = Overrides {
+        config_file: None,
+        data_dir: Some(db.dir.path().to_path_buf()),
+        database_url: Some(db.url.clone()),
+        listen: Some("127.0.0.1:0".to_owned()),
+    };
+    struct NoEnv;
+    impl server::config::Env for NoEnv {
+        fn var(&self, _key: &str) -> Option<String> {
+            None
+        }
+    }
+    let mut c = Config::load(&flags, &NoEnv).expect("config");
+    c.site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+    c
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    let config = config_for(db);
+    #[allow(clippy::disallowed_methods)]
+    let start = Utc::now();
+    let clock = Arc::new(TestClock(std::sync::Mutex::new(start)));
+    spawn_with(config, clock).await
+}
+
+pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
+    let app = Application::build_with_clock(&config, clock.clone()).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    TestApp { address, db, clock, config, server, shutdown: Some(tx) }
+}
+
+impl TestApp {
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.address.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// Creates an organisation and one person per role; returns their ids.
+    pub async fn org(&self, short: &str) -> Org {
+        let now = self.clock.now();
+        let actor = AuditActor::system("test");
+        let txn = self.db.begin().await.expect("txn");
+        let org = app::orgs::service::create_org(&txn, now, &actor, &ShortName::parse(short).unwrap(), &format!("{short} GmbH"))
+            .await
+            .expect("org");
+        let mut people = Vec::new();
+        for role in Role::ALL {
+            let email = EmailAddress::parse(&format!("{}@{short}.example", role.as_str())).unwrap();
+            let u = app::auth::service::create_user(&txn, now, &actor, &email, &format!("{} {short}", role.as_str()), Some(PASSWORD))
+                .await
+                .expect("user");
+            app::orgs::service::add_membership(&txn, now, &actor, org.id, u.id, role).await.expect("member");
+            people.push((role, u.id, email.as_str().to_owned()));
+        }
+        txn.commit().await.expect("commit");
+        Org { id: org.id, short: short.to_owned(), people }
+    }
+}
+
+pub struct Org {
+    pub id: i32,
+    pub short: String,
+    pub people: Vec<(Role, i32, String)>,
+}
+
+impl Org {
+    pub fn email(&self, role: Role) -> String {
+        self.people.iter().find(|p| p.0 == role).map(|p| p.2.clone()).unwrap()
+    }
+    pub fn user_id(&self, role: Role) -> i32 {
+        self.people.iter().find(|p| p.0 == role).map(|p| p.1).unwrap()
+    }
+}
+
+/// A browser-like client with its own cookie jar.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn error(&self) -> Option<app::error::AppError> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+impl Client {
+    /// Calls a server function the way the hydrated app does (JSON answer).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Answer {
+        let res = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+    }
+
+    /// Posts a form the way a browser without JavaScript does.
+    pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)], referer: &str) -> Answer {
+        let res = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "text/html,application/xhtml+xml")
+            .header("Referer", format!("{}{referer}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("request");
+        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.call("auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn login_ok(&self, email: &str) {
+        let a = self.login(email, PASSWORD).await;
+        assert!(a.status.is_success(), "login of {email} failed: {} {}", a.status, a.body);
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real application on port 0, a fresh database per
+//! test, each test on SQLite and on PostgreSQL. One test binary.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod authz;
+mod bad_input;
+mod catalogue;
+mod pages;
