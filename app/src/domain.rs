@@ -159,7 +159,10 @@ impl EmailAddress {
 fn line(field: &str, label: &str, input: &str, max: usize) -> Result<String, AppError> {
     let s = input.trim();
     if s.is_empty() {
-        return Err(AppError::invalid(field, format!("{label} darf nicht leer sein.")));
+        return Err(AppError::invalid(
+            field,
+            format!("{label} darf nicht leer sein."),
+        ));
     }
     if s.chars().count() > max {
         return Err(AppError::invalid(
@@ -168,7 +171,10 @@ fn line(field: &str, label: &str, input: &str, max: usize) -> Result<String, App
         ));
     }
     if s.chars().any(|c| c.is_control()) {
-        return Err(AppError::invalid(field, format!("{label} muss einzeilig sein.")));
+        return Err(AppError::invalid(
+            field,
+            format!("{label} muss einzeilig sein."),
+        ));
     }
     Ok(s.to_owned())
 }
@@ -185,7 +191,10 @@ impl MeasureText {
         let s = input.replace("\r\n", "\n").replace('\r', "\n");
         let s = s.trim();
         if s.is_empty() {
-            return Err(AppError::invalid("body", "Der Text der Maßnahme darf nicht leer sein."));
+            return Err(AppError::invalid(
+                "body",
+                "Der Text der Maßnahme darf nicht leer sein.",
+            ));
         }
         if s.chars().count() > Self::MAX_CHARS {
             return Err(AppError::invalid(
@@ -197,7 +206,10 @@ impl MeasureText {
             ));
         }
         if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(AppError::invalid("body", "Der Text enthält unzulässige Steuerzeichen."));
+            return Err(AppError::invalid(
+                "body",
+                "Der Text enthält unzulässige Steuerzeichen.",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -238,7 +250,8 @@ impl ShortName {
     pub fn parse(input: &str) -> Result<Self, AppError> {
         let s = input.trim();
         let ok = (2..=40).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -260,7 +273,10 @@ impl ShortName {
 pub fn check_new_password(input: &str) -> Result<(), AppError> {
     let n = input.chars().count();
     if n < 12 {
-        return Err(AppError::invalid("password", "Das Passwort muss mindestens 12 Zeichen lang sein."));
+        return Err(AppError::invalid(
+            "password",
+            "Das Passwort muss mindestens 12 Zeichen lang sein.",
+        ));
     }
     if n > 1000 {
         return Err(AppError::invalid("password", "Das Passwort ist zu lang."));
@@ -274,8 +290,13 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(EmailAddress::parse(" DPO@ConRat.de ").unwrap().as_str(), "dpo@conrat.de");
-        for bad in ["", "a", "a@b", "@b.de", "a@@b.de", "a b@c.de", "a@.de", "a@de."] {
+        assert_eq!(
+            EmailAddress::parse(" DPO@ConRat.de ").unwrap().as_str(),
+            "dpo@conrat.de"
+        );
+        for bad in [
+            "", "a", "a@b", "@b.de", "a@@b.de", "a b@c.de", "a@.de", "a@de.",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -11,7 +11,9 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// 401: no session, or it expired.
-    #[error("Bitte melden Sie sich an. Ihre Sitzung ist abgelaufen oder Sie sind nicht angemeldet.")]
+    #[error(
+        "Bitte melden Sie sich an. Ihre Sitzung ist abgelaufen oder Sie sind nicht angemeldet."
+    )]
     Unauthenticated,
     /// 403: signed in, but the role does not allow this.
     #[error("Dafür fehlt Ihnen die Berechtigung.")]
@@ -23,10 +25,14 @@ pub enum AppError {
     #[error("{message}")]
     Invalid { field: String, message: String },
     /// 409: somebody else changed the record since the form was loaded.
-    #[error("Der Datensatz wurde inzwischen von jemand anderem geändert. Bitte laden Sie die Seite neu und wiederholen Sie Ihre Änderung.")]
+    #[error(
+        "Der Datensatz wurde inzwischen von jemand anderem geändert. Bitte laden Sie die Seite neu und wiederholen Sie Ihre Änderung."
+    )]
     Conflict,
     /// 401: the same answer for a wrong password, an unknown address and a locked account.
-    #[error("Anmeldung fehlgeschlagen: E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist gesperrt.")]
+    #[error(
+        "Anmeldung fehlgeschlagen: E-Mail-Adresse oder Passwort ist falsch, oder das Konto ist gesperrt."
+    )]
     LoginFailed,
     /// 429: too many failed logins for this address.
     #[error("Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {0} Sekunden.")]
@@ -77,9 +83,9 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
                 Self::BadRequest(msg)
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Internal(
-                "Netzwerk: der Server ist nicht erreichbar".to_owned(),
-            ),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                Self::Internal("Netzwerk: der Server ist nicht erreichbar".to_owned())
+            }
             other => Self::BadRequest(other.to_string()),
         }
     }

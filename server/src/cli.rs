@@ -13,7 +13,11 @@ use crate::config::{Config, Overrides, ProcessEnv};
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
-#[command(name = "nachweis", version, about = "Nachweis: technische und organisatorische Maßnahmen nach Art. 32 DSGVO")]
+#[command(
+    name = "nachweis",
+    version,
+    about = "Nachweis: technische und organisatorische Maßnahmen nach Art. 32 DSGVO"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -117,7 +121,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve { listen } => {
             let config = global.config(listen)?;
             let app = Application::build(&config).await?;
-            tracing::info!("Nachweis listens on http://{}/ (public URL {})", config.listen, config.public_url);
+            tracing::info!(
+                "Nachweis listens on http://{}/ (public URL {})",
+                config.listen,
+                config.public_url
+            );
             app.run_until(shutdown_signal()).await?;
             Ok(0)
         }
@@ -127,17 +135,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("Migrations applied.");
             Ok(0)
         }
-        Command::Org { command: OrgCommand::Create { short, name } } => {
+        Command::Org {
+            command: OrgCommand::Create { short, name },
+        } => {
             let config = global.config(None)?;
             let db = crate::db::connect(&config).await?;
             let short = ShortName::parse(&short)?;
             let txn = db.begin().await?;
-            let org = app::orgs::service::create_org(&txn, now(), &AuditActor::system("cli"), &short, &name).await?;
+            let org = app::orgs::service::create_org(
+                &txn,
+                now(),
+                &AuditActor::system("cli"),
+                &short,
+                &name,
+            )
+            .await?;
             txn.commit().await?;
-            println!("Organisation {} ({}) created.", org.legal_name, org.short_name);
+            println!(
+                "Organisation {} ({}) created.",
+                org.legal_name, org.short_name
+            );
             Ok(0)
         }
-        Command::Admin { command: AdminCommand::Create { org, email, name } } => {
+        Command::Admin {
+            command: AdminCommand::Create { org, email, name },
+        } => {
             let config = global.config(None)?;
             let db = crate::db::connect(&config).await?;
             let email = EmailAddress::parse(&email)?;
@@ -145,8 +167,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let txn = db.begin().await?;
             let actor = AuditActor::system("cli");
             let org = app::orgs::service::find_by_short(&txn, &org).await?;
-            let user = app::auth::service::create_user(&txn, now(), &actor, &email, &name, Some(&password)).await?;
-            app::orgs::service::add_membership(&txn, now(), &actor, org.id, user.id, Role::Admin).await?;
+            let user = app::auth::service::create_user(
+                &txn,
+                now(),
+                &actor,
+                &email,
+                &name,
+                Some(&password),
+            )
+            .await?;
+            app::orgs::service::add_membership(&txn, now(), &actor, org.id, user.id, Role::Admin)
+                .await?;
             txn.commit().await?;
             println!("Admin {} for {} created.", user.email, org.legal_name);
             if generated {
@@ -158,13 +189,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = global.config(None)?;
             let db = crate::db::connect(&config).await?;
             let logins = crate::demo::load(&db, now()).await?;
-            println!("Demo data loaded. Logins (password for all: {}):", crate::demo::DEMO_PASSWORD);
+            println!(
+                "Demo data loaded. Logins (password for all: {}):",
+                crate::demo::DEMO_PASSWORD
+            );
             for (org, email, name, role) in logins {
                 println!("  {org:<10} {:<9} {email:<34} {name}", role.as_str());
             }
             Ok(0)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let config = global.config(None)?;
             let db = crate::db::connect(&config).await?;
             match app::audit::service::verify(&db).await? {
@@ -203,7 +239,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -133,7 +133,11 @@ impl Config {
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let listen: SocketAddr = listen_raw.parse().map_err(|_| {
-            err("listen", Some("NACHWEIS_LISTEN / --listen"), format!("`{listen_raw}` is not an address like 127.0.0.1:3000"))
+            err(
+                "listen",
+                Some("NACHWEIS_LISTEN / --listen"),
+                format!("`{listen_raw}` is not an address like 127.0.0.1:3000"),
+            )
         })?;
 
         let database_url = flags
@@ -141,8 +145,16 @@ impl Config {
             .clone()
             .or_else(|| env.var("DATABASE_URL"))
             .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("nachweis.db").display()));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            .unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("nachweis.db").display()
+                )
+            });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(err(
                 "database_url",
                 Some("DATABASE_URL / --database-url"),
@@ -155,8 +167,14 @@ impl Config {
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) || public_url.contains(' ') {
-            return Err(err("public_url", Some("NACHWEIS_PUBLIC_URL"), format!("`{public_url}` is not an http(s) URL")));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || public_url.contains(' ')
+        {
+            return Err(err(
+                "public_url",
+                Some("NACHWEIS_PUBLIC_URL"),
+                format!("`{public_url}` is not an http(s) URL"),
+            ));
         }
 
         let site_root = env
@@ -167,12 +185,20 @@ impl Config {
 
         let session_idle_minutes = match env.var("NACHWEIS_SESSION_IDLE_MINUTES") {
             Some(v) => v.parse::<i64>().map_err(|_| {
-                err("session_idle_minutes", Some("NACHWEIS_SESSION_IDLE_MINUTES"), format!("`{v}` is not a number of minutes"))
+                err(
+                    "session_idle_minutes",
+                    Some("NACHWEIS_SESSION_IDLE_MINUTES"),
+                    format!("`{v}` is not a number of minutes"),
+                )
             })?,
             None => file.session_idle_minutes.unwrap_or(120),
         };
         if !(1..=7 * 24 * 60).contains(&session_idle_minutes) {
-            return Err(err("session_idle_minutes", Some("NACHWEIS_SESSION_IDLE_MINUTES"), "must be between 1 and 10080"));
+            return Err(err(
+                "session_idle_minutes",
+                Some("NACHWEIS_SESSION_IDLE_MINUTES"),
+                "must be between 1 and 10080",
+            ));
         }
 
         let smtp = smtp_config(file.smtp.unwrap_or_default(), env)?;
@@ -203,32 +229,59 @@ fn smtp_config(file: FileSmtp, env: &dyn Env) -> Result<Option<SmtpConfig>, Conf
             "starttls" => SmtpTls::Starttls,
             "tls" => SmtpTls::Tls,
             other => {
-                return Err(err("smtp.tls", Some("NACHWEIS_SMTP_TLS"), format!("`{other}` is not one of none, starttls, tls")));
+                return Err(err(
+                    "smtp.tls",
+                    Some("NACHWEIS_SMTP_TLS"),
+                    format!("`{other}` is not one of none, starttls, tls"),
+                ));
             }
         },
         None => file.tls.unwrap_or(SmtpTls::Starttls),
     };
     let port = match env.var("NACHWEIS_SMTP_PORT") {
-        Some(v) => v.parse().map_err(|_| err("smtp.port", Some("NACHWEIS_SMTP_PORT"), format!("`{v}` is not a port number")))?,
+        Some(v) => v.parse().map_err(|_| {
+            err(
+                "smtp.port",
+                Some("NACHWEIS_SMTP_PORT"),
+                format!("`{v}` is not a port number"),
+            )
+        })?,
         None => file.port.unwrap_or(match tls {
             SmtpTls::None => 25,
             SmtpTls::Starttls => 587,
             SmtpTls::Tls => 465,
         }),
     };
-    let from = env
-        .var("NACHWEIS_SMTP_FROM")
-        .or(file.from)
-        .ok_or_else(|| err("smtp.from", Some("NACHWEIS_SMTP_FROM"), "is required when an SMTP host is set"))?;
-    if app::domain::EmailAddress::parse(from.rsplit('<').next().unwrap_or(&from).trim_end_matches('>')).is_err() {
-        return Err(err("smtp.from", Some("NACHWEIS_SMTP_FROM"), format!("`{from}` is not an e-mail address")));
+    let from = env.var("NACHWEIS_SMTP_FROM").or(file.from).ok_or_else(|| {
+        err(
+            "smtp.from",
+            Some("NACHWEIS_SMTP_FROM"),
+            "is required when an SMTP host is set",
+        )
+    })?;
+    if app::domain::EmailAddress::parse(
+        from.rsplit('<')
+            .next()
+            .unwrap_or(&from)
+            .trim_end_matches('>'),
+    )
+    .is_err()
+    {
+        return Err(err(
+            "smtp.from",
+            Some("NACHWEIS_SMTP_FROM"),
+            format!("`{from}` is not an e-mail address"),
+        ));
     }
     Ok(Some(SmtpConfig {
         host,
         port,
         tls,
         username: env.var("NACHWEIS_SMTP_USERNAME").or(file.username),
-        password: env.var("NACHWEIS_SMTP_PASSWORD").or(file.password).map(SecretString::from),
+        password: env
+            .var("NACHWEIS_SMTP_PASSWORD")
+            .or(file.password)
+            .map(SecretString::from),
         from,
     }))
 }
@@ -242,8 +295,14 @@ fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
                 format!("{}: {}", path.display(), e.message()),
             )
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
-        Err(e) => Err(err("config file", Some("NACHWEIS_CONFIG / --config"), format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok(FileConfig::default())
+        }
+        Err(e) => Err(err(
+            "config file",
+            Some("NACHWEIS_CONFIG / --config"),
+            format!("{}: {e}", path.display()),
+        )),
     }
 }
 
@@ -272,7 +331,10 @@ mod tests {
 
     fn load(vars: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
         let dir = std::env::temp_dir().join("nachweis-config-test-nonexistent");
-        let flags = Overrides { data_dir: Some(dir), ..Default::default() };
+        let flags = Overrides {
+            data_dir: Some(dir),
+            ..Default::default()
+        };
         Config::load(&flags, &MapEnv(vars.iter().copied().collect()))
     }
 
@@ -287,19 +349,32 @@ mod tests {
 
     #[test]
     fn wrong_values_name_the_setting() {
-        let e = load(&[("NACHWEIS_LISTEN", "nowhere")]).unwrap_err().to_string();
-        assert!(e.contains("`listen`") && e.contains("NACHWEIS_LISTEN"), "{e}");
-        let e = load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        let e = load(&[("NACHWEIS_LISTEN", "nowhere")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`listen`") && e.contains("NACHWEIS_LISTEN"),
+            "{e}"
+        );
+        let e = load(&[("DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`database_url`"), "{e}");
-        let e = load(&[("NACHWEIS_SMTP_HOST", "mail.example")]).unwrap_err().to_string();
+        let e = load(&[("NACHWEIS_SMTP_HOST", "mail.example")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`smtp.from`"), "{e}");
-        let e = load(&[("NACHWEIS_SESSION_IDLE_MINUTES", "0")]).unwrap_err().to_string();
+        let e = load(&[("NACHWEIS_SESSION_IDLE_MINUTES", "0")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("session_idle_minutes"), "{e}");
     }
 
     #[test]
     fn database_password_never_appears_in_errors() {
-        let e = load(&[("DATABASE_URL", "mysql://u:hunter2@db/x")]).unwrap_err().to_string();
+        let e = load(&[("DATABASE_URL", "mysql://u:hunter2@db/x")])
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"));
     }
 }

@@ -15,7 +15,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         })?;
     }
     let mut opts = ConnectOptions::new(config.database_url.clone());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
     if config.is_sqlite() {
         // One writer at a time is how SQLite works; a single connection makes
         // that explicit and avoids "database is locked" on upgraded transactions.
@@ -23,9 +24,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     } else {
         opts.max_connections(16);
     }
-    let db = Database::connect(opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}"))?;
+    let db = Database::connect(opts).await.map_err(|e| {
+        anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
+    })?;
     if config.is_sqlite() {
         db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
         db.execute_unprepared("PRAGMA foreign_keys = ON").await?;

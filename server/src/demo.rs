@@ -36,7 +36,11 @@ pub fn parse_annex(text: &str) -> ParsedAnnex {
         if para.is_empty() {
             return;
         }
-        let p = para.join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+        let p = para
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         para.clear();
         match current {
             Some(kind) => out.sections.push((kind, p)),
@@ -54,17 +58,24 @@ pub fn parse_annex(text: &str) -> ParsedAnnex {
         }
         let is_md_heading = line.starts_with('#');
         let heading_text = line.trim_start_matches('#').trim();
-        if !seen_title && (is_md_heading || heading_text.contains("Art. 32") || heading_text.contains("Artikel 32")) && para.is_empty() {
+        if !seen_title
+            && (is_md_heading
+                || heading_text.contains("Art. 32")
+                || heading_text.contains("Artikel 32"))
+            && para.is_empty()
+        {
             seen_title = true;
             continue; // the document title
         }
-        let looks_like_heading = is_md_heading || (!markdown && heading_text.chars().count() < 250 && !heading_text.ends_with('.') && !heading_text.ends_with(':'));
-        if looks_like_heading {
-            if let Some(kind) = classify_heading(heading_text) {
-                flush(&mut para, current, &mut out);
-                current = Some(kind);
-                continue;
-            }
+        let looks_like_heading = is_md_heading
+            || (!markdown
+                && heading_text.chars().count() < 250
+                && !heading_text.ends_with('.')
+                && !heading_text.ends_with(':'));
+        if looks_like_heading && let Some(kind) = classify_heading(heading_text) {
+            flush(&mut para, current, &mut out);
+            current = Some(kind);
+            continue;
         }
         para.push(line.to_owned());
     }
@@ -99,13 +110,38 @@ const ORGS: &[DemoOrg] = &[
         dpo: "Katrin Vogel, datenschutz@conrat.example",
         seed: include_str!("../demo/conrat.txt"),
         people: &[
-            Person { email: "dpo@conrat.example", name: "Katrin Vogel", role: Role::Admin },
-            Person { email: "it@conrat.example", name: "Jonas Becker", role: Role::Owner },
-            Person { email: "mitarbeiter@conrat.example", name: "Mia Schulz", role: Role::Staff },
-            Person { email: "pruefer@audit.example", name: "Dr. Paul Richter", role: Role::Auditor },
-            Person { email: "kunde@kanzlei-hoffmann.example", name: "Lena Hoffmann", role: Role::Customer },
+            Person {
+                email: "dpo@conrat.example",
+                name: "Katrin Vogel",
+                role: Role::Admin,
+            },
+            Person {
+                email: "it@conrat.example",
+                name: "Jonas Becker",
+                role: Role::Owner,
+            },
+            Person {
+                email: "mitarbeiter@conrat.example",
+                name: "Mia Schulz",
+                role: Role::Staff,
+            },
+            Person {
+                email: "pruefer@audit.example",
+                name: "Dr. Paul Richter",
+                role: Role::Auditor,
+            },
+            Person {
+                email: "kunde@kanzlei-hoffmann.example",
+                name: "Lena Hoffmann",
+                role: Role::Customer,
+            },
         ],
-        owned: &["verschluesselung", "zugangskontrolle", "verfuegbarkeit", "wiederherstellung"],
+        owned: &[
+            "verschluesselung",
+            "zugangskontrolle",
+            "verfuegbarkeit",
+            "wiederherstellung",
+        ],
     },
     DemoOrg {
         short: "clickbits",
@@ -115,23 +151,56 @@ const ORGS: &[DemoOrg] = &[
         dpo: "Sven Krüger, datenschutz@clickbits.example",
         seed: include_str!("../demo/clickbits.md"),
         people: &[
-            Person { email: "dpo@clickbits.example", name: "Sven Krüger", role: Role::Admin },
-            Person { email: "it@clickbits.example", name: "Aylin Demir", role: Role::Owner },
-            Person { email: "mitarbeiter@clickbits.example", name: "Tim Wagner", role: Role::Staff },
-            Person { email: "pruefer@audit.example", name: "Dr. Paul Richter", role: Role::Auditor },
-            Person { email: "kunde@praxis-weber.example", name: "Max Weber", role: Role::Customer },
+            Person {
+                email: "dpo@clickbits.example",
+                name: "Sven Krüger",
+                role: Role::Admin,
+            },
+            Person {
+                email: "it@clickbits.example",
+                name: "Aylin Demir",
+                role: Role::Owner,
+            },
+            Person {
+                email: "mitarbeiter@clickbits.example",
+                name: "Tim Wagner",
+                role: Role::Staff,
+            },
+            Person {
+                email: "pruefer@audit.example",
+                name: "Dr. Paul Richter",
+                role: Role::Auditor,
+            },
+            Person {
+                email: "kunde@praxis-weber.example",
+                name: "Max Weber",
+                role: Role::Customer,
+            },
         ],
-        owned: &["zutrittskontrolle", "zugangskontrolle", "trennungskontrolle", "belastbarkeit"],
+        owned: &[
+            "zutrittskontrolle",
+            "zugangskontrolle",
+            "trennungskontrolle",
+            "belastbarkeit",
+        ],
     },
 ];
 
 /// Loads the demo organisations unless they exist. Returns the logins.
-pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<(String, String, String, Role)>> {
+pub async fn load(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(String, String, String, Role)>> {
     let actor = AuditActor::system("nachweis demo");
     let mut logins = Vec::new();
     for o in ORGS {
         for p in o.people {
-            logins.push((o.short.to_owned(), p.email.to_owned(), p.name.to_owned(), p.role));
+            logins.push((
+                o.short.to_owned(),
+                p.email.to_owned(),
+                p.name.to_owned(),
+                p.role,
+            ));
         }
         let exists = organisations::Entity::find()
             .filter(organisations::Column::ShortName.eq(o.short))
@@ -161,18 +230,33 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Vec<
                 .await?;
             let user = match existing {
                 Some(u) => u,
-                None => app::auth::service::create_user(&txn, now, &actor, &email, p.name, Some(DEMO_PASSWORD)).await?,
+                None => {
+                    app::auth::service::create_user(
+                        &txn,
+                        now,
+                        &actor,
+                        &email,
+                        p.name,
+                        Some(DEMO_PASSWORD),
+                    )
+                    .await?
+                }
             };
             app::orgs::service::add_membership(&txn, now, &actor, org.id, user.id, p.role).await?;
             user_ids.push((p.role, user.id));
         }
-        let owner = user_ids.iter().find(|(r, _)| *r == Role::Owner).map(|(_, id)| *id);
+        let owner = user_ids
+            .iter()
+            .find(|(r, _)| *r == Role::Owner)
+            .map(|(_, id)| *id);
         let cats = categories::Entity::find()
             .filter(categories::Column::OrgId.eq(org.id))
             .all(&txn)
             .await?;
         for (kind, text) in parsed.sections {
-            let Some(cat) = cats.iter().find(|c| c.kind == kind) else { continue };
+            let Some(cat) = cats.iter().find(|c| c.kind == kind) else {
+                continue;
+            };
             let owners: Vec<i32> = match owner {
                 Some(id) if o.owned.contains(&kind) => vec![id],
                 _ => Vec::new(),
@@ -203,10 +287,21 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "pseudonymisierung", "verschluesselung", "zutrittskontrolle", "zugangskontrolle",
-                "zugriffskontrolle", "trennungskontrolle", "weitergabekontrolle", "eingabekontrolle",
-                "verfuegbarkeit", "verfuegbarkeit", "verfuegbarkeit", "belastbarkeit", "wiederherstellung",
-                "evaluierung", "evaluierung",
+                "pseudonymisierung",
+                "verschluesselung",
+                "zutrittskontrolle",
+                "zugangskontrolle",
+                "zugriffskontrolle",
+                "trennungskontrolle",
+                "weitergabekontrolle",
+                "eingabekontrolle",
+                "verfuegbarkeit",
+                "verfuegbarkeit",
+                "verfuegbarkeit",
+                "belastbarkeit",
+                "wiederherstellung",
+                "evaluierung",
+                "evaluierung",
             ]
         );
         assert!(p.sections[2].1.contains("DomainFactory GmbH"));
@@ -221,6 +316,11 @@ mod tests {
         assert_eq!(p.sections.len(), 24, "{:#?}", p.sections);
         assert_eq!(p.sections[0].0, "pseudonymisierung");
         assert_eq!(p.sections.last().map(|s| s.0), Some("evaluierung"));
-        assert!(p.sections.iter().filter(|(k, _)| *k == "zutrittskontrolle").any(|(_, t)| t.contains("Microsoft")));
+        assert!(
+            p.sections
+                .iter()
+                .filter(|(k, _)| *k == "zutrittskontrolle")
+                .any(|(_, t)| t.contains("Microsoft"))
+        );
     }
 }

@@ -59,8 +59,16 @@ impl Application {
             clock,
             public_url: public_url.clone(),
         };
-        let router = router(state, config.session_idle_minutes, public_url.starts_with("https://"));
-        Ok(Self { listener, router, db })
+        let router = router(
+            state,
+            config.session_idle_minutes,
+            public_url.starts_with("https://"),
+        );
+        Ok(Self {
+            listener,
+            router,
+            db,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -68,7 +76,10 @@ impl Application {
     }
 
     /// Serves until the future `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = app::auth::session_store::DbSessionStore::new(self.db.clone());
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -80,20 +91,24 @@ impl Application {
                 }
             }
         });
-        let res = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let res = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         sweeper.abort();
         res
     }
 }
 
 fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
-    let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(state.db.clone()))
-        .with_name("nachweis_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(secure)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
+    let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(
+        state.db.clone(),
+    ))
+    .with_name("nachweis_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(secure)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
     let routes = generate_route_list(app::App);
     let leptos = state.leptos.clone();
@@ -103,17 +118,30 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(middleware::from_fn(server_fn_status))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"),
+            HeaderValue::from_static(
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+            ),
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -134,7 +162,10 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 async fn server_fn_status(req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
-    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if !is_api
+        || res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -142,7 +173,8 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

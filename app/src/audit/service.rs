@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::Value;
@@ -89,7 +89,10 @@ pub async fn record<C: ConnectionTrait>(
 ) -> AppResult<()> {
     // Bump the head first: this takes the write lock that serialises appenders.
     audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq).add(1))
+        .col_expr(
+            audit_head::Column::Seq,
+            Expr::col(audit_head::Column::Seq).add(1),
+        )
         .filter(audit_head::Column::Id.eq(1))
         .exec(db)
         .await?;
@@ -140,9 +143,14 @@ pub async fn record<C: ConnectionTrait>(
 /// Outcome of recomputing the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verification {
-    Intact { rows: u64 },
+    Intact {
+        rows: u64,
+    },
     /// The first row whose stored hash or link does not match.
-    Broken { seq: i64, reason: String },
+    Broken {
+        seq: i64,
+        reason: String,
+    },
 }
 
 /// Recomputes every row's hash in order, in pages, and compares with the head.
@@ -198,16 +206,16 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
         }
     }
     let head = audit_head::Entity::find_by_id(1).one(db).await?;
-    if let Some(head) = head {
-        if head.seq != rows as i64 || head.hash != prev {
-            return Ok(Verification::Broken {
-                seq: rows as i64 + 1,
-                reason: format!(
-                    "chain ends at row {rows} but the head names row {}",
-                    head.seq
-                ),
-            });
-        }
+    if let Some(head) = head
+        && (head.seq != rows as i64 || head.hash != prev)
+    {
+        return Ok(Verification::Broken {
+            seq: rows as i64 + 1,
+            reason: format!(
+                "chain ends at row {rows} but the head names row {}",
+                head.seq
+            ),
+        });
     }
     Ok(Verification::Intact { rows })
 }
@@ -255,9 +263,66 @@ mod tests {
     #[test]
     fn hash_depends_on_every_field() {
         let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let base = row_hash("p", 1, Some(1), Some(2), "a", at, "e", "1", "x", None, Some("{}"));
-        assert_ne!(base, row_hash("p", 1, Some(1), Some(2), "a", at, "e", "1", "x", Some("{}"), None));
-        assert_ne!(base, row_hash("p", 2, Some(1), Some(2), "a", at, "e", "1", "x", None, Some("{}")));
-        assert_ne!(base, row_hash("p", 1, Some(1), Some(2), "a", at, "e", "1", "y", None, Some("{}")));
+        let base = row_hash(
+            "p",
+            1,
+            Some(1),
+            Some(2),
+            "a",
+            at,
+            "e",
+            "1",
+            "x",
+            None,
+            Some("{}"),
+        );
+        assert_ne!(
+            base,
+            row_hash(
+                "p",
+                1,
+                Some(1),
+                Some(2),
+                "a",
+                at,
+                "e",
+                "1",
+                "x",
+                Some("{}"),
+                None
+            )
+        );
+        assert_ne!(
+            base,
+            row_hash(
+                "p",
+                2,
+                Some(1),
+                Some(2),
+                "a",
+                at,
+                "e",
+                "1",
+                "x",
+                None,
+                Some("{}")
+            )
+        );
+        assert_ne!(
+            base,
+            row_hash(
+                "p",
+                1,
+                Some(1),
+                Some(2),
+                "a",
+                at,
+                "e",
+                "1",
+                "y",
+                None,
+                Some("{}")
+            )
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Passwords (argon2id), login with throttling, the session's contents, and
 //! the `require_*` guards every server function starts with.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use sea_orm::{
@@ -64,7 +64,11 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -92,23 +96,33 @@ fn throttle_wait(failures: i32, last: DateTime<Utc>, now: DateTime<Utc>) -> Opti
     (elapsed < wait).then(|| (wait - elapsed) as u64)
 }
 
-pub async fn login(state: &AppState, session: &Session, email: &str, password: &str) -> AppResult<()> {
+pub async fn login(
+    state: &AppState,
+    session: &Session,
+    email: &str,
+    password: &str,
+) -> AppResult<()> {
     let now = state.now();
     // Same answer for malformed, unknown, wrong and locked.
     let key = email.trim().to_lowercase();
-    let throttle = login_throttle::Entity::find_by_id(key.clone()).one(&state.db).await?;
-    let throttle = throttle.filter(|t| (now - t.last_failure_at).num_seconds() < FAILURE_WINDOW_SECS);
-    if let Some(t) = &throttle {
-        if let Some(wait) = throttle_wait(t.failures, t.last_failure_at, now) {
-            return Err(AppError::Throttled(wait));
-        }
+    let throttle = login_throttle::Entity::find_by_id(key.clone())
+        .one(&state.db)
+        .await?;
+    let throttle =
+        throttle.filter(|t| (now - t.last_failure_at).num_seconds() < FAILURE_WINDOW_SECS);
+    if let Some(t) = &throttle
+        && let Some(wait) = throttle_wait(t.failures, t.last_failure_at, now)
+    {
+        return Err(AppError::Throttled(wait));
     }
 
     let user = match EmailAddress::parse(email) {
-        Ok(e) => users::Entity::find()
-            .filter(users::Column::Email.eq(e.as_str()))
-            .one(&state.db)
-            .await?,
+        Ok(e) => {
+            users::Entity::find()
+                .filter(users::Column::Email.eq(e.as_str()))
+                .one(&state.db)
+                .await?
+        }
         Err(_) => None,
     };
     let ok = match &user {
@@ -136,7 +150,10 @@ pub async fn login(state: &AppState, session: &Session, email: &str, password: &
         })
         .on_conflict(
             sea_orm::sea_query::OnConflict::column(login_throttle::Column::Key)
-                .update_columns([login_throttle::Column::Failures, login_throttle::Column::LastFailureAt])
+                .update_columns([
+                    login_throttle::Column::Failures,
+                    login_throttle::Column::LastFailureAt,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(&txn)
@@ -164,7 +181,10 @@ pub async fn login(state: &AppState, session: &Session, email: &str, password: &
         now,
         AuditEvent {
             org_id: Some(m.org_id),
-            actor: &AuditActor { user_id: Some(u.id), label: u.email.clone() },
+            actor: &AuditActor {
+                user_id: Some(u.id),
+                label: u.email.clone(),
+            },
             entity: "session",
             entity_id: u.id.to_string(),
             action: "login",
@@ -178,12 +198,21 @@ pub async fn login(state: &AppState, session: &Session, email: &str, password: &
     // A fresh session id at login: a planted id never becomes a signed-in one.
     session.cycle_id().await?;
     session
-        .insert(SESSION_KEY, SessionData { user_id: u.id, org_id: m.org_id })
+        .insert(
+            SESSION_KEY,
+            SessionData {
+                user_id: u.id,
+                org_id: m.org_id,
+            },
+        )
         .await?;
     Ok(())
 }
 
-async fn first_membership(db: &DatabaseConnection, user_id: i32) -> AppResult<Option<memberships::Model>> {
+async fn first_membership(
+    db: &DatabaseConnection,
+    user_id: i32,
+) -> AppResult<Option<memberships::Model>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user_id))
         .order_by_asc(memberships::Column::Id)
@@ -204,7 +233,10 @@ pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
             state.now(),
             AuditEvent {
                 org_id: Some(data.org_id),
-                actor: &AuditActor { user_id: Some(data.user_id), label },
+                actor: &AuditActor {
+                    user_id: Some(data.user_id),
+                    label,
+                },
                 entity: "session",
                 entity_id: data.user_id.to_string(),
                 action: "logout",
@@ -230,13 +262,23 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: i32) -> App
         return Err(AppError::NotFound("Die Organisation".into()));
     }
     session
-        .insert(SESSION_KEY, SessionData { user_id: actor.user_id, org_id })
+        .insert(
+            SESSION_KEY,
+            SessionData {
+                user_id: actor.user_id,
+                org_id,
+            },
+        )
         .await?;
     Ok(())
 }
 
 /// Loads the actor for a session's user and organisation.
-pub async fn load_actor<C: ConnectionTrait>(db: &C, user_id: i32, org_id: i32) -> AppResult<Option<Actor>> {
+pub async fn load_actor<C: ConnectionTrait>(
+    db: &C,
+    user_id: i32,
+    org_id: i32,
+) -> AppResult<Option<Actor>> {
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else {
         return Ok(None);
     };
@@ -333,7 +375,12 @@ pub async fn current_user(db: &DatabaseConnection, actor: &Actor) -> AppResult<C
 /// Only local absolute paths are followed after login (no open redirect).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/login") => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
             n.to_owned()
         }
         _ => "/".to_owned(),
@@ -355,7 +402,10 @@ pub async fn create_user<C: ConnectionTrait>(
         .await?
         .is_some()
     {
-        return Err(AppError::invalid("email", "Für diese E-Mail-Adresse gibt es bereits ein Konto."));
+        return Err(AppError::invalid(
+            "email",
+            "Für diese E-Mail-Adresse gibt es bereits ein Konto.",
+        ));
     }
     let hash = match password {
         Some(p) => Some(hash_password(p)?),
@@ -398,7 +448,10 @@ mod tests {
         assert_eq!(throttle_wait(4, t0, t0), None);
         assert_eq!(throttle_wait(5, t0, t0), Some(15));
         assert_eq!(throttle_wait(6, t0, t0), Some(30));
-        assert_eq!(throttle_wait(5, t0, t0 + chrono::Duration::seconds(16)), None);
+        assert_eq!(
+            throttle_wait(5, t0, t0 + chrono::Duration::seconds(16)),
+            None
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl tower_sessions::SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // A fresh random id; on the (astronomically unlikely) collision pick another.
         loop {
-            let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+            let data =
+                serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
             let res = sessions::ActiveModel {
                 id: Set(record.id.to_string()),
                 data: Set(data),
@@ -56,7 +57,12 @@ impl tower_sessions::SessionStore for DbSessionStore {
             .await;
             match res {
                 Ok(_) => return Ok(()),
-                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
                     record.id = Id::default();
                 }
                 Err(e) => return Err(backend(e)),

@@ -75,7 +75,13 @@ pub async fn update_profile(
     intro_text: String,
 ) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
-    let input = service::ProfileInput::parse(&legal_name, &display_short, &address, &dpo_contact, &intro_text)?;
+    let input = service::ProfileInput::parse(
+        &legal_name,
+        &display_short,
+        &address,
+        &dpo_contact,
+        &intro_text,
+    )?;
     service::update_profile(&state.db, state.now(), &actor, input).await
 }
 
@@ -123,9 +129,15 @@ pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
 
 /// Public: accepts an invitation, creating the account if needed, and signs in.
 #[server(endpoint = "orgs/invitation/accept")]
-pub async fn accept_invitation(token: String, display_name: String, password: String) -> Result<(), AppError> {
+pub async fn accept_invitation(
+    token: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
     let state = expect_context::<crate::state::AppState>();
-    let email = service::accept_invitation(&state.db, state.now(), &token, &display_name, &password).await?;
+    let email =
+        service::accept_invitation(&state.db, state.now(), &token, &display_name, &password)
+            .await?;
     let session = crate::auth::service::session().await?;
     crate::auth::service::login(&state, &session, &email, &password).await?;
     leptos_axum::redirect("/");

@@ -21,10 +21,16 @@ const INVITATION_DAYS: i64 = 14;
 fn text_field(field: &str, label: &str, input: &str, max: usize) -> AppResult<String> {
     let s = input.replace("\r\n", "\n").trim().to_owned();
     if s.chars().count() > max {
-        return Err(AppError::invalid(field, format!("{label} darf höchstens {max} Zeichen lang sein.")));
+        return Err(AppError::invalid(
+            field,
+            format!("{label} darf höchstens {max} Zeichen lang sein."),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(AppError::invalid(field, format!("{label} enthält unzulässige Steuerzeichen.")));
+        return Err(AppError::invalid(
+            field,
+            format!("{label} enthält unzulässige Steuerzeichen."),
+        ));
     }
     Ok(s)
 }
@@ -38,12 +44,23 @@ pub struct ProfileInput {
 }
 
 impl ProfileInput {
-    pub fn parse(legal_name: &str, display_short: &str, address: &str, dpo_contact: &str, intro_text: &str) -> AppResult<Self> {
+    pub fn parse(
+        legal_name: &str,
+        display_short: &str,
+        address: &str,
+        dpo_contact: &str,
+        intro_text: &str,
+    ) -> AppResult<Self> {
         Ok(Self {
             legal_name: parse_legal_name(legal_name)?,
             display_short: text_field("display_short", "Die Kurzbezeichnung", display_short, 60)?,
             address: text_field("address", "Die Anschrift", address, 1000)?,
-            dpo_contact: text_field("dpo_contact", "Der Kontakt des Datenschutzbeauftragten", dpo_contact, 1000)?,
+            dpo_contact: text_field(
+                "dpo_contact",
+                "Der Kontakt des Datenschutzbeauftragten",
+                dpo_contact,
+                1000,
+            )?,
             intro_text: text_field("intro_text", "Der Einleitungstext", intro_text, 10_000)?,
         })
     }
@@ -71,7 +88,10 @@ pub async fn create_org<C: ConnectionTrait>(
         .await?
         .is_some()
     {
-        return Err(AppError::invalid("short_name", format!("Das Kürzel „{}“ ist schon vergeben.", short.as_str())));
+        return Err(AppError::invalid(
+            "short_name",
+            format!("Das Kürzel „{}“ ist schon vergeben.", short.as_str()),
+        ));
     }
     let org = organisations::ActiveModel {
         short_name: Set(short.as_str().to_owned()),
@@ -104,7 +124,10 @@ pub async fn create_org<C: ConnectionTrait>(
     Ok(org)
 }
 
-pub async fn find_by_short<C: ConnectionTrait>(db: &C, short: &str) -> AppResult<organisations::Model> {
+pub async fn find_by_short<C: ConnectionTrait>(
+    db: &C,
+    short: &str,
+) -> AppResult<organisations::Model> {
     organisations::Entity::find()
         .filter(organisations::Column::ShortName.eq(short))
         .one(db)
@@ -127,7 +150,10 @@ pub async fn add_membership<C: ConnectionTrait>(
         .await?
         .is_some()
     {
-        return Err(AppError::invalid("email", "Diese Person ist bereits Mitglied der Organisation."));
+        return Err(AppError::invalid(
+            "email",
+            "Diese Person ist bereits Mitglied der Organisation.",
+        ));
     }
     memberships::ActiveModel {
         org_id: Set(org_id),
@@ -170,7 +196,12 @@ pub async fn profile(db: &DatabaseConnection, actor: &Actor) -> AppResult<OrgPro
     })
 }
 
-pub async fn update_profile(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, input: ProfileInput) -> AppResult<()> {
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: ProfileInput,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let o = organisations::Entity::find_by_id(actor.org_id)
         .one(&txn)
@@ -244,7 +275,10 @@ pub async fn members(db: &DatabaseConnection, actor: &Actor) -> AppResult<Member
             })
         })
         .collect();
-    Ok(MembersView { members, invitations })
+    Ok(MembersView {
+        members,
+        invitations,
+    })
 }
 
 fn token_hash(token: &str) -> String {
@@ -252,7 +286,13 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Creates an invitation; returns the secret token (only its hash is stored).
-pub async fn invite(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, email: &EmailAddress, role: Role) -> AppResult<String> {
+pub async fn invite(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    email: &EmailAddress,
+    role: Role,
+) -> AppResult<String> {
     let txn = db.begin().await?;
     if let Some(u) = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
@@ -265,7 +305,10 @@ pub async fn invite(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, 
             .one(&txn)
             .await?;
         if member.is_some() {
-            return Err(AppError::invalid("email", "Diese Person ist bereits Mitglied der Organisation."));
+            return Err(AppError::invalid(
+                "email",
+                "Diese Person ist bereits Mitglied der Organisation.",
+            ));
         }
     }
     let mut bytes = [0u8; 32];
@@ -302,7 +345,12 @@ pub async fn invite(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, 
     Ok(token)
 }
 
-pub async fn revoke_invitation(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32) -> AppResult<()> {
+pub async fn revoke_invitation(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let inv = invitations::Entity::find_by_id(id)
         .filter(invitations::Column::OrgId.eq(actor.org_id))
@@ -331,7 +379,13 @@ pub async fn revoke_invitation(db: &DatabaseConnection, now: DateTime<Utc>, acto
 
 /// Changes a member's role, or removes the membership (`None`). The last
 /// admin can be neither demoted nor removed.
-pub async fn change_role(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, user_id: i32, role: Option<Role>) -> AppResult<()> {
+pub async fn change_role(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    user_id: i32,
+    role: Option<Role>,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let m = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(actor.org_id))
@@ -347,7 +401,10 @@ pub async fn change_role(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Ac
             .await?
             .len();
         if admins <= 1 {
-            return Err(AppError::invalid("role", "Die Organisation braucht mindestens eine/n Admin."));
+            return Err(AppError::invalid(
+                "role",
+                "Die Organisation braucht mindestens eine/n Admin.",
+            ));
         }
     }
     let before = json!({ "role": m.role });
@@ -384,8 +441,14 @@ pub async fn change_role(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Ac
     Ok(())
 }
 
-async fn open_invitation<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, token: &str) -> AppResult<invitations::Model> {
-    let not_found = || AppError::NotFound("Die Einladung (abgelaufen, bereits angenommen oder widerrufen)".into());
+async fn open_invitation<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    token: &str,
+) -> AppResult<invitations::Model> {
+    let not_found = || {
+        AppError::NotFound("Die Einladung (abgelaufen, bereits angenommen oder widerrufen)".into())
+    };
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(not_found());
     }
@@ -398,7 +461,11 @@ async fn open_invitation<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, token: 
         .ok_or_else(not_found)
 }
 
-pub async fn invitation_info(db: &DatabaseConnection, now: DateTime<Utc>, token: &str) -> AppResult<InvitationInfo> {
+pub async fn invitation_info(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    token: &str,
+) -> AppResult<InvitationInfo> {
     let inv = open_invitation(db, now, token).await?;
     let org = organisations::Entity::find_by_id(inv.org_id)
         .one(db)
@@ -419,7 +486,13 @@ pub async fn invitation_info(db: &DatabaseConnection, now: DateTime<Utc>, token:
 
 /// Accepts an invitation: creates the account (or, for an existing account,
 /// checks its password) and the membership. Returns the e-mail address.
-pub async fn accept_invitation(db: &DatabaseConnection, now: DateTime<Utc>, token: &str, display_name: &str, password: &str) -> AppResult<String> {
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    token: &str,
+    display_name: &str,
+    password: &str,
+) -> AppResult<String> {
     let txn = db.begin().await?;
     let inv = open_invitation(&txn, now, token).await?;
     let email = EmailAddress::parse(&inv.email)?;
@@ -434,16 +507,34 @@ pub async fn accept_invitation(db: &DatabaseConnection, now: DateTime<Utc>, toke
                 .password_hash
                 .as_deref()
                 .and_then(|h| argon2::PasswordHash::new(h).ok())
-                .map(|h| argon2::PasswordVerifier::verify_password(&argon2::Argon2::default(), password.as_bytes(), &h).is_ok())
+                .map(|h| {
+                    argon2::PasswordVerifier::verify_password(
+                        &argon2::Argon2::default(),
+                        password.as_bytes(),
+                        &h,
+                    )
+                    .is_ok()
+                })
                 .unwrap_or(false);
             if !ok {
-                return Err(AppError::invalid("password", "Das Passwort Ihres bestehenden Kontos ist falsch."));
+                return Err(AppError::invalid(
+                    "password",
+                    "Das Passwort Ihres bestehenden Kontos ist falsch.",
+                ));
             }
             u
         }
         None => {
             check_new_password(password)?;
-            crate::auth::service::create_user(&txn, now, &actor, &email, display_name, Some(password)).await?
+            crate::auth::service::create_user(
+                &txn,
+                now,
+                &actor,
+                &email,
+                display_name,
+                Some(password),
+            )
+            .await?
         }
     };
     let role: Role = inv.role.parse().map_err(AppError::internal)?;

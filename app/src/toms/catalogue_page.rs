@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AddCategory, CategoryView, MoveCategory, MoveMeasure, RenameCategory, get_catalogue, label};
+use super::{
+    AddCategory, CategoryView, MoveCategory, MoveMeasure, RenameCategory, get_catalogue, label,
+};
 use crate::ui::{ErrorView, FormError, Loading};
 
 /// Up/down buttons: a form with the `id` and a `direction` per button.

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label};
+use super::{
+    AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
+};
 use crate::domain::MeasureStatus;
 use crate::error::AppError;
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};

@@ -108,7 +108,12 @@ pub async fn list_categories() -> Result<Vec<CategoryRef>, AppError> {
 }
 
 #[server(endpoint = "toms/measure/create")]
-pub async fn create_measure(category_id: i32, title: String, body: String, status: String) -> Result<i32, AppError> {
+pub async fn create_measure(
+    category_id: i32,
+    title: String,
+    body: String,
+    status: String,
+) -> Result<i32, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let input = service::MeasureInput::parse(category_id, &title, &body, &status)?;
     let id = service::create_measure(&state.db, state.now(), &actor, input).await?;

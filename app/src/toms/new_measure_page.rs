@@ -12,7 +12,8 @@ use crate::ui::{ErrorView, FormError, Loading};
 pub fn NewMeasurePage() -> impl IntoView {
     let create = ServerAction::<CreateMeasure>::new();
     let query = use_query_map();
-    let preselected = move || query.with(|q| q.get("kategorie").and_then(|v| v.parse::<i32>().ok()));
+    let preselected =
+        move || query.with(|q| q.get("kategorie").and_then(|v| v.parse::<i32>().ok()));
     let cats = Resource::new(|| (), |_| list_categories());
     view! {
         <Title text="Neue Maßnahme" />

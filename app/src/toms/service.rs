@@ -17,7 +17,9 @@ use super::*;
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::Actor;
 use crate::domain::{MeasureStatus, MeasureText, Role, parse_measure_title};
-use crate::entities::{categories, measure_owners, measure_revisions, measures, memberships, users};
+use crate::entities::{
+    categories, measure_owners, measure_revisions, measures, memberships, users,
+};
 use crate::error::{AppError, AppResult};
 
 /// Validated fields of a measure form.
@@ -44,12 +46,19 @@ pub fn parse_direction(direction: &str) -> AppResult<bool> {
     match direction {
         "up" => Ok(true),
         "down" => Ok(false),
-        _ => Err(AppError::invalid("direction", "Richtung muss „up“ oder „down“ sein.")),
+        _ => Err(AppError::invalid(
+            "direction",
+            "Richtung muss „up“ oder „down“ sein.",
+        )),
     }
 }
 
 /// Creates the Art. 32 categories for a new organisation.
-pub async fn create_default_catalogue<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, org_id: i32) -> AppResult<()> {
+pub async fn create_default_catalogue<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    org_id: i32,
+) -> AppResult<()> {
     let mut ids: HashMap<&str, i32> = HashMap::new();
     let mut positions: HashMap<Option<&str>, i32> = HashMap::new();
     for c in DEFAULT_CATEGORIES {
@@ -72,7 +81,10 @@ pub async fn create_default_catalogue<C: ConnectionTrait>(db: &C, now: DateTime<
 }
 
 /// Categories in document order with their numbers ("3.1").
-async fn ordered_categories<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<Vec<(String, categories::Model)>> {
+async fn ordered_categories<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<Vec<(String, categories::Model)>> {
     let all = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(org_id))
         .order_by_asc(categories::Column::Position)
@@ -82,7 +94,11 @@ async fn ordered_categories<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResul
     let mut out = Vec::with_capacity(all.len());
     for (i, top) in all.iter().filter(|c| c.parent_id.is_none()).enumerate() {
         out.push((format!("{}", i + 1), top.clone()));
-        for (j, child) in all.iter().filter(|c| c.parent_id == Some(top.id)).enumerate() {
+        for (j, child) in all
+            .iter()
+            .filter(|c| c.parent_id == Some(top.id))
+            .enumerate()
+        {
             out.push((format!("{}.{}", i + 1, j + 1), child.clone()));
         }
     }
@@ -93,11 +109,17 @@ pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Ve
     Ok(ordered_categories(db, org_id)
         .await?
         .into_iter()
-        .map(|(n, c)| CategoryRef { id: c.id, label: format!("{n} {}", c.title) })
+        .map(|(n, c)| CategoryRef {
+            id: c.id,
+            label: format!("{n} {}", c.title),
+        })
         .collect())
 }
 
-async fn owner_names<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<HashMap<i32, Vec<PersonRef>>> {
+async fn owner_names<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<HashMap<i32, Vec<PersonRef>>> {
     let owners = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .all(db)
@@ -145,7 +167,10 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
     let owners = owner_names(db, actor.org_id).await?;
     let mut by_cat: HashMap<i32, Vec<MeasureSummary>> = HashMap::new();
     for m in all {
-        by_cat.entry(m.category_id).or_default().push(summary(m, &owners)?);
+        by_cat
+            .entry(m.category_id)
+            .or_default()
+            .push(summary(m, &owners)?);
     }
     Ok(CatalogueView {
         categories: cats
@@ -162,7 +187,11 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
     })
 }
 
-pub async fn owned_by(db: &DatabaseConnection, org_id: i32, user_id: i32) -> AppResult<Vec<MeasureSummary>> {
+pub async fn owned_by(
+    db: &DatabaseConnection,
+    org_id: i32,
+    user_id: i32,
+) -> AppResult<Vec<MeasureSummary>> {
     let ids: Vec<i32> = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .filter(measure_owners::Column::UserId.eq(user_id))
@@ -183,7 +212,11 @@ pub async fn owned_by(db: &DatabaseConnection, org_id: i32, user_id: i32) -> App
 }
 
 /// A measure of this organisation, or NotFound (also for other organisations' ids).
-async fn find_measure<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppResult<measures::Model> {
+async fn find_measure<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    id: i32,
+) -> AppResult<measures::Model> {
     measures::Entity::find_by_id(id)
         .filter(measures::Column::OrgId.eq(org_id))
         .one(db)
@@ -191,7 +224,11 @@ async fn find_measure<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppRe
         .ok_or_else(|| AppError::NotFound("Die Maßnahme".into()))
 }
 
-async fn find_category<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppResult<categories::Model> {
+async fn find_category<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    id: i32,
+) -> AppResult<categories::Model> {
     categories::Entity::find_by_id(id)
         .filter(categories::Column::OrgId.eq(org_id))
         .one(db)
@@ -199,7 +236,12 @@ async fn find_category<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppR
         .ok_or_else(|| AppError::invalid("category_id", "Diese Kategorie gibt es nicht."))
 }
 
-async fn is_owner<C: ConnectionTrait>(db: &C, org_id: i32, measure_id: i32, user_id: i32) -> AppResult<bool> {
+async fn is_owner<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    measure_id: i32,
+    user_id: i32,
+) -> AppResult<bool> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .filter(measure_owners::Column::MeasureId.eq(measure_id))
@@ -280,7 +322,11 @@ async fn log_change<C: ConnectionTrait>(
     .await
 }
 
-async fn next_position<C: ConnectionTrait>(db: &C, org_id: i32, category_id: i32) -> AppResult<i32> {
+async fn next_position<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    category_id: i32,
+) -> AppResult<i32> {
     Ok(measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
         .filter(measures::Column::CategoryId.eq(category_id))
@@ -328,7 +374,12 @@ pub async fn insert_measure<C: ConnectionTrait>(
     Ok(m.id)
 }
 
-pub async fn create_measure(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, input: MeasureInput) -> AppResult<i32> {
+pub async fn create_measure(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: MeasureInput,
+) -> AppResult<i32> {
     let txn = db.begin().await?;
     let id = insert_measure(&txn, now, &actor.audit(), actor.org_id, input, &[]).await?;
     txn.commit().await?;
@@ -392,11 +443,19 @@ pub async fn update_measure(
     Ok(())
 }
 
-pub async fn retire_measure(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32) -> AppResult<()> {
+pub async fn retire_measure(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
     if m.status == MeasureStatus::Retired.as_str() {
-        return Err(AppError::invalid("status", "Die Maßnahme ist bereits außer Kraft gesetzt."));
+        return Err(AppError::invalid(
+            "status",
+            "Die Maßnahme ist bereits außer Kraft gesetzt.",
+        ));
     }
     let before = snapshot(&txn, &m).await?;
     let mut am: measures::ActiveModel = m.clone().into();
@@ -409,7 +468,13 @@ pub async fn retire_measure(db: &DatabaseConnection, now: DateTime<Utc>, actor: 
     Ok(())
 }
 
-pub async fn move_measure(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32, up: bool) -> AppResult<()> {
+pub async fn move_measure(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i32,
+    up: bool,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
     let siblings = measures::Entity::find()
@@ -420,7 +485,11 @@ pub async fn move_measure(db: &DatabaseConnection, now: DateTime<Utc>, actor: &A
         .all(&txn)
         .await?;
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
-    let j = if up { i.checked_sub(1) } else { Some(i + 1).filter(|&j| j < siblings.len()) };
+    let j = if up {
+        i.checked_sub(1)
+    } else {
+        Some(i + 1).filter(|&j| j < siblings.len())
+    };
     let Some(j) = j else {
         return Ok(()); // already first or last
     };
@@ -458,9 +527,17 @@ pub async fn set_owner(
         .filter(memberships::Column::UserId.eq(user_id))
         .one(&txn)
         .await?
-        .filter(|ms| ms.role.parse::<Role>().map(|r| r.is_internal()).unwrap_or(false));
+        .filter(|ms| {
+            ms.role
+                .parse::<Role>()
+                .map(|r| r.is_internal())
+                .unwrap_or(false)
+        });
     if member.is_none() {
-        return Err(AppError::invalid("user_id", "Diese Person gehört nicht zu Ihrer Organisation."));
+        return Err(AppError::invalid(
+            "user_id",
+            "Diese Person gehört nicht zu Ihrer Organisation.",
+        ));
     }
     let already = is_owner(&txn, actor.org_id, measure_id, user_id).await?;
     if already == add {
@@ -487,7 +564,15 @@ pub async fn set_owner(
     am.version = Set(m.version + 1);
     am.updated_at = Set(now);
     let after = am.update(&txn).await?;
-    log_change(&txn, now, &actor.audit(), Some(before), &after, if add { "owner_add" } else { "owner_remove" }).await?;
+    log_change(
+        &txn,
+        now,
+        &actor.audit(),
+        Some(before),
+        &after,
+        if add { "owner_add" } else { "owner_remove" },
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -519,22 +604,38 @@ fn describe(prev: Option<&Snapshot>, cur: &Snapshot) -> Vec<String> {
         out.push("Text geändert".to_owned());
     }
     if p.status != cur.status {
-        out.push(format!("Status: {} → {}", p.status.label(), cur.status.label()));
+        out.push(format!(
+            "Status: {} → {}",
+            p.status.label(),
+            cur.status.label()
+        ));
     }
     if p.position != cur.position {
         out.push(format!("Position: {} → {}", p.position, cur.position));
     }
     if p.owners != cur.owners {
-        out.push(format!("Verantwortlich: {} → {}", list_or_none(&p.owners), list_or_none(&cur.owners)));
+        out.push(format!(
+            "Verantwortlich: {} → {}",
+            list_or_none(&p.owners),
+            list_or_none(&cur.owners)
+        ));
     }
     out
 }
 
 fn list_or_none(v: &[String]) -> String {
-    if v.is_empty() { "niemand".to_owned() } else { v.join(", ") }
+    if v.is_empty() {
+        "niemand".to_owned()
+    } else {
+        v.join(", ")
+    }
 }
 
-pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> AppResult<MeasureDetail> {
+pub async fn measure_detail(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<MeasureDetail> {
     let m = find_measure(db, actor.org_id, id).await?;
     let cats = ordered_categories(db, actor.org_id).await?;
     let category = cats
@@ -542,7 +643,10 @@ pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
         .find(|(_, c)| c.id == m.category_id)
         .map(|(n, c)| format!("{n} {}", c.title))
         .unwrap_or_default();
-    let owners = owner_names(db, actor.org_id).await?.remove(&id).unwrap_or_default();
+    let owners = owner_names(db, actor.org_id)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     let revs = measure_revisions::Entity::find()
         .filter(measure_revisions::Column::OrgId.eq(actor.org_id))
         .filter(measure_revisions::Column::MeasureId.eq(id))
@@ -569,7 +673,10 @@ pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
                 .unwrap_or_else(|| "System".to_owned()),
             change: change_label(&r.change).to_owned(),
             changes: describe(prev.as_ref(), &snap),
-            previous_body: prev.as_ref().filter(|p| p.body != snap.body).map(|p| p.body.clone()),
+            previous_body: prev
+                .as_ref()
+                .filter(|p| p.body != snap.body)
+                .map(|p| p.body.clone()),
             body: snap.body.clone(),
         });
         prev = Some(snap);
@@ -583,7 +690,12 @@ pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
             .await?;
         let ids: Vec<i32> = ms
             .iter()
-            .filter(|m| m.role.parse::<Role>().map(|r| r.is_internal()).unwrap_or(false))
+            .filter(|m| {
+                m.role
+                    .parse::<Role>()
+                    .map(|r| r.is_internal())
+                    .unwrap_or(false)
+            })
             .map(|m| m.user_id)
             .collect();
         let mut people: Vec<PersonRef> = users::Entity::find()
@@ -591,7 +703,10 @@ pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
             .all(db)
             .await?
             .into_iter()
-            .map(|u| PersonRef { user_id: u.id, display_name: u.display_name })
+            .map(|u| PersonRef {
+                user_id: u.id,
+                display_name: u.display_name,
+            })
             .collect();
         people.sort_by(|a, b| a.display_name.cmp(&b.display_name));
         people
@@ -612,18 +727,30 @@ pub async fn measure_detail(db: &DatabaseConnection, actor: &Actor, id: i32) -> 
         revisions,
         categories: cats
             .into_iter()
-            .map(|(n, c)| CategoryRef { id: c.id, label: format!("{n} {}", c.title) })
+            .map(|(n, c)| CategoryRef {
+                id: c.id,
+                label: format!("{n} {}", c.title),
+            })
             .collect(),
         members,
     })
 }
 
-pub async fn add_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, parent_id: Option<i32>, title: &str) -> AppResult<()> {
+pub async fn add_category(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    parent_id: Option<i32>,
+    title: &str,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     if let Some(p) = parent_id {
         let parent = find_category(&txn, actor.org_id, p).await?;
         if parent.parent_id.is_some() {
-            return Err(AppError::invalid("parent_id", "Unterkategorien können keine weiteren Unterkategorien haben."));
+            return Err(AppError::invalid(
+                "parent_id",
+                "Unterkategorien können keine weiteren Unterkategorien haben.",
+            ));
         }
     }
     let siblings = categories::Entity::find()
@@ -656,7 +783,9 @@ pub async fn add_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &A
             entity_id: c.id.to_string(),
             action: "create",
             before: None,
-            after: Some(json!({ "title": c.title, "parent_id": c.parent_id, "position": c.position })),
+            after: Some(
+                json!({ "title": c.title, "parent_id": c.parent_id, "position": c.position }),
+            ),
         },
     )
     .await?;
@@ -664,7 +793,13 @@ pub async fn add_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &A
     Ok(())
 }
 
-pub async fn rename_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32, title: &str) -> AppResult<()> {
+pub async fn rename_category(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i32,
+    title: &str,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let c = find_category(&txn, actor.org_id, id).await?;
     if c.title == title {
@@ -692,7 +827,13 @@ pub async fn rename_category(db: &DatabaseConnection, now: DateTime<Utc>, actor:
     Ok(())
 }
 
-pub async fn move_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &Actor, id: i32, up: bool) -> AppResult<()> {
+pub async fn move_category(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i32,
+    up: bool,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let c = find_category(&txn, actor.org_id, id).await?;
     let mut siblings = categories::Entity::find()
@@ -706,7 +847,11 @@ pub async fn move_category(db: &DatabaseConnection, now: DateTime<Utc>, actor: &
         .all(&txn)
         .await?;
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
-    let j = if up { i.checked_sub(1) } else { Some(i + 1).filter(|&j| j < siblings.len()) };
+    let j = if up {
+        i.checked_sub(1)
+    } else {
+        Some(i + 1).filter(|&j| j < siblings.len())
+    };
     let Some(j) = j else {
         return Ok(());
     };

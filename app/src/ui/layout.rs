@@ -68,9 +68,18 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 #[component]
-fn Nav(user: CurrentUser, logout: ServerAction<Logout>, switch: ServerAction<SwitchOrg>) -> impl IntoView {
+fn Nav(
+    user: CurrentUser,
+    logout: ServerAction<Logout>,
+    switch: ServerAction<SwitchOrg>,
+) -> impl IntoView {
     let role = user.org.role;
-    let other_orgs: Vec<_> = user.orgs.iter().filter(|o| o.id != user.org.id).cloned().collect();
+    let other_orgs: Vec<_> = user
+        .orgs
+        .iter()
+        .filter(|o| o.id != user.org.id)
+        .cloned()
+        .collect();
     view! {
         <nav class="nav" aria-label="Hauptnavigation">
             <a href="/">"Start"</a>

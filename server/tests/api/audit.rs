@@ -15,7 +15,10 @@ fn verify(db: &TestDb) -> (i32, String) {
         .args(["audit", "verify"])
         .output()
         .expect("run nachweis");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 async fn changes_are_audited_and_tampering_is_detected(backend: Backend) {
@@ -28,14 +31,35 @@ async fn changes_are_audited_and_tampering_is_detected(backend: Backend) {
     let cat = catalogue(&c).await;
     let id = create(&c, category_id(&cat, "5"), "Tägliche Backups.").await;
 
-    let a = c.call("audit/list", &[("filter[entity]", "measure"), ("filter[action]", ""), ("filter[actor]", "")]).await;
+    let a = c
+        .call(
+            "audit/list",
+            &[
+                ("filter[entity]", "measure"),
+                ("filter[action]", ""),
+                ("filter[actor]", ""),
+            ],
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let rows: Vec<app::audit::AuditEntry> = serde_json::from_str(&a.body).unwrap();
-    let row = rows.iter().find(|r| r.entity_id == id.to_string()).expect("audit row for the new measure");
+    let row = rows
+        .iter()
+        .find(|r| r.entity_id == id.to_string())
+        .expect("audit row for the new measure");
     assert_eq!(row.action, "create");
     assert_eq!(row.actor, org.email(Role::Admin));
     assert!(row.after.as_deref().unwrap().contains("Tägliche Backups."));
-    let a = c.call("audit/list", &[("filter[entity]", "session"), ("filter[action]", ""), ("filter[actor]", "")]).await;
+    let a = c
+        .call(
+            "audit/list",
+            &[
+                ("filter[entity]", "session"),
+                ("filter[action]", ""),
+                ("filter[actor]", ""),
+            ],
+        )
+        .await;
     assert!(a.body.contains("\"login\""), "{}", a.body);
 
     let (code, out) = verify(&db);
@@ -50,13 +74,30 @@ async fn changes_are_audited_and_tampering_is_detected(backend: Backend) {
         .await
         .unwrap();
     let seq: i64 = {
-        let rows: Vec<app::audit::AuditEntry> =
-            serde_json::from_str(&c.call("audit/list", &[("filter[entity]", "measure"), ("filter[action]", ""), ("filter[actor]", "")]).await.body).unwrap();
-        rows.iter().find(|r| r.entity_id == id.to_string()).unwrap().seq
+        let rows: Vec<app::audit::AuditEntry> = serde_json::from_str(
+            &c.call(
+                "audit/list",
+                &[
+                    ("filter[entity]", "measure"),
+                    ("filter[action]", ""),
+                    ("filter[actor]", ""),
+                ],
+            )
+            .await
+            .body,
+        )
+        .unwrap();
+        rows.iter()
+            .find(|r| r.entity_id == id.to_string())
+            .unwrap()
+            .seq
     };
     let (code, out) = verify(&db);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("row {seq}")), "must name the tampered row {seq}: {out}");
+    assert!(
+        out.contains(&format!("row {seq}")),
+        "must name the tampered row {seq}: {out}"
+    );
     app.stop().await;
 }
 both!(changes_are_audited_and_tampering_is_detected);
@@ -66,7 +107,10 @@ async fn deleted_rows_break_the_chain(backend: Backend) {
     let app = spawn_app(&db).await;
     app.org("acme").await;
     assert_eq!(verify(&db).0, 0);
-    app.db.execute_unprepared("DELETE FROM audit_log WHERE seq = 2").await.unwrap();
+    app.db
+        .execute_unprepared("DELETE FROM audit_log WHERE seq = 2")
+        .await
+        .unwrap();
     let (code, out) = verify(&db);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("row 2"), "{out}");

@@ -16,10 +16,19 @@ async fn login_and_logout(backend: Backend) {
 
     let a = c.login(&org.email(Role::Admin), PASSWORD).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let cookie = a.headers.get("set-cookie").expect("session cookie").to_str().unwrap().to_owned();
+    let cookie = a
+        .headers
+        .get("set-cookie")
+        .expect("session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
 
     let me = c.call("auth/me", &[]).await;
     assert!(me.body.contains(&org.email(Role::Admin)), "{}", me.body);
@@ -39,10 +48,16 @@ async fn wrong_password_unknown_user_and_locked_account_look_the_same(backend: B
     let app = spawn_app(&db).await;
     let org = app.org("acme").await;
     // lock the staff account
-    let staff = app::entities::users::Entity::find_by_id(org.user_id(Role::Staff)).one(&app.db).await.unwrap().unwrap();
+    let staff = app::entities::users::Entity::find_by_id(org.user_id(Role::Staff))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut am: app::entities::users::ActiveModel = staff.into();
     am.locked = Set(true);
-    sea_orm::ActiveModelTrait::update(am, &app.db).await.unwrap();
+    sea_orm::ActiveModelTrait::update(am, &app.db)
+        .await
+        .unwrap();
 
     let c = app.client();
     let wrong = c.login(&org.email(Role::Admin), "not the password").await;
@@ -64,7 +79,10 @@ async fn repeated_failures_are_throttled(backend: Backend) {
     let org = app.org("acme").await;
     let c = app.client();
     for _ in 0..5 {
-        assert_eq!(c.login(&org.email(Role::Admin), "wrong").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            c.login(&org.email(Role::Admin), "wrong").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Even the right password waits now …
     let a = c.login(&org.email(Role::Admin), PASSWORD).await;
@@ -74,7 +92,10 @@ async fn repeated_failures_are_throttled(backend: Backend) {
     for _ in 0..5 {
         c.login("ghost@acme.example", "wrong").await;
     }
-    assert_eq!(c.login("ghost@acme.example", "wrong").await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        c.login("ghost@acme.example", "wrong").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // After the wait, the right password works.
     app.clock.advance(chrono::Duration::seconds(20));
     let a = c.login(&org.email(Role::Admin), PASSWORD).await;
@@ -90,11 +111,24 @@ async fn session_survives_a_restart_and_rotates_at_login(backend: Backend) {
     let c = app.client();
     // A session that exists before login (e.g. planted) …
     let before = c.get("/login").await;
-    let pre_cookie = before.headers.get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+    let pre_cookie = before
+        .headers
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned());
     let a = c.login(&org.email(Role::Admin), PASSWORD).await;
-    let cookie = a.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let cookie = a
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     if let Some(pre) = pre_cookie {
-        assert_ne!(pre.split(';').next(), cookie.split(';').next(), "session id must change at login");
+        assert_ne!(
+            pre.split(';').next(),
+            cookie.split(';').next(),
+            "session id must change at login"
+        );
     }
     let session = cookie.split(';').next().unwrap().to_owned();
     let config = app.config.clone();
@@ -111,7 +145,10 @@ async fn session_survives_a_restart_and_rotates_at_login(backend: Backend) {
         .await
         .unwrap();
     let body = res.text().await.unwrap();
-    assert!(body.contains(&org.email(Role::Admin)), "session lost across restart: {body}");
+    assert!(
+        body.contains(&org.email(Role::Admin)),
+        "session lost across restart: {body}"
+    );
     app2.stop().await;
 }
 both!(session_survives_a_restart_and_rotates_at_login);
@@ -131,11 +168,20 @@ async fn expired_session_gets_a_clear_error(backend: Backend) {
     let a = c.call("toms/catalogue", &[]).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(a.error(), Some(AppError::Unauthenticated));
-    assert!(AppError::Unauthenticated.to_string().contains("Sitzung ist abgelaufen"));
+    assert!(
+        AppError::Unauthenticated
+            .to_string()
+            .contains("Sitzung ist abgelaufen")
+    );
     // The page itself sends the person to the login form.
     let page = c.get("/massnahmen").await;
     assert_eq!(page.status, StatusCode::FOUND);
-    assert!(page.headers["location"].to_str().unwrap().starts_with("/login"));
+    assert!(
+        page.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
     app.stop().await;
 }
 both!(expired_session_gets_a_clear_error);

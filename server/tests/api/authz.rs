@@ -31,21 +31,58 @@ const ADMIN: &[Role] = &[Role::Admin];
 
 fn cases() -> Vec<Case> {
     vec![
-        Case { endpoint: "toms/catalogue", allowed: INTERNAL, args: |_| vec![] },
-        Case { endpoint: "toms/measure", allowed: INTERNAL, args: |f| vec![("id", f.measure.clone())] },
-        Case { endpoint: "toms/my-measures", allowed: INTERNAL, args: |_| vec![] },
-        Case { endpoint: "toms/categories", allowed: INTERNAL, args: |_| vec![] },
-        Case { endpoint: "orgs/profile", allowed: INTERNAL, args: |_| vec![] },
-        Case { endpoint: "orgs/members", allowed: ADMIN, args: |_| vec![] },
+        Case {
+            endpoint: "toms/catalogue",
+            allowed: INTERNAL,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "toms/measure",
+            allowed: INTERNAL,
+            args: |f| vec![("id", f.measure.clone())],
+        },
+        Case {
+            endpoint: "toms/my-measures",
+            allowed: INTERNAL,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "toms/categories",
+            allowed: INTERNAL,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "orgs/profile",
+            allowed: INTERNAL,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "orgs/members",
+            allowed: ADMIN,
+            args: |_| vec![],
+        },
         Case {
             endpoint: "audit/list",
             allowed: &[Role::Admin, Role::Auditor],
-            args: |_| vec![("filter[entity]", String::new()), ("filter[action]", String::new()), ("filter[actor]", String::new())],
+            args: |_| {
+                vec![
+                    ("filter[entity]", String::new()),
+                    ("filter[action]", String::new()),
+                    ("filter[actor]", String::new()),
+                ]
+            },
         },
         Case {
             endpoint: "toms/measure/create",
             allowed: ADMIN,
-            args: |f| vec![("category_id", f.category.clone()), ("title", String::new()), ("body", "Neue Maßnahme".into()), ("status", "planned".into())],
+            args: |f| {
+                vec![
+                    ("category_id", f.category.clone()),
+                    ("title", String::new()),
+                    ("body", "Neue Maßnahme".into()),
+                    ("status", "planned".into()),
+                ]
+            },
         },
         Case {
             endpoint: "toms/measure/update",
@@ -62,13 +99,51 @@ fn cases() -> Vec<Case> {
                 ]
             },
         },
-        Case { endpoint: "toms/measure/move", allowed: ADMIN, args: |f| vec![("id", f.measure.clone()), ("direction", "up".into())] },
-        Case { endpoint: "toms/measure/owner/remove", allowed: ADMIN, args: |f| vec![("measure_id", f.measure.clone()), ("user_id", f.owner.clone())] },
-        Case { endpoint: "toms/measure/owner/add", allowed: ADMIN, args: |f| vec![("measure_id", f.measure.clone()), ("user_id", f.owner.clone())] },
-        Case { endpoint: "toms/measure/retire", allowed: ADMIN, args: |f| vec![("id", f.measure.clone())] },
-        Case { endpoint: "toms/category/add", allowed: ADMIN, args: |f| vec![("parent_id", f.category.clone()), ("title", "Neu".into())] },
-        Case { endpoint: "toms/category/rename", allowed: ADMIN, args: |f| vec![("id", f.category.clone()), ("title", "Umbenannt".into())] },
-        Case { endpoint: "toms/category/move", allowed: ADMIN, args: |f| vec![("id", f.category.clone()), ("direction", "down".into())] },
+        Case {
+            endpoint: "toms/measure/move",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.measure.clone()), ("direction", "up".into())],
+        },
+        Case {
+            endpoint: "toms/measure/owner/remove",
+            allowed: ADMIN,
+            args: |f| {
+                vec![
+                    ("measure_id", f.measure.clone()),
+                    ("user_id", f.owner.clone()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "toms/measure/owner/add",
+            allowed: ADMIN,
+            args: |f| {
+                vec![
+                    ("measure_id", f.measure.clone()),
+                    ("user_id", f.owner.clone()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "toms/measure/retire",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.measure.clone())],
+        },
+        Case {
+            endpoint: "toms/category/add",
+            allowed: ADMIN,
+            args: |f| vec![("parent_id", f.category.clone()), ("title", "Neu".into())],
+        },
+        Case {
+            endpoint: "toms/category/rename",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.category.clone()), ("title", "Umbenannt".into())],
+        },
+        Case {
+            endpoint: "toms/category/move",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.category.clone()), ("direction", "down".into())],
+        },
         Case {
             endpoint: "orgs/profile/update",
             allowed: ADMIN,
@@ -82,10 +157,31 @@ fn cases() -> Vec<Case> {
                 ]
             },
         },
-        Case { endpoint: "orgs/invite", allowed: ADMIN, args: |_| vec![("email", "new-person@elsewhere.example".into()), ("role", "staff".into())] },
-        Case { endpoint: "orgs/invitation/revoke", allowed: ADMIN, args: |f| vec![("id", f.invitation.clone())] },
-        Case { endpoint: "orgs/member/role", allowed: ADMIN, args: |f| vec![("user_id", f.temp_user.clone()), ("role", "auditor".into())] },
-        Case { endpoint: "orgs/member/remove", allowed: ADMIN, args: |f| vec![("user_id", f.temp_user.clone())] },
+        Case {
+            endpoint: "orgs/invite",
+            allowed: ADMIN,
+            args: |_| {
+                vec![
+                    ("email", "new-person@elsewhere.example".into()),
+                    ("role", "staff".into()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "orgs/invitation/revoke",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.invitation.clone())],
+        },
+        Case {
+            endpoint: "orgs/member/role",
+            allowed: ADMIN,
+            args: |f| vec![("user_id", f.temp_user.clone()), ("role", "auditor".into())],
+        },
+        Case {
+            endpoint: "orgs/member/remove",
+            allowed: ADMIN,
+            args: |f| vec![("user_id", f.temp_user.clone())],
+        },
     ]
 }
 
@@ -93,20 +189,52 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
     let cat = catalogue(admin).await;
     let category = category_id(&cat, "3");
     let measure_category = category_id(&cat, "3.2");
-    let m = create(admin, measure_category, &format!("Geheimer Text {} Nr. {n}", org.short)).await;
+    let m = create(
+        admin,
+        measure_category,
+        &format!("Geheimer Text {} Nr. {n}", org.short),
+    )
+    .await;
     let owner = org.user_id(Role::Owner);
-    let a = admin.call("toms/measure/owner/add", &[("measure_id", &m.to_string()), ("user_id", &owner.to_string())]).await;
+    let a = admin
+        .call(
+            "toms/measure/owner/add",
+            &[
+                ("measure_id", &m.to_string()),
+                ("user_id", &owner.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let inv = admin.call("orgs/invite", &[("email", &format!("inv{n}@{}.example", org.short)), ("role", "staff")]).await;
+    let inv = admin
+        .call(
+            "orgs/invite",
+            &[
+                ("email", &format!("inv{n}@{}.example", org.short)),
+                ("role", "staff"),
+            ],
+        )
+        .await;
     assert_eq!(inv.status, StatusCode::OK, "{}", inv.body);
-    let members: app::orgs::MembersView = serde_json::from_str(&admin.call("orgs/members", &[]).await.body).unwrap();
-    let invitation = members.invitations.iter().find(|i| i.email == format!("inv{n}@{}.example", org.short)).unwrap().id;
+    let members: app::orgs::MembersView =
+        serde_json::from_str(&admin.call("orgs/members", &[]).await.body).unwrap();
+    let invitation = members
+        .invitations
+        .iter()
+        .find(|i| i.email == format!("inv{n}@{}.example", org.short))
+        .unwrap()
+        .id;
     // A throwaway member whose role can be changed and who can be removed.
     let now = app::state::Clock::now(app.clock.as_ref());
-    let email = app::domain::EmailAddress::parse(&format!("temp{n}@{}.example", org.short)).unwrap();
+    let email =
+        app::domain::EmailAddress::parse(&format!("temp{n}@{}.example", org.short)).unwrap();
     let sys = app::audit::service::AuditActor::system("test");
-    let u = app::auth::service::create_user(&app.db, now, &sys, &email, "Temp", Some(PASSWORD)).await.unwrap();
-    app::orgs::service::add_membership(&app.db, now, &sys, org.id, u.id, Role::Staff).await.unwrap();
+    let u = app::auth::service::create_user(&app.db, now, &sys, &email, "Temp", Some(PASSWORD))
+        .await
+        .unwrap();
+    app::orgs::service::add_membership(&app.db, now, &sys, org.id, u.id, Role::Staff)
+        .await
+        .unwrap();
     Fixture {
         measure: m.to_string(),
         measure_category: measure_category.to_string(),
@@ -126,7 +254,14 @@ async fn every_server_function_as_every_role(backend: Backend) {
 
     let mut n = 0;
     // None = not signed in.
-    for role in [None, Some(Role::Admin), Some(Role::Owner), Some(Role::Staff), Some(Role::Auditor), Some(Role::Customer)] {
+    for role in [
+        None,
+        Some(Role::Admin),
+        Some(Role::Owner),
+        Some(Role::Staff),
+        Some(Role::Auditor),
+        Some(Role::Customer),
+    ] {
         let c = app.client();
         if let Some(r) = role {
             c.login_ok(&org.email(r)).await;
@@ -139,13 +274,32 @@ async fn every_server_function_as_every_role(backend: Backend) {
             let a = c.call(case.endpoint, &form).await;
             let allowed = role.is_some_and(|r| case.allowed.contains(&r));
             if allowed {
-                assert!(a.status.is_success(), "{:?} must be allowed {}: {} {}", role, case.endpoint, a.status, a.body);
+                assert!(
+                    a.status.is_success(),
+                    "{:?} must be allowed {}: {} {}",
+                    role,
+                    case.endpoint,
+                    a.status,
+                    a.body
+                );
             } else {
-                let expected = if role.is_none() { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
-                assert_eq!(a.status, expected, "{:?} must be refused {}: {}", role, case.endpoint, a.body);
+                let expected = if role.is_none() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(
+                    a.status, expected,
+                    "{:?} must be refused {}: {}",
+                    role, case.endpoint, a.body
+                );
                 // Nothing changed: the measure is still at the version the fixture left it.
                 let m = measure(&admin, f.measure.parse().unwrap()).await;
-                assert_eq!(m.version, 2, "{:?} changed the measure through {}", role, case.endpoint);
+                assert_eq!(
+                    m.version, 2,
+                    "{:?} changed the measure through {}",
+                    role, case.endpoint
+                );
             }
         }
     }
@@ -162,19 +316,40 @@ async fn nobody_reaches_another_organisations_data(backend: Backend) {
     a_admin.login_ok(&a_org.email(Role::Admin)).await;
     let f = fixture(&app, &a_admin, &a_org, 1).await;
 
-    for role in [Role::Admin, Role::Owner, Role::Auditor, Role::Staff, Role::Customer] {
+    for role in [
+        Role::Admin,
+        Role::Owner,
+        Role::Auditor,
+        Role::Staff,
+        Role::Customer,
+    ] {
         let b = app.client();
         b.login_ok(&b_org.email(role)).await;
         for case in cases() {
             let args = (case.args)(&f);
             let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let a = b.call(case.endpoint, &form).await;
-            assert!(!a.body.contains("Geheimer Text acme"), "{role:?} of bravo saw acme's data via {}", case.endpoint);
-            assert!(!a.body.contains(&a_org.email(Role::Admin)), "{role:?} of bravo saw acme's people via {}", case.endpoint);
+            assert!(
+                !a.body.contains("Geheimer Text acme"),
+                "{role:?} of bravo saw acme's data via {}",
+                case.endpoint
+            );
+            assert!(
+                !a.body.contains(&a_org.email(Role::Admin)),
+                "{role:?} of bravo saw acme's people via {}",
+                case.endpoint
+            );
             // Calls that name acme's objects never succeed.
-            let names_acme_object = args.iter().any(|(k, _)| ["id", "measure_id", "user_id", "category_id", "parent_id"].contains(k));
+            let names_acme_object = args.iter().any(|(k, _)| {
+                ["id", "measure_id", "user_id", "category_id", "parent_id"].contains(k)
+            });
             if names_acme_object || case.endpoint == "orgs/invitation/revoke" {
-                assert!(!a.status.is_success(), "{role:?} of bravo succeeded with acme's ids via {}: {}", case.endpoint, a.body);
+                assert!(
+                    !a.status.is_success(),
+                    "{role:?} of bravo succeeded with acme's ids via {}: {}",
+                    case.endpoint,
+                    a.body
+                );
             }
         }
     }
@@ -182,8 +357,14 @@ async fn nobody_reaches_another_organisations_data(backend: Backend) {
     let m = measure(&a_admin, f.measure.parse().unwrap()).await;
     assert_eq!(m.version, 2);
     assert_eq!(m.owners.len(), 1);
-    let members: app::orgs::MembersView = serde_json::from_str(&a_admin.call("orgs/members", &[]).await.body).unwrap();
-    assert!(members.members.iter().any(|mm| mm.user_id.to_string() == f.temp_user && mm.role == Role::Staff));
+    let members: app::orgs::MembersView =
+        serde_json::from_str(&a_admin.call("orgs/members", &[]).await.body).unwrap();
+    assert!(
+        members
+            .members
+            .iter()
+            .any(|mm| mm.user_id.to_string() == f.temp_user && mm.role == Role::Staff)
+    );
     app.stop().await;
 }
 both!(nobody_reaches_another_organisations_data);
@@ -195,7 +376,9 @@ async fn switching_to_a_foreign_organisation_is_refused(backend: Backend) {
     let b = app.org("bravo").await;
     let c = app.client();
     c.login_ok(&b.email(Role::Admin)).await;
-    let a = c.call("auth/switch-org", &[("org_id", &_a.id.to_string())]).await;
+    let a = c
+        .call("auth/switch-org", &[("org_id", &_a.id.to_string())])
+        .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
     let me = c.call("auth/me", &[]).await;
     assert!(me.body.contains("bravo GmbH"), "{}", me.body);

@@ -9,7 +9,12 @@ use crate::catalogue::{catalogue, category_id, create, measure};
 use crate::helpers::*;
 
 async fn measure_count(c: &Client) -> usize {
-    catalogue(c).await.categories.iter().map(|c| c.measures.len()).sum()
+    catalogue(c)
+        .await
+        .categories
+        .iter()
+        .map(|c| c.measures.len())
+        .sum()
 }
 
 async fn invalid_measures_are_refused_and_nothing_is_stored(backend: Backend) {
@@ -23,21 +28,78 @@ async fn invalid_measures_are_refused_and_nothing_is_stored(backend: Backend) {
     let before = measure_count(&c).await;
 
     let huge = "x".repeat(10 * 1024 * 1024);
-    let bad: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
-        ("empty text", vec![("category_id", &k), ("title", ""), ("body", "   "), ("status", "planned")], "body"),
-        ("10 MB text", vec![("category_id", &k), ("title", ""), ("body", &huge), ("status", "planned")], "body"),
-        ("unknown category", vec![("category_id", "999999"), ("title", ""), ("body", "Text"), ("status", "planned")], "category_id"),
-        ("unknown status", vec![("category_id", &k), ("title", ""), ("body", "Text"), ("status", "done")], "status"),
-        ("control characters", vec![("category_id", &k), ("title", ""), ("body", "a\u{7}b"), ("status", "planned")], "body"),
+    type Form<'a> = Vec<(&'a str, &'a str)>;
+    let bad: Vec<(&str, Form, &str)> = vec![
+        (
+            "empty text",
+            vec![
+                ("category_id", &k),
+                ("title", ""),
+                ("body", "   "),
+                ("status", "planned"),
+            ],
+            "body",
+        ),
+        (
+            "10 MB text",
+            vec![
+                ("category_id", &k),
+                ("title", ""),
+                ("body", &huge),
+                ("status", "planned"),
+            ],
+            "body",
+        ),
+        (
+            "unknown category",
+            vec![
+                ("category_id", "999999"),
+                ("title", ""),
+                ("body", "Text"),
+                ("status", "planned"),
+            ],
+            "category_id",
+        ),
+        (
+            "unknown status",
+            vec![
+                ("category_id", &k),
+                ("title", ""),
+                ("body", "Text"),
+                ("status", "done"),
+            ],
+            "status",
+        ),
+        (
+            "control characters",
+            vec![
+                ("category_id", &k),
+                ("title", ""),
+                ("body", "a\u{7}b"),
+                ("status", "planned"),
+            ],
+            "body",
+        ),
     ];
     for (what, form, field) in bad {
         let a = c.call("toms/measure/create", &form).await;
-        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", &a.body[..a.body.len().min(300)]);
-        let e = a.error().unwrap_or_else(|| panic!("{what}: not an AppError: {}", a.body));
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            &a.body[..a.body.len().min(300)]
+        );
+        let e = a
+            .error()
+            .unwrap_or_else(|| panic!("{what}: not an AppError: {}", a.body));
         assert_eq!(e.field(), Some(field), "{what}: {e:?}");
         assert!(!e.to_string().is_empty());
     }
-    assert_eq!(measure_count(&c).await, before, "a refused measure was stored");
+    assert_eq!(
+        measure_count(&c).await,
+        before,
+        "a refused measure was stored"
+    );
     app.stop().await;
 }
 both!(invalid_measures_are_refused_and_nothing_is_stored);
@@ -51,12 +113,21 @@ async fn malformed_posts_get_400_not_500(backend: Backend) {
     let before = measure_count(&c).await;
     for form in [
         vec![],
-        vec![("category_id", "eins"), ("title", ""), ("body", "x"), ("status", "planned")],
+        vec![
+            ("category_id", "eins"),
+            ("title", ""),
+            ("body", "x"),
+            ("status", "planned"),
+        ],
         vec![("body", "x")],
     ] {
         let a = c.call("toms/measure/create", &form).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{form:?}: {}", a.body);
-        assert!(matches!(a.error(), Some(AppError::BadRequest(_))), "{}", a.body);
+        assert!(
+            matches!(a.error(), Some(AppError::BadRequest(_))),
+            "{}",
+            a.body
+        );
     }
     // Not a form at all.
     let res = c
@@ -88,9 +159,15 @@ async fn html_in_text_is_stored_verbatim_and_rendered_inert(backend: Backend) {
     assert_eq!(measure(&c, id).await.body, evil);
     let page = c.get(&format!("/massnahmen/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(!page.body.contains("<script>alert"), "script tag rendered live");
+    assert!(
+        !page.body.contains("<script>alert"),
+        "script tag rendered live"
+    );
     assert!(!page.body.contains("<img src=x"), "img tag rendered live");
-    assert!(page.body.contains("&lt;script&gt;alert"), "escaped text missing");
+    assert!(
+        page.body.contains("&lt;script&gt;alert"),
+        "escaped text missing"
+    );
     app.stop().await;
 }
 both!(html_in_text_is_stored_verbatim_and_rendered_inert);
@@ -101,15 +178,38 @@ async fn no_js_form_post_shows_the_error_on_the_page(backend: Backend) {
     let org = app.org("acme").await;
     let c = app.client();
     // Login without JavaScript: a plain form post, redirected back with the error.
-    let a = c.post_form("auth/login", &[("email", &org.email(Role::Admin)), ("password", "falsch"), ("next", "")], "/login").await;
+    let a = c
+        .post_form(
+            "auth/login",
+            &[
+                ("email", &org.email(Role::Admin)),
+                ("password", "falsch"),
+                ("next", ""),
+            ],
+            "/login",
+        )
+        .await;
     assert_eq!(a.status, StatusCode::FOUND);
     let back = a.headers["location"].to_str().unwrap().to_owned();
     assert!(back.contains("__err="), "{back}");
     let path = back.trim_start_matches(&c.base);
     let page = c.get(path).await;
-    assert!(page.body.contains("Anmeldung fehlgeschlagen"), "error not shown on the page");
+    assert!(
+        page.body.contains("Anmeldung fehlgeschlagen"),
+        "error not shown on the page"
+    );
     // And the right password leads to the start page.
-    let a = c.post_form("auth/login", &[("email", &org.email(Role::Admin)), ("password", PASSWORD), ("next", "/massnahmen")], "/login").await;
+    let a = c
+        .post_form(
+            "auth/login",
+            &[
+                ("email", &org.email(Role::Admin)),
+                ("password", PASSWORD),
+                ("next", "/massnahmen"),
+            ],
+            "/login",
+        )
+        .await;
     assert_eq!(a.status, StatusCode::FOUND);
     assert_eq!(a.headers["location"], "/massnahmen");
     app.stop().await;

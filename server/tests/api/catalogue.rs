@@ -20,12 +20,24 @@ pub async fn measure(c: &Client, id: i32) -> MeasureDetail {
 }
 
 pub fn category_id(cat: &CatalogueView, number: &str) -> i32 {
-    cat.categories.iter().find(|c| c.number == number).map(|c| c.id).expect("category")
+    cat.categories
+        .iter()
+        .find(|c| c.number == number)
+        .map(|c| c.id)
+        .expect("category")
 }
 
 pub async fn create(c: &Client, category: i32, body: &str) -> i32 {
     let a = c
-        .call("toms/measure/create", &[("category_id", &category.to_string()), ("title", ""), ("body", body), ("status", "implemented")])
+        .call(
+            "toms/measure/create",
+            &[
+                ("category_id", &category.to_string()),
+                ("title", ""),
+                ("body", body),
+                ("status", "implemented"),
+            ],
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     a.body.parse().unwrap()
@@ -38,7 +50,11 @@ async fn default_catalogue_follows_art_32(backend: Backend) {
     let c = app.client();
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&c).await;
-    let outline: Vec<String> = cat.categories.iter().map(|c| format!("{} {}", c.number, c.title)).collect();
+    let outline: Vec<String> = cat
+        .categories
+        .iter()
+        .map(|c| format!("{} {}", c.number, c.title))
+        .collect();
     assert_eq!(outline[0], "1 Pseudonymisierung");
     assert_eq!(outline[1], "2 Verschlüsselung");
     assert_eq!(outline[2], "3 Gewährleistung der Vertraulichkeit");
@@ -74,7 +90,10 @@ async fn create_edit_reorder_retire_with_history(backend: Backend) {
                 ("version", "1"),
                 ("category_id", &zutritt.to_string()),
                 ("title", "Besucherregelung"),
-                ("body", "Besucher werden am Empfang registriert und begleitet."),
+                (
+                    "body",
+                    "Besucher werden am Empfang registriert und begleitet.",
+                ),
                 ("status", "planned"),
             ],
         )
@@ -84,48 +103,115 @@ async fn create_edit_reorder_retire_with_history(backend: Backend) {
     let stale = c
         .call(
             "toms/measure/update",
-            &[("id", &first.to_string()), ("version", "1"), ("category_id", &zutritt.to_string()), ("title", ""), ("body", "überschrieben"), ("status", "planned")],
+            &[
+                ("id", &first.to_string()),
+                ("version", "1"),
+                ("category_id", &zutritt.to_string()),
+                ("title", ""),
+                ("body", "überschrieben"),
+                ("status", "planned"),
+            ],
         )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
 
     // Reorder: the second moves up.
-    let a = c.call("toms/measure/move", &[("id", &second.to_string()), ("direction", "up")]).await;
+    let a = c
+        .call(
+            "toms/measure/move",
+            &[("id", &second.to_string()), ("direction", "up")],
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let cat = catalogue(&c).await;
-    let ids: Vec<i32> = cat.categories.iter().find(|c| c.id == zutritt).unwrap().measures.iter().map(|m| m.id).collect();
+    let ids: Vec<i32> = cat
+        .categories
+        .iter()
+        .find(|c| c.id == zutritt)
+        .unwrap()
+        .measures
+        .iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(ids, vec![second, first]);
 
     // Owners.
     let owner = org.user_id(Role::Owner);
-    let a = c.call("toms/measure/owner/add", &[("measure_id", &first.to_string()), ("user_id", &owner.to_string())]).await;
+    let a = c
+        .call(
+            "toms/measure/owner/add",
+            &[
+                ("measure_id", &first.to_string()),
+                ("user_id", &owner.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     // A customer cannot be made responsible for a measure.
     let cust = org.user_id(Role::Customer);
-    let a = c.call("toms/measure/owner/add", &[("measure_id", &first.to_string()), ("user_id", &cust.to_string())]).await;
+    let a = c
+        .call(
+            "toms/measure/owner/add",
+            &[
+                ("measure_id", &first.to_string()),
+                ("user_id", &cust.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
 
     // Retire.
-    let a = c.call("toms/measure/retire", &[("id", &first.to_string())]).await;
+    let a = c
+        .call("toms/measure/retire", &[("id", &first.to_string())])
+        .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let again = c.call("toms/measure/retire", &[("id", &first.to_string())]).await;
+    let again = c
+        .call("toms/measure/retire", &[("id", &first.to_string())])
+        .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let m = measure(&c, first).await;
     assert_eq!(m.status, app::domain::MeasureStatus::Retired);
     assert_eq!(m.title, "Besucherregelung");
     let changes: Vec<&str> = m.revisions.iter().map(|r| r.change.as_str()).collect();
-    assert_eq!(changes, ["außer Kraft gesetzt", "Verantwortliche/r hinzugefügt", "Reihenfolge geändert", "bearbeitet", "angelegt"]);
-    let edit = m.revisions.iter().find(|r| r.change == "bearbeitet").unwrap();
-    assert!(edit.changes.iter().any(|c| c == "Status: umgesetzt → geplant"), "{:?}", edit.changes);
-    assert_eq!(edit.previous_body.as_deref(), Some("Besucher werden am Empfang registriert."));
+    assert_eq!(
+        changes,
+        [
+            "außer Kraft gesetzt",
+            "Verantwortliche/r hinzugefügt",
+            "Reihenfolge geändert",
+            "bearbeitet",
+            "angelegt"
+        ]
+    );
+    let edit = m
+        .revisions
+        .iter()
+        .find(|r| r.change == "bearbeitet")
+        .unwrap();
+    assert!(
+        edit.changes
+            .iter()
+            .any(|c| c == "Status: umgesetzt → geplant"),
+        "{:?}",
+        edit.changes
+    );
+    assert_eq!(
+        edit.previous_body.as_deref(),
+        Some("Besucher werden am Empfang registriert.")
+    );
     assert_eq!(m.owners.len(), 1);
 
     // The owner sees it on the start page list.
     let oc = app.client();
     oc.login_ok(&org.email(Role::Owner)).await;
     let mine = oc.call("toms/my-measures", &[]).await;
-    assert!(mine.body.contains("Besucher werden am Empfang registriert und begleitet."), "{}", mine.body);
+    assert!(
+        mine.body
+            .contains("Besucher werden am Empfang registriert und begleitet."),
+        "{}",
+        mine.body
+    );
     app.stop().await;
 }
 both!(create_edit_reorder_retire_with_history);
@@ -141,7 +227,13 @@ async fn owners_edit_only_their_own_measures(backend: Backend) {
     let mine = create(&admin, k, "Festplatten sind verschlüsselt.").await;
     let other = create(&admin, k, "TLS 1.2 oder höher.").await;
     admin
-        .call("toms/measure/owner/add", &[("measure_id", &mine.to_string()), ("user_id", &org.user_id(Role::Owner).to_string())])
+        .call(
+            "toms/measure/owner/add",
+            &[
+                ("measure_id", &mine.to_string()),
+                ("user_id", &org.user_id(Role::Owner).to_string()),
+            ],
+        )
         .await;
     let owner = app.client();
     owner.login_ok(&org.email(Role::Owner)).await;
@@ -152,7 +244,14 @@ async fn owners_edit_only_their_own_measures(backend: Backend) {
             owner
                 .call(
                     "toms/measure/update",
-                    &[("id", &id.to_string()), ("version", &version.to_string()), ("category_id", &k.to_string()), ("title", ""), ("body", "Geändert vom Owner."), ("status", "implemented")],
+                    &[
+                        ("id", &id.to_string()),
+                        ("version", &version.to_string()),
+                        ("category_id", &k.to_string()),
+                        ("title", ""),
+                        ("body", "Geändert vom Owner."),
+                        ("status", "implemented"),
+                    ],
                 )
                 .await
         }
@@ -172,12 +271,54 @@ async fn categories_can_be_renamed_reordered_and_extended(backend: Backend) {
     let cat = catalogue(&c).await;
     let pseudo = category_id(&cat, "1");
     let vertr = category_id(&cat, "3");
-    assert_eq!(c.call("toms/category/rename", &[("id", &pseudo.to_string()), ("title", "Pseudonymisierung und Anonymisierung")]).await.status, StatusCode::OK);
-    assert_eq!(c.call("toms/category/move", &[("id", &pseudo.to_string()), ("direction", "down")]).await.status, StatusCode::OK);
-    assert_eq!(c.call("toms/category/add", &[("parent_id", &vertr.to_string()), ("title", "Auftragskontrolle")]).await.status, StatusCode::OK);
-    assert_eq!(c.call("toms/category/add", &[("title", "Organisatorische Maßnahmen")]).await.status, StatusCode::OK);
+    assert_eq!(
+        c.call(
+            "toms/category/rename",
+            &[
+                ("id", &pseudo.to_string()),
+                ("title", "Pseudonymisierung und Anonymisierung")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.call(
+            "toms/category/move",
+            &[("id", &pseudo.to_string()), ("direction", "down")]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.call(
+            "toms/category/add",
+            &[
+                ("parent_id", &vertr.to_string()),
+                ("title", "Auftragskontrolle")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.call(
+            "toms/category/add",
+            &[("title", "Organisatorische Maßnahmen")]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     let cat = catalogue(&c).await;
-    let outline: Vec<String> = cat.categories.iter().map(|c| format!("{} {}", c.number, c.title)).collect();
+    let outline: Vec<String> = cat
+        .categories
+        .iter()
+        .map(|c| format!("{} {}", c.number, c.title))
+        .collect();
     assert_eq!(outline[0], "1 Verschlüsselung");
     assert_eq!(outline[1], "2 Pseudonymisierung und Anonymisierung");
     assert_eq!(outline[7], "3.5 Auftragskontrolle");

@@ -42,7 +42,8 @@ macro_rules! both {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("NACHWEIS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("NACHWEIS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// Whether PostgreSQL is reachable. Without it the PostgreSQL runs are
@@ -55,9 +56,15 @@ pub async fn pg_available() -> bool {
         }
         Err(e) => {
             if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("PostgreSQL at {} is not reachable and CI=true: {e}", pg_admin_url());
+                panic!(
+                    "PostgreSQL at {} is not reachable and CI=true: {e}",
+                    pg_admin_url()
+                );
             }
-            eprintln!("\n*** SKIPPED: PostgreSQL run (no server at {}: {e}) ***\n", pg_admin_url());
+            eprintln!(
+                "\n*** SKIPPED: PostgreSQL run (no server at {}: {e}) ***\n",
+                pg_admin_url()
+            );
             false
         }
     }
@@ -93,7 +100,10 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => Self {
-                url: format!("sqlite://{}?mode=rwc", dir.path().join("nachweis.db").display()),
+                url: format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("nachweis.db").display()
+                ),
                 dir,
                 pg_name: None,
             },
@@ -122,11 +132,16 @@ impl Drop for TestDb {
         if let Some(name) = self.pg_name.take() {
             // Drop runs outside async: use a small runtime of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
                     if let Ok(admin) = Database::connect(pg_admin_url()).await {
                         let _ = admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
                             .await;
                     }
                 });
@@ -172,7 +187,9 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
 }
 
 pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
-    let app = Application::build_with_clock(&config, clock.clone()).await.expect("build app");
+    let app = Application::build_with_clock(&config, clock.clone())
+        .await
+        .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -183,7 +200,14 @@ pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
         .await
         .expect("server");
     });
-    TestApp { address, db, clock, config, server, shutdown: Some(tx) }
+    TestApp {
+        address,
+        db,
+        clock,
+        config,
+        server,
+        shutdown: Some(tx),
+    }
 }
 
 impl TestApp {
@@ -211,20 +235,39 @@ impl TestApp {
         let now = self.clock.now();
         let actor = AuditActor::system("test");
         let txn = self.db.begin().await.expect("txn");
-        let org = app::orgs::service::create_org(&txn, now, &actor, &ShortName::parse(short).unwrap(), &format!("{short} GmbH"))
-            .await
-            .expect("org");
+        let org = app::orgs::service::create_org(
+            &txn,
+            now,
+            &actor,
+            &ShortName::parse(short).unwrap(),
+            &format!("{short} GmbH"),
+        )
+        .await
+        .expect("org");
         let mut people = Vec::new();
         for role in Role::ALL {
             let email = EmailAddress::parse(&format!("{}@{short}.example", role.as_str())).unwrap();
-            let u = app::auth::service::create_user(&txn, now, &actor, &email, &format!("{} {short}", role.as_str()), Some(PASSWORD))
+            let u = app::auth::service::create_user(
+                &txn,
+                now,
+                &actor,
+                &email,
+                &format!("{} {short}", role.as_str()),
+                Some(PASSWORD),
+            )
+            .await
+            .expect("user");
+            app::orgs::service::add_membership(&txn, now, &actor, org.id, u.id, role)
                 .await
-                .expect("user");
-            app::orgs::service::add_membership(&txn, now, &actor, org.id, u.id, role).await.expect("member");
+                .expect("member");
             people.push((role, u.id, email.as_str().to_owned()));
         }
         txn.commit().await.expect("commit");
-        Org { id: org.id, short: short.to_owned(), people }
+        Org {
+            id: org.id,
+            short: short.to_owned(),
+            people,
+        }
     }
 }
 
@@ -236,10 +279,18 @@ pub struct Org {
 
 impl Org {
     pub fn email(&self, role: Role) -> String {
-        self.people.iter().find(|p| p.0 == role).map(|p| p.2.clone()).unwrap()
+        self.people
+            .iter()
+            .find(|p| p.0 == role)
+            .map(|p| p.2.clone())
+            .unwrap()
     }
     pub fn user_id(&self, role: Role) -> i32 {
-        self.people.iter().find(|p| p.0 == role).map(|p| p.1).unwrap()
+        self.people
+            .iter()
+            .find(|p| p.0 == role)
+            .map(|p| p.1)
+            .unwrap()
     }
 }
 
@@ -273,7 +324,11 @@ impl Client {
             .send()
             .await
             .expect("request");
-        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.text().await.expect("body"),
+        }
     }
 
     /// Posts a form the way a browser without JavaScript does.
@@ -287,7 +342,11 @@ impl Client {
             .send()
             .await
             .expect("request");
-        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.text().await.expect("body"),
+        }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -298,15 +357,25 @@ impl Client {
             .send()
             .await
             .expect("request");
-        Answer { status: res.status(), headers: res.headers().clone(), body: res.text().await.expect("body") }
+        Answer {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.text().await.expect("body"),
+        }
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Answer {
-        self.call("auth/login", &[("email", email), ("password", password)]).await
+        self.call("auth/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn login_ok(&self, email: &str) {
         let a = self.login(email, PASSWORD).await;
-        assert!(a.status.is_success(), "login of {email} failed: {} {}", a.status, a.body);
+        assert!(
+            a.status.is_success(),
+            "login of {email} failed: {} {}",
+            a.status,
+            a.body
+        );
     }
 }

@@ -17,14 +17,22 @@ async fn pages_render_on_the_server(backend: Backend) {
     let login = c.get("/login").await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.body.contains("<html lang=\"de\""));
-    assert!(login.body.contains("/pkg/nachweis.js"), "hydration script missing");
+    assert!(
+        login.body.contains("/pkg/nachweis.js"),
+        "hydration script missing"
+    );
     assert!(login.body.contains("name=\"password\""));
     assert_eq!(login.headers["x-content-type-options"], "nosniff");
 
     // Not signed in: the start page sends you to the login.
     let home = c.get("/").await;
     assert_eq!(home.status, StatusCode::FOUND);
-    assert!(home.headers["location"].to_str().unwrap().starts_with("/login"));
+    assert!(
+        home.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
 
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = c.get("/massnahmen").await;
