@@ -5,6 +5,8 @@
 //! (thin: authenticate, authorise, call the service) and its pages; behind
 //! `ssr`, its service with the queries and rules.
 
+/// The TOM annex (Art. 32 DSGVO) as data, rendered to PDF on the server.
+pub mod annex;
 pub mod audit;
 /// Sessions, login, roles and the guards server functions start with.
 pub mod auth;

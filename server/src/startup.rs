@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use app::error::AppError;
 use app::state::{AppState, Clock, SystemClock};
 use axum::{
     Router,
@@ -114,6 +115,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     let leptos = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/anlage/entwurf.pdf", get(annex_draft))
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -155,6 +157,40 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
+}
+
+/// The draft annex of the signed-in person's organisation as PDF (internal roles).
+async fn annex_draft(State(state): State<AppState>, session: tower_sessions::Session) -> Response {
+    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => {
+            return axum::response::Redirect::to("/login?next=/anlage/entwurf.pdf").into_response();
+        }
+        Err(e) => return error_response(e),
+    };
+    if !actor.role.is_internal() {
+        return error_response(AppError::Forbidden);
+    }
+    match app::annex::service::draft_pdf(&state.db, actor.org_id, state.now()).await {
+        Ok(pdf) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "inline; filename=\"TOM-Anlage-Entwurf.pdf\"",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+fn error_response(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, e.to_string()).into_response()
 }
 
 /// Server functions answer errors with 500 by default; give each

@@ -62,7 +62,7 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(AppError::internal)
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             Argon2::default()
@@ -302,20 +302,27 @@ pub async fn load_actor<C: ConnectionTrait>(
     }))
 }
 
-/// Any signed-in person with a membership in the session's organisation.
-pub async fn require_signed_in() -> AppResult<(AppState, Actor)> {
-    let state = expect_context::<AppState>();
-    let session = session().await?;
+/// The actor a session stands for; an unknown user, a locked account or a
+/// removed membership ends the session.
+pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult<Actor> {
     let Some(data) = session.get::<SessionData>(SESSION_KEY).await? else {
         return Err(AppError::Unauthenticated);
     };
     match load_actor(&state.db, data.user_id, data.org_id).await? {
-        Some(actor) => Ok((state, actor)),
+        Some(actor) => Ok(actor),
         None => {
             session.flush().await?;
             Err(AppError::Unauthenticated)
         }
     }
+}
+
+/// Any signed-in person with a membership in the session's organisation.
+pub async fn require_signed_in() -> AppResult<(AppState, Actor)> {
+    let state = expect_context::<AppState>();
+    let session = session().await?;
+    let actor = actor_for_session(&state, &session).await?;
+    Ok((state, actor))
 }
 
 /// A member of the organisation's own staff (any role but customer).

@@ -506,16 +506,7 @@ pub async fn accept_invitation(
             let ok = u
                 .password_hash
                 .as_deref()
-                .and_then(|h| argon2::PasswordHash::new(h).ok())
-                .map(|h| {
-                    argon2::PasswordVerifier::verify_password(
-                        &argon2::Argon2::default(),
-                        password.as_bytes(),
-                        &h,
-                    )
-                    .is_ok()
-                })
-                .unwrap_or(false);
+                .is_some_and(|h| crate::auth::service::verify_password(password, h));
             if !ok {
                 return Err(AppError::invalid(
                     "password",

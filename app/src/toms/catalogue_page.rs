@@ -67,16 +67,19 @@ pub fn CataloguePage() -> impl IntoView {
                         Ok(cat) => {
                             let can_edit = cat.can_edit;
                             view! {
-                                {can_edit
-                                    .then(|| {
-                                        view! {
-                                            <p>
+                                <p class="actions">
+                                    {can_edit
+                                        .then(|| {
+                                            view! {
                                                 <a class="button primary" href="/massnahmen/neu">
                                                     "Neue Maßnahme"
                                                 </a>
-                                            </p>
-                                        }
-                                    })}
+                                            }
+                                        })}
+                                    <a class="button" href="/anlage/entwurf.pdf" rel="external" target="_blank">
+                                        "Entwurf der Anlage (PDF)"
+                                    </a>
+                                </p>
                                 {cat
                                     .categories
                                     .into_iter()

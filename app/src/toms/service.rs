@@ -105,6 +105,53 @@ async fn ordered_categories<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The implemented measures per category in document order, for the annex:
+/// (number, title, level, texts). Categories without any are left out, unless
+/// a subcategory of theirs has some (the heading is needed for the numbering).
+pub async fn annex_sections(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> AppResult<Vec<crate::annex::AnnexSection>> {
+    let cats = ordered_categories(db, org_id).await?;
+    let all = measures::Entity::find()
+        .filter(measures::Column::OrgId.eq(org_id))
+        .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
+        .order_by_asc(measures::Column::Position)
+        .order_by_asc(measures::Column::Id)
+        .all(db)
+        .await?;
+    let mut sections: Vec<crate::annex::AnnexSection> = cats
+        .iter()
+        .map(|(number, c)| crate::annex::AnnexSection {
+            number: number.clone(),
+            title: c.title.clone(),
+            level: if c.parent_id.is_some() { 2 } else { 1 },
+            measures: all
+                .iter()
+                .filter(|m| m.category_id == c.id)
+                .map(|m| m.body.clone())
+                .collect(),
+        })
+        .collect();
+    let keep: Vec<bool> = cats
+        .iter()
+        .enumerate()
+        .map(|(i, (_, c))| {
+            !sections[i].measures.is_empty()
+                || (c.parent_id.is_none()
+                    && cats.iter().zip(&sections).any(|((_, child), s)| {
+                        child.parent_id == Some(c.id) && !s.measures.is_empty()
+                    }))
+        })
+        .collect();
+    let mut i = 0;
+    sections.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    Ok(sections)
+}
+
 pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<CategoryRef>> {
     Ok(ordered_categories(db, org_id)
         .await?

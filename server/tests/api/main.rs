@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod annex;
 mod audit;
 mod auth;
 mod authz;
 mod bad_input;
 mod catalogue;
+mod invitations;
 mod pages;
