@@ -216,7 +216,14 @@ impl TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let _ = (&mut self.server).await;
+        // Graceful shutdown waits for open connections; don't let a client's
+        // idle keep-alive connection hold the test up.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.server)
+            .await
+            .is_err()
+        {
+            self.server.abort();
+        }
     }
 
     pub fn client(&self) -> Client {
@@ -225,6 +232,7 @@ impl TestApp {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
+                .timeout(std::time::Duration::from_secs(40))
                 .build()
                 .expect("client"),
         }
