@@ -515,6 +515,15 @@ pub async fn retire_measure(
     Ok(())
 }
 
+/// The index an item at `i` of `len` swaps with when moved up or down, if any.
+fn neighbour(i: usize, len: usize, up: bool) -> Option<usize> {
+    if up {
+        i.checked_sub(1)
+    } else {
+        Some(i + 1).filter(|&j| j < len)
+    }
+}
+
 pub async fn move_measure(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -532,11 +541,7 @@ pub async fn move_measure(
         .all(&txn)
         .await?;
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
-    let j = if up {
-        i.checked_sub(1)
-    } else {
-        Some(i + 1).filter(|&j| j < siblings.len())
-    };
+    let j = neighbour(i, siblings.len(), up);
     let Some(j) = j else {
         return Ok(()); // already first or last
     };
@@ -894,11 +899,7 @@ pub async fn move_category(
         .all(&txn)
         .await?;
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
-    let j = if up {
-        i.checked_sub(1)
-    } else {
-        Some(i + 1).filter(|&j| j < siblings.len())
-    };
+    let j = neighbour(i, siblings.len(), up);
     let Some(j) = j else {
         return Ok(());
     };
