@@ -62,6 +62,11 @@ impl Role {
         matches!(self, Role::Admin)
     }
 
+    /// May see the draft annex and what changed since the last publication.
+    pub fn previews_annex(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner | Role::Auditor)
+    }
+
     /// May read the audit log.
     pub fn reads_audit_log(self) -> bool {
         matches!(self, Role::Admin | Role::Auditor)

@@ -40,6 +40,12 @@ pub enum AppError {
     /// 400: the request itself was malformed (missing or unreadable form fields).
     #[error("Die Anfrage war unvollständig oder fehlerhaft: {0}")]
     BadRequest(String),
+    /// 409: the request is understood but the current state forbids it; the message says why.
+    #[error("{0}")]
+    Refused(String),
+    /// 503: a required part is misconfigured or missing (e.g. the signing key); the message says which.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: logged on the server under this operation id.
     #[error("Ein interner Fehler ist aufgetreten (Vorgang {0}). Bitte versuchen Sie es erneut.")]
     Internal(String),
@@ -59,7 +65,8 @@ impl AppError {
             Self::Forbidden => 403,
             Self::NotFound(_) => 404,
             Self::Invalid { .. } => 422,
-            Self::Conflict => 409,
+            Self::Conflict | Self::Refused(_) => 409,
+            Self::Unavailable(_) => 503,
             Self::Throttled(_) => 429,
             Self::BadRequest(_) => 400,
             Self::Internal(_) => 500,

@@ -66,11 +66,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen") view=toms::CataloguePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/neu") view=toms::NewMeasurePage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen/import") view=toms::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/:id") view=toms::MeasurePage ssr=SsrMode::Async />
                     <Route path=path!("/organisation") view=orgs::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/mitglieder") view=orgs::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                 </Routes>
             </ui::Layout>
         </Router>

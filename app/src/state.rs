@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Public base URL without trailing slash, e.g. `https://nachweis.example.com`.
     pub public_url: String,
+    /// Where signing keys come from and the secret that encrypts stored ones.
+    pub signing: crate::annex::keys::SigningSetup,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ mod m0001_accounts;
 mod m0002_sessions;
 mod m0003_catalogue;
 mod m0004_audit;
+mod m0005_publications;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_sessions::Migration),
             Box::new(m0003_catalogue::Migration),
             Box::new(m0004_audit::Migration),
+            Box::new(m0005_publications::Migration),
         ]
     }
 }

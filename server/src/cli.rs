@@ -65,6 +65,55 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The TOM catalogue
+    Tom {
+        #[command(subcommand)]
+        command: TomCommand,
+    },
+    /// The TOM annex: render, publish (signed) and verify
+    Annex {
+        #[command(subcommand)]
+        command: AnnexCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TomCommand {
+    /// Import an existing TOM document (Markdown or plain text) with the
+    /// automatic mapping; prints what went where. Exits 1 and imports nothing
+    /// if a part cannot be mapped, unless --assign-unmapped names a category.
+    Import {
+        #[arg(long)]
+        org: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Category for unmapped parts: its number ("3.1") or title
+        #[arg(long, value_name = "CATEGORY")]
+        assign_unmapped: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnnexCommand {
+    /// Render the current catalogue as an unsigned draft PDF
+    Render {
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Publish the next version (signed) and write its PDF
+    Publish {
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Check a PDF's signature and find the publication it is; exits 1 if either fails
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +247,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Annex { command } => annex(&global, command).await,
+        Command::Tom {
+            command:
+                TomCommand::Import {
+                    org,
+                    file,
+                    assign_unmapped,
+                },
+        } => tom_import(&global, &org, &file, assign_unmapped.as_deref()).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -215,6 +273,207 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
     }
+}
+
+async fn annex(global: &GlobalArgs, command: AnnexCommand) -> anyhow::Result<i32> {
+    let config = global.config(None)?;
+    let db = crate::db::connect(&config).await?;
+    match command {
+        AnnexCommand::Render { org, out } => {
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let pdf = app::annex::service::draft_pdf(&db, org.id, now()).await?;
+            write_atomically(&out, &pdf)?;
+            println!(
+                "Draft annex of {} written to {} ({} bytes, unsigned).",
+                org.legal_name,
+                out.display(),
+                pdf.len()
+            );
+            Ok(0)
+        }
+        AnnexCommand::Publish { org, out } => {
+            let setup = crate::secrets::signing_setup(&config)?;
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let published = app::annex::publish::publish_for(
+                &db,
+                &setup,
+                org.id,
+                &AuditActor::system("cli"),
+                now(),
+            )
+            .await?;
+            write_atomically(&out, &published.pdf)?;
+            let info = published.info;
+            println!(
+                "Version {} of the annex of {} published (Stand {}), written to {}.\nSHA-256 {}\nSigned by {}{}",
+                info.version,
+                org.legal_name,
+                info.stand,
+                out.display(),
+                info.sha256,
+                info.signer,
+                if info.self_signed {
+                    " (self-signed: readers will show the signer as not trusted)"
+                } else {
+                    ""
+                }
+            );
+            Ok(0)
+        }
+        AnnexCommand::Verify { file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let check = match app::annex::sign::verify_pdf(&bytes) {
+                Ok(check) => check,
+                Err(e) => {
+                    println!("Signature INVALID: {e}.");
+                    return Ok(1);
+                }
+            };
+            if !check.covers_whole_file {
+                println!(
+                    "Signature valid, but the file was extended after signing: the signature does not cover all of it."
+                );
+                return Ok(1);
+            }
+            println!("Signature valid (signer {}).", check.signer_subject);
+            match app::annex::publish::by_sha256(&db, &check.file_sha256).await? {
+                Some((row, org)) => {
+                    println!(
+                        "This is version {} of the annex of {} (Stand {}), published {} by {}.\nSHA-256 {}",
+                        row.version,
+                        org.legal_name,
+                        row.stand.format("%d.%m.%Y"),
+                        row.published_at.format("%Y-%m-%d %H:%M UTC"),
+                        row.published_by_label,
+                        row.sha256
+                    );
+                    Ok(0)
+                }
+                None => {
+                    println!(
+                        "The file matches no publication stored in this installation (SHA-256 {}).",
+                        check.file_sha256
+                    );
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+async fn tom_import(
+    global: &GlobalArgs,
+    org: &str,
+    file: &std::path::Path,
+    assign_unmapped: Option<&str>,
+) -> anyhow::Result<i32> {
+    use app::toms::import::{self, Place, Target};
+    let config = global.config(None)?;
+    let db = crate::db::connect(&config).await?;
+    let org = app::orgs::service::find_by_short(&db, org).await?;
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let text = match import::decode(&bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            return Ok(2);
+        }
+    };
+    let (blocks, mut targets, cats) = match import::suggest(&db, org.id, &text).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            return Ok(2);
+        }
+    };
+    if let Some(wanted) = assign_unmapped {
+        let w = wanted.trim().trim_end_matches('.').to_lowercase();
+        let Some((_, id, _)) = cats.iter().find(|(label, _, _)| {
+            let (number, title) = label.split_once(". ").unwrap_or((label, ""));
+            number == w || title.to_lowercase() == w
+        }) else {
+            eprintln!(
+                "--assign-unmapped: no category \"{wanted}\" (give its number, e.g. 3.1, or its title)"
+            );
+            return Ok(2);
+        };
+        for t in targets.iter_mut().filter(|t| **t == Target::Unassigned) {
+            *t = Target::Category(*id);
+        }
+    }
+    let label = |t: &Target| match t {
+        Target::Intro => "Einleitung".to_owned(),
+        Target::Category(id) => cats
+            .iter()
+            .find(|(_, c, _)| c == id)
+            .map(|(l, _, _)| l.clone())
+            .unwrap_or_default(),
+        Target::Skip => "(not imported)".to_owned(),
+        Target::Unassigned => "UNMAPPED".to_owned(),
+    };
+    for (b, t) in blocks.iter().zip(&targets) {
+        let excerpt: String = b.text.chars().take(70).collect();
+        let from = match (&b.heading, b.place) {
+            (_, Place::AfterEnd) => "after the Stand line".to_owned(),
+            (Some(h), _) => h.clone(),
+            (None, _) => "before the first heading".to_owned(),
+        };
+        println!("{:<40} <- [{from}] {excerpt}", label(t));
+    }
+    let open = targets.iter().filter(|t| **t == Target::Unassigned).count();
+    if open > 0 {
+        eprintln!(
+            "{open} part(s) could not be mapped to a category (marked UNMAPPED above). Nothing was imported; use --assign-unmapped <category> or the import page."
+        );
+        return Ok(1);
+    }
+    let summary = import::plan_and_store(
+        &db,
+        now(),
+        &AuditActor::system("cli"),
+        org.id,
+        &blocks,
+        &targets,
+        &cats,
+    )
+    .await?;
+    println!(
+        "Imported {} measures into {}{}{}.",
+        summary.measures,
+        org.legal_name,
+        if summary.intro {
+            ", introduction replaced"
+        } else {
+            ""
+        },
+        if summary.skipped > 0 {
+            format!(
+                ", {} part(s) after the Stand line not imported",
+                summary.skipped
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(0)
+}
+
+/// Writes `bytes` next to `path` first and renames: never a half-written file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| anyhow::anyhow!("cannot write into {}: {e}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
 }
 
 fn read_or_generate_password() -> anyhow::Result<(String, bool)> {

@@ -39,6 +39,10 @@ pub struct Config {
     pub site_root: PathBuf,
     pub session_idle_minutes: i64,
     pub smtp: Option<SmtpConfig>,
+    /// Operator-provided signing keys: `<short>.key.pem` + `<short>.chain.pem`.
+    pub signing_dir: PathBuf,
+    /// The instance secret (64 hex digits); `None`: kept in `<data_dir>/secret.key`.
+    pub secret_key: Option<secrecy::SecretString>,
 }
 
 /// The file format: every key optional.
@@ -52,6 +56,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     session_idle_minutes: Option<i64>,
     smtp: Option<FileSmtp>,
+    signing_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +208,25 @@ impl Config {
 
         let smtp = smtp_config(file.smtp.unwrap_or_default(), env)?;
 
+        let signing_dir = env
+            .var("NACHWEIS_SIGNING_DIR")
+            .map(PathBuf::from)
+            .or(file.signing_dir)
+            .unwrap_or_else(|| data_dir.join("signing"));
+        let secret_key = match env.var("NACHWEIS_SECRET_KEY") {
+            Some(v) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(secrecy::SecretString::from(v))
+            }
+            Some(_) => {
+                return Err(err(
+                    "secret_key",
+                    Some("NACHWEIS_SECRET_KEY"),
+                    "must be 64 hexadecimal digits (32 bytes); the value is not shown",
+                ));
+            }
+            None => None,
+        };
+
         Ok(Config {
             listen,
             data_dir,
@@ -211,6 +235,8 @@ impl Config {
             site_root,
             session_idle_minutes,
             smtp,
+            signing_dir,
+            secret_key,
         })
     }
 

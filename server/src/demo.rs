@@ -6,7 +6,7 @@ use app::audit::service::AuditActor;
 use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
 use app::entities::{categories, organisations};
 use app::error::AppResult;
-use app::toms::art32::classify_heading;
+use app::toms::import::{self, Place};
 use app::toms::service::{MeasureInput, insert_measure};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -23,63 +23,18 @@ pub struct ParsedAnnex {
     pub sections: Vec<(&'static str, String)>,
 }
 
-/// Splits a seed annex: Markdown headings (`##`) or bare heading lines of
-/// plain text; stops at the "Stand:" line.
+/// Splits a seed annex with the importer's parser: the introduction, then
+/// every paragraph under a recognised heading. The seeds have nothing
+/// unmapped but the cookie banner after their "Stand:" line.
 pub fn parse_annex(text: &str) -> ParsedAnnex {
     let mut out = ParsedAnnex::default();
-    let mut current: Option<&'static str> = None;
-    let mut para: Vec<String> = Vec::new();
-    let mut seen_title = false;
-    // In a Markdown document only `#` lines are headings.
-    let markdown = text.lines().any(|l| l.trim_start().starts_with("## "));
-    let flush = |para: &mut Vec<String>, current: Option<&'static str>, out: &mut ParsedAnnex| {
-        if para.is_empty() {
-            return;
+    for block in import::parse(text).unwrap_or_default() {
+        match (block.place, block.kind) {
+            (Place::Intro, _) => out.intro.push(block.text),
+            (Place::Body, Some(kind)) => out.sections.push((kind, block.text)),
+            _ => {}
         }
-        let p = para
-            .join(" ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        para.clear();
-        match current {
-            Some(kind) => out.sections.push((kind, p)),
-            None => out.intro.push(p),
-        }
-    };
-    for raw in text.lines() {
-        let line = raw.trim();
-        if line.starts_with("Stand:") {
-            break;
-        }
-        if line.is_empty() {
-            flush(&mut para, current, &mut out);
-            continue;
-        }
-        let is_md_heading = line.starts_with('#');
-        let heading_text = line.trim_start_matches('#').trim();
-        if !seen_title
-            && (is_md_heading
-                || heading_text.contains("Art. 32")
-                || heading_text.contains("Artikel 32"))
-            && para.is_empty()
-        {
-            seen_title = true;
-            continue; // the document title
-        }
-        let looks_like_heading = is_md_heading
-            || (!markdown
-                && heading_text.chars().count() < 250
-                && !heading_text.ends_with('.')
-                && !heading_text.ends_with(':'));
-        if looks_like_heading && let Some(kind) = classify_heading(heading_text) {
-            flush(&mut para, current, &mut out);
-            current = Some(kind);
-            continue;
-        }
-        para.push(line.to_owned());
     }
-    flush(&mut para, current, &mut out);
     out
 }
 

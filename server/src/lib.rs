@@ -10,5 +10,7 @@ pub mod config;
 pub mod db;
 /// The demo organisations built from the two seed annexes.
 pub mod demo;
+/// The instance secret that encrypts generated signing keys.
+pub mod secrets;
 /// Building the HTTP application.
 pub mod startup;

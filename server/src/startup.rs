@@ -59,6 +59,7 @@ impl Application {
             leptos,
             clock,
             public_url: public_url.clone(),
+            signing: crate::secrets::signing_setup(config)?,
         };
         let router = router(
             state,
@@ -116,6 +117,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/anlage/entwurf.pdf", get(annex_draft))
+        .route("/anlage/{file}", get(annex_version))
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -168,7 +170,7 @@ async fn annex_draft(State(state): State<AppState>, session: tower_sessions::Ses
         }
         Err(e) => return error_response(e),
     };
-    if !actor.role.is_internal() {
+    if !actor.role.previews_annex() {
         return error_response(AppError::Forbidden);
     }
     match app::annex::service::draft_pdf(&state.db, actor.org_id, state.now()).await {
@@ -180,6 +182,47 @@ async fn annex_draft(State(state): State<AppState>, session: tower_sessions::Ses
                     "inline; filename=\"TOM-Anlage-Entwurf.pdf\"",
                 ),
                 (header::CACHE_CONTROL, "no-store"),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+/// A published version of the annex, `/anlage/v3.pdf` (internal roles).
+async fn annex_version(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(version) = file
+        .strip_prefix('v')
+        .and_then(|f| f.strip_suffix(".pdf"))
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
+        return error_response(AppError::NotFound("Die Datei".into()));
+    };
+    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => {
+            return axum::response::Redirect::to(&format!("/login?next=/anlage/{file}"))
+                .into_response();
+        }
+        Err(e) => return error_response(e),
+    };
+    if !actor.role.is_internal() {
+        return error_response(AppError::Forbidden);
+    }
+    match app::annex::publish::pdf(&state.db, actor.org_id, version).await {
+        Ok(pdf) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"TOM-Anlage-Version-{version}.pdf\""),
+                ),
+                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
             ],
             pdf,
         )

@@ -3,7 +3,13 @@
 //! The DTOs are plain data shared with the browser; [`render`] turns them into
 //! a PDF with an embedded Typst compiler (server only).
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+mod page;
+pub use page::AnnexPage;
 
 /// Everything the annex shows, already in display form (texts, date string).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +44,87 @@ pub struct AnnexSection {
 }
 
 #[cfg(feature = "ssr")]
+pub mod keys;
+#[cfg(feature = "ssr")]
+pub mod publish;
+#[cfg(feature = "ssr")]
 pub mod render;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod sign;
+
+/// How a measure changed since the last publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Moved,
+    Removed,
+}
+
+impl ChangeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "Neu",
+            ChangeKind::Changed => "Geändert",
+            ChangeKind::Moved => "Verschoben",
+            ChangeKind::Removed => "Entfällt",
+        }
+    }
+}
+
+/// One measure's difference between the last publication and the draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnnexChange {
+    pub kind: ChangeKind,
+    /// Section in the draft (for removed measures: where it was).
+    pub section: String,
+    /// Where it was, if it moved.
+    pub old_section: Option<String>,
+    pub old_text: Option<String>,
+    pub new_text: Option<String>,
+}
+
+/// One published version, without its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicationInfo {
+    pub version: i32,
+    pub stand: String,
+    pub published_at: String,
+    pub published_by: String,
+    pub sha256: String,
+    pub signer: String,
+    pub self_signed: bool,
+    pub pdfa: bool,
+    pub size: i64,
+}
+
+/// Everything the annex page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnnexOverview {
+    pub can_publish: bool,
+    pub last_version: Option<i32>,
+    /// The draft reads exactly like the last publication.
+    pub unchanged: bool,
+    pub changes: Vec<AnnexChange>,
+    /// Changes outside the measures (intro, headings, name).
+    pub other_changes: Vec<String>,
+    pub measure_count: i32,
+    pub publications: Vec<PublicationInfo>,
+    /// No configured certificate: signatures are self-signed.
+    pub key_self_signed: bool,
+}
+
+#[server(endpoint = "annex/overview")]
+pub async fn get_annex_overview() -> Result<AnnexOverview, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    publish::overview(&state.db, &state.signing, &actor, state.now()).await
+}
+
+#[server(endpoint = "annex/publish")]
+pub async fn publish_annex() -> Result<PublicationInfo, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let published = publish::publish(&state.db, &state.signing, &actor, state.now()).await?;
+    Ok(published.info)
+}

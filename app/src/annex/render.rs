@@ -129,6 +129,19 @@ fn not_found(id: FileId) -> FileError {
 /// organisation and version, the creation date from `stand`, so the same
 /// data gives the same bytes.
 pub fn render_pdf(data: &AnnexData) -> Result<Vec<u8>, RenderError> {
+    render(data).map(|r| r.pdf)
+}
+
+/// A rendered annex and whether it conforms to PDF/A-2b.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    /// `None` if PDF/A-2b; otherwise why it fell back to plain PDF.
+    pub not_pdfa: Option<String>,
+}
+
+/// Like [`render_pdf`], but says whether the PDF/A export succeeded.
+pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
     let stand = parse_stand(&data.stand);
     let world = AnnexWorld {
         shared: shared(),
@@ -162,15 +175,20 @@ pub fn render_pdf(data: &AnnexData) -> Result<Vec<u8>, RenderError> {
     // `.notdef` glyph) or a `stand` that is no date (PDF/A needs a creation
     // date). Then fall back to a plain PDF 1.7 rather than no annex at all.
     match typst_pdf::pdf(&document, &options) {
-        Ok(pdf) => Ok(pdf),
+        Ok(pdf) => Ok(Rendered {
+            pdf,
+            not_pdfa: None,
+        }),
         Err(errors) => {
-            tracing::warn!(
-                reason = %describe(&world, &errors),
-                "annex is not PDF/A-2b conformant; exporting it as plain PDF"
-            );
+            let reason = describe(&world, &errors);
+            tracing::warn!(%reason, "annex is not PDF/A-2b conformant; exporting it as plain PDF");
             options.standards = PdfStandards::default();
-            typst_pdf::pdf(&document, &options)
-                .map_err(|errors| RenderError::Export(describe(&world, &errors)))
+            let pdf = typst_pdf::pdf(&document, &options)
+                .map_err(|errors| RenderError::Export(describe(&world, &errors)))?;
+            Ok(Rendered {
+                pdf,
+                not_pdfa: Some(reason),
+            })
         }
     }
 }
@@ -238,14 +256,14 @@ mod tests {
                 "Hier sind die technischen und organisatorischen Maßnahmen als Anlage zur \"Vereinbarung zur Auftragsverarbeitung nach EU-Datenschutzgrundverordnung (DSGVO)\" aufgeführt.".to_owned(),
             ],
             sections: vec![
-                section("1.", "Pseudonymisierung", 1, &[
+                section("1", "Pseudonymisierung", 1, &[
                     "Die vom Nutzer in der Software eingegebenen sowie die vom System erhobenen Daten werden mit einer User-ID gespeichert. Diese ist ein Pseudonym für den jeweiligen Nutzer und lässt sich über eine weitere Tabelle dem Benutzernamen und der E-Mail-Adresse des Nutzers zuordnen.",
                 ]),
-                section("2.", "Verschlüsselung", 1, &[
+                section("2", "Verschlüsselung", 1, &[
                     "Datenträger in den Geschäftsräumen mit personenbezogenen Daten werden entsprechend dem Stand der Technik verschlüsselt.",
                     "Die Software ist durch den Kunden ausschließlich über verschlüsselte Internetverbindungen (https) nutzbar.",
                 ]),
-                section("3.", "Gewährleistung der Vertraulichkeit", 1, &[]),
+                section("3", "Gewährleistung der Vertraulichkeit", 1, &[]),
                 section("3.1", "Zutrittskontrolle", 2, &[
                     "Der Zutritt zu den Geschäftsräumen erfolgt über ein Schließsystem mit kontrollierter Schlüsselvergabe. Besucher dürfen die Geschäftsräume nur in Begleitung berechtigter Mitarbeiter betreten.",
                 ]),
@@ -253,7 +271,7 @@ mod tests {
                     "Die Anmeldung an IT-Systemen erfolgt über mindestens 12-stellige Kennwörter mit Sonderzeichen, Ziffern und/oder Klein-/Großbuchstaben.",
                     "Für Remote-Zugriffe werden personenbezogene VPN-Zugänge genutzt. Client-Rechner und Notebooks sowie deren Backups sind vollständig verschlüsselt.",
                 ]),
-                section("5.", "Gewährleistung der Verfügbarkeit", 1, &[
+                section("5", "Gewährleistung der Verfügbarkeit", 1, &[
                     "Von Server-Systemen werden mehrmals täglich Backups durchgeführt. Sicherungen werden zusätzlich räumlich getrennt an einem anderen Standort gespeichert.",
                 ]),
             ],
@@ -310,7 +328,7 @@ mod tests {
         for expected in [
             "Technische und organisatorische Maßnahmen nach Art. 32 DSGVO",
             "Anlage zur Vereinbarung zur Auftragsverarbeitung",
-            "3.1 Zutrittskontrolle",
+            "3.1. Zutrittskontrolle",
             "Besucher dürfen die Geschäftsräume nur in Begleitung berechtigter Mitarbeiter betreten.",
             "über ein Schließsystem mit kontrollierter Schlüsselvergabe.",
             "Anlage zur „Vereinbarung zur Auftragsverarbeitung nach EU-Datenschutzgrundverordnung (DSGVO)“ aufgeführt.",
@@ -320,7 +338,7 @@ mod tests {
             assert!(flat.contains(expected), "missing {expected:?} in:\n{text}");
         }
         assert!(
-            text.contains("3.1 Zutrittskontrolle"),
+            text.contains("3.1. Zutrittskontrolle"),
             "heading not on one line:\n{text}"
         );
         assert!(text.contains("Stand: 23.11.2026"), "{text}");

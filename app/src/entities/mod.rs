@@ -11,5 +11,7 @@ pub mod measure_revisions;
 pub mod measures;
 pub mod memberships;
 pub mod organisations;
+pub mod publications;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;

@@ -74,11 +74,14 @@ pub fn CataloguePage() -> impl IntoView {
                                                 <a class="button primary" href="/massnahmen/neu">
                                                     "Neue Maßnahme"
                                                 </a>
+                                                <a class="button" href="/massnahmen/import">
+                                                    "Dokument importieren"
+                                                </a>
+                                                <a class="button" href="/anlage">
+                                                    "Anlage und Veröffentlichungen"
+                                                </a>
                                             }
                                         })}
-                                    <a class="button" href="/anlage/entwurf.pdf" rel="external" target="_blank">
-                                        "Entwurf der Anlage (PDF)"
-                                    </a>
                                 </p>
                                 {cat
                                     .categories

@@ -3,9 +3,13 @@
 
 pub mod art32;
 mod catalogue_page;
+#[cfg(feature = "ssr")]
+pub mod import;
+mod import_page;
 mod measure_page;
 mod new_measure_page;
 pub use catalogue_page::CataloguePage;
+pub use import_page::ImportPage;
 pub use measure_page::MeasurePage;
 pub use new_measure_page::NewMeasurePage;
 
@@ -195,4 +199,60 @@ pub fn label(title: &str, body: &str) -> String {
         out.push_str(" …");
     }
     out
+}
+
+/// One block of an imported document and where it would go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub index: usize,
+    /// The heading it stood under in the document.
+    pub heading: String,
+    pub text: String,
+    /// "intro", "c<category id>", "skip", or "" when nothing matched.
+    pub target: String,
+    pub unmapped: bool,
+    /// After the document's "Stand:" line: not taken over unless assigned.
+    pub after_end: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportTarget {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub rows: Vec<ImportRow>,
+    pub options: Vec<ImportTarget>,
+    pub unmapped: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub measures: i32,
+    pub intro: bool,
+    pub skipped: i32,
+    /// (category label, measures added) in catalogue order of first use.
+    pub per_category: Vec<(String, i32)>,
+}
+
+#[server(endpoint = "toms/import/preview")]
+pub async fn preview_import(text: String) -> Result<ImportPreview, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    import::preview(&state.db, actor.org_id, &text).await
+}
+
+#[server(endpoint = "toms/import/apply")]
+pub async fn apply_import(text: String, targets: Vec<String>) -> Result<ImportSummary, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    import::apply(
+        &state.db,
+        state.now(),
+        &actor.audit(),
+        actor.org_id,
+        &text,
+        &targets,
+    )
+    .await
 }

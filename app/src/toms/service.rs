@@ -81,7 +81,7 @@ pub async fn create_default_catalogue<C: ConnectionTrait>(
 }
 
 /// Categories in document order with their numbers ("3.1").
-async fn ordered_categories<C: ConnectionTrait>(
+pub async fn ordered_categories<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
 ) -> AppResult<Vec<(String, categories::Model)>> {
@@ -112,6 +112,18 @@ pub async fn annex_sections(
     db: &DatabaseConnection,
     org_id: i32,
 ) -> AppResult<Vec<crate::annex::AnnexSection>> {
+    Ok(annex_sections_with_ids(db, org_id)
+        .await?
+        .into_iter()
+        .map(|(section, _)| section)
+        .collect())
+}
+
+/// The annex sections, each with the ids of the measures behind its paragraphs.
+pub async fn annex_sections_with_ids(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> AppResult<Vec<(crate::annex::AnnexSection, Vec<i32>)>> {
     let cats = ordered_categories(db, org_id).await?;
     let all = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
@@ -120,26 +132,29 @@ pub async fn annex_sections(
         .order_by_asc(measures::Column::Id)
         .all(db)
         .await?;
-    let mut sections: Vec<crate::annex::AnnexSection> = cats
+    let mut sections: Vec<(crate::annex::AnnexSection, Vec<i32>)> = cats
         .iter()
-        .map(|(number, c)| crate::annex::AnnexSection {
-            number: number.clone(),
-            title: c.title.clone(),
-            level: if c.parent_id.is_some() { 2 } else { 1 },
-            measures: all
-                .iter()
-                .filter(|m| m.category_id == c.id)
-                .map(|m| m.body.clone())
-                .collect(),
+        .map(|(number, c)| {
+            let mine: Vec<&measures::Model> =
+                all.iter().filter(|m| m.category_id == c.id).collect();
+            (
+                crate::annex::AnnexSection {
+                    number: number.clone(),
+                    title: c.title.clone(),
+                    level: if c.parent_id.is_some() { 2 } else { 1 },
+                    measures: mine.iter().map(|m| m.body.clone()).collect(),
+                },
+                mine.iter().map(|m| m.id).collect(),
+            )
         })
         .collect();
     let keep: Vec<bool> = cats
         .iter()
         .enumerate()
         .map(|(i, (_, c))| {
-            !sections[i].measures.is_empty()
+            !sections[i].0.measures.is_empty()
                 || (c.parent_id.is_none()
-                    && cats.iter().zip(&sections).any(|((_, child), s)| {
+                    && cats.iter().zip(&sections).any(|((_, child), (s, _))| {
                         child.parent_id == Some(c.id) && !s.measures.is_empty()
                     }))
         })

@@ -91,6 +91,7 @@ fn Nav(
                         <a href="/organisation">"Organisation"</a>
                     }
                 })}
+            {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> })}
             {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> })}
             {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
         </nav>

@@ -7,7 +7,7 @@ use crate::both;
 use crate::catalogue::{catalogue, category_id};
 use crate::helpers::*;
 
-fn pdftotext(pdf: &[u8]) -> String {
+pub fn pdftotext(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("annex.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -89,10 +89,10 @@ async fn draft_annex_lists_implemented_measures_in_catalogue_order(backend: Back
         "Technische und organisatorische Maßnahmen nach Art. 32 DSGVO",
         "ENTWURF",
         "Acme verarbeitet personenbezogene Daten im Auftrag ihrer Kunden.",
-        "3 Gewährleistung der Vertraulichkeit",
-        "3.1 Zutrittskontrolle",
+        "3. Gewährleistung der Vertraulichkeit",
+        "3.1. Zutrittskontrolle",
         "Serverräume sind nur mit Chipkarte zugänglich.",
-        "5 Gewährleistung der Verfügbarkeit",
+        "5. Gewährleistung der Verfügbarkeit",
         "Backups werden täglich geprüft.",
         "Acme Hosting GmbH",
         "Stand:",
@@ -104,16 +104,16 @@ async fn draft_annex_lists_implemented_measures_in_catalogue_order(backend: Back
         "a planned measure is in the annex"
     );
     // A section without implemented measures is left out; 3.1 keeps its parent heading.
-    assert!(!flat.contains("1 Pseudonymisierung"), "{text}");
-    let p3 = flat.find("3 Gewährleistung der Vertraulichkeit").unwrap();
-    let p31 = flat.find("3.1 Zutrittskontrolle").unwrap();
-    let p5 = flat.find("5 Gewährleistung der Verfügbarkeit").unwrap();
+    assert!(!flat.contains("1. Pseudonymisierung"), "{text}");
+    let p3 = flat.find("3. Gewährleistung der Vertraulichkeit").unwrap();
+    let p31 = flat.find("3.1. Zutrittskontrolle").unwrap();
+    let p5 = flat.find("5. Gewährleistung der Verfügbarkeit").unwrap();
     assert!(p3 < p31 && p31 < p5, "sections out of order");
     app.stop().await;
 }
 both!(draft_annex_lists_implemented_measures_in_catalogue_order);
 
-async fn only_internal_roles_fetch_the_draft(backend: Backend) {
+async fn only_admins_owners_and_auditors_fetch_the_draft(backend: Backend) {
     let db = TestDb::new(backend).await;
     let app = spawn_app(&db).await;
     let org = app.org("acme").await;
@@ -127,7 +127,8 @@ async fn only_internal_roles_fetch_the_draft(backend: Backend) {
     );
     for (role, ok) in [
         (Role::Customer, false),
-        (Role::Staff, true),
+        (Role::Staff, false),
+        (Role::Owner, true),
         (Role::Auditor, true),
     ] {
         let c = app.client();
@@ -145,4 +146,4 @@ async fn only_internal_roles_fetch_the_draft(backend: Backend) {
     }
     app.stop().await;
 }
-both!(only_internal_roles_fetch_the_draft);
+both!(only_admins_owners_and_auditors_fetch_the_draft);

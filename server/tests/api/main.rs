@@ -9,5 +9,7 @@ mod auth;
 mod authz;
 mod bad_input;
 mod catalogue;
+mod import;
 mod invitations;
 mod pages;
+mod publish;

@@ -1,0 +1,396 @@
+//! Publishing the annex: immutable, signed versions, and what changed since
+//! the last one.
+
+use chrono::{DateTime, Utc};
+use der::Encode;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::keys::{KeySource, SigningSetup};
+use super::sign::{SignatureDetails, sign_pdf};
+use super::{AnnexChange, AnnexData, AnnexOverview, ChangeKind, PublicationInfo};
+use crate::audit::service::{AuditActor, AuditEvent, record};
+use crate::auth::service::Actor;
+use crate::entities::{organisations, publications};
+use crate::error::{AppError, AppResult};
+
+/// The reason in every signature dictionary.
+pub const SIGNATURE_REASON: &str = "Anlage TOM zum AVV";
+
+/// What a publication was rendered from, kept with it as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub annex: AnnexData,
+    pub measures: Vec<SnapshotMeasure>,
+}
+
+/// One measure as published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotMeasure {
+    pub id: i32,
+    /// "3.1 Zutrittskontrolle"
+    pub section: String,
+    pub text: String,
+}
+
+impl Snapshot {
+    /// Whether the published text would be the same (date and version aside).
+    fn same_text(&self, other: &Snapshot) -> bool {
+        self.annex.org_name == other.annex.org_name
+            && self.annex.display_short == other.annex.display_short
+            && self.annex.intro == other.annex.intro
+            && self.annex.sections == other.annex.sections
+    }
+}
+
+async fn org(db: &DatabaseConnection, org_id: i32) -> AppResult<organisations::Model> {
+    organisations::Entity::find_by_id(org_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))
+}
+
+/// The catalogue as it would be published now.
+pub async fn current(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Snapshot> {
+    let mut annex = super::service::draft(db, org_id, now).await?;
+    annex.draft = false;
+    let with_ids = crate::toms::service::annex_sections_with_ids(db, org_id).await?;
+    let measures = with_ids
+        .iter()
+        .flat_map(|(section, ids)| {
+            ids.iter()
+                .zip(&section.measures)
+                .map(move |(id, text)| SnapshotMeasure {
+                    id: *id,
+                    section: format!("{} {}", section.number, section.title),
+                    text: text.clone(),
+                })
+        })
+        .collect();
+    annex.sections = with_ids.into_iter().map(|(s, _)| s).collect();
+    Ok(Snapshot { annex, measures })
+}
+
+async fn latest(db: &DatabaseConnection, org_id: i32) -> AppResult<Option<publications::Model>> {
+    Ok(publications::Entity::find()
+        .filter(publications::Column::OrgId.eq(org_id))
+        .order_by_desc(publications::Column::Version)
+        .one(db)
+        .await?)
+}
+
+fn parse_snapshot(row: &publications::Model) -> AppResult<Snapshot> {
+    serde_json::from_str(&row.snapshot).map_err(AppError::internal)
+}
+
+/// What changed between the last publication and now, measure by measure.
+pub fn changes(before: &Snapshot, now: &Snapshot) -> (Vec<AnnexChange>, Vec<String>) {
+    let mut list = Vec::new();
+    for m in &now.measures {
+        match before.measures.iter().find(|b| b.id == m.id) {
+            None => list.push(AnnexChange {
+                kind: ChangeKind::Added,
+                section: m.section.clone(),
+                old_section: None,
+                old_text: None,
+                new_text: Some(m.text.clone()),
+            }),
+            Some(b) if b.text != m.text || b.section != m.section => list.push(AnnexChange {
+                kind: if b.text == m.text {
+                    ChangeKind::Moved
+                } else {
+                    ChangeKind::Changed
+                },
+                section: m.section.clone(),
+                old_section: (b.section != m.section).then(|| b.section.clone()),
+                old_text: Some(b.text.clone()),
+                new_text: Some(m.text.clone()),
+            }),
+            Some(_) => {}
+        }
+    }
+    for b in &before.measures {
+        if !now.measures.iter().any(|m| m.id == b.id) {
+            list.push(AnnexChange {
+                kind: ChangeKind::Removed,
+                section: b.section.clone(),
+                old_section: None,
+                old_text: Some(b.text.clone()),
+                new_text: None,
+            });
+        }
+    }
+    let mut other = Vec::new();
+    if before.annex.org_name != now.annex.org_name
+        || before.annex.display_short != now.annex.display_short
+    {
+        other.push("Name der Organisation geändert".to_owned());
+    }
+    if before.annex.intro != now.annex.intro {
+        other.push("Einleitungstext geändert".to_owned());
+    }
+    let headings = |s: &Snapshot| {
+        s.annex
+            .sections
+            .iter()
+            .map(|x| format!("{} {}", x.number, x.title))
+            .collect::<Vec<_>>()
+    };
+    if headings(before) != headings(now) {
+        other.push("Gliederung oder Überschriften geändert".to_owned());
+    }
+    // Same measures and texts but a new order within a section.
+    if list.is_empty() && other.is_empty() && !before.same_text(now) {
+        other.push("Reihenfolge der Maßnahmen geändert".to_owned());
+    }
+    (list, other)
+}
+
+fn info(row: &publications::Model) -> PublicationInfo {
+    PublicationInfo {
+        version: row.version,
+        stand: row.stand.format("%d.%m.%Y").to_string(),
+        published_at: row
+            .published_at
+            .with_timezone(&chrono_tz::Europe::Berlin)
+            .format("%d.%m.%Y %H:%M")
+            .to_string(),
+        published_by: row.published_by_label.clone(),
+        sha256: row.sha256.clone(),
+        signer: row.signer_subject.clone(),
+        self_signed: row.self_signed,
+        pdfa: row.pdfa,
+        size: row.pdf.len() as i64,
+    }
+}
+
+/// Publications of the organisation, newest first, without their bytes.
+pub async fn list(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<PublicationInfo>> {
+    Ok(publications::Entity::find()
+        .filter(publications::Column::OrgId.eq(org_id))
+        .order_by_desc(publications::Column::Version)
+        .all(db)
+        .await?
+        .iter()
+        .map(info)
+        .collect())
+}
+
+/// The annex page: changes since the last publication and all versions.
+pub async fn overview(
+    db: &DatabaseConnection,
+    setup: &SigningSetup,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<AnnexOverview> {
+    if !actor.role.previews_annex() {
+        return Err(AppError::Forbidden);
+    }
+    let org = org(db, actor.org_id).await?;
+    let current = current(db, actor.org_id, now).await?;
+    let last = latest(db, actor.org_id).await?;
+    let (changes, other_changes) = match &last {
+        Some(row) => changes(&parse_snapshot(row)?, &current),
+        None => (Vec::new(), Vec::new()),
+    };
+    let unchanged = match &last {
+        Some(row) => parse_snapshot(row)?.same_text(&current),
+        None => false,
+    };
+    Ok(AnnexOverview {
+        can_publish: actor.role.is_admin(),
+        last_version: last.as_ref().map(|r| r.version),
+        unchanged,
+        changes,
+        other_changes,
+        measure_count: current.measures.len() as i32,
+        publications: list(db, actor.org_id).await?,
+        key_self_signed: setup.source(&org.short_name) == KeySource::SelfSigned,
+    })
+}
+
+/// A finished publication.
+#[derive(Debug)]
+pub struct Published {
+    pub info: PublicationInfo,
+    pub pdf: Vec<u8>,
+}
+
+/// Renders, signs and stores the next version. Nothing is stored unless all
+/// of it succeeded; publishing an unchanged catalogue is refused.
+pub async fn publish(
+    db: &DatabaseConnection,
+    setup: &SigningSetup,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<Published> {
+    if !actor.role.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    publish_for(db, setup, actor.org_id, &actor.audit(), now).await
+}
+
+/// Publishes on behalf of `by` (a signed-in admin, or the command line).
+pub async fn publish_for(
+    db: &DatabaseConnection,
+    setup: &SigningSetup,
+    org_id: i32,
+    by: &AuditActor,
+    now: DateTime<Utc>,
+) -> AppResult<Published> {
+    let org = org(db, org_id).await?;
+    let mut snapshot = current(db, org_id, now).await?;
+    let last = latest(db, org_id).await?;
+    if let Some(row) = &last
+        && parse_snapshot(row)?.same_text(&snapshot)
+    {
+        return Err(AppError::Refused(format!(
+            "Seit Version {} hat sich am Inhalt der Anlage nichts geändert; eine neue Version wäre mit ihr identisch. Es wurde nichts veröffentlicht.",
+            row.version
+        )));
+    }
+    if snapshot.measures.is_empty() {
+        return Err(AppError::Refused(
+            "Der Katalog enthält keine umgesetzte Maßnahme; eine leere Anlage wird nicht veröffentlicht.".into(),
+        ));
+    }
+    let version = last.as_ref().map_or(1, |r| r.version + 1);
+    snapshot.annex.version = Some(version);
+    let stand = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+
+    let identity = setup.identity(db, &org, now).await?;
+    let details = SignatureDetails {
+        signer_name: org.legal_name.clone(),
+        reason: SIGNATURE_REASON.to_owned(),
+        location: location(&org),
+        time: now,
+    };
+    let annex = snapshot.annex.clone();
+    let (pdf, not_pdfa, identity) = tokio::task::spawn_blocking(move || {
+        let rendered = super::render::render(&annex).map_err(AppError::internal)?;
+        let signed =
+            sign_pdf(&rendered.pdf, &identity.identity, &details).map_err(AppError::internal)?;
+        Ok::<_, AppError>((signed, rendered.not_pdfa, identity))
+    })
+    .await
+    .map_err(AppError::internal)??;
+
+    let sha256 = hex::encode(Sha256::digest(&pdf));
+    let leaf = identity.identity.leaf();
+    let row = publications::ActiveModel {
+        org_id: Set(org_id),
+        version: Set(version),
+        stand: Set(stand),
+        published_at: Set(now),
+        published_by: Set(by.user_id),
+        published_by_label: Set(by.label.clone()),
+        snapshot: Set(serde_json::to_string(&snapshot).map_err(AppError::internal)?),
+        pdf: Set(pdf.clone()),
+        sha256: Set(sha256.clone()),
+        signer_subject: Set(leaf.tbs_certificate.subject.to_string()),
+        signer_cert_der: Set(leaf.to_der().map_err(AppError::internal)?),
+        self_signed: Set(identity.self_signed),
+        pdfa: Set(not_pdfa.is_none()),
+        ..Default::default()
+    };
+    let audit_actor = by.clone();
+    let measures = snapshot.measures.len();
+    let saved = db
+        .transaction::<_, publications::Model, AppError>(|txn| {
+            Box::pin(async move {
+                // Re-read inside the transaction: a concurrent publication wins, this one stops.
+                let newest = publications::Entity::find()
+                    .filter(publications::Column::OrgId.eq(org_id))
+                    .select_only()
+                    .column_as(publications::Column::Version.max(), "max")
+                    .into_tuple::<Option<i32>>()
+                    .one(txn)
+                    .await?
+                    .flatten();
+                if newest != last.as_ref().map(|r| r.version) {
+                    return Err(AppError::Refused(
+                        "Gerade wurde eine andere Version veröffentlicht. Bitte prüfen Sie die Änderungen erneut.".into(),
+                    ));
+                }
+                let saved = row.insert(txn).await?;
+                record(
+                    txn,
+                    now,
+                    AuditEvent {
+                        org_id: Some(org_id),
+                        actor: &audit_actor,
+                        entity: "annex",
+                        entity_id: version.to_string(),
+                        action: "publish",
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "version": version,
+                            "sha256": sha256,
+                            "measures": measures,
+                            "self_signed": saved.self_signed,
+                            "pdfa": saved.pdfa,
+                        })),
+                    },
+                )
+                .await?;
+                Ok(saved)
+            })
+        })
+        .await?;
+    tracing::info!(org = %org.short_name, version, "annex published");
+    Ok(Published {
+        info: info(&saved),
+        pdf,
+    })
+}
+
+/// Where the signature says it was made: the organisation's address on one line.
+fn location(org: &organisations::Model) -> String {
+    let line = org
+        .address
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if line.is_empty() {
+        org.legal_name.clone()
+    } else {
+        line
+    }
+}
+
+/// The signed PDF of one version.
+pub async fn pdf(db: &DatabaseConnection, org_id: i32, version: i32) -> AppResult<Vec<u8>> {
+    publications::Entity::find()
+        .filter(publications::Column::OrgId.eq(org_id))
+        .filter(publications::Column::Version.eq(version))
+        .one(db)
+        .await?
+        .map(|row| row.pdf)
+        .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))
+}
+
+/// The publication whose stored bytes have this SHA-256, if any.
+pub async fn by_sha256(
+    db: &DatabaseConnection,
+    sha256: &str,
+) -> AppResult<Option<(publications::Model, organisations::Model)>> {
+    let Some(row) = publications::Entity::find()
+        .filter(publications::Column::Sha256.eq(sha256))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let org = org(db, row.org_id).await?;
+    Ok(Some((row, org)))
+}
