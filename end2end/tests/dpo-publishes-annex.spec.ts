@@ -1,0 +1,47 @@
+import { test, expect } from '@playwright/test';
+
+// Each project publishes for its own demo organisation, so the runs do not
+// see each other's versions.
+const DPO = {
+  'with-js': { email: 'dpo@clickbits.example', name: 'Sven Krüger' },
+  'without-js': { email: 'dpo@conrat.example', name: 'Katrin Vogel' },
+};
+
+test('the DPO publishes a signed annex version and downloads it', async ({ page }, info) => {
+  const js = info.project.name === 'with-js';
+  const dpo = DPO[info.project.name as keyof typeof DPO];
+  await page.goto('/login');
+  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  await page.getByLabel('E-Mail-Adresse').fill(dpo.email);
+  await page.getByLabel('Passwort').fill('Nachweis-Demo-2026');
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await expect(page.getByRole('heading', { name: new RegExp(`Guten Tag, ${dpo.name}`) })).toBeVisible();
+
+  await page.getByRole('link', { name: 'Anlage', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Noch keine Version veröffentlicht' })).toBeVisible();
+  // No certificate is configured in the test run: the page says what customers will see.
+  await expect(page.getByRole('note')).toContainText('nicht vertrauenswürdig');
+
+  await page.getByRole('button', { name: 'Neue Version veröffentlichen' }).click();
+  const row = page.locator('table.publications tbody tr').first();
+  await expect(row).toContainText('1');
+  await expect(row).toContainText(dpo.email);
+  await expect(row).toContainText('selbst ausgestellt');
+  if (js) await expect(page.getByRole('status')).toContainText('Version 1');
+
+  // Nothing changed since: publishing again is not offered.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Änderungen seit Version 1' })).toBeVisible();
+  await expect(page.locator('#change-summary')).toContainText('Keine Änderungen');
+  await expect(page.getByRole('button', { name: 'Neue Version veröffentlichen' })).toBeDisabled();
+
+  // The download is the signed PDF.
+  const href = await row.getByRole('link', { name: 'Herunterladen' }).getAttribute('href');
+  expect(href).toBe('/anlage/v1.pdf');
+  const res = await page.request.get(href!);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toBe('application/pdf');
+  const body = await res.body();
+  expect(body.subarray(0, 5).toString()).toBe('%PDF-');
+  expect(body.includes('ETSI.CAdES.detached')).toBeTruthy();
+});
