@@ -126,6 +126,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(state.clone(), login_gate))
         .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
@@ -149,6 +150,67 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Pages that need no session: the login, invitations, and what is not a page.
+fn is_public(path: &str) -> bool {
+    path == "/login"
+        || path.starts_with("/einladung/")
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+}
+
+/// Sends a browser that asks for a page without being signed in to the login
+/// before any rendering starts: a plain 302 instead of a redirect decided
+/// halfway through server-side rendering.
+async fn login_gate(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let wants_page = request.method() == axum::http::Method::GET
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let path = request.uri().path();
+    if wants_page
+        && !is_public(path)
+        && let Err(AppError::Unauthenticated) =
+            app::auth::service::actor_for_session(&state, &session).await
+    {
+        let target = if path == "/" {
+            "/login".to_owned()
+        } else {
+            let full = request
+                .uri()
+                .path_and_query()
+                .map_or(path, |pq| pq.as_str());
+            format!("/login?next={}", encode_query_value(full))
+        };
+        return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+    }
+    next.run(request).await
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode_query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

@@ -11,6 +11,10 @@ pub fn ImportPage() -> impl IntoView {
     let preview = ServerAction::<PreviewImport>::new();
     let apply = ServerAction::<ApplyImport>::new();
     let text = RwSignal::new(String::new());
+    let file_error = RwSignal::new(None::<String>);
+    // The file picker needs the browser; without JavaScript the text is pasted.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     view! {
         <Title text="TOM-Dokument importieren" />
         <section class="page wide">
@@ -21,13 +25,29 @@ pub fn ImportPage() -> impl IntoView {
             <p class="lead">
                 "Fügen Sie Ihre bisherige Anlage als Text oder Markdown ein (aus Word: alles markieren, kopieren). Überschriften wie „Zutrittskontrolle“, „a) Zugangskontrolle“ oder „Input control“ werden nach ihrer Bedeutung den Kategorien zugeordnet; jeder Absatz und jeder Aufzählungspunkt wird eine Maßnahme. Sie prüfen die Zuordnung, bevor etwas gespeichert wird."
             </p>
+            <noscript>
+                <p class="notice warning">
+                    "Die Vorschau der Zuordnung braucht JavaScript. Ohne JavaScript importieren Sie mit „nachweis tom import“ auf dem Server."
+                </p>
+            </noscript>
             <ActionForm action=preview attr:class="form" attr:id="import-preview-form">
+                <Show when=move || mounted.get()>
+                    <label for="import-file">"Datei laden (Markdown oder Text)"</label>
+                    <input
+                        id="import-file"
+                        type="file"
+                        accept=".md,.markdown,.txt,text/plain,text/markdown"
+                        on:change=move |ev| load_file(ev, text, file_error)
+                    />
+                    {move || file_error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                </Show>
                 <label for="import-text">"Text des Dokuments"</label>
                 <textarea
                     id="import-text"
                     name="text"
                     rows="14"
                     required
+                    prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
                 ></textarea>
                 <FormError value=preview.value() />
@@ -73,6 +93,31 @@ pub fn ImportPage() -> impl IntoView {
                     })
             }}
         </section>
+    }
+}
+
+/// Reads the chosen file into the text field (in the browser).
+#[allow(unused_variables)]
+fn load_file(ev: leptos::ev::Event, text: RwSignal<String>, error: RwSignal<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|list| list.get(0)) else {
+            return;
+        };
+        if file.size() > 1024.0 * 1024.0 {
+            error.set(Some(
+                "Die Datei ist größer als 1 MB. Eine TOM-Anlage als Text ist viel kleiner: bitte als Markdown oder reinen Text speichern.".into(),
+            ));
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(value) => text.set(value.as_string().unwrap_or_default()),
+                Err(_) => error.set(Some("Die Datei konnte nicht gelesen werden.".into())),
+            }
+        });
     }
 }
 

@@ -1,0 +1,39 @@
+import { test, expect } from '@playwright/test';
+
+test('the DPO imports a checklist, assigns the unmapped part and imports', async ({ page }, info) => {
+  test.skip(info.project.name !== 'with-js', 'the mapping preview needs JavaScript');
+  await page.goto('/login');
+  await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  await page.getByLabel('E-Mail-Adresse').fill('dpo@conrat.example');
+  await page.getByLabel('Passwort').fill('Nachweis-Demo-2026');
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await expect(page.getByRole('heading', { name: /Guten Tag/ })).toBeVisible();
+
+  await page.goto('/massnahmen/import');
+  await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  const marker = `Browsertest ${Date.now()}`;
+  await page.getByLabel('Datei laden (Markdown oder Text)').setInputFiles({
+    name: 'tom-checkliste.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from(
+      `a) Zutrittskontrolle\n- Alarmanlage (${marker})\n\nb) Auftragskontrolle\n- Verträge nach Art. 28 DSGVO (${marker})\n`,
+    ),
+  });
+  await expect(page.getByLabel('Text des Dokuments')).toHaveValue(/Alarmanlage/);
+  await page.getByRole('button', { name: 'Zuordnung anzeigen' }).click();
+
+  await expect(page.locator('#unmapped-count')).toContainText('1 Abschnitt');
+  const unmapped = page.locator('tr.unmapped');
+  await expect(unmapped).toContainText('Auftragskontrolle');
+  // Importing with the part left open is refused.
+  await page.getByRole('button', { name: 'Importieren' }).click();
+  await expect(page.locator('#import-apply-form .form-error')).toContainText('noch keiner Kategorie zugeordnet');
+
+  await unmapped.getByRole('combobox').selectOption({ label: '4.1. Weitergabekontrolle' });
+  await page.getByRole('button', { name: 'Importieren' }).click();
+  await expect(page.locator('#import-done')).toContainText('2 Maßnahmen importiert');
+
+  await page.getByRole('link', { name: 'Zum Maßnahmenkatalog' }).click();
+  await expect(page.getByText(`Alarmanlage (${marker})`)).toBeVisible();
+  await expect(page.getByText(`Verträge nach Art. 28 DSGVO (${marker})`)).toBeVisible();
+});
