@@ -325,6 +325,12 @@ async fn annex(global: &GlobalArgs, command: AnnexCommand) -> anyhow::Result<i32
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let check = match app::annex::sign::verify_pdf(&bytes) {
                 Ok(check) => check,
+                Err(app::annex::sign::VerifyError::Unsigned) => {
+                    println!(
+                        "NOT SIGNED: the file carries no signature (a draft, or not from Nachweis)."
+                    );
+                    return Ok(1);
+                }
                 Err(e) => {
                     println!("Signature INVALID: {e}.");
                     return Ok(1);
@@ -470,6 +476,13 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| anyhow::anyhow!("cannot write into {}: {e}", dir.display()))?;
     tmp.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        // A document to hand out, not a secret: the usual file mode.
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;

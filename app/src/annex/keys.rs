@@ -1,7 +1,8 @@
 //! Where an organisation's signing key comes from.
 //!
-//! A certificate the operator configured wins: `<signing_dir>/<short>.key.pem`
-//! with `<signing_dir>/<short>.chain.pem` (leaf first). Without one, a P-256
+//! A certificate the operator configured wins: `<signing_dir>/<short>.p12`
+//! with its password in `<short>.p12.password`, or `<short>.key.pem` with
+//! `<short>.chain.pem` (leaf first). Without one, a P-256
 //! key with a self-signed certificate is generated once per organisation and
 //! kept in the database, the key encrypted (XChaCha20-Poly1305) under the
 //! instance secret, which lives outside the database. A database dump alone
@@ -67,10 +68,18 @@ impl SigningSetup {
         )
     }
 
+    fn p12_paths(&self, short_name: &str) -> (PathBuf, PathBuf) {
+        (
+            self.dir.join(format!("{short_name}.p12")),
+            self.dir.join(format!("{short_name}.p12.password")),
+        )
+    }
+
     /// Whether a configured certificate exists for the organisation.
     pub fn source(&self, short_name: &str) -> KeySource {
         let (key, chain) = self.paths(short_name);
-        if key.exists() || chain.exists() {
+        let (p12, _) = self.p12_paths(short_name);
+        if key.exists() || chain.exists() || p12.exists() {
             KeySource::Configured
         } else {
             KeySource::SelfSigned
@@ -92,14 +101,30 @@ impl SigningSetup {
                     "Der konfigurierte Signaturschlüssel ist nicht nutzbar ({what}). Es wurde nichts veröffentlicht; bitte wenden Sie sich an den Betrieb."
                 ))
             };
-            let key = tokio::fs::read_to_string(&key_path)
-                .await
-                .map_err(|e| unavailable(format!("{}: {e}", key_path.display())))?;
-            let chain = tokio::fs::read(&chain_path)
-                .await
-                .map_err(|e| unavailable(format!("{}: {e}", chain_path.display())))?;
-            let identity =
-                SigningIdentity::from_pem(&key, &chain).map_err(|e| unavailable(e.to_string()))?;
+            let (p12_path, password_path) = self.p12_paths(&org.short_name);
+            let identity = if p12_path.exists() {
+                let bytes = tokio::fs::read(&p12_path)
+                    .await
+                    .map_err(|e| unavailable(format!("{}: {e}", p12_path.display())))?;
+                let password = tokio::fs::read_to_string(&password_path)
+                    .await
+                    .map_err(|e| unavailable(format!("{}: {e}", password_path.display())))?;
+                // One trailing newline is the file's, not the password's.
+                let password = password
+                    .strip_suffix('\n')
+                    .map(|p| p.strip_suffix('\r').unwrap_or(p))
+                    .unwrap_or(&password);
+                SigningIdentity::from_pkcs12(&bytes, password)
+                    .map_err(|e| unavailable(e.to_string()))?
+            } else {
+                let key = tokio::fs::read_to_string(&key_path)
+                    .await
+                    .map_err(|e| unavailable(format!("{}: {e}", key_path.display())))?;
+                let chain = tokio::fs::read(&chain_path)
+                    .await
+                    .map_err(|e| unavailable(format!("{}: {e}", chain_path.display())))?;
+                SigningIdentity::from_pem(&key, &chain).map_err(|e| unavailable(e.to_string()))?
+            };
             return Ok(OrgIdentity {
                 identity,
                 self_signed: false,

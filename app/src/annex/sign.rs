@@ -78,10 +78,39 @@ impl SigningIdentity {
         };
         let chain = Certificate::load_pem_chain(chain_pem)
             .map_err(|e| SignError::Key(format!("the certificate chain is unreadable: {e}")))?;
+        Self::new(key, chain)
+    }
+
+    /// Builds an identity from a PKCS#12 file (as `openssl pkcs12 -export`
+    /// writes it: PBES2 with AES and PBKDF2). The certificate of the key comes
+    /// first in the chain, whatever the order in the file.
+    pub fn from_pkcs12(der_bytes: &[u8], password: &str) -> Result<Self, SignError> {
+        let (key_der, mut certs) = super::pkcs12::read(der_bytes, password)?;
+        let probe = SigningIdentity {
+            key: key_from_pkcs8_der(&key_der)?,
+            chain: Vec::new(),
+        };
+        let public = probe.public_key_der()?;
+        let leaf = certs
+            .iter()
+            .position(|c| {
+                c.tbs_certificate
+                    .subject_public_key_info
+                    .to_der()
+                    .is_ok_and(|der| der == public)
+            })
+            .ok_or_else(|| {
+                SignError::Key("PKCS#12: no certificate in the file belongs to its key".into())
+            })?;
+        let leaf = certs.remove(leaf);
+        certs.insert(0, leaf);
+        Self::new(probe.key, certs)
+    }
+
+    /// Checks that the first certificate belongs to the key.
+    fn new(key: SigningKey, chain: Vec<Certificate>) -> Result<Self, SignError> {
         if chain.is_empty() {
-            return Err(SignError::Key(
-                "the certificate file holds no certificate".into(),
-            ));
+            return Err(SignError::Key("no certificate was given".into()));
         }
         let identity = SigningIdentity { key, chain };
         if identity.public_key_der()? != identity.leaf_public_key_der()? {
@@ -601,6 +630,20 @@ pub fn generate_self_signed(
         },
         pkcs8,
     ))
+}
+
+/// A P-256 or RSA key from PKCS#8 DER.
+fn key_from_pkcs8_der(der_bytes: &[u8]) -> Result<SigningKey, SignError> {
+    use p256::pkcs8::DecodePrivateKey;
+    if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der_bytes) {
+        Ok(SigningKey::P256(k))
+    } else if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der_bytes) {
+        Ok(SigningKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))))
+    } else {
+        Err(SignError::Key(
+            "the private key is neither an RSA nor a P-256 key".into(),
+        ))
+    }
 }
 
 /// Rebuilds an identity from a stored PKCS#8 key and DER certificate.

@@ -488,3 +488,85 @@ async fn configured_certificate_signs_and_a_broken_key_publishes_nothing(backend
     app.stop().await;
 }
 both!(configured_certificate_signs_and_a_broken_key_publishes_nothing);
+
+async fn pkcs12_certificate_signs_and_a_wrong_password_is_named(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let k = category_id(&cat, "2").to_string();
+    let a = c
+        .call(
+            "toms/measure/create",
+            &[
+                ("category_id", &k),
+                ("title", ""),
+                ("body", "Alle Verbindungen sind mit TLS 1.3 verschlüsselt."),
+                ("status", "implemented"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    // A P-256 key and certificate exported as PKCS#12, as a CA would deliver it.
+    let dir = &app.config.signing_dir;
+    std::fs::create_dir_all(dir).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (key, cert) = (work.path().join("k.pem"), work.path().join("c.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Acme PKCS12/O=Acme GmbH",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+    let out = Command::new("openssl")
+        .args(["pkcs12", "-export", "-passout", "pass:Geheim Passwort"])
+        .arg("-inkey")
+        .arg(&key)
+        .arg("-in")
+        .arg(&cert)
+        .arg("-out")
+        .arg(dir.join("acme.p12"))
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{out:?}");
+
+    std::fs::write(dir.join("acme.p12.password"), "falsch\n").unwrap();
+    let a = publish(&c).await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.body);
+    assert!(a.body.contains("wrong password"), "{}", a.body);
+    assert!(
+        !a.body.contains("falsch"),
+        "the password leaked: {}",
+        a.body
+    );
+
+    std::fs::write(dir.join("acme.p12.password"), "Geheim Passwort\n").unwrap();
+    let a = publish(&c).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let pdf = download(&c, 1).await;
+    let (valid, whole, out) = pdfsig(&pdf);
+    assert!(valid && whole, "{out}");
+    assert!(out.contains("Acme PKCS12"), "{out}");
+    app.stop().await;
+}
+both!(pkcs12_certificate_signs_and_a_wrong_password_is_named);
