@@ -116,6 +116,8 @@ pub struct AnnexOverview {
     pub publications: Vec<PublicationInfo>,
     /// No configured certificate: signatures are self-signed.
     pub key_self_signed: bool,
+    /// Why the draft cannot be PDF/A-2b (it would be published as plain PDF).
+    pub pdfa_problem: Option<String>,
 }
 
 #[server(endpoint = "annex/overview")]

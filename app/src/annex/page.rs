@@ -74,6 +74,18 @@ fn Overview(o: AnnexOverview, publish: ServerAction<PublishAnnex>) -> impl IntoV
                 }
             })}
         {o
+            .pdfa_problem
+            .clone()
+            .map(|why| {
+                view! {
+                    <p class="notice warning" role="note" id="pdfa-problem">
+                        {format!(
+                            "Der Entwurf lässt sich nicht als PDF/A-2b (Format für die Langzeitarchivierung) erzeugen; veröffentlicht würde ein gewöhnliches PDF. Ursache: {why}",
+                        )}
+                    </p>
+                }
+            })}
+        {o
             .can_publish
             .then(|| {
                 view! {

@@ -205,7 +205,16 @@ pub async fn overview(
         Some(row) => parse_snapshot(row)?.same_text(&current),
         None => false,
     };
+    // Render the draft once to learn whether it can be PDF/A (an emoji no
+    // bundled font has, say, cannot): better said before publishing than after.
+    let annex = current.annex.clone();
+    let pdfa_problem = tokio::task::spawn_blocking(move || super::render::render(&annex))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?
+        .not_pdfa;
     Ok(AnnexOverview {
+        pdfa_problem,
         can_publish: actor.role.is_admin(),
         last_version: last.as_ref().map(|r| r.version),
         unchanged,

@@ -570,3 +570,49 @@ async fn pkcs12_certificate_signs_and_a_wrong_password_is_named(backend: Backend
     app.stop().await;
 }
 both!(pkcs12_certificate_signs_and_a_wrong_password_is_named);
+
+async fn a_draft_that_cannot_be_pdfa_is_flagged_before_publishing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let k = category_id(&cat, "5").to_string();
+    let create = |body: &'static str| {
+        let c = c.clone();
+        let k = k.clone();
+        async move {
+            let a = c
+                .call(
+                    "toms/measure/create",
+                    &[
+                        ("category_id", &k),
+                        ("title", ""),
+                        ("body", body),
+                        ("status", "implemented"),
+                    ],
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        }
+    };
+    create("Backups werden täglich geprüft.").await;
+    let o: serde_json::Value =
+        serde_json::from_str(&c.call("annex/overview", &[]).await.body).unwrap();
+    assert!(o["pdfa_problem"].is_null(), "{o}");
+
+    // No bundled font has this glyph, and PDF/A forbids a missing one.
+    create("Notfallübung bestanden \u{1F680}").await;
+    let o: serde_json::Value =
+        serde_json::from_str(&c.call("annex/overview", &[]).await.body).unwrap();
+    assert!(o["pdfa_problem"].is_string(), "{o}");
+    let a = publish(&c).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let info: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(info["pdfa"], false);
+    let (valid, whole, out) = pdfsig(&download(&c, 1).await);
+    assert!(valid && whole, "{out}");
+    app.stop().await;
+}
+both!(a_draft_that_cannot_be_pdfa_is_flagged_before_publishing);
