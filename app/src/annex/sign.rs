@@ -392,34 +392,57 @@ fn build_cms(identity: &SigningIdentity, digest: &[u8]) -> Result<Vec<u8>, SignE
             .add_certificate(CertificateChoices::Certificate(cert.clone()))
             .map_err(|e| cms_err(&e))?;
     }
+    let signed_attrs = vec![signing_cert_attr];
     match &identity.key {
-        SigningKey::P256(key) => {
-            let mut signer = SignerInfoBuilder::new(key, sid, sha256_alg(), &content, Some(digest))
-                .map_err(|e| cms_err(&e))?;
-            signer
-                .add_signed_attribute(signing_cert_attr)
-                .map_err(|e| cms_err(&e))?;
-            builder
-                .add_signer_info::<_, p256::ecdsa::DerSignature>(signer)
-                .map_err(|e| cms_err(&e))?;
-        }
-        SigningKey::Rsa(key) => {
-            let key = key.as_ref();
-            let mut signer = SignerInfoBuilder::new(key, sid, sha256_alg(), &content, Some(digest))
-                .map_err(|e| cms_err(&e))?;
-            signer
-                .add_signed_attribute(signing_cert_attr)
-                .map_err(|e| cms_err(&e))?;
-            builder
-                .add_signer_info::<_, rsa::pkcs1v15::Signature>(signer)
-                .map_err(|e| cms_err(&e))?;
-        }
+        SigningKey::P256(key) => add_signer::<_, p256::ecdsa::DerSignature>(
+            &mut builder,
+            key,
+            sid,
+            &content,
+            digest,
+            signed_attrs,
+        )?,
+        SigningKey::Rsa(key) => add_signer::<_, rsa::pkcs1v15::Signature>(
+            &mut builder,
+            key.as_ref(),
+            sid,
+            &content,
+            digest,
+            signed_attrs,
+        )?,
     }
     builder
         .build()
         .map_err(|e| cms_err(&e))?
         .to_der()
         .map_err(|e| cms_err(&e))
+}
+
+/// Adds one signer over an external digest, whatever the key type.
+fn add_signer<S, Sig>(
+    builder: &mut SignedDataBuilder<'_>,
+    key: &S,
+    sid: SignerIdentifier,
+    content: &EncapsulatedContentInfo,
+    digest: &[u8],
+    signed_attrs: Vec<Attribute>,
+) -> Result<(), SignError>
+where
+    S: p256::ecdsa::signature::Keypair
+        + spki::DynSignatureAlgorithmIdentifier
+        + p256::ecdsa::signature::Signer<Sig>,
+    Sig: spki::SignatureBitStringEncoding,
+{
+    let cms_err = |e: &dyn std::fmt::Display| SignError::Cms(e.to_string());
+    let mut signer = SignerInfoBuilder::new(key, sid, sha256_alg(), content, Some(digest))
+        .map_err(|e| cms_err(&e))?;
+    for attr in signed_attrs {
+        signer.add_signed_attribute(attr).map_err(|e| cms_err(&e))?;
+    }
+    builder
+        .add_signer_info::<S, Sig>(signer)
+        .map_err(|e| cms_err(&e))?;
+    Ok(())
 }
 
 /// What a signature check found.

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::both;
-use crate::catalogue::{catalogue, category_id};
+use crate::catalogue::{catalogue, category_id, create};
 use crate::helpers::*;
 
 /// `pdftotext -layout` with page furniture removed and whitespace collapsed.
@@ -246,22 +246,11 @@ async fn publications_are_immutable_and_changes_are_listed(backend: Backend) {
     let c = app.client();
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&c).await;
-    let k = category_id(&cat, "3.1").to_string();
+    let k31 = category_id(&cat, "3.1");
+    let k = k31.to_string();
     let mut ids = Vec::new();
     for body in ["Türen sind verschlossen.", "Besucher werden begleitet."] {
-        let a = c
-            .call(
-                "toms/measure/create",
-                &[
-                    ("category_id", &k),
-                    ("title", ""),
-                    ("body", body),
-                    ("status", "implemented"),
-                ],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-        ids.push(a.body.trim().to_owned());
+        ids.push(create(&c, k31, body).await.to_string());
     }
     let first = publish(&c).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
@@ -298,19 +287,8 @@ async fn publications_are_immutable_and_changes_are_listed(backend: Backend) {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let a = c.call("toms/measure/retire", &[("id", &ids[1])]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let k2 = category_id(&cat, "5").to_string();
-    let a = c
-        .call(
-            "toms/measure/create",
-            &[
-                ("category_id", &k2),
-                ("title", ""),
-                ("body", "Backups täglich."),
-                ("status", "implemented"),
-            ],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let k2 = category_id(&cat, "5");
+    create(&c, k2, "Backups täglich.").await;
 
     let overview = c.call("annex/overview", &[]).await;
     let o: serde_json::Value = serde_json::from_str(&overview.body).unwrap();
@@ -368,19 +346,8 @@ async fn only_admins_publish_and_customers_see_no_drafts(backend: Backend) {
     let admin = app.client();
     admin.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&admin).await;
-    let k = category_id(&cat, "2").to_string();
-    let a = admin
-        .call(
-            "toms/measure/create",
-            &[
-                ("category_id", &k),
-                ("title", ""),
-                ("body", "TLS überall."),
-                ("status", "implemented"),
-            ],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let k = category_id(&cat, "2");
+    create(&admin, k, "TLS überall.").await;
 
     let anon = app.client();
     assert_eq!(publish(&anon).await.status, StatusCode::UNAUTHORIZED);
@@ -426,20 +393,9 @@ async fn configured_certificate_signs_and_a_broken_key_publishes_nothing(backend
     let c = app.client();
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&c).await;
-    let k = category_id(&cat, "2").to_string();
+    let k = category_id(&cat, "2");
     let body = r#"Sonderzeichen bleiben Text: #set page(fill: red) $x^2$ *fett* _kursiv_ @ref <label> \ \" // kein Kommentar ]"#;
-    let a = c
-        .call(
-            "toms/measure/create",
-            &[
-                ("category_id", &k),
-                ("title", ""),
-                ("body", body),
-                ("status", "implemented"),
-            ],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    create(&c, k, body).await;
 
     // An unreadable key: a clear refusal, and no version, row or audit entry.
     let dir = &app.config.signing_dir;
@@ -496,19 +452,8 @@ async fn pkcs12_certificate_signs_and_a_wrong_password_is_named(backend: Backend
     let c = app.client();
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&c).await;
-    let k = category_id(&cat, "2").to_string();
-    let a = c
-        .call(
-            "toms/measure/create",
-            &[
-                ("category_id", &k),
-                ("title", ""),
-                ("body", "Alle Verbindungen sind mit TLS 1.3 verschlüsselt."),
-                ("status", "implemented"),
-            ],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let k = category_id(&cat, "2");
+    create(&c, k, "Alle Verbindungen sind mit TLS 1.3 verschlüsselt.").await;
 
     // A P-256 key and certificate exported as PKCS#12, as a CA would deliver it.
     let dir = &app.config.signing_dir;
@@ -578,32 +523,14 @@ async fn a_draft_that_cannot_be_pdfa_is_flagged_before_publishing(backend: Backe
     let c = app.client();
     c.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&c).await;
-    let k = category_id(&cat, "5").to_string();
-    let create = |body: &'static str| {
-        let c = c.clone();
-        let k = k.clone();
-        async move {
-            let a = c
-                .call(
-                    "toms/measure/create",
-                    &[
-                        ("category_id", &k),
-                        ("title", ""),
-                        ("body", body),
-                        ("status", "implemented"),
-                    ],
-                )
-                .await;
-            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-        }
-    };
-    create("Backups werden täglich geprüft.").await;
+    let k = category_id(&cat, "5");
+    create(&c, k, "Backups werden täglich geprüft.").await;
     let o: serde_json::Value =
         serde_json::from_str(&c.call("annex/overview", &[]).await.body).unwrap();
     assert!(o["pdfa_problem"].is_null(), "{o}");
 
     // No bundled font has this glyph, and PDF/A forbids a missing one.
-    create("Notfallübung bestanden \u{1F680}").await;
+    create(&c, k, "Notfallübung bestanden \u{1F680}").await;
     let o: serde_json::Value =
         serde_json::from_str(&c.call("annex/overview", &[]).await.body).unwrap();
     assert!(o["pdfa_problem"].is_string(), "{o}");
