@@ -403,3 +403,77 @@ pub async fn by_sha256(
     let org = org(db, row.org_id).await?;
     Ok(Some((row, org)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annex::AnnexSection;
+
+    fn snapshot(measures: &[(i32, &str, &str)]) -> Snapshot {
+        let mut sections: Vec<AnnexSection> = Vec::new();
+        for (_, section, text) in measures {
+            match sections.iter_mut().find(|s| s.title == *section) {
+                Some(s) => s.measures.push((*text).to_owned()),
+                None => sections.push(AnnexSection {
+                    number: "1".into(),
+                    title: (*section).to_owned(),
+                    level: 1,
+                    measures: vec![(*text).to_owned()],
+                }),
+            }
+        }
+        Snapshot {
+            annex: AnnexData {
+                org_name: "Muster GmbH".into(),
+                display_short: "Muster".into(),
+                intro: vec![],
+                sections,
+                stand: "01.01.2026".into(),
+                version: Some(1),
+                draft: false,
+            },
+            measures: measures
+                .iter()
+                .map(|(id, section, text)| SnapshotMeasure {
+                    id: *id,
+                    section: (*section).to_owned(),
+                    text: (*text).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn changes_name_each_measure_once() {
+        let before = snapshot(&[(1, "A", "eins"), (2, "A", "zwei"), (3, "B", "drei")]);
+        let now = snapshot(&[(1, "A", "eins, neu"), (2, "B", "zwei"), (4, "B", "vier")]);
+        let (list, _) = changes(&before, &now);
+        let kinds: Vec<(ChangeKind, i32)> = list
+            .iter()
+            .map(|c| {
+                let text = c.new_text.as_deref().or(c.old_text.as_deref()).unwrap();
+                let id = match text {
+                    "eins, neu" => 1,
+                    "zwei" => 2,
+                    "vier" => 4,
+                    "drei" => 3,
+                    other => panic!("{other}"),
+                };
+                (c.kind, id)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (ChangeKind::Changed, 1),
+                (ChangeKind::Moved, 2),
+                (ChangeKind::Added, 4),
+                (ChangeKind::Removed, 3)
+            ]
+        );
+        assert_eq!(list[1].old_section.as_deref(), Some("A"));
+        assert!(changes(&now, &now).0.is_empty());
+        assert!(now.same_text(&now.clone()));
+        assert!(!before.same_text(&now));
+    }
+}

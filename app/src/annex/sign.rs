@@ -680,3 +680,79 @@ pub fn identity_from_der(pkcs8: &[u8], cert_der: &[u8]) -> Result<SigningIdentit
         chain: vec![cert],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annex::{AnnexData, AnnexSection};
+
+    fn pdf() -> Vec<u8> {
+        crate::annex::render::render_pdf(&AnnexData {
+            org_name: "Muster GmbH".into(),
+            display_short: "Muster".into(),
+            intro: vec!["Einleitung.".into()],
+            sections: vec![AnnexSection {
+                number: "2".into(),
+                title: "Verschlüsselung".into(),
+                level: 1,
+                measures: vec!["TLS überall.".into()],
+            }],
+            stand: "23.11.2026".into(),
+            version: Some(1),
+            draft: false,
+        })
+        .expect("render")
+    }
+
+    fn details() -> SignatureDetails {
+        SignatureDetails {
+            signer_name: "Muster GmbH".into(),
+            reason: "Anlage TOM zum AVV".into(),
+            location: "Würzburg".into(),
+            time: DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn signed_pdf_verifies_and_any_change_is_caught() {
+        let original = pdf();
+        assert_eq!(verify_pdf(&original), Err(VerifyError::Unsigned));
+        let (identity, pkcs8) = generate_self_signed(
+            "Muster GmbH, \"Test\"",
+            DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        )
+        .unwrap();
+        let signed = sign_pdf(&original, &identity, &details()).unwrap();
+        // An incremental update: the original bytes are untouched.
+        assert!(signed.starts_with(&original));
+        let check = verify_pdf(&signed).unwrap();
+        assert!(check.covers_whole_file);
+        assert!(check.signer_subject.contains("Muster GmbH"));
+
+        // The stored form of the key signs the same way.
+        let again = identity_from_der(&pkcs8, &identity.leaf().to_der().unwrap()).unwrap();
+        assert!(verify_pdf(&sign_pdf(&original, &again, &details()).unwrap()).is_ok());
+
+        let mut flipped = signed.clone();
+        flipped[original.len() / 2] ^= 0x20;
+        assert_eq!(verify_pdf(&flipped), Err(VerifyError::DigestMismatch));
+
+        let mut extended = signed.clone();
+        extended.extend_from_slice(b"\n% appended after signing\n");
+        assert!(!verify_pdf(&extended).unwrap().covers_whole_file);
+    }
+
+    #[test]
+    fn a_key_must_match_its_certificate() {
+        let now = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let (a, _) = generate_self_signed("A", now).unwrap();
+        let (_, key_b) = generate_self_signed("B", now).unwrap();
+        let cert_a = a.leaf().to_der().unwrap();
+        let mismatched = SigningIdentity::new(
+            key_from_pkcs8_der(&key_b).unwrap(),
+            vec![Certificate::from_der(&cert_a).unwrap()],
+        );
+        assert!(mismatched.is_err());
+        assert!(SigningIdentity::from_pem("no key", b"no cert").is_err());
+    }
+}
