@@ -60,8 +60,6 @@ pub async fn current(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<Snapshot> {
-    let mut annex = super::service::draft(db, org_id, now).await?;
-    annex.draft = false;
     let with_ids = crate::toms::service::annex_sections_with_ids(db, org_id).await?;
     let measures = with_ids
         .iter()
@@ -75,7 +73,9 @@ pub async fn current(
                 })
         })
         .collect();
-    annex.sections = with_ids.into_iter().map(|(s, _)| s).collect();
+    let sections = with_ids.into_iter().map(|(s, _)| s).collect();
+    let mut annex = super::service::with_sections(db, org_id, now, sections).await?;
+    annex.draft = false;
     Ok(Snapshot { annex, measures })
 }
 

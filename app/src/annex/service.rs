@@ -13,6 +13,17 @@ pub async fn draft(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<AnnexData> {
+    let sections = crate::toms::service::annex_sections(db, org_id).await?;
+    with_sections(db, org_id, now, sections).await
+}
+
+/// The draft around sections the caller has already read.
+pub async fn with_sections(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+    sections: Vec<super::AnnexSection>,
+) -> AppResult<AnnexData> {
     let org = organisations::Entity::find_by_id(org_id)
         .one(db)
         .await?
@@ -31,7 +42,7 @@ pub async fn draft(
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect(),
-        sections: crate::toms::service::annex_sections(db, org_id).await?,
+        sections,
         stand: now
             .with_timezone(&chrono_tz::Europe::Berlin)
             .format("%d.%m.%Y")
