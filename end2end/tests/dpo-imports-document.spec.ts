@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 
-test('the DPO imports a checklist, assigns the unmapped part and imports', async ({ page }, info) => {
-  test.skip(info.project.name !== 'with-js', 'the mapping preview needs JavaScript');
+// Runs in the with-js project only (see playwright.config.ts).
+test('the DPO imports a checklist, assigns the unmapped part and imports', async ({ page }) => {
   await page.goto('/login');
   await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
   await page.getByLabel('E-Mail-Adresse').fill('dpo@conrat.example');
