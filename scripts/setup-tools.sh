@@ -50,4 +50,13 @@ if [ ! -x "$here/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$here/end2end/
   log "installing node packages in end2end/"
   (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
+# Test peers run as real processes: an SMTP server (aiosmtpd) and an
+# S3-compatible object store (moto's server mode), in a venv of their own.
+pyenv="${NACHWEIS_TEST_VENV:-$HOME/.cache/nachweis/pyenv}"
+if ! "$pyenv/bin/python" -c 'import aiosmtpd, moto.server' >/dev/null 2>&1; then
+  log "installing the test peers aiosmtpd and moto[server] in $pyenv"
+  python3 -m venv "$pyenv"
+  "$pyenv/bin/pip" install --quiet --disable-pip-version-check \
+    "aiosmtpd==1.4.6" "moto[server]==5.1.*"
+fi
 log "tools ready"

@@ -71,6 +71,16 @@ impl Role {
     pub fn reads_audit_log(self) -> bool {
         matches!(self, Role::Admin | Role::Auditor)
     }
+
+    /// May list and download evidence files.
+    pub fn reads_evidence(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner | Role::Auditor)
+    }
+
+    /// May upload evidence and change its details.
+    pub fn writes_evidence(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner)
+    }
 }
 
 impl fmt::Display for Role {

@@ -43,6 +43,12 @@ pub enum AppError {
     /// 409: the request is understood but the current state forbids it; the message says why.
     #[error("{0}")]
     Refused(String),
+    /// 413: an upload is larger than allowed; the message names the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: an upload's content is not an allowed type; the message lists the allowed ones.
+    #[error("{0}")]
+    UnsupportedType(String),
     /// 503: a required part is misconfigured or missing (e.g. the signing key); the message says which.
     #[error("{0}")]
     Unavailable(String),
@@ -67,6 +73,8 @@ impl AppError {
             Self::Invalid { .. } => 422,
             Self::Conflict | Self::Refused(_) => 409,
             Self::Unavailable(_) => 503,
+            Self::TooLarge(_) => 413,
+            Self::UnsupportedType(_) => 415,
             Self::Throttled(_) => 429,
             Self::BadRequest(_) => 400,
             Self::Internal(_) => 500,

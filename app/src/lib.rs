@@ -14,8 +14,16 @@ pub mod auth;
 pub mod domain;
 /// The one error type that crosses the wire.
 pub mod error;
+/// Evidence files that prove measures.
+pub mod evidence;
+/// Mail in German and English, the outbox and its admin view.
+pub mod mail;
 /// Organisations, members, invitations, the profile.
 pub mod orgs;
+/// What needs attention: dashboard lists and the daily digest.
+pub mod reminders;
+/// Subprocessors, their attestations, and the measures that rely on them.
+pub mod subprocessors;
 /// The TOM catalogue.
 pub mod toms;
 /// Layout, navigation and shared view pieces.
@@ -72,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mitglieder") view=orgs::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/postausgang") view=mail::OutboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                 </Routes>
             </ui::Layout>

@@ -32,6 +32,14 @@ pub struct AppState {
     pub public_url: String,
     /// Where signing keys come from and the secret that encrypts stored ones.
     pub signing: crate::annex::keys::SigningSetup,
+    /// Where evidence files are stored, and how large they may be.
+    pub evidence: EvidenceSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct EvidenceSettings {
+    pub store: Arc<dyn crate::evidence::store::BlobStore>,
+    pub max_bytes: u64,
 }
 
 impl AppState {

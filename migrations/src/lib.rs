@@ -10,6 +10,9 @@ mod m0002_sessions;
 mod m0003_catalogue;
 mod m0004_audit;
 mod m0005_publications;
+mod m0006_mail;
+mod m0007_evidence;
+mod m0008_subprocessors;
 
 pub struct Migrator;
 
@@ -22,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_catalogue::Migration),
             Box::new(m0004_audit::Migration),
             Box::new(m0005_publications::Migration),
+            Box::new(m0006_mail::Migration),
+            Box::new(m0007_evidence::Migration),
+            Box::new(m0008_subprocessors::Migration),
         ]
     }
 }

@@ -75,6 +75,34 @@ pub enum Command {
         #[command(subcommand)]
         command: AnnexCommand,
     },
+    /// Evidence files: add one to a measure, check the store
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Upload a file as evidence of a measure (same checks as the browser upload)
+    Add {
+        #[arg(long)]
+        org: String,
+        /// The measure's number (as in /massnahmen/<id>)
+        #[arg(long)]
+        measure: i32,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Title; default: the file name without extension
+        #[arg(long)]
+        title: Option<String>,
+        /// Last day the evidence is valid (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        valid_until: Option<String>,
+    },
+    /// Remove leftovers of interrupted uploads and check that every file
+    /// row has its file; exits 1 if a file is missing
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,6 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Annex { command } => annex(&global, command).await,
+        Command::Evidence { command } => evidence(&global, command).await,
         Command::Tom {
             command:
                 TomCommand::Import {
@@ -270,6 +299,78 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     println!("Audit log BROKEN at row {seq}: {reason}");
                     Ok(1)
                 }
+            }
+        }
+    }
+}
+
+async fn evidence(global: &GlobalArgs, command: EvidenceCommand) -> anyhow::Result<i32> {
+    let config = global.config(None)?;
+    let db = crate::db::connect(&config).await?;
+    let store = crate::storage::from_config(&config)?;
+    match command {
+        EvidenceCommand::Add {
+            org,
+            measure,
+            file,
+            title,
+            valid_until,
+        } => {
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let spooled =
+                crate::evidence_http::spool_path(store.as_ref(), &file, config.evidence_max_bytes)
+                    .await?;
+            let title = title.unwrap_or_else(|| {
+                crate::evidence_http::default_title(&app::evidence::sniff::sanitize_file_name(
+                    &file.to_string_lossy(),
+                ))
+            });
+            let meta = app::evidence::service::Meta::parse(
+                &title,
+                "",
+                "",
+                valid_until.as_deref().unwrap_or(""),
+            )?;
+            let res = crate::evidence_http::store_and_record(
+                &db,
+                store.as_ref(),
+                now(),
+                &AuditActor::system("cli"),
+                org.id,
+                app::evidence::service::Target::New {
+                    measure_id: Some(measure),
+                    meta,
+                },
+                spooled,
+            )
+            .await?;
+            println!(
+                "Evidence #{} (version {}) stored for measure {measure} of {}: {} ({} bytes, {})\nSHA-256 {}",
+                res.evidence_id,
+                res.version,
+                org.legal_name,
+                res.file_name,
+                res.size,
+                res.content_type,
+                res.sha256
+            );
+            Ok(0)
+        }
+        EvidenceCommand::Check => {
+            let check = crate::storage::check(&db, store.as_ref()).await?;
+            println!(
+                "Evidence store {}: {} files; {} leftover upload(s) and {} unreferenced file(s) removed; {} row(s) without file.",
+                store.describe(),
+                check.blobs,
+                check.staging_removed,
+                check.orphan_blobs_removed,
+                check.rows_missing_blob.len()
+            );
+            if check.rows_missing_blob.is_empty() {
+                Ok(0)
+            } else {
+                println!("Rows without file: {:?}", check.rows_missing_blob);
+                Ok(1)
             }
         }
     }

@@ -30,6 +30,27 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
+/// S3-compatible object storage for evidence (several nodes share it).
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    pub region: String,
+    /// e.g. `http://127.0.0.1:9000` for MinIO; `None`: AWS.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    /// Key prefix inside the bucket.
+    pub prefix: String,
+}
+
+/// Where evidence files are kept.
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    /// `<data_dir>/evidence/blobs` (the default).
+    Local,
+    S3(S3Config),
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -43,6 +64,13 @@ pub struct Config {
     pub signing_dir: PathBuf,
     /// The instance secret (64 hex digits); `None`: kept in `<data_dir>/secret.key`.
     pub secret_key: Option<secrecy::SecretString>,
+    /// Seconds between passes of the background worker (mail, daily jobs).
+    pub worker_interval_secs: u64,
+    pub storage: StorageConfig,
+    /// From this hour (German time) on, the daily digest goes out.
+    pub digest_hour: u32,
+    /// Largest evidence upload in bytes.
+    pub evidence_max_bytes: u64,
 }
 
 /// The file format: every key optional.
@@ -57,6 +85,9 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     smtp: Option<FileSmtp>,
     signing_dir: Option<PathBuf>,
+    worker_interval_secs: Option<u64>,
+    evidence_max_mb: Option<u64>,
+    digest_hour: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +258,46 @@ impl Config {
             None => None,
         };
 
+        let worker_interval_secs = match env.var("NACHWEIS_WORKER_INTERVAL_SECS") {
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=3600).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "worker_interval_secs",
+                        Some("NACHWEIS_WORKER_INTERVAL_SECS"),
+                        format!("`{v}` is not a number of seconds between 1 and 3600"),
+                    ));
+                }
+            },
+            None => file.worker_interval_secs.unwrap_or(15),
+        };
+
+        let evidence_max_mb = match env.var("NACHWEIS_EVIDENCE_MAX_MB") {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "evidence_max_mb",
+                        Some("NACHWEIS_EVIDENCE_MAX_MB"),
+                        format!("`{v}` is not a size in MB between 1 and 100000"),
+                    )
+                })?,
+            None => file.evidence_max_mb.unwrap_or(50),
+        };
+        let storage = storage_config(env)?;
+        let digest_hour = match env.var("NACHWEIS_DIGEST_HOUR") {
+            Some(v) => v.parse::<u32>().ok().filter(|h| *h < 24).ok_or_else(|| {
+                err(
+                    "digest_hour",
+                    Some("NACHWEIS_DIGEST_HOUR"),
+                    format!("`{v}` is not an hour between 0 and 23"),
+                )
+            })?,
+            None => file.digest_hour.unwrap_or(7),
+        };
+
         Ok(Config {
             listen,
             data_dir,
@@ -237,6 +308,10 @@ impl Config {
             smtp,
             signing_dir,
             secret_key,
+            worker_interval_secs,
+            storage,
+            digest_hour,
+            evidence_max_bytes: evidence_max_mb * 1024 * 1024,
         })
     }
 
@@ -310,6 +385,38 @@ fn smtp_config(file: FileSmtp, env: &dyn Env) -> Result<Option<SmtpConfig>, Conf
             .map(SecretString::from),
         from,
     }))
+}
+
+fn storage_config(env: &dyn Env) -> Result<StorageConfig, ConfigError> {
+    match env.var("NACHWEIS_STORAGE").as_deref() {
+        None | Some("local") => Ok(StorageConfig::Local),
+        Some("s3") => {
+            let need = |key: &str, setting: &str| {
+                env.var(key)
+                    .ok_or_else(|| err(setting, Some(key), "is required when NACHWEIS_STORAGE=s3"))
+            };
+            Ok(StorageConfig::S3(S3Config {
+                bucket: need("NACHWEIS_S3_BUCKET", "storage.s3.bucket")?,
+                region: env
+                    .var("NACHWEIS_S3_REGION")
+                    .unwrap_or_else(|| "us-east-1".into()),
+                endpoint: env.var("NACHWEIS_S3_ENDPOINT"),
+                access_key_id: need("NACHWEIS_S3_ACCESS_KEY_ID", "storage.s3.access_key_id")?,
+                secret_access_key: SecretString::from(need(
+                    "NACHWEIS_S3_SECRET_ACCESS_KEY",
+                    "storage.s3.secret_access_key",
+                )?),
+                prefix: env
+                    .var("NACHWEIS_S3_PREFIX")
+                    .unwrap_or_else(|| "evidence".into()),
+            }))
+        }
+        Some(other) => Err(err(
+            "storage",
+            Some("NACHWEIS_STORAGE"),
+            format!("`{other}` is not one of local, s3"),
+        )),
+    }
 }
 
 fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {

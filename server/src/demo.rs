@@ -6,6 +6,7 @@ use app::audit::service::AuditActor;
 use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
 use app::entities::{categories, organisations};
 use app::error::AppResult;
+use app::subprocessors::{AttestationKind, Safeguard, SubStatus};
 use app::toms::import::{self, Place};
 use app::toms::service::{MeasureInput, insert_measure};
 use chrono::{DateTime, Utc};
@@ -54,6 +55,18 @@ struct DemoOrg {
     people: &'static [Person],
     /// Category kinds whose measures the first owner is responsible for.
     owned: &'static [&'static str],
+    /// The data-centre operator the seed's measures rely on.
+    data_centre: DemoSubprocessor,
+}
+
+struct DemoSubprocessor {
+    name: &'static str,
+    address: &'static str,
+    service: &'static str,
+    locations: &'static str,
+    safeguard: Safeguard,
+    /// (kind, issuer, scope, days from today until it expires)
+    attestation: (AttestationKind, &'static str, &'static str, Option<i64>),
 }
 
 const ORGS: &[DemoOrg] = &[
@@ -97,6 +110,19 @@ const ORGS: &[DemoOrg] = &[
             "verfuegbarkeit",
             "wiederherstellung",
         ],
+        data_centre: DemoSubprocessor {
+            name: "DomainFactory GmbH",
+            address: "Oskar-Messter-Str. 33\n85737 Ismaning",
+            service: "Rechenzentrumsbetrieb und Hosting",
+            locations: "Rechenzentren in Deutschland",
+            safeguard: Safeguard::Eu,
+            attestation: (
+                AttestationKind::Other,
+                "DomainFactory GmbH",
+                "Technische und organisatorische Maßnahmen des Rechenzentrumsbetreibers (Anlage zum AV-Vertrag)",
+                None,
+            ),
+        },
     },
     DemoOrg {
         short: "clickbits",
@@ -138,6 +164,20 @@ const ORGS: &[DemoOrg] = &[
             "trennungskontrolle",
             "belastbarkeit",
         ],
+        data_centre: DemoSubprocessor {
+            name: "Microsoft Ireland Operations Limited (Microsoft Azure)",
+            address: "One Microsoft Place, South County Business Park\nLeopardstown, Dublin 18, Irland",
+            service: "Cloud-Rechenzentren (Microsoft Azure)",
+            locations: "Azure-Rechenzentren in der EU",
+            safeguard: Safeguard::Scc,
+            // Demo figure: close to expiry, so the dashboard and digest have something to show.
+            attestation: (
+                AttestationKind::Iso27001,
+                "",
+                "Microsoft Azure, Rechenzentren und Betrieb",
+                Some(20),
+            ),
+        },
     },
 ];
 
@@ -208,6 +248,7 @@ pub async fn load(
             .filter(categories::Column::OrgId.eq(org.id))
             .all(&txn)
             .await?;
+        let mut relying = Vec::new();
         for (kind, text) in parsed.sections {
             let Some(cat) = cats.iter().find(|c| c.kind == kind) else {
                 continue;
@@ -222,11 +263,71 @@ pub async fn load(
                 body: app::domain::MeasureText::parse(&text)?,
                 status: MeasureStatus::Implemented,
             };
-            insert_measure(&txn, now, &actor, org.id, input, &owners).await?;
+            let m = insert_measure(&txn, now, &actor, org.id, input, &owners).await?;
+            // The seeds name the data-centre operator where they rely on it.
+            if text.contains("Rechenzentrumsbetreiber") {
+                relying.push(m);
+            }
         }
+        add_data_centre(&txn, now, org.id, &o.data_centre, &relying).await?;
         txn.commit().await?;
     }
     Ok(logins)
+}
+
+async fn add_data_centre<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    org_id: i32,
+    d: &DemoSubprocessor,
+    measures: &[i32],
+) -> AppResult<()> {
+    use app::entities::{attestations, measure_subprocessors, subprocessors};
+    let sub = subprocessors::ActiveModel {
+        org_id: Set(org_id),
+        name: Set(d.name.to_owned()),
+        address: Set(d.address.to_owned()),
+        service: Set(d.service.to_owned()),
+        locations: Set(d.locations.to_owned()),
+        safeguard: Set(d.safeguard.as_str().to_owned()),
+        contact: Set(String::new()),
+        status: Set(SubStatus::Active.as_str().to_owned()),
+        since: Set(None),
+        until: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let (kind, issuer, scope, days) = d.attestation;
+    attestations::ActiveModel {
+        org_id: Set(org_id),
+        subprocessor_id: Set(sub.id),
+        kind: Set(kind.as_str().to_owned()),
+        issuer: Set(issuer.to_owned()),
+        scope: Set(scope.to_owned()),
+        valid_until: Set(
+            days.map(|n| app::evidence::service::today(now) + chrono::Duration::days(n))
+        ),
+        evidence_id: Set(None),
+        created_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for m in measures {
+        measure_subprocessors::ActiveModel {
+            measure_id: Set(*m),
+            subprocessor_id: Set(sub.id),
+            org_id: Set(org_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,15 @@ pub mod config;
 pub mod db;
 /// The demo organisations built from the two seed annexes.
 pub mod demo;
+/// Evidence upload and download routes.
+pub mod evidence_http;
+/// The background worker: mail delivery and daily jobs.
+pub mod jobs;
+/// SMTP delivery of the outbox.
+pub mod mailer;
 /// The instance secret that encrypts generated signing keys.
 pub mod secrets;
 /// Building the HTTP application.
 pub mod startup;
+/// The evidence stores: local directory and S3.
+pub mod storage;

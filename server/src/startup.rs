@@ -30,6 +30,10 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pub db: DatabaseConnection,
+    pub state: AppState,
+    mailer: Option<crate::mailer::Mailer>,
+    worker_interval: std::time::Duration,
+    digest_hour: u32,
 }
 
 impl Application {
@@ -60,9 +64,33 @@ impl Application {
             clock,
             public_url: public_url.clone(),
             signing: crate::secrets::signing_setup(config)?,
+            evidence: app::state::EvidenceSettings {
+                store: crate::storage::from_config(config)?,
+                max_bytes: config.evidence_max_bytes,
+            },
         };
+        let check = crate::storage::check(&db, state.evidence.store.as_ref()).await?;
+        if !check.rows_missing_blob.is_empty() {
+            tracing::error!(
+                rows = ?check.rows_missing_blob,
+                "evidence: version rows whose file is missing from {}",
+                state.evidence.store.describe()
+            );
+        }
+        if check.staging_removed + check.orphan_blobs_removed > 0 {
+            tracing::info!(
+                staging_removed = check.staging_removed,
+                orphan_blobs_removed = check.orphan_blobs_removed,
+                "evidence: removed leftovers of interrupted uploads"
+            );
+        }
+        let mailer = config
+            .smtp
+            .as_ref()
+            .map(crate::mailer::Mailer::new)
+            .transpose()?;
         let router = router(
-            state,
+            state.clone(),
             config.session_idle_minutes,
             public_url.starts_with("https://"),
         );
@@ -70,6 +98,10 @@ impl Application {
             listener,
             router,
             db,
+            state,
+            mailer,
+            worker_interval: std::time::Duration::from_secs(config.worker_interval_secs),
+            digest_hour: config.digest_hour,
         })
     }
 
@@ -93,10 +125,17 @@ impl Application {
                 }
             }
         });
+        let worker = crate::jobs::spawn(
+            self.state.clone(),
+            self.mailer,
+            self.worker_interval,
+            self.digest_hour,
+        );
         let res = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        worker.abort();
         res
     }
 }
@@ -118,6 +157,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/healthz", get(healthz))
         .route("/anlage/entwurf.pdf", get(annex_draft))
         .route("/anlage/{file}", get(annex_version))
+        .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -126,10 +166,16 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn_with_state(state.clone(), login_gate))
-        .layer(sessions)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        // Added after the body limits: the upload streams and counts itself.
+        .route(
+            "/nachweise/hochladen",
+            axum::routing::post(crate::evidence_http::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), login_gate))
+        .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

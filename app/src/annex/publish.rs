@@ -60,7 +60,7 @@ pub async fn current(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<Snapshot> {
-    let with_ids = crate::toms::service::annex_sections_with_ids(db, org_id).await?;
+    let with_ids = crate::toms::service::annex_sections_with_ids(db, org_id, now).await?;
     let measures = with_ids
         .iter()
         .flat_map(|(section, ids)| {

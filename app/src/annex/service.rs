@@ -13,7 +13,7 @@ pub async fn draft(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<AnnexData> {
-    let sections = crate::toms::service::annex_sections(db, org_id).await?;
+    let sections = crate::toms::service::annex_sections(db, org_id, now).await?;
     with_sections(db, org_id, now, sections).await
 }
 

@@ -423,6 +423,7 @@ pub async fn create_user<C: ConnectionTrait>(
         display_name: Set(crate::domain::parse_display_name(display_name)?),
         password_hash: Set(hash),
         locked: Set(false),
+        locale: Set("de".to_owned()),
         created_at: Set(now),
         ..Default::default()
     }

@@ -12,6 +12,8 @@ pub struct Model {
     pub invited_by: i32,
     pub expires_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,
+    /// Language of the invitation mail and of the account it creates.
+    pub locale: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,17 +1,24 @@
 //! SeaORM entities: the database rows. Server-only; they never cross the wire
 //! (DTOs in each domain module do).
 
+pub mod attestations;
 pub mod audit_head;
 pub mod audit_log;
 pub mod categories;
+pub mod evidence;
+pub mod evidence_versions;
 pub mod invitations;
+pub mod job_runs;
 pub mod login_throttle;
 pub mod measure_owners;
 pub mod measure_revisions;
+pub mod measure_subprocessors;
 pub mod measures;
 pub mod memberships;
 pub mod organisations;
+pub mod outbox;
 pub mod publications;
 pub mod sessions;
 pub mod signing_keys;
+pub mod subprocessors;
 pub mod users;

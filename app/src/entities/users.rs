@@ -10,6 +10,8 @@ pub struct Model {
     pub display_name: String,
     pub password_hash: Option<String>,
     pub locked: bool,
+    /// Language of mail to this person: `de` or `en`.
+    pub locale: String,
     pub created_at: DateTimeUtc,
 }
 

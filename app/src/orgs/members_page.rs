@@ -118,9 +118,14 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                 <select id="invite-role" name="role">
                     {role_options(Role::Staff)}
                 </select>
+                <label for="invite-locale">"Sprache der Einladung"</label>
+                <select id="invite-locale" name="locale">
+                    <option value="de" selected>"Deutsch"</option>
+                    <option value="en">"English"</option>
+                </select>
                 <FormError value=edits.invite.value() />
                 <button type="submit" class="button primary">
-                    "Einladung erstellen"
+                    "Einladung senden"
                 </button>
             </ActionForm>
             {move || {
@@ -128,7 +133,7 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                     .map(|l| {
                         view! {
                             <div class="notice" role="status">
-                                <p>"Einladung erstellt. Senden Sie diesen Link an die eingeladene Person (gültig 14 Tage):"</p>
+                                <p>"Die Einladung wird per E-Mail versendet (siehe Postausgang). Der Link ist 14 Tage gültig; Sie können ihn auch selbst weitergeben:"</p>
                                 <p>
                                     <code class="invite-link">{l}</code>
                                 </p>

@@ -91,14 +91,28 @@ pub async fn list_members() -> Result<MembersView, AppError> {
     service::members(&state.db, &actor).await
 }
 
-/// Creates an invitation and returns its link (mail delivery comes with the outbox).
+/// Creates an invitation, sends it by mail (through the outbox) and returns
+/// its link, so the admin can also pass it on another way.
 #[server(endpoint = "orgs/invite")]
-pub async fn invite_member(email: String, role: String) -> Result<String, AppError> {
+pub async fn invite_member(
+    email: String,
+    role: String,
+    #[server(default)] locale: String,
+) -> Result<String, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let email = crate::domain::EmailAddress::parse(&email)?;
     let role: Role = role.parse()?;
-    let token = service::invite(&state.db, state.now(), &actor, &email, role).await?;
-    Ok(format!("{}/einladung/{token}", state.public_url))
+    let locale = crate::mail::Locale::parse_lenient(&locale);
+    service::invite(
+        &state.db,
+        state.now(),
+        &actor,
+        &email,
+        role,
+        locale,
+        &state.public_url,
+    )
+    .await
 }
 
 #[server(endpoint = "orgs/invitation/revoke")]

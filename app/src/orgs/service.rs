@@ -285,13 +285,16 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates an invitation; returns the secret token (only its hash is stored).
+/// Creates an invitation and queues its mail in the same transaction;
+/// returns the link (only the token's hash is stored).
 pub async fn invite(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
     email: &EmailAddress,
     role: Role,
+    locale: crate::mail::Locale,
+    public_url: &str,
 ) -> AppResult<String> {
     let txn = db.begin().await?;
     if let Some(u) = users::Entity::find()
@@ -322,6 +325,7 @@ pub async fn invite(
         invited_by: Set(actor.user_id),
         expires_at: Set(now + Duration::days(INVITATION_DAYS)),
         accepted_at: Set(None),
+        locale: Set(locale.as_str().to_owned()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -337,12 +341,34 @@ pub async fn invite(
             entity_id: inv.id.to_string(),
             action: "create",
             before: None,
-            after: Some(json!({ "email": inv.email, "role": role })),
+            after: Some(json!({ "email": inv.email, "role": role, "locale": locale })),
         },
     )
     .await?;
+    let org = organisations::Entity::find_by_id(actor.org_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let link = format!("{public_url}/einladung/{token}");
+    let mail = crate::mail::templates::invitation(
+        locale,
+        &org.legal_name,
+        &actor.display_name,
+        role,
+        &link,
+        &crate::ui::format_datetime(inv.expires_at),
+    );
+    crate::mail::service::enqueue(
+        &txn,
+        now,
+        Some(actor.org_id),
+        "invitation",
+        &inv.email,
+        &mail,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(token)
+    Ok(link)
 }
 
 pub async fn revoke_invitation(
@@ -517,7 +543,7 @@ pub async fn accept_invitation(
         }
         None => {
             check_new_password(password)?;
-            crate::auth::service::create_user(
+            let u = crate::auth::service::create_user(
                 &txn,
                 now,
                 &actor,
@@ -525,7 +551,11 @@ pub async fn accept_invitation(
                 display_name,
                 Some(password),
             )
-            .await?
+            .await?;
+            // The new account speaks the language the invitation was written in.
+            let mut am: users::ActiveModel = u.into();
+            am.locale = Set(inv.locale.clone());
+            am.update(&txn).await?
         }
     };
     let role: Role = inv.role.parse().map_err(AppError::internal)?;

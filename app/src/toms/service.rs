@@ -111,8 +111,9 @@ pub async fn ordered_categories<C: ConnectionTrait>(
 pub async fn annex_sections(
     db: &DatabaseConnection,
     org_id: i32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<crate::annex::AnnexSection>> {
-    Ok(annex_sections_with_ids(db, org_id)
+    Ok(annex_sections_with_ids(db, org_id, now)
         .await?
         .into_iter()
         .map(|(section, _)| section)
@@ -120,11 +121,24 @@ pub async fn annex_sections(
 }
 
 /// The annex sections, each with the ids of the measures behind its paragraphs.
+/// A measure that relies on subprocessors ends with a sentence naming them
+/// and their attestations valid at `now`.
 pub async fn annex_sections_with_ids(
     db: &DatabaseConnection,
     org_id: i32,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<(crate::annex::AnnexSection, Vec<i32>)>> {
     let cats = ordered_categories(db, org_id).await?;
+    let notes = crate::subprocessors::service::annex_notes(
+        db,
+        org_id,
+        crate::evidence::service::today(now),
+    )
+    .await?;
+    let text = |m: &measures::Model| match notes.get(&m.id) {
+        Some(note) => format!("{} {note}", m.body.trim_end()),
+        None => m.body.clone(),
+    };
     let all = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
         .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
@@ -142,7 +156,7 @@ pub async fn annex_sections_with_ids(
                     number: number.clone(),
                     title: c.title.clone(),
                     level: if c.parent_id.is_some() { 2 } else { 1 },
-                    measures: mine.iter().map(|m| m.body.clone()).collect(),
+                    measures: mine.iter().map(|m| text(m)).collect(),
                 },
                 mine.iter().map(|m| m.id).collect(),
             )

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use super::{Auth, ErrorView, Loading};
+use crate::reminders::get_attention;
 use crate::toms::{MeasureSummary, my_measures};
 
 #[component]
@@ -31,7 +32,10 @@ pub fn HomePage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(Some(u)) => view! { <InternalHome name=u.display_name org=u.org.legal_name /> }.into_any(),
+                    Ok(Some(u)) => {
+                        view! { <InternalHome name=u.display_name org=u.org.legal_name dashboard=u.org.role.reads_evidence() /> }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -39,12 +43,13 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn InternalHome(name: String, org: String) -> impl IntoView {
+fn InternalHome(name: String, org: String, dashboard: bool) -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_measures());
     view! {
         <section class="page">
             <h1>{format!("Guten Tag, {name}")}</h1>
             <p class="lead">{org}</p>
+            {dashboard.then(|| view! { <AttentionPanel /> })}
             <h2>"Meine Maßnahmen"</h2>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
@@ -86,4 +91,119 @@ pub fn MeasureList(list: Vec<MeasureSummary>) -> impl IntoView {
                 .collect_view()}
         </ul>
     }
+}
+
+/// What needs attention, with counts: the same lists as the daily digest.
+#[component]
+fn AttentionPanel() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_attention());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(a) => {
+                        let total = a.evidence_expiring.len() + a.attestations_expiring.len()
+                            + a.measures_without_owner.len()
+                            + a.implemented_without_evidence.len();
+                        view! {
+                            <section class="card attention" data-test="attention">
+                                <h2>{format!("Handlungsbedarf ({total})")}</h2>
+                                {(total == 0).then(|| view! { <p class="muted">"Alles aktuell: keine ablaufenden Nachweise, jede Maßnahme hat Verantwortliche und einen gültigen Nachweis."</p> })}
+                                <AttentionList
+                                    title="Nachweise, die ablaufen oder abgelaufen sind"
+                                    test="expiring"
+                                    items=a
+                                        .evidence_expiring
+                                        .iter()
+                                        .map(|e| {
+                                            (
+                                                e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
+                                                format!("{} – {}", e.title, e.measure),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german(&e.valid_until)))),
+                                            )
+                                        })
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Nachweise von Unterauftragsverarbeitern, die ablaufen oder abgelaufen sind"
+                                    test="attestations"
+                                    items=a
+                                        .attestations_expiring
+                                        .iter()
+                                        .map(|e| {
+                                            (
+                                                format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
+                                                format!("{}: {}", e.subprocessor, e.kind),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german(&e.valid_until)))),
+                                            )
+                                        })
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Maßnahmen ohne Verantwortliche"
+                                    test="no-owner"
+                                    items=a
+                                        .measures_without_owner
+                                        .iter()
+                                        .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), None))
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Umgesetzte Maßnahmen ohne gültigen Nachweis"
+                                    test="no-evidence"
+                                    items=a
+                                        .implemented_without_evidence
+                                        .iter()
+                                        .map(|m| (format!("/massnahmen/{}#nachweise", m.id), format!("{}: {}", m.category, m.label), None))
+                                        .collect()
+                                />
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn german(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+type AttentionItem = (String, String, Option<(&'static str, String)>);
+
+#[component]
+fn AttentionList(
+    title: &'static str,
+    test: &'static str,
+    items: Vec<AttentionItem>,
+) -> impl IntoView {
+    let count = items.len();
+    (count > 0).then(|| {
+        view! {
+            <details class="attention-list" data-test=test open=count <= 5>
+                <summary>
+                    {title} " " <span class="count">{count}</span>
+                </summary>
+                <ul>
+                    {items
+                        .into_iter()
+                        .map(|(href, label, badge)| {
+                            view! {
+                                <li>
+                                    <a href=href>{label}</a>
+                                    {badge.map(|(class, text)| view! { " " <span class=format!("badge validity-{class}")>{text}</span> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </details>
+        }
+    })
 }

@@ -88,11 +88,12 @@ fn Nav(
                 .then(|| {
                     view! {
                         <a href="/massnahmen">"Maßnahmen"</a>
+                        <a href="/unterauftragsverarbeiter">"Unterauftragsverarbeiter"</a>
                         <a href="/organisation">"Organisation"</a>
                     }
                 })}
             {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> })}
-            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> })}
+            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/postausgang">"Postausgang"</a> })}
             {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
         </nav>
         <div class="who">

@@ -16,6 +16,9 @@ struct Fixture {
     owner: String,
     invitation: String,
     temp_user: String,
+    evidence: String,
+    subprocessor: String,
+    attestation: String,
 }
 
 type Args = fn(&Fixture) -> Vec<(&'static str, String)>;
@@ -28,9 +31,88 @@ struct Case {
 
 const INTERNAL: &[Role] = &[Role::Admin, Role::Owner, Role::Staff, Role::Auditor];
 const ADMIN: &[Role] = &[Role::Admin];
+const EVIDENCE_READERS: &[Role] = &[Role::Admin, Role::Owner, Role::Auditor];
+const EVIDENCE_WRITERS: &[Role] = &[Role::Admin, Role::Owner];
 
 fn cases() -> Vec<Case> {
     vec![
+        Case {
+            endpoint: "reminders/dashboard",
+            allowed: EVIDENCE_READERS,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "evidence/list",
+            allowed: EVIDENCE_READERS,
+            args: |f| vec![("measure_id", f.measure.clone())],
+        },
+        Case {
+            endpoint: "evidence/update",
+            allowed: EVIDENCE_WRITERS,
+            args: |f| {
+                vec![
+                    ("id", f.evidence.clone()),
+                    ("title", "Neuer Titel".into()),
+                    ("valid_until", "2030-01-31".into()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "evidence/delete",
+            allowed: EVIDENCE_WRITERS,
+            args: |f| vec![("id", f.evidence.clone())],
+        },
+        Case {
+            endpoint: "mail/outbox",
+            allowed: ADMIN,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "subprocessors/list",
+            allowed: INTERNAL,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "subprocessors/save",
+            allowed: ADMIN,
+            args: |_| {
+                vec![
+                    ("name", "Neuer Dienstleister GmbH".into()),
+                    ("safeguard", "eu".into()),
+                    ("status", "planned".into()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "subprocessors/reliance",
+            allowed: INTERNAL,
+            args: |f| vec![("measure_id", f.measure.clone())],
+        },
+        Case {
+            endpoint: "subprocessors/link",
+            allowed: ADMIN,
+            args: |f| {
+                vec![
+                    ("measure_id", f.measure.clone()),
+                    ("subprocessor_id", f.subprocessor.clone()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "subprocessors/attestation/add",
+            allowed: ADMIN,
+            args: |f| {
+                vec![
+                    ("subprocessor_id", f.subprocessor.clone()),
+                    ("kind", "iso27001".into()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "subprocessors/attestation/remove",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.attestation.clone())],
+        },
         Case {
             endpoint: "toms/catalogue",
             allowed: INTERNAL,
@@ -235,6 +317,31 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
     app::orgs::service::add_membership(&app.db, now, &sys, org.id, u.id, Role::Staff)
         .await
         .unwrap();
+    let uploaded = crate::evidence::upload(
+        admin,
+        crate::evidence::form(m, "Nachweis", "", "n.pdf", crate::evidence::PDF.to_vec()),
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    let uploaded: app::evidence::UploadResult = serde_json::from_str(&uploaded.body).unwrap();
+    let sub = admin
+        .call(
+            "subprocessors/save",
+            &[
+                ("name", &format!("Rechenzentrum {n} GmbH")),
+                ("safeguard", "eu"),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(sub.status, StatusCode::OK, "{}", sub.body);
+    let att = admin
+        .call(
+            "subprocessors/attestation/add",
+            &[("subprocessor_id", &sub.body), ("kind", "iso27001")],
+        )
+        .await;
+    assert_eq!(att.status, StatusCode::OK, "{}", att.body);
     Fixture {
         measure: m.to_string(),
         measure_category: measure_category.to_string(),
@@ -242,6 +349,9 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
         owner: owner.to_string(),
         invitation: invitation.to_string(),
         temp_user: u.id.to_string(),
+        evidence: uploaded.evidence_id.to_string(),
+        subprocessor: sub.body,
+        attestation: att.body,
     }
 }
 
@@ -341,7 +451,15 @@ async fn nobody_reaches_another_organisations_data(backend: Backend) {
             );
             // Calls that name acme's objects never succeed.
             let names_acme_object = args.iter().any(|(k, _)| {
-                ["id", "measure_id", "user_id", "category_id", "parent_id"].contains(k)
+                [
+                    "id",
+                    "measure_id",
+                    "user_id",
+                    "category_id",
+                    "parent_id",
+                    "subprocessor_id",
+                ]
+                .contains(k)
             });
             if names_acme_object || case.endpoint == "orgs/invitation/revoke" {
                 assert!(

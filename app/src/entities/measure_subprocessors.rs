@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+/// A measure relies on a subprocessor's own measures.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "measure_subprocessors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub measure_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub subprocessor_id: i32,
+    pub org_id: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

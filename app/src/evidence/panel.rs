@@ -1,0 +1,352 @@
+//! The evidence of a measure on its page: the files with validity and
+//! versions, the upload form (with a progress bar when JavaScript runs; a
+//! plain multipart form without), editing, hiding and, for admins, purging.
+
+use leptos::prelude::*;
+
+use super::{
+    DeleteEvidence, EvidenceView, MeasureEvidence, PurgeEvidence, UpdateEvidence, format_size,
+    list_evidence,
+};
+use crate::error::AppError;
+use crate::ui::{ErrorView, FormError, Loading};
+
+#[derive(Clone, Copy)]
+struct Actions {
+    update: ServerAction<UpdateEvidence>,
+    delete: ServerAction<DeleteEvidence>,
+    purge: ServerAction<PurgeEvidence>,
+    uploaded: RwSignal<u32>,
+}
+
+#[component]
+pub fn EvidencePanel(measure_id: i32) -> impl IntoView {
+    let actions = Actions {
+        update: ServerAction::new(),
+        delete: ServerAction::new(),
+        purge: ServerAction::new(),
+        uploaded: RwSignal::new(0),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                actions.update.version().get(),
+                actions.delete.version().get(),
+                actions.purge.version().get(),
+                actions.uploaded.get(),
+            )
+        },
+        move |_| list_evidence(measure_id),
+    );
+    view! {
+        <section class="card evidence" id="nachweise">
+            <h2>"Nachweise"</h2>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <Panel d measure_id actions /> }.into_any(),
+                        Err(AppError::Forbidden) => {
+                            view! { <p class="muted">"Nachweise sehen Verantwortliche, Prüfer und die Datenschutzbeauftragten."</p> }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Panel(d: MeasureEvidence, measure_id: i32, actions: Actions) -> impl IntoView {
+    let can_write = d.can_write;
+    let max = d.max_bytes;
+    view! {
+        <FormError value=actions.update.value() />
+        <FormError value=actions.delete.value() />
+        <FormError value=actions.purge.value() />
+        {if d.items.is_empty() {
+            view! { <p class="muted">"Für diese Maßnahme ist noch kein Nachweis hinterlegt."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="evidence-list">
+                    {d
+                        .items
+                        .into_iter()
+                        .map(|e| view! { <Item e can_write actions max /> })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+        {can_write
+            .then(|| {
+                view! {
+                    <details class="upload-new" open=false>
+                        <summary>"Nachweis hochladen"</summary>
+                        <UploadForm measure_id=Some(measure_id) evidence_id=None max actions />
+                    </details>
+                }
+            })}
+        {(!d.hidden.is_empty())
+            .then(|| {
+                view! {
+                    <details class="hidden-evidence">
+                        <summary>{format!("Gelöschte Nachweise ({})", d.hidden.len())}</summary>
+                        <p class="muted">
+                            "Gelöschte Nachweise sind ausgeblendet, ihre Dateien aber noch gespeichert. Endgültiges Entfernen löscht die Dateien; das Protokoll behält ihre Prüfsummen."
+                        </p>
+                        <ul>
+                            {d
+                                .hidden
+                                .into_iter()
+                                .map(|h| {
+                                    view! {
+                                        <li>
+                                            {h.title.clone()}
+                                            <ActionForm action=actions.purge attr:class="inline">
+                                                <input type="hidden" name="id" value=h.id.to_string() />
+                                                <button type="submit" class="link danger">"Endgültig entfernen"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </details>
+                }
+            })}
+    }
+}
+
+#[component]
+fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl IntoView {
+    let current = e.versions.first().cloned();
+    let older: Vec<_> = e.versions.iter().skip(1).cloned().collect();
+    let id = e.id;
+    view! {
+        <li class="evidence-item" data-validity=e.validity.as_str()>
+            <div class="evidence-head">
+                <strong>{e.title.clone()}</strong>
+                <span class=format!("badge validity-{}", e.validity.as_str())>{e.validity.label()}</span>
+                {(!e.valid_until.is_empty()).then(|| view! { <span class="muted">{format!("gültig bis {}", german_date(&e.valid_until))}</span> })}
+            </div>
+            {(!e.description.is_empty()).then(|| view! { <p>{e.description.clone()}</p> })}
+            {current
+                .map(|v| {
+                    view! {
+                        <p class="evidence-file">
+                            <a href=format!("/nachweise/datei/{}", v.id) download=v.file_name.clone()>{v.file_name.clone()}</a>
+                            {format!(
+                                " · {} · Version {} · {} am {}",
+                                format_size(v.size),
+                                v.version,
+                                v.uploaded_by,
+                                v.uploaded_at,
+                            )}
+                            <br />
+                            <small class="hash" title="SHA-256">{format!("SHA-256 {}", v.sha256)}</small>
+                        </p>
+                    }
+                })}
+            {(!older.is_empty())
+                .then(|| {
+                    view! {
+                        <details>
+                            <summary>{format!("Frühere Versionen ({})", older.len())}</summary>
+                            <ul>
+                                {older
+                                    .into_iter()
+                                    .map(|v| {
+                                        view! {
+                                            <li>
+                                                <a href=format!("/nachweise/datei/{}", v.id) download=v.file_name.clone()>{format!("Version {}: {}", v.version, v.file_name)}</a>
+                                                {format!(" · {} · {}", format_size(v.size), v.uploaded_at)}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </details>
+                    }
+                })}
+            {can_write
+                .then(|| {
+                    view! {
+                        <details class="evidence-edit">
+                            <summary>"Bearbeiten, neue Version, löschen"</summary>
+                            <ActionForm action=actions.update attr:class="form">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <label for=format!("ev-title-{id}")>"Titel"</label>
+                                <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required />
+                                <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
+                                <textarea id=format!("ev-desc-{id}") name="description" rows="2">{e.description.clone()}</textarea>
+                                <label for=format!("ev-from-{id}")>"Gültig ab"</label>
+                                <input id=format!("ev-from-{id}") type="date" name="valid_from" value=e.valid_from.clone() />
+                                <label for=format!("ev-until-{id}")>"Gültig bis"</label>
+                                <input id=format!("ev-until-{id}") type="date" name="valid_until" value=e.valid_until.clone() />
+                                <button type="submit" class="button">"Speichern"</button>
+                            </ActionForm>
+                            <h3>"Neue Version hochladen"</h3>
+                            <UploadForm measure_id=None evidence_id=Some(id) max actions />
+                            <ActionForm action=actions.delete attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit" class="link danger">"Nachweis löschen"</button>
+                            </ActionForm>
+                        </details>
+                    }
+                })}
+        </li>
+    }
+}
+
+fn german_date(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+/// The upload form. Without JavaScript it posts multipart to the upload
+/// route and comes back to the measure; with JavaScript it sends the same
+/// form by XMLHttpRequest and shows the upload progress.
+#[component]
+fn UploadForm(
+    measure_id: Option<i32>,
+    evidence_id: Option<i32>,
+    max: u64,
+    actions: Actions,
+) -> impl IntoView {
+    let progress = RwSignal::new(None::<f64>);
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let key = evidence_id.map_or("neu".to_owned(), |i| i.to_string());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            ev.prevent_default();
+            upload_with_progress(ev, progress, error, done, actions.uploaded);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (ev, &actions);
+        }
+    };
+    view! {
+        <form
+            class="form upload"
+            method="post"
+            action="/nachweise/hochladen"
+            enctype="multipart/form-data"
+            on:submit=on_submit
+        >
+            {measure_id.map(|m| view! { <input type="hidden" name="measure_id" value=m.to_string() /> })}
+            {evidence_id.map(|e| view! { <input type="hidden" name="evidence_id" value=e.to_string() /> })}
+            {measure_id
+                .is_some()
+                .then(|| {
+                    view! {
+                        <label for=format!("up-title-{key}")>"Titel"</label>
+                        <input id=format!("up-title-{key}") name="title" required placeholder="z. B. Prüfbericht Rücksicherung 2026" />
+                        <label for=format!("up-desc-{key}")>"Beschreibung"</label>
+                        <textarea id=format!("up-desc-{key}") name="description" rows="2"></textarea>
+                        <label for=format!("up-from-{key}")>"Gültig ab"</label>
+                        <input id=format!("up-from-{key}") type="date" name="valid_from" />
+                    }
+                })}
+            <label for=format!("up-until-{key}")>"Gültig bis"</label>
+            <input id=format!("up-until-{key}") type="date" name="valid_until" />
+            <label for=format!("up-file-{key}")>
+                {format!("Datei (PDF, PNG, JPEG, WebP, TXT, CSV, DOCX, XLSX, ODT, ODS, EML; höchstens {} MB)", max / 1024 / 1024)}
+            </label>
+            <input id=format!("up-file-{key}") type="file" name="file" required />
+            <button type="submit" class="button primary">"Hochladen"</button>
+            {move || {
+                progress
+                    .get()
+                    .map(|p| {
+                        view! {
+                            <div class="upload-progress" role="status">
+                                <progress max="100" value=format!("{p:.0}")></progress>
+                                <span>{format!("{p:.0} %")}</span>
+                            </div>
+                        }
+                    })
+            }}
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            {move || done.get().map(|d| view! { <p class="notice" role="status">{d}</p> })}
+        </form>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn upload_with_progress(
+    ev: leptos::ev::SubmitEvent,
+    progress: RwSignal<Option<f64>>,
+    error: RwSignal<Option<String>>,
+    done: RwSignal<Option<String>>,
+    uploaded: RwSignal<u32>,
+) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let Some(form) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+        return;
+    };
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+        return;
+    };
+    if xhr.open("POST", "/nachweise/hochladen").is_err() {
+        return;
+    }
+    let _ = xhr.set_request_header("Accept", "application/json");
+    error.set(None);
+    done.set(None);
+    progress.set(Some(0.0));
+
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                progress.set(Some(e.loaded() / e.total() * 100.0));
+            }
+        });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    on_progress.forget();
+
+    let xhr_done = xhr.clone();
+    let on_end = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        let status = xhr_done.status().unwrap_or(0);
+        let body = xhr_done.response_text().ok().flatten().unwrap_or_default();
+        progress.set(None);
+        if (200..300).contains(&status) {
+            form.reset();
+            done.set(Some("Hochgeladen.".to_owned()));
+            uploaded.update(|n| *n += 1);
+        } else if status == 0 {
+            error.set(Some(
+                "Die Verbindung zum Server wurde unterbrochen. Bitte versuchen Sie es erneut."
+                    .to_owned(),
+            ));
+        } else {
+            let message = serde_json::from_str::<AppError>(&body)
+                .map(|e| e.to_string())
+                .unwrap_or(body);
+            error.set(Some(message));
+        }
+    });
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    on_end.forget();
+    if xhr.send_with_opt_form_data(Some(&data)).is_err() {
+        progress.set(None);
+        error.set(Some("Die Datei konnte nicht gesendet werden.".to_owned()));
+    }
+}

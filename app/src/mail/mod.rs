@@ -1,0 +1,122 @@
+//! Mail: messages in German or English (plain text + HTML), the outbox they
+//! wait in, and the admin's view of it (queued, sent, failed with reason).
+
+mod page;
+#[cfg(feature = "ssr")]
+pub mod templates;
+pub use page::OutboxPage;
+
+use std::str::FromStr;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// The language of a message (and of the person it goes to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    De,
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::De => "de",
+            Locale::En => "en",
+        }
+    }
+
+    /// Unknown values fall back to German, the product's first language.
+    pub fn parse_lenient(s: &str) -> Self {
+        if s.trim().eq_ignore_ascii_case("en") {
+            Locale::En
+        } else {
+            Locale::De
+        }
+    }
+}
+
+/// A rendered message: subject, plain text and HTML in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub locale: Locale,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxStatus {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "wartet",
+            Self::Sending => "wird gesendet",
+            Self::Sent => "gesendet",
+            Self::Failed => "fehlgeschlagen",
+        }
+    }
+}
+
+impl FromStr for OutboxStatus {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Self, AppError> {
+        [Self::Queued, Self::Sending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| AppError::BadRequest(format!("unknown outbox status `{s}`")))
+    }
+}
+
+/// One message as the admin sees it (no body: it may hold an invitation link).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: i32,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: OutboxStatus,
+    pub attempts: i32,
+    pub created_at: String,
+    pub next_attempt_at: String,
+    pub sent_at: Option<String>,
+    pub last_error: Option<String>,
+    pub server_reply: Option<String>,
+}
+
+/// The newest 200 messages of the current organisation (admins).
+#[server(endpoint = "mail/outbox")]
+pub async fn list_outbox() -> Result<Vec<OutboxEntry>, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::list(&state.db, &actor, 200).await
+}
+
+/// Puts a failed message back in the queue (admins).
+#[server(endpoint = "mail/retry")]
+pub async fn retry_message(id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::retry(&state.db, state.now(), &actor, id).await
+}

@@ -1,0 +1,305 @@
+//! The messages Nachweis sends, in German and English, each as plain text and
+//! as HTML. Every value from the database is escaped in the HTML part.
+
+use super::{Locale, Mail};
+use crate::domain::Role;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML frame around a message body.
+pub fn html_page(locale: Locale, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family: sans-serif; line-height: 1.5; color: #1a1a1a\">{body}\
+         <p style=\"color: #666; font-size: 0.9em\">Nachweis · {}</p></body></html>\n",
+        locale.as_str(),
+        match locale {
+            Locale::De => "Technische und organisatorische Maßnahmen nach Art. 32 DSGVO",
+            Locale::En => "Technical and organisational measures under Art. 32 GDPR",
+        }
+    )
+}
+
+fn role_label(locale: Locale, role: Role) -> &'static str {
+    match locale {
+        Locale::De => role.label(),
+        Locale::En => match role {
+            Role::Admin => "data protection officer (admin)",
+            Role::Owner => "measure owner",
+            Role::Staff => "staff member",
+            Role::Auditor => "auditor (read-only)",
+            Role::Customer => "customer",
+        },
+    }
+}
+
+/// The invitation to join an organisation.
+pub fn invitation(
+    locale: Locale,
+    org_name: &str,
+    inviter: &str,
+    role: Role,
+    link: &str,
+    expires: &str,
+) -> Mail {
+    let role = role_label(locale, role);
+    match locale {
+        Locale::De => Mail {
+            locale,
+            subject: format!("Einladung zu Nachweis: {org_name}"),
+            text: format!(
+                "Guten Tag,\n\n{inviter} lädt Sie ein, in Nachweis bei {org_name} mitzuarbeiten (Rolle: {role}).\n\nUm die Einladung anzunehmen, öffnen Sie diesen Link:\n{link}\n\nDer Link ist bis {expires} gültig und nur für Sie bestimmt. Wenn Sie diese Einladung nicht erwartet haben, können Sie diese Nachricht ignorieren.\n"
+            ),
+            html: html_page(
+                locale,
+                &format!(
+                    "<p>Guten Tag,</p><p>{} lädt Sie ein, in Nachweis bei <strong>{}</strong> mitzuarbeiten (Rolle: {}).</p>\
+                     <p><a href=\"{}\">Einladung annehmen</a></p>\
+                     <p>Der Link ist bis {} gültig und nur für Sie bestimmt. Wenn Sie diese Einladung nicht erwartet haben, können Sie diese Nachricht ignorieren.</p>",
+                    esc(inviter),
+                    esc(org_name),
+                    esc(role),
+                    esc(link),
+                    esc(expires)
+                ),
+            ),
+        },
+        Locale::En => Mail {
+            locale,
+            subject: format!("Invitation to Nachweis: {org_name}"),
+            text: format!(
+                "Hello,\n\n{inviter} invites you to work with {org_name} in Nachweis (role: {role}).\n\nTo accept the invitation, open this link:\n{link}\n\nThe link is valid until {expires} and meant for you only. If you did not expect this invitation, you can ignore this message.\n"
+            ),
+            html: html_page(
+                locale,
+                &format!(
+                    "<p>Hello,</p><p>{} invites you to work with <strong>{}</strong> in Nachweis (role: {}).</p>\
+                     <p><a href=\"{}\">Accept the invitation</a></p>\
+                     <p>The link is valid until {} and meant for you only. If you did not expect this invitation, you can ignore this message.</p>",
+                    esc(inviter),
+                    esc(org_name),
+                    esc(role),
+                    esc(link),
+                    esc(expires)
+                ),
+            ),
+        },
+    }
+}
+
+/// The daily digest: what needs attention, with links into Nachweis.
+pub fn digest(
+    locale: Locale,
+    org_name: &str,
+    name: &str,
+    a: &crate::reminders::Attention,
+    base: &str,
+    day: &str,
+) -> Mail {
+    let de = locale == Locale::De;
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    if !a.evidence_expiring.is_empty() {
+        sections.push((
+            if de {
+                "Nachweise, die ablaufen oder abgelaufen sind"
+            } else {
+                "Evidence expiring or expired"
+            }
+            .to_owned(),
+            a.evidence_expiring
+                .iter()
+                .map(|e| {
+                    let until = german(&e.valid_until);
+                    let state = match (e.validity, de) {
+                        (crate::evidence::Validity::Expired, true) => {
+                            format!("abgelaufen am {until}")
+                        }
+                        (crate::evidence::Validity::Expired, false) => {
+                            format!("expired on {until}")
+                        }
+                        (_, true) => format!("gültig bis {until}"),
+                        (_, false) => format!("valid until {until}"),
+                    };
+                    let link = e
+                        .measure_id
+                        .map(|m| format!("{base}/massnahmen/{m}#nachweise"))
+                        .unwrap_or_else(|| format!("{base}/"));
+                    (format!("{} ({state}) – {}", e.title, e.measure), link)
+                })
+                .collect(),
+        ));
+    }
+    if !a.attestations_expiring.is_empty() {
+        sections.push((
+            if de {
+                "Nachweise von Unterauftragsverarbeitern, die ablaufen oder abgelaufen sind"
+            } else {
+                "Subprocessor attestations expiring or expired"
+            }
+            .to_owned(),
+            a.attestations_expiring
+                .iter()
+                .map(|e| {
+                    let until = german(&e.valid_until);
+                    let state = match (e.validity, de) {
+                        (crate::evidence::Validity::Expired, true) => {
+                            format!("abgelaufen am {until}")
+                        }
+                        (crate::evidence::Validity::Expired, false) => {
+                            format!("expired on {until}")
+                        }
+                        (_, true) => format!("gültig bis {until}"),
+                        (_, false) => format!("valid until {until}"),
+                    };
+                    (
+                        format!("{}: {} ({state})", e.subprocessor, e.kind),
+                        format!("{base}/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if !a.measures_without_owner.is_empty() {
+        sections.push((
+            if de {
+                "Maßnahmen ohne Verantwortliche"
+            } else {
+                "Measures without an owner"
+            }
+            .to_owned(),
+            a.measures_without_owner
+                .iter()
+                .map(|m| {
+                    (
+                        format!("{}: {}", m.category, m.label),
+                        format!("{base}/massnahmen/{}", m.id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if !a.implemented_without_evidence.is_empty() {
+        sections.push((
+            if de {
+                "Umgesetzte Maßnahmen ohne gültigen Nachweis"
+            } else {
+                "Implemented measures without current evidence"
+            }
+            .to_owned(),
+            a.implemented_without_evidence
+                .iter()
+                .map(|m| {
+                    (
+                        format!("{}: {}", m.category, m.label),
+                        format!("{base}/massnahmen/{}#nachweise", m.id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    let subject = if de {
+        format!("Nachweis: Handlungsbedarf bei {org_name} ({day})")
+    } else {
+        format!("Nachweis: action needed at {org_name} ({day})")
+    };
+    let greeting = if de {
+        format!("Guten Tag {name},")
+    } else {
+        format!("Hello {name},")
+    };
+    let intro = if de {
+        format!("in Nachweis gibt es bei {org_name} Folgendes zu tun:")
+    } else {
+        format!("this needs your attention at {org_name} in Nachweis:")
+    };
+    let mut text = format!("{greeting}\n\n{intro}\n");
+    let mut html = format!("<p>{}</p><p>{}</p>", esc(&greeting), esc(&intro));
+    for (title, items) in &sections {
+        text.push_str(&format!("\n{title} ({})\n", items.len()));
+        html.push_str(&format!(
+            "<h2 style=\"font-size: 1.1em\">{} ({})</h2><ul>",
+            esc(title),
+            items.len()
+        ));
+        for (label, link) in items {
+            text.push_str(&format!("- {label}\n  {link}\n"));
+            html.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                esc(link),
+                esc(label)
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    let outro = if de {
+        "Diese Übersicht kommt täglich, solange es etwas zu tun gibt."
+    } else {
+        "This summary arrives daily while something needs to be done."
+    };
+    text.push_str(&format!("\n{outro}\n"));
+    html.push_str(&format!("<p>{}</p>", esc(outro)));
+    Mail {
+        locale,
+        subject,
+        text,
+        html: html_page(locale, &html),
+    }
+}
+
+fn german(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_names() {
+        let m = invitation(
+            Locale::De,
+            "<script>alert(1)</script> GmbH",
+            "Eve & Co",
+            Role::Owner,
+            "https://n.example/einladung/abc",
+            "01.12.2026 10:00",
+        );
+        assert!(!m.html.contains("<script>"));
+        assert!(m.html.contains("&lt;script&gt;"));
+        assert!(m.html.contains("Eve &amp; Co"));
+        assert!(m.text.contains("<script>alert(1)</script> GmbH"));
+        assert!(m.text.contains("https://n.example/einladung/abc"));
+    }
+
+    #[test]
+    fn english_invitation_is_english() {
+        let m = invitation(
+            Locale::En,
+            "ACME",
+            "Dana",
+            Role::Staff,
+            "https://x/y",
+            "1 Dec",
+        );
+        assert!(m.subject.starts_with("Invitation"));
+        assert!(m.text.contains("staff member"));
+        assert!(m.html.contains("lang=\"en\""));
+    }
+}

@@ -1,0 +1,73 @@
+//! What needs attention: evidence that expires or has expired, measures
+//! without an owner, implemented measures without current evidence. The
+//! start page shows it; a daily digest mails it to admins and owners.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::evidence::Validity;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// Evidence whose validity ends soon or ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpiringEvidence {
+    pub evidence_id: i32,
+    pub title: String,
+    pub measure_id: Option<i32>,
+    pub measure: String,
+    /// ISO date.
+    pub valid_until: String,
+    pub validity: Validity,
+}
+
+/// A subprocessor's attestation whose validity ends soon or ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpiringAttestation {
+    pub subprocessor_id: i32,
+    pub subprocessor: String,
+    /// e.g. "ISO/IEC 27001".
+    pub kind: String,
+    /// ISO date.
+    pub valid_until: String,
+    pub validity: Validity,
+}
+
+/// A measure named in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureRef {
+    pub id: i32,
+    pub label: String,
+    pub category: String,
+}
+
+/// The lists of the dashboard and the digest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attention {
+    pub evidence_expiring: Vec<ExpiringEvidence>,
+    /// Admins only (owners' digests leave it empty).
+    pub attestations_expiring: Vec<ExpiringAttestation>,
+    pub measures_without_owner: Vec<MeasureRef>,
+    pub implemented_without_evidence: Vec<MeasureRef>,
+}
+
+impl Attention {
+    pub fn is_empty(&self) -> bool {
+        self.evidence_expiring.is_empty()
+            && self.attestations_expiring.is_empty()
+            && self.measures_without_owner.is_empty()
+            && self.implemented_without_evidence.is_empty()
+    }
+}
+
+/// The dashboard lists of the current organisation (admins, owners, auditors).
+#[server(endpoint = "reminders/dashboard")]
+pub async fn get_attention() -> Result<Attention, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    if !actor.role.reads_evidence() {
+        return Err(AppError::Forbidden);
+    }
+    service::attention(&state.db, actor.org_id, None, state.now()).await
+}

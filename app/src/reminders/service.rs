@@ -1,0 +1,258 @@
+//! Computing what needs attention, and the daily digest job.
+//!
+//! The job runs once per organisation and day, whatever the number of nodes
+//! and restarts: it inserts its `job_runs` row (unique per job, organisation
+//! and day) in the same transaction as the digest mails it queues. The node
+//! that commits first has done the day's work; every other one finds the key
+//! taken and rolls back.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use super::{Attention, ExpiringEvidence, MeasureRef};
+use crate::domain::{MeasureStatus, Role};
+use crate::entities::{
+    categories, evidence, evidence_versions, job_runs, measure_owners, measures, memberships,
+    organisations, users,
+};
+use crate::error::AppResult;
+use crate::evidence::Validity;
+use crate::mail::Locale;
+
+pub const DIGEST_JOB: &str = "digest";
+
+/// The lists for an organisation; with `owner`, only that person's measures.
+pub async fn attention(
+    db: &DatabaseConnection,
+    org_id: i32,
+    owner: Option<i32>,
+    now: DateTime<Utc>,
+) -> AppResult<Attention> {
+    let today = crate::evidence::service::today(now);
+    let cats: HashMap<i32, String> = categories::Entity::find()
+        .filter(categories::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    let all_measures: Vec<measures::Model> = measures::Entity::find()
+        .filter(measures::Column::OrgId.eq(org_id))
+        .filter(measures::Column::Status.ne(MeasureStatus::Retired.as_str()))
+        .order_by_asc(measures::Column::CategoryId)
+        .order_by_asc(measures::Column::Position)
+        .all(db)
+        .await?;
+    let owners = measure_owners::Entity::find()
+        .filter(measure_owners::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?;
+    let owned: HashSet<i32> = owners.iter().map(|o| o.measure_id).collect();
+    let mine: Option<HashSet<i32>> = owner.map(|u| {
+        owners
+            .iter()
+            .filter(|o| o.user_id == u)
+            .map(|o| o.measure_id)
+            .collect()
+    });
+    let in_scope = |id: i32| mine.as_ref().is_none_or(|m| m.contains(&id));
+    let reference = |m: &measures::Model| MeasureRef {
+        id: m.id,
+        label: crate::toms::label(&m.title, &m.body),
+        category: cats.get(&m.category_id).cloned().unwrap_or_default(),
+    };
+
+    let items = evidence::Entity::find()
+        .filter(evidence::Column::OrgId.eq(org_id))
+        .filter(evidence::Column::DeletedAt.is_null())
+        .all(db)
+        .await?;
+    let with_file: HashSet<i32> = evidence_versions::Entity::find()
+        .filter(evidence_versions::Column::OrgId.eq(org_id))
+        .filter(evidence_versions::Column::PurgedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.evidence_id)
+        .collect();
+    let by_id: HashMap<i32, &measures::Model> = all_measures.iter().map(|m| (m.id, m)).collect();
+
+    let mut out = Attention::default();
+    let mut current_evidence: HashSet<i32> = HashSet::new();
+    for e in &items {
+        if !with_file.contains(&e.id) {
+            continue;
+        }
+        let validity = Validity::of(e.valid_until, today);
+        let measure = e.measure_id.and_then(|id| by_id.get(&id).copied());
+        if validity != Validity::Expired
+            && let Some(m) = e.measure_id
+        {
+            current_evidence.insert(m);
+        }
+        if validity == Validity::Current || !e.measure_id.is_none_or(in_scope) {
+            continue;
+        }
+        if mine.is_some() && e.measure_id.is_none() {
+            continue;
+        }
+        out.evidence_expiring.push(ExpiringEvidence {
+            evidence_id: e.id,
+            title: e.title.clone(),
+            measure_id: e.measure_id,
+            measure: measure
+                .map(|m| crate::toms::label(&m.title, &m.body))
+                .unwrap_or_default(),
+            valid_until: e
+                .valid_until
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            validity,
+        });
+    }
+    out.evidence_expiring
+        .sort_by(|a, b| a.valid_until.cmp(&b.valid_until));
+    if mine.is_none() {
+        out.attestations_expiring =
+            crate::subprocessors::service::expiring(db, org_id, today).await?;
+    }
+    for m in &all_measures {
+        if !in_scope(m.id) {
+            continue;
+        }
+        if mine.is_none() && !owned.contains(&m.id) {
+            out.measures_without_owner.push(reference(m));
+        }
+        if m.status == MeasureStatus::Implemented.as_str() && !current_evidence.contains(&m.id) {
+            out.implemented_without_evidence.push(reference(m));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the digest is due at `now`: from `hour` o'clock German time on.
+pub fn due(now: DateTime<Utc>, hour: u32) -> bool {
+    now.with_timezone(&chrono_tz::Europe::Berlin).hour() >= hour
+}
+
+/// What one run of the digest job did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DigestRun {
+    /// Organisations this node did the day's digest for.
+    pub orgs: u32,
+    /// Organisations another node (or an earlier run) had already done.
+    pub already_done: u32,
+    pub mails: u32,
+}
+
+/// Runs the day's digest for every organisation not yet done today.
+pub async fn run_digest(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    node: &str,
+    public_url: &str,
+) -> AppResult<DigestRun> {
+    let day = crate::evidence::service::today(now);
+    let mut run = DigestRun::default();
+    let done: HashSet<i32> = job_runs::Entity::find()
+        .filter(job_runs::Column::Job.eq(DIGEST_JOB))
+        .filter(job_runs::Column::Day.eq(day))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.org_id)
+        .collect();
+    for org in organisations::Entity::find().all(db).await? {
+        if done.contains(&org.id) {
+            run.already_done += 1;
+            continue;
+        }
+        match digest_for_org(db, now, day, node, public_url, &org).await? {
+            Some(mails) => {
+                run.orgs += 1;
+                run.mails += mails;
+            }
+            None => run.already_done += 1,
+        }
+    }
+    Ok(run)
+}
+
+/// `None` when another node claimed the day first.
+async fn digest_for_org(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    day: NaiveDate,
+    node: &str,
+    public_url: &str,
+    org: &organisations::Model,
+) -> AppResult<Option<u32>> {
+    // Compose first (reads), then claim the day and queue in one transaction.
+    let members = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org.id))
+        .order_by_asc(memberships::Column::Id)
+        .all(db)
+        .await?;
+    let mut outgoing = Vec::new();
+    for m in members {
+        let owner = match m.role.parse::<Role>() {
+            Ok(Role::Admin) => None,
+            Ok(Role::Owner) => Some(m.user_id),
+            _ => continue,
+        };
+        let Some(user) = users::Entity::find_by_id(m.user_id).one(db).await? else {
+            continue;
+        };
+        if user.locked {
+            continue;
+        }
+        let attention = attention(db, org.id, owner, now).await?;
+        if attention.is_empty() {
+            continue;
+        }
+        let mail = crate::mail::templates::digest(
+            Locale::parse_lenient(&user.locale),
+            &org.legal_name,
+            &user.display_name,
+            &attention,
+            public_url,
+            &day.format("%d.%m.%Y").to_string(),
+        );
+        outgoing.push((user.email, mail));
+    }
+    let txn = db.begin().await?;
+    let claimed = job_runs::ActiveModel {
+        job: Set(DIGEST_JOB.to_owned()),
+        org_id: Set(org.id),
+        day: Set(day),
+        node: Set(node.chars().take(80).collect()),
+        ran_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    match claimed {
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            // The key (job, org, day) is taken: another node or an earlier run did it.
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    for (email, mail) in &outgoing {
+        crate::mail::service::enqueue(&txn, now, Some(org.id), "digest", email, mail).await?;
+    }
+    txn.commit().await?;
+    Ok(Some(outgoing.len() as u32))
+}

@@ -1,0 +1,206 @@
+//! Subprocessors (Unterauftragsverarbeiter): who processes data on the
+//! organisation's behalf, where, under which transfer safeguard, and the
+//! attestations (ISO/IEC 27001 certificates, SOC 2 reports, …) that prove
+//! their measures. Measures can rely on a subprocessor; the annex then names
+//! it and its current attestations.
+
+mod page;
+pub use page::{ReliancePanel, SubprocessorsPage};
+
+use std::str::FromStr;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::evidence::Validity;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+macro_rules! choice {
+    ($name:ident, $field:literal, { $($variant:ident => $key:literal, $label:literal;)+ }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = AppError;
+            fn from_str(s: &str) -> Result<Self, AppError> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s.trim())
+                    .ok_or_else(|| AppError::invalid($field, format!("Unbekannter Wert „{s}“.")))
+            }
+        }
+    };
+}
+
+choice!(SubStatus, "status", {
+    Planned => "planned", "geplant";
+    Active => "active", "aktiv";
+    Terminated => "terminated", "beendet";
+});
+
+choice!(Safeguard, "safeguard", {
+    Eu => "eu", "keine Drittlandübermittlung (EU/EWR)";
+    Adequacy => "adequacy", "Angemessenheitsbeschluss (Art. 45 DSGVO)";
+    Scc => "scc", "Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO)";
+    Bcr => "bcr", "verbindliche interne Datenschutzvorschriften (Art. 47 DSGVO)";
+    Other => "other", "andere Garantie (siehe Beschreibung)";
+});
+
+choice!(AttestationKind, "kind", {
+    Iso27001 => "iso27001", "ISO/IEC 27001";
+    Iso27017 => "iso27017", "ISO/IEC 27017";
+    Iso27018 => "iso27018", "ISO/IEC 27018";
+    Soc2 => "soc2", "SOC 2 Typ II";
+    C5 => "c5", "BSI C5";
+    Tisax => "tisax", "TISAX";
+    Other => "other", "anderer Nachweis";
+});
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttestationView {
+    pub id: i32,
+    pub kind: AttestationKind,
+    pub issuer: String,
+    pub scope: String,
+    /// ISO date or empty.
+    pub valid_until: String,
+    pub validity: Validity,
+    /// The certificate or report as an evidence file (its current version).
+    pub file_version_id: Option<i32>,
+    pub file_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureLink {
+    pub id: i32,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubprocessorView {
+    pub id: i32,
+    pub name: String,
+    pub address: String,
+    pub service: String,
+    pub locations: String,
+    pub safeguard: Safeguard,
+    pub contact: String,
+    pub status: SubStatus,
+    pub since: String,
+    pub until: String,
+    pub version: i32,
+    pub attestations: Vec<AttestationView>,
+    pub measures: Vec<MeasureLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubprocessorList {
+    pub items: Vec<SubprocessorView>,
+    pub can_edit: bool,
+}
+
+/// A subprocessor as a measure page names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reliance {
+    pub linked: Vec<MeasureLink>,
+    pub available: Vec<MeasureLink>,
+    pub can_edit: bool,
+}
+
+#[server(endpoint = "subprocessors/list")]
+pub async fn list_subprocessors() -> Result<SubprocessorList, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::list(&state.db, &actor, state.now()).await
+}
+
+/// Creates (`id` = 0) or updates a subprocessor (admins).
+#[server(endpoint = "subprocessors/save")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_subprocessor(
+    #[server(default)] id: i32,
+    #[server(default)] version: i32,
+    name: String,
+    #[server(default)] address: String,
+    #[server(default)] service: String,
+    #[server(default)] locations: String,
+    safeguard: String,
+    #[server(default)] contact: String,
+    status: String,
+    #[server(default)] since: String,
+    #[server(default)] until: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let input = service::Input::parse(
+        &name, &address, &service, &locations, &safeguard, &contact, &status, &since, &until,
+    )?;
+    service::save(&state.db, state.now(), &actor, id, version, input).await
+}
+
+#[server(endpoint = "subprocessors/attestation/add")]
+pub async fn add_attestation(
+    subprocessor_id: i32,
+    kind: String,
+    #[server(default)] issuer: String,
+    #[server(default)] scope: String,
+    #[server(default)] valid_until: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let kind: AttestationKind = kind.parse()?;
+    service::add_attestation(
+        &state.db,
+        state.now(),
+        &actor,
+        subprocessor_id,
+        kind,
+        &issuer,
+        &scope,
+        &valid_until,
+    )
+    .await
+}
+
+#[server(endpoint = "subprocessors/attestation/remove")]
+pub async fn remove_attestation(id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::remove_attestation(&state.db, state.now(), &actor, id).await
+}
+
+/// The subprocessors a measure relies on, and those it could.
+#[server(endpoint = "subprocessors/reliance")]
+pub async fn get_reliance(measure_id: i32) -> Result<Reliance, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::reliance(&state.db, &actor, measure_id).await
+}
+
+/// Links (`link` = true) or unlinks a measure and a subprocessor (admins).
+#[server(endpoint = "subprocessors/link")]
+pub async fn link_measure(
+    measure_id: i32,
+    subprocessor_id: i32,
+    #[server(default)] unlink: bool,
+) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::link(
+        &state.db,
+        state.now(),
+        &actor,
+        measure_id,
+        subprocessor_id,
+        !unlink,
+    )
+    .await
+}

@@ -1,0 +1,272 @@
+//! `/unterauftragsverarbeiter`: the subprocessors with their attestations
+//! and the measures relying on them; admins add and edit. Also the small
+//! panel on a measure's page that links it to subprocessors.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{
+    AddAttestation, AttestationKind, LinkMeasure, RemoveAttestation, Safeguard, SaveSubprocessor,
+    SubStatus, SubprocessorView, get_reliance, list_subprocessors,
+};
+use crate::ui::{ErrorView, FormError, Loading};
+
+fn german(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Edits {
+    save: ServerAction<SaveSubprocessor>,
+    add: ServerAction<AddAttestation>,
+    remove: ServerAction<RemoveAttestation>,
+}
+
+#[component]
+pub fn SubprocessorsPage() -> impl IntoView {
+    let edits = Edits {
+        save: ServerAction::new(),
+        add: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                edits.save.version().get(),
+                edits.add.version().get(),
+                edits.remove.version().get(),
+            )
+        },
+        |_| list_subprocessors(),
+    );
+    view! {
+        <Title text="Unterauftragsverarbeiter" />
+        <section class="page wide">
+            <h1>"Unterauftragsverarbeiter"</h1>
+            <p class="lead">
+                "Wer Daten in Ihrem Auftrag verarbeitet, wo, mit welcher Garantie für Drittländer, und mit welchen Nachweisen (z. B. ISO/IEC 27001). Maßnahmen, die auf den Maßnahmen eines Unterauftragsverarbeiters beruhen, nennen ihn in der Anlage."
+            </p>
+            <FormError value=edits.save.value() />
+            <FormError value=edits.add.value() />
+            <FormError value=edits.remove.value() />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(list) => {
+                            let can_edit = list.can_edit;
+                            view! {
+                                {list.items.is_empty().then(|| view! { <p class="muted">"Noch keine Unterauftragsverarbeiter erfasst."</p> })}
+                                {list.items.into_iter().map(|s| view! { <Sub s can_edit edits /> }).collect_view()}
+                                {can_edit.then(|| view! {
+                                    <details class="card">
+                                        <summary>"Unterauftragsverarbeiter hinzufügen"</summary>
+                                        <SubForm s=None edits />
+                                    </details>
+                                })}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
+    let id = s.id;
+    view! {
+        <section class="card subprocessor" id=format!("sub-{id}")>
+            <h2>{s.name.clone()} " " <span class=format!("badge sub-{}", s.status.as_str())>{s.status.label()}</span></h2>
+            <dl class="facts">
+                <dt>"Leistung"</dt><dd>{s.service.clone()}</dd>
+                <dt>"Anschrift"</dt><dd>{s.address.clone()}</dd>
+                <dt>"Verarbeitungsorte"</dt><dd>{s.locations.clone()}</dd>
+                <dt>"Drittlandübermittlung"</dt><dd>{s.safeguard.label()}</dd>
+                <dt>"Kontakt"</dt><dd>{s.contact.clone()}</dd>
+                <dt>"Zeitraum"</dt>
+                <dd>{match (s.since.is_empty(), s.until.is_empty()) {
+                    (true, true) => "–".to_owned(),
+                    (false, true) => format!("seit {}", german(&s.since)),
+                    (true, false) => format!("bis {}", german(&s.until)),
+                    (false, false) => format!("{} bis {}", german(&s.since), german(&s.until)),
+                }}</dd>
+            </dl>
+            <h3>"Nachweise (Zertifikate, Prüfberichte)"</h3>
+            {s.attestations.is_empty().then(|| view! { <p class="muted">"Keine Nachweise erfasst."</p> })}
+            <ul class="attestations">
+                {s.attestations.iter().map(|a| {
+                    let aid = a.id;
+                    view! {
+                        <li data-validity=a.validity.as_str()>
+                            <strong>{a.kind.label()}</strong>
+                            {(!a.issuer.is_empty()).then(|| format!(" · {}", a.issuer))}
+                            {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german(&a.valid_until))}</span> })}
+                            {(!a.scope.is_empty()).then(|| view! { <br /><small>{format!("Geltungsbereich: {}", a.scope)}</small> })}
+                            {a.file_version_id.map(|v| view! { <br /><a href=format!("/nachweise/datei/{v}")>{a.file_name.clone().unwrap_or_default()}</a> })}
+                            {can_edit.then(|| view! {
+                                <form class="form upload inline-form" method="post" action="/nachweise/hochladen" enctype="multipart/form-data">
+                                    <input type="hidden" name="attestation_id" value=aid.to_string() />
+                                    <input type="hidden" name="valid_until" value=a.valid_until.clone() />
+                                    <label for=format!("att-file-{aid}")>"Zertifikat/Bericht hochladen"</label>
+                                    <input id=format!("att-file-{aid}") type="file" name="file" required />
+                                    <button type="submit" class="button small">"Hochladen"</button>
+                                </form>
+                                <ActionForm action=edits.remove attr:class="inline">
+                                    <input type="hidden" name="id" value=aid.to_string() />
+                                    <button type="submit" class="link danger">"entfernen"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {can_edit.then(|| view! {
+                <details>
+                    <summary>"Nachweis hinzufügen"</summary>
+                    <ActionForm action=edits.add attr:class="form">
+                        <input type="hidden" name="subprocessor_id" value=id.to_string() />
+                        <label for=format!("att-kind-{id}")>"Art"</label>
+                        <select id=format!("att-kind-{id}") name="kind">
+                            {AttestationKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                        </select>
+                        <label for=format!("att-issuer-{id}")>"Aussteller (Zertifizierungsstelle, Prüfer)"</label>
+                        <input id=format!("att-issuer-{id}") name="issuer" />
+                        <label for=format!("att-scope-{id}")>"Geltungsbereich"</label>
+                        <input id=format!("att-scope-{id}") name="scope" />
+                        <label for=format!("att-until-{id}")>"Gültig bis"</label>
+                        <input id=format!("att-until-{id}") type="date" name="valid_until" />
+                        <button type="submit" class="button">"Hinzufügen"</button>
+                    </ActionForm>
+                </details>
+            })}
+            <h3>"Maßnahmen, die darauf beruhen"</h3>
+            {if s.measures.is_empty() {
+                view! { <p class="muted">"Keine."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {s.measures.iter().map(|m| view! { <li><a href=format!("/massnahmen/{}", m.id)>{m.label.clone()}</a></li> }).collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            {can_edit.then(|| view! {
+                <details>
+                    <summary>"Angaben bearbeiten"</summary>
+                    <SubForm s=Some(s.clone()) edits />
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
+    let key = s.as_ref().map_or("neu".to_owned(), |s| s.id.to_string());
+    let v = |f: fn(&SubprocessorView) -> String| s.as_ref().map(f).unwrap_or_default();
+    let status = s.as_ref().map_or(SubStatus::Active, |s| s.status);
+    let safeguard = s.as_ref().map_or(Safeguard::Eu, |s| s.safeguard);
+    let (id, version) = s.as_ref().map_or((0, 0), |s| (s.id, s.version));
+    let (name, service, address, locations, contact, since, until) = (
+        v(|s| s.name.clone()),
+        v(|s| s.service.clone()),
+        v(|s| s.address.clone()),
+        v(|s| s.locations.clone()),
+        v(|s| s.contact.clone()),
+        v(|s| s.since.clone()),
+        v(|s| s.until.clone()),
+    );
+    view! {
+        <ActionForm action=edits.save attr:class="form">
+            <input type="hidden" name="id" value=id.to_string() />
+            <input type="hidden" name="version" value=version.to_string() />
+            <label for=format!("sp-name-{key}")>"Name"</label>
+            <input id=format!("sp-name-{key}") name="name" required value=name />
+            <label for=format!("sp-service-{key}")>"Leistung"</label>
+            <input id=format!("sp-service-{key}") name="service" value=service placeholder="z. B. Rechenzentrumsbetrieb, Hosting" />
+            <label for=format!("sp-address-{key}")>"Anschrift"</label>
+            <textarea id=format!("sp-address-{key}") name="address" rows="2">{address}</textarea>
+            <label for=format!("sp-loc-{key}")>"Verarbeitungsorte"</label>
+            <input id=format!("sp-loc-{key}") name="locations" value=locations placeholder="z. B. Rechenzentren in Deutschland" />
+            <label for=format!("sp-safeguard-{key}")>"Garantie bei Drittlandübermittlung"</label>
+            <select id=format!("sp-safeguard-{key}") name="safeguard">
+                {Safeguard::ALL.iter().map(|g| view! { <option value=g.as_str() selected=*g == safeguard>{g.label()}</option> }).collect_view()}
+            </select>
+            <label for=format!("sp-contact-{key}")>"Kontakt"</label>
+            <input id=format!("sp-contact-{key}") name="contact" value=contact />
+            <label for=format!("sp-status-{key}")>"Status"</label>
+            <select id=format!("sp-status-{key}") name="status">
+                {SubStatus::ALL.iter().map(|st| view! { <option value=st.as_str() selected=*st == status>{st.label()}</option> }).collect_view()}
+            </select>
+            <label for=format!("sp-since-{key}")>"Seit"</label>
+            <input id=format!("sp-since-{key}") type="date" name="since" value=since />
+            <label for=format!("sp-until-{key}")>"Bis"</label>
+            <input id=format!("sp-until-{key}") type="date" name="until" value=until />
+            <button type="submit" class="button primary">"Speichern"</button>
+        </ActionForm>
+    }
+}
+
+/// On a measure's page: the subprocessors it relies on.
+#[component]
+pub fn ReliancePanel(measure_id: i32) -> impl IntoView {
+    let link = ServerAction::<LinkMeasure>::new();
+    let data = Resource::new(
+        move || link.version().get(),
+        move |_| get_reliance(measure_id),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(r) if r.linked.is_empty() && (!r.can_edit || r.available.is_empty()) => ().into_any(),
+                    Ok(r) => {
+                        let can_edit = r.can_edit;
+                        let show_form = can_edit && !r.available.is_empty();
+                        let none = r.linked.is_empty();
+                        view! {
+                        <section class="reliance">
+                            <h2>"Beruht auf Unterauftragsverarbeitern"</h2>
+                            <FormError value=link.value() />
+                            {none.then(|| view! { <p class="muted">"Keine."</p> })}
+                            <ul>
+                                {r.linked.into_iter().map(|s| view! {
+                                    <li>
+                                        <a href=format!("/unterauftragsverarbeiter#sub-{}", s.id)>{s.label.clone()}</a>
+                                        {can_edit.then(|| view! {
+                                            <ActionForm action=link attr:class="inline">
+                                                <input type="hidden" name="measure_id" value=measure_id.to_string() />
+                                                <input type="hidden" name="subprocessor_id" value=s.id.to_string() />
+                                                <input type="hidden" name="unlink" value="true" />
+                                                <button type="submit" class="link">"lösen"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            {show_form.then(|| view! {
+                                <ActionForm action=link attr:class="form inline-form">
+                                    <input type="hidden" name="measure_id" value=measure_id.to_string() />
+                                    <label for="reliance-add">"Beruht auf"</label>
+                                    <select id="reliance-add" name="subprocessor_id">
+                                        {r.available.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.label}</option> }).collect_view()}
+                                    </select>
+                                    <button type="submit" class="button">"Verknüpfen"</button>
+                                </ActionForm>
+                            })}
+                        </section>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
