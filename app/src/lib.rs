@@ -20,6 +20,8 @@ pub mod evidence;
 pub mod mail;
 /// Organisations, members, invitations, the profile.
 pub mod orgs;
+/// The customer portal: current annex, earlier versions, subprocessors.
+pub mod portal;
 /// What needs attention: dashboard lists and the daily digest.
 pub mod reminders;
 /// Subprocessors, their attestations, and the measures that rely on them.
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/postausgang") view=mail::OutboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/portal") view=portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                 </Routes>

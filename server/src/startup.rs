@@ -158,6 +158,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/anlage/entwurf.pdf", get(annex_draft))
         .route("/anlage/{file}", get(annex_version))
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
+        .route("/portal/anlage/{file}", get(portal_annex))
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -337,6 +338,67 @@ async fn annex_version(
             .into_response(),
         Err(e) => error_response(e),
     }
+}
+
+/// A published annex for any member of the organisation, customers
+/// included: the stored bytes, an ETag (the SHA-256) for conditional GETs,
+/// and every delivered download in the audit log (Weitergabekontrolle).
+async fn portal_annex(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(version) = file
+        .strip_prefix('v')
+        .and_then(|f| f.strip_suffix(".pdf"))
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
+        return error_response(AppError::NotFound("Die Datei".into()));
+    };
+    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+        Ok(actor) => actor,
+        Err(AppError::Unauthenticated) => {
+            return axum::response::Redirect::to(&format!("/login?next=/portal/anlage/{file}"))
+                .into_response();
+        }
+        Err(e) => return error_response(e),
+    };
+    let row = match app::annex::publish::row(&state.db, actor.org_id, version).await {
+        Ok(row) => row,
+        Err(e) => return error_response(e),
+    };
+    let etag = format!("\"{}\"", row.sha256);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+            ],
+        )
+            .into_response();
+    }
+    if let Err(e) = app::annex::publish::log_download(&state.db, state.now(), &actor, &row).await {
+        return error_response(e);
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"TOM-Anlage-Version-{version}.pdf\""),
+            ),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+        ],
+        row.pdf,
+    )
+        .into_response()
 }
 
 fn error_response(e: AppError) -> Response {

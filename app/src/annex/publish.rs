@@ -377,6 +377,51 @@ fn location(org: &organisations::Model) -> String {
     }
 }
 
+/// One publication of the organisation, bytes included.
+pub async fn row(
+    db: &DatabaseConnection,
+    org_id: i32,
+    version: i32,
+) -> AppResult<publications::Model> {
+    publications::Entity::find()
+        .filter(publications::Column::OrgId.eq(org_id))
+        .filter(publications::Column::Version.eq(version))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))
+}
+
+/// Records who received which version, for the DPO (Weitergabekontrolle).
+pub async fn log_download(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &crate::auth::service::Actor,
+    row: &publications::Model,
+) -> AppResult<()> {
+    // Its own transaction: the audit chain is appended under the head's lock.
+    let txn = db.begin().await?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(row.org_id),
+            actor: &actor.audit(),
+            entity: "annex",
+            entity_id: row.version.to_string(),
+            action: "download",
+            before: None,
+            after: Some(serde_json::json!({
+                "version": row.version,
+                "sha256": row.sha256,
+                "role": actor.role,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The signed PDF of one version.
 pub async fn pdf(db: &DatabaseConnection, org_id: i32, version: i32) -> AppResult<Vec<u8>> {
     publications::Entity::find()

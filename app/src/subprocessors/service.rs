@@ -313,25 +313,37 @@ pub async fn list(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<SubprocessorList> {
+    Ok(SubprocessorList {
+        items: for_org(db, actor.org_id, now).await?,
+        can_edit: actor.role.is_admin(),
+    })
+}
+
+/// Every subprocessor of an organisation with attestations and measures.
+pub async fn for_org(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<SubprocessorView>> {
     let today = crate::evidence::service::today(now);
     let subs = subprocessors::Entity::find()
-        .filter(subprocessors::Column::OrgId.eq(actor.org_id))
+        .filter(subprocessors::Column::OrgId.eq(org_id))
         .order_by_asc(subprocessors::Column::Name)
         .all(db)
         .await?;
-    let mut atts = attestation_views(db, actor.org_id, today).await?;
+    let mut atts = attestation_views(db, org_id, today).await?;
     let links = measure_subprocessors::Entity::find()
-        .filter(measure_subprocessors::Column::OrgId.eq(actor.org_id))
+        .filter(measure_subprocessors::Column::OrgId.eq(org_id))
         .all(db)
         .await?;
     let labels: HashMap<i32, String> = measures::Entity::find()
-        .filter(measures::Column::OrgId.eq(actor.org_id))
+        .filter(measures::Column::OrgId.eq(org_id))
         .all(db)
         .await?
         .into_iter()
         .map(|m| (m.id, crate::toms::label(&m.title, &m.body)))
         .collect();
-    let items = subs
+    let items: Vec<SubprocessorView> = subs
         .into_iter()
         .map(|s| SubprocessorView {
             attestations: atts.remove(&s.id).unwrap_or_default(),
@@ -356,10 +368,7 @@ pub async fn list(
             version: s.version,
         })
         .collect();
-    Ok(SubprocessorList {
-        items,
-        can_edit: actor.role.is_admin(),
-    })
+    Ok(items)
 }
 
 pub async fn reliance(

@@ -24,9 +24,14 @@ pub fn HomePage() -> impl IntoView {
                                 <h1>{format!("Willkommen, {}", u.display_name)}</h1>
                                 <p>
                                     {format!(
-                                        "Sie sind als Kunde von {} angemeldet. Hier finden Sie bald die jeweils gültige, signierte Anlage „Technische und organisatorische Maßnahmen“ zu Ihrem Auftragsverarbeitungsvertrag.",
+                                        "Sie sind als Kunde von {} angemeldet. Im Kundenportal finden Sie die jeweils gültige, signierte Anlage „Technische und organisatorische Maßnahmen“ zu Ihrem Auftragsverarbeitungsvertrag, alle früheren Fassungen und die Unterauftragsverarbeiter.",
                                         u.org.legal_name,
                                     )}
+                                </p>
+                                <p>
+                                    <a class="button primary" href="/portal">
+                                        "Zum Kundenportal"
+                                    </a>
                                 </p>
                             </section>
                         }

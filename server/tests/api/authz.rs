@@ -37,6 +37,11 @@ const EVIDENCE_WRITERS: &[Role] = &[Role::Admin, Role::Owner];
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            endpoint: "portal/overview",
+            allowed: &Role::ALL,
+            args: |_| vec![],
+        },
+        Case {
             endpoint: "reminders/dashboard",
             allowed: EVIDENCE_READERS,
             args: |_| vec![],

@@ -16,5 +16,6 @@ mod invitations;
 mod mail;
 mod pages;
 mod peers;
+mod portal;
 mod publish;
 mod subprocessors;

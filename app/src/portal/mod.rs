@@ -1,0 +1,55 @@
+//! The customer portal (`/portal`): for the controllers who signed an AVV,
+//! the current signed TOM annex with its fingerprint, every earlier version,
+//! and the current subprocessors with their attestations. Separate from the
+//! internal pages; customers see nothing else.
+
+mod page;
+pub use page::PortalPage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::annex::PublicationInfo;
+use crate::error::AppError;
+use crate::evidence::Validity;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalAttestation {
+    pub kind: String,
+    pub issuer: String,
+    /// ISO date or empty.
+    pub valid_until: String,
+    pub validity: Validity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalSubprocessor {
+    pub name: String,
+    pub service: String,
+    pub locations: String,
+    pub safeguard: String,
+    pub status: String,
+    pub attestations: Vec<PortalAttestation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalView {
+    pub org_name: String,
+    /// The newest published version, if any.
+    pub current: Option<PublicationInfo>,
+    /// Older versions, newest first.
+    pub earlier: Vec<PublicationInfo>,
+    /// Active and planned subprocessors.
+    pub subprocessors: Vec<PortalSubprocessor>,
+}
+
+/// The portal of the signed-in person's organisation (every member; it is
+/// the only page customers have).
+#[server(endpoint = "portal/overview")]
+pub async fn get_portal() -> Result<PortalView, AppError> {
+    let (state, actor) = crate::auth::require_signed_in().await?;
+    service::overview(&state.db, actor.org_id, state.now()).await
+}
