@@ -10,6 +10,8 @@ pub mod annex;
 pub mod audit;
 /// Sessions, login, roles and the guards server functions start with.
 pub mod auth;
+/// Customers (controllers) and their contacts for notices.
+pub mod customers;
 /// Domain newtypes that parse input once (shared with the browser).
 pub mod domain;
 /// The one error type that crosses the wire.
@@ -84,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/postausgang") view=mail::OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("/portal") view=portal::PortalPage ssr=SsrMode::Async />
+                    <Route path=path!("/kunden") view=customers::CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                 </Routes>

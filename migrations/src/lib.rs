@@ -13,6 +13,7 @@ mod m0005_publications;
 mod m0006_mail;
 mod m0007_evidence;
 mod m0008_subprocessors;
+mod m0009_customers;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_mail::Migration),
             Box::new(m0007_evidence::Migration),
             Box::new(m0008_subprocessors::Migration),
+            Box::new(m0009_customers::Migration),
         ]
     }
 }

@@ -401,6 +401,7 @@ async fn annex(global: &GlobalArgs, command: AnnexCommand) -> anyhow::Result<i32
                 org.id,
                 &AuditActor::system("cli"),
                 now(),
+                &config.public_url,
             )
             .await?;
             write_atomically(&out, &published.pdf)?;

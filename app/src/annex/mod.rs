@@ -129,6 +129,13 @@ pub async fn get_annex_overview() -> Result<AnnexOverview, AppError> {
 #[server(endpoint = "annex/publish")]
 pub async fn publish_annex() -> Result<PublicationInfo, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
-    let published = publish::publish(&state.db, &state.signing, &actor, state.now()).await?;
+    let published = publish::publish(
+        &state.db,
+        &state.signing,
+        &actor,
+        state.now(),
+        &state.public_url,
+    )
+    .await?;
     Ok(published.info)
 }

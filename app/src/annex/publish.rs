@@ -240,20 +240,23 @@ pub async fn publish(
     setup: &SigningSetup,
     actor: &Actor,
     now: DateTime<Utc>,
+    public_url: &str,
 ) -> AppResult<Published> {
     if !actor.role.is_admin() {
         return Err(AppError::Forbidden);
     }
-    publish_for(db, setup, actor.org_id, &actor.audit(), now).await
+    publish_for(db, setup, actor.org_id, &actor.audit(), now, public_url).await
 }
 
-/// Publishes on behalf of `by` (a signed-in admin, or the command line).
+/// Publishes on behalf of `by` (a signed-in admin, or the command line),
+/// and queues the notice to every customer contact in the same transaction.
 pub async fn publish_for(
     db: &DatabaseConnection,
     setup: &SigningSetup,
     org_id: i32,
     by: &AuditActor,
     now: DateTime<Utc>,
+    public_url: &str,
 ) -> AppResult<Published> {
     let org = org(db, org_id).await?;
     let mut snapshot = current(db, org_id, now).await?;
@@ -272,6 +275,15 @@ pub async fn publish_for(
         ));
     }
     let version = last.as_ref().map_or(1, |r| r.version + 1);
+    // What changed since the last version (everything is new for the first).
+    let before = match &last {
+        Some(row) => parse_snapshot(row)?,
+        None => Snapshot {
+            annex: snapshot.annex.clone(),
+            measures: Vec::new(),
+        },
+    };
+    let notice_changes = changes(&before, &snapshot).0;
     snapshot.annex.version = Some(version);
     let stand = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
 
@@ -311,6 +323,8 @@ pub async fn publish_for(
         ..Default::default()
     };
     let audit_actor = by.clone();
+    let org_name = org.legal_name.clone();
+    let public_url = public_url.to_owned();
     let measures = snapshot.measures.len();
     let saved = db
         .transaction::<_, publications::Model, AppError>(|txn| {
@@ -330,6 +344,17 @@ pub async fn publish_for(
                     ));
                 }
                 let saved = row.insert(txn).await?;
+                crate::customers::service::queue_publication_notices(
+                    txn,
+                    now,
+                    org_id,
+                    &org_name,
+                    version,
+                    &saved.stand.format("%d.%m.%Y").to_string(),
+                    &notice_changes,
+                    &public_url,
+                )
+                .await?;
                 record(
                     txn,
                     now,

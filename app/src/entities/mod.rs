@@ -5,6 +5,8 @@ pub mod attestations;
 pub mod audit_head;
 pub mod audit_log;
 pub mod categories;
+pub mod customer_contacts;
+pub mod customers;
 pub mod evidence;
 pub mod evidence_versions;
 pub mod invitations;

@@ -37,6 +37,16 @@ const EVIDENCE_WRITERS: &[Role] = &[Role::Admin, Role::Owner];
 fn cases() -> Vec<Case> {
     vec![
         Case {
+            endpoint: "customers/list",
+            allowed: ADMIN,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "customers/add",
+            allowed: ADMIN,
+            args: |_| vec![("name", "Kanzlei Hoffmann".into())],
+        },
+        Case {
             endpoint: "portal/overview",
             allowed: &Role::ALL,
             args: |_| vec![],

@@ -467,3 +467,107 @@ async fn two_processes_and_a_restart_send_exactly_one_digest() {
     assert_eq!(runs.len(), 1);
     drop((b, c));
 }
+
+async fn a_new_annex_version_reaches_every_customer_contact(backend: Backend) {
+    use crate::catalogue::{catalogue, category_id, create};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let customer = admin
+        .call(
+            "customers/add",
+            &[
+                ("name", "Kanzlei Hoffmann"),
+                ("avv_reference", "AVV-2026-07"),
+                ("avv_date", "2026-07-01"),
+            ],
+        )
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    for (name, email, locale) in [
+        ("Lena Hoffmann", "lena@kanzlei.example", "de"),
+        ("Tom Baker", "tom@kanzlei.example", "en"),
+    ] {
+        let a = admin
+            .call(
+                "customers/contact/add",
+                &[
+                    ("customer_id", &customer.body),
+                    ("name", name),
+                    ("email", email),
+                    ("locale", locale),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    let owner = app.client();
+    owner.login_ok(&org.email(Role::Owner)).await;
+    assert_eq!(
+        owner.call("customers/add", &[("name", "X")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        owner.call("customers/list", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    create(
+        &admin,
+        category_id(&catalogue(&admin).await, "3.1"),
+        "Besucher werden am Empfang registriert.",
+    )
+    .await;
+    let a = admin.call("annex/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let notices: Vec<_> = outbox_rows(&app)
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "publication")
+        .collect();
+    assert_eq!(notices.len(), 2, "queued with the publication");
+
+    let sink = SmtpSink::start();
+    let mailer = Mailer::new(&sink.smtp_config()).unwrap();
+    send_due(&app.db, &mailer, app.clock.now(), "node-a")
+        .await
+        .unwrap();
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 2);
+    let de = msgs
+        .iter()
+        .find(|m| m.to == "lena@kanzlei.example")
+        .expect("german notice");
+    assert!(
+        de.subject
+            .starts_with("acme GmbH: neue Fassung der Anlage TOM (Version 1, Stand "),
+        "{}",
+        de.subject
+    );
+    assert!(
+        de.text.contains("1 neu, 0 geändert")
+            && de.text.contains("Besucher werden am Empfang registriert."),
+        "{}",
+        de.text
+    );
+    assert!(
+        de.text.contains(&format!("{}/portal", app.address)),
+        "{}",
+        de.text
+    );
+    let en = msgs
+        .iter()
+        .find(|m| m.to == "tom@kanzlei.example")
+        .expect("english notice");
+    assert!(
+        en.subject
+            .contains("new version of the TOM annex (version 1"),
+        "{}",
+        en.subject
+    );
+    assert!(en.text.contains("1 added"), "{}", en.text);
+    app.stop().await;
+}
+both!(a_new_annex_version_reaches_every_customer_contact);

@@ -1,0 +1,84 @@
+//! Customers (the controllers with an AVV) and their contact persons, who
+//! are told by mail when a new version of the annex is published
+//! (Art. 28(2), (3) GDPR).
+
+mod page;
+pub use page::CustomersPage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: i32,
+    pub name: String,
+    pub avv_reference: String,
+    /// ISO date or empty.
+    pub avv_date: String,
+    pub contacts: Vec<ContactView>,
+}
+
+#[server(endpoint = "customers/list")]
+pub async fn list_customers() -> Result<Vec<CustomerView>, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::list(&state.db, actor.org_id).await
+}
+
+#[server(endpoint = "customers/add")]
+pub async fn add_customer(
+    name: String,
+    #[server(default)] avv_reference: String,
+    #[server(default)] avv_date: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::add(
+        &state.db,
+        state.now(),
+        &actor,
+        &name,
+        &avv_reference,
+        &avv_date,
+    )
+    .await
+}
+
+#[server(endpoint = "customers/contact/add")]
+pub async fn add_contact(
+    customer_id: i32,
+    name: String,
+    email: String,
+    #[server(default)] locale: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let email = crate::domain::EmailAddress::parse(&email)?;
+    let locale = crate::mail::Locale::parse_lenient(&locale);
+    service::add_contact(
+        &state.db,
+        state.now(),
+        &actor,
+        customer_id,
+        &name,
+        &email,
+        locale,
+    )
+    .await
+}
+
+#[server(endpoint = "customers/contact/remove")]
+pub async fn remove_contact(id: i32) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::remove_contact(&state.db, state.now(), &actor, id).await
+}

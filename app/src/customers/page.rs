@@ -1,0 +1,105 @@
+//! `/kunden` (admins): customers with their AVV and the contacts who are
+//! told of every new annex version.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{AddContact, AddCustomer, RemoveContact, list_customers};
+use crate::ui::{ErrorView, FormError, Loading};
+
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    let add = ServerAction::<AddCustomer>::new();
+    let contact = ServerAction::<AddContact>::new();
+    let remove = ServerAction::<RemoveContact>::new();
+    let data = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                contact.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_customers(),
+    );
+    view! {
+        <Title text="Kunden" />
+        <section class="page wide">
+            <h1>"Kunden"</h1>
+            <p class="lead">
+                "Die Verantwortlichen, mit denen ein Auftragsverarbeitungsvertrag besteht. Ihre Kontaktpersonen erhalten bei jeder neuen Fassung der Anlage eine Nachricht mit den Änderungen und dem Link zum Kundenportal."
+            </p>
+            <FormError value=add.value() />
+            <FormError value=contact.value() />
+            <FormError value=remove.value() />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(list) => {
+                            view! {
+                                {list.is_empty().then(|| view! { <p class="muted">"Noch keine Kunden erfasst."</p> })}
+                                {list
+                                    .into_iter()
+                                    .map(|c| {
+                                        let id = c.id;
+                                        view! {
+                                            <section class="card customer">
+                                                <h2>{c.name.clone()}</h2>
+                                                <p class="muted">
+                                                    {format!("AVV {} {}", c.avv_reference, c.avv_date)}
+                                                </p>
+                                                <ul>
+                                                    {c.contacts
+                                                        .into_iter()
+                                                        .map(|k| {
+                                                            view! {
+                                                                <li>
+                                                                    {format!("{} <{}> ({})", k.name, k.email, k.locale)}
+                                                                    <ActionForm action=remove attr:class="inline">
+                                                                        <input type="hidden" name="id" value=k.id.to_string() />
+                                                                        <button type="submit" class="link danger">"entfernen"</button>
+                                                                    </ActionForm>
+                                                                </li>
+                                                            }
+                                                        })
+                                                        .collect_view()}
+                                                </ul>
+                                                <ActionForm action=contact attr:class="form inline-form">
+                                                    <input type="hidden" name="customer_id" value=id.to_string() />
+                                                    <label for=format!("ct-name-{id}")>"Name"</label>
+                                                    <input id=format!("ct-name-{id}") name="name" required />
+                                                    <label for=format!("ct-email-{id}")>"E-Mail-Adresse"</label>
+                                                    <input id=format!("ct-email-{id}") type="email" name="email" required />
+                                                    <label for=format!("ct-locale-{id}")>"Sprache"</label>
+                                                    <select id=format!("ct-locale-{id}") name="locale">
+                                                        <option value="de" selected>"Deutsch"</option>
+                                                        <option value="en">"English"</option>
+                                                    </select>
+                                                    <button type="submit" class="button">"Kontakt hinzufügen"</button>
+                                                </ActionForm>
+                                            </section>
+                                        }
+                                    })
+                                    .collect_view()}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <section class="card">
+                <h2>"Kunden hinzufügen"</h2>
+                <ActionForm action=add attr:class="form">
+                    <label for="cu-name">"Name"</label>
+                    <input id="cu-name" name="name" required />
+                    <label for="cu-ref">"AVV-Referenz"</label>
+                    <input id="cu-ref" name="avv_reference" />
+                    <label for="cu-date">"AVV vom"</label>
+                    <input id="cu-date" type="date" name="avv_date" />
+                    <button type="submit" class="button primary">"Hinzufügen"</button>
+                </ActionForm>
+            </section>
+        </section>
+    }
+}
