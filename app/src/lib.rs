@@ -26,6 +26,8 @@ pub mod orgs;
 pub mod portal;
 /// What needs attention: dashboard lists and the daily digest.
 pub mod reminders;
+/// Single sign-on with OpenID Connect.
+pub mod sso;
 /// Subprocessors, their attestations, and the measures that rely on them.
 pub mod subprocessors;
 /// The TOM catalogue.
@@ -87,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/postausgang") view=mail::OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("/portal") view=portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("/kunden") view=customers::CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("/anmeldedienste") view=sso::ProvidersPage ssr=SsrMode::Async />
                     <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                 </Routes>

@@ -14,6 +14,7 @@ mod m0006_mail;
 mod m0007_evidence;
 mod m0008_subprocessors;
 mod m0009_customers;
+mod m0010_sso;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_evidence::Migration),
             Box::new(m0008_subprocessors::Migration),
             Box::new(m0009_customers::Migration),
+            Box::new(m0010_sso::Migration),
         ]
     }
 }

@@ -18,6 +18,8 @@ pub mod jobs;
 pub mod mailer;
 /// The instance secret that encrypts generated signing keys.
 pub mod secrets;
+/// Single sign-on routes (OpenID Connect).
+pub mod sso_http;
 /// Building the HTTP application.
 pub mod startup;
 /// The evidence stores: local directory and S3.

@@ -159,6 +159,9 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/anlage/{file}", get(annex_version))
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
         .route("/portal/anlage/{file}", get(portal_annex))
+        .route("/sso", get(crate::sso_http::discover))
+        .route("/sso/callback", get(crate::sso_http::callback))
+        .route("/sso/{id}/start", get(crate::sso_http::start))
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -203,6 +206,8 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path.starts_with("/einladung/")
+        || path == "/sso"
+        || path.starts_with("/sso/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path == "/healthz"

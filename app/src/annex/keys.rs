@@ -29,6 +29,44 @@ impl InstanceSecret {
     pub fn new(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
+
+    /// Encrypts a small secret (an OIDC client secret, say) for storage:
+    /// nonce followed by ciphertext, bound to `context` so that a value
+    /// copied into another row or column does not open.
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> AppResult<Vec<u8>> {
+        let mut nonce = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let mut out = nonce.to_vec();
+        let ciphertext = XChaCha20Poly1305::new((&self.0).into())
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| AppError::internal("encrypting a stored secret failed"))?;
+        out.extend_from_slice(&ciphertext);
+        Ok(out)
+    }
+
+    /// Opens what [`Self::seal`] made with the same `context`; `None` if it
+    /// was made under another instance secret, context, or was altered.
+    pub fn open(&self, context: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < 24 {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(24);
+        XChaCha20Poly1305::new((&self.0).into())
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
+    }
 }
 
 impl std::fmt::Debug for InstanceSecret {

@@ -30,6 +30,19 @@ pub fn LoginPage() -> impl IntoView {
                     "Anmelden"
                 </button>
             </ActionForm>
+            <section class="sso">
+                <h2>"Mit Single Sign-on anmelden"</h2>
+                <p class="muted">
+                    "Ihr Unternehmen meldet Sie selbst an (z. B. mit Microsoft Entra ID)? Geben Sie Ihre geschäftliche E-Mail-Adresse ein."
+                </p>
+                // A plain GET to a page of links: a form may only lead to this site (CSP form-action).
+                <form method="get" action="/sso" class="form">
+                    <input type="hidden" name="next" value=next />
+                    <label for="sso-email">"Geschäftliche E-Mail für Single Sign-on"</label>
+                    <input id="sso-email" type="email" name="email" autocomplete="email" required />
+                    <button type="submit" class="button">"Weiter mit Single Sign-on"</button>
+                </form>
+            </section>
         </section>
     }
 }

@@ -209,6 +209,17 @@ pub async fn login(
     Ok(())
 }
 
+/// Signs the session in as `user_id` acting in `org_id`, with a fresh
+/// session id (a planted id never becomes a signed-in one). Used by the
+/// single sign-on callback after its own checks.
+pub async fn start_session(session: &Session, user_id: i32, org_id: i32) -> AppResult<()> {
+    session.cycle_id().await?;
+    session
+        .insert(SESSION_KEY, SessionData { user_id, org_id })
+        .await?;
+    Ok(())
+}
+
 async fn first_membership(
     db: &DatabaseConnection,
     user_id: i32,

@@ -8,6 +8,8 @@ pub struct Model {
     pub org_id: i32,
     pub user_id: i32,
     pub role: String,
+    /// For customer users: the customer (controller) they belong to.
+    pub customer_id: Option<i32>,
     pub created_at: DateTimeUtc,
 }
 

@@ -94,7 +94,7 @@ fn Nav(
                 })}
             {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> })}
             {(!role.is_internal()).then(|| view! { <a href="/portal">"Anlage TOM"</a> })}
-            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/postausgang">"Postausgang"</a> })}
+            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/anmeldedienste">"Anmeldedienste"</a> <a href="/postausgang">"Postausgang"</a> })}
             {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
         </nav>
         <div class="who">

@@ -19,6 +19,7 @@ struct Fixture {
     evidence: String,
     subprocessor: String,
     attestation: String,
+    provider: String,
 }
 
 type Args = fn(&Fixture) -> Vec<(&'static str, String)>;
@@ -45,6 +46,28 @@ fn cases() -> Vec<Case> {
             endpoint: "customers/add",
             allowed: ADMIN,
             args: |_| vec![("name", "Kanzlei Hoffmann".into())],
+        },
+        Case {
+            endpoint: "sso/providers",
+            allowed: ADMIN,
+            args: |_| vec![],
+        },
+        Case {
+            endpoint: "sso/providers/add",
+            allowed: ADMIN,
+            args: |_| {
+                vec![
+                    ("name", "Entra ID".into()),
+                    ("issuer_url", "https://login.example.com/tenant/v2.0".into()),
+                    ("client_id", "nachweis".into()),
+                    ("allowed_domains", "kunde.example".into()),
+                ]
+            },
+        },
+        Case {
+            endpoint: "sso/providers/enable",
+            allowed: ADMIN,
+            args: |f| vec![("id", f.provider.clone()), ("enabled", "false".into())],
         },
         Case {
             endpoint: "portal/overview",
@@ -357,7 +380,20 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
         )
         .await;
     assert_eq!(att.status, StatusCode::OK, "{}", att.body);
+    let provider = admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("name", &format!("IdP {n}")),
+                ("issuer_url", "https://idp.example.com/realms/kunde"),
+                ("client_id", "nachweis"),
+                ("allowed_domains", "kunde.example"),
+            ],
+        )
+        .await;
+    assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
     Fixture {
+        provider: provider.body,
         measure: m.to_string(),
         measure_category: measure_category.to_string(),
         category: category.to_string(),

@@ -79,6 +79,10 @@ impl TestClock {
         Self(std::sync::Mutex::new(t))
     }
 
+    pub fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().unwrap() = t;
+    }
+
     pub fn advance(&self, d: chrono::Duration) {
         let mut t = self.0.lock().unwrap();
         *t += d;

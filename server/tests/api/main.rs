@@ -18,4 +18,5 @@ mod pages;
 mod peers;
 mod portal;
 mod publish;
+mod sso;
 mod subprocessors;

@@ -1,6 +1,7 @@
 //! Real peer processes the tests talk to: an SMTP server (aiosmtpd) and an
 //! S3-compatible object store (moto), started from the venv that
-//! `scripts/setup-tools.sh` prepares.
+//! `scripts/setup-tools.sh` prepares, and an OpenID Connect provider (the
+//! npm package `oidc-provider`, installed in `end2end/`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,8 +34,8 @@ fn start_until_ready(mut cmd: Command, what: &str) -> Child {
         .spawn()
         .unwrap_or_else(|e| {
             panic!(
-                "cannot start the {what} ({}): {e}; run scripts/setup-tools.sh",
-                python().display()
+                "cannot start the {what} ({:?}): {e}; run scripts/setup-tools.sh",
+                cmd.get_program()
             )
         });
     let stdout = child.stdout.take().expect("stdout");
@@ -199,6 +200,54 @@ impl S3Server {
 }
 
 impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `oidc-provider` on loopback with the clients `nachweis` (secret
+/// `nachweis-secret`) and `other-app`, and the test users of
+/// `end2end/peers/oidc-provider.mjs`.
+pub struct OidcProvider {
+    pub port: u16,
+    pub issuer: String,
+    child: Child,
+}
+
+impl OidcProvider {
+    /// A provider that sends people back to `redirect` (our callback URL).
+    pub fn start(redirect: &str) -> Self {
+        let port = free_port();
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/peers/oidc-provider.mjs");
+        let mut cmd = Command::new("node");
+        cmd.arg(script)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--redirect")
+            .arg(redirect);
+        let child = start_until_ready(cmd, "OpenID Connect test provider (node)");
+        Self {
+            port,
+            issuer: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// Makes the provider misbehave (see the script); `{}` resets.
+    pub async fn tamper(&self, how: serde_json::Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/__test/tamper", self.issuer))
+            .body(how.to_string())
+            .send()
+            .await
+            .expect("tamper");
+        assert!(res.status().is_success(), "tamper: {}", res.status());
+    }
+}
+
+impl Drop for OidcProvider {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

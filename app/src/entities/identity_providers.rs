@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "identity_providers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: i32,
+    /// `None`: the organisation's own staff sign in with this provider.
+    pub customer_id: Option<i32>,
+    pub name: String,
+    pub issuer_url: String,
+    pub client_id: String,
+    /// Nonce and ciphertext under the instance secret; never leaves the server.
+    pub client_secret_enc: Option<Vec<u8>>,
+    pub scopes: String,
+    pub allowed_domains: String,
+    pub required_claim: String,
+    pub default_role: String,
+    pub role_mapping: String,
+    pub enabled: bool,
+    pub source: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,957 @@
+//! OpenID Connect sign-in (authorization code flow with PKCE, state and
+//! nonce) with the `openidconnect` crate, and the identity providers an
+//! administrator configures.
+//!
+//! What is checked, in order: the `state` belongs to a sign-in this browser
+//! started (one use, ten minutes); the provider's discovery document names
+//! the configured issuer; the code is exchanged with the PKCE verifier; the
+//! ID token's signature (provider's JWKS), issuer, audience, expiry (one
+//! minute of clock skew allowed), issue time and nonce; the access-token
+//! hash; then our own rules: a verified e-mail address in an allowed domain
+//! and, if configured, a required claim. Refusals are written to the audit
+//! log for the DPO; nothing else is stored for them.
+
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LoginHint,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{NewProvider, ProviderView};
+use crate::audit::service::{AuditActor, AuditEvent, record};
+use crate::auth::service::Actor;
+use crate::domain::{EmailAddress, Role};
+use crate::entities::{customers, identity_providers, memberships, user_identities, users};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// How long a started sign-in may take at the provider.
+const PENDING_TTL_SECS: i64 = 10 * 60;
+/// Tolerance between our clock and the provider's.
+const CLOCK_SKEW_SECS: i64 = 60;
+/// Sign-ins one browser may have open at once (several tabs).
+const MAX_PENDING: usize = 4;
+/// The path providers send people back to; register `<public_url>` + this.
+pub const CALLBACK_PATH: &str = "/sso/callback";
+
+/// What the browser's session remembers between leaving for the provider
+/// and coming back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub provider_id: i32,
+    pub state: String,
+    nonce: String,
+    pkce_verifier: String,
+    pub next: String,
+    started_at: DateTime<Utc>,
+}
+
+impl Pending {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        (now - self.started_at).num_seconds() > PENDING_TTL_SECS
+    }
+}
+
+/// Why a sign-in did not succeed. Each maps to a page that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsoError {
+    /// No such provider, or it is switched off.
+    UnknownProvider,
+    /// The `state` is missing, unknown, already used or too old.
+    InvalidState,
+    /// The provider sent the person back with an error (e.g. access denied).
+    ProviderSaid(String),
+    /// The provider cannot be reached or answers nonsense.
+    ProviderUnavailable(String),
+    /// The provider's answer failed a check (token, issuer, audience, nonce, …).
+    Rejected(String),
+    /// The identity is genuine but not allowed in (domain, claim, role).
+    Refused(String),
+    Internal(AppError),
+}
+
+impl From<AppError> for SsoError {
+    fn from(e: AppError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for SsoError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// The person signed in by a provider.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user_id: i32,
+    pub org_id: i32,
+    pub role: Role,
+    pub next: String,
+}
+
+fn http() -> &'static openidconnect::reqwest::Client {
+    static CLIENT: std::sync::OnceLock<openidconnect::reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        openidconnect::reqwest::ClientBuilder::new()
+            // Following redirects would let a provider steer our requests (SSRF).
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client")
+    })
+}
+
+fn secret_context(org_id: i32) -> String {
+    format!("nachweis oidc client secret for organisation {org_id}")
+}
+
+/// Checks an issuer URL as typed by an administrator or found in the
+/// configuration file: an absolute https URL (http only on loopback),
+/// at most 512 characters, without query or fragment.
+pub fn parse_issuer(input: &str) -> AppResult<String> {
+    let input = input.trim().trim_end_matches('/');
+    let bad = |why: &str| {
+        AppError::invalid(
+            "issuer_url",
+            format!(
+                "Die Aussteller-URL ist ungültig: {why}. Beispiel: https://login.microsoftonline.com/<Tenant-ID>/v2.0"
+            ),
+        )
+    };
+    if input.is_empty() {
+        return Err(bad("sie fehlt"));
+    }
+    if input.len() > 512 {
+        return Err(bad("sie ist länger als 512 Zeichen"));
+    }
+    let url = openidconnect::url::Url::parse(input).map_err(|_| bad("keine URL"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(bad("sie muss mit https:// beginnen")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("der Rechnername fehlt"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(bad(
+            "sie darf weder Anfrageteil, Fragment noch Zugangsdaten enthalten",
+        ));
+    }
+    Ok(input.to_owned())
+}
+
+/// Lower-cased domains from a comma, space or newline separated list.
+pub fn parse_domains(input: &str) -> AppResult<Vec<String>> {
+    let domains: Vec<String> = input
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if domains.is_empty() {
+        return Err(AppError::invalid(
+            "allowed_domains",
+            "Bitte geben Sie mindestens eine erlaubte E-Mail-Domain an (z. B. beispiel.de).",
+        ));
+    }
+    for d in &domains {
+        let ok = d.len() <= 253
+            && d.contains('.')
+            && d.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !ok {
+            return Err(AppError::invalid(
+                "allowed_domains",
+                format!("„{d}“ ist keine Domain."),
+            ));
+        }
+    }
+    Ok(domains)
+}
+
+/// `group=role` lines; roles other than customer.
+pub fn parse_role_mapping(input: &str) -> AppResult<Vec<(String, Role)>> {
+    let mut out = Vec::new();
+    for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((group, role)) = line.split_once('=') else {
+            return Err(AppError::invalid(
+                "role_mapping",
+                format!("„{line}“: erwartet wird Gruppe=Rolle, z. B. nachweis-admins=admin."),
+            ));
+        };
+        let role: Role = role
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r: &Role| r.is_internal())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "role_mapping",
+                    format!(
+                        "„{}“ ist keine Rolle für Mitarbeitende (admin, auditor, owner, staff).",
+                        role.trim()
+                    ),
+                )
+            })?;
+        out.push((group.trim().to_owned(), role));
+    }
+    Ok(out)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    org_id: i32,
+    public_url: &str,
+) -> AppResult<Vec<ProviderView>> {
+    let names: std::collections::HashMap<i32, String> = customers::Entity::find()
+        .filter(customers::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    Ok(identity_providers::Entity::find()
+        .filter(identity_providers::Column::OrgId.eq(org_id))
+        .order_by_asc(identity_providers::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| ProviderView {
+            start_url: format!("{public_url}/sso/{}/start", p.id),
+            customer_name: p.customer_id.and_then(|c| names.get(&c).cloned()),
+            id: p.id,
+            customer_id: p.customer_id,
+            name: p.name,
+            issuer_url: p.issuer_url,
+            client_id: p.client_id,
+            has_secret: p.client_secret_enc.is_some(),
+            scopes: p.scopes,
+            allowed_domains: p.allowed_domains,
+            required_claim: p.required_claim,
+            default_role: p.default_role,
+            role_mapping: p.role_mapping,
+            enabled: p.enabled,
+            source: p.source,
+        })
+        .collect())
+}
+
+/// Adds a provider after checking every field; nothing is stored if one is wrong.
+pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<i32> {
+    let now = state.now();
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::invalid(
+            "name",
+            "Bitte geben Sie einen Namen an (höchstens 120 Zeichen), z. B. „Microsoft Entra ID“.",
+        ));
+    }
+    let issuer = parse_issuer(&new.issuer_url)?;
+    let client_id = new.client_id.trim();
+    if client_id.is_empty() || client_id.len() > 255 {
+        return Err(AppError::invalid(
+            "client_id",
+            "Bitte geben Sie die Client-ID an, die der Anbieter vergeben hat.",
+        ));
+    }
+    let domains = parse_domains(&new.allowed_domains)?;
+    let scopes = normalise_scopes(&new.scopes)?;
+    let required_claim = new.required_claim.trim();
+    if required_claim.len() > 200 {
+        return Err(AppError::invalid(
+            "required_claim",
+            "Der geforderte Claim ist zu lang (höchstens 200 Zeichen).",
+        ));
+    }
+    let default_role: Role = if new.default_role.trim().is_empty() {
+        Role::Staff
+    } else {
+        new.default_role
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r: &Role| r.is_internal())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "default_role",
+                    "Als Standardrolle sind admin, auditor, owner oder staff möglich.",
+                )
+            })?
+    };
+    parse_role_mapping(&new.role_mapping)?;
+    let txn = state.db.begin().await?;
+    if let Some(customer_id) = new.customer_id {
+        customers::Entity::find_by_id(customer_id)
+            .filter(customers::Column::OrgId.eq(actor.org_id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Der Kunde".into()))?;
+    }
+    let secret = match new.client_secret.trim() {
+        "" => None,
+        s => Some(
+            state
+                .signing
+                .secret
+                .seal(&secret_context(actor.org_id), s.as_bytes())?,
+        ),
+    };
+    let row = identity_providers::ActiveModel {
+        org_id: Set(actor.org_id),
+        customer_id: Set(new.customer_id),
+        name: Set(name.to_owned()),
+        issuer_url: Set(issuer),
+        client_id: Set(client_id.to_owned()),
+        client_secret_enc: Set(secret),
+        scopes: Set(scopes),
+        allowed_domains: Set(domains.join(", ")),
+        required_claim: Set(required_claim.to_owned()),
+        default_role: Set(default_role.as_str().to_owned()),
+        role_mapping: Set(new.role_mapping.trim().to_owned()),
+        enabled: Set(true),
+        source: Set("admin".to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "identity_provider",
+            entity_id: row.id.to_string(),
+            action: "create",
+            before: None,
+            // The secret is never logged, only whether there is one.
+            after: Some(json!({
+                "name": row.name, "issuer_url": row.issuer_url, "client_id": row.client_id,
+                "customer_id": row.customer_id, "allowed_domains": row.allowed_domains,
+                "client_secret": row.client_secret_enc.is_some(),
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+pub async fn set_enabled(state: &AppState, actor: &Actor, id: i32, enabled: bool) -> AppResult<()> {
+    let txn = state.db.begin().await?;
+    let row = identity_providers::Entity::find_by_id(id)
+        .filter(identity_providers::Column::OrgId.eq(actor.org_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Anmeldedienst".into()))?;
+    let mut active: identity_providers::ActiveModel = row.into();
+    active.enabled = Set(enabled);
+    active.update(&txn).await?;
+    record(
+        &txn,
+        state.now(),
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "identity_provider",
+            entity_id: id.to_string(),
+            action: if enabled { "enable" } else { "disable" },
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn normalise_scopes(input: &str) -> AppResult<String> {
+    let mut scopes: Vec<&str> = input.split_whitespace().collect();
+    if !scopes.contains(&"openid") {
+        scopes.insert(0, "openid");
+    }
+    for s in ["email", "profile"] {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    let joined = scopes.join(" ");
+    if joined.len() > 255 || !joined.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(AppError::invalid(
+            "scopes",
+            "Die Scopes sind ungültig (durch Leerzeichen getrennt, höchstens 255 Zeichen).",
+        ));
+    }
+    Ok(joined)
+}
+
+async fn provider(db: &DatabaseConnection, id: i32) -> Result<identity_providers::Model, SsoError> {
+    identity_providers::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|p| p.enabled)
+        .ok_or(SsoError::UnknownProvider)
+}
+
+async fn discover(p: &identity_providers::Model) -> Result<CoreProviderMetadata, SsoError> {
+    let issuer = IssuerUrl::new(p.issuer_url.clone())
+        .map_err(|_| SsoError::ProviderUnavailable("invalid issuer URL".into()))?;
+    CoreProviderMetadata::discover_async(issuer, http())
+        .await
+        .map_err(|e| {
+            use openidconnect::DiscoveryError as D;
+            let why = match &e {
+                D::Request(_) => "not reachable".to_owned(),
+                D::Response(status, _, _) => format!("answered HTTP {status}"),
+                D::Parse(_) => "answered with something that is not a discovery document".into(),
+                D::Validation(v) => format!("discovery document failed validation: {v}"),
+                other => other.to_string(),
+            };
+            tracing::warn!(provider = p.id, issuer = %p.issuer_url, "OIDC discovery: {why}");
+            SsoError::ProviderUnavailable(why)
+        })
+}
+
+fn client_secret(
+    state: &AppState,
+    p: &identity_providers::Model,
+) -> Result<Option<ClientSecret>, SsoError> {
+    match &p.client_secret_enc {
+        None => Ok(None),
+        Some(sealed) => state
+            .signing
+            .secret
+            .open(&secret_context(p.org_id), sealed)
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(|s| Some(ClientSecret::new(s)))
+            .ok_or_else(|| {
+                tracing::error!(
+                    provider = p.id,
+                    "the stored client secret does not open with this instance secret"
+                );
+                SsoError::Internal(AppError::Unavailable(
+                    "Das gespeicherte Client-Geheimnis lässt sich nicht entschlüsseln.".into(),
+                ))
+            }),
+    }
+}
+
+fn redirect_url(state: &AppState) -> Result<RedirectUrl, SsoError> {
+    RedirectUrl::new(format!("{}{CALLBACK_PATH}", state.public_url))
+        .map_err(|e| SsoError::Internal(AppError::internal(e)))
+}
+
+/// Starts a sign-in: returns the provider URL to send the browser to and
+/// what the session must remember until it comes back.
+pub async fn begin(
+    state: &AppState,
+    provider_id: i32,
+    next: Option<&str>,
+    login_hint: Option<&str>,
+) -> Result<(String, Pending), SsoError> {
+    let p = provider(&state.db, provider_id).await?;
+    let metadata = discover(&p).await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(p.client_id.clone()),
+        client_secret(state, &p)?,
+    )
+    .set_redirect_uri(redirect_url(state)?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge);
+    for scope in p.scopes.split_whitespace().filter(|s| *s != "openid") {
+        request = request.add_scope(Scope::new(scope.to_owned()));
+    }
+    if let Some(hint) = login_hint.filter(|h| !h.is_empty() && h.len() <= 254) {
+        request = request.set_login_hint(LoginHint::new(hint.to_owned()));
+    }
+    let (url, csrf, nonce) = request.url();
+    let default_next = if p.customer_id.is_some() {
+        "/portal"
+    } else {
+        "/"
+    };
+    let next = match next {
+        Some(n) if !n.is_empty() => crate::auth::service::safe_next(Some(n)),
+        _ => default_next.to_owned(),
+    };
+    Ok((
+        url.to_string(),
+        Pending {
+            provider_id,
+            state: csrf.secret().clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            next,
+            started_at: state.now(),
+        },
+    ))
+}
+
+/// Adds a started sign-in to the ones already open in this session.
+pub fn remember(mut open: Vec<Pending>, pending: Pending, now: DateTime<Utc>) -> Vec<Pending> {
+    open.retain(|p| !p.expired(now));
+    open.push(pending);
+    let excess = open.len().saturating_sub(MAX_PENDING);
+    open.drain(..excess);
+    open
+}
+
+/// Takes the sign-in the `state` belongs to out of the open ones (it can be
+/// used once). Compared in constant time over SHA-256 digests.
+pub fn take(open: &mut Vec<Pending>, state_param: &str, now: DateTime<Utc>) -> Option<Pending> {
+    use sha2::{Digest, Sha256};
+    let wanted = Sha256::digest(state_param.as_bytes());
+    let pos = open
+        .iter()
+        .position(|p| Sha256::digest(p.state.as_bytes()) == wanted)?;
+    let pending = open.remove(pos);
+    (!pending.expired(now)).then_some(pending)
+}
+
+/// Finishes a sign-in: exchanges the code, checks the ID token and our
+/// rules, and finds or creates the person and their membership.
+pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<SignedIn, SsoError> {
+    let p = provider(&state.db, pending.provider_id).await?;
+    let outcome = verify(state, &p, &pending, code).await;
+    let identity = match outcome {
+        Ok(identity) => identity,
+        Err(e @ (SsoError::Refused(_) | SsoError::Rejected(_))) => {
+            let reason = match &e {
+                SsoError::Refused(r) | SsoError::Rejected(r) => r.clone(),
+                _ => String::new(),
+            };
+            audit_refusal(state, &p, None, &reason).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    match admit(state, &p, &identity).await {
+        Ok(mut signed_in) => {
+            signed_in.next = pending.next;
+            Ok(signed_in)
+        }
+        Err(SsoError::Refused(reason)) => {
+            audit_refusal(state, &p, Some(&identity.email), &reason).await?;
+            Err(SsoError::Refused(reason))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What the provider vouched for.
+#[derive(Debug, Clone)]
+struct Identity {
+    subject: String,
+    email: String,
+    name: Option<String>,
+    /// Every claim of the (verified) ID token.
+    claims: serde_json::Value,
+}
+
+async fn verify(
+    state: &AppState,
+    p: &identity_providers::Model,
+    pending: &Pending,
+    code: &str,
+) -> Result<Identity, SsoError> {
+    if code.is_empty() || code.len() > 2048 {
+        return Err(SsoError::InvalidState);
+    }
+    let metadata = discover(p).await?;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(p.client_id.clone()),
+        client_secret(state, p)?,
+    )
+    .set_redirect_uri(redirect_url(state)?);
+    let token = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .map_err(|_| SsoError::ProviderUnavailable("the provider has no token endpoint".into()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+        .request_async(http())
+        .await
+        .map_err(|e| {
+            use openidconnect::RequestTokenError as R;
+            match e {
+                R::ServerResponse(r) => SsoError::Rejected(format!(
+                    "the provider refused the code ({}): it was already used, has expired or belongs to another sign-in",
+                    r.error()
+                )),
+                R::Request(_) => SsoError::ProviderUnavailable("token endpoint not reachable".into()),
+                R::Parse(_, _) => SsoError::ProviderUnavailable(
+                    "the token endpoint answered with something that is not a token response".into(),
+                ),
+                other => SsoError::ProviderUnavailable(other.to_string()),
+            }
+        })?;
+    let id_token = token
+        .id_token()
+        .ok_or_else(|| SsoError::Rejected("the provider sent no ID token".into()))?;
+    let now = state.now();
+    let skew = chrono::Duration::seconds(CLOCK_SKEW_SECS);
+    let verifier = client
+        .id_token_verifier()
+        .set_time_fn(move || now - skew)
+        .set_issue_time_verifier_fn(move |iat| {
+            if iat > now + skew {
+                Err(format!("ID token issued in the future ({iat})"))
+            } else {
+                Ok(())
+            }
+        });
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(pending.nonce.clone()))
+        .map_err(|e| SsoError::Rejected(format!("ID token: {e}")))?;
+    if let Some(expected) = claims.access_token_hash() {
+        let alg = id_token
+            .signing_alg()
+            .map_err(|e| SsoError::Rejected(format!("ID token: {e}")))?;
+        let key = id_token
+            .signing_key(&verifier)
+            .map_err(|e| SsoError::Rejected(format!("ID token: {e}")))?;
+        let actual = AccessTokenHash::from_token(token.access_token(), alg, key)
+            .map_err(|e| SsoError::Rejected(format!("access token hash: {e}")))?;
+        if actual != *expected {
+            return Err(SsoError::Rejected(
+                "the access token does not belong to the ID token".into(),
+            ));
+        }
+    }
+    let subject = claims.subject().as_str().to_owned();
+    if subject.is_empty() || subject.len() > 255 {
+        return Err(SsoError::Rejected(
+            "the ID token has an unusable subject".into(),
+        ));
+    }
+    let mut email = claims.email().map(|e| e.as_str().to_owned());
+    let mut verified = claims.email_verified();
+    let mut name = claims
+        .name()
+        .and_then(|n| n.get(None))
+        .map(|n| n.as_str().to_owned());
+    if email.is_none() {
+        // Some providers put the address only into the userinfo answer.
+        if let Ok(request) =
+            client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
+        {
+            let info: openidconnect::core::CoreUserInfoClaims = request
+                .request_async(http())
+                .await
+                .map_err(|e| SsoError::ProviderUnavailable(format!("userinfo: {e}")))?;
+            email = info.email().map(|e| e.as_str().to_owned());
+            verified = info.email_verified();
+            if name.is_none() {
+                name = info
+                    .name()
+                    .and_then(|n| n.get(None))
+                    .map(|n| n.as_str().to_owned());
+            }
+        }
+    }
+    let raw = raw_claims(&id_token.to_string());
+    let Some(email) = email else {
+        return Err(SsoError::Refused(
+            "the provider did not tell us an e-mail address".into(),
+        ));
+    };
+    // Entra ID sends no `email_verified`; an explicit `false` is refused.
+    if verified == Some(false) {
+        return Err(SsoError::Refused(format!(
+            "the e-mail address {email} is not verified at the provider"
+        )));
+    }
+    Ok(Identity {
+        subject,
+        email,
+        name,
+        claims: raw,
+    })
+}
+
+/// The payload of a JWT whose signature has been checked, as JSON.
+fn raw_claims(jwt: &str) -> serde_json::Value {
+    jwt.split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn claim_values(claims: &serde_json::Value, name: &str) -> Option<Vec<String>> {
+    match claims.get(name)? {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => None,
+        serde_json::Value::String(s) if s.is_empty() => None,
+        serde_json::Value::String(s) => Some(vec![s.clone()]),
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect(),
+        ),
+        other => Some(vec![other.to_string()]),
+    }
+}
+
+/// Our own rules, then the person, identity and membership.
+async fn admit(
+    state: &AppState,
+    p: &identity_providers::Model,
+    identity: &Identity,
+) -> Result<SignedIn, SsoError> {
+    let email = EmailAddress::parse(&identity.email)
+        .map_err(|_| SsoError::Refused(format!("„{}“ is not an e-mail address", identity.email)))?;
+    let domain = email
+        .as_str()
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    let allowed: Vec<&str> = p.allowed_domains.split(',').map(str::trim).collect();
+    if !allowed.contains(&domain) {
+        return Err(SsoError::Refused(format!(
+            "the e-mail domain {domain} is not allowed for this sign-in"
+        )));
+    }
+    if let Some(required) = Some(p.required_claim.trim()).filter(|r| !r.is_empty()) {
+        let (claim, value) = match required.split_once('=') {
+            Some((c, v)) => (c.trim(), Some(v.trim())),
+            None => (required, None),
+        };
+        let present = claim_values(&identity.claims, claim);
+        let ok = match (present, value) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(values), Some(v)) => values.iter().any(|x| x == v),
+        };
+        if !ok {
+            return Err(SsoError::Refused(format!(
+                "the required claim {required} is missing"
+            )));
+        }
+    }
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let system = AuditActor::system(&format!("sso:{}", p.id));
+    let known = user_identities::Entity::find()
+        .filter(user_identities::Column::ProviderId.eq(p.id))
+        .filter(user_identities::Column::Subject.eq(identity.subject.as_str()))
+        .one(&txn)
+        .await?;
+    let user = match &known {
+        Some(k) => users::Entity::find_by_id(k.user_id).one(&txn).await?,
+        None => {
+            users::Entity::find()
+                .filter(users::Column::Email.eq(email.as_str()))
+                .one(&txn)
+                .await?
+        }
+    };
+    let user = match user {
+        Some(u) if u.locked => {
+            return Err(SsoError::Refused(format!(
+                "the account {} is locked",
+                u.email
+            )));
+        }
+        Some(u) => u,
+        None => {
+            let display = identity
+                .name
+                .clone()
+                .filter(|n| crate::domain::parse_display_name(n).is_ok())
+                .unwrap_or_else(|| email.as_str().to_owned());
+            crate::auth::service::create_user(&txn, now, &system, &email, &display, None).await?
+        }
+    };
+    match known {
+        Some(k) => {
+            let mut active: user_identities::ActiveModel = k.into();
+            active.last_login_at = Set(now);
+            active.update(&txn).await?;
+        }
+        None => {
+            user_identities::ActiveModel {
+                user_id: Set(user.id),
+                provider_id: Set(p.id),
+                subject: Set(identity.subject.clone()),
+                created_at: Set(now),
+                last_login_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let membership = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(p.org_id))
+        .filter(memberships::Column::UserId.eq(user.id))
+        .one(&txn)
+        .await?;
+    let role = match membership {
+        Some(m) => {
+            let role: Role = m.role.parse().map_err(AppError::internal)?;
+            // A customer's provider never signs in staff, and the staff
+            // provider never signs in a customer's people.
+            let fits = match p.customer_id {
+                Some(c) => role == Role::Customer && m.customer_id.is_none_or(|mc| mc == c),
+                None => role.is_internal(),
+            };
+            if !fits {
+                return Err(SsoError::Refused(format!(
+                    "{} already has a {} membership that this sign-in may not use",
+                    email.as_str(),
+                    role.as_str()
+                )));
+            }
+            if p.customer_id.is_some() && m.customer_id.is_none() {
+                let mut active: memberships::ActiveModel = m.into();
+                active.customer_id = Set(p.customer_id);
+                active.update(&txn).await?;
+            }
+            role
+        }
+        None => {
+            let role = match p.customer_id {
+                Some(_) => Role::Customer,
+                None => mapped_role(p, &identity.claims),
+            };
+            memberships::ActiveModel {
+                org_id: Set(p.org_id),
+                user_id: Set(user.id),
+                role: Set(role.as_str().to_owned()),
+                customer_id: Set(p.customer_id),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            record(
+                &txn,
+                now,
+                AuditEvent {
+                    org_id: Some(p.org_id),
+                    actor: &system,
+                    entity: "membership",
+                    entity_id: user.id.to_string(),
+                    action: "create",
+                    before: None,
+                    after: Some(
+                        json!({ "role": role, "customer_id": p.customer_id, "via": p.name }),
+                    ),
+                },
+            )
+            .await?;
+            role
+        }
+    };
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(p.org_id),
+            actor: &AuditActor {
+                user_id: Some(user.id),
+                label: user.email.clone(),
+            },
+            entity: "session",
+            entity_id: user.id.to_string(),
+            action: "login",
+            before: None,
+            after: Some(json!({ "method": "sso", "provider": p.name })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user_id: user.id,
+        org_id: p.org_id,
+        role,
+        next: String::new(),
+    })
+}
+
+fn mapped_role(p: &identity_providers::Model, claims: &serde_json::Value) -> Role {
+    let groups = claim_values(claims, "groups").unwrap_or_default();
+    parse_role_mapping(&p.role_mapping)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(g, _)| groups.contains(g))
+        .map(|(_, r)| r)
+        .or_else(|| p.default_role.parse().ok())
+        .unwrap_or(Role::Staff)
+}
+
+/// A refused or rejected sign-in, for the DPO: who tried, through which
+/// provider, and why. Nothing else is stored.
+async fn audit_refusal(
+    state: &AppState,
+    p: &identity_providers::Model,
+    email: Option<&str>,
+    reason: &str,
+) -> Result<(), SsoError> {
+    let txn = state.db.begin().await?;
+    record(
+        &txn,
+        state.now(),
+        AuditEvent {
+            org_id: Some(p.org_id),
+            actor: &AuditActor::system(&format!("sso:{}", p.id)),
+            entity: "sso",
+            entity_id: p.id.to_string(),
+            action: "login_refused",
+            before: None,
+            after: Some(json!({
+                "provider": p.name,
+                "email": email.map(|e| e.chars().take(254).collect::<String>()),
+                "reason": reason,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Enabled providers whose allowed domains include `domain`: (id, name).
+pub async fn providers_for_domain(
+    db: &DatabaseConnection,
+    domain: &str,
+) -> AppResult<Vec<(i32, String)>> {
+    let domain = domain.trim().to_lowercase();
+    Ok(identity_providers::Entity::find()
+        .filter(identity_providers::Column::Enabled.eq(true))
+        .order_by_asc(identity_providers::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|p| p.allowed_domains.split(',').any(|d| d.trim() == domain))
+        .map(|p| (p.id, p.name))
+        .collect())
+}

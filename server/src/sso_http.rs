@@ -1,0 +1,277 @@
+//! The browser side of single sign-on: `/sso` (which provider serves my
+//! e-mail domain?), `/sso/{id}/start` (off to the provider) and
+//! `/sso/callback` (back again). Every failure is a page that says what
+//! happened and what to do, never a 500.
+
+use app::mail::templates::esc;
+use app::sso::service::{self, Pending, SsoError};
+use app::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+/// Where the session keeps the sign-ins this browser has started.
+const PENDING_KEY: &str = "nachweis.sso.pending";
+
+#[derive(Debug, Deserialize)]
+pub struct DiscoverQuery {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Lists the providers that serve the domain of the address typed on the
+/// login page. Links, not a redirect: the login form may only lead to this
+/// site (CSP `form-action 'self'`).
+pub async fn discover(State(state): State<AppState>, Query(q): Query<DiscoverQuery>) -> Response {
+    let email = q.email.trim();
+    let Some((_, domain)) = email
+        .rsplit_once('@')
+        .filter(|(l, d)| !l.is_empty() && d.contains('.'))
+    else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Bitte eine E-Mail-Adresse angeben",
+            "Geben Sie Ihre geschäftliche E-Mail-Adresse ein, damit wir Ihren Anmeldedienst finden.",
+            "Please enter your business e-mail address so that we can find your sign-in service.",
+            None,
+        );
+    };
+    let providers = match service::providers_for_domain(&state.db, domain).await {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
+    if providers.is_empty() {
+        return page(
+            StatusCode::NOT_FOUND,
+            "Kein Single Sign-on für diese Domain",
+            &format!(
+                "Für {domain} ist keine Anmeldung per Single Sign-on eingerichtet. Melden Sie sich mit Ihrem Passwort an, oder bitten Sie Ihren Ansprechpartner, Ihren Anmeldedienst einzurichten."
+            ),
+            &format!(
+                "No single sign-on is set up for {domain}. Sign in with your password, or ask your contact to set up your sign-in service."
+            ),
+            None,
+        );
+    }
+    let links: String = providers
+        .iter()
+        .map(|(id, name)| {
+            let mut href = format!("/sso/{id}/start?login_hint={}", encode(email));
+            if !q.next.is_empty() {
+                href.push_str(&format!("&next={}", encode(&q.next)));
+            }
+            format!(
+                "<li><a class=\"button primary\" href=\"{}\">Weiter mit {}</a></li>",
+                esc(&href),
+                esc(name)
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "Anmeldedienst wählen",
+        "Sie werden zur Anmeldeseite Ihres Unternehmens weitergeleitet und kehren danach hierher zurück.",
+        "You will sign in at your company's sign-in page and then come back here.",
+        Some(&format!("<ul class=\"sso-choices\">{links}</ul>")),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    next: Option<String>,
+    login_hint: Option<String>,
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return failure(SsoError::UnknownProvider);
+    };
+    let (url, pending) =
+        match service::begin(&state, id, q.next.as_deref(), q.login_hint.as_deref()).await {
+            Ok(x) => x,
+            Err(e) => return failure(e),
+        };
+    let open = session
+        .get::<Vec<Pending>>(PENDING_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let open = service::remember(open, pending, state.now());
+    if let Err(e) = session.insert(PENDING_KEY, open).await {
+        return internal(e);
+    }
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let mut open = session
+        .get::<Vec<Pending>>(PENDING_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let pending = q
+        .state
+        .as_deref()
+        .and_then(|s| service::take(&mut open, s, state.now()));
+    // Forget it before anything else happens: a state works exactly once.
+    if let Err(e) = session.insert(PENDING_KEY, &open).await {
+        return internal(e);
+    }
+    let Some(pending) = pending else {
+        return failure(SsoError::InvalidState);
+    };
+    if let Some(error) = q.error {
+        let detail = q.error_description.unwrap_or_default();
+        return failure(SsoError::ProviderSaid(
+            format!("{error}: {detail}").chars().take(300).collect(),
+        ));
+    }
+    let Some(code) = q.code else {
+        return failure(SsoError::InvalidState);
+    };
+    match service::finish(&state, pending, &code).await {
+        Ok(signed_in) => {
+            if let Err(e) =
+                app::auth::service::start_session(&session, signed_in.user_id, signed_in.org_id)
+                    .await
+            {
+                return internal(e);
+            }
+            tracing::info!(
+                user = signed_in.user_id,
+                org = signed_in.org_id,
+                role = signed_in.role.as_str(),
+                "signed in with SSO"
+            );
+            (StatusCode::SEE_OTHER, [(header::LOCATION, signed_in.next)]).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+fn failure(e: SsoError) -> Response {
+    let retry = "Bitte versuchen Sie es später erneut. Besteht das Problem fort, wenden Sie sich an Ihren Ansprechpartner.";
+    match e {
+        SsoError::UnknownProvider => page(
+            StatusCode::NOT_FOUND,
+            "Anmeldedienst nicht gefunden",
+            "Diesen Anmeldedienst gibt es nicht oder er ist abgeschaltet. Bitte prüfen Sie den Link.",
+            "This sign-in service does not exist or has been switched off. Please check the link.",
+            None,
+        ),
+        SsoError::InvalidState => page(
+            StatusCode::BAD_REQUEST,
+            "Anmeldung abgelaufen oder ungültig",
+            "Diese Rückmeldung des Anmeldedienstes gehört zu keiner Anmeldung, die in diesem Browser begonnen wurde: sie ist unvollständig, wurde schon verwendet oder ist älter als zehn Minuten. Bitte melden Sie sich erneut an.",
+            "This answer from the sign-in service does not belong to a sign-in started in this browser: it is incomplete, was already used, or is older than ten minutes. Please sign in again.",
+            None,
+        ),
+        SsoError::ProviderSaid(detail) => page(
+            StatusCode::BAD_REQUEST,
+            "Der Anmeldedienst hat die Anmeldung abgebrochen",
+            &format!("Ihr Anmeldedienst hat die Anmeldung nicht bestätigt ({detail})."),
+            "Your sign-in service did not confirm the sign-in.",
+            None,
+        ),
+        SsoError::ProviderUnavailable(detail) => page(
+            StatusCode::BAD_GATEWAY,
+            "Der Anmeldedienst ist nicht erreichbar",
+            &format!("Der Anmeldedienst antwortet nicht wie erwartet ({detail}). {retry}"),
+            "The sign-in service cannot be reached or answers in an unexpected way. Please try again later.",
+            None,
+        ),
+        SsoError::Rejected(detail) => page(
+            StatusCode::UNAUTHORIZED,
+            "Anmeldung abgewiesen",
+            &format!(
+                "Die Antwort des Anmeldedienstes hat eine Sicherheitsprüfung nicht bestanden ({detail}). Bitte melden Sie sich erneut an."
+            ),
+            "The sign-in service's answer failed a security check. Please sign in again.",
+            None,
+        ),
+        SsoError::Refused(detail) => page(
+            StatusCode::FORBIDDEN,
+            "Kein Zugang",
+            &format!(
+                "Ihr Anmeldedienst hat Sie erkannt, Sie haben hier aber keinen Zugang ({detail}). Der Versuch wurde protokolliert. Wenn Sie Zugang brauchen, wenden Sie sich an Ihren Ansprechpartner."
+            ),
+            "Your sign-in service recognised you, but you have no access here. The attempt has been logged; ask your contact if you need access.",
+            None,
+        ),
+        SsoError::Internal(e) => internal(e),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    let id = uuid_like();
+    tracing::error!(operation = %id, "single sign-on failed: {e}");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Interner Fehler",
+        &format!(
+            "Bei der Anmeldung ist ein interner Fehler aufgetreten (Vorgang {id}). Bitte versuchen Sie es erneut."
+        ),
+        "An internal error occurred during sign-in. Please try again.",
+        None,
+    )
+}
+
+fn uuid_like() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// A small self-contained page in German with an English line.
+fn page(status: StatusCode, title: &str, de: &str, en: &str, extra: Option<&str>) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} – Nachweis</title><link rel=\"stylesheet\" href=\"/pkg/nachweis.css\"></head><body><main class=\"page narrow sso-result\"><h1>{t}</h1><p>{de}</p><p class=\"muted\" lang=\"en\">{en}</p>{extra}<p><a class=\"button\" href=\"/login\">Zur Anmeldung</a></p></main></body></html>",
+        t = esc(title),
+        de = esc(de),
+        en = esc(en),
+        extra = extra.unwrap_or(""),
+    );
+    let mut res = (status, Html(html)).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// Percent-encodes a query value.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/' | b'@') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

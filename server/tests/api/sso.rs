@@ -1,0 +1,582 @@
+//! Single sign-on against a real OpenID Connect provider process
+//! (`oidc-provider` from npm) on loopback: the whole flow over HTTP, and
+//! every way it must fail cleanly: wrong or missing state, replayed or
+//! tampered code, nonce mismatch, an ID token for another client, from
+//! another issuer or expired, an unknown issuer, a provider that is down or
+//! answers garbage, a domain that is not allowed. Refusals leave nothing
+//! behind but an audit entry for the DPO.
+
+use app::domain::Role;
+use app::entities::{identity_providers, memberships, user_identities, users};
+use app::state::Clock;
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::*;
+use crate::peers::{OidcProvider, free_port};
+
+const CUSTOMER_DOMAIN: &str = "beispiel-kunde.example";
+
+/// A location header resolved against the URL it came from.
+fn location(res: &reqwest::Response) -> String {
+    let loc = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .unwrap_or_else(|| panic!("no Location in {} from {}", res.status(), res.url()))
+        .to_str()
+        .unwrap();
+    res.url().join(loc).unwrap().to_string()
+}
+
+/// Starts a sign-in at Nachweis; returns the provider's authorization URL.
+async fn start(c: &Client, provider_id: i32) -> String {
+    let res = c
+        .http
+        .get(format!("{}/sso/{provider_id}/start", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "start: {}",
+        res.text().await.unwrap()
+    );
+    location(&res)
+}
+
+fn query_param(url: &str, name: &str) -> String {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no {name} in {url}"))
+}
+
+/// Signs in at the provider's own login page like a browser; returns the
+/// callback URL the provider sends the browser back to (not yet followed).
+async fn login_at_provider(c: &Client, auth_url: &str, login: &str, password: &str) -> String {
+    let res = c.http.get(auth_url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "authorize");
+    let interaction = location(&res);
+    let page = c.http.get(&interaction).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("name=\"password\""));
+    let res = c
+        .http
+        .post(format!("{interaction}/login"))
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "provider login of {login}"
+    );
+    let resume = location(&res);
+    let res = c.http.get(&resume).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "resume");
+    let callback = location(&res);
+    assert!(callback.contains("/sso/callback?"), "{callback}");
+    callback
+}
+
+/// Follows the callback at Nachweis: (status, Location or body).
+async fn finish(app: &TestApp, c: &Client, callback: &str) -> (StatusCode, String) {
+    // The provider stamps tokens with the real time; let ours agree.
+    #[allow(clippy::disallowed_methods)]
+    app.clock.set(chrono::Utc::now());
+    let res = c.http.get(callback).send().await.unwrap();
+    let status = res.status();
+    if status == StatusCode::SEE_OTHER {
+        (status, location(&res))
+    } else {
+        (status, res.text().await.unwrap())
+    }
+}
+
+async fn sign_in(
+    app: &TestApp,
+    c: &Client,
+    provider_id: i32,
+    login: &str,
+    password: &str,
+) -> (StatusCode, String) {
+    let auth = start(c, provider_id).await;
+    let callback = login_at_provider(c, &auth, login, password).await;
+    finish(app, c, &callback).await
+}
+
+/// An organisation with one customer, and a provider for that customer's
+/// people at `issuer`; returns (org, admin client, customer id, provider id).
+async fn setup(app: &TestApp, issuer: &str) -> (Org, Client, i32, i32) {
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let customer = admin
+        .call(
+            "customers/add",
+            &[("name", "Beispiel Kunde AG"), ("avv_reference", "AVV-7")],
+        )
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    let provider = add_provider(&admin, &customer.body, issuer, CUSTOMER_DOMAIN).await;
+    assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
+    (
+        org,
+        admin,
+        customer.body.parse().unwrap(),
+        provider.body.parse().unwrap(),
+    )
+}
+
+async fn add_provider(admin: &Client, customer: &str, issuer: &str, domains: &str) -> Answer {
+    admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("customer", customer),
+                ("name", "Kunden-IdP"),
+                ("issuer_url", issuer),
+                ("client_id", "nachweis"),
+                ("client_secret", "nachweis-secret"),
+                ("allowed_domains", domains),
+            ],
+        )
+        .await
+}
+
+async fn count_users(app: &TestApp) -> u64 {
+    users::Entity::find().count(&app.db).await.unwrap()
+}
+
+async fn customer_signs_in_with_sso_and_lands_in_the_portal(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let (org, admin, customer_id, provider_id) = setup(&app, &idp.issuer).await;
+
+    // The secret is stored encrypted and never shown again.
+    let listed = admin.call("sso/providers", &[]).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert!(!listed.body.contains("nachweis-secret"));
+    assert!(
+        listed
+            .body
+            .contains(&format!("{}/sso/callback", app.address))
+    );
+    let row = identity_providers::Entity::find_by_id(provider_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = row.client_secret_enc.expect("a stored secret");
+    assert!(!stored.windows(15).any(|w| w == b"nachweis-secret"));
+
+    let users_before = count_users(&app).await;
+    let browser = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &browser,
+        provider_id,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.ends_with("/portal"), "{target}");
+    let me = browser.call("auth/me", &[]).await;
+    let me: Option<app::auth::CurrentUser> = serde_json::from_str(&me.body).expect(&me.body);
+    let me = me.expect("signed in");
+    assert_eq!(me.email, "kunde@beispiel-kunde.example");
+    assert_eq!(me.display_name, "Karla Kunde");
+    assert_eq!(me.org.id, org.id);
+    assert_eq!(me.org.role, Role::Customer);
+    let portal = browser.get("/portal").await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(
+        browser
+            .call("portal/overview", &[])
+            .await
+            .status
+            .is_success()
+    );
+    // A customer user reaches nothing internal.
+    assert_eq!(
+        browser.call("toms/catalogue", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        browser.call("sso/providers", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The membership names the customer; one identity, one new user.
+    let m = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(me.user_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.customer_id, Some(customer_id));
+    assert_eq!(count_users(&app).await, users_before + 1);
+
+    // The same callback again: the state was used up.
+    let other_tab = app.client();
+    let auth = start(&other_tab, provider_id).await;
+    let callback = login_at_provider(
+        &other_tab,
+        &auth,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    let (status, _) = finish(&app, &other_tab, &callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, body) = finish(&app, &other_tab, &callback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("abgelaufen oder ungültig"), "{body}");
+
+    // Signing in again is the same person, not a second account.
+    assert_eq!(count_users(&app).await, users_before + 1);
+    assert_eq!(
+        user_identities::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let audit = admin
+        .call(
+            "audit/list",
+            &[
+                ("filter[entity]", "session"),
+                ("filter[action]", "login"),
+                ("filter[actor]", "kunde@"),
+            ],
+        )
+        .await;
+    let entries: Vec<app::audit::AuditEntry> =
+        serde_json::from_str(&audit.body).expect(&audit.body);
+    assert!(
+        entries.iter().any(|e| e
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains(r#""method":"sso""#))),
+        "{entries:?}"
+    );
+    app.stop().await;
+}
+both!(customer_signs_in_with_sso_and_lands_in_the_portal);
+
+async fn people_the_rules_do_not_admit_are_refused_and_logged(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let (_org, admin, _customer, provider_id) = setup(&app, &idp.issuer).await;
+    let users_before = count_users(&app).await;
+
+    for (login, password, why) in [
+        (
+            "fremd@anderswo.example",
+            "fremd-passwort",
+            "anderswo.example is not allowed",
+        ),
+        (
+            "unbestaetigt@beispiel-kunde.example",
+            "unbestaetigt-passwort",
+            "not verified",
+        ),
+    ] {
+        let c = app.client();
+        let (status, body) = sign_in(&app, &c, provider_id, login, password).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+        assert!(body.contains("Kein Zugang"), "{body}");
+        assert!(body.contains(why), "{body}");
+        let me = c.call("auth/me", &[]).await;
+        assert_eq!(me.body, "null", "{login} must not be signed in");
+    }
+    // Nothing stored but the audit entries the DPO sees.
+    assert_eq!(count_users(&app).await, users_before);
+    assert_eq!(
+        user_identities::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let audit = admin
+        .call(
+            "audit/list",
+            &[
+                ("filter[entity]", "sso"),
+                ("filter[action]", "login_refused"),
+                ("filter[actor]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let entries: Vec<app::audit::AuditEntry> = serde_json::from_str(&audit.body).unwrap();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(entries.iter().any(|e| {
+        e.after
+            .as_deref()
+            .unwrap_or("")
+            .contains("fremd@anderswo.example")
+    }));
+    app.stop().await;
+}
+both!(people_the_rules_do_not_admit_are_refused_and_logged);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_attacks_and_broken_providers_fail_cleanly() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let (_org, admin, customer, provider_id) = setup(&app, &idp.issuer).await;
+    let users_before = count_users(&app).await;
+    let kunde = ("kunde@beispiel-kunde.example", "kunde-passwort");
+
+    // Missing state, and a callback nobody started.
+    let c = app.client();
+    let (status, body) = finish(&app, &c, &format!("{}/sso/callback?code=abc", app.address)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = finish(
+        &app,
+        &c,
+        &format!("{}/sso/callback?code=abc&state=made-up", app.address),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A tampered state is refused; a tampered code is refused by the provider.
+    let auth = start(&c, provider_id).await;
+    let callback = login_at_provider(&c, &auth, kunde.0, kunde.1).await;
+    let state = query_param(&callback, "state");
+    let code = query_param(&callback, "code");
+    let with =
+        |state: &str, code: &str| format!("{}/sso/callback?state={state}&code={code}", app.address);
+    let (status, _) = finish(&app, &c, &with(&format!("{state}x"), &code)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = finish(&app, &c, &with(&state, &format!("{code}x"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("Anmeldung abgewiesen"), "{body}");
+
+    // A code that was used once does not work with a fresh state either.
+    let c = app.client();
+    let auth = start(&c, provider_id).await;
+    let callback = login_at_provider(&c, &auth, kunde.0, kunde.1).await;
+    let (status, _) = finish(&app, &c, &callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let used = query_param(&callback, "code");
+    let attacker = app.client();
+    let fresh = query_param(&start(&attacker, provider_id).await, "state");
+    let (status, body) = finish(&app, &attacker, &with(&fresh, &used)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(attacker.call("auth/me", &[]).await.body, "null");
+
+    // ID tokens the provider's key signed but that are not for this sign-in.
+    for (tamper, expect) in [
+        (json!({ "nonce": "someone-elses-nonce" }), "nonce"),
+        (json!({ "aud": "other-app" }), "audiences"),
+        (json!({ "iss": "http://127.0.0.1:1/evil" }), "issuer"),
+        (json!({ "exp_offset": -3600 }), "expired"),
+    ] {
+        idp.tamper(tamper.clone()).await;
+        let c = app.client();
+        let (status, body) = sign_in(&app, &c, provider_id, kunde.0, kunde.1).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{tamper}: {body}");
+        assert!(body.to_lowercase().contains(expect), "{tamper}: {body}");
+        assert_eq!(c.call("auth/me", &[]).await.body, "null");
+    }
+    // Thirty seconds past expiry is within the clock skew we allow.
+    idp.tamper(json!({ "exp_offset": -30 })).await;
+    let c = app.client();
+    let (status, body) = sign_in(&app, &c, provider_id, kunde.0, kunde.1).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    idp.tamper(json!({})).await;
+
+    // The provider says no.
+    let c = app.client();
+    let state = query_param(&start(&c, provider_id).await, "state");
+    let (status, body) = finish(
+        &app,
+        &c,
+        &format!(
+            "{}/sso/callback?state={state}&error=access_denied&error_description=User%20cancelled",
+            app.address
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("access_denied"), "{body}");
+
+    // Discovery answering garbage, a provider that is down, an issuer that
+    // does not match what the provider says it is: a clear page, never a 500.
+    idp.tamper(json!({ "garbage_discovery": true })).await;
+    let res = c
+        .http
+        .get(format!("{}/sso/{provider_id}/start", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    assert!(res.text().await.unwrap().contains("nicht erreichbar"));
+    idp.tamper(json!({})).await;
+    for issuer in [
+        format!("http://127.0.0.1:{}", free_port()),
+        format!("http://localhost:{}", idp.port),
+    ] {
+        let p = add_provider(&admin, &customer.to_string(), &issuer, CUSTOMER_DOMAIN).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        let res = c
+            .http
+            .get(format!("{}/sso/{}/start", app.address, p.body))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_GATEWAY, "{issuer}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Der Anmeldedienst ist nicht erreichbar"),
+            "{body}"
+        );
+    }
+    // Unknown and switched-off providers.
+    let res = c
+        .http
+        .get(format!("{}/sso/99999/start", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let off = admin
+        .call(
+            "sso/providers/enable",
+            &[("id", &provider_id.to_string()), ("enabled", "false")],
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+    let res = c
+        .http
+        .get(format!("{}/sso/{provider_id}/start", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Of all this, only the two good sign-ins left a person behind.
+    assert_eq!(count_users(&app).await, users_before + 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_settings_are_checked_before_anything_is_stored() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let long = format!("https://idp.example.com/{}", "a".repeat(600));
+    for (issuer, domains) in [
+        (long.as_str(), "kunde.example"),
+        ("not a url", "kunde.example"),
+        ("ftp://idp.example.com", "kunde.example"),
+        ("http://idp.example.com", "kunde.example"),
+        ("https://idp.example.com/?tenant=1", "kunde.example"),
+        ("https://user:pw@idp.example.com", "kunde.example"),
+        ("https://idp.example.com", ""),
+        ("https://idp.example.com", "not a domain!"),
+    ] {
+        let a = add_provider(&admin, "", issuer, domains).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{issuer} {domains}: {}",
+            a.body
+        );
+        assert!(!a.body.contains("nachweis-secret"));
+    }
+    let a = add_provider(&admin, "424242", "https://idp.example.com", "kunde.example").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    assert_eq!(
+        identity_providers::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sign_in_through_the_company_idp_with_mapped_roles() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let org = app.org("conrat").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let p = admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("customer", ""),
+                ("name", "Firmen-Login"),
+                ("issuer_url", &idp.issuer),
+                ("client_id", "nachweis"),
+                ("client_secret", "nachweis-secret"),
+                ("allowed_domains", "conrat.example"),
+                ("default_role", "staff"),
+                // The test provider releases `groups` only for this scope (as Authentik does).
+                ("scopes", "openid email profile groups"),
+                (
+                    "role_mapping",
+                    "nachweis-admins=admin\nnachweis-pruefer=auditor",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let id: i32 = p.body.parse().unwrap();
+
+    // The login page's e-mail field finds the provider by domain.
+    let found = app
+        .client()
+        .get("/sso?email=leitung%40conrat.example")
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(
+        found.body.contains(&format!("/sso/{id}/start")),
+        "{}",
+        found.body
+    );
+    let none = app.client().get("/sso?email=x%40nirgends.example").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
+    let c = app.client();
+    let (status, target) =
+        sign_in(&app, &c, id, "leitung@conrat.example", "leitung-passwort").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.ends_with('/'), "{target}");
+    let me: Option<app::auth::CurrentUser> =
+        serde_json::from_str(&c.call("auth/me", &[]).await.body).unwrap();
+    assert_eq!(me.unwrap().org.role, Role::Admin);
+    // A customer's address is no staff member, whatever the IdP says.
+    let c = app.client();
+    let (status, _) = sign_in(
+        &app,
+        &c,
+        id,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let _ = app.clock.now();
+    app.stop().await;
+}
