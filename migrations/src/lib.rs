@@ -15,6 +15,7 @@ mod m0007_evidence;
 mod m0008_subprocessors;
 mod m0009_customers;
 mod m0010_sso;
+mod m0011_login_links;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_subprocessors::Migration),
             Box::new(m0009_customers::Migration),
             Box::new(m0010_sso::Migration),
+            Box::new(m0011_login_links::Migration),
         ]
     }
 }

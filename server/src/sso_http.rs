@@ -275,3 +275,73 @@ fn encode(s: &str) -> String {
     }
     out
 }
+
+/// The page a one-time login link opens: says whether the link still works
+/// and offers the button that uses it. Fetching this page uses nothing up.
+pub async fn login_link_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match app::auth::links::check(&state.db, state.now(), &token).await {
+        Ok(Ok(())) => page(
+            StatusCode::OK,
+            "Anmelden mit Ihrem Link",
+            "Ein Klick meldet Sie am Kundenportal an. Der Link gilt danach nicht mehr.",
+            "One click signs you in to the customer portal. The link cannot be used again afterwards.",
+            Some(&format!(
+                "<form method=\"post\" action=\"/anmeldelink\"><input type=\"hidden\" name=\"token\" value=\"{}\"><button type=\"submit\" class=\"button primary\">Jetzt anmelden</button></form>",
+                esc(&token)
+            )),
+        ),
+        Ok(Err(e)) => link_failure(e),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// Uses a one-time login link and signs the session in.
+pub async fn login_link_redeem(
+    State(state): State<AppState>,
+    session: Session,
+    axum::Form(form): axum::Form<LinkForm>,
+) -> Response {
+    match app::auth::links::redeem(&state.db, state.now(), &form.token).await {
+        Ok(Ok((user_id, org_id))) => {
+            if let Err(e) = app::auth::service::start_session(&session, user_id, org_id).await {
+                return internal(e);
+            }
+            (StatusCode::SEE_OTHER, [(header::LOCATION, "/portal")]).into_response()
+        }
+        Ok(Err(e)) => link_failure(e),
+        Err(e) => internal(e),
+    }
+}
+
+fn link_failure(e: app::auth::links::LinkError) -> Response {
+    use app::auth::links::LinkError as L;
+    let (title, de, en) = match e {
+        L::Unknown => (
+            "Anmeldelink ungültig",
+            "Diesen Anmeldelink kennen wir nicht. Bitte prüfen Sie, ob er vollständig ist, oder fordern Sie auf der Anmeldeseite einen neuen an.",
+            "We do not know this sign-in link. Check that it is complete, or ask for a new one on the sign-in page.",
+        ),
+        L::Used => (
+            "Anmeldelink schon verwendet",
+            "Dieser Anmeldelink wurde bereits verwendet; jeder Link gilt nur einmal. Fordern Sie auf der Anmeldeseite einen neuen an.",
+            "This sign-in link has already been used; each link works once. Ask for a new one on the sign-in page.",
+        ),
+        L::Expired => (
+            "Anmeldelink abgelaufen",
+            "Dieser Anmeldelink ist abgelaufen (er gilt 30 Minuten). Fordern Sie auf der Anmeldeseite einen neuen an.",
+            "This sign-in link has expired (links work for 30 minutes). Ask for a new one on the sign-in page.",
+        ),
+        L::NotACustomer => (
+            "Bitte anders anmelden",
+            "Diese Adresse gehört zu einem Konto, das sich mit Passwort oder Single Sign-on anmeldet.",
+            "This address belongs to an account that signs in with a password or single sign-on.",
+        ),
+    };
+    page(StatusCode::BAD_REQUEST, title, de, en, None)
+}

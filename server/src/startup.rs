@@ -162,6 +162,14 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/sso", get(crate::sso_http::discover))
         .route("/sso/callback", get(crate::sso_http::callback))
         .route("/sso/{id}/start", get(crate::sso_http::start))
+        .route(
+            "/anmeldelink/{token}",
+            get(crate::sso_http::login_link_page),
+        )
+        .route(
+            "/anmeldelink",
+            axum::routing::post(crate::sso_http::login_link_redeem),
+        )
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -207,6 +215,7 @@ fn is_public(path: &str) -> bool {
     path == "/login"
         || path.starts_with("/einladung/")
         || path == "/sso"
+        || path.starts_with("/anmeldelink")
         || path.starts_with("/sso/")
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")

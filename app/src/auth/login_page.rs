@@ -11,6 +11,7 @@ pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     // Created inside the route so that a no-JS post's error (in the URL) reaches it.
     let login = ServerAction::<super::Login>::new();
+    let link = ServerAction::<super::RequestLoginLink>::new();
     auth.refresh_on_success(login.value());
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
@@ -42,6 +43,29 @@ pub fn LoginPage() -> impl IntoView {
                     <input id="sso-email" type="email" name="email" autocomplete="email" required />
                     <button type="submit" class="button">"Weiter mit Single Sign-on"</button>
                 </form>
+            </section>
+            <section class="login-link">
+                <h2>"Anmeldelink per E-Mail"</h2>
+                <p class="muted">
+                    "Für Ansprechpartner unserer Kunden ohne Single Sign-on: Wir senden einen Link an Ihre hinterlegte Adresse. Er gilt einmal und 30 Minuten lang."
+                </p>
+                <ActionForm action=link attr:class="form">
+                    <label for="link-email">"Hinterlegte E-Mail für den Anmeldelink"</label>
+                    <input id="link-email" type="email" name="email" autocomplete="email" required />
+                    <FormError value=link.value() />
+                    <button type="submit" class="button">"Anmeldelink senden"</button>
+                </ActionForm>
+                {move || {
+                    (matches!(link.value().get(), Some(Ok(())))
+                        || query.with(|q| q.get("anmeldelink").is_some()))
+                        .then(|| {
+                            view! {
+                                <p role="status">
+                                    "Wenn die Adresse bei uns hinterlegt ist, ist ein Anmeldelink unterwegs. Bitte sehen Sie in Ihr Postfach."
+                                </p>
+                            }
+                        })
+                }}
             </section>
         </section>
     }

@@ -5,6 +5,8 @@ mod login_page;
 pub use login_page::LoginPage;
 
 #[cfg(feature = "ssr")]
+pub mod links;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session_store;
@@ -73,5 +75,15 @@ pub async fn switch_org(org_id: i32) -> Result<(), AppError> {
     let session = service::session().await?;
     service::switch_org(&state, &session, org_id).await?;
     leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Asks for a one-time login link by mail. The answer is the same whether
+/// or not the address is a registered customer contact.
+#[server(endpoint = "auth/login-link")]
+pub async fn request_login_link(email: String) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    links::request(&state.db, state.now(), &state.public_url, &email).await?;
+    leptos_axum::redirect("/login?anmeldelink=gesendet");
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod evidence_versions;
 pub mod identity_providers;
 pub mod invitations;
 pub mod job_runs;
+pub mod login_links;
 pub mod login_throttle;
 pub mod measure_owners;
 pub mod measure_revisions;

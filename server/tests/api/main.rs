@@ -13,6 +13,7 @@ mod evidence;
 mod evidence_process;
 mod import;
 mod invitations;
+mod login_links;
 mod mail;
 mod pages;
 mod peers;
