@@ -96,6 +96,10 @@ test('a customer signs in with SSO, downloads the signed annex, and sees nothing
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.getByRole('heading', { name: 'Technische und organisatorische Maßnahmen' })).toBeVisible();
   await expect(page.getByRole('heading', { name: /Aktuelle Fassung: Version \d+/ })).toBeVisible();
+  // The second look remembers the first.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: /Seit Ihrem letzten Besuch am/ })).toBeVisible();
+  await expect(page.getByText('Keine neue Fassung der Anlage.')).toBeVisible();
 
   const download = page.getByRole('link', { name: 'Signierte Anlage herunterladen (PDF)' });
   const href = await download.getAttribute('href');

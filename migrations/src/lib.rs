@@ -16,6 +16,7 @@ mod m0008_subprocessors;
 mod m0009_customers;
 mod m0010_sso;
 mod m0011_login_links;
+mod m0012_portal_visits;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_customers::Migration),
             Box::new(m0010_sso::Migration),
             Box::new(m0011_login_links::Migration),
+            Box::new(m0012_portal_visits::Migration),
         ]
     }
 }

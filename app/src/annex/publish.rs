@@ -416,6 +416,11 @@ pub async fn row(
         .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))
 }
 
+/// What version `version` of the organisation was rendered from.
+pub async fn snapshot(db: &DatabaseConnection, org_id: i32, version: i32) -> AppResult<Snapshot> {
+    parse_snapshot(&row(db, org_id, version).await?)
+}
+
 /// Records who received which version, for the DPO (Weitergabekontrolle).
 pub async fn log_download(
     db: &DatabaseConnection,

@@ -21,6 +21,7 @@ pub mod measures;
 pub mod memberships;
 pub mod organisations;
 pub mod outbox;
+pub mod portal_visits;
 pub mod publications;
 pub mod sessions;
 pub mod signing_keys;

@@ -9,7 +9,7 @@ pub use page::PortalPage;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::annex::PublicationInfo;
+use crate::annex::{AnnexChange, PublicationInfo};
 use crate::error::AppError;
 use crate::evidence::Validity;
 
@@ -44,6 +44,25 @@ pub struct PortalView {
     pub earlier: Vec<PublicationInfo>,
     /// Active and planned subprocessors.
     pub subprocessors: Vec<PortalSubprocessor>,
+    /// What changed since this person last opened the portal; `None` on the first visit.
+    pub since_last_visit: Option<SinceLastVisit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinceLastVisit {
+    /// German date and time of the last visit.
+    pub visited_at: String,
+    /// The version that was current then (0: none was published).
+    pub version_then: i32,
+    /// From that version to the current one; empty if it is still current.
+    pub changes: Vec<AnnexChange>,
+}
+
+/// What changed from version `from` to version `to` (any two published versions).
+#[server(endpoint = "portal/compare")]
+pub async fn compare_versions(from: i32, to: i32) -> Result<Vec<AnnexChange>, AppError> {
+    let (state, actor) = crate::auth::require_signed_in().await?;
+    service::compare(&state.db, actor.org_id, from, to).await
 }
 
 /// The portal of the signed-in person's organisation (every member; it is
@@ -51,5 +70,5 @@ pub struct PortalView {
 #[server(endpoint = "portal/overview")]
 pub async fn get_portal() -> Result<PortalView, AppError> {
     let (state, actor) = crate::auth::require_signed_in().await?;
-    service::overview(&state.db, actor.org_id, state.now()).await
+    service::overview(&state.db, actor.org_id, actor.user_id, state.now()).await
 }

@@ -3,8 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{PortalView, get_portal};
-use crate::annex::PublicationInfo;
+use leptos_router::hooks::use_query_map;
+
+use super::{PortalView, SinceLastVisit, compare_versions, get_portal};
+use crate::annex::{AnnexChange, PublicationInfo};
 use crate::ui::{ErrorView, Loading};
 
 fn german(iso: &str) -> String {
@@ -39,10 +41,15 @@ fn Portal(v: PortalView) -> impl IntoView {
         <p class="lead">
             {format!("Anlage zur Vereinbarung zur Auftragsverarbeitung mit {}", v.org_name)}
         </p>
-        {match v.current {
-            None => view! { <p class="muted">"Es wurde noch keine Version der Anlage veröffentlicht."</p> }.into_any(),
-            Some(c) => view! { <Current c /> }.into_any(),
-        }}
+        {v.since_last_visit.clone().map(|s| view! { <SinceLast s current=v.current.as_ref().map_or(0, |c| c.version) /> })}
+        {
+            let mut all: Vec<i32> = v.current.iter().chain(v.earlier.iter()).map(|p| p.version).collect();
+            all.sort_unstable();
+            match v.current.clone() {
+                None => view! { <p class="muted">"Es wurde noch keine Version der Anlage veröffentlicht."</p> }.into_any(),
+                Some(c) => view! { <Current c /> {(all.len() > 1).then(|| view! { <Compare versions=all.clone() /> })} }.into_any(),
+            }
+        }
         {(!v.earlier.is_empty())
             .then(|| {
                 view! {
@@ -120,4 +127,105 @@ fn Current(c: PublicationInfo) -> impl IntoView {
             </p>
         </section>
     }
+}
+
+#[component]
+fn SinceLast(s: SinceLastVisit, current: i32) -> impl IntoView {
+    let heading = format!("Seit Ihrem letzten Besuch am {}", s.visited_at);
+    let body = if current == 0 || s.version_then == current {
+        view! { <p>"Keine neue Fassung der Anlage."</p> }.into_any()
+    } else if s.version_then == 0 {
+        view! { <p>{format!("Inzwischen wurde die Anlage veröffentlicht (Version {current}).")}</p> }.into_any()
+    } else {
+        view! {
+            <p>{format!("Neue Fassung: Version {} statt Version {}.", current, s.version_then)}</p>
+            <Changes changes=s.changes />
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card since-last-visit" aria-label="Änderungen seit Ihrem letzten Besuch">
+            <h2>{heading}</h2>
+            {body}
+        </section>
+    }
+}
+
+/// Any two versions side by side: a plain GET form (`?von=1&bis=3`), so it
+/// works without JavaScript too.
+#[component]
+fn Compare(versions: Vec<i32>) -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.with(|q| q.get(name).and_then(|v| v.parse::<i32>().ok()));
+    let newest = versions.last().copied().unwrap_or(1);
+    let oldest = versions.first().copied().unwrap_or(1);
+    let pair = move || (param("von"), param("bis"));
+    let result = Resource::new(pair, |(from, to)| async move {
+        match (from, to) {
+            (Some(from), Some(to)) => Some(compare_versions(from, to).await),
+            _ => None,
+        }
+    });
+    let options = move |selected: i32| {
+        versions
+            .iter()
+            .map(|v| view! { <option value=v.to_string() selected=*v == selected>{format!("Version {v}")}</option> })
+            .collect_view()
+    };
+    let from_default = param("von").unwrap_or(if newest > oldest { newest - 1 } else { oldest });
+    let to_default = param("bis").unwrap_or(newest);
+    view! {
+        <section class="card compare">
+            <h2>"Versionen vergleichen"</h2>
+            <form method="get" action="/portal" class="form inline-form">
+                <label for="cmp-from">"Von"</label>
+                <select id="cmp-from" name="von">{options(from_default)}</select>
+                <label for="cmp-to">"Bis"</label>
+                <select id="cmp-to" name="bis">{options(to_default)}</select>
+                <button type="submit" class="button">"Vergleichen"</button>
+            </form>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        None => ().into_any(),
+                        Some(Ok(changes)) => view! {
+                            <h3>{move || format!("Von Version {} zu Version {}", param("von").unwrap_or_default(), param("bis").unwrap_or_default())}</h3>
+                            <Changes changes />
+                        }
+                            .into_any(),
+                        Some(Err(e)) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Changes(changes: Vec<AnnexChange>) -> impl IntoView {
+    if changes.is_empty() {
+        return view! { <p class="muted">"Die Maßnahmen sind unverändert."</p> }.into_any();
+    }
+    view! {
+        <ul class="changes">
+            {changes
+                .into_iter()
+                .map(|c| {
+                    let kind = c.kind.label();
+                    let moved = c.old_section.clone().map(|o| format!(" (vorher {o})"));
+                    view! {
+                        <li class=format!("change change-{}", kind.to_lowercase())>
+                            <span class="badge">{kind}</span>
+                            " "
+                            <strong>{c.section.clone()}</strong>
+                            {moved}
+                            {c.old_text.clone().filter(|_| c.new_text.is_some() && c.old_text != c.new_text).map(|t| view! { <div class="old"><del>{t}</del></div> })}
+                            <div>{c.new_text.clone().or(c.old_text.clone()).unwrap_or_default()}</div>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+        .into_any()
 }

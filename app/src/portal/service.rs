@@ -1,16 +1,18 @@
 //! What the portal shows, read for one organisation.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use super::{PortalAttestation, PortalSubprocessor, PortalView};
-use crate::entities::organisations;
+use super::{PortalAttestation, PortalSubprocessor, PortalView, SinceLastVisit};
+use crate::annex::AnnexChange;
+use crate::entities::{organisations, portal_visits};
 use crate::error::{AppError, AppResult};
 use crate::subprocessors::SubStatus;
 
 pub async fn overview(
     db: &DatabaseConnection,
     org_id: i32,
+    user_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<PortalView> {
     let org = organisations::Entity::find_by_id(org_id)
@@ -41,10 +43,76 @@ pub async fn overview(
                 .collect(),
         })
         .collect();
+    let current_version = current.as_ref().map_or(0, |c| c.version);
+    let since_last_visit = match visit(db, org_id, user_id, current_version, now).await? {
+        None => None,
+        Some(last) => Some(SinceLastVisit {
+            visited_at: last
+                .visited_at
+                .with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%d.%m.%Y %H:%M")
+                .to_string(),
+            version_then: last.last_version,
+            changes: if last.last_version > 0 && last.last_version < current_version {
+                compare(db, org_id, last.last_version, current_version).await?
+            } else {
+                Vec::new()
+            },
+        }),
+    };
     Ok(PortalView {
         org_name: org.legal_name,
         current,
         earlier: versions.collect(),
         subprocessors,
+        since_last_visit,
     })
+}
+
+/// Records this visit and returns the previous one.
+async fn visit(
+    db: &DatabaseConnection,
+    org_id: i32,
+    user_id: i32,
+    version: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Option<portal_visits::Model>> {
+    let last = portal_visits::Entity::find()
+        .filter(portal_visits::Column::OrgId.eq(org_id))
+        .filter(portal_visits::Column::UserId.eq(user_id))
+        .one(db)
+        .await?;
+    portal_visits::Entity::insert(portal_visits::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        last_version: Set(version),
+        visited_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            portal_visits::Column::OrgId,
+            portal_visits::Column::UserId,
+        ])
+        .update_columns([
+            portal_visits::Column::LastVersion,
+            portal_visits::Column::VisitedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(last)
+}
+
+/// Measure by measure, what changed from version `from` to version `to`.
+pub async fn compare(
+    db: &DatabaseConnection,
+    org_id: i32,
+    from: i32,
+    to: i32,
+) -> AppResult<Vec<AnnexChange>> {
+    let before = crate::annex::publish::snapshot(db, org_id, from).await?;
+    let after = crate::annex::publish::snapshot(db, org_id, to).await?;
+    Ok(crate::annex::publish::changes(&before, &after).0)
 }

@@ -146,3 +146,94 @@ async fn customers_fetch_the_current_annex_and_see_subprocessors(backend: Backen
     app.stop().await;
 }
 both!(customers_fetch_the_current_annex_and_see_subprocessors);
+
+async fn customers_compare_versions_and_see_what_changed_since_their_last_visit(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&admin).await;
+    create(
+        &admin,
+        category_id(&cat, "3.1"),
+        "Besucher werden am Empfang registriert.",
+    )
+    .await;
+    assert!(admin.call("annex/publish", &[]).await.status.is_success());
+
+    let customer = app.client();
+    customer.login_ok(&org.email(Role::Customer)).await;
+    let overview = |c: Client| async move {
+        let a = c.call("portal/overview", &[]).await;
+        serde_json::from_str::<PortalView>(&a.body).expect(&a.body)
+    };
+    // First visit: nothing to compare with.
+    assert!(overview(customer.clone()).await.since_last_visit.is_none());
+    let again = overview(customer.clone())
+        .await
+        .since_last_visit
+        .expect("second visit");
+    assert_eq!(again.version_then, 1);
+    assert!(again.changes.is_empty());
+
+    create(
+        &admin,
+        category_id(&cat, "3.2"),
+        "Bildschirme sperren nach fünf Minuten.",
+    )
+    .await;
+    assert!(admin.call("annex/publish", &[]).await.status.is_success());
+    app.clock.advance(chrono::Duration::days(3));
+    let since = overview(customer.clone())
+        .await
+        .since_last_visit
+        .expect("a visit");
+    assert_eq!(since.version_then, 1);
+    assert_eq!(since.changes.len(), 1, "{:?}", since.changes);
+    assert_eq!(since.changes[0].kind, app::annex::ChangeKind::Added);
+    assert_eq!(
+        since.changes[0].new_text.as_deref(),
+        Some("Bildschirme sperren nach fünf Minuten.")
+    );
+    // Seen now: the next visit has nothing new.
+    let next = overview(customer.clone()).await.since_last_visit.unwrap();
+    assert_eq!(next.version_then, 2);
+    assert!(next.changes.is_empty());
+
+    // Any two versions, either way round.
+    let cmp = customer
+        .call("portal/compare", &[("from", "1"), ("to", "2")])
+        .await;
+    let forward: Vec<app::annex::AnnexChange> = serde_json::from_str(&cmp.body).expect(&cmp.body);
+    assert_eq!(forward.len(), 1);
+    let cmp = customer
+        .call("portal/compare", &[("from", "2"), ("to", "1")])
+        .await;
+    let back: Vec<app::annex::AnnexChange> = serde_json::from_str(&cmp.body).unwrap();
+    assert_eq!(back[0].kind, app::annex::ChangeKind::Removed);
+    // The page renders the comparison without JavaScript.
+    let page = customer.get("/portal?von=1&bis=2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Von Version 1 zu Version 2")
+            && page.body.contains("Bildschirme sperren nach fünf Minuten."),
+        "{}",
+        page.body
+    );
+    // A version that does not exist, and another organisation's versions.
+    let a = customer
+        .call("portal/compare", &[("from", "1"), ("to", "9")])
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let stranger = app.client();
+    stranger.login_ok(&other.email(Role::Customer)).await;
+    let a = stranger
+        .call("portal/compare", &[("from", "1"), ("to", "2")])
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    assert!(!a.body.contains("Bildschirme"));
+    app.stop().await;
+}
+both!(customers_compare_versions_and_see_what_changed_since_their_last_visit);
