@@ -47,7 +47,8 @@ if ! cargo leptos --version >/dev/null 2>&1; then
 fi
 
 if [ ! -x "$here/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$here/end2end/node_modules/playwright-core" ] \
-  || [ ! -d "$here/end2end/node_modules/oidc-provider" ] || [ ! -d "$here/end2end/node_modules/jose" ]; then
+  || [ ! -d "$here/end2end/node_modules/oidc-provider" ] || [ ! -d "$here/end2end/node_modules/jose" ] \
+  || [ ! -d "$here/end2end/node_modules/@axe-core/playwright" ]; then
   log "installing node packages in end2end/"
   (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi

@@ -20,8 +20,12 @@ pub mod error;
 pub mod evidence;
 /// Mail in German and English, the outbox and its admin view.
 pub mod mail;
+/// Subprocessor notices to customers and their objections.
+pub mod notices;
 /// Organisations, members, invitations, the profile.
 pub mod orgs;
+/// Confidentiality pledges: texts, signatures with PDF copies, the DPO's overview.
+pub mod pledges;
 /// The customer portal: current annex, earlier versions, subprocessors.
 pub mod portal;
 /// What needs attention: dashboard lists and the daily digest.
@@ -92,6 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anmeldedienste") view=sso::ProvidersPage ssr=SsrMode::Async />
                     <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
+                    <Route path=path!("/verpflichtung") view=pledges::PledgePage ssr=SsrMode::Async />
+                    <Route path=path!("/verpflichtungen") view=pledges::PledgeAdminPage ssr=SsrMode::Async />
                 </Routes>
             </ui::Layout>
         </Router>

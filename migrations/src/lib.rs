@@ -17,6 +17,8 @@ mod m0009_customers;
 mod m0010_sso;
 mod m0011_login_links;
 mod m0012_portal_visits;
+mod m0013_notices;
+mod m0014_pledges;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_sso::Migration),
             Box::new(m0011_login_links::Migration),
             Box::new(m0012_portal_visits::Migration),
+            Box::new(m0013_notices::Migration),
+            Box::new(m0014_pledges::Migration),
         ]
     }
 }

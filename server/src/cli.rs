@@ -80,6 +80,23 @@ pub enum Command {
         #[command(subcommand)]
         command: EvidenceCommand,
     },
+    /// Confidentiality pledges (Verpflichtung auf die Vertraulichkeit)
+    Pledge {
+        #[command(subcommand)]
+        command: PledgeCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PledgeCommand {
+    /// Who has signed the current text, who must sign again, who has not
+    Report {
+        #[arg(long)]
+        org: String,
+        /// Semicolon-separated CSV instead of a table
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +294,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Annex { command } => annex(&global, command).await,
         Command::Evidence { command } => evidence(&global, command).await,
+        Command::Pledge {
+            command: PledgeCommand::Report { org, csv },
+        } => {
+            let config = global.config(None)?;
+            let db = crate::db::connect(&config).await?;
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let current = app::pledges::service::current(&db, org.id).await?;
+            let rows = app::pledges::service::rows(&db, org.id, current.as_ref()).await?;
+            if csv {
+                print!("{}", app::pledges::service::csv(&rows));
+                return Ok(0);
+            }
+            let signed = rows.iter().filter(|r| r.state == "signed").count();
+            match &current {
+                None => println!("{}: no pledge text set yet.", org.legal_name),
+                Some(c) => println!(
+                    "{}: {signed} of {} people signed version {} of the pledge.",
+                    org.legal_name,
+                    rows.len(),
+                    c.version
+                ),
+            }
+            for r in &rows {
+                println!(
+                    "  {:<9} {:<28} {:<34} {}",
+                    match r.state.as_str() {
+                        "signed" => "signed",
+                        "outdated" => "outdated",
+                        _ => "missing",
+                    },
+                    r.name,
+                    r.email,
+                    match (r.signed_version, &r.signed_at) {
+                        (Some(v), Some(at)) => format!("version {v}, {at}"),
+                        _ => String::new(),
+                    }
+                );
+            }
+            Ok(0)
+        }
         Command::Tom {
             command:
                 TomCommand::Import {

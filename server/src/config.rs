@@ -71,6 +71,8 @@ pub struct Config {
     pub digest_hour: u32,
     /// Largest evidence upload in bytes.
     pub evidence_max_bytes: u64,
+    /// `[[sso.providers]]` from the config file, synced into the database at start.
+    pub sso_providers: Vec<app::sso::service::ConfiguredProvider>,
 }
 
 /// The file format: every key optional.
@@ -88,6 +90,48 @@ struct FileConfig {
     worker_interval_secs: Option<u64>,
     evidence_max_mb: Option<u64>,
     digest_hour: Option<u32>,
+    sso: Option<FileSso>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSso {
+    #[serde(default)]
+    providers: Vec<FileProvider>,
+}
+
+/// One `[[sso.providers]]` entry: the fields of the admin UI, plus where it belongs.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProvider {
+    org: String,
+    customer: Option<String>,
+    name: String,
+    issuer_url: String,
+    client_id: String,
+    /// Prefer `client_secret_env`: the name of an environment variable.
+    client_secret: Option<String>,
+    client_secret_env: Option<String>,
+    #[serde(default)]
+    scopes: String,
+    #[serde(default)]
+    allowed_domains: String,
+    #[serde(default)]
+    required_claim: String,
+    #[serde(default)]
+    default_role: String,
+    #[serde(default)]
+    role_mapping: String,
+    enabled: Option<bool>,
+}
+
+impl std::fmt::Debug for FileProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileProvider")
+            .field("org", &self.org)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -298,6 +342,8 @@ impl Config {
             None => file.digest_hour.unwrap_or(7),
         };
 
+        let sso_providers = sso_providers(file.sso.unwrap_or_default(), env)?;
+
         Ok(Config {
             listen,
             data_dir,
@@ -312,6 +358,7 @@ impl Config {
             storage,
             digest_hour,
             evidence_max_bytes: evidence_max_mb * 1024 * 1024,
+            sso_providers,
         })
     }
 
@@ -385,6 +432,54 @@ fn smtp_config(file: FileSmtp, env: &dyn Env) -> Result<Option<SmtpConfig>, Conf
             .map(SecretString::from),
         from,
     }))
+}
+
+fn sso_providers(
+    file: FileSso,
+    env: &dyn Env,
+) -> Result<Vec<app::sso::service::ConfiguredProvider>, ConfigError> {
+    file.providers
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let setting = format!("sso.providers[{i}] ({})", p.name);
+            let client_secret = match (p.client_secret, p.client_secret_env) {
+                (Some(_), Some(_)) => {
+                    return Err(err(
+                        &setting,
+                        None,
+                        "give client_secret or client_secret_env, not both",
+                    ));
+                }
+                (Some(s), None) => s,
+                (None, Some(var)) => env.var(&var).ok_or_else(|| {
+                    err(
+                        &setting,
+                        Some(&var),
+                        format!("client_secret_env names `{var}`, which is not set"),
+                    )
+                })?,
+                (None, None) => String::new(),
+            };
+            Ok(app::sso::service::ConfiguredProvider {
+                org: p.org,
+                customer: p.customer.filter(|c| !c.trim().is_empty()),
+                fields: app::sso::NewProvider {
+                    customer_id: None,
+                    name: p.name,
+                    issuer_url: p.issuer_url,
+                    client_id: p.client_id,
+                    client_secret,
+                    scopes: p.scopes,
+                    allowed_domains: p.allowed_domains,
+                    required_claim: p.required_claim,
+                    default_role: p.default_role,
+                    role_mapping: p.role_mapping,
+                },
+                enabled: p.enabled.unwrap_or(true),
+            })
+        })
+        .collect()
 }
 
 fn storage_config(env: &dyn Env) -> Result<StorageConfig, ConfigError> {
@@ -501,6 +596,61 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("session_idle_minutes"), "{e}");
+    }
+
+    #[test]
+    fn sso_providers_come_from_the_file_with_secrets_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nachweis.toml");
+        std::fs::write(
+            &file,
+            r#"
+[[sso.providers]]
+org = "conrat"
+name = "Keycloak"
+issuer_url = "https://sso.conrat.example/realms/staff"
+client_id = "nachweis"
+client_secret_env = "KC_SECRET"
+allowed_domains = "conrat.example"
+role_mapping = "nachweis-admins=admin"
+
+[[sso.providers]]
+org = "conrat"
+customer = "Kanzlei Hoffmann & Partner"
+name = "Entra ID der Kanzlei"
+issuer_url = "https://login.microsoftonline.com/tenant/v2.0"
+client_id = "abc"
+enabled = false
+"#,
+        )
+        .unwrap();
+        let flags = Overrides {
+            config_file: Some(file.clone()),
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let env = MapEnv([("KC_SECRET", "s3cret-value")].into_iter().collect());
+        let c = Config::load(&flags, &env).unwrap();
+        assert_eq!(c.sso_providers.len(), 2);
+        assert_eq!(c.sso_providers[0].fields.client_secret, "s3cret-value");
+        assert!(c.sso_providers[0].enabled);
+        assert_eq!(
+            c.sso_providers[1].customer.as_deref(),
+            Some("Kanzlei Hoffmann & Partner")
+        );
+        assert!(!c.sso_providers[1].enabled);
+        assert!(
+            !format!("{c:?}").contains("s3cret-value"),
+            "secret in Debug"
+        );
+
+        let e = Config::load(&flags, &MapEnv(HashMap::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("KC_SECRET") && e.contains("Keycloak"), "{e}");
+        std::fs::write(&file, "[[sso.providers]]\norg = \"x\"\nnme = \"typo\"\n").unwrap();
+        let e = Config::load(&flags, &env).unwrap_err().to_string();
+        assert!(e.contains("nme"), "{e}");
     }
 
     #[test]

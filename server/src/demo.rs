@@ -57,6 +57,8 @@ struct DemoOrg {
     owned: &'static [&'static str],
     /// The data-centre operator the seed's measures rely on.
     data_centre: DemoSubprocessor,
+    /// The customer (controller) the demo customer person belongs to, and its AVV reference.
+    customer: (&'static str, &'static str),
 }
 
 struct DemoSubprocessor {
@@ -123,6 +125,7 @@ const ORGS: &[DemoOrg] = &[
                 None,
             ),
         },
+        customer: ("Kanzlei Hoffmann & Partner", "AVV-2024-013"),
     },
     DemoOrg {
         short: "clickbits",
@@ -178,6 +181,7 @@ const ORGS: &[DemoOrg] = &[
                 Some(20),
             ),
         },
+        customer: ("Praxis Dr. Weber", "AVV-2025-007"),
     },
 ];
 
@@ -238,6 +242,9 @@ pub async fn load(
                 }
             };
             app::orgs::service::add_membership(&txn, now, &actor, org.id, user.id, p.role).await?;
+            if p.role == Role::Customer {
+                add_customer(&txn, now, org.id, o.customer, p, user.id).await?;
+            }
             user_ids.push((p.role, user.id));
         }
         let owner = user_ids
@@ -271,8 +278,68 @@ pub async fn load(
         }
         add_data_centre(&txn, now, org.id, &o.data_centre, &relying).await?;
         txn.commit().await?;
+        // The default pledge text; clickbits' customers include medical
+        // practices, so its text carries the § 203 StGB clause.
+        app::pledges::service::publish_as(
+            db,
+            now,
+            org.id,
+            None,
+            &actor,
+            app::pledges::service::DEFAULT_TITLE,
+            &app::pledges::service::default_body(o.legal),
+            if o.short == "clickbits" {
+                &["stgb203"]
+            } else {
+                &[]
+            },
+        )
+        .await?;
     }
     Ok(logins)
+}
+
+/// The demo customer with its AVV, the customer person as its contact, and
+/// that person's membership tied to it (so they can object to notices).
+async fn add_customer<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    org_id: i32,
+    (name, avv_reference): (&str, &str),
+    person: &Person,
+    user_id: i32,
+) -> AppResult<()> {
+    use app::entities::{customer_contacts, customers, memberships};
+    let customer = customers::ActiveModel {
+        org_id: Set(org_id),
+        name: Set(name.to_owned()),
+        avv_reference: Set(avv_reference.to_owned()),
+        avv_date: Set(chrono::NaiveDate::from_ymd_opt(2025, 3, 1)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    customer_contacts::ActiveModel {
+        org_id: Set(org_id),
+        customer_id: Set(customer.id),
+        name: Set(person.name.to_owned()),
+        email: Set(person.email.to_owned()),
+        locale: Set("de".to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    memberships::Entity::update_many()
+        .col_expr(
+            memberships::Column::CustomerId,
+            sea_orm::sea_query::Expr::value(customer.id),
+        )
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn add_data_centre<C: sea_orm::ConnectionTrait>(

@@ -69,6 +69,18 @@ impl Application {
                 max_bytes: config.evidence_max_bytes,
             },
         };
+        let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
+            .await
+            .map_err(|e| anyhow::anyhow!("configuration: setting `sso.providers`: {e}"))?;
+        if synced != app::sso::service::SyncReport::default() {
+            tracing::info!(
+                created = synced.created,
+                updated = synced.updated,
+                unchanged = synced.unchanged,
+                disabled = synced.disabled,
+                "sign-in providers from the configuration file"
+            );
+        }
         let check = crate::storage::check(&db, state.evidence.store.as_ref()).await?;
         if !check.rows_missing_blob.is_empty() {
             tracing::error!(
@@ -159,6 +171,8 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/anlage/{file}", get(annex_version))
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
         .route("/portal/anlage/{file}", get(portal_annex))
+        .route("/verpflichtung/{file}", get(pledge_pdf))
+        .route("/verpflichtungen.csv", get(pledge_csv))
         .route("/sso", get(crate::sso_http::discover))
         .route("/sso/callback", get(crate::sso_http::callback))
         .route("/sso/{id}/start", get(crate::sso_http::start))
@@ -413,6 +427,80 @@ async fn portal_annex(
         row.pdf,
     )
         .into_response()
+}
+
+/// The actor of the session, or a redirect to the login page that comes back to `back`.
+async fn actor_or_login(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    back: &str,
+) -> Result<app::auth::service::Actor, Response> {
+    match app::auth::service::actor_for_session(state, session).await {
+        Ok(actor) => Ok(actor),
+        Err(AppError::Unauthenticated) => {
+            Err(axum::response::Redirect::to(&format!("/login?next={back}")).into_response())
+        }
+        Err(e) => Err(error_response(e)),
+    }
+}
+
+/// A signed pledge's PDF copy, byte for byte as stored at signing.
+async fn pledge_pdf(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(id) = file
+        .strip_suffix(".pdf")
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
+        return error_response(AppError::NotFound("Die Datei".into()));
+    };
+    let actor = match actor_or_login(&state, &session, &format!("/verpflichtung/{id}.pdf")).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match app::pledges::service::pdf(&state.db, &actor, id).await {
+        Ok(row) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"Verpflichtung-Fassung-{}-{}.pdf\"",
+                        row.version, row.id
+                    ),
+                ),
+                (header::ETAG, format!("\"{}\"", row.pdf_sha256)),
+                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+            ],
+            row.pdf,
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+/// The DPO's overview as CSV (admins and auditors).
+async fn pledge_csv(State(state): State<AppState>, session: tower_sessions::Session) -> Response {
+    let actor = match actor_or_login(&state, &session, "/verpflichtungen").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match app::pledges::service::overview(&state.db, &actor).await {
+        Ok(o) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"Verpflichtungen.csv\"".to_owned(),
+                ),
+            ],
+            app::pledges::service::csv(&o.rows),
+        )
+            .into_response(),
+        Err(e) => error_response(e),
+    }
 }
 
 fn error_response(e: AppError) -> Response {

@@ -35,14 +35,38 @@ pub enum RenderError {
     Export(String),
 }
 
+/// A Typst template compiled into the binary, under a fixed virtual path.
+pub(crate) struct Template {
+    id: FileId,
+    source: Source,
+    text: &'static str,
+}
+
+impl Template {
+    /// `path` must be unique per template (file ids are interned for the
+    /// process lifetime); build each template once, e.g. in a `OnceLock`.
+    pub(crate) fn new(path: &str, text: &'static str) -> Self {
+        let id = file_id(path);
+        Template {
+            id,
+            source: Source::new(id, text.to_owned()),
+            text,
+        }
+    }
+}
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("valid virtual path");
+    FileId::new(RootedPath::new(VirtualRoot::Project, vpath))
+}
+
 /// What every render shares: built on first use, then reused.
 struct Shared {
     library: LazyHash<Library>,
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
-    main_id: FileId,
     data_id: FileId,
-    main: Source,
+    annex: Template,
 }
 
 fn shared() -> &'static Shared {
@@ -51,31 +75,26 @@ fn shared() -> &'static Shared {
         let fonts: Vec<Font> = typst_assets::fonts()
             .flat_map(|data| Font::iter(Bytes::new(data)))
             .collect();
-        // Fixed virtual paths: file ids are interned for the process lifetime.
-        let id = |path: &str| {
-            let vpath = VirtualPath::new(path).expect("valid virtual path");
-            FileId::new(RootedPath::new(VirtualRoot::Project, vpath))
-        };
-        let main_id = id("/main.typ");
         Shared {
             library: LazyHash::new(Library::builder().build()),
             book: LazyHash::new(FontBook::from_fonts(&fonts)),
             fonts,
-            main_id,
-            data_id: id("/data.json"),
-            main: Source::new(main_id, TEMPLATE.to_owned()),
+            data_id: file_id("/data.json"),
+            annex: Template::new("/main.typ", TEMPLATE),
         }
     })
 }
 
-/// The world of one render: the shared parts plus this document's data.
-struct AnnexWorld {
+/// The world of one render: the shared parts, the template and this
+/// document's data.
+struct DocWorld<'a> {
     shared: &'static Shared,
+    template: &'a Template,
     data: Bytes,
     today: Option<Datetime>,
 }
 
-impl World for AnnexWorld {
+impl World for DocWorld<'_> {
     fn library(&self) -> &LazyHash<Library> {
         &self.shared.library
     }
@@ -85,12 +104,12 @@ impl World for AnnexWorld {
     }
 
     fn main(&self) -> FileId {
-        self.shared.main_id
+        self.template.id
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == self.shared.main_id {
-            Ok(self.shared.main.clone())
+        if id == self.template.id {
+            Ok(self.template.source.clone())
         } else if id == self.shared.data_id {
             Err(FileError::NotSource)
         } else {
@@ -99,8 +118,8 @@ impl World for AnnexWorld {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.shared.main_id {
-            Ok(Bytes::from_string(TEMPLATE))
+        if id == self.template.id {
+            Ok(Bytes::from_string(self.template.text))
         } else if id == self.shared.data_id {
             Ok(self.data.clone())
         } else {
@@ -143,10 +162,33 @@ pub struct Rendered {
 /// Like [`render_pdf`], but says whether the PDF/A export succeeded.
 pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
     let stand = parse_stand(&data.stand);
-    let world = AnnexWorld {
+    let version = data
+        .version
+        .map_or_else(|| "entwurf".to_owned(), |v| v.to_string());
+    typeset(
+        &shared().annex,
+        serde_json::to_vec(data)?,
+        stand,
+        format!("nachweis-tom-anlage/{}/{version}", data.org_name),
+    )
+}
+
+/// Compiles `template` with `data` as `/data.json` and exports a PDF/A-2b
+/// document (plain PDF 1.7 if the content cannot conform, see below; a
+/// warning is logged then). `date` is the document's date (Typst's `today`
+/// and the PDF creation date), `ident` seeds the PDF document id: the same
+/// input gives the same bytes.
+pub(crate) fn typeset(
+    template: &Template,
+    data: Vec<u8>,
+    date: Option<(i32, u8, u8)>,
+    ident: String,
+) -> Result<Rendered, RenderError> {
+    let world = DocWorld {
         shared: shared(),
-        data: Bytes::new(serde_json::to_vec(data)?),
-        today: stand.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d)),
+        template,
+        data: Bytes::new(data),
+        today: date.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d)),
     };
 
     let compiled = typst::compile::<PagedDocument>(&world);
@@ -157,12 +199,9 @@ pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
         .output
         .map_err(|errors| RenderError::Compile(describe(&world, &errors)))?;
 
-    let version = data
-        .version
-        .map_or_else(|| "entwurf".to_owned(), |v| v.to_string());
     let mut options = PdfOptions {
-        ident: Smart::Custom(format!("nachweis-tom-anlage/{}/{version}", data.org_name)),
-        timestamp: stand
+        ident: Smart::Custom(ident),
+        timestamp: date
             .and_then(|(y, m, d)| Datetime::from_ymd_hms(y, m, d, 0, 0, 0))
             .map(Timestamp::new_utc),
         standards: PdfStandards::new(&[PdfStandard::A_2b])
@@ -172,8 +211,8 @@ pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
     // PDF/A-2b normally passes: the bundled fonts are embedded and the
     // template's colours are plain sRGB. krilla rejects it only for input
     // PDF/A forbids, e.g. a character no bundled font has (an emoji: the
-    // `.notdef` glyph) or a `stand` that is no date (PDF/A needs a creation
-    // date). Then fall back to a plain PDF 1.7 rather than no annex at all.
+    // `.notdef` glyph) or a document without a date (PDF/A needs a creation
+    // date). Then fall back to a plain PDF 1.7 rather than no document at all.
     match typst_pdf::pdf(&document, &options) {
         Ok(pdf) => Ok(Rendered {
             pdf,
@@ -181,7 +220,7 @@ pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
         }),
         Err(errors) => {
             let reason = describe(&world, &errors);
-            tracing::warn!(%reason, "annex is not PDF/A-2b conformant; exporting it as plain PDF");
+            tracing::warn!(%reason, "document is not PDF/A-2b conformant; exporting it as plain PDF");
             options.standards = PdfStandards::default();
             let pdf = typst_pdf::pdf(&document, &options)
                 .map_err(|errors| RenderError::Export(describe(&world, &errors)))?;
@@ -194,7 +233,7 @@ pub fn render(data: &AnnexData) -> Result<Rendered, RenderError> {
 }
 
 /// `"23.11.2026"` as (year, month, day); `None` if `stand` has another form.
-fn parse_stand(stand: &str) -> Option<(i32, u8, u8)> {
+pub(crate) fn parse_stand(stand: &str) -> Option<(i32, u8, u8)> {
     let mut parts = stand.trim().split('.');
     let day = parts.next()?.parse().ok()?;
     let month = parts.next()?.parse().ok()?;
@@ -206,7 +245,7 @@ fn parse_stand(stand: &str) -> Option<(i32, u8, u8)> {
 }
 
 /// Joins Typst diagnostics into one message, with the template line where known.
-fn describe(world: &AnnexWorld, diagnostics: &[SourceDiagnostic]) -> String {
+fn describe(world: &DocWorld<'_>, diagnostics: &[SourceDiagnostic]) -> String {
     diagnostics
         .iter()
         .map(|diag| {
@@ -215,8 +254,8 @@ fn describe(world: &AnnexWorld, diagnostics: &[SourceDiagnostic]) -> String {
                 && let Some(range) = world.range(diag.span)
             {
                 line.push_str(id.vpath().get_with_slash());
-                if id == world.shared.main_id
-                    && let Some(n) = world.shared.main.lines().byte_to_line(range.start)
+                if id == world.template.id
+                    && let Some(n) = world.template.source.lines().byte_to_line(range.start)
                 {
                     line.push_str(&format!(":{}", n + 1));
                 }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::domain::{EmailAddress, Role};
-use crate::entities::{customer_contacts, login_links, memberships, organisations, users};
+use crate::entities::{customer_contacts, login_links, organisations, users};
 use crate::error::AppResult;
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
@@ -235,48 +235,20 @@ pub async fn redeem(
             crate::auth::service::create_user(&txn, now, &system, &email, &name, None).await?
         }
     };
-    match memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(row.org_id))
-        .filter(memberships::Column::UserId.eq(user.id))
-        .one(&txn)
-        .await?
+    if crate::orgs::service::admit_member(
+        &txn,
+        now,
+        &system,
+        row.org_id,
+        user.id,
+        Some(row.customer_id),
+        Role::Customer,
+        "login link",
+    )
+    .await?
+    .is_err()
     {
-        Some(m) if m.role != Role::Customer.as_str() => {
-            return Ok(Err(LinkError::NotACustomer));
-        }
-        Some(m) => {
-            if m.customer_id.is_none() {
-                let mut active: memberships::ActiveModel = m.into();
-                active.customer_id = Set(Some(row.customer_id));
-                active.update(&txn).await?;
-            }
-        }
-        None => {
-            memberships::ActiveModel {
-                org_id: Set(row.org_id),
-                user_id: Set(user.id),
-                role: Set(Role::Customer.as_str().to_owned()),
-                customer_id: Set(Some(row.customer_id)),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            record(
-                &txn,
-                now,
-                AuditEvent {
-                    org_id: Some(row.org_id),
-                    actor: &system,
-                    entity: "membership",
-                    entity_id: user.id.to_string(),
-                    action: "create",
-                    before: None,
-                    after: Some(json!({ "role": Role::Customer, "customer_id": row.customer_id, "via": "login link" })),
-                },
-            )
-            .await?;
-        }
+        return Ok(Err(LinkError::NotACustomer));
     }
     record(
         &txn,

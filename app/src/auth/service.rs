@@ -143,21 +143,7 @@ pub async fn login(
     let txn = state.db.begin().await?;
     let (Some(u), Some(m)) = (user.filter(|_| ok), membership) else {
         let failures = throttle.map(|t| t.failures).unwrap_or(0) + 1;
-        login_throttle::Entity::insert(login_throttle::ActiveModel {
-            key: Set(key.clone()),
-            failures: Set(failures),
-            last_failure_at: Set(now),
-        })
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(login_throttle::Column::Key)
-                .update_columns([
-                    login_throttle::Column::Failures,
-                    login_throttle::Column::LastFailureAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+        note_failure(&txn, &key, failures, now).await?;
         record(
             &txn,
             now,
@@ -207,6 +193,69 @@ pub async fn login(
         )
         .await?;
     Ok(())
+}
+
+/// Counts a failed password for `key` (the lower-case address) towards the throttle.
+async fn note_failure<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    failures: i32,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(failures),
+        last_failure_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(login_throttle::Column::Key)
+            .update_columns([
+                login_throttle::Column::Failures,
+                login_throttle::Column::LastFailureAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Asks a signed-in person for their password again (to sign a pledge, say).
+/// Wrong passwords count towards the same throttle as failed logins, so this
+/// is no way around it. People without a password (SSO only) are told so.
+pub async fn confirm_password(state: &AppState, actor: &Actor, password: &str) -> AppResult<()> {
+    let now = state.now();
+    let key = actor.email.to_lowercase();
+    let throttle = login_throttle::Entity::find_by_id(key.clone())
+        .one(&state.db)
+        .await?
+        .filter(|t| (now - t.last_failure_at).num_seconds() < FAILURE_WINDOW_SECS);
+    if let Some(t) = &throttle
+        && let Some(wait) = throttle_wait(t.failures, t.last_failure_at, now)
+    {
+        return Err(AppError::Throttled(wait));
+    }
+    let user = users::Entity::find_by_id(actor.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let Some(hash) = user.password_hash.as_deref() else {
+        return Err(AppError::invalid(
+            "password",
+            "Ihr Konto hat kein Passwort, weil Sie sich über einen Anmeldedienst anmelden. Bitte wenden Sie sich an den Datenschutzbeauftragten.",
+        ));
+    };
+    if verify_password(password, hash) {
+        return Ok(());
+    }
+    note_failure(
+        &state.db,
+        &key,
+        throttle.map(|t| t.failures).unwrap_or(0) + 1,
+        now,
+    )
+    .await?;
+    Err(AppError::invalid("password", "Das Passwort ist falsch."))
 }
 
 /// Signs the session in as `user_id` acting in `org_id`, with a fresh

@@ -180,6 +180,78 @@ pub async fn add_membership<C: ConnectionTrait>(
     .await
 }
 
+/// The membership a sign-in from outside (SSO, login link) may use or create.
+///
+/// With `customer_id` the person signs in as that customer's employee: an
+/// existing membership must be a customer one of the same (or no) customer;
+/// without it, as the organisation's staff: an existing membership must be
+/// internal. A missing membership is created with `new_role` (customer
+/// sign-ins always as `customer`). Returns `Err(role)` with the existing
+/// role when the membership may not be used this way.
+#[allow(clippy::too_many_arguments)]
+pub async fn admit_member<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    actor: &AuditActor,
+    org_id: i32,
+    user_id: i32,
+    customer_id: Option<i32>,
+    new_role: Role,
+    via: &str,
+) -> AppResult<Result<Role, Role>> {
+    let existing = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(db)
+        .await?;
+    if let Some(m) = existing {
+        let role: Role = m.role.parse().map_err(AppError::internal)?;
+        let fits = match customer_id {
+            Some(c) => role == Role::Customer && m.customer_id.is_none_or(|mc| mc == c),
+            None => role.is_internal(),
+        };
+        if !fits {
+            return Ok(Err(role));
+        }
+        if customer_id.is_some() && m.customer_id.is_none() {
+            let mut active: memberships::ActiveModel = m.into();
+            active.customer_id = Set(customer_id);
+            active.update(db).await?;
+        }
+        return Ok(Ok(role));
+    }
+    let role = if customer_id.is_some() {
+        Role::Customer
+    } else {
+        new_role
+    };
+    memberships::ActiveModel {
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        role: Set(role.as_str().to_owned()),
+        customer_id: Set(customer_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    record(
+        db,
+        now,
+        AuditEvent {
+            org_id: Some(org_id),
+            actor,
+            entity: "membership",
+            entity_id: user_id.to_string(),
+            action: "create",
+            before: None,
+            after: Some(json!({ "role": role, "customer_id": customer_id, "via": via })),
+        },
+    )
+    .await?;
+    Ok(Ok(role))
+}
+
 pub async fn profile(db: &DatabaseConnection, actor: &Actor) -> AppResult<OrgProfile> {
     let o = organisations::Entity::find_by_id(actor.org_id)
         .one(db)

@@ -60,7 +60,7 @@ fn Portal(v: PortalView) -> impl IntoView {
                             .map(|p| {
                                 view! {
                                     <li>
-                                        <a href=format!("/portal/anlage/v{}.pdf", p.version)>
+                                        <a href=format!("/portal/anlage/v{}.pdf", p.version) rel="external">
                                             {format!("Version {} (Stand {})", p.version, p.stand)}
                                         </a>
                                     </li>
@@ -70,6 +70,7 @@ fn Portal(v: PortalView) -> impl IntoView {
                     </ul>
                 }
             })}
+        <crate::notices::PortalNotices />
         <h2>"Unterauftragsverarbeiter"</h2>
         {v.subprocessors.is_empty().then(|| view! { <p class="muted">"Keine."</p> })}
         <ul class="portal-subprocessors">
@@ -110,7 +111,7 @@ fn Current(c: PublicationInfo) -> impl IntoView {
         <section class="card current-annex">
             <h2>{format!("Aktuelle Fassung: Version {} · Stand {}", c.version, c.stand)}</h2>
             <p>
-                <a class="button primary" href=format!("/portal/anlage/v{}.pdf", c.version)>
+                <a class="button primary" href=format!("/portal/anlage/v{}.pdf", c.version) rel="external">
                     "Signierte Anlage herunterladen (PDF)"
                 </a>
             </p>

@@ -61,11 +61,17 @@ pub fn ProvidersPage() -> impl IntoView {
                                                         <td><a href=p.start_url.clone()>{p.start_url.clone()}</a></td>
                                                         <td>
                                                             {if enabled { "aktiv" } else { "abgeschaltet" }}
-                                                            <ActionForm action=toggle attr:class="inline">
-                                                                <input type="hidden" name="id" value=p.id.to_string() />
-                                                                <input type="hidden" name="enabled" value=(!enabled).to_string() />
-                                                                <button type="submit" class="link">{if enabled { "abschalten" } else { "einschalten" }}</button>
-                                                            </ActionForm>
+                                                            {if p.source == "config" {
+                                                                view! { <br /><span class="muted">"aus der Konfigurationsdatei"</span> }.into_any()
+                                                            } else {
+                                                                view! {
+                                                                    <ActionForm action=toggle attr:class="inline">
+                                                                        <input type="hidden" name="id" value=p.id.to_string() />
+                                                                        <input type="hidden" name="enabled" value=(!enabled).to_string() />
+                                                                        <button type="submit" class="link">{if enabled { "abschalten" } else { "einschalten" }}</button>
+                                                                    </ActionForm>
+                                                                }.into_any()
+                                                            }}
                                                         </td>
                                                     </tr>
                                                 }

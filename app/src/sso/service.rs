@@ -32,7 +32,7 @@ use super::{NewProvider, ProviderView};
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::domain::{EmailAddress, Role};
-use crate::entities::{customers, identity_providers, memberships, user_identities, users};
+use crate::entities::{customers, identity_providers, user_identities, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -253,9 +253,19 @@ pub async fn list(
         .collect())
 }
 
-/// Adds a provider after checking every field; nothing is stored if one is wrong.
-pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<i32> {
-    let now = state.now();
+/// A provider's fields after every check: what is stored.
+struct Checked {
+    name: String,
+    issuer: String,
+    client_id: String,
+    scopes: String,
+    domains: String,
+    required_claim: String,
+    default_role: Role,
+    role_mapping: String,
+}
+
+fn check(new: &NewProvider) -> AppResult<Checked> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(AppError::invalid(
@@ -296,6 +306,34 @@ pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResul
             })?
     };
     parse_role_mapping(&new.role_mapping)?;
+    Ok(Checked {
+        name: name.to_owned(),
+        issuer,
+        client_id: client_id.to_owned(),
+        scopes,
+        domains: domains.join(", "),
+        required_claim: required_claim.to_owned(),
+        default_role,
+        role_mapping: new.role_mapping.trim().to_owned(),
+    })
+}
+
+/// What the audit log keeps of a provider: never the secret, only whether there is one.
+fn audit_view(row: &identity_providers::Model) -> serde_json::Value {
+    json!({
+        "name": row.name, "issuer_url": row.issuer_url, "client_id": row.client_id,
+        "customer_id": row.customer_id, "allowed_domains": row.allowed_domains,
+        "scopes": row.scopes, "required_claim": row.required_claim,
+        "default_role": row.default_role, "role_mapping": row.role_mapping,
+        "enabled": row.enabled, "source": row.source,
+        "client_secret": row.client_secret_enc.is_some(),
+    })
+}
+
+/// Adds a provider after checking every field; nothing is stored if one is wrong.
+pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<i32> {
+    let now = state.now();
+    let c = check(new)?;
     let txn = state.db.begin().await?;
     if let Some(customer_id) = new.customer_id {
         customers::Entity::find_by_id(customer_id)
@@ -316,17 +354,17 @@ pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResul
     let row = identity_providers::ActiveModel {
         org_id: Set(actor.org_id),
         customer_id: Set(new.customer_id),
-        name: Set(name.to_owned()),
-        issuer_url: Set(issuer),
-        client_id: Set(client_id.to_owned()),
+        name: Set(c.name),
+        issuer_url: Set(c.issuer),
+        client_id: Set(c.client_id),
         client_secret_enc: Set(secret),
-        scopes: Set(scopes),
-        allowed_domains: Set(domains.join(", ")),
-        required_claim: Set(required_claim.to_owned()),
-        default_role: Set(default_role.as_str().to_owned()),
-        role_mapping: Set(new.role_mapping.trim().to_owned()),
+        scopes: Set(c.scopes),
+        allowed_domains: Set(c.domains),
+        required_claim: Set(c.required_claim),
+        default_role: Set(c.default_role.as_str().to_owned()),
+        role_mapping: Set(c.role_mapping),
         enabled: Set(true),
-        source: Set("admin".to_owned()),
+        source: Set(SOURCE_ADMIN.to_owned()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -342,17 +380,239 @@ pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResul
             entity_id: row.id.to_string(),
             action: "create",
             before: None,
-            // The secret is never logged, only whether there is one.
-            after: Some(json!({
-                "name": row.name, "issuer_url": row.issuer_url, "client_id": row.client_id,
-                "customer_id": row.customer_id, "allowed_domains": row.allowed_domains,
-                "client_secret": row.client_secret_enc.is_some(),
-            })),
+            after: Some(audit_view(&row)),
         },
     )
     .await?;
     txn.commit().await?;
     Ok(row.id)
+}
+
+/// Entered in the admin UI.
+pub const SOURCE_ADMIN: &str = "admin";
+/// Given in the configuration file; changed only there.
+pub const SOURCE_CONFIG: &str = "config";
+
+/// A provider from the configuration file (`[[sso.providers]]`).
+#[derive(Clone, Default)]
+pub struct ConfiguredProvider {
+    /// Short name of the organisation.
+    pub org: String,
+    /// Name of the customer whose people sign in with it; `None`: the organisation's staff.
+    pub customer: Option<String>,
+    /// The fields as in the admin UI; `customer_id` is ignored (see `customer`).
+    pub fields: NewProvider,
+    pub enabled: bool,
+}
+
+impl std::fmt::Debug for ConfiguredProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfiguredProvider")
+            .field("org", &self.org)
+            .field("customer", &self.customer)
+            .field("name", &self.fields.name)
+            .field("issuer_url", &self.fields.issuer_url)
+            .field("client_id", &self.fields.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("enabled", &self.enabled)
+            .finish()
+    }
+}
+
+/// What a sync changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Configured earlier, missing from the file now: disabled, not deleted
+    /// (the people who signed in with it keep their history).
+    pub disabled: u32,
+}
+
+/// Makes the stored providers of source "config" match the configuration
+/// file: creates new ones, updates changed ones (matched by organisation and
+/// name), disables those no longer configured. One transaction: a wrong entry
+/// changes nothing and names itself in the error.
+pub async fn sync_configured(
+    state: &AppState,
+    configured: &[ConfiguredProvider],
+) -> AppResult<SyncReport> {
+    use crate::entities::organisations;
+    let now = state.now();
+    let actor = AuditActor::system("configuration file");
+    let txn = state.db.begin().await?;
+    let mut report = SyncReport::default();
+    let mut keep: Vec<i32> = Vec::new();
+    for (i, entry) in configured.iter().enumerate() {
+        let at = |e: AppError| {
+            AppError::invalid(
+                "sso.providers",
+                format!(
+                    "[[sso.providers]] Nr. {} („{}“): {e}",
+                    i + 1,
+                    entry.fields.name
+                ),
+            )
+        };
+        let c = check(&entry.fields).map_err(at)?;
+        let org = organisations::Entity::find()
+            .filter(organisations::Column::ShortName.eq(entry.org.trim()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                at(AppError::NotFound(format!(
+                    "Die Organisation „{}“",
+                    entry.org
+                )))
+            })?;
+        let customer_id = match &entry.customer {
+            None => None,
+            Some(name) => Some(
+                customers::Entity::find()
+                    .filter(customers::Column::OrgId.eq(org.id))
+                    .filter(customers::Column::Name.eq(name.trim()))
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| at(AppError::NotFound(format!("Der Kunde „{name}“"))))?
+                    .id,
+            ),
+        };
+        let existing = identity_providers::Entity::find()
+            .filter(identity_providers::Column::OrgId.eq(org.id))
+            .filter(identity_providers::Column::Source.eq(SOURCE_CONFIG))
+            .filter(identity_providers::Column::Name.eq(c.name.as_str()))
+            .one(&txn)
+            .await?;
+        let secret_plain = entry.fields.client_secret.trim();
+        // The stored secret is kept when it still opens to the configured one,
+        // so an unchanged file changes nothing.
+        let same_secret = |stored: &Option<Vec<u8>>| match (stored, secret_plain) {
+            (None, "") => true,
+            (Some(sealed), s) if !s.is_empty() => state
+                .signing
+                .secret
+                .open(&secret_context(org.id), sealed)
+                .is_some_and(|b| b == s.as_bytes()),
+            _ => false,
+        };
+        let seal = || -> AppResult<Option<Vec<u8>>> {
+            match secret_plain {
+                "" => Ok(None),
+                s => Ok(Some(
+                    state
+                        .signing
+                        .secret
+                        .seal(&secret_context(org.id), s.as_bytes())?,
+                )),
+            }
+        };
+        let (row, before, action) = match existing {
+            Some(old) => {
+                let unchanged = old.customer_id == customer_id
+                    && old.issuer_url == c.issuer
+                    && old.client_id == c.client_id
+                    && old.scopes == c.scopes
+                    && old.allowed_domains == c.domains
+                    && old.required_claim == c.required_claim
+                    && old.default_role == c.default_role.as_str()
+                    && old.role_mapping == c.role_mapping
+                    && old.enabled == entry.enabled
+                    && same_secret(&old.client_secret_enc);
+                keep.push(old.id);
+                if unchanged {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let before = audit_view(&old);
+                let secret = if same_secret(&old.client_secret_enc) {
+                    old.client_secret_enc.clone()
+                } else {
+                    seal()?
+                };
+                let mut active: identity_providers::ActiveModel = old.into();
+                active.customer_id = Set(customer_id);
+                active.issuer_url = Set(c.issuer);
+                active.client_id = Set(c.client_id);
+                active.client_secret_enc = Set(secret);
+                active.scopes = Set(c.scopes);
+                active.allowed_domains = Set(c.domains);
+                active.required_claim = Set(c.required_claim);
+                active.default_role = Set(c.default_role.as_str().to_owned());
+                active.role_mapping = Set(c.role_mapping);
+                active.enabled = Set(entry.enabled);
+                report.updated += 1;
+                (active.update(&txn).await?, Some(before), "update")
+            }
+            None => {
+                let row = identity_providers::ActiveModel {
+                    org_id: Set(org.id),
+                    customer_id: Set(customer_id),
+                    name: Set(c.name),
+                    issuer_url: Set(c.issuer),
+                    client_id: Set(c.client_id),
+                    client_secret_enc: Set(seal()?),
+                    scopes: Set(c.scopes),
+                    allowed_domains: Set(c.domains),
+                    required_claim: Set(c.required_claim),
+                    default_role: Set(c.default_role.as_str().to_owned()),
+                    role_mapping: Set(c.role_mapping),
+                    enabled: Set(entry.enabled),
+                    source: Set(SOURCE_CONFIG.to_owned()),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                keep.push(row.id);
+                report.created += 1;
+                (row, None, "create")
+            }
+        };
+        record(
+            &txn,
+            now,
+            AuditEvent {
+                org_id: Some(row.org_id),
+                actor: &actor,
+                entity: "identity_provider",
+                entity_id: row.id.to_string(),
+                action,
+                before,
+                after: Some(audit_view(&row)),
+            },
+        )
+        .await?;
+    }
+    let gone = identity_providers::Entity::find()
+        .filter(identity_providers::Column::Source.eq(SOURCE_CONFIG))
+        .filter(identity_providers::Column::Enabled.eq(true))
+        .filter(identity_providers::Column::Id.is_not_in(keep))
+        .all(&txn)
+        .await?;
+    for old in gone {
+        let (id, org_id) = (old.id, old.org_id);
+        let mut active: identity_providers::ActiveModel = old.into();
+        active.enabled = Set(false);
+        active.update(&txn).await?;
+        record(
+            &txn,
+            now,
+            AuditEvent {
+                org_id: Some(org_id),
+                actor: &actor,
+                entity: "identity_provider",
+                entity_id: id.to_string(),
+                action: "disable",
+                before: None,
+                after: Some(json!({ "reason": "no longer in the configuration file" })),
+            },
+        )
+        .await?;
+        report.disabled += 1;
+    }
+    txn.commit().await?;
+    Ok(report)
 }
 
 pub async fn set_enabled(state: &AppState, actor: &Actor, id: i32, enabled: bool) -> AppResult<()> {
@@ -362,6 +622,12 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i32, enabled: bool
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound("Der Anmeldedienst".into()))?;
+    if row.source == SOURCE_CONFIG {
+        return Err(AppError::invalid(
+            "id",
+            "Dieser Anmeldedienst ist in der Konfigurationsdatei festgelegt; er wird dort geändert.",
+        ));
+    }
     let mut active: identity_providers::ActiveModel = row.into();
     active.enabled = Set(enabled);
     active.update(&txn).await?;
@@ -809,68 +1075,26 @@ async fn admit(
             .await?;
         }
     }
-    let membership = memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(p.org_id))
-        .filter(memberships::Column::UserId.eq(user.id))
-        .one(&txn)
-        .await?;
-    let role = match membership {
-        Some(m) => {
-            let role: Role = m.role.parse().map_err(AppError::internal)?;
-            // A customer's provider never signs in staff, and the staff
-            // provider never signs in a customer's people.
-            let fits = match p.customer_id {
-                Some(c) => role == Role::Customer && m.customer_id.is_none_or(|mc| mc == c),
-                None => role.is_internal(),
-            };
-            if !fits {
-                return Err(SsoError::Refused(format!(
-                    "{} already has a {} membership that this sign-in may not use",
-                    email.as_str(),
-                    role.as_str()
-                )));
-            }
-            if p.customer_id.is_some() && m.customer_id.is_none() {
-                let mut active: memberships::ActiveModel = m.into();
-                active.customer_id = Set(p.customer_id);
-                active.update(&txn).await?;
-            }
-            role
-        }
-        None => {
-            let role = match p.customer_id {
-                Some(_) => Role::Customer,
-                None => mapped_role(p, &identity.claims),
-            };
-            memberships::ActiveModel {
-                org_id: Set(p.org_id),
-                user_id: Set(user.id),
-                role: Set(role.as_str().to_owned()),
-                customer_id: Set(p.customer_id),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            record(
-                &txn,
-                now,
-                AuditEvent {
-                    org_id: Some(p.org_id),
-                    actor: &system,
-                    entity: "membership",
-                    entity_id: user.id.to_string(),
-                    action: "create",
-                    before: None,
-                    after: Some(
-                        json!({ "role": role, "customer_id": p.customer_id, "via": p.name }),
-                    ),
-                },
-            )
-            .await?;
-            role
-        }
-    };
+    // A customer's provider never signs in staff, and the staff provider
+    // never signs in a customer's people.
+    let role = crate::orgs::service::admit_member(
+        &txn,
+        now,
+        &system,
+        p.org_id,
+        user.id,
+        p.customer_id,
+        mapped_role(p, &identity.claims),
+        &p.name,
+    )
+    .await?
+    .map_err(|role| {
+        SsoError::Refused(format!(
+            "{} already has a {} membership that this sign-in may not use",
+            email.as_str(),
+            role.as_str()
+        ))
+    })?;
     record(
         &txn,
         now,

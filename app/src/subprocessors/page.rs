@@ -66,6 +66,7 @@ pub fn SubprocessorsPage() -> impl IntoView {
                                         <SubForm s=None edits />
                                     </details>
                                 })}
+                                <crate::notices::NoticesPanel />
                             }
                                 .into_any()
                         }
@@ -108,7 +109,7 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                             {(!a.issuer.is_empty()).then(|| format!(" · {}", a.issuer))}
                             {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german(&a.valid_until))}</span> })}
                             {(!a.scope.is_empty()).then(|| view! { <br /><small>{format!("Geltungsbereich: {}", a.scope)}</small> })}
-                            {a.file_version_id.map(|v| view! { <br /><a href=format!("/nachweise/datei/{v}")>{a.file_name.clone().unwrap_or_default()}</a> })}
+                            {a.file_version_id.map(|v| view! { <br /><a href=format!("/nachweise/datei/{v}") rel="external">{a.file_name.clone().unwrap_or_default()}</a> })}
                             {can_edit.then(|| view! {
                                 <form class="form upload inline-form" method="post" action="/nachweise/hochladen" enctype="multipart/form-data">
                                     <input type="hidden" name="attestation_id" value=aid.to_string() />

@@ -54,6 +54,7 @@ fn InternalHome(name: String, org: String, dashboard: bool) -> impl IntoView {
         <section class="page">
             <h1>{format!("Guten Tag, {name}")}</h1>
             <p class="lead">{org}</p>
+            <crate::pledges::PledgeReminder />
             {dashboard.then(|| view! { <AttentionPanel /> })}
             <h2>"Meine Maßnahmen"</h2>
             <Suspense fallback=Loading>

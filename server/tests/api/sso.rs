@@ -6,6 +6,8 @@
 //! answers garbage, a domain that is not allowed. Refusals leave nothing
 //! behind but an audit entry for the DPO.
 
+use std::sync::Arc;
+
 use app::domain::Role;
 use app::entities::{identity_providers, memberships, user_identities, users};
 use app::state::Clock;
@@ -578,5 +580,158 @@ async fn staff_sign_in_through_the_company_idp_with_mapped_roles() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let _ = app.clock.now();
+    app.stop().await;
+}
+
+/// Audit rows about identity providers.
+async fn provider_audit(app: &TestApp) -> Vec<app::entities::audit_log::Model> {
+    app::entities::audit_log::Entity::find()
+        .filter(app::entities::audit_log::Column::Entity.eq("identity_provider"))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn providers_from_the_config_file_are_synced_at_start() {
+    use app::sso::service::ConfiguredProvider;
+    let db = TestDb::new(Backend::Sqlite).await;
+    // A fixed port: the provider knows our callback URL across restarts.
+    let port = free_port();
+    let mut config = config_for(&db);
+    config.listen = format!("127.0.0.1:{port}").parse().unwrap();
+    config.public_url = format!("http://127.0.0.1:{port}");
+    let idp = OidcProvider::start(&format!("{}/sso/callback", config.public_url));
+    #[allow(clippy::disallowed_methods)]
+    let clock = Arc::new(TestClock::at(chrono::Utc::now()));
+
+    let app = spawn_with(config.clone(), clock.clone()).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let customer = admin
+        .call("customers/add", &[("name", "Beispiel Kunde AG")])
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    app.stop().await;
+
+    let entry = |org: &str, customer: &str| ConfiguredProvider {
+        org: org.into(),
+        customer: Some(customer.into()),
+        fields: app::sso::NewProvider {
+            name: "Kunden-IdP (Datei)".into(),
+            issuer_url: idp.issuer.clone(),
+            client_id: "nachweis".into(),
+            client_secret: "nachweis-secret".into(),
+            allowed_domains: CUSTOMER_DOMAIN.into(),
+            ..Default::default()
+        },
+        enabled: true,
+    };
+    // A wrong entry stops the start, names itself, and changes nothing.
+    for bad in [
+        entry("nirgends", "Beispiel Kunde AG"),
+        entry("acme", "Unbekannt GmbH"),
+        ConfiguredProvider {
+            fields: app::sso::NewProvider {
+                issuer_url: "ftp://x".into(),
+                ..entry("acme", "Beispiel Kunde AG").fields
+            },
+            ..entry("acme", "Beispiel Kunde AG")
+        },
+    ] {
+        let mut c = config.clone();
+        c.sso_providers = vec![entry("acme", "Beispiel Kunde AG"), bad];
+        let e = server::startup::Application::build_with_clock(&c, clock.clone())
+            .await
+            .err()
+            .expect("a wrong entry refuses to start")
+            .to_string();
+        assert!(e.contains("sso.providers") && e.contains("Nr. 2"), "{e}");
+        assert_eq!(
+            identity_providers::Entity::find()
+                .count(&sea_orm::Database::connect(&db.url).await.unwrap())
+                .await
+                .unwrap(),
+            0,
+            "{e}"
+        );
+    }
+
+    config.sso_providers = vec![entry("acme", "Beispiel Kunde AG")];
+    let app = spawn_with(config.clone(), clock.clone()).await;
+    let rows = identity_providers::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].source, "config");
+    let id = rows[0].id;
+    assert!(
+        !String::from_utf8_lossy(rows[0].client_secret_enc.as_deref().unwrap())
+            .contains("nachweis-secret"),
+        "the secret is stored sealed"
+    );
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let a = admin
+        .call(
+            "sso/providers/enable",
+            &[("id", &id.to_string()), ("enabled", "false")],
+        )
+        .await;
+    assert!(a.body.contains("Konfigurationsdatei"), "{}", a.body);
+    let c = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &c,
+        id,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.ends_with("/portal"), "{target}");
+    let audited = provider_audit(&app).await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].action, "create");
+    app.stop().await;
+
+    // The same file again changes nothing; a changed one updates the row.
+    let app = spawn_with(config.clone(), clock.clone()).await;
+    assert_eq!(
+        provider_audit(&app).await.len(),
+        1,
+        "unchanged: no audit row"
+    );
+    app.stop().await;
+    config.sso_providers[0].fields.allowed_domains = "anderer-kunde.example".into();
+    let app = spawn_with(config.clone(), clock.clone()).await;
+    let row = identity_providers::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.allowed_domains, "anderer-kunde.example");
+    assert_eq!(provider_audit(&app).await.len(), 2);
+    app.stop().await;
+
+    // Removed from the file: disabled, not deleted; its sign-in link is dead.
+    config.sso_providers.clear();
+    let app = spawn_with(config.clone(), clock.clone()).await;
+    let row = identity_providers::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.enabled);
+    let res = app
+        .client()
+        .http
+        .get(format!("{}/sso/{id}/start", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
     app.stop().await;
 }

@@ -1,0 +1,204 @@
+//! The DPO's notices panel (on `/unterauftragsverarbeiter`) and the
+//! customer's notices section in the portal.
+
+use leptos::prelude::*;
+
+use super::{IssueNotice, NoticeView, ObjectToNotice, PortalNotice, list_notices, portal_notices};
+use crate::ui::{ErrorView, FormError, Loading};
+
+fn german(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}.{m}.{y}"),
+        _ => iso.to_owned(),
+    }
+}
+
+/// Notices to customers about new or replaced subprocessors, with the
+/// objections per customer; admins issue new ones.
+#[component]
+pub fn NoticesPanel() -> impl IntoView {
+    let issue = ServerAction::<IssueNotice>::new();
+    let data = Resource::new(move || issue.version().get(), |_| list_notices());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) => {
+                        view! {
+                            <section class="notices" id="mitteilungen">
+                                <h2>"Mitteilungen an Kunden und Einsprüche"</h2>
+                                <p class="muted">
+                                    "Bevor ein Unterauftragsverarbeiter hinzukommt oder ersetzt wird, werden alle Kunden informiert und können innerhalb der Frist Einspruch einlegen (Art. 28 Abs. 2 DSGVO)."
+                                </p>
+                                {list.items.is_empty().then(|| view! { <p class="muted">"Noch keine Mitteilungen."</p> })}
+                                {list.items.into_iter().map(|n| view! { <Notice n /> }).collect_view()}
+                                {(list.can_issue && !list.subprocessors.is_empty()).then(|| {
+                                    let subs = list.subprocessors.clone();
+                                    view! {
+                                        <details class="card">
+                                            <summary>"Kunden über einen Unterauftragsverarbeiter informieren"</summary>
+                                            <FormError value=issue.value() />
+                                            <ActionForm action=issue attr:class="form">
+                                                <label for="notice-sub">"Geplanter Unterauftragsverarbeiter"</label>
+                                                <select id="notice-sub" name="subprocessor_id">
+                                                    {subs.iter().map(|(id, name, status)| view! { <option value=id.to_string()>{format!("{name} ({status})")}</option> }).collect_view()}
+                                                </select>
+                                                <label for="notice-replaces">"Ersetzt"</label>
+                                                <select id="notice-replaces" name="replaces_id">
+                                                    <option value="0">"– niemanden (zusätzlich) –"</option>
+                                                    {subs.iter().map(|(id, name, _)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                                                </select>
+                                                <label for="notice-message">"Erläuterung für die Kunden"</label>
+                                                <textarea id="notice-message" name="message" rows="4" placeholder="z. B. Grund des Wechsels, Zeitpunkt, betroffene Leistungen"></textarea>
+                                                <label for="notice-deadline">"Einspruchsfrist bis einschließlich"</label>
+                                                <input id="notice-deadline" type="date" name="deadline" value=list.default_deadline.clone() />
+                                                <button type="submit" class="button primary">"Mitteilung an alle Kunden senden"</button>
+                                            </ActionForm>
+                                        </details>
+                                    }
+                                })}
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    // Owners and staff do not see notices; the panel stays away.
+                    Err(crate::error::AppError::Forbidden) => ().into_any(),
+                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Notice(n: NoticeView) -> impl IntoView {
+    let state = if n.open {
+        format!("Einspruchsfrist läuft bis {}", german(&n.deadline))
+    } else {
+        format!("Einspruchsfrist endete am {}", german(&n.deadline))
+    };
+    let heading = match &n.replaces {
+        None => format!("Neuer Unterauftragsverarbeiter: {}", n.subprocessor),
+        Some(r) => format!("{} ersetzt {}", n.subprocessor, r),
+    };
+    let objections = n.objections.len();
+    view! {
+        <section class="card notice" id=format!("mitteilung-{}", n.id)>
+            <h3>
+                {heading} " "
+                <span class=if n.open { "badge notice-open" } else { "badge notice-closed" }>{state}</span>
+            </h3>
+            <p class="muted">
+                {format!(
+                    "Mitgeteilt am {} von {} an {} Kontaktpersonen.",
+                    n.issued_at,
+                    n.issued_by,
+                    n.recipients,
+                )}
+            </p>
+            {(!n.message.is_empty()).then(|| view! { <p class="notice-message">{n.message.clone()}</p> })}
+            <h4>{format!("Einsprüche ({objections})")}</h4>
+            {(objections == 0).then(|| view! { <p class="muted">"Keine."</p> })}
+            <ul class="objections">
+                {n.objections.into_iter().map(|o| view! {
+                    <li>
+                        <strong>{o.customer}</strong>
+                        {format!(" · {} · {}", o.at, o.by)}
+                        <blockquote>{o.reason}</blockquote>
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(!n.without_objection.is_empty()).then(|| view! {
+                <p class="muted">{format!("Ohne Einspruch: {}", n.without_objection.join(", "))}</p>
+            })}
+        </section>
+    }
+}
+
+/// The portal's section of notices, with the objection form while the
+/// deadline runs. Plain forms, so it works without JavaScript too.
+#[component]
+pub fn PortalNotices() -> impl IntoView {
+    let object = ServerAction::<ObjectToNotice>::new();
+    let data = Resource::new(move || object.version().get(), |_| portal_notices());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) if list.is_empty() => ().into_any(),
+                    Ok(list) => view! {
+                        <section class="portal-notices" aria-label="Mitteilungen zu Unterauftragsverarbeitern">
+                            <h2>"Mitteilungen zu Unterauftragsverarbeitern"</h2>
+                            <FormError value=object.value() />
+                            {list.into_iter().map(|n| view! { <PortalNoticeCard n object /> }).collect_view()}
+                        </section>
+                    }
+                        .into_any(),
+                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> impl IntoView {
+    let id = n.id;
+    let heading = match &n.replaces {
+        None => format!("Geplant: {}", n.subprocessor),
+        Some(r) => format!("Geplant: {} ersetzt {}", n.subprocessor, r),
+    };
+    let deadline = if n.open {
+        format!(
+            "Einspruch möglich bis einschließlich {}",
+            german(&n.deadline)
+        )
+    } else {
+        format!("Einspruchsfrist endete am {}", german(&n.deadline))
+    };
+    view! {
+        <section class="card notice" id=format!("mitteilung-{id}")>
+            <h3>{heading}</h3>
+            <p class="muted">{format!("Mitgeteilt am {} · {}", n.issued_at, deadline)}</p>
+            <dl class="facts">
+                <dt>"Leistung"</dt><dd>{n.service.clone()}</dd>
+                <dt>"Verarbeitungsorte"</dt><dd>{n.locations.clone()}</dd>
+                <dt>"Drittlandübermittlung"</dt><dd>{n.safeguard.clone()}</dd>
+                <dt>"Nachweise"</dt>
+                <dd>
+                    {if n.attestations.is_empty() {
+                        "keine angegeben".to_owned()
+                    } else {
+                        n.attestations
+                            .iter()
+                            .map(|a| if a.valid_until.is_empty() {
+                                a.kind.clone()
+                            } else {
+                                format!("{} (gültig bis {})", a.kind, german(&a.valid_until))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }}
+                </dd>
+            </dl>
+            {(!n.message.is_empty()).then(|| view! { <p class="notice-message">{n.message.clone()}</p> })}
+            {n.objection.clone().map(|o| view! {
+                <div class="objection-done" role="status">
+                    <p><strong>{format!("Ihr Unternehmen hat am {} Einspruch eingelegt ({}).", o.at, o.by)}</strong></p>
+                    <blockquote>{o.reason}</blockquote>
+                </div>
+            })}
+            {n.can_object.then(|| view! {
+                <details>
+                    <summary>"Einspruch einlegen"</summary>
+                    <ActionForm action=object attr:class="form">
+                        <input type="hidden" name="notice_id" value=id.to_string() />
+                        <label for=format!("objection-{id}")>"Begründung des Einspruchs"</label>
+                        <textarea id=format!("objection-{id}") name="reason" rows="4" required></textarea>
+                        <button type="submit" class="button primary">"Einspruch senden"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    }
+}

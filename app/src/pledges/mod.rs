@@ -1,0 +1,169 @@
+//! Confidentiality pledges (Verpflichtung auf die Vertraulichkeit nach
+//! Art. 28 Abs. 3 lit. b, Art. 29, Art. 32 Abs. 4 DSGVO).
+//!
+//! The DPO sets the text (versions; a new version must be signed again);
+//! staff read the whole text and sign by typing their full name and
+//! confirming with their password; the signature keeps the text version and
+//! hash, time and client, and a PDF copy with the signature block rendered
+//! with Typst. Signatures are never changed.
+
+mod page;
+pub use page::{PledgeAdminPage, PledgePage, PledgeReminder};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// One block of a text: a heading, a paragraph or a list item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// `heading`, `paragraph` or `item`.
+    pub kind: String,
+    pub text: String,
+}
+
+/// Optional clauses the DPO can add to the text: (key, label).
+pub const CLAUSES: &[(&str, &str)] = &[
+    (
+        "stgb203",
+        "Verschwiegenheit nach § 203 StGB (Kunden sind Berufsgeheimnisträger)",
+    ),
+    ("geschgehg", "Geschäftsgeheimnisse (GeschGehG)"),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PledgeTextView {
+    pub id: i32,
+    pub version: i32,
+    pub title: String,
+    pub blocks: Vec<Block>,
+    pub sha256: String,
+    pub clauses: Vec<String>,
+    /// German date.
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureView {
+    pub id: i32,
+    pub version: i32,
+    pub typed_name: String,
+    /// German date and time.
+    pub signed_at: String,
+    pub pdf_sha256: String,
+}
+
+/// What a member sees on `/verpflichtung`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyPledge {
+    /// The current text, if the organisation has set one.
+    pub current: Option<PledgeTextView>,
+    /// The person's signature of the current text.
+    pub signed: Option<SignatureView>,
+    /// Signatures of earlier versions.
+    pub earlier: Vec<SignatureView>,
+    /// The name to type (the account's name).
+    pub display_name: String,
+    /// This role has to sign (admins, owners, staff; not auditors or customers).
+    pub must_sign: bool,
+}
+
+/// One person in the DPO's overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PledgeRow {
+    pub user_id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    /// `signed` (current version), `outdated` (an earlier one) or `missing`.
+    pub state: String,
+    pub signed_version: Option<i32>,
+    pub signed_at: Option<String>,
+    pub signature_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PledgeOverview {
+    pub current: Option<PledgeTextView>,
+    pub rows: Vec<PledgeRow>,
+    pub signed: usize,
+    pub total: usize,
+    /// The sentence the annex can state.
+    pub summary: String,
+    /// Text (Markdown) to start editing from: the current body, or the default.
+    pub draft_title: String,
+    pub draft_body: String,
+    pub can_edit: bool,
+}
+
+/// Whether a role has to sign the pledge.
+pub fn must_sign(role: crate::domain::Role) -> bool {
+    use crate::domain::Role;
+    matches!(role, Role::Admin | Role::Owner | Role::Staff)
+}
+
+/// The signed-in member's pledge: the current text and their signatures.
+#[server(endpoint = "pledges/mine")]
+pub async fn get_my_pledge() -> Result<MyPledge, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::mine(&state.db, &actor).await
+}
+
+/// Signs the current text. `text_sha256` is the hash of the text the person
+/// read (a newer version published meanwhile is refused), `typed_name` their
+/// full name, `confirm` the confirmation that they read the whole text.
+#[server(endpoint = "pledges/sign")]
+pub async fn sign_pledge(
+    text_id: i32,
+    text_sha256: String,
+    typed_name: String,
+    password: String,
+    #[server(default)] confirm: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let client = service::Client::from_headers(&headers);
+    service::sign(
+        &state,
+        &actor,
+        service::Signing {
+            text_id,
+            text_sha256,
+            typed_name,
+            password,
+            confirmed: !confirm.trim().is_empty(),
+        },
+        client,
+    )
+    .await
+}
+
+/// Every member and the state of their pledge (admins and auditors).
+#[server(endpoint = "pledges/overview")]
+pub async fn get_pledge_overview() -> Result<PledgeOverview, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::overview(&state.db, &actor).await
+}
+
+/// Sets a new version of the text (admins). `clauses`: comma-separated keys of [`CLAUSES`].
+#[server(endpoint = "pledges/publish")]
+pub async fn publish_pledge(
+    title: String,
+    body: String,
+    #[server(default)] stgb203: String,
+    #[server(default)] geschgehg: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let mut clauses = Vec::new();
+    if !stgb203.is_empty() {
+        clauses.push("stgb203");
+    }
+    if !geschgehg.is_empty() {
+        clauses.push("geschgehg");
+    }
+    service::publish(&state.db, state.now(), &actor, &title, &body, &clauses).await
+}

@@ -1,0 +1,696 @@
+//! Pledge texts, signing, the signer's PDF copy and the DPO's overview.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{Block, MyPledge, PledgeOverview, PledgeRow, PledgeTextView, SignatureView, must_sign};
+use crate::annex::render::{Template, typeset};
+use crate::audit::service::{AuditActor, AuditEvent, record};
+use crate::auth::service::Actor;
+use crate::domain::Role;
+use crate::entities::{memberships, organisations, pledge_signatures, pledge_texts, users};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::ui::format_datetime;
+
+pub const DEFAULT_TITLE: &str = "Verpflichtung auf die Vertraulichkeit";
+const DEFAULT_BODY: &str = include_str!("default_text.md");
+const CLAUSE_203: &str = include_str!("clause_203.md");
+const CLAUSE_SECRETS: &str = include_str!("clause_secrets.md");
+const MAX_BODY: usize = 30_000;
+
+fn template() -> &'static Template {
+    static T: OnceLock<Template> = OnceLock::new();
+    T.get_or_init(|| Template::new("/pledge.typ", include_str!("pledge.typ")))
+}
+
+/// The default text with the organisation's name filled in.
+pub fn default_body(org_name: &str) -> String {
+    DEFAULT_BODY.replace("{org}", org_name)
+}
+
+fn clause_text(key: &str, org_name: &str) -> Option<String> {
+    let text = match key {
+        "stgb203" => CLAUSE_203,
+        "geschgehg" => CLAUSE_SECRETS,
+        _ => return None,
+    };
+    Some(text.replace("{org}", org_name))
+}
+
+/// Splits Markdown into headings, paragraphs and list items (plain text:
+/// emphasis and links keep their words, raw HTML stays literal text).
+pub fn blocks(markdown: &str) -> Vec<Block> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = Vec::new();
+    let mut current: Option<(&'static str, String)> = None;
+    let mut in_item = 0usize;
+    let flush = |current: &mut Option<(&'static str, String)>, out: &mut Vec<Block>| {
+        if let Some((kind, text)) = current.take() {
+            let text = text.trim().to_owned();
+            if !text.is_empty() {
+                out.push(Block {
+                    kind: kind.to_owned(),
+                    text,
+                });
+            }
+        }
+    };
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                flush(&mut current, &mut out);
+                current = Some(("heading", String::new()));
+            }
+            Event::Start(Tag::Item) => {
+                flush(&mut current, &mut out);
+                in_item += 1;
+                current = Some(("item", String::new()));
+            }
+            Event::Start(Tag::Paragraph) if in_item == 0 => {
+                flush(&mut current, &mut out);
+                current = Some(("paragraph", String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => flush(&mut current, &mut out),
+            Event::End(TagEnd::Paragraph) if in_item == 0 => flush(&mut current, &mut out),
+            Event::End(TagEnd::Item) => {
+                in_item = in_item.saturating_sub(1);
+                flush(&mut current, &mut out);
+            }
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                current
+                    .get_or_insert_with(|| ("paragraph", String::new()))
+                    .1
+                    .push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some((_, text)) = current.as_mut() {
+                    text.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+fn text_hash(title: &str, body: &str) -> String {
+    hex::encode(Sha256::digest(format!("{title}\n\n{body}").as_bytes()))
+}
+
+fn german_date(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%d.%m.%Y")
+        .to_string()
+}
+
+fn view(t: &pledge_texts::Model) -> PledgeTextView {
+    PledgeTextView {
+        id: t.id,
+        version: t.version,
+        title: t.title.clone(),
+        blocks: blocks(&t.body),
+        sha256: t.sha256.clone(),
+        clauses: t
+            .clauses
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at: german_date(t.created_at),
+    }
+}
+
+fn signature_view(s: &pledge_signatures::Model) -> SignatureView {
+    SignatureView {
+        id: s.id,
+        version: s.version,
+        typed_name: s.typed_name.clone(),
+        signed_at: format_datetime(s.signed_at),
+        pdf_sha256: s.pdf_sha256.clone(),
+    }
+}
+
+pub async fn current<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<Option<pledge_texts::Model>> {
+    Ok(pledge_texts::Entity::find()
+        .filter(pledge_texts::Column::OrgId.eq(org_id))
+        .order_by_desc(pledge_texts::Column::Version)
+        .one(db)
+        .await?)
+}
+
+/// Sets a new version of the text. The complete text is what the DPO wrote
+/// plus the chosen clauses; its hash is what signatures refer to.
+pub async fn publish(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    title: &str,
+    base: &str,
+    clauses: &[&str],
+) -> AppResult<i32> {
+    publish_as(
+        db,
+        now,
+        actor.org_id,
+        Some(actor.user_id),
+        &actor.audit(),
+        title,
+        base,
+        clauses,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn publish_as(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    org_id: i32,
+    user_id: Option<i32>,
+    audit: &AuditActor,
+    title: &str,
+    base: &str,
+    clauses: &[&str],
+) -> AppResult<i32> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "title",
+            "Bitte geben Sie einen Titel an (höchstens 200 Zeichen).",
+        ));
+    }
+    let base = base.replace("\r\n", "\n").trim().to_owned();
+    if blocks(&base).is_empty() {
+        return Err(AppError::invalid("body", "Bitte geben Sie den Text ein."));
+    }
+    if base.chars().count() > MAX_BODY {
+        return Err(AppError::invalid(
+            "body",
+            format!("Der Text ist zu lang (höchstens {MAX_BODY} Zeichen)."),
+        ));
+    }
+    let txn = db.begin().await?;
+    let org = organisations::Entity::find_by_id(org_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let mut body = base.clone();
+    let mut keys = Vec::new();
+    for key in clauses {
+        let text = clause_text(key, &org.legal_name)
+            .ok_or_else(|| AppError::invalid("clauses", format!("Unbekannte Klausel „{key}“.")))?;
+        body.push_str("\n\n");
+        body.push_str(text.trim());
+        keys.push(*key);
+    }
+    let previous = current(&txn, org_id).await?;
+    let sha256 = text_hash(title, &body);
+    if previous.as_ref().is_some_and(|p| p.sha256 == sha256) {
+        return Err(AppError::invalid(
+            "body",
+            "Der Text ist unverändert; eine neue Fassung entsteht nur mit Änderungen.",
+        ));
+    }
+    let version = previous.map_or(1, |p| p.version + 1);
+    // Two admins at once: the unique (org, version) index lets one win.
+    let row = pledge_texts::ActiveModel {
+        org_id: Set(org_id),
+        version: Set(version),
+        title: Set(title.to_owned()),
+        base: Set(base),
+        body: Set(body),
+        clauses: Set(keys.join(",")),
+        sha256: Set(sha256),
+        created_by: Set(user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict,
+        _ => e.into(),
+    })?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(org_id),
+            actor: audit,
+            entity: "pledge_text",
+            entity_id: row.id.to_string(),
+            action: "publish",
+            before: None,
+            after: Some(
+                json!({ "version": row.version, "sha256": row.sha256, "clauses": row.clauses }),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyPledge> {
+    let current = current(db, actor.org_id).await?;
+    let signatures = pledge_signatures::Entity::find()
+        .filter(pledge_signatures::Column::OrgId.eq(actor.org_id))
+        .filter(pledge_signatures::Column::UserId.eq(actor.user_id))
+        .order_by_desc(pledge_signatures::Column::Version)
+        .all(db)
+        .await?;
+    let signed = current
+        .as_ref()
+        .and_then(|c| signatures.iter().find(|s| s.pledge_text_id == c.id))
+        .map(signature_view);
+    Ok(MyPledge {
+        earlier: signatures
+            .iter()
+            .filter(|s| current.as_ref().is_none_or(|c| s.pledge_text_id != c.id))
+            .map(signature_view)
+            .collect(),
+        current: current.as_ref().map(view),
+        signed,
+        display_name: actor.display_name.clone(),
+        must_sign: must_sign(actor.role),
+    })
+}
+
+/// Where the signature came from (kept with it, shown in the PDF).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Client {
+    /// The first `X-Forwarded-For` address (set by the reverse proxy) and
+    /// the user agent, both cut to their column sizes.
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let ip = get("x-forwarded-for")
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':'))
+            .take(64)
+            .collect();
+        Client {
+            ip,
+            user_agent: get("user-agent")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(400)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Signing {
+    pub text_id: i32,
+    pub text_sha256: String,
+    pub typed_name: String,
+    pub password: String,
+    pub confirmed: bool,
+}
+
+/// The data of the signer's PDF copy (`pledge.typ`).
+#[derive(Debug, Serialize)]
+pub struct PledgePdf {
+    pub org_name: String,
+    pub title: String,
+    pub version: i32,
+    pub text_sha256: String,
+    pub blocks: Vec<Block>,
+    pub signer_name: String,
+    pub signer_email: String,
+    pub typed_name: String,
+    pub signed_at: String,
+    pub method: String,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+fn normalise_name(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Signs the current text for the signed-in person. Everything is checked
+/// before anything is written; the signature row and its PDF are written in
+/// one statement and never changed.
+pub async fn sign(
+    state: &AppState,
+    actor: &Actor,
+    input: Signing,
+    client: Client,
+) -> AppResult<i32> {
+    if !must_sign(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.now();
+    let text = pledge_texts::Entity::find_by_id(input.text_id)
+        .filter(pledge_texts::Column::OrgId.eq(actor.org_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Text".into()))?;
+    let current = current(&state.db, actor.org_id).await?;
+    if current.as_ref().is_none_or(|c| c.id != text.id) || text.sha256 != input.text_sha256.trim() {
+        return Err(AppError::invalid(
+            "text_sha256",
+            "Der Text wurde inzwischen geändert. Bitte lesen Sie die aktuelle Fassung und unterschreiben Sie diese.",
+        ));
+    }
+    if !input.confirmed {
+        return Err(AppError::invalid(
+            "confirm",
+            "Bitte bestätigen Sie, dass Sie den Text vollständig gelesen haben.",
+        ));
+    }
+    let typed = input
+        .typed_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if normalise_name(&typed) != normalise_name(&actor.display_name) {
+        return Err(AppError::invalid(
+            "typed_name",
+            format!(
+                "Bitte geben Sie Ihren vollständigen Namen so ein, wie er in Ihrem Konto steht: „{}“.",
+                actor.display_name
+            ),
+        ));
+    }
+    crate::auth::service::confirm_password(state, actor, &input.password).await?;
+    if pledge_signatures::Entity::find()
+        .filter(pledge_signatures::Column::PledgeTextId.eq(text.id))
+        .filter(pledge_signatures::Column::UserId.eq(actor.user_id))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid(
+            "text_sha256",
+            "Sie haben diese Fassung bereits unterschrieben.",
+        ));
+    }
+    let org = organisations::Entity::find_by_id(actor.org_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let method = "Passwort des Kontos".to_owned();
+    let data = PledgePdf {
+        org_name: org.legal_name.clone(),
+        title: text.title.clone(),
+        version: text.version,
+        text_sha256: text.sha256.clone(),
+        blocks: blocks(&text.body),
+        signer_name: actor.display_name.clone(),
+        signer_email: actor.email.clone(),
+        typed_name: typed.clone(),
+        signed_at: format!("{} (deutsche Zeit)", format_datetime(now)),
+        method: method.clone(),
+        client_ip: if client.ip.is_empty() {
+            "direkt verbunden".into()
+        } else {
+            client.ip.clone()
+        },
+        user_agent: client.user_agent.clone(),
+    };
+    let day = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    use chrono::Datelike;
+    let rendered = typeset(
+        template(),
+        serde_json::to_vec(&data).map_err(AppError::internal)?,
+        Some((day.year(), day.month() as u8, day.day() as u8)),
+        format!(
+            "nachweis-verpflichtung/{}/{}/{}",
+            org.id, actor.user_id, text.version
+        ),
+    )
+    .map_err(AppError::internal)?;
+    let pdf_sha256 = hex::encode(Sha256::digest(&rendered.pdf));
+    let txn = state.db.begin().await?;
+    let row = pledge_signatures::ActiveModel {
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        pledge_text_id: Set(text.id),
+        version: Set(text.version),
+        text_sha256: Set(text.sha256.clone()),
+        typed_name: Set(typed),
+        method: Set("password".into()),
+        client_ip: Set(client.ip),
+        user_agent: Set(client.user_agent),
+        signed_at: Set(now),
+        pdf: Set(rendered.pdf),
+        pdf_sha256: Set(pdf_sha256.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::invalid(
+            "text_sha256",
+            "Sie haben diese Fassung bereits unterschrieben.",
+        ),
+        _ => e.into(),
+    })?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "pledge",
+            entity_id: row.id.to_string(),
+            action: "sign",
+            before: None,
+            after: Some(json!({
+                "version": text.version, "text_sha256": text.sha256, "pdf_sha256": pdf_sha256,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// A signature's PDF for download: the signer, and admins and auditors of
+/// the same organisation.
+pub async fn pdf(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<pledge_signatures::Model> {
+    let row = pledge_signatures::Entity::find_by_id(id)
+        .filter(pledge_signatures::Column::OrgId.eq(actor.org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Verpflichtung".into()))?;
+    if row.user_id != actor.user_id && !matches!(actor.role, Role::Admin | Role::Auditor) {
+        // Not the signer's and not the DPO's: as if it did not exist.
+        return Err(AppError::NotFound("Die Verpflichtung".into()));
+    }
+    Ok(row)
+}
+
+/// Every member who has to sign, with the state of their pledge.
+pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<PledgeOverview> {
+    if !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    let org = organisations::Entity::find_by_id(actor.org_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+    let current = current(db, actor.org_id).await?;
+    let rows = rows(db, actor.org_id, current.as_ref()).await?;
+    let signed = rows.iter().filter(|r| r.state == "signed").count();
+    let total = rows.len();
+    let summary = match &current {
+        None => "Es ist noch kein Text der Verpflichtung festgelegt.".to_owned(),
+        Some(c) => format!(
+            "Verpflichtung auf die Vertraulichkeit: {signed} von {total} Mitarbeitenden verpflichtet (Fassung {}).",
+            c.version
+        ),
+    };
+    Ok(PledgeOverview {
+        draft_title: current
+            .as_ref()
+            .map_or_else(|| DEFAULT_TITLE.to_owned(), |c| c.title.clone()),
+        draft_body: current
+            .as_ref()
+            .map_or_else(|| default_body(&org.legal_name), |c| c.base.clone()),
+        current: current.as_ref().map(view),
+        rows,
+        signed,
+        total,
+        summary,
+        can_edit: actor.role.is_admin(),
+    })
+}
+
+/// The members who have to sign, ordered by name, with their state.
+pub async fn rows<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    current: Option<&pledge_texts::Model>,
+) -> AppResult<Vec<PledgeRow>> {
+    let members = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?;
+    let roles: HashMap<i32, Role> = members
+        .iter()
+        .filter_map(|m| Some((m.user_id, m.role.parse::<Role>().ok()?)))
+        .filter(|(_, r)| must_sign(*r))
+        .collect();
+    let people = users::Entity::find()
+        .filter(users::Column::Id.is_in(roles.keys().copied().collect::<Vec<_>>()))
+        .order_by_asc(users::Column::DisplayName)
+        .all(db)
+        .await?;
+    // Each person's newest signature.
+    let mut newest: HashMap<i32, pledge_signatures::Model> = HashMap::new();
+    for s in pledge_signatures::Entity::find()
+        .filter(pledge_signatures::Column::OrgId.eq(org_id))
+        .order_by_asc(pledge_signatures::Column::Version)
+        .all(db)
+        .await?
+    {
+        newest.insert(s.user_id, s);
+    }
+    Ok(people
+        .into_iter()
+        .map(|u| {
+            let s = newest.get(&u.id);
+            let state = match (s, current) {
+                (Some(s), Some(c)) if s.pledge_text_id == c.id => "signed",
+                (Some(_), _) => "outdated",
+                (None, _) => "missing",
+            };
+            PledgeRow {
+                user_id: u.id,
+                role: roles
+                    .get(&u.id)
+                    .map(|r| r.label())
+                    .unwrap_or_default()
+                    .to_owned(),
+                name: u.display_name,
+                email: u.email,
+                state: state.to_owned(),
+                signed_version: s.map(|s| s.version),
+                signed_at: s.map(|s| format_datetime(s.signed_at)),
+                signature_id: s.map(|s| s.id),
+            }
+        })
+        .collect())
+}
+
+/// The overview as CSV (semicolon-separated, as German spreadsheets expect).
+pub fn csv(rows: &[PledgeRow]) -> String {
+    let field = |s: &str| {
+        if s.contains([';', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::from("Name;E-Mail;Rolle;Stand;Fassung;Unterschrieben am\n");
+    for r in rows {
+        let state = match r.state.as_str() {
+            "signed" => "verpflichtet",
+            "outdated" => "ältere Fassung",
+            _ => "fehlt",
+        };
+        out.push_str(&format!(
+            "{};{};{};{};{};{}\n",
+            field(&r.name),
+            field(&r.email),
+            field(&r.role),
+            state,
+            r.signed_version.map(|v| v.to_string()).unwrap_or_default(),
+            field(r.signed_at.as_deref().unwrap_or_default())
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_becomes_plain_blocks() {
+        let b =
+            blocks("Erster *Absatz*\nzweite Zeile.\n\n## Dauer\n\n- eins\n- <b>zwei</b>\n\nEnde.");
+        let kinds: Vec<&str> = b.iter().map(|b| b.kind.as_str()).collect();
+        assert_eq!(kinds, ["paragraph", "heading", "item", "item", "paragraph"]);
+        assert_eq!(b[0].text, "Erster Absatz zweite Zeile.");
+        assert_eq!(b[1].text, "Dauer");
+        assert_eq!(b[3].text, "<b>zwei</b>", "HTML stays literal text");
+    }
+
+    #[test]
+    fn the_default_text_names_the_organisation_and_the_law() {
+        let body = default_body("ConRat WebSolutions GmbH");
+        assert!(!body.contains("{org}"));
+        assert!(body.contains("ConRat WebSolutions GmbH"));
+        for needle in ["Art. 29", "Art. 32 Abs. 4", "Art. 28 Abs. 3", "Art. 33"] {
+            assert!(body.contains(needle), "{needle}");
+        }
+        let b = blocks(&body);
+        assert!(b.iter().any(|b| b.kind == "heading"));
+    }
+
+    #[test]
+    fn names_match_ignoring_case_and_spacing() {
+        assert_eq!(
+            normalise_name("  mia   SCHULZ "),
+            normalise_name("Mia Schulz")
+        );
+        assert_ne!(normalise_name("Mia Schulze"), normalise_name("Mia Schulz"));
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let rows = vec![PledgeRow {
+            user_id: 1,
+            name: "Schulz; Mia".into(),
+            email: "m@x.example".into(),
+            role: "Mitarbeiter/in".into(),
+            state: "signed".into(),
+            signed_version: Some(2),
+            signed_at: Some("01.12.2026 10:00".into()),
+            signature_id: Some(7),
+        }];
+        let c = csv(&rows);
+        assert!(c.contains("\"Schulz; Mia\";m@x.example;"), "{c}");
+        assert!(c.contains(";verpflichtet;2;"), "{c}");
+    }
+}

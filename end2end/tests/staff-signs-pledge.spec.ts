@@ -1,0 +1,81 @@
+import { test, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+// A demo staff member reads and signs the confidentiality pledge (full name
+// and password), downloads the signed copy; the DPO sees it in the
+// overview. The pledge pages pass an axe-core check (with JavaScript: axe
+// runs in the page). Each project uses its own organisation.
+
+const PASSWORD = 'Nachweis-Demo-2026';
+const ORG = {
+  'with-js': { dpo: 'dpo@conrat.example', staff: 'mitarbeiter@conrat.example', name: 'Mia Schulz' },
+  'without-js': { dpo: 'dpo@clickbits.example', staff: 'mitarbeiter@clickbits.example', name: 'Tim Wagner' },
+};
+
+async function login(page: Page, js: boolean, email: string) {
+  await page.goto('/login');
+  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  await page.getByLabel('E-Mail-Adresse').fill(email);
+  await page.getByLabel('Passwort').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+}
+
+async function noSeriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
+
+test('a staff member signs the confidentiality pledge and the DPO sees it', async ({ browser }, info) => {
+  const js = info.project.name === 'with-js';
+  const org = ORG[info.project.name as keyof typeof ORG];
+
+  const ctx = await browser.newContext({ javaScriptEnabled: js, acceptDownloads: true });
+  const page = await ctx.newPage();
+  await login(page, js, org.staff);
+  await expect(page.getByRole('heading', { name: new RegExp(`Guten Tag, ${org.name}`) })).toBeVisible();
+  // The start page asks for the signature.
+  const reminder = page.locator('.pledge-reminder');
+  await expect(reminder).toBeVisible();
+  await reminder.getByRole('link', { name: 'Jetzt lesen und unterschreiben' }).click();
+  await expect(page).toHaveURL(/\/verpflichtung$/);
+  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  const text = page.getByRole('article', { name: 'Text der Verpflichtung' });
+  await expect(text).toContainText('Art. 32 Abs. 4 DSGVO');
+  if (js) await noSeriousViolations(page);
+
+  // A wrong password is refused with a clear message; nothing is signed.
+  await page.getByLabel('Ich habe den Text vollständig gelesen').check();
+  await page.getByLabel('Ihr vollständiger Name').fill(org.name);
+  await page.getByLabel('Ihr Kennwort zur Bestätigung').fill('falsches Kennwort');
+  await page.getByRole('button', { name: 'Verbindlich unterschreiben' }).click();
+  await expect(page.getByText('Das Passwort ist falsch.')).toBeVisible();
+
+  await page.getByLabel('Ich habe den Text vollständig gelesen').check();
+  await page.getByLabel('Ihr vollständiger Name').fill(org.name);
+  await page.getByLabel('Ihr Kennwort zur Bestätigung').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Verbindlich unterschreiben' }).click();
+  await expect(page.getByText(/Sie haben Fassung 1 am .* unterschrieben\./)).toBeVisible();
+  if (js) await noSeriousViolations(page);
+
+  // The signed copy downloads as a PDF.
+  const link = page.getByRole('link', { name: /Fassung 1, unterschrieben am/ });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  expect(readFileSync(path!).subarray(0, 5).toString()).toBe('%PDF-');
+  await ctx.close();
+
+  // The DPO sees the signature in the overview.
+  const dpoCtx = await browser.newContext({ javaScriptEnabled: js });
+  const dpo = await dpoCtx.newPage();
+  await login(dpo, js, org.dpo);
+  await expect(dpo.getByRole('heading', { name: /Guten Tag/ })).toBeVisible();
+  await dpo.goto('/verpflichtungen');
+  const row = dpo.locator('tr', { hasText: org.name });
+  await expect(row).toContainText('verpflichtet');
+  await expect(row.getByRole('link', { name: /Fassung 1/ })).toBeVisible();
+  await expect(dpo.locator('.summary')).toContainText('Mitarbeitenden verpflichtet (Fassung 1)');
+  if (js) await noSeriousViolations(dpo);
+  await dpoCtx.close();
+});
