@@ -36,6 +36,8 @@ pub mod sso;
 pub mod subprocessors;
 /// The TOM catalogue.
 pub mod toms;
+/// Privacy training: courses with quiz, attempts, certificates, the overview.
+pub mod training;
 /// Layout, navigation and shared view pieces.
 pub mod ui;
 
@@ -98,6 +100,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtung") view=pledges::PledgePage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtungen") view=pledges::PledgeAdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/schulungen") view=training::TrainingPage ssr=SsrMode::Async />
+                    <Route path=path!("/schulungen/durchgang/:id") view=training::AttemptPage ssr=SsrMode::Async />
+                    <Route path=path!("/schulungen/kurse") view=training::TrainingAdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/schulungen/uebersicht") view=training::TrainingOverviewPage ssr=SsrMode::Async />
                 </Routes>
             </ui::Layout>
         </Router>

@@ -2,8 +2,9 @@ import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 // A demo staff member reads and signs the confidentiality pledge (full name
-// and password), downloads the signed copy; the DPO sees it in the
-// overview. The pledge pages pass an axe-core check (with JavaScript: axe
+// and password), downloads the signed copy; the DPO sees it, and the base
+// course the same person completed in staff-completes-training.spec.ts, in
+// the overviews. The pledge pages pass an axe-core check (with JavaScript: axe
 // runs in the page). Each project uses its own organisation.
 
 const PASSWORD = 'Nachweis-Demo-2026';
@@ -76,6 +77,15 @@ test('a staff member signs the confidentiality pledge and the DPO sees it', asyn
   await expect(row).toContainText('verpflichtet');
   await expect(row.getByRole('link', { name: /Fassung 1/ })).toBeVisible();
   await expect(dpo.locator('.summary')).toContainText('Mitarbeitenden verpflichtet (Fassung 1)');
+  if (js) await noSeriousViolations(dpo);
+
+  // The combined overview: the base course (completed in
+  // staff-completes-training.spec.ts) and the pledge, with the annex figures.
+  await dpo.goto('/schulungen/uebersicht');
+  const person = dpo.locator('tr', { hasText: org.name });
+  await expect(person.locator('td[data-state=done]')).toContainText('geschult');
+  await expect(person.locator('td[data-state=signed]')).toContainText('verpflichtet');
+  await expect(dpo.locator('.summary')).toContainText(/Stand der Schulungen: \d+ von \d+ Mitarbeitenden geschult\./);
   if (js) await noSeriousViolations(dpo);
   await dpoCtx.close();
 });

@@ -19,6 +19,7 @@ mod m0011_login_links;
 mod m0012_portal_visits;
 mod m0013_notices;
 mod m0014_pledges;
+mod m0015_training;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_portal_visits::Migration),
             Box::new(m0013_notices::Migration),
             Box::new(m0014_pledges::Migration),
+            Box::new(m0015_training::Migration),
         ]
     }
 }

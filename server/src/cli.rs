@@ -80,10 +80,27 @@ pub enum Command {
         #[command(subcommand)]
         command: EvidenceCommand,
     },
+    /// Privacy training: who is trained in which course
+    Training {
+        #[command(subcommand)]
+        command: TrainingCommand,
+    },
     /// Confidentiality pledges (Verpflichtung auf die Vertraulichkeit)
     Pledge {
         #[command(subcommand)]
         command: PledgeCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainingCommand {
+    /// Staff × courses (and the pledge), with the figure for the annex
+    Report {
+        #[arg(long)]
+        org: String,
+        /// Semicolon-separated CSV instead of a table
+        #[arg(long)]
+        csv: bool,
     },
 }
 
@@ -294,6 +311,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Annex { command } => annex(&global, command).await,
         Command::Evidence { command } => evidence(&global, command).await,
+        Command::Training {
+            command: TrainingCommand::Report { org, csv },
+        } => {
+            let config = global.config(None)?;
+            let db = crate::db::connect(&config).await?;
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            // The report reads as the organisation's auditor would.
+            let reader = app::auth::service::Actor {
+                user_id: 0,
+                org_id: org.id,
+                role: app::domain::Role::Auditor,
+                display_name: "cli".into(),
+                email: "cli".into(),
+            };
+            let o = app::training::service::overview(&db, &reader).await?;
+            if csv {
+                print!("{}", app::training::service::csv(&o));
+                return Ok(0);
+            }
+            println!("{}: {}", org.legal_name, o.summary);
+            println!("{}", o.pledge_summary);
+            for r in &o.rows {
+                let cells: Vec<String> = o
+                    .courses
+                    .iter()
+                    .zip(&r.cells)
+                    .map(|((_, title, _), c)| format!("{title}: {}", c.state))
+                    .collect();
+                println!(
+                    "  {:<28} {:<34} {} | pledge: {}",
+                    r.name,
+                    r.email,
+                    cells.join(", "),
+                    r.pledge
+                );
+            }
+            Ok(0)
+        }
         Command::Pledge {
             command: PledgeCommand::Report { org, csv },
         } => {

@@ -278,6 +278,18 @@ pub async fn load(
         }
         add_data_centre(&txn, now, org.id, &o.data_centre, &relying).await?;
         txn.commit().await?;
+        app::training::service::save_course(
+            db,
+            now,
+            org.id,
+            None,
+            &actor,
+            0,
+            app::training::BASE_COURSE_TITLE,
+            app::training::BASE_COURSE,
+            app::training::DEFAULT_PASS_PERCENT,
+        )
+        .await?;
         // The default pledge text; clickbits' customers include medical
         // practices, so its text carries the § 203 StGB clause.
         app::pledges::service::publish_as(

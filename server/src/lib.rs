@@ -24,3 +24,5 @@ pub mod sso_http;
 pub mod startup;
 /// The evidence stores: local directory and S3.
 pub mod storage;
+/// The quiz form, certificates and the training overview as CSV.
+pub mod training_http;

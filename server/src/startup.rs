@@ -173,6 +173,18 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/portal/anlage/{file}", get(portal_annex))
         .route("/verpflichtung/{file}", get(pledge_pdf))
         .route("/verpflichtungen.csv", get(pledge_csv))
+        .route(
+            "/schulungen/durchgang/{id}",
+            axum::routing::post(crate::training_http::answer),
+        )
+        .route(
+            "/schulungen/zertifikat/{file}",
+            get(crate::training_http::certificate),
+        )
+        .route(
+            "/schulungen/uebersicht.csv",
+            get(crate::training_http::overview_csv),
+        )
         .route("/sso", get(crate::sso_http::discover))
         .route("/sso/callback", get(crate::sso_http::callback))
         .route("/sso/{id}/start", get(crate::sso_http::start))
@@ -430,7 +442,7 @@ async fn portal_annex(
 }
 
 /// The actor of the session, or a redirect to the login page that comes back to `back`.
-async fn actor_or_login(
+pub(crate) async fn actor_or_login(
     state: &AppState,
     session: &tower_sessions::Session,
     back: &str,
@@ -503,7 +515,7 @@ async fn pledge_csv(State(state): State<AppState>, session: tower_sessions::Sess
     }
 }
 
-fn error_response(e: AppError) -> Response {
+pub(crate) fn error_response(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, e.to_string()).into_response()
 }

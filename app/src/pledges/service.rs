@@ -612,15 +612,25 @@ pub async fn rows<C: ConnectionTrait>(
         .collect())
 }
 
-/// The overview as CSV (semicolon-separated, as German spreadsheets expect).
-pub fn csv(rows: &[PledgeRow]) -> String {
-    let field = |s: &str| {
-        if s.contains([';', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
+/// One CSV field (semicolon-separated, as German spreadsheets expect),
+/// quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a
+/// spreadsheet never runs a name as a formula.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
     };
+    if s.contains([';', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The overview as CSV.
+pub fn csv(rows: &[PledgeRow]) -> String {
+    let field = |s: &str| csv_field(s);
     let mut out = String::from("Name;E-Mail;Rolle;Stand;Fassung;Unterschrieben am\n");
     for r in rows {
         let state = match r.state.as_str() {

@@ -55,6 +55,7 @@ fn InternalHome(name: String, org: String, dashboard: bool) -> impl IntoView {
             <h1>{format!("Guten Tag, {name}")}</h1>
             <p class="lead">{org}</p>
             <crate::pledges::PledgeReminder />
+            <crate::training::OpenTrainings />
             {dashboard.then(|| view! { <AttentionPanel /> })}
             <h2>"Meine Maßnahmen"</h2>
             <Suspense fallback=Loading>

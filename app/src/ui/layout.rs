@@ -95,8 +95,8 @@ fn Nav(
             {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> })}
             {(!role.is_internal()).then(|| view! { <a href="/portal">"Anlage TOM"</a> })}
             {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/anmeldedienste">"Anmeldedienste"</a> <a href="/postausgang">"Postausgang"</a> })}
-            {crate::pledges::must_sign(role).then(|| view! { <a href="/verpflichtung">"Verpflichtung"</a> })}
-            {matches!(role, crate::domain::Role::Admin | crate::domain::Role::Auditor).then(|| view! { <a href="/verpflichtungen">"Verpflichtungen"</a> })}
+            {crate::pledges::must_sign(role).then(|| view! { <a href="/schulungen">"Schulungen"</a> <a href="/verpflichtung">"Verpflichtung"</a> })}
+            {matches!(role, crate::domain::Role::Admin | crate::domain::Role::Auditor).then(|| view! { <a href="/schulungen/uebersicht">"Schulungsstand"</a> <a href="/verpflichtungen">"Verpflichtungen"</a> })}
             {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
         </nav>
         <div class="who">

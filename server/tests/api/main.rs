@@ -23,3 +23,4 @@ mod portal;
 mod publish;
 mod sso;
 mod subprocessors;
+mod training;

@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "training_attempts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: i32,
+    pub user_id: i32,
+    pub course_id: i32,
+    pub version_id: i32,
+    /// JSON: shuffled question order and option order per question.
+    #[sea_orm(column_type = "Text")]
+    pub layout: String,
+    /// JSON: chosen option indexes per question (original numbering).
+    #[sea_orm(column_type = "Text")]
+    pub answers: String,
+    pub started_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub finished_at: Option<DateTimeUtc>,
+    pub score: Option<i32>,
+    pub max_score: i32,
+    pub passed: Option<bool>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,226 @@
+//! Privacy training: courses in Markdown with a quiz, versions (a changed
+//! course is a new version; completions keep the version they passed),
+//! attempts that can be paused and resumed, completion records with a
+//! certificate PDF, and the DPO's overview of staff × courses and pledges.
+
+mod page;
+pub mod quiz;
+pub use page::{AttemptPage, OpenTrainings, TrainingAdminPage, TrainingOverviewPage, TrainingPage};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::pledges::Block;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// The base course every organisation can take over.
+pub const BASE_COURSE_TITLE: &str = "Datenschutz-Grundschulung";
+pub const BASE_COURSE: &str = include_str!("grundschulung.md");
+/// Pass mark of new courses, in percent.
+pub const DEFAULT_PASS_PERCENT: i32 = 80;
+
+/// A course as the member sees it on `/schulungen`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyCourse {
+    pub course_id: i32,
+    pub title: String,
+    pub version: i32,
+    /// `open`, `in_progress`, `passed` (current version), `outdated` (an
+    /// earlier version passed) or `failed` (last attempt).
+    pub state: String,
+    pub attempt_id: Option<i32>,
+    /// German date of the newest pass, with its certificate.
+    pub passed_at: Option<String>,
+    pub completion_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateView {
+    pub id: i32,
+    pub title: String,
+    pub version: i32,
+    pub finished_at: String,
+    pub score: i32,
+    pub max_score: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyTraining {
+    pub courses: Vec<MyCourse>,
+    pub certificates: Vec<CertificateView>,
+}
+
+/// One question as an attempt shows it, options in the attempt's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionView {
+    /// Original index: the form field is `q<index>`.
+    pub index: usize,
+    pub text: String,
+    pub multiple: bool,
+    /// (original option index, text)
+    pub options: Vec<(usize, String)>,
+    /// Original option indexes chosen so far.
+    pub chosen: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub id: i32,
+    pub course_id: i32,
+    pub title: String,
+    pub version: i32,
+    pub version_id: i32,
+    pub pass_percent: i32,
+    pub content: Vec<Block>,
+    pub questions: Vec<QuestionView>,
+    pub finished: bool,
+    pub score: Option<i32>,
+    pub max_score: i32,
+    pub passed: Option<bool>,
+    pub completion_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourseAdminView {
+    pub id: i32,
+    pub title: String,
+    pub version: i32,
+    pub pass_percent: i32,
+    pub sha256: String,
+    pub questions: usize,
+    pub source: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourseList {
+    pub courses: Vec<CourseAdminView>,
+    /// The base course has not been taken over yet.
+    pub base_missing: bool,
+    pub can_edit: bool,
+}
+
+/// One cell of the overview: a person's state in one course.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    /// `done`, `outdated`, `failed` or `open`.
+    pub state: String,
+    pub version: Option<i32>,
+    pub date: Option<String>,
+    pub completion_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewRow {
+    pub user_id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub cells: Vec<Cell>,
+    /// The pledge: `signed`, `outdated` or `missing`.
+    pub pledge: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingOverview {
+    /// (course id, title, current version)
+    pub courses: Vec<(i32, String, i32)>,
+    pub rows: Vec<OverviewRow>,
+    pub trained: usize,
+    pub total: usize,
+    /// The sentence the annex can state.
+    pub summary: String,
+    pub pledge_summary: String,
+}
+
+/// The signed-in member's courses and certificates.
+#[server(endpoint = "training/mine")]
+pub async fn get_my_training() -> Result<MyTraining, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::mine(&state.db, &actor).await
+}
+
+/// Starts a course, or resumes the unfinished attempt; returns the attempt id.
+#[server(endpoint = "training/start")]
+pub async fn start_course(course_id: i32) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::start(&state.db, state.now(), &actor, course_id).await
+}
+
+/// One of the member's own attempts.
+#[server(endpoint = "training/attempt")]
+pub async fn get_attempt(id: i32) -> Result<AttemptView, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::attempt(&state.db, &actor, id).await
+}
+
+/// The organisation's courses (admins and auditors).
+#[server(endpoint = "training/courses")]
+pub async fn list_courses() -> Result<CourseList, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::courses(&state.db, &actor).await
+}
+
+/// A new course (`course_id` = 0) or a new version of one (admins).
+#[server(endpoint = "training/courses/save")]
+pub async fn save_course(
+    #[server(default)] course_id: i32,
+    title: String,
+    source: String,
+    #[server(default)] pass_percent: String,
+) -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let pass_percent = match pass_percent.trim() {
+        "" => DEFAULT_PASS_PERCENT,
+        p => p
+            .parse::<i32>()
+            .ok()
+            .filter(|p| (1..=100).contains(p))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "pass_percent",
+                    "Die Bestehensgrenze ist eine Zahl von 1 bis 100.",
+                )
+            })?,
+    };
+    service::save_course(
+        &state.db,
+        state.now(),
+        actor.org_id,
+        Some(actor.user_id),
+        &actor.audit(),
+        course_id,
+        &title,
+        &source,
+        pass_percent,
+    )
+    .await
+}
+
+/// Takes over the base course "Datenschutz-Grundschulung" (admins).
+#[server(endpoint = "training/courses/base")]
+pub async fn add_base_course() -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::save_course(
+        &state.db,
+        state.now(),
+        actor.org_id,
+        Some(actor.user_id),
+        &actor.audit(),
+        0,
+        BASE_COURSE_TITLE,
+        BASE_COURSE,
+        DEFAULT_PASS_PERCENT,
+    )
+    .await
+}
+
+/// Staff × courses and pledges (admins and auditors).
+#[server(endpoint = "training/overview")]
+pub async fn get_training_overview() -> Result<TrainingOverview, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    service::overview(&state.db, &actor).await
+}

@@ -1,0 +1,431 @@
+//! `/schulungen` (my courses and certificates), `/schulungen/durchgang/:id`
+//! (reading and the quiz), `/schulungen/kurse` (courses, for the DPO) and
+//! `/schulungen/uebersicht` (staff × courses and pledges).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use super::{
+    AddBaseCourse, AttemptView, MyTraining, SaveCourse, StartCourse, TrainingOverview, get_attempt,
+    get_my_training, get_training_overview, list_courses,
+};
+use crate::pledges::Block;
+use crate::ui::{ErrorView, FormError, Loading};
+
+enum Part {
+    Heading(String),
+    Paragraph(String),
+    List(Vec<String>),
+}
+
+/// Content blocks as HTML; consecutive list items form one list.
+#[component]
+pub fn Blocks(blocks: Vec<Block>) -> impl IntoView {
+    let mut parts: Vec<Part> = Vec::new();
+    for b in blocks {
+        match (b.kind.as_str(), parts.last_mut()) {
+            ("item", Some(Part::List(items))) => items.push(b.text),
+            ("item", _) => parts.push(Part::List(vec![b.text])),
+            ("heading", _) => parts.push(Part::Heading(b.text)),
+            _ => parts.push(Part::Paragraph(b.text)),
+        }
+    }
+    view! {
+        <div class="course-text">
+            {parts
+                .into_iter()
+                .map(|p| match p {
+                    Part::Heading(h) => view! { <h3>{h}</h3> }.into_any(),
+                    Part::Paragraph(t) => view! { <p>{t}</p> }.into_any(),
+                    Part::List(items) => {
+                        view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }
+                            .into_any()
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "passed" | "done" => "bestanden",
+        "in_progress" => "begonnen",
+        "failed" => "nicht bestanden",
+        "outdated" => "neue Version – erneut teilnehmen",
+        _ => "offen",
+    }
+}
+
+#[component]
+pub fn TrainingPage() -> impl IntoView {
+    let start = ServerAction::<StartCourse>::new();
+    let data = Resource::new(move || start.version().get(), |_| get_my_training());
+    // With JavaScript: straight to the attempt once it exists.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            navigate(&format!("/schulungen/durchgang/{id}"), Default::default());
+        }
+    });
+    view! {
+        <Title text="Schulungen" />
+        <section class="page">
+            <h1>"Schulungen"</h1>
+            <FormError value=start.value() />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(t) => view! { <Mine t start /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
+    view! {
+        {t.courses.is_empty().then(|| view! { <p class="muted">"Ihre Organisation hat noch keine Schulung angelegt."</p> })}
+        <ul class="courses">
+            {t.courses.into_iter().map(|c| {
+                let id = c.course_id;
+                let retry = c.state == "failed";
+                let done = c.state == "passed";
+                view! {
+                    <li class="card course" data-state=c.state.clone()>
+                        <h2>{c.title.clone()}</h2>
+                        <p>
+                            <span class=format!("badge training-{}", c.state)>{state_label(&c.state)}</span>
+                            {format!(" · Version {}", c.version)}
+                            {c.passed_at.clone().map(|d| format!(" · zuletzt bestanden am {d}"))}
+                        </p>
+                        {match c.attempt_id {
+                            Some(a) => view! {
+                                <a class="button primary" href=format!("/schulungen/durchgang/{a}")>"Fortsetzen"</a>
+                            }.into_any(),
+                            None if !done => view! {
+                                <ActionForm action=start attr:class="inline">
+                                    <input type="hidden" name="course_id" value=id.to_string() />
+                                    <button type="submit" class="button primary">{if retry { "Erneut versuchen" } else { "Schulung starten" }}</button>
+                                </ActionForm>
+                            }.into_any(),
+                            None => ().into_any(),
+                        }}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {(!t.certificates.is_empty()).then(|| view! {
+            <h2>"Meine Teilnahmebescheinigungen"</h2>
+            <ul class="certificates">
+                {t.certificates.into_iter().map(|c| view! {
+                    <li>
+                        <a href=format!("/schulungen/zertifikat/{}.pdf", c.id) rel="external">
+                            {format!("{} (Version {}), {} – {} von {} richtig", c.title, c.version, c.finished_at, c.score, c.max_score)}
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+/// On the start page: the trainings still to do.
+#[component]
+pub fn OpenTrainings() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_my_training());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let open: Vec<_> = match data.await {
+                    Ok(t) => t.courses.into_iter().filter(|c| c.state != "passed").collect(),
+                    Err(_) => Vec::new(),
+                };
+                (!open.is_empty()).then(|| view! {
+                    <section class="card attention open-trainings">
+                        <h2>"Offene Schulungen"</h2>
+                        <ul>
+                            {open.into_iter().map(|c| view! {
+                                <li>{c.title} " – " {state_label(&c.state)}</li>
+                            }).collect_view()}
+                        </ul>
+                        <p><a class="button primary" href="/schulungen">"Zu den Schulungen"</a></p>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn AttemptPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0));
+    let data = Resource::new(id, get_attempt);
+    view! {
+        <Title text="Schulung" />
+        <section class="page narrow">
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(a) => view! { <Attempt a /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Attempt(a: AttemptView) -> impl IntoView {
+    let query = use_query_map();
+    let error = move || query.with(|q| q.get("fehler"));
+    let saved = move || query.with(|q| q.get("gespeichert").is_some());
+    let id = a.id;
+    view! {
+        <h1>{a.title.clone()}</h1>
+        <p class="muted">{format!("Version {} · Bestehensgrenze {} %", a.version, a.pass_percent)}</p>
+        {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+        {move || saved().then(|| view! { <p class="notice-ok" role="status">"Ihre Antworten sind gespeichert. Sie können später hier weitermachen."</p> })}
+        {a.finished.then(|| {
+            let (score, max) = (a.score.unwrap_or_default(), a.max_score);
+            match (a.passed, a.completion_id) {
+                (Some(true), Some(c)) => view! {
+                    <section class="card result passed" role="status">
+                        <h2>"Bestanden"</h2>
+                        <p>{format!("{score} von {max} Fragen richtig.")}</p>
+                        <p><a class="button primary" href=format!("/schulungen/zertifikat/{c}.pdf") rel="external">"Teilnahmebescheinigung herunterladen (PDF)"</a></p>
+                    </section>
+                }.into_any(),
+                _ => view! {
+                    <section class="card result failed" role="status">
+                        <h2>"Nicht bestanden"</h2>
+                        <p>{format!("{score} von {max} Fragen richtig; nötig sind {} %. Lesen Sie den Inhalt noch einmal und versuchen Sie es erneut.", a.pass_percent)}</p>
+                        <p><a class="button" href="/schulungen">"Zu den Schulungen"</a></p>
+                    </section>
+                }.into_any(),
+            }
+        })}
+        <article class="card course-content" aria-label="Inhalt der Schulung">
+            <Blocks blocks=a.content.clone() />
+        </article>
+        {(!a.finished).then(|| view! {
+            <form class="form quiz" method="post" action=format!("/schulungen/durchgang/{id}")>
+                <h2>"Test"</h2>
+                <p class="muted">"Bei Fragen mit Kästchen können mehrere Antworten richtig sein, bei Fragen mit Kreisen genau eine."</p>
+                <input type="hidden" name="version_id" value=a.version_id.to_string() />
+                {a.questions.clone().into_iter().enumerate().map(|(n, q)| {
+                    let name = format!("q{}", q.index);
+                    view! {
+                        <fieldset class="question">
+                            <legend>{format!("{}. {}", n + 1, q.text)}</legend>
+                            {q.options.into_iter().map(|(oi, text)| {
+                                let input_id = format!("q{}-{}", q.index, oi);
+                                view! {
+                                    <div class="option">
+                                        <input
+                                            type=if q.multiple { "checkbox" } else { "radio" }
+                                            id=input_id.clone()
+                                            name=name.clone()
+                                            value=oi.to_string()
+                                            checked=q.chosen.contains(&oi)
+                                        />
+                                        <label for=input_id>{text}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    }
+                }).collect_view()}
+                <div class="actions">
+                    <button type="submit" name="aktion" value="speichern" class="button">"Zwischenspeichern und später weitermachen"</button>
+                    <button type="submit" name="aktion" value="abgeben" class="button primary">"Test abgeben"</button>
+                </div>
+            </form>
+        })}
+    }
+}
+
+#[component]
+pub fn TrainingAdminPage() -> impl IntoView {
+    let save = ServerAction::<SaveCourse>::new();
+    let base = ServerAction::<AddBaseCourse>::new();
+    let data = Resource::new(
+        move || (save.version().get(), base.version().get()),
+        |_| list_courses(),
+    );
+    view! {
+        <Title text="Schulungskurse" />
+        <section class="page wide">
+            <h1>"Schulungskurse"</h1>
+            <p class="lead">
+                "Kurse in Markdown mit einem Test am Ende. Jede Änderung ergibt eine neue Version; wer eine frühere Version bestanden hat, behält deren Nachweis und wird zur neuen Version eingeladen."
+            </p>
+            <p><a href="/schulungen/uebersicht">"Zur Übersicht Mitarbeitende × Schulungen"</a></p>
+            <FormError value=save.value() />
+            <FormError value=base.value() />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(list) => {
+                            let can_edit = list.can_edit;
+                            view! {
+                                {(list.base_missing && can_edit).then(|| view! {
+                                    <ActionForm action=base attr:class="card">
+                                        <p>"Nachweis bringt eine Datenschutz-Grundschulung mit 14 Testfragen mit (personenbezogene Daten, Grundsätze nach Art. 5, Betroffenenrechte, Datenpannen, Passwörter, E-Mail und Geräte, Arbeiten von zu Hause)."</p>
+                                        <button type="submit" class="button primary">"Datenschutz-Grundschulung übernehmen"</button>
+                                    </ActionForm>
+                                })}
+                                {list.courses.into_iter().map(|c| {
+                                    let key = c.id;
+                                    view! {
+                                        <section class="card course-admin">
+                                            <h2>{c.title.clone()}</h2>
+                                            <p class="muted">{format!("Version {} vom {} · {} Fragen · Bestehensgrenze {} % · SHA-256 {}", c.version, c.created_at, c.questions, c.pass_percent, c.sha256)}</p>
+                                            {can_edit.then(|| view! {
+                                                <details>
+                                                    <summary>"Bearbeiten (neue Version)"</summary>
+                                                    <ActionForm action=save attr:class="form">
+                                                        <input type="hidden" name="course_id" value=key.to_string() />
+                                                        <label for=format!("c-title-{key}")>"Titel"</label>
+                                                        <input id=format!("c-title-{key}") name="title" required value=c.title.clone() />
+                                                        <label for=format!("c-pass-{key}")>"Bestehensgrenze in %"</label>
+                                                        <input id=format!("c-pass-{key}") name="pass_percent" type="number" min="1" max="100" value=c.pass_percent.to_string() />
+                                                        <label for=format!("c-src-{key}")>"Inhalt und Test"</label>
+                                                        <textarea id=format!("c-src-{key}") name="source" rows="24" required>{c.source.clone()}</textarea>
+                                                        <button type="submit" class="button primary">"Als neue Version speichern"</button>
+                                                    </ActionForm>
+                                                </details>
+                                            })}
+                                        </section>
+                                    }
+                                }).collect_view()}
+                                {can_edit.then(|| view! {
+                                    <details class="card">
+                                        <summary>"Neuen Kurs anlegen"</summary>
+                                        <ActionForm action=save attr:class="form">
+                                            <label for="c-title-new">"Titel"</label>
+                                            <input id="c-title-new" name="title" required />
+                                            <label for="c-pass-new">"Bestehensgrenze in %"</label>
+                                            <input id="c-pass-new" name="pass_percent" type="number" min="1" max="100" value="80" />
+                                            <label for="c-src-new">"Inhalt und Test"</label>
+                                            <textarea id="c-src-new" name="source" rows="16" required placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch"></textarea>
+                                            <button type="submit" class="button primary">"Kurs anlegen"</button>
+                                        </ActionForm>
+                                    </details>
+                                })}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn cell_label(state: &str) -> &'static str {
+    match state {
+        "done" => "geschult",
+        "outdated" => "neue Version offen",
+        "failed" => "nicht bestanden",
+        _ => "offen",
+    }
+}
+
+fn pledge_label(state: &str) -> &'static str {
+    match state {
+        "signed" => "verpflichtet",
+        "outdated" => "ältere Fassung",
+        _ => "fehlt",
+    }
+}
+
+#[component]
+pub fn TrainingOverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_training_overview());
+    view! {
+        <Title text="Schulungen und Verpflichtungen" />
+        <section class="page wide">
+            <h1>"Schulungen und Verpflichtungen"</h1>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(o) => view! { <Matrix o /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Matrix(o: TrainingOverview) -> impl IntoView {
+    let courses = o.courses.clone();
+    let rows = o.rows.clone();
+    // A plain GET form (`?zeigen=offen`), so the filter works without JavaScript too.
+    let query = use_query_map();
+    let filter = move || query.with(|q| q.get("zeigen").unwrap_or_default());
+    view! {
+        <p class="lead summary">{o.summary.clone()}</p>
+        <p class="lead">{o.pledge_summary.clone()}</p>
+        <p>
+            <a href="/schulungen/uebersicht.csv" rel="external" download>"Als CSV herunterladen"</a>
+            " · "
+            <a href="/schulungen/kurse">"Kurse verwalten"</a>
+        </p>
+        <form class="form inline-form" method="get" action="/schulungen/uebersicht">
+            <label for="matrix-filter">"Zeigen"</label>
+            <select id="matrix-filter" name="zeigen">
+                <option value="" selected=move || filter().is_empty()>"alle"</option>
+                <option value="offen" selected=move || filter() == "offen">"mit offener Schulung oder Verpflichtung"</option>
+                <option value="nicht-bestanden" selected=move || filter() == "nicht-bestanden">"mit nicht bestandener Schulung"</option>
+            </select>
+            <button type="submit" class="button">"Anzeigen"</button>
+        </form>
+        <table class="table training-matrix">
+            <thead>
+                <tr>
+                    <th>"Name"</th>
+                    <th>"Rolle"</th>
+                    {courses.iter().map(|(_, t, v)| view! { <th>{format!("{t} (v{v})")}</th> }).collect_view()}
+                    <th>"Verpflichtung"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let all_done = r.cells.iter().all(|c| c.state == "done") && r.pledge == "signed";
+                    let any_failed = r.cells.iter().any(|c| c.state == "failed");
+                    let shown = move || match filter().as_str() {
+                        "offen" => !all_done,
+                        "nicht-bestanden" => any_failed,
+                        _ => true,
+                    };
+                    view! {
+                        <tr style:display=move || if shown() { "" } else { "none" }>
+                            <td>{r.name.clone()}<br /><small>{r.email.clone()}</small></td>
+                            <td>{r.role.clone()}</td>
+                            {r.cells.into_iter().map(|c| view! {
+                                <td data-state=c.state.clone()>
+                                    <span class=format!("badge cell-{}", c.state)>{cell_label(&c.state)}</span>
+                                    {match (c.completion_id, c.date) {
+                                        (Some(id), Some(d)) => view! { <br /><a href=format!("/schulungen/zertifikat/{id}.pdf") rel="external">{format!("v{} am {d}", c.version.unwrap_or_default())}</a> }.into_any(),
+                                        _ => ().into_any(),
+                                    }}
+                                </td>
+                            }).collect_view()}
+                            <td data-state=r.pledge.clone()><span class=format!("badge pledge-{}", r.pledge)>{pledge_label(&r.pledge)}</span></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

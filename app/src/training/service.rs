@@ -1,0 +1,797 @@
+//! Courses, attempts, completions with certificates, and the overview.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::quiz::{self, Layout};
+use super::{
+    AttemptView, BASE_COURSE_TITLE, Cell, CertificateView, CourseAdminView, CourseList, MyCourse,
+    MyTraining, OverviewRow, QuestionView, TrainingOverview,
+};
+use crate::annex::render::{Template, typeset};
+use crate::audit::service::{AuditActor, AuditEvent, record};
+use crate::auth::service::Actor;
+use crate::domain::Role;
+use crate::entities::{
+    organisations, training_attempts, training_completions, training_courses, training_versions,
+};
+use crate::error::{AppError, AppResult};
+use crate::pledges::must_sign;
+use crate::ui::format_datetime;
+
+const MAX_SOURCE: usize = 200_000;
+
+fn template() -> &'static Template {
+    static T: OnceLock<Template> = OnceLock::new();
+    T.get_or_init(|| Template::new("/certificate.typ", include_str!("certificate.typ")))
+}
+
+fn german_date(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%d.%m.%Y")
+        .to_string()
+}
+
+fn version_hash(title: &str, pass_percent: i32, source: &str) -> String {
+    hex::encode(Sha256::digest(
+        format!("{title}\n{pass_percent}\n\n{source}").as_bytes(),
+    ))
+}
+
+/// The newest version of every course of the organisation, by course id.
+async fn current_versions(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> AppResult<HashMap<i32, training_versions::Model>> {
+    let mut out: HashMap<i32, training_versions::Model> = HashMap::new();
+    for v in training_versions::Entity::find()
+        .filter(training_versions::Column::OrgId.eq(org_id))
+        .order_by_asc(training_versions::Column::Version)
+        .all(db)
+        .await?
+    {
+        out.insert(v.course_id, v);
+    }
+    Ok(out)
+}
+
+async fn courses_of(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> AppResult<Vec<training_courses::Model>> {
+    Ok(training_courses::Entity::find()
+        .filter(training_courses::Column::OrgId.eq(org_id))
+        .order_by_asc(training_courses::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Creates a course (`course_id` = 0) or a new version of one. The source
+/// is parsed and checked first; nothing is stored if it is wrong.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_course(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    org_id: i32,
+    user_id: Option<i32>,
+    audit: &AuditActor,
+    course_id: i32,
+    title: &str,
+    source: &str,
+    pass_percent: i32,
+) -> AppResult<i32> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "title",
+            "Bitte geben Sie einen Titel an (höchstens 200 Zeichen).",
+        ));
+    }
+    let source = source.replace("\r\n", "\n").trim().to_owned();
+    if source.chars().count() > MAX_SOURCE {
+        return Err(AppError::invalid("source", "Der Kurs ist zu lang."));
+    }
+    quiz::parse(&source).map_err(|e| AppError::invalid("source", e))?;
+    let sha256 = version_hash(title, pass_percent, &source);
+    let txn = db.begin().await?;
+    let (course, previous) = if course_id == 0 {
+        let course = training_courses::ActiveModel {
+            org_id: Set(org_id),
+            title: Set(title.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        (course, None)
+    } else {
+        let course = training_courses::Entity::find_by_id(course_id)
+            .filter(training_courses::Column::OrgId.eq(org_id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+        let previous = training_versions::Entity::find()
+            .filter(training_versions::Column::CourseId.eq(course.id))
+            .order_by_desc(training_versions::Column::Version)
+            .one(&txn)
+            .await?;
+        (course, previous)
+    };
+    if previous.as_ref().is_some_and(|p| p.sha256 == sha256) {
+        return Err(AppError::invalid(
+            "source",
+            "Der Kurs ist unverändert; eine neue Version entsteht nur mit Änderungen.",
+        ));
+    }
+    let version = previous.map_or(1, |p| p.version + 1);
+    let row = training_versions::ActiveModel {
+        org_id: Set(org_id),
+        course_id: Set(course.id),
+        version: Set(version),
+        title: Set(title.to_owned()),
+        source: Set(source),
+        pass_percent: Set(pass_percent),
+        sha256: Set(sha256),
+        created_by: Set(user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict,
+        _ => e.into(),
+    })?;
+    if course.title != title {
+        let mut active: training_courses::ActiveModel = course.clone().into();
+        active.title = Set(title.to_owned());
+        active.update(&txn).await?;
+    }
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(org_id),
+            actor: audit,
+            entity: "training_course",
+            entity_id: course.id.to_string(),
+            action: if version == 1 {
+                "create"
+            } else {
+                "new_version"
+            },
+            before: None,
+            after: Some(json!({
+                "title": row.title, "version": row.version, "pass_percent": row.pass_percent,
+                "sha256": row.sha256,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(course.id)
+}
+
+pub async fn courses(db: &DatabaseConnection, actor: &Actor) -> AppResult<CourseList> {
+    if !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    let current = current_versions(db, actor.org_id).await?;
+    let courses: Vec<CourseAdminView> = courses_of(db, actor.org_id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let v = current.get(&c.id)?;
+            Some(CourseAdminView {
+                id: c.id,
+                title: v.title.clone(),
+                version: v.version,
+                pass_percent: v.pass_percent,
+                sha256: v.sha256.clone(),
+                questions: quiz::parse(&v.source).map_or(0, |q| q.questions.len()),
+                source: v.source.clone(),
+                created_at: german_date(v.created_at),
+            })
+        })
+        .collect();
+    Ok(CourseList {
+        can_edit: actor.role.is_admin(),
+        base_missing: !courses.iter().any(|c| c.title == BASE_COURSE_TITLE),
+        courses,
+    })
+}
+
+pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTraining> {
+    if !must_sign(actor.role) {
+        // Auditors take no trainings here.
+        return Ok(MyTraining {
+            courses: Vec::new(),
+            certificates: Vec::new(),
+        });
+    }
+    let current = current_versions(db, actor.org_id).await?;
+    let attempts = training_attempts::Entity::find()
+        .filter(training_attempts::Column::OrgId.eq(actor.org_id))
+        .filter(training_attempts::Column::UserId.eq(actor.user_id))
+        .order_by_asc(training_attempts::Column::Id)
+        .all(db)
+        .await?;
+    let completions = training_completions::Entity::find()
+        .filter(training_completions::Column::OrgId.eq(actor.org_id))
+        .filter(training_completions::Column::UserId.eq(actor.user_id))
+        .order_by_desc(training_completions::Column::FinishedAt)
+        .all(db)
+        .await?;
+    let titles: HashMap<i32, String> = courses_of(db, actor.org_id)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    let mut courses = Vec::new();
+    for (course_id, v) in &current {
+        let open = attempts
+            .iter()
+            .rev()
+            .find(|a| a.course_id == *course_id && a.finished_at.is_none());
+        let last_finished = attempts
+            .iter()
+            .rev()
+            .find(|a| a.course_id == *course_id && a.finished_at.is_some());
+        let newest_pass = completions.iter().find(|c| c.course_id == *course_id);
+        let state = if open.is_some() {
+            "in_progress"
+        } else if newest_pass.is_some_and(|c| c.version_id == v.id) {
+            "passed"
+        } else if last_finished.is_some_and(|a| a.passed == Some(false)) {
+            "failed"
+        } else if newest_pass.is_some() {
+            "outdated"
+        } else {
+            "open"
+        };
+        courses.push(MyCourse {
+            course_id: *course_id,
+            title: v.title.clone(),
+            version: v.version,
+            state: state.to_owned(),
+            attempt_id: open.map(|a| a.id),
+            passed_at: newest_pass.map(|c| german_date(c.finished_at)),
+            completion_id: newest_pass.map(|c| c.id),
+        });
+    }
+    courses.sort_by_key(|c| c.course_id);
+    Ok(MyTraining {
+        courses,
+        certificates: completions
+            .iter()
+            .map(|c| CertificateView {
+                id: c.id,
+                title: titles.get(&c.course_id).cloned().unwrap_or_default(),
+                version: c.version,
+                finished_at: format_datetime(c.finished_at),
+                score: c.score,
+                max_score: c.max_score,
+            })
+            .collect(),
+    })
+}
+
+/// Starts the current version of a course, or returns the unfinished attempt.
+pub async fn start(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    course_id: i32,
+) -> AppResult<i32> {
+    if !must_sign(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let txn = db.begin().await?;
+    let course = training_courses::Entity::find_by_id(course_id)
+        .filter(training_courses::Column::OrgId.eq(actor.org_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+    if let Some(open) = training_attempts::Entity::find()
+        .filter(training_attempts::Column::CourseId.eq(course.id))
+        .filter(training_attempts::Column::UserId.eq(actor.user_id))
+        .filter(training_attempts::Column::FinishedAt.is_null())
+        .one(&txn)
+        .await?
+    {
+        return Ok(open.id);
+    }
+    let version = training_versions::Entity::find()
+        .filter(training_versions::Column::CourseId.eq(course.id))
+        .order_by_desc(training_versions::Column::Version)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+    let parsed = quiz::parse(&version.source).map_err(AppError::internal)?;
+    let layout = quiz::shuffle(&parsed.questions);
+    let row = training_attempts::ActiveModel {
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        course_id: Set(course.id),
+        version_id: Set(version.id),
+        layout: Set(serde_json::to_string(&layout).map_err(AppError::internal)?),
+        answers: Set("[]".into()),
+        started_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+        score: Set(None),
+        max_score: Set(parsed.questions.len() as i32),
+        passed: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row.id)
+}
+
+/// An attempt of the signed-in person; anyone else's is not found.
+async fn own_attempt(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<(training_attempts::Model, training_versions::Model)> {
+    let a = training_attempts::Entity::find_by_id(id)
+        .filter(training_attempts::Column::OrgId.eq(actor.org_id))
+        .filter(training_attempts::Column::UserId.eq(actor.user_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Schulungsdurchgang".into()))?;
+    let v = training_versions::Entity::find_by_id(a.version_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+    Ok((a, v))
+}
+
+fn answers_of(a: &training_attempts::Model) -> Vec<Vec<usize>> {
+    serde_json::from_str(&a.answers).unwrap_or_default()
+}
+
+pub async fn attempt(db: &DatabaseConnection, actor: &Actor, id: i32) -> AppResult<AttemptView> {
+    let (a, v) = own_attempt(db, actor, id).await?;
+    let parsed = quiz::parse(&v.source).map_err(AppError::internal)?;
+    let layout: Layout = serde_json::from_str(&a.layout).map_err(AppError::internal)?;
+    let answers = answers_of(&a);
+    let completion = training_completions::Entity::find()
+        .filter(training_completions::Column::AttemptId.eq(a.id))
+        .one(db)
+        .await?;
+    Ok(AttemptView {
+        id: a.id,
+        course_id: a.course_id,
+        title: v.title.clone(),
+        version: v.version,
+        version_id: v.id,
+        pass_percent: v.pass_percent,
+        content: crate::pledges::service::blocks(&parsed.content),
+        questions: layout
+            .questions
+            .iter()
+            .filter_map(|&qi| {
+                let q = parsed.questions.get(qi)?;
+                Some(QuestionView {
+                    index: qi,
+                    text: q.text.clone(),
+                    multiple: q.multiple,
+                    options: layout
+                        .options
+                        .get(qi)?
+                        .iter()
+                        .filter_map(|&oi| Some((oi, q.options.get(oi)?.text.clone())))
+                        .collect(),
+                    chosen: answers.get(qi).cloned().unwrap_or_default(),
+                })
+            })
+            .collect(),
+        finished: a.finished_at.is_some(),
+        score: a.score,
+        max_score: a.max_score,
+        passed: a.passed,
+        completion_id: completion.map(|c| c.id),
+    })
+}
+
+/// What came back from the quiz form.
+#[derive(Debug)]
+pub struct Answers {
+    pub version_id: i32,
+    /// (`q<index>`, option index) pairs, as the form sends them.
+    pub fields: Vec<(String, String)>,
+    /// Hand in (score it) rather than only save for later.
+    pub submit: bool,
+}
+
+/// The outcome of handing in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Saved,
+    Passed {
+        score: u32,
+        max: u32,
+        completion_id: i32,
+    },
+    Failed {
+        score: u32,
+        max: u32,
+    },
+}
+
+/// Saves answers (pause) or hands the attempt in. The answers must be for
+/// the attempt's own version; a finished attempt takes no more answers, so
+/// handing in twice cannot count twice.
+pub async fn answer(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    attempt_id: i32,
+    input: Answers,
+) -> AppResult<Outcome> {
+    let (a, v) = own_attempt(db, actor, attempt_id).await?;
+    if input.version_id != v.id {
+        return Err(AppError::invalid(
+            "version_id",
+            "Diese Antworten gehören zu einer anderen Version des Kurses.",
+        ));
+    }
+    if a.finished_at.is_some() {
+        return Err(AppError::invalid(
+            "attempt",
+            "Dieser Durchgang ist bereits abgegeben.",
+        ));
+    }
+    let parsed = quiz::parse(&v.source).map_err(AppError::internal)?;
+    let mut answers: Vec<Vec<usize>> = vec![Vec::new(); parsed.questions.len()];
+    for (name, value) in &input.fields {
+        let Some(qi) = name.strip_prefix('q').and_then(|i| i.parse::<usize>().ok()) else {
+            continue;
+        };
+        let (Some(q), Ok(oi)) = (parsed.questions.get(qi), value.parse::<usize>()) else {
+            return Err(AppError::invalid(
+                "answers",
+                "Die Antworten passen nicht zu diesem Kurs.",
+            ));
+        };
+        if oi >= q.options.len() {
+            return Err(AppError::invalid(
+                "answers",
+                "Die Antworten passen nicht zu diesem Kurs.",
+            ));
+        }
+        if !q.multiple {
+            answers[qi].clear();
+        }
+        if !answers[qi].contains(&oi) {
+            answers[qi].push(oi);
+        }
+    }
+    let answers_json = serde_json::to_string(&answers).map_err(AppError::internal)?;
+    if !input.submit {
+        training_attempts::Entity::update_many()
+            .col_expr(
+                training_attempts::Column::Answers,
+                Expr::value(answers_json),
+            )
+            .col_expr(training_attempts::Column::UpdatedAt, Expr::value(now))
+            .filter(training_attempts::Column::Id.eq(a.id))
+            .filter(training_attempts::Column::FinishedAt.is_null())
+            .exec(db)
+            .await?;
+        return Ok(Outcome::Saved);
+    }
+    if let Some(i) = answers.iter().position(|a| a.is_empty()) {
+        // Save what there is, then say what is missing.
+        training_attempts::Entity::update_many()
+            .col_expr(
+                training_attempts::Column::Answers,
+                Expr::value(answers_json),
+            )
+            .col_expr(training_attempts::Column::UpdatedAt, Expr::value(now))
+            .filter(training_attempts::Column::Id.eq(a.id))
+            .filter(training_attempts::Column::FinishedAt.is_null())
+            .exec(db)
+            .await?;
+        return Err(AppError::invalid(
+            "answers",
+            format!(
+                "Bitte beantworten Sie alle Fragen; unbeantwortet ist noch: „{}“. Ihre Antworten sind gespeichert.",
+                parsed.questions[i].text
+            ),
+        ));
+    }
+    let score = quiz::score(&parsed.questions, &answers);
+    let max = parsed.questions.len() as u32;
+    let passed = quiz::passed(score, max, v.pass_percent.max(0) as u32);
+    let certificate = if passed {
+        let org = organisations::Entity::find_by_id(actor.org_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+        Some(certificate(&org, actor, &v, &a, now, score, max)?)
+    } else {
+        None
+    };
+    let txn = db.begin().await?;
+    // Only one hand-in wins, also with two tabs at once.
+    let done = training_attempts::Entity::update_many()
+        .col_expr(
+            training_attempts::Column::Answers,
+            Expr::value(answers_json),
+        )
+        .col_expr(training_attempts::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            training_attempts::Column::FinishedAt,
+            Expr::value(Some(now)),
+        )
+        .col_expr(
+            training_attempts::Column::Score,
+            Expr::value(Some(score as i32)),
+        )
+        .col_expr(training_attempts::Column::Passed, Expr::value(Some(passed)))
+        .filter(training_attempts::Column::Id.eq(a.id))
+        .filter(training_attempts::Column::FinishedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(AppError::invalid(
+            "attempt",
+            "Dieser Durchgang ist bereits abgegeben.",
+        ));
+    }
+    let outcome = match certificate {
+        Some(pdf) => {
+            let row = training_completions::ActiveModel {
+                org_id: Set(actor.org_id),
+                user_id: Set(actor.user_id),
+                course_id: Set(a.course_id),
+                version_id: Set(v.id),
+                version: Set(v.version),
+                content_sha256: Set(v.sha256.clone()),
+                attempt_id: Set(a.id),
+                score: Set(score as i32),
+                max_score: Set(max as i32),
+                started_at: Set(a.started_at),
+                finished_at: Set(now),
+                certificate_sha256: Set(hex::encode(Sha256::digest(&pdf))),
+                certificate_pdf: Set(pdf),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            Outcome::Passed {
+                score,
+                max,
+                completion_id: row.id,
+            }
+        }
+        None => Outcome::Failed { score, max },
+    };
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "training",
+            entity_id: a.id.to_string(),
+            action: if passed { "passed" } else { "failed" },
+            before: None,
+            after: Some(json!({
+                "course_id": a.course_id, "version": v.version, "sha256": v.sha256,
+                "score": score, "max_score": max,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// The data of a certificate (`certificate.typ`).
+#[derive(Debug, Serialize)]
+struct CertificateData {
+    org_name: String,
+    name: String,
+    email: String,
+    title: String,
+    version: i32,
+    sha256: String,
+    score: u32,
+    max: u32,
+    pass_percent: i32,
+    started_at: String,
+    finished_at: String,
+    date: String,
+}
+
+fn certificate(
+    org: &organisations::Model,
+    actor: &Actor,
+    v: &training_versions::Model,
+    a: &training_attempts::Model,
+    now: DateTime<Utc>,
+    score: u32,
+    max: u32,
+) -> AppResult<Vec<u8>> {
+    let data = CertificateData {
+        org_name: org.legal_name.clone(),
+        name: actor.display_name.clone(),
+        email: actor.email.clone(),
+        title: v.title.clone(),
+        version: v.version,
+        sha256: v.sha256.clone(),
+        score,
+        max,
+        pass_percent: v.pass_percent,
+        started_at: format_datetime(a.started_at),
+        finished_at: format_datetime(now),
+        date: german_date(now),
+    };
+    let day = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    Ok(typeset(
+        template(),
+        serde_json::to_vec(&data).map_err(AppError::internal)?,
+        Some((day.year(), day.month() as u8, day.day() as u8)),
+        format!("nachweis-schulung/{}/{}/{}", org.id, actor.user_id, a.id),
+    )
+    .map_err(AppError::internal)?
+    .pdf)
+}
+
+/// A certificate for download: its holder, and admins and auditors of the
+/// same organisation.
+pub async fn certificate_pdf(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> AppResult<training_completions::Model> {
+    let row = training_completions::Entity::find_by_id(id)
+        .filter(training_completions::Column::OrgId.eq(actor.org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Das Zertifikat".into()))?;
+    if row.user_id != actor.user_id && !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::NotFound("Das Zertifikat".into()));
+    }
+    Ok(row)
+}
+
+/// Staff × courses, with the pledge state and the figures for the annex.
+pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<TrainingOverview> {
+    if !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    let org_id = actor.org_id;
+    let current = current_versions(db, org_id).await?;
+    let mut courses: Vec<(i32, String, i32)> = current
+        .values()
+        .map(|v| (v.course_id, v.title.clone(), v.version))
+        .collect();
+    courses.sort_by_key(|c| c.0);
+    let pledge_text = crate::pledges::service::current(db, org_id).await?;
+    let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
+    let completions = training_completions::Entity::find()
+        .filter(training_completions::Column::OrgId.eq(org_id))
+        .order_by_asc(training_completions::Column::FinishedAt)
+        .all(db)
+        .await?;
+    let failed: Vec<(i32, i32)> = training_attempts::Entity::find()
+        .filter(training_attempts::Column::OrgId.eq(org_id))
+        .filter(training_attempts::Column::Passed.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.user_id, a.course_id))
+        .collect();
+    let rows: Vec<OverviewRow> = people
+        .into_iter()
+        .map(|p| {
+            let cells = courses
+                .iter()
+                .map(|(course_id, _, _)| {
+                    let newest = completions
+                        .iter()
+                        .rev()
+                        .find(|c| c.user_id == p.user_id && c.course_id == *course_id);
+                    let current_id = current.get(course_id).map(|v| v.id);
+                    let state = match newest {
+                        Some(c) if Some(c.version_id) == current_id => "done",
+                        Some(_) => "outdated",
+                        None if failed.contains(&(p.user_id, *course_id)) => "failed",
+                        None => "open",
+                    };
+                    Cell {
+                        state: state.to_owned(),
+                        version: newest.map(|c| c.version),
+                        date: newest.map(|c| german_date(c.finished_at)),
+                        completion_id: newest.map(|c| c.id),
+                    }
+                })
+                .collect::<Vec<_>>();
+            OverviewRow {
+                user_id: p.user_id,
+                name: p.name,
+                email: p.email,
+                role: p.role,
+                cells,
+                pledge: p.state,
+            }
+        })
+        .collect();
+    let total = rows.len();
+    let trained = rows
+        .iter()
+        .filter(|r| !r.cells.is_empty() && r.cells.iter().all(|c| c.state == "done"))
+        .count();
+    let signed = rows.iter().filter(|r| r.pledge == "signed").count();
+    Ok(TrainingOverview {
+        summary: if courses.is_empty() {
+            "Es ist noch kein Schulungskurs angelegt.".to_owned()
+        } else {
+            format!("Stand der Schulungen: {trained} von {total} Mitarbeitenden geschult.")
+        },
+        pledge_summary: format!(
+            "Auf die Vertraulichkeit verpflichtet: {signed} von {total} Mitarbeitenden."
+        ),
+        courses,
+        rows,
+        trained,
+        total,
+    })
+}
+
+/// The overview as CSV: one row per person, one column per course, and the pledge.
+pub fn csv(o: &TrainingOverview) -> String {
+    use crate::pledges::service::csv_field;
+    let mut out = String::from("Name;E-Mail;Rolle");
+    for (_, title, version) in &o.courses {
+        out.push(';');
+        out.push_str(&csv_field(&format!("{title} (Version {version})")));
+    }
+    out.push_str(";Verpflichtung\n");
+    for r in &o.rows {
+        out.push_str(&format!(
+            "{};{};{}",
+            csv_field(&r.name),
+            csv_field(&r.email),
+            csv_field(&r.role)
+        ));
+        for c in &r.cells {
+            let state = match c.state.as_str() {
+                "done" => "geschult",
+                "outdated" => "neue Version offen",
+                "failed" => "nicht bestanden",
+                _ => "offen",
+            };
+            out.push(';');
+            out.push_str(&match (&c.date, c.version) {
+                (Some(d), Some(v)) => format!("{state} (v{v}, {d})"),
+                _ => state.to_owned(),
+            });
+        }
+        out.push_str(&format!(
+            ";{}\n",
+            match r.pledge.as_str() {
+                "signed" => "verpflichtet",
+                "outdated" => "ältere Fassung",
+                _ => "fehlt",
+            }
+        ));
+    }
+    out
+}

@@ -1,0 +1,290 @@
+//! Privacy training: versions keep completions on the version passed;
+//! answers for another version or another person's attempt are refused;
+//! handing in twice does not count twice; the pass mark holds exactly at
+//! the boundary; certificates are the holder's and the DPO's only.
+
+use app::domain::Role;
+use app::entities::training_completions;
+use app::training::{AttemptView, MyTraining, TrainingOverview};
+use reqwest::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use sha2::{Digest, Sha256};
+
+use crate::both;
+use crate::helpers::*;
+use crate::publish::annex_text;
+
+/// Five questions, pass mark 80 %: four right passes, three fail.
+const COURSE: &str = "# Kurs\n\nPasswörter gibt man nicht weiter.\n\n---quiz---\n\n\
+? Eins\n- [x] richtig\n- [ ] falsch\n\n\
+? Zwei\n- [x] richtig\n- [ ] falsch\n\n\
+? Drei\n- [x] richtig\n- [ ] falsch\n\n\
+? Vier\n- [x] richtig\n- [ ] falsch\n\n\
+?? Fünf\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch\n";
+
+async fn mine(c: &Client) -> MyTraining {
+    let a = c.call("training/mine", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    serde_json::from_str(&a.body).unwrap()
+}
+
+async fn attempt(c: &Client, id: i32) -> AttemptView {
+    let a = c.call("training/attempt", &[("id", &id.to_string())]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    serde_json::from_str(&a.body).unwrap()
+}
+
+async fn start(c: &Client, course: &str) -> i32 {
+    let a = c.call("training/start", &[("course_id", course)]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    a.body.parse().unwrap()
+}
+
+/// Posts the quiz form as JSON client: (status, body).
+async fn send(
+    c: &Client,
+    attempt: i32,
+    version_id: i32,
+    answers: &[(usize, usize)],
+    submit: bool,
+) -> (StatusCode, serde_json::Value) {
+    let mut form: Vec<(String, String)> = vec![
+        ("version_id".into(), version_id.to_string()),
+        (
+            "aktion".into(),
+            if submit { "abgeben" } else { "speichern" }.into(),
+        ),
+    ];
+    for (q, o) in answers {
+        form.push((format!("q{q}"), o.to_string()));
+    }
+    let res = c
+        .http
+        .post(format!("{}/schulungen/durchgang/{attempt}", c.base))
+        .header("Accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+/// Answers: questions 0..right right, the rest wrong (question 4 is multiple choice).
+fn answers(right: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for q in 0..5 {
+        let ok = q < right;
+        match (q, ok) {
+            (4, true) => out.extend([(4, 0), (4, 1)]),
+            (4, false) => out.push((4, 0)),
+            (_, true) => out.push((q, 0)),
+            (_, false) => out.push((q, 1)),
+        }
+    }
+    out
+}
+
+async fn training_records_hold_their_version_and_count_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+
+    // A broken course is refused with the line; nothing is stored.
+    let a = admin
+        .call(
+            "training/courses/save",
+            &[
+                ("title", "Kaputt"),
+                ("source", "Inhalt\n---quiz---\n? Frage\nUnsinn\n"),
+            ],
+        )
+        .await;
+    assert!(a.body.contains("Zeile 4"), "{}", a.body);
+    let course = admin
+        .call(
+            "training/courses/save",
+            &[
+                ("title", "Passwortkurs"),
+                ("source", COURSE),
+                ("pass_percent", "80"),
+            ],
+        )
+        .await;
+    assert_eq!(course.status, StatusCode::OK, "{}", course.body);
+    let course = course.body;
+    let staff = app.client();
+    staff.login_ok(&org.email(Role::Staff)).await;
+    let owner = app.client();
+    owner.login_ok(&org.email(Role::Owner)).await;
+    assert_eq!(
+        staff
+            .call(
+                "training/courses/save",
+                &[("title", "X"), ("source", COURSE)]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Start, pause with some answers, resume: same attempt, same order, answers kept.
+    let id = start(&staff, &course).await;
+    let first = attempt(&staff, id).await;
+    assert_eq!(first.questions.len(), 5);
+    assert_eq!(
+        send(&staff, id, first.version_id, &[(0, 0), (4, 1)], false)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(start(&staff, &course).await, id, "resumes the open attempt");
+    let resumed = attempt(&staff, id).await;
+    let order = |a: &AttemptView| a.questions.iter().map(|q| q.index).collect::<Vec<_>>();
+    assert_eq!(order(&resumed), order(&first));
+    let q4 = resumed.questions.iter().find(|q| q.index == 4).unwrap();
+    assert_eq!(q4.chosen, [1]);
+
+    // Another person's attempt is not found; another organisation's neither.
+    let (status, _) = send(&owner, id, first.version_id, &answers(5), true).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let stranger = app.client();
+    stranger.login_ok(&other.email(Role::Staff)).await;
+    assert_eq!(
+        stranger
+            .call("training/attempt", &[("id", &id.to_string())])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stranger
+            .call("training/start", &[("course_id", &course)])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Answers for another version, or for options that do not exist, are refused.
+    let (status, body) = send(&staff, id, first.version_id + 1000, &answers(5), true).await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+    let (status, _) = send(&staff, id, first.version_id, &[(0, 7)], true).await;
+    assert_eq!(status.as_u16(), 422);
+    // Handing in with a question unanswered keeps the answers and says which.
+    let (status, body) = send(&staff, id, first.version_id, &[(0, 0)], true).await;
+    assert_eq!(status.as_u16(), 422);
+    assert!(body.to_string().contains("unbeantwortet"), "{body}");
+
+    // Three of five (60 %) fails.
+    let (status, body) = send(&staff, id, first.version_id, &answers(3), true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["passed"], false);
+    assert_eq!(body["score"], 3);
+    let t = mine(&staff).await;
+    assert_eq!(t.courses[0].state, "failed");
+    // Four of five (exactly 80 %) passes.
+    let id2 = start(&staff, &course).await;
+    assert_ne!(id2, id);
+    let (status, body) = send(&staff, id2, first.version_id, &answers(4), true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["passed"], true, "{body}");
+    let completion = body["completion_id"].as_i64().unwrap() as i32;
+    // Handing in the same attempt again does not count again.
+    let (status, body) = send(&staff, id2, first.version_id, &answers(5), true).await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+    assert!(body.to_string().contains("bereits abgegeben"), "{body}");
+    assert_eq!(
+        training_completions::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // The certificate: the holder's and the DPO's, with name, course, version and hash.
+    let cert = |c: &Client| {
+        let url = format!("{}/schulungen/zertifikat/{completion}.pdf", c.base);
+        let http = c.http.clone();
+        async move {
+            let res = http.get(url).send().await.unwrap();
+            (res.status(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, pdf) = cert(&staff).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = annex_text(&pdf);
+    for needle in [
+        "Teilnahmebescheinigung",
+        "staff acme",
+        "Passwortkurs",
+        "4 von 5",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    assert_eq!(cert(&admin).await.0, StatusCode::OK);
+    assert_eq!(cert(&owner).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(cert(&stranger).await.0, StatusCode::NOT_FOUND);
+
+    let overview = |c: Client| async move {
+        let a = c.call("training/overview", &[]).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        serde_json::from_str::<TrainingOverview>(&a.body).unwrap()
+    };
+    let o = overview(admin.clone()).await;
+    assert_eq!(
+        o.summary,
+        "Stand der Schulungen: 1 von 3 Mitarbeitenden geschult."
+    );
+    assert_eq!(
+        staff.call("training/overview", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A new version: the completion stays on version 1, the person is due again.
+    let v2 = format!("{COURSE}\n? Sechs\n- [x] richtig\n- [ ] falsch\n");
+    let a = admin
+        .call(
+            "training/courses/save",
+            &[
+                ("course_id", &course),
+                ("title", "Passwortkurs"),
+                ("source", &v2),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let t = mine(&staff).await;
+    assert_eq!(t.courses[0].version, 2);
+    assert_eq!(t.courses[0].state, "outdated");
+    assert_eq!(t.certificates[0].version, 1);
+    let o = overview(admin.clone()).await;
+    let row = o.rows.iter().find(|r| r.name == "staff acme").unwrap();
+    assert_eq!(row.cells[0].state, "outdated");
+    assert_eq!(row.cells[0].version, Some(1));
+    assert_eq!(
+        o.summary,
+        "Stand der Schulungen: 0 von 3 Mitarbeitenden geschult."
+    );
+    let stored = training_completions::Entity::find_by_id(completion)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(
+        hex::encode(Sha256::digest(&stored.certificate_pdf)),
+        stored.certificate_sha256
+    );
+    let csv = admin.get("/schulungen/uebersicht.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains("staff acme;staff@acme.example;")
+            && csv.body.contains("neue Version offen (v1,"),
+        "{}",
+        csv.body
+    );
+    app.stop().await;
+}
+both!(training_records_hold_their_version_and_count_once);
