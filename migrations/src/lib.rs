@@ -20,6 +20,7 @@ mod m0012_portal_visits;
 mod m0013_notices;
 mod m0014_pledges;
 mod m0015_training;
+mod m0016_training_rules;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_notices::Migration),
             Box::new(m0014_pledges::Migration),
             Box::new(m0015_training::Migration),
+            Box::new(m0016_training_rules::Migration),
         ]
     }
 }

@@ -21,6 +21,12 @@ pub async fn pass(state: &AppState, mailer: Option<&Mailer>, node: &str, digest_
             Ok(_) => {}
             Err(e) => tracing::warn!("daily digest failed: {e}"),
         }
+        // Training reminders: each goes out once, ever (see send_reminders).
+        match app::training::service::send_reminders(&state.db, now, &state.public_url).await {
+            Ok(n) if n > 0 => tracing::info!(mails = n, "training reminders queued"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("training reminders failed: {e}"),
+        }
     }
     if let Some(mailer) = mailer {
         match send_due(&state.db, mailer, now, node).await {

@@ -156,7 +156,7 @@ pub async fn overview_csv(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match app::training::service::overview(&state.db, &actor).await {
+    match app::training::service::overview(&state.db, &actor, state.now()).await {
         Ok(o) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -33,6 +33,7 @@ pub mod subprocessors;
 pub mod training_attempts;
 pub mod training_completions;
 pub mod training_courses;
+pub mod training_reminders;
 pub mod training_versions;
 pub mod user_identities;
 pub mod users;

@@ -8,6 +8,12 @@ pub struct Model {
     pub org_id: i32,
     /// The title of the newest version.
     pub title: String,
+    /// Everyone repeats the course this many months after passing.
+    pub interval_months: i32,
+    /// New staff (and everyone when the course is new) pass within this many days.
+    pub new_staff_days: i32,
+    /// After failing, try again within this many days.
+    pub retry_days: i32,
     pub created_at: DateTimeUtc,
 }
 

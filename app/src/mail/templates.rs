@@ -211,6 +211,32 @@ pub fn digest(
                 .collect(),
         ));
     }
+    if !a.trainings_due.is_empty() {
+        sections.push((
+            if de {
+                "Schulungen, die fällig oder überfällig sind"
+            } else {
+                "Trainings due or overdue"
+            }
+            .to_owned(),
+            a.trainings_due
+                .iter()
+                .map(|t| {
+                    let due = german(&t.due);
+                    let state = match (t.overdue, de) {
+                        (true, true) => format!("überfällig seit {due}"),
+                        (true, false) => format!("overdue since {due}"),
+                        (false, true) => format!("fällig bis {due}"),
+                        (false, false) => format!("due by {due}"),
+                    };
+                    (
+                        format!("{}: {} ({state})", t.name, t.course),
+                        format!("{base}/schulungen/uebersicht"),
+                    )
+                })
+                .collect(),
+        ));
+    }
     let subject = if de {
         format!("Nachweis: Handlungsbedarf bei {org_name} ({day})")
     } else {

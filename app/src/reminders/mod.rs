@@ -43,6 +43,16 @@ pub struct MeasureRef {
     pub category: String,
 }
 
+/// A training someone has to do soon or should have done (admins' lists).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingDueRef {
+    pub name: String,
+    pub course: String,
+    /// ISO date.
+    pub due: String,
+    pub overdue: bool,
+}
+
 /// The lists of the dashboard and the digest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attention {
@@ -51,6 +61,8 @@ pub struct Attention {
     pub attestations_expiring: Vec<ExpiringAttestation>,
     pub measures_without_owner: Vec<MeasureRef>,
     pub implemented_without_evidence: Vec<MeasureRef>,
+    /// Admins only: trainings overdue or due within two weeks.
+    pub trainings_due: Vec<TrainingDueRef>,
 }
 
 impl Attention {
@@ -59,6 +71,7 @@ impl Attention {
             && self.attestations_expiring.is_empty()
             && self.measures_without_owner.is_empty()
             && self.implemented_without_evidence.is_empty()
+            && self.trainings_due.is_empty()
     }
 }
 

@@ -120,6 +120,22 @@ pub async fn attention(
     if mine.is_none() {
         out.attestations_expiring =
             crate::subprocessors::service::expiring(db, org_id, today).await?;
+        let soon = today + chrono::Duration::days(14);
+        let mut due: Vec<_> = crate::training::service::due_trainings(db, org_id, now)
+            .await?
+            .into_iter()
+            .filter(|d| d.overdue || d.due <= soon)
+            .collect();
+        due.sort_by(|a, b| a.due.cmp(&b.due).then(a.name.cmp(&b.name)));
+        out.trainings_due = due
+            .into_iter()
+            .map(|d| super::TrainingDueRef {
+                name: d.name,
+                course: d.title,
+                due: d.due.format("%Y-%m-%d").to_string(),
+                overdue: d.overdue,
+            })
+            .collect();
     }
     for m in &all_measures {
         if !in_scope(m.id) {

@@ -86,6 +86,9 @@ pub struct AttemptView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CourseAdminView {
     pub id: i32,
+    pub interval_months: i32,
+    pub new_staff_days: i32,
+    pub retry_days: i32,
     pub title: String,
     pub version: i32,
     pub pass_percent: i32,
@@ -111,6 +114,8 @@ pub struct Cell {
     pub version: Option<i32>,
     pub date: Option<String>,
     pub completion_id: Option<i32>,
+    /// German date when it is (or was) due; none while done and not due soon.
+    pub due: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,6 +205,29 @@ pub async fn save_course(
     .await
 }
 
+/// The assignment rules of a course (admins): repeat every
+/// `interval_months`, new staff within `new_staff_days` of joining, again
+/// within `retry_days` after failing.
+#[server(endpoint = "training/courses/rules")]
+pub async fn save_rules(
+    course_id: i32,
+    interval_months: i32,
+    new_staff_days: i32,
+    retry_days: i32,
+) -> Result<(), AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    service::save_rules(
+        &state.db,
+        state.now(),
+        &actor,
+        course_id,
+        interval_months,
+        new_staff_days,
+        retry_days,
+    )
+    .await
+}
+
 /// Takes over the base course "Datenschutz-Grundschulung" (admins).
 #[server(endpoint = "training/courses/base")]
 pub async fn add_base_course() -> Result<i32, AppError> {
@@ -222,5 +250,5 @@ pub async fn add_base_course() -> Result<i32, AppError> {
 #[server(endpoint = "training/overview")]
 pub async fn get_training_overview() -> Result<TrainingOverview, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
-    service::overview(&state.db, &actor).await
+    service::overview(&state.db, &actor, state.now()).await
 }

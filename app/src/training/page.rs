@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AddBaseCourse, AttemptView, MyTraining, SaveCourse, StartCourse, TrainingOverview, get_attempt,
-    get_my_training, get_training_overview, list_courses,
+    AddBaseCourse, AttemptView, MyTraining, SaveCourse, SaveRules, StartCourse, TrainingOverview,
+    get_attempt, get_my_training, get_training_overview, list_courses,
 };
 use crate::pledges::Block;
 use crate::ui::{ErrorView, FormError, Loading};
@@ -255,8 +255,15 @@ fn Attempt(a: AttemptView) -> impl IntoView {
 pub fn TrainingAdminPage() -> impl IntoView {
     let save = ServerAction::<SaveCourse>::new();
     let base = ServerAction::<AddBaseCourse>::new();
+    let rules = ServerAction::<SaveRules>::new();
     let data = Resource::new(
-        move || (save.version().get(), base.version().get()),
+        move || {
+            (
+                save.version().get(),
+                base.version().get(),
+                rules.version().get(),
+            )
+        },
         |_| list_courses(),
     );
     view! {
@@ -269,6 +276,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
             <p><a href="/schulungen/uebersicht">"Zur Übersicht Mitarbeitende × Schulungen"</a></p>
             <FormError value=save.value() />
             <FormError value=base.value() />
+            <FormError value=rules.value() />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -287,7 +295,21 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                         <section class="card course-admin">
                                             <h2>{c.title.clone()}</h2>
                                             <p class="muted">{format!("Version {} vom {} · {} Fragen · Bestehensgrenze {} % · SHA-256 {}", c.version, c.created_at, c.questions, c.pass_percent, c.sha256)}</p>
+                                            <p>{format!("Teilnahme: neue Mitarbeitende innerhalb von {} Tagen, danach alle {} Monate; nach nicht bestandenem Test erneut innerhalb von {} Tagen.", c.new_staff_days, c.interval_months, c.retry_days)}</p>
                                             {can_edit.then(|| view! {
+                                                <details>
+                                                    <summary>"Fristen ändern"</summary>
+                                                    <ActionForm action=rules attr:class="form inline-form">
+                                                        <input type="hidden" name="course_id" value=key.to_string() />
+                                                        <label for=format!("r-new-{key}")>"Neue Mitarbeitende (Tage)"</label>
+                                                        <input id=format!("r-new-{key}") name="new_staff_days" type="number" min="1" max="365" value=c.new_staff_days.to_string() />
+                                                        <label for=format!("r-int-{key}")>"Wiederholung (Monate)"</label>
+                                                        <input id=format!("r-int-{key}") name="interval_months" type="number" min="1" max="60" value=c.interval_months.to_string() />
+                                                        <label for=format!("r-retry-{key}")>"Nach Nichtbestehen (Tage)"</label>
+                                                        <input id=format!("r-retry-{key}") name="retry_days" type="number" min="1" max="365" value=c.retry_days.to_string() />
+                                                        <button type="submit" class="button">"Fristen speichern"</button>
+                                                    </ActionForm>
+                                                </details>
                                                 <details>
                                                     <summary>"Bearbeiten (neue Version)"</summary>
                                                     <ActionForm action=save attr:class="form">
@@ -333,9 +355,9 @@ pub fn TrainingAdminPage() -> impl IntoView {
 fn cell_label(state: &str) -> &'static str {
     match state {
         "done" => "geschult",
-        "outdated" => "neue Version offen",
+        "overdue" => "überfällig",
         "failed" => "nicht bestanden",
-        _ => "offen",
+        _ => "fällig",
     }
 }
 
@@ -387,6 +409,7 @@ fn Matrix(o: TrainingOverview) -> impl IntoView {
                 <option value="" selected=move || filter().is_empty()>"alle"</option>
                 <option value="offen" selected=move || filter() == "offen">"mit offener Schulung oder Verpflichtung"</option>
                 <option value="nicht-bestanden" selected=move || filter() == "nicht-bestanden">"mit nicht bestandener Schulung"</option>
+                <option value="ueberfaellig" selected=move || filter() == "ueberfaellig">"mit überfälliger Schulung"</option>
             </select>
             <button type="submit" class="button">"Anzeigen"</button>
         </form>
@@ -402,10 +425,12 @@ fn Matrix(o: TrainingOverview) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|r| {
                     let all_done = r.cells.iter().all(|c| c.state == "done") && r.pledge == "signed";
+                    let any_overdue = r.cells.iter().any(|c| c.state == "overdue");
                     let any_failed = r.cells.iter().any(|c| c.state == "failed");
                     let shown = move || match filter().as_str() {
                         "offen" => !all_done,
                         "nicht-bestanden" => any_failed,
+                        "ueberfaellig" => any_overdue,
                         _ => true,
                     };
                     view! {
@@ -415,6 +440,7 @@ fn Matrix(o: TrainingOverview) -> impl IntoView {
                             {r.cells.into_iter().map(|c| view! {
                                 <td data-state=c.state.clone()>
                                     <span class=format!("badge cell-{}", c.state)>{cell_label(&c.state)}</span>
+                                    {c.due.clone().map(|d| view! { <br /><small>{format!("fällig {d}")}</small> })}
                                     {match (c.completion_id, c.date) {
                                         (Some(id), Some(d)) => view! { <br /><a href=format!("/schulungen/zertifikat/{id}.pdf") rel="external">{format!("v{} am {d}", c.version.unwrap_or_default())}</a> }.into_any(),
                                         _ => ().into_any(),

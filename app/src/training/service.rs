@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -108,6 +108,9 @@ pub async fn save_course(
         let course = training_courses::ActiveModel {
             org_id: Set(org_id),
             title: Set(title.to_owned()),
+            interval_months: Set(12),
+            new_staff_days: Set(30),
+            retry_days: Set(14),
             created_at: Set(now),
             ..Default::default()
         }
@@ -182,6 +185,68 @@ pub async fn save_course(
     Ok(course.id)
 }
 
+pub async fn save_rules(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    course_id: i32,
+    interval_months: i32,
+    new_staff_days: i32,
+    retry_days: i32,
+) -> AppResult<()> {
+    if !(1..=60).contains(&interval_months) {
+        return Err(AppError::invalid(
+            "interval_months",
+            "Die Wiederholung ist eine Zahl von 1 bis 60 Monaten.",
+        ));
+    }
+    for (field, v) in [
+        ("new_staff_days", new_staff_days),
+        ("retry_days", retry_days),
+    ] {
+        if !(1..=365).contains(&v) {
+            return Err(AppError::invalid(
+                field,
+                "Die Frist ist eine Zahl von 1 bis 365 Tagen.",
+            ));
+        }
+    }
+    let txn = db.begin().await?;
+    let course = training_courses::Entity::find_by_id(course_id)
+        .filter(training_courses::Column::OrgId.eq(actor.org_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+    let before = json!({
+        "interval_months": course.interval_months, "new_staff_days": course.new_staff_days,
+        "retry_days": course.retry_days,
+    });
+    let mut active: training_courses::ActiveModel = course.into();
+    active.interval_months = Set(interval_months);
+    active.new_staff_days = Set(new_staff_days);
+    active.retry_days = Set(retry_days);
+    active.update(&txn).await?;
+    record(
+        &txn,
+        now,
+        AuditEvent {
+            org_id: Some(actor.org_id),
+            actor: &actor.audit(),
+            entity: "training_course",
+            entity_id: course_id.to_string(),
+            action: "rules",
+            before: Some(before),
+            after: Some(json!({
+                "interval_months": interval_months, "new_staff_days": new_staff_days,
+                "retry_days": retry_days,
+            })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 pub async fn courses(db: &DatabaseConnection, actor: &Actor) -> AppResult<CourseList> {
     if !matches!(actor.role, Role::Admin | Role::Auditor) {
         return Err(AppError::Forbidden);
@@ -194,6 +259,9 @@ pub async fn courses(db: &DatabaseConnection, actor: &Actor) -> AppResult<Course
             let v = current.get(&c.id)?;
             Some(CourseAdminView {
                 id: c.id,
+                interval_months: c.interval_months,
+                new_staff_days: c.new_staff_days,
+                retry_days: c.retry_days,
                 title: v.title.clone(),
                 version: v.version,
                 pass_percent: v.pass_percent,
@@ -671,74 +739,178 @@ pub async fn certificate_pdf(
     Ok(row)
 }
 
-/// Staff × courses, with the pledge state and the figures for the annex.
-pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<TrainingOverview> {
-    if !matches!(actor.role, Role::Admin | Role::Auditor) {
-        return Err(AppError::Forbidden);
+/// Where a person stands in one course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// `done`, `due`, `overdue` or `failed`.
+    pub state: &'static str,
+    /// When the course is (or was) due; `None` while done and not due soon.
+    pub due: Option<NaiveDate>,
+    /// Holds a pass of the current version that has not expired.
+    pub valid: bool,
+}
+
+/// Announce a repeat this many days before it is due.
+const DUE_SOON_DAYS: i64 = 30;
+
+/// The rules: a pass of the current version holds for `interval_months`;
+/// it is due again from `DUE_SOON_DAYS` before. Without one, the course is
+/// due `new_staff_days` after joining (or after the course or its current
+/// version appeared, whichever is later), or `retry_days` after a failed
+/// attempt.
+pub fn standing(
+    course: &training_courses::Model,
+    current: &training_versions::Model,
+    joined: DateTime<Utc>,
+    newest_pass: Option<&training_completions::Model>,
+    last_failure: Option<DateTime<Utc>>,
+    today: NaiveDate,
+) -> Standing {
+    let day = |t: DateTime<Utc>| crate::evidence::service::today(t);
+    let days = |n: i32| chrono::Duration::days(i64::from(n.max(0)));
+    if let Some(c) = newest_pass.filter(|c| c.version_id == current.id) {
+        let due = day(c.finished_at)
+            .checked_add_months(chrono::Months::new(course.interval_months.max(1) as u32))
+            .unwrap_or(NaiveDate::MAX);
+        let valid = today <= due;
+        return Standing {
+            state: if !valid {
+                "overdue"
+            } else if today + chrono::Duration::days(DUE_SOON_DAYS) >= due {
+                "due"
+            } else {
+                "done"
+            },
+            due: (today + chrono::Duration::days(DUE_SOON_DAYS) >= due).then_some(due),
+            valid,
+        };
     }
-    let org_id = actor.org_id;
+    let start = day(joined)
+        .max(day(course.created_at))
+        .max(day(current.created_at));
+    // A failure counts when it came after the newest pass (of any version).
+    let failed_since_start =
+        last_failure.filter(|f| day(*f) >= start && newest_pass.is_none_or(|c| *f > c.finished_at));
+    let due = match failed_since_start {
+        Some(f) => day(f) + days(course.retry_days),
+        None => start + days(course.new_staff_days),
+    };
+    Standing {
+        state: if today > due {
+            "overdue"
+        } else if failed_since_start.is_some() {
+            "failed"
+        } else {
+            "due"
+        },
+        due: Some(due),
+        valid: false,
+    }
+}
+
+/// One person's standing in every course, with what the overview shows.
+struct PersonRow {
+    row: crate::pledges::PledgeRow,
+    cells: Vec<(Cell, Standing)>,
+}
+
+/// Courses (current versions) and every person who must train, with their standing.
+async fn standings(
+    db: &DatabaseConnection,
+    org_id: i32,
+    today: NaiveDate,
+) -> AppResult<(
+    Vec<(training_courses::Model, training_versions::Model)>,
+    Vec<PersonRow>,
+)> {
     let current = current_versions(db, org_id).await?;
-    let mut courses: Vec<(i32, String, i32)> = current
-        .values()
-        .map(|v| (v.course_id, v.title.clone(), v.version))
+    let courses: Vec<(training_courses::Model, training_versions::Model)> = courses_of(db, org_id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let v = current.get(&c.id)?.clone();
+            Some((c, v))
+        })
         .collect();
-    courses.sort_by_key(|c| c.0);
     let pledge_text = crate::pledges::service::current(db, org_id).await?;
     let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
+    let joined: HashMap<i32, DateTime<Utc>> = crate::entities::memberships::Entity::find()
+        .filter(crate::entities::memberships::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m.created_at))
+        .collect();
     let completions = training_completions::Entity::find()
         .filter(training_completions::Column::OrgId.eq(org_id))
         .order_by_asc(training_completions::Column::FinishedAt)
         .all(db)
         .await?;
-    let failed: Vec<(i32, i32)> = training_attempts::Entity::find()
+    // Newest completion per (person, course); completions come oldest first.
+    let mut newest: HashMap<(i32, i32), &training_completions::Model> = HashMap::new();
+    for c in &completions {
+        newest.insert((c.user_id, c.course_id), c);
+    }
+    let mut last_failure: HashMap<(i32, i32), DateTime<Utc>> = HashMap::new();
+    for a in training_attempts::Entity::find()
         .filter(training_attempts::Column::OrgId.eq(org_id))
         .filter(training_attempts::Column::Passed.eq(false))
         .all(db)
         .await?
-        .into_iter()
-        .map(|a| (a.user_id, a.course_id))
-        .collect();
-    let rows: Vec<OverviewRow> = people
+    {
+        if let Some(at) = a.finished_at {
+            let e = last_failure.entry((a.user_id, a.course_id)).or_insert(at);
+            *e = (*e).max(at);
+        }
+    }
+    let rows = people
         .into_iter()
         .map(|p| {
             let cells = courses
                 .iter()
-                .map(|(course_id, _, _)| {
-                    let newest = completions
-                        .iter()
-                        .rev()
-                        .find(|c| c.user_id == p.user_id && c.course_id == *course_id);
-                    let current_id = current.get(course_id).map(|v| v.id);
-                    let state = match newest {
-                        Some(c) if Some(c.version_id) == current_id => "done",
-                        Some(_) => "outdated",
-                        None if failed.contains(&(p.user_id, *course_id)) => "failed",
-                        None => "open",
+                .map(|(course, version)| {
+                    let pass = newest.get(&(p.user_id, course.id)).copied();
+                    let st = standing(
+                        course,
+                        version,
+                        joined.get(&p.user_id).copied().unwrap_or(course.created_at),
+                        pass,
+                        last_failure.get(&(p.user_id, course.id)).copied(),
+                        today,
+                    );
+                    let cell = Cell {
+                        state: st.state.to_owned(),
+                        version: pass.map(|c| c.version),
+                        date: pass.map(|c| german_date(c.finished_at)),
+                        completion_id: pass.map(|c| c.id),
+                        due: st.due.map(|d| d.format("%d.%m.%Y").to_string()),
                     };
-                    Cell {
-                        state: state.to_owned(),
-                        version: newest.map(|c| c.version),
-                        date: newest.map(|c| german_date(c.finished_at)),
-                        completion_id: newest.map(|c| c.id),
-                    }
+                    (cell, st)
                 })
-                .collect::<Vec<_>>();
-            OverviewRow {
-                user_id: p.user_id,
-                name: p.name,
-                email: p.email,
-                role: p.role,
-                cells,
-                pledge: p.state,
-            }
+                .collect();
+            PersonRow { row: p, cells }
         })
         .collect();
-    let total = rows.len();
-    let trained = rows
+    Ok((courses, rows))
+}
+
+/// Staff × courses, with the pledge state and the figures for the annex.
+pub async fn overview(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<TrainingOverview> {
+    if !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    let today = crate::evidence::service::today(now);
+    let (courses, people) = standings(db, actor.org_id, today).await?;
+    let total = people.len();
+    let trained = people
         .iter()
-        .filter(|r| !r.cells.is_empty() && r.cells.iter().all(|c| c.state == "done"))
+        .filter(|p| !p.cells.is_empty() && p.cells.iter().all(|(_, st)| st.valid))
         .count();
-    let signed = rows.iter().filter(|r| r.pledge == "signed").count();
+    let signed = people.iter().filter(|p| p.row.state == "signed").count();
     Ok(TrainingOverview {
         summary: if courses.is_empty() {
             "Es ist noch kein Schulungskurs angelegt.".to_owned()
@@ -748,13 +920,178 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<Train
         pledge_summary: format!(
             "Auf die Vertraulichkeit verpflichtet: {signed} von {total} Mitarbeitenden."
         ),
-        courses,
-        rows,
+        courses: courses
+            .iter()
+            .map(|(c, v)| (c.id, v.title.clone(), v.version))
+            .collect(),
+        rows: people
+            .into_iter()
+            .map(|p| OverviewRow {
+                user_id: p.row.user_id,
+                name: p.row.name,
+                email: p.row.email,
+                role: p.row.role,
+                cells: p.cells.into_iter().map(|(c, _)| c).collect(),
+                pledge: p.row.state,
+            })
+            .collect(),
         trained,
         total,
     })
 }
 
+/// A training someone has to do, for reminders.
+#[derive(Debug, Clone)]
+pub struct DueTraining {
+    pub user_id: i32,
+    pub name: String,
+    pub email: String,
+    pub course_id: i32,
+    pub title: String,
+    pub version_id: i32,
+    pub due: NaiveDate,
+    pub overdue: bool,
+}
+
+/// Every training of the organisation that is due (soon) or overdue.
+pub async fn due_trainings(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<DueTraining>> {
+    let today = crate::evidence::service::today(now);
+    let (courses, people) = standings(db, org_id, today).await?;
+    let mut out = Vec::new();
+    for p in people {
+        for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
+            let Some(due) = st.due else { continue };
+            out.push(DueTraining {
+                user_id: p.row.user_id,
+                name: p.row.name.clone(),
+                email: p.row.email.clone(),
+                course_id: course.id,
+                title: version.title.clone(),
+                version_id: version.id,
+                due,
+                overdue: st.state == "overdue",
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Mails each person their due and overdue trainings: one reminder per
+/// course version, kind and due date, ever (a unique row written with the
+/// mail), so restarts and several nodes send nothing twice.
+pub async fn send_reminders(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> AppResult<u32> {
+    use crate::entities::{training_reminders, users};
+    let mut sent = 0;
+    for org in organisations::Entity::find().all(db).await? {
+        for d in due_trainings(db, org.id, now).await? {
+            let kind = if d.overdue { "overdue" } else { "due" };
+            let locale = users::Entity::find_by_id(d.user_id)
+                .one(db)
+                .await?
+                .map(|u| crate::mail::Locale::parse_lenient(&u.locale))
+                .unwrap_or_default();
+            let mail = reminder_mail(locale, &org.legal_name, &d, public_url);
+            let txn = db.begin().await?;
+            let claimed = training_reminders::ActiveModel {
+                org_id: Set(org.id),
+                user_id: Set(d.user_id),
+                course_id: Set(d.course_id),
+                version_id: Set(d.version_id),
+                kind: Set(kind.to_owned()),
+                due_date: Set(d.due),
+                sent_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await;
+            match claimed {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    txn.rollback().await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            crate::mail::service::enqueue(
+                &txn,
+                now,
+                Some(org.id),
+                "training_reminder",
+                &d.email,
+                &mail,
+            )
+            .await?;
+            txn.commit().await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+fn reminder_mail(
+    locale: crate::mail::Locale,
+    org_name: &str,
+    d: &DueTraining,
+    public_url: &str,
+) -> crate::mail::Mail {
+    use crate::mail::templates::{esc, html_page};
+    let due = d.due.format("%d.%m.%Y").to_string();
+    let link = format!("{public_url}/schulungen");
+    let (subject, body) = match (locale, d.overdue) {
+        (crate::mail::Locale::De, false) => (
+            format!("Schulung „{}“ bis {due}", d.title),
+            format!(
+                "Guten Tag {},\n\nbitte schließen Sie die Schulung „{}“ bei {org_name} bis zum {due} ab. Sie dauert etwa 20 Minuten und kann unterbrochen werden.",
+                d.name, d.title
+            ),
+        ),
+        (crate::mail::Locale::De, true) => (
+            format!("Überfällig: Schulung „{}“", d.title),
+            format!(
+                "Guten Tag {},\n\ndie Schulung „{}“ bei {org_name} war bis zum {due} fällig und ist noch nicht abgeschlossen. Bitte holen Sie sie bald nach.",
+                d.name, d.title
+            ),
+        ),
+        (crate::mail::Locale::En, false) => (
+            format!("Training \"{}\" due by {due}", d.title),
+            format!(
+                "Hello {},\n\nplease complete the training \"{}\" at {org_name} by {due}. It takes about 20 minutes and can be paused.",
+                d.name, d.title
+            ),
+        ),
+        (crate::mail::Locale::En, true) => (
+            format!("Overdue: training \"{}\"", d.title),
+            format!(
+                "Hello {},\n\nthe training \"{}\" at {org_name} was due on {due} and is not completed yet. Please catch up soon.",
+                d.name, d.title
+            ),
+        ),
+    };
+    let html = body
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", esc(p)))
+        .collect::<String>()
+        + &format!("<p><a href=\"{}\">{}</a></p>", esc(&link), esc(&link));
+    crate::mail::Mail {
+        locale,
+        subject,
+        text: format!("{body}\n\n{link}\n"),
+        html: html_page(locale, &html),
+    }
+}
 /// The overview as CSV: one row per person, one column per course, and the pledge.
 pub fn csv(o: &TrainingOverview) -> String {
     use crate::pledges::service::csv_field;
@@ -774,13 +1111,15 @@ pub fn csv(o: &TrainingOverview) -> String {
         for c in &r.cells {
             let state = match c.state.as_str() {
                 "done" => "geschult",
-                "outdated" => "neue Version offen",
+                "overdue" => "überfällig",
                 "failed" => "nicht bestanden",
-                _ => "offen",
+                _ => "fällig",
             };
             out.push(';');
-            out.push_str(&match (&c.date, c.version) {
-                (Some(d), Some(v)) => format!("{state} (v{v}, {d})"),
+            out.push_str(&match (&c.date, c.version, &c.due) {
+                (Some(d), Some(v), None) => format!("{state} (v{v} am {d})"),
+                (Some(d), Some(v), Some(due)) => format!("{state} bis {due} (zuletzt v{v} am {d})"),
+                (_, _, Some(due)) => format!("{state} bis {due}"),
                 _ => state.to_owned(),
             });
         }

@@ -111,7 +111,8 @@ fn AttentionPanel() -> impl IntoView {
                     Ok(a) => {
                         let total = a.evidence_expiring.len() + a.attestations_expiring.len()
                             + a.measures_without_owner.len()
-                            + a.implemented_without_evidence.len();
+                            + a.implemented_without_evidence.len()
+                            + a.trainings_due.len();
                         view! {
                             <section class="card attention" data-test="attention">
                                 <h2>{format!("Handlungsbedarf ({total})")}</h2>
@@ -153,6 +154,24 @@ fn AttentionPanel() -> impl IntoView {
                                         .measures_without_owner
                                         .iter()
                                         .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), None))
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Schulungen, die fällig oder überfällig sind"
+                                    test="trainings"
+                                    items=a
+                                        .trainings_due
+                                        .iter()
+                                        .map(|t| {
+                                            (
+                                                "/schulungen/uebersicht".to_owned(),
+                                                format!("{}: {}", t.name, t.course),
+                                                Some((
+                                                    if t.overdue { "expired" } else { "expiring" },
+                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german(&t.due)),
+                                                )),
+                                            )
+                                        })
                                         .collect()
                                 />
                                 <AttentionList

@@ -261,7 +261,10 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     assert_eq!(t.certificates[0].version, 1);
     let o = overview(admin.clone()).await;
     let row = o.rows.iter().find(|r| r.name == "staff acme").unwrap();
-    assert_eq!(row.cells[0].state, "outdated");
+    assert_eq!(
+        row.cells[0].state, "due",
+        "the new version is due within 30 days"
+    );
     assert_eq!(row.cells[0].version, Some(1));
     assert_eq!(
         o.summary,
@@ -280,11 +283,194 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     let csv = admin.get("/schulungen/uebersicht.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
-        csv.body.contains("staff acme;staff@acme.example;")
-            && csv.body.contains("neue Version offen (v1,"),
+        csv.body.contains("staff acme;staff@acme.example;") && csv.body.contains("(zuletzt v1 am "),
         "{}",
         csv.body
     );
     app.stop().await;
 }
 both!(training_records_hold_their_version_and_count_once);
+
+async fn reminders(app: &TestApp) -> Vec<app::entities::outbox::Model> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    app::entities::outbox::Entity::find()
+        .filter(app::entities::outbox::Column::Kind.eq("training_reminder"))
+        .order_by_asc(app::entities::outbox::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn due_overdue_and_new_joiner_reminders_go_out_once(backend: Backend) {
+    use app::state::Clock;
+    use chrono::Duration;
+    use server::mailer::{Mailer, send_due};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let course = admin
+        .call(
+            "training/courses/save",
+            &[("title", "Passwortkurs"), ("source", COURSE)],
+        )
+        .await;
+    assert_eq!(course.status, StatusCode::OK, "{}", course.body);
+    let course = course.body;
+    let a = admin
+        .call(
+            "training/courses/rules",
+            &[
+                ("course_id", &course),
+                ("interval_months", "12"),
+                ("new_staff_days", "14"),
+                ("retry_days", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let run = |app: &TestApp| {
+        let db = app.db.clone();
+        let now = app.clock.now();
+        let url = app.address.clone();
+        async move {
+            app::training::service::send_reminders(&db, now, &url)
+                .await
+                .unwrap()
+        }
+    };
+    let t0 = app.clock.now();
+    let day = |d: chrono::DateTime<chrono::Utc>| {
+        app::evidence::service::today(d)
+            .format("%d.%m.%Y")
+            .to_string()
+    };
+
+    // Everyone who must train (admin, owner, staff; not auditors or customers) is due in 14 days.
+    assert_eq!(run(&app).await, 3);
+    assert_eq!(run(&app).await, 0, "once");
+    let due = day(t0 + Duration::days(14));
+    assert!(
+        reminders(&app)
+            .await
+            .iter()
+            .all(|m| m.subject == format!("Schulung „Passwortkurs“ bis {due}")),
+        "{:?}",
+        reminders(&app)
+            .await
+            .iter()
+            .map(|m| &m.subject)
+            .collect::<Vec<_>>()
+    );
+
+    // Staff passes; the others become overdue after the deadline, once.
+    let staff = app.client();
+    staff.login_ok(&org.email(Role::Staff)).await;
+    let id = start(&staff, &course).await;
+    let v = attempt(&staff, id).await.version_id;
+    let (status, body) = send(&staff, id, v, &answers(5), true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.clock.advance(Duration::days(15));
+    assert_eq!(run(&app).await, 2);
+    assert_eq!(run(&app).await, 0, "once");
+    let overdue: Vec<_> = reminders(&app)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Überfällig"))
+        .collect();
+    assert_eq!(overdue.len(), 2);
+    assert!(
+        !overdue
+            .iter()
+            .any(|m| m.recipient == org.email(Role::Staff))
+    );
+    // The DPO's daily digest lists them too.
+    app::reminders::service::run_digest(&app.db, app.clock.now(), "node-a", &app.address)
+        .await
+        .unwrap();
+    let digest = {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        app::entities::outbox::Entity::find()
+            .filter(app::entities::outbox::Column::Kind.eq("digest"))
+            .filter(app::entities::outbox::Column::Recipient.eq(org.email(Role::Admin)))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("the admin's digest")
+    };
+    assert!(
+        digest
+            .body_text
+            .contains("Schulungen, die fällig oder überfällig sind (2)")
+            && digest
+                .body_text
+                .contains(&format!("owner acme: Passwortkurs (überfällig seit {due})")),
+        "{}",
+        digest.body_text
+    );
+
+    // A new joiner gets their own reminder, 14 days from joining.
+    let joined = app.clock.now();
+    {
+        let system = app::audit::service::AuditActor::system("test");
+        let u = app::auth::service::create_user(
+            &app.db,
+            joined,
+            &system,
+            &app::domain::EmailAddress::parse("neu@acme.example").unwrap(),
+            "Nina Neu",
+            None,
+        )
+        .await
+        .unwrap();
+        app::orgs::service::add_membership(&app.db, joined, &system, org.id, u.id, Role::Staff)
+            .await
+            .unwrap();
+    }
+    assert_eq!(run(&app).await, 1);
+    let newest = reminders(&app).await.pop().unwrap();
+    assert_eq!(newest.recipient, "neu@acme.example");
+    assert_eq!(
+        newest.subject,
+        format!(
+            "Schulung „Passwortkurs“ bis {}",
+            day(joined + Duration::days(14))
+        )
+    );
+
+    // A year on, the staff member is due again, 30 days ahead, once.
+    app.clock.set(t0 + Duration::days(365 - 29));
+    let before = reminders(&app).await.len();
+    run(&app).await;
+    let again: Vec<_> = reminders(&app).await.into_iter().skip(before).collect();
+    assert!(
+        again.iter().any(|m| m.recipient == org.email(Role::Staff)),
+        "{:?}",
+        again
+            .iter()
+            .map(|m| (&m.recipient, &m.subject))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(run(&app).await, 0);
+
+    // They reach the real SMTP server.
+    let sink = crate::peers::SmtpSink::start();
+    let mailer = Mailer::new(&sink.smtp_config()).unwrap();
+    send_due(&app.db, &mailer, app.clock.now(), "node-a")
+        .await
+        .unwrap();
+    let got = sink.messages();
+    assert_eq!(
+        got.iter()
+            .filter(|m| !m.subject.starts_with("Nachweis: Handlungsbedarf"))
+            .count(),
+        reminders(&app).await.len(),
+        "every reminder arrives, next to the digest"
+    );
+    let mail = got.iter().find(|m| m.to == "neu@acme.example").unwrap();
+    assert!(mail.text.contains("Guten Tag Nina Neu"), "{}", mail.text);
+    assert!(mail.text.contains(&format!("{}/schulungen", app.address)));
+    app.stop().await;
+}
+both!(due_overdue_and_new_joiner_reminders_go_out_once);
