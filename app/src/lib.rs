@@ -30,13 +30,14 @@ pub mod pledges;
 pub mod portal;
 /// What needs attention: dashboard lists and the daily digest.
 pub mod reminders;
+/// Privacy training: courses with quiz, attempts, certificates, the overview.
+pub mod reviews;
 /// Single sign-on with OpenID Connect.
 pub mod sso;
 /// Subprocessors, their attestations, and the measures that rely on them.
 pub mod subprocessors;
 /// The TOM catalogue.
 pub mod toms;
-/// Privacy training: courses with quiz, attempts, certificates, the overview.
 pub mod training;
 /// Layout, navigation and shared view pieces.
 pub mod ui;
@@ -104,6 +105,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schulungen/durchgang/:id") view=training::AttemptPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/kurse") view=training::TrainingAdminPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/uebersicht") view=training::TrainingOverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/pruefungen") view=reviews::ReviewsPage ssr=SsrMode::Async />
+                    <Route path=path!("/pruefungen/:id") view=reviews::CyclePage ssr=SsrMode::Async />
+                    <Route path=path!("/pruefungen/bewertung/:id") view=reviews::ItemPage ssr=SsrMode::Async />
                 </Routes>
             </ui::Layout>
         </Router>

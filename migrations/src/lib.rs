@@ -21,6 +21,7 @@ mod m0013_notices;
 mod m0014_pledges;
 mod m0015_training;
 mod m0016_training_rules;
+mod m0017_reviews;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_pledges::Migration),
             Box::new(m0015_training::Migration),
             Box::new(m0016_training_rules::Migration),
+            Box::new(m0017_reviews::Migration),
         ]
     }
 }

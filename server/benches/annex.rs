@@ -39,6 +39,7 @@ fn annex(intro: Vec<String>, measures: &[(&str, String)]) -> AnnexData {
                 .filter(|(k, _)| *k == c.kind)
                 .map(|(_, t)| t.clone())
                 .collect(),
+            reviewed: None,
         });
     }
     AnnexData {

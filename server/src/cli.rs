@@ -90,6 +90,29 @@ pub enum Command {
         #[command(subcommand)]
         command: PledgeCommand,
     },
+    /// Effectiveness reviews of the measures (Art. 32(1)(d) GDPR)
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Coverage of the open cycle, overdue reviews, open and overdue actions
+    Status {
+        #[arg(long)]
+        org: String,
+    },
+    /// Write a cycle's signed review report (a draft while the cycle is open)
+    Report {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        cycle: i32,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +411,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             Ok(0)
+        }
+        Command::Review { command } => {
+            let config = global.config(None)?;
+            let db = crate::db::connect(&config).await?;
+            match command {
+                ReviewCommand::Status { org } => {
+                    let org = app::orgs::service::find_by_short(&db, &org).await?;
+                    println!("{}", org.legal_name);
+                    print!(
+                        "{}",
+                        app::reviews::service::status_text(&db, org.id, now()).await?
+                    );
+                    Ok(0)
+                }
+                ReviewCommand::Report { org, cycle, out } => {
+                    let setup = crate::secrets::signing_setup(&config)?;
+                    let org = app::orgs::service::find_by_short(&db, &org).await?;
+                    let (pdf, _) =
+                        app::reviews::service::report_by_id(&db, &setup, org.id, cycle, now())
+                            .await?;
+                    write_atomically(&out, &pdf)?;
+                    println!(
+                        "Review report of cycle {cycle} ({}) written to {} ({} bytes, signed).",
+                        org.legal_name,
+                        out.display(),
+                        pdf.len()
+                    );
+                    Ok(0)
+                }
+            }
         }
         Command::Tom {
             command:

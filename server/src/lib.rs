@@ -16,6 +16,8 @@ pub mod evidence_http;
 pub mod jobs;
 /// SMTP delivery of the outbox.
 pub mod mailer;
+/// Review routes: opening a cycle, assessments, the signed report.
+pub mod reviews_http;
 /// The instance secret that encrypts generated signing keys.
 pub mod secrets;
 /// Single sign-on routes (OpenID Connect).

@@ -185,6 +185,18 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
             "/schulungen/uebersicht.csv",
             get(crate::training_http::overview_csv),
         )
+        .route(
+            "/pruefungen/neu",
+            axum::routing::post(crate::reviews_http::open),
+        )
+        .route(
+            "/pruefungen/bewertung/{id}",
+            axum::routing::post(crate::reviews_http::assess),
+        )
+        .route(
+            "/pruefungen/{id}/bericht.pdf",
+            get(crate::reviews_http::report),
+        )
         .route("/sso", get(crate::sso_http::discover))
         .route("/sso/callback", get(crate::sso_http::callback))
         .route("/sso/{id}/start", get(crate::sso_http::start))

@@ -41,6 +41,10 @@ pub struct AnnexSection {
     pub level: u8,
     /// One paragraph per measure.
     pub measures: Vec<String>,
+    /// When every measure of the section was last found effective in a
+    /// review (the oldest of their dates), if the organisation states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -118,6 +122,9 @@ pub struct AnnexOverview {
     pub key_self_signed: bool,
     /// Why the draft cannot be PDF/A-2b (it would be published as plain PDF).
     pub pdfa_problem: Option<String>,
+    /// Measures in the draft whose latest assessment found them not (fully)
+    /// effective, with a corrective action still open.
+    pub not_effective: Vec<crate::reminders::MeasureRef>,
 }
 
 #[server(endpoint = "annex/overview")]

@@ -64,6 +64,23 @@ fn Overview(o: AnnexOverview, publish: ServerAction<PublishAnnex>) -> impl IntoV
         <h2>{heading}</h2>
         <p id="change-summary">{summary}</p>
         {(!o.changes.is_empty()).then(|| view! { <ChangeList changes=o.changes.clone() /> })}
+        {(!o.not_effective.is_empty())
+            .then(|| {
+                view! {
+                    <div class="notice warning" role="note" data-test="annex-not-effective">
+                        <p>
+                            "Diese Maßnahmen wurden in der Wirksamkeitsprüfung als nicht (voll) wirksam bewertet; eine Korrekturmaßnahme ist noch offen. Die Anlage verspricht sie trotzdem – prüfen Sie, ob der Text noch zutrifft:"
+                        </p>
+                        <ul>
+                            {o
+                                .not_effective
+                                .iter()
+                                .map(|m| view! { <li><a href=format!("/massnahmen/{}", m.id)>{format!("{}: {}", m.category, m.label)}</a></li> })
+                                .collect_view()}
+                        </ul>
+                    </div>
+                }
+            })}
         {o
             .key_self_signed
             .then(|| {

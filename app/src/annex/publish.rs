@@ -223,6 +223,7 @@ pub async fn overview(
         measure_count: current.measures.len() as i32,
         publications: list(db, actor.org_id).await?,
         key_self_signed: setup.source(&org.short_name) == KeySource::SelfSigned,
+        not_effective: crate::reviews::service::not_effective(db, actor.org_id).await?,
     })
 }
 
@@ -387,7 +388,7 @@ pub async fn publish_for(
 }
 
 /// Where the signature says it was made: the organisation's address on one line.
-fn location(org: &organisations::Model) -> String {
+pub(crate) fn location(org: &organisations::Model) -> String {
     let line = org
         .address
         .lines()
@@ -494,6 +495,7 @@ mod tests {
                     title: (*section).to_owned(),
                     level: 1,
                     measures: vec![(*text).to_owned()],
+                    reviewed: None,
                 }),
             }
         }

@@ -282,6 +282,7 @@ mod tests {
             title: title.to_owned(),
             level,
             measures: measures.iter().map(|m| (*m).to_owned()).collect(),
+            reviewed: None,
         }
     }
 

@@ -696,6 +696,7 @@ mod tests {
                 title: "Verschlüsselung".into(),
                 level: 1,
                 measures: vec!["TLS überall.".into()],
+                reviewed: None,
             }],
             stand: "23.11.2026".into(),
             version: Some(1),

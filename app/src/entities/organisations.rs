@@ -14,6 +14,8 @@ pub struct Model {
     pub intro_text: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Whether the annex states per section when it was last reviewed.
+    pub annex_review_dates: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,12 +20,18 @@ struct Actions {
 }
 
 #[component]
-pub fn EvidencePanel(measure_id: i32) -> impl IntoView {
+pub fn EvidencePanel(
+    measure_id: i32,
+    /// Counts uploads; a page that lists the measure's evidence elsewhere
+    /// passes its own signal to reload with the panel.
+    #[prop(optional)]
+    uploaded: Option<RwSignal<u32>>,
+) -> impl IntoView {
     let actions = Actions {
         update: ServerAction::new(),
         delete: ServerAction::new(),
         purge: ServerAction::new(),
-        uploaded: RwSignal::new(0),
+        uploaded: uploaded.unwrap_or_else(|| RwSignal::new(0)),
     };
     let data = Resource::new(
         move || {

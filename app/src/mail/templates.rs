@@ -237,6 +237,103 @@ pub fn digest(
                 .collect(),
         ));
     }
+    if !a.reviews_overdue.is_empty() {
+        sections.push((
+            if de {
+                "Überfällige Wirksamkeitsprüfungen"
+            } else {
+                "Overdue effectiveness reviews"
+            }
+            .to_owned(),
+            a.reviews_overdue
+                .iter()
+                .map(|d| {
+                    let due = german(&d.next_due);
+                    let state = if de {
+                        format!("fällig seit {due}")
+                    } else {
+                        format!("due since {due}")
+                    };
+                    (
+                        format!("{}: {} ({state})", d.category, d.label),
+                        format!("{base}/massnahmen/{}", d.measure_id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if !a.assessments_waiting.is_empty() {
+        sections.push((
+            if de {
+                "Bewertungen im laufenden Prüfzyklus"
+            } else {
+                "Assessments in the open review cycle"
+            }
+            .to_owned(),
+            a.assessments_waiting
+                .iter()
+                .map(|i| {
+                    let state = match (i.state, de) {
+                        (crate::reviews::ItemState::Submitted, true) => "wartet auf Freigabe",
+                        (crate::reviews::ItemState::Submitted, false) => "awaiting approval",
+                        (crate::reviews::ItemState::Returned, true) => "zurückgegeben",
+                        (crate::reviews::ItemState::Returned, false) => "returned",
+                        (_, true) => "noch zu bewerten",
+                        (_, false) => "to assess",
+                    };
+                    (
+                        format!("{}: {} ({state})", i.category, i.label),
+                        format!("{base}/pruefungen/bewertung/{}", i.id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if !a.actions_due.is_empty() {
+        sections.push((
+            if de {
+                "Korrekturmaßnahmen, die fällig oder überfällig sind"
+            } else {
+                "Corrective actions due or overdue"
+            }
+            .to_owned(),
+            a.actions_due
+                .iter()
+                .map(|f| {
+                    let due = german(&f.due_date);
+                    let state = match (f.overdue, de) {
+                        (true, true) => format!("überfällig seit {due}"),
+                        (true, false) => format!("overdue since {due}"),
+                        (false, true) => format!("fällig bis {due}"),
+                        (false, false) => format!("due by {due}"),
+                    };
+                    (
+                        format!("{}: {} ({state})", f.measure, f.action),
+                        format!("{base}/pruefungen/bewertung/{}", f.item_id),
+                    )
+                })
+                .collect(),
+        ));
+    }
+    if !a.not_effective.is_empty() {
+        sections.push((
+            if de {
+                "Als nicht wirksam bewertete Maßnahmen"
+            } else {
+                "Measures judged not effective"
+            }
+            .to_owned(),
+            a.not_effective
+                .iter()
+                .map(|m| {
+                    (
+                        format!("{}: {}", m.category, m.label),
+                        format!("{base}/massnahmen/{}", m.id),
+                    )
+                })
+                .collect(),
+        ));
+    }
     let subject = if de {
         format!("Nachweis: Handlungsbedarf bei {org_name} ({day})")
     } else {

@@ -26,6 +26,8 @@ pub struct OrgProfile {
     pub address: String,
     pub dpo_contact: String,
     pub intro_text: String,
+    /// The annex states per section when its measures were last reviewed.
+    pub annex_review_dates: bool,
     pub can_edit: bool,
 }
 
@@ -73,15 +75,17 @@ pub async fn update_profile(
     address: String,
     dpo_contact: String,
     intro_text: String,
+    #[server(default)] annex_review_dates: String,
 ) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
-    let input = service::ProfileInput::parse(
+    let mut input = service::ProfileInput::parse(
         &legal_name,
         &display_short,
         &address,
         &dpo_contact,
         &intro_text,
     )?;
+    input.annex_review_dates = !annex_review_dates.trim().is_empty();
     service::update_profile(&state.db, state.now(), &actor, input).await
 }
 

@@ -67,6 +67,10 @@ fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoV
             <textarea id="intro_text" name="intro_text" rows="8">
                 {crate::ui::textarea_text(p.intro_text)}
             </textarea>
+            <label class="check">
+                <input type="checkbox" name="annex_review_dates" value="ja" checked=p.annex_review_dates />
+                " Die Anlage nennt je Abschnitt, wann die Wirksamkeit seiner Maßnahmen zuletzt geprüft wurde"
+            </label>
             <FormError value=update.value() />
             {move || saved().then(|| view! { <p class="form-ok" role="status">"Gespeichert."</p> })}
             <button type="submit" class="button primary">

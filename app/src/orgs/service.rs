@@ -41,6 +41,8 @@ pub struct ProfileInput {
     address: String,
     dpo_contact: String,
     intro_text: String,
+    /// The annex states per section when it was last reviewed.
+    pub annex_review_dates: bool,
 }
 
 impl ProfileInput {
@@ -62,6 +64,7 @@ impl ProfileInput {
                 1000,
             )?,
             intro_text: text_field("intro_text", "Der Einleitungstext", intro_text, 10_000)?,
+            annex_review_dates: false,
         })
     }
 }
@@ -70,6 +73,7 @@ fn profile_json(o: &organisations::Model) -> serde_json::Value {
     json!({
         "legal_name": o.legal_name, "display_short": o.display_short, "address": o.address,
         "dpo_contact": o.dpo_contact, "intro_text": o.intro_text,
+        "annex_review_dates": o.annex_review_dates,
     })
 }
 
@@ -264,6 +268,7 @@ pub async fn profile(db: &DatabaseConnection, actor: &Actor) -> AppResult<OrgPro
         address: o.address,
         dpo_contact: o.dpo_contact,
         intro_text: o.intro_text,
+        annex_review_dates: o.annex_review_dates,
         can_edit: actor.role.is_admin(),
     })
 }
@@ -286,6 +291,7 @@ pub async fn update_profile(
     am.address = Set(input.address);
     am.dpo_contact = Set(input.dpo_contact);
     am.intro_text = Set(input.intro_text);
+    am.annex_review_dates = Set(input.annex_review_dates);
     am.updated_at = Set(now);
     let after = am.update(&txn).await?;
     let after = profile_json(&after);

@@ -63,6 +63,15 @@ pub struct Attention {
     pub implemented_without_evidence: Vec<MeasureRef>,
     /// Admins only: trainings overdue or due within two weeks.
     pub trainings_due: Vec<TrainingDueRef>,
+    /// Implemented measures whose effectiveness review is overdue.
+    pub reviews_overdue: Vec<crate::reviews::ReviewDue>,
+    /// Open corrective actions that are overdue or due within two weeks.
+    pub actions_due: Vec<crate::reviews::FindingView>,
+    /// Measures judged not (fully) effective with an action still open.
+    pub not_effective: Vec<MeasureRef>,
+    /// Owners: their assessments in the open cycle once it is due within two
+    /// weeks; admins: assessments waiting for their decision.
+    pub assessments_waiting: Vec<crate::reviews::ItemRow>,
 }
 
 impl Attention {
@@ -72,6 +81,10 @@ impl Attention {
             && self.measures_without_owner.is_empty()
             && self.implemented_without_evidence.is_empty()
             && self.trainings_due.is_empty()
+            && self.reviews_overdue.is_empty()
+            && self.actions_due.is_empty()
+            && self.not_effective.is_empty()
+            && self.assessments_waiting.is_empty()
     }
 }
 

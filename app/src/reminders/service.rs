@@ -137,6 +137,42 @@ pub async fn attention(
             })
             .collect();
     }
+    // Effectiveness reviews: overdue reviews, actions, flagged measures, waiting assessments.
+    let reader = crate::auth::service::Actor {
+        user_id: owner.unwrap_or(0),
+        org_id,
+        role: if owner.is_some() {
+            Role::Owner
+        } else {
+            Role::Admin
+        },
+        display_name: String::new(),
+        email: String::new(),
+    };
+    out.reviews_overdue = crate::reviews::service::reviews_due(db, org_id, owner, now, 0)
+        .await?
+        .into_iter()
+        .filter(|d| d.overdue)
+        .collect();
+    let soon = today + chrono::Duration::days(14);
+    out.actions_due = crate::reviews::service::open_actions(db, &reader, owner, now)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            chrono::NaiveDate::parse_from_str(&a.due_date, "%Y-%m-%d").is_ok_and(|d| d <= soon)
+        })
+        .collect();
+    out.not_effective = crate::reviews::service::not_effective(db, org_id)
+        .await?
+        .into_iter()
+        .filter(|m| in_scope(m.id))
+        .collect();
+    let cycle_due_soon = crate::reviews::service::current_cycle(db, org_id)
+        .await?
+        .is_some_and(|c| c.due_date <= soon);
+    if owner.is_none() || cycle_due_soon {
+        out.assessments_waiting = crate::reviews::service::waiting_for(db, &reader).await?;
+    }
     for m in &all_measures {
         if !in_scope(m.id) {
             continue;

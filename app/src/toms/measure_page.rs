@@ -80,6 +80,7 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
         </div>
         <crate::evidence::EvidencePanel measure_id=id />
         <crate::subprocessors::ReliancePanel measure_id=id />
+        <crate::reviews::MeasureReviewInfo measure_id=id />
         <h2>"Verantwortlich"</h2>
         {if m.owners.is_empty() {
             view! { <p class="muted">"Noch niemand ist für diese Maßnahme verantwortlich."</p> }.into_any()

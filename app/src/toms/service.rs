@@ -18,7 +18,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::Actor;
 use crate::domain::{MeasureStatus, MeasureText, Role, parse_measure_title};
 use crate::entities::{
-    categories, measure_owners, measure_revisions, measures, memberships, users,
+    categories, measure_owners, measure_revisions, measures, memberships, organisations, users,
 };
 use crate::error::{AppError, AppResult};
 
@@ -146,6 +146,17 @@ pub async fn annex_sections_with_ids(
         .order_by_asc(measures::Column::Id)
         .all(db)
         .await?;
+    // When the organisation states it: per section, when its measures were last reviewed.
+    let states_reviews = organisations::Entity::find_by_id(org_id)
+        .one(db)
+        .await?
+        .is_some_and(|o| o.annex_review_dates);
+    let reviewed = if states_reviews {
+        let pairs: Vec<(i32, i32)> = all.iter().map(|m| (m.category_id, m.id)).collect();
+        crate::reviews::service::section_review_dates(db, org_id, &pairs).await?
+    } else {
+        HashMap::new()
+    };
     let mut sections: Vec<(crate::annex::AnnexSection, Vec<i32>)> = cats
         .iter()
         .map(|(number, c)| {
@@ -157,6 +168,10 @@ pub async fn annex_sections_with_ids(
                     title: c.title.clone(),
                     level: if c.parent_id.is_some() { 2 } else { 1 },
                     measures: mine.iter().map(|m| text(m)).collect(),
+                    reviewed: reviewed
+                        .get(&c.id)
+                        .filter(|_| !mine.is_empty())
+                        .map(|d| d.format("%d.%m.%Y").to_string()),
                 },
                 mine.iter().map(|m| m.id).collect(),
             )

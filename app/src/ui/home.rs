@@ -56,7 +56,7 @@ fn InternalHome(name: String, org: String, dashboard: bool) -> impl IntoView {
             <p class="lead">{org}</p>
             <crate::pledges::PledgeReminder />
             <crate::training::OpenTrainings />
-            {dashboard.then(|| view! { <AttentionPanel /> })}
+            {dashboard.then(|| view! { <crate::reviews::MyReviews /> <AttentionPanel /> })}
             <h2>"Meine Maßnahmen"</h2>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
@@ -112,7 +112,11 @@ fn AttentionPanel() -> impl IntoView {
                         let total = a.evidence_expiring.len() + a.attestations_expiring.len()
                             + a.measures_without_owner.len()
                             + a.implemented_without_evidence.len()
-                            + a.trainings_due.len();
+                            + a.trainings_due.len()
+                            + a.reviews_overdue.len()
+                            + a.actions_due.len()
+                            + a.not_effective.len()
+                            + a.assessments_waiting.len();
                         view! {
                             <section class="card attention" data-test="attention">
                                 <h2>{format!("Handlungsbedarf ({total})")}</h2>
@@ -172,6 +176,51 @@ fn AttentionPanel() -> impl IntoView {
                                                 )),
                                             )
                                         })
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Als nicht wirksam bewertete Maßnahmen"
+                                    test="not-effective"
+                                    items=a
+                                        .not_effective
+                                        .iter()
+                                        .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), Some(("expired", "nicht wirksam".to_owned()))))
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Korrekturmaßnahmen, die fällig oder überfällig sind"
+                                    test="actions"
+                                    items=a
+                                        .actions_due
+                                        .iter()
+                                        .map(|f| {
+                                            (
+                                                format!("/pruefungen/bewertung/{}", f.item_id),
+                                                format!("{}: {}", f.measure, f.action),
+                                                Some((
+                                                    if f.overdue { "expired" } else { "expiring" },
+                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german(&f.due_date)),
+                                                )),
+                                            )
+                                        })
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Überfällige Wirksamkeitsprüfungen"
+                                    test="reviews-overdue"
+                                    items=a
+                                        .reviews_overdue
+                                        .iter()
+                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german(&d.next_due))))))
+                                        .collect()
+                                />
+                                <AttentionList
+                                    title="Bewertungen, die auf Freigabe warten"
+                                    test="assessments"
+                                    items=a
+                                        .assessments_waiting
+                                        .iter()
+                                        .map(|i| (format!("/pruefungen/bewertung/{}", i.id), format!("{}: {}", i.category, i.label), Some(("expiring", i.state.label().to_owned()))))
                                         .collect()
                                 />
                                 <AttentionList

@@ -92,7 +92,7 @@ fn Nav(
                         <a href="/organisation">"Organisation"</a>
                     }
                 })}
-            {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> })}
+            {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> <a href="/pruefungen">"Prüfungen"</a> })}
             {(!role.is_internal()).then(|| view! { <a href="/portal">"Anlage TOM"</a> })}
             {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/anmeldedienste">"Anmeldedienste"</a> <a href="/postausgang">"Postausgang"</a> })}
             {crate::pledges::must_sign(role).then(|| view! { <a href="/schulungen">"Schulungen"</a> <a href="/verpflichtung">"Verpflichtung"</a> })}

@@ -21,6 +21,7 @@ mod peers;
 mod pledges;
 mod portal;
 mod publish;
+mod reviews;
 mod sso;
 mod subprocessors;
 mod training;

@@ -138,7 +138,7 @@ pub fn assert_in_order(pdf_text: &str, items: &[(bool, String)], numbered: bool)
 }
 
 /// `pdfsig` on a file: (signature valid, whole document signed, output).
-fn pdfsig(pdf: &[u8]) -> (bool, bool, String) {
+pub fn pdfsig(pdf: &[u8]) -> (bool, bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("signed.pdf");
     std::fs::write(&path, pdf).unwrap();

@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// A review cycle (Wirksamkeitsprüfung): `open` or `closed`. A closed cycle
+/// and its assessments never change; its signed report is stored here.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "review_cycles")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: i32,
+    pub title: String,
+    pub due_date: Date,
+    pub status: String,
+    /// `all` or `subset`.
+    pub scope: String,
+    pub method: String,
+    pub opened_by: Option<i32>,
+    pub opened_at: DateTimeUtc,
+    pub closed_by: Option<i32>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub close_comment: String,
+    pub report_pdf: Option<Vec<u8>>,
+    pub report_sha256: Option<String>,
+    pub report_version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

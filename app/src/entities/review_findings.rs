@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// A finding of an assessment and its corrective action.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "review_findings")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: i32,
+    pub cycle_id: i32,
+    pub item_id: i32,
+    pub measure_id: i32,
+    pub description: String,
+    pub action: String,
+    pub owner_id: Option<i32>,
+    pub due_date: Date,
+    /// `open` or `closed`.
+    pub status: String,
+    pub closing_note: String,
+    pub closing_evidence_id: Option<i32>,
+    pub closed_by: Option<i32>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub created_by: Option<i32>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+/// Evidence an assessment relies on.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "review_item_evidence")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub item_id: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub evidence_id: i32,
+    pub org_id: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+/// One measure's assessment within a cycle.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "review_items")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: i32,
+    pub cycle_id: i32,
+    pub measure_id: i32,
+    pub measure_label: String,
+    pub category: String,
+    pub measure_version: i32,
+    /// `pending`, `submitted`, `returned` or `approved`.
+    pub state: String,
+    pub result: Option<String>,
+    pub tested: String,
+    pub rationale: String,
+    /// `yes` or `no`.
+    pub state_of_art: Option<String>,
+    pub assessed_by: Option<i32>,
+    pub assessed_at: Option<DateTimeUtc>,
+    pub decided_by: Option<i32>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub decision_comment: String,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
