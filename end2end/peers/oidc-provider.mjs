@@ -8,7 +8,10 @@
 // Tests that need a misbehaving provider POST a JSON object to
 // /__test/tamper: `{ "aud": "...", "iss": "...", "nonce": "..." }` rewrites
 // those claims of the next ID tokens (re-signed with the provider's own
-// key), `{ "exp_offset": -3600 }` lets them expire that many seconds from now, `{ "garbage_discovery": true }` makes discovery answer broken JSON.
+// key), `{ "exp_offset": -3600 }` lets them expire that many seconds from now,
+// `{ "auth_time_offset": -3600 }` dates the login back (a provider that
+// ignored `prompt=login`), `{ "garbage_discovery": true }` makes discovery
+// answer broken JSON.
 // `{}` resets. Nothing of this is in Nachweis itself.
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
@@ -31,6 +34,7 @@ export const USERS = {
   'fremd@anderswo.example': { password: 'fremd-passwort', name: 'Fritz Fremd', email_verified: true },
   'unbestaetigt@beispiel-kunde.example': { password: 'unbestaetigt-passwort', name: 'Uwe Unbestätigt', email_verified: false },
   'leitung@conrat.example': { password: 'leitung-passwort', name: 'Lea Leitung', email_verified: true, groups: ['nachweis-admins'] },
+  'mitarbeiter@conrat.example': { password: 'mitarbeiter-passwort', name: 'Max Mitarbeiter', email_verified: true },
 };
 
 const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
@@ -128,7 +132,7 @@ provider.use(async (ctx, next) => {
   }
   await next();
   if (ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token
-      && (tamper.aud || tamper.iss || tamper.nonce || tamper.exp_offset)) {
+      && (tamper.aud || tamper.iss || tamper.nonce || tamper.exp_offset || tamper.auth_time_offset)) {
     const claims = decodeJwt(ctx.body.id_token);
     const header = decodeProtectedHeader(ctx.body.id_token);
     if (tamper.aud) claims.aud = tamper.aud;
@@ -138,6 +142,9 @@ provider.use(async (ctx, next) => {
       const now = Math.floor(Date.now() / 1000);
       claims.exp = now + tamper.exp_offset;
       claims.iat = Math.min(claims.iat, claims.exp - 60);
+    }
+    if (tamper.auth_time_offset) {
+      claims.auth_time = Math.floor(Date.now() / 1000) + tamper.auth_time_offset;
     }
     delete claims.at_hash;
     ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(privateKey) };

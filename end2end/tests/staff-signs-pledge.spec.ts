@@ -87,5 +87,12 @@ test('a staff member signs the confidentiality pledge and the DPO sees it', asyn
   await expect(person.locator('td[data-state=signed]')).toContainText('verpflichtet');
   await expect(dpo.locator('.summary')).toContainText(/Stand der Schulungen: \d+ von \d+ Mitarbeitenden geschult\./);
   if (js) await noSeriousViolations(dpo);
+  // Search and filter run on the server (a plain GET form): only this person is left.
+  await dpo.getByLabel('Name oder E-Mail').fill(org.name);
+  await dpo.getByRole('button', { name: 'Anzeigen', exact: true }).click();
+  await expect(dpo).toHaveURL(/suche=/);
+  await expect(dpo.locator('tbody tr')).toHaveCount(1);
+  await expect(dpo.locator('tbody tr')).toContainText(org.name);
+  await expect(dpo.locator('.matrix-count')).toContainText('1–1 von 1 passenden Personen');
   await dpoCtx.close();
 });

@@ -4,9 +4,10 @@
 //! more), a real SQLite database in a temporary directory: 90 % passed
 //! course 1 (half of them an earlier version), 40 % course 2, 10 % failed
 //! course 3, 80 % signed the pledge. Prints the median server time of the
-//! overview (the service the page calls, and the same through HTTP as the
-//! browser's server function call) over several runs (target: under 200
-//! ms), then the daily reminder run for all of them (target: under 10 s).
+//! overview (the service the page calls, the same through HTTP as the
+//! browser's server function call, the page as the server renders it, and
+//! the CSV of everyone) over several runs (target: under 200 ms), then the
+//! daily reminder run for all of them (target: under 10 s).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -287,17 +288,27 @@ async fn main() -> anyhow::Result<()> {
         display_name: "DPO".into(),
         email: "dpo@gross.example".into(),
     };
+    let first_page = app::training::OverviewQuery {
+        page: Some(1),
+        ..Default::default()
+    };
     let mut service = Vec::new();
     let mut summary = String::new();
     for _ in 0..RUNS {
         let t = Instant::now();
-        let o = app::training::service::overview(&db, &reader, now).await?;
+        let o = app::training::service::overview(&db, &reader, now, &first_page).await?;
         service.push(t.elapsed());
+        anyhow::ensure!(
+            o.rows.len() == app::training::OVERVIEW_PAGE_SIZE && o.total == STAFF,
+            "a full first page of all staff: {} rows of {}",
+            o.rows.len(),
+            o.total
+        );
         summary = o.summary;
     }
     println!("  {summary}");
     println!(
-        "  overview (service):             median {}",
+        "  overview (service, first page):  median {}",
         ms(median(service))
     );
 
@@ -312,24 +323,52 @@ async fn main() -> anyhow::Result<()> {
         .send()
         .await?;
     anyhow::ensure!(login.status().is_success(), "login: {}", login.status());
-    let mut over_http = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        let res = http
-            .post(format!("{base}/api/training/overview"))
-            .header("Accept", "application/json")
-            .send()
-            .await?;
-        anyhow::ensure!(res.status().is_success(), "overview: {}", res.status());
-        bytes = res.bytes().await?.len();
-        over_http.push(t.elapsed());
+    // The server function the page calls, the whole page as the server
+    // renders it (a filtered one), and the CSV of everyone.
+    let targets = [
+        (
+            "overview (HTTP server function):",
+            "POST",
+            "/api/training/overview",
+        ),
+        (
+            "overview page, rendered:        ",
+            "GET",
+            "/schulungen/uebersicht",
+        ),
+        (
+            "overview page, filtered, p. 2:  ",
+            "GET",
+            "/schulungen/uebersicht?zeigen=offen&seite=2",
+        ),
+        (
+            "CSV of all 5,000:               ",
+            "GET",
+            "/schulungen/uebersicht.csv",
+        ),
+    ];
+    for (label, method, path) in targets {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let req = if method == "POST" {
+                http.post(format!("{base}{path}"))
+                    .header("Accept", "application/json")
+            } else {
+                http.get(format!("{base}{path}"))
+            };
+            let res = req.send().await?;
+            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+            bytes = res.bytes().await?.len();
+            times.push(t.elapsed());
+        }
+        println!(
+            "  {label} median {} ({} KB)",
+            ms(median(times)),
+            bytes / 1024
+        );
     }
-    println!(
-        "  overview (HTTP server function): median {} ({} KB JSON)",
-        ms(median(over_http)),
-        bytes / 1024
-    );
 
     // The daily run: the DPO's digest and every staff reminder, queued in the outbox.
     let t = Instant::now();

@@ -348,7 +348,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 display_name: "cli".into(),
                 email: "cli".into(),
             };
-            let o = app::training::service::overview(&db, &reader, now()).await?;
+            let o = app::training::service::overview(
+                &db,
+                &reader,
+                now(),
+                &app::training::OverviewQuery::default(),
+            )
+            .await?;
             if csv {
                 print!("{}", app::training::service::csv(&o));
                 return Ok(0);

@@ -7,7 +7,7 @@ use app::mail::templates::esc;
 use app::sso::service::{self, Pending, SsoError};
 use app::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -124,6 +124,7 @@ pub struct CallbackQuery {
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     let mut open = session
@@ -152,6 +153,9 @@ pub async fn callback(
     let Some(code) = q.code else {
         return failure(SsoError::InvalidState);
     };
+    if pending.purpose != service::Purpose::SignIn {
+        return confirm_pledge(&state, &session, &headers, pending, &code).await;
+    }
     match service::finish(&state, pending, &code).await {
         Ok(signed_in) => {
             if let Err(e) =
@@ -169,6 +173,137 @@ pub async fn callback(
             (StatusCode::SEE_OTHER, [(header::LOCATION, signed_in.next)]).into_response()
         }
         Err(e) => failure(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PledgeForm {
+    text_id: i32,
+    #[serde(default)]
+    text_sha256: String,
+    #[serde(default)]
+    typed_name: String,
+    #[serde(default)]
+    confirm: String,
+    provider_id: i32,
+}
+
+/// `POST /verpflichtung/sso`: a person without a password signs the pledge
+/// and confirms it with a fresh login at their identity provider. The
+/// signing is checked first (a mistake goes back to the form), then kept
+/// in the session while the browser is at the provider.
+pub async fn pledge_start(
+    State(state): State<AppState>,
+    session: Session,
+    axum::Form(form): axum::Form<PledgeForm>,
+) -> Response {
+    let actor = match crate::startup::actor_or_login(&state, &session, "/verpflichtung").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let signing = app::pledges::service::Signing {
+        text_id: form.text_id,
+        text_sha256: form.text_sha256,
+        typed_name: form.typed_name,
+        confirmed: !form.confirm.trim().is_empty(),
+    };
+    let back = |e: &app::error::AppError| {
+        (
+            StatusCode::SEE_OTHER,
+            [(
+                header::LOCATION,
+                format!("/verpflichtung?fehler={}", encode(&e.to_string())),
+            )],
+        )
+            .into_response()
+    };
+    if let Err(e) = app::pledges::service::check(&state, &actor, &signing).await {
+        return match e {
+            app::error::AppError::Invalid { .. } => back(&e),
+            e => crate::startup::error_response(e),
+        };
+    }
+    let intent = service::PledgeIntent {
+        user_id: actor.user_id,
+        org_id: actor.org_id,
+        text_id: signing.text_id,
+        text_sha256: signing.text_sha256.trim().to_owned(),
+        typed_name: signing.typed_name,
+    };
+    let (url, pending) =
+        match service::begin_confirmation(&state, &actor, form.provider_id, intent).await {
+            Ok(x) => x,
+            Err(e) => return failure(e),
+        };
+    let open = session
+        .get::<Vec<Pending>>(PENDING_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let open = service::remember(open, pending, state.now());
+    if let Err(e) = session.insert(PENDING_KEY, open).await {
+        return internal(e);
+    }
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
+}
+
+/// Back from the provider with a confirmation: checks it belongs to the
+/// person signed in here, then signs (every pledge check runs again).
+async fn confirm_pledge(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    pending: Pending,
+    code: &str,
+) -> Response {
+    let actor = match app::auth::service::actor_for_session(state, session).await {
+        Ok(a) => a,
+        // The session ended while the person was away: nothing is signed.
+        Err(_) => return failure(SsoError::InvalidState),
+    };
+    let confirmed = match service::finish_confirmation(state, &actor, pending, code).await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let signing = app::pledges::service::Signing {
+        text_id: confirmed.intent.text_id,
+        text_sha256: confirmed.intent.text_sha256,
+        typed_name: confirmed.intent.typed_name,
+        confirmed: true,
+    };
+    match app::pledges::service::sign(
+        state,
+        &actor,
+        signing,
+        app::pledges::service::Confirmation::FreshSso {
+            provider_name: confirmed.provider_name,
+        },
+        app::pledges::service::Client::from_headers(headers),
+    )
+    .await
+    {
+        Ok(id) => {
+            tracing::info!(
+                user = actor.user_id,
+                signature = id,
+                "pledge signed, confirmed by SSO"
+            );
+            (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, "/verpflichtung")],
+            )
+                .into_response()
+        }
+        Err(e @ app::error::AppError::Invalid { .. }) => (
+            StatusCode::SEE_OTHER,
+            [(
+                header::LOCATION,
+                format!("/verpflichtung?fehler={}", encode(&e.to_string())),
+            )],
+        )
+            .into_response(),
+        Err(e) => crate::startup::error_response(e),
     }
 }
 

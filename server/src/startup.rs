@@ -172,6 +172,10 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
         .route("/portal/anlage/{file}", get(portal_annex))
         .route("/verpflichtung/{file}", get(pledge_pdf))
+        .route(
+            "/verpflichtung/sso",
+            axum::routing::post(crate::sso_http::pledge_start),
+        )
         .route("/verpflichtungen.csv", get(pledge_csv))
         .route(
             "/schulungen/durchgang/{id}",
@@ -180,6 +184,10 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route(
             "/schulungen/zertifikat/{file}",
             get(crate::training_http::certificate),
+        )
+        .route(
+            "/schulungen/bild/{version}/{evidence}",
+            get(crate::training_http::image),
         )
         .route(
             "/schulungen/uebersicht.csv",

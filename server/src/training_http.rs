@@ -5,7 +5,7 @@
 use app::error::AppError;
 use app::state::AppState;
 use app::training::service::{Answers, Outcome};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -147,16 +147,88 @@ pub async fn certificate(
     }
 }
 
-/// `GET /schulungen/uebersicht.csv` (admins and auditors).
+/// `GET /schulungen/bild/{version}/{evidence}`: an image a course version
+/// shows, streamed from evidence storage, for members who may read courses.
+pub async fn image(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    headers: HeaderMap,
+    Path((version_id, evidence_id)): Path<(i32, i32)>,
+) -> Response {
+    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+        Ok(a) => a,
+        Err(e) => return error_response(e),
+    };
+    let v = match app::training::service::course_image(&state.db, &actor, version_id, evidence_id)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let etag = format!("\"{}\"", v.sha256);
+    let cache = [
+        (header::ETAG, etag.clone()),
+        // Private: the session decides who sees it; an hour, then revalidated.
+        (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag))
+    {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    let stream = match state.evidence.store.open(&v.sha256).await {
+        Ok(s) => s,
+        Err(e) => {
+            return error_response(AppError::internal(format!(
+                "evidence blob {}: {e}",
+                v.sha256
+            )));
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, v.content_type.clone()),
+            (header::CONTENT_LENGTH, v.size.to_string()),
+            (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_owned(),
+            ),
+        ],
+        cache,
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// What the CSV lists: the overview page's filter and search, if given.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CsvQuery {
+    #[serde(default)]
+    zeigen: String,
+    #[serde(default)]
+    suche: String,
+}
+
+/// `GET /schulungen/uebersicht.csv` (admins and auditors): every matching
+/// person, not one page.
 pub async fn overview_csv(
     State(state): State<AppState>,
     session: tower_sessions::Session,
+    Query(q): Query<CsvQuery>,
 ) -> Response {
     let actor = match actor_or_login(&state, &session, "/schulungen/uebersicht").await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    match app::training::service::overview(&state.db, &actor, state.now()).await {
+    let query = app::training::OverviewQuery {
+        show: app::training::Show::parse(&q.zeigen),
+        search: q.suche,
+        page: None,
+    };
+    match app::training::service::overview(&state.db, &actor, state.now(), &query).await {
         Ok(o) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -18,12 +18,17 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-/// One block of a text: a heading, a paragraph or a list item.
+/// One block of a text: a heading, a paragraph, a list item or (in
+/// courses) an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {
-    /// `heading`, `paragraph` or `item`.
+    /// `heading`, `paragraph`, `item` or `image`.
     pub kind: String,
+    /// The text; an image's description (its alt text).
     pub text: String,
+    /// An image's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<String>,
 }
 
 /// Optional clauses the DPO can add to the text: (key, label).
@@ -70,6 +75,10 @@ pub struct MyPledge {
     pub display_name: String,
     /// This role has to sign (admins, owners, staff; not auditors or customers).
     pub must_sign: bool,
+    /// The account has a password to confirm with.
+    pub has_password: bool,
+    /// Identity providers the person can confirm with instead: (id, name).
+    pub sso: Vec<(i32, String)>,
 }
 
 /// One person in the DPO's overview.
@@ -134,9 +143,9 @@ pub async fn sign_pledge(
             text_id,
             text_sha256,
             typed_name,
-            password,
             confirmed: !confirm.trim().is_empty(),
         },
+        service::Confirmation::Password(password),
         client,
     )
     .await

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{
     Block, CLAUSES, MyPledge, PledgeOverview, PublishPledge, SignPledge, get_my_pledge,
@@ -67,6 +68,8 @@ pub fn PledgePage() -> impl IntoView {
 
 #[component]
 fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
+    // `?fehler=` is how the confirmation through a provider reports a mistake.
+    let query = use_query_map();
     let Some(text) = p.current.clone() else {
         return view! {
             <p class="muted">"Ihre Organisation hat noch keinen Text der Verpflichtung festgelegt."</p>
@@ -106,23 +109,69 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
         {(signed.is_none() && p.must_sign).then(|| {
             let id = text.id;
             let sha = text.sha256.clone();
-            view! {
-                <section class="card sign">
-                    <h2>"Unterschreiben"</h2>
+            let read = view! {
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="ja" required />
+                    " Ich habe den Text vollständig gelesen und verpflichte mich entsprechend."
+                </label>
+                <label for="pledge-name">"Ihr vollständiger Name"</label>
+                <input id="pledge-name" name="typed_name" required autocomplete="name" placeholder=p.display_name.clone() />
+            };
+            let confirm = if p.has_password {
+                view! {
                     <FormError value=sign.value() />
                     <ActionForm action=sign attr:class="form">
                         <input type="hidden" name="text_id" value=id.to_string() />
                         <input type="hidden" name="text_sha256" value=sha />
-                        <label class="check">
-                            <input type="checkbox" name="confirm" value="ja" required />
-                            " Ich habe den Text vollständig gelesen und verpflichte mich entsprechend."
-                        </label>
-                        <label for="pledge-name">"Ihr vollständiger Name"</label>
-                        <input id="pledge-name" name="typed_name" required autocomplete="name" placeholder=p.display_name.clone() />
+                        {read}
                         <label for="pledge-password">"Ihr Kennwort zur Bestätigung"</label>
                         <input id="pledge-password" name="password" type="password" required autocomplete="current-password" />
                         <button type="submit" class="button primary">"Verbindlich unterschreiben"</button>
                     </ActionForm>
+                }
+                    .into_any()
+            } else if let Some((first, _)) = p.sso.first().cloned() {
+                // No password: a fresh login at the person's identity provider
+                // confirms it is them. A plain form: the browser leaves for
+                // the provider and comes back signed.
+                let several = p.sso.len() > 1;
+                let providers = p.sso.clone();
+                let only = p.sso[0].1.clone();
+                view! {
+                    {move || query.with(|q| q.get("fehler")).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <form class="form" method="post" action="/verpflichtung/sso">
+                        <input type="hidden" name="text_id" value=id.to_string() />
+                        <input type="hidden" name="text_sha256" value=sha />
+                        {read}
+                        {if several {
+                            view! {
+                                <label for="pledge-provider">"Bestätigen über"</label>
+                                <select id="pledge-provider" name="provider_id">
+                                    {providers.into_iter().map(|(pid, name)| view! { <option value=pid.to_string()>{name}</option> }).collect_view()}
+                                </select>
+                            }.into_any()
+                        } else {
+                            view! { <input type="hidden" name="provider_id" value=first.to_string() /> }.into_any()
+                        }}
+                        <p class="muted">{if several {
+                            "Sie melden sich dort erneut an; danach ist die Verpflichtung unterschrieben.".to_owned()
+                        } else {
+                            format!("Sie melden sich bei {only} erneut an; danach ist die Verpflichtung unterschrieben.")
+                        }}</p>
+                        <button type="submit" class="button primary">"Mit Anmeldung bestätigen und unterschreiben"</button>
+                    </form>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="muted">"Ihr Konto hat weder ein Passwort noch einen Anmeldedienst, mit dem Sie die Unterschrift bestätigen könnten. Bitte wenden Sie sich an den Datenschutzbeauftragten."</p>
+                }
+                    .into_any()
+            };
+            view! {
+                <section class="card sign">
+                    <h2>"Unterschreiben"</h2>
+                    {confirm}
                 </section>
             }
         })}

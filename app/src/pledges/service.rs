@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -48,12 +48,25 @@ fn clause_text(key: &str, org_name: &str) -> Option<String> {
 }
 
 /// Splits Markdown into headings, paragraphs and list items (plain text:
-/// emphasis and links keep their words, raw HTML stays literal text).
+/// emphasis and links keep their words, raw HTML stays literal text; an
+/// image's description stays as text).
 pub fn blocks(markdown: &str) -> Vec<Block> {
+    parse_blocks(markdown, false)
+}
+
+/// Like [`blocks`], with images as blocks of their own (kind `image`, the
+/// description as text, the address as `src`), for course content.
+pub fn blocks_with_images(markdown: &str) -> Vec<Block> {
+    parse_blocks(markdown, true)
+}
+
+fn parse_blocks(markdown: &str, images: bool) -> Vec<Block> {
     use pulldown_cmark::{Event, Parser, Tag, TagEnd};
     let mut out = Vec::new();
     let mut current: Option<(&'static str, String)> = None;
     let mut in_item = 0usize;
+    // An image being read: its address and description so far.
+    let mut image: Option<(String, String)> = None;
     let flush = |current: &mut Option<(&'static str, String)>, out: &mut Vec<Block>| {
         if let Some((kind, text)) = current.take() {
             let text = text.trim().to_owned();
@@ -61,12 +74,35 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
                 out.push(Block {
                     kind: kind.to_owned(),
                     text,
+                    src: None,
                 });
             }
         }
     };
     for event in Parser::new(markdown) {
         match event {
+            Event::Start(Tag::Image { dest_url, .. }) if images => {
+                flush(&mut current, &mut out);
+                image = Some((dest_url.to_string(), String::new()));
+            }
+            Event::End(TagEnd::Image) if images => {
+                if let Some((src, alt)) = image.take() {
+                    out.push(Block {
+                        kind: "image".to_owned(),
+                        text: alt.trim().to_owned(),
+                        src: Some(src),
+                    });
+                }
+                // The rest of the paragraph continues as a paragraph.
+                if in_item == 0 {
+                    current = Some(("paragraph", String::new()));
+                }
+            }
+            Event::Text(t) | Event::Code(t) if image.is_some() => {
+                if let Some((_, alt)) = image.as_mut() {
+                    alt.push_str(&t);
+                }
+            }
             Event::Start(Tag::Heading { .. }) => {
                 flush(&mut current, &mut out);
                 current = Some(("heading", String::new()));
@@ -287,6 +323,11 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyPledge>
         signed,
         display_name: actor.display_name.clone(),
         must_sign: must_sign(actor.role),
+        has_password: users::Entity::find_by_id(actor.user_id)
+            .one(db)
+            .await?
+            .is_some_and(|u| u.password_hash.is_some()),
+        sso: crate::sso::service::confirmation_providers(db, actor).await?,
     })
 }
 
@@ -333,8 +374,40 @@ pub struct Signing {
     pub text_id: i32,
     pub text_sha256: String,
     pub typed_name: String,
-    pub password: String,
     pub confirmed: bool,
+}
+
+/// How the signer proved it is them.
+pub enum Confirmation {
+    /// The account password, checked (and throttled) while signing.
+    Password(String),
+    /// A fresh login at the organisation's identity provider, already
+    /// checked by `sso::service::finish_confirmation`.
+    FreshSso { provider_name: String },
+}
+
+impl Confirmation {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Password(_) => "password",
+            Self::FreshSso { .. } => "sso",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Password(_) => "Passwort des Kontos".to_owned(),
+            Self::FreshSso { provider_name } => {
+                format!("erneute Anmeldung bei {provider_name} (Single Sign-on)")
+            }
+        }
+    }
+}
+
+/// A signing that passed every check but the confirmation.
+pub struct Checked {
+    text: pledge_texts::Model,
+    typed: String,
 }
 
 /// The data of the signer's PDF copy (`pledge.typ`).
@@ -361,19 +434,14 @@ fn normalise_name(s: &str) -> String {
         .to_lowercase()
 }
 
-/// Signs the current text for the signed-in person. Everything is checked
-/// before anything is written; the signature row and its PDF are written in
-/// one statement and never changed.
-pub async fn sign(
-    state: &AppState,
-    actor: &Actor,
-    input: Signing,
-    client: Client,
-) -> AppResult<i32> {
+/// Checks a signing of the current text by the signed-in person: the text
+/// is the current one and unchanged, it was read, the name typed is theirs,
+/// they have not signed it yet. Runs again inside `sign`; a person who
+/// confirms at their provider hears of a mistake before leaving.
+pub async fn check(state: &AppState, actor: &Actor, input: &Signing) -> AppResult<Checked> {
     if !must_sign(actor.role) {
         return Err(AppError::Forbidden);
     }
-    let now = state.now();
     let text = pledge_texts::Entity::find_by_id(input.text_id)
         .filter(pledge_texts::Column::OrgId.eq(actor.org_id))
         .one(&state.db)
@@ -406,24 +474,41 @@ pub async fn sign(
             ),
         ));
     }
-    crate::auth::service::confirm_password(state, actor, &input.password).await?;
     if pledge_signatures::Entity::find()
         .filter(pledge_signatures::Column::PledgeTextId.eq(text.id))
         .filter(pledge_signatures::Column::UserId.eq(actor.user_id))
-        .one(&state.db)
+        .count(&state.db)
         .await?
-        .is_some()
+        > 0
     {
         return Err(AppError::invalid(
             "text_sha256",
             "Sie haben diese Fassung bereits unterschrieben.",
         ));
     }
+    Ok(Checked { text, typed })
+}
+
+/// Signs the current text for the signed-in person. Everything is checked
+/// before anything is written; the signature row and its PDF are written in
+/// one statement and never changed.
+pub async fn sign(
+    state: &AppState,
+    actor: &Actor,
+    input: Signing,
+    confirmation: Confirmation,
+    client: Client,
+) -> AppResult<i32> {
+    let Checked { text, typed } = check(state, actor, &input).await?;
+    if let Confirmation::Password(password) = &confirmation {
+        crate::auth::service::confirm_password(state, actor, password).await?;
+    }
+    let now = state.now();
     let org = organisations::Entity::find_by_id(actor.org_id)
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
-    let method = "Passwort des Kontos".to_owned();
+    let method = confirmation.describe();
     let data = PledgePdf {
         org_name: org.legal_name.clone(),
         title: text.title.clone(),
@@ -463,7 +548,7 @@ pub async fn sign(
         version: Set(text.version),
         text_sha256: Set(text.sha256.clone()),
         typed_name: Set(typed),
-        method: Set("password".into()),
+        method: Set(confirmation.column().into()),
         client_ip: Set(client.ip),
         user_agent: Set(client.user_agent),
         signed_at: Set(now),
@@ -556,6 +641,14 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<Pledg
 }
 
 /// The members who have to sign, ordered by name, with their state.
+/// A person's newest signature, as the overview needs it.
+struct Signed {
+    id: i32,
+    pledge_text_id: i32,
+    version: i32,
+    signed_at: DateTime<Utc>,
+}
+
 pub async fn rows<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
@@ -570,39 +663,72 @@ pub async fn rows<C: ConnectionTrait>(
         .filter_map(|m| Some((m.user_id, m.role.parse::<Role>().ok()?)))
         .filter(|(_, r)| must_sign(*r))
         .collect();
-    let people = users::Entity::find()
-        .filter(users::Column::Id.is_in(roles.keys().copied().collect::<Vec<_>>()))
+    // Columns only (the stored PDFs stay in the database), and the members
+    // by a subquery: an IN list of thousands of ids is slow to bind.
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Query;
+    let people: Vec<(i32, String, String)> = users::Entity::find()
+        .select_only()
+        .columns([
+            users::Column::Id,
+            users::Column::DisplayName,
+            users::Column::Email,
+        ])
+        .filter(
+            users::Column::Id.in_subquery(
+                Query::select()
+                    .column(memberships::Column::UserId)
+                    .from(memberships::Entity)
+                    .and_where(memberships::Column::OrgId.eq(org_id))
+                    .to_owned(),
+            ),
+        )
         .order_by_asc(users::Column::DisplayName)
+        .order_by_asc(users::Column::Id)
+        .into_tuple()
         .all(db)
         .await?;
     // Each person's newest signature.
-    let mut newest: HashMap<i32, pledge_signatures::Model> = HashMap::new();
-    for s in pledge_signatures::Entity::find()
-        .filter(pledge_signatures::Column::OrgId.eq(org_id))
-        .order_by_asc(pledge_signatures::Column::Version)
+    use pledge_signatures::Column as S;
+    let mut newest: HashMap<i32, Signed> = HashMap::new();
+    for (user_id, id, pledge_text_id, version, signed_at) in pledge_signatures::Entity::find()
+        .select_only()
+        .columns([S::UserId, S::Id, S::PledgeTextId, S::Version, S::SignedAt])
+        .filter(S::OrgId.eq(org_id))
+        .order_by_asc(S::Version)
+        .into_tuple::<(i32, i32, i32, i32, DateTime<Utc>)>()
         .all(db)
         .await?
     {
-        newest.insert(s.user_id, s);
+        newest.insert(
+            user_id,
+            Signed {
+                id,
+                pledge_text_id,
+                version,
+                signed_at,
+            },
+        );
     }
     Ok(people
         .into_iter()
-        .map(|u| {
-            let s = newest.get(&u.id);
+        .filter(|(id, _, _)| roles.contains_key(id))
+        .map(|(id, name, email)| {
+            let s = newest.get(&id);
             let state = match (s, current) {
                 (Some(s), Some(c)) if s.pledge_text_id == c.id => "signed",
                 (Some(_), _) => "outdated",
                 (None, _) => "missing",
             };
             PledgeRow {
-                user_id: u.id,
+                user_id: id,
                 role: roles
-                    .get(&u.id)
+                    .get(&id)
                     .map(|r| r.label())
                     .unwrap_or_default()
                     .to_owned(),
-                name: u.display_name,
-                email: u.email,
+                name,
+                email,
                 state: state.to_owned(),
                 signed_version: s.map(|s| s.version),
                 signed_at: s.map(|s| format_datetime(s.signed_at)),
@@ -664,6 +790,28 @@ mod tests {
         assert_eq!(b[0].text, "Erster Absatz zweite Zeile.");
         assert_eq!(b[1].text, "Dauer");
         assert_eq!(b[3].text, "<b>zwei</b>", "HTML stays literal text");
+    }
+
+    #[test]
+    fn course_images_become_blocks_of_their_own() {
+        let md = "Vorher ![Ein *Schloss* am Tor](nachweis:42) nachher.\n\n![Zweites](nachweis:7)";
+        let b = blocks_with_images(md);
+        let parts: Vec<(&str, &str, Option<&str>)> = b
+            .iter()
+            .map(|b| (b.kind.as_str(), b.text.as_str(), b.src.as_deref()))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("paragraph", "Vorher", None),
+                ("image", "Ein Schloss am Tor", Some("nachweis:42")),
+                ("paragraph", "nachher.", None),
+                ("image", "Zweites", Some("nachweis:7")),
+            ]
+        );
+        // Elsewhere (pledge texts) the description stays text.
+        let kinds: Vec<String> = blocks(md).into_iter().map(|b| b.kind).collect();
+        assert_eq!(kinds, ["paragraph", "paragraph"]);
     }
 
     #[test]

@@ -55,6 +55,31 @@ pub struct Pending {
     pkce_verifier: String,
     pub next: String,
     started_at: DateTime<Utc>,
+    /// What the sign-in is for; sessions from before this field sign in.
+    #[serde(default)]
+    pub purpose: Purpose,
+}
+
+/// Why the browser went to the provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// To sign in.
+    #[default]
+    SignIn,
+    /// A signed-in person confirms their pledge with a fresh login at the
+    /// provider instead of a password (they have none).
+    ConfirmPledge(PledgeIntent),
+}
+
+/// A pledge signature waiting for its confirmation: checked before leaving
+/// for the provider, kept in the server-side session, signed on return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeIntent {
+    pub user_id: i32,
+    pub org_id: i32,
+    pub text_id: i32,
+    pub text_sha256: String,
+    pub typed_name: String,
 }
 
 impl Pending {
@@ -733,6 +758,67 @@ pub async fn begin(
     next: Option<&str>,
     login_hint: Option<&str>,
 ) -> Result<(String, Pending), SsoError> {
+    authorize(state, provider_id, next, login_hint, Purpose::SignIn).await
+}
+
+/// The providers through which a signed-in person can confirm who they
+/// are: the enabled ones of their organisation they have signed in with.
+pub async fn confirmation_providers(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> AppResult<Vec<(i32, String)>> {
+    let ids: Vec<i32> = user_identities::Entity::find()
+        .filter(user_identities::Column::UserId.eq(actor.user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.provider_id)
+        .collect();
+    Ok(identity_providers::Entity::find()
+        .filter(identity_providers::Column::Id.is_in(ids))
+        .filter(identity_providers::Column::OrgId.eq(actor.org_id))
+        .filter(identity_providers::Column::Enabled.eq(true))
+        .order_by_asc(identity_providers::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
+/// Starts a fresh login at the provider to confirm a pledge: the provider
+/// is asked to authenticate the person again (`prompt=login`, `max_age=0`)
+/// whatever session it has, and the answer must say so (`auth_time`).
+pub async fn begin_confirmation(
+    state: &AppState,
+    actor: &Actor,
+    provider_id: i32,
+    intent: PledgeIntent,
+) -> Result<(String, Pending), SsoError> {
+    if !confirmation_providers(&state.db, actor)
+        .await?
+        .iter()
+        .any(|(id, _)| *id == provider_id)
+    {
+        return Err(SsoError::UnknownProvider);
+    }
+    authorize(
+        state,
+        provider_id,
+        Some("/verpflichtung"),
+        Some(&actor.email),
+        Purpose::ConfirmPledge(intent),
+    )
+    .await
+}
+
+async fn authorize(
+    state: &AppState,
+    provider_id: i32,
+    next: Option<&str>,
+    login_hint: Option<&str>,
+    purpose: Purpose,
+) -> Result<(String, Pending), SsoError> {
     let p = provider(&state.db, provider_id).await?;
     let metadata = discover(&p).await?;
     let client = CoreClient::from_provider_metadata(
@@ -755,6 +841,11 @@ pub async fn begin(
     if let Some(hint) = login_hint.filter(|h| !h.is_empty() && h.len() <= 254) {
         request = request.set_login_hint(LoginHint::new(hint.to_owned()));
     }
+    if purpose != Purpose::SignIn {
+        request = request
+            .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+            .set_max_age(Duration::ZERO);
+    }
     let (url, csrf, nonce) = request.url();
     let default_next = if p.customer_id.is_some() {
         "/portal"
@@ -774,6 +865,7 @@ pub async fn begin(
             pkce_verifier: verifier.secret().clone(),
             next,
             started_at: state.now(),
+            purpose,
         },
     ))
 }
@@ -802,6 +894,9 @@ pub fn take(open: &mut Vec<Pending>, state_param: &str, now: DateTime<Utc>) -> O
 /// Finishes a sign-in: exchanges the code, checks the ID token and our
 /// rules, and finds or creates the person and their membership.
 pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<SignedIn, SsoError> {
+    if pending.purpose != Purpose::SignIn {
+        return Err(SsoError::InvalidState);
+    }
     let p = provider(&state.db, pending.provider_id).await?;
     let outcome = verify(state, &p, &pending, code).await;
     let identity = match outcome {
@@ -829,6 +924,61 @@ pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<Si
     }
 }
 
+/// A confirmed pledge intent and the provider that confirmed it.
+#[derive(Debug, Clone)]
+pub struct Confirmed {
+    pub intent: PledgeIntent,
+    pub provider_name: String,
+}
+
+/// Finishes a confirmation: the same checks as a sign-in, a login that
+/// happened just now, and the identity must be the one this person signs in
+/// with (another account at the same provider is refused). Nobody is signed
+/// in or created here.
+pub async fn finish_confirmation(
+    state: &AppState,
+    actor: &Actor,
+    pending: Pending,
+    code: &str,
+) -> Result<Confirmed, SsoError> {
+    let Purpose::ConfirmPledge(intent) = pending.purpose.clone() else {
+        return Err(SsoError::InvalidState);
+    };
+    if intent.user_id != actor.user_id || intent.org_id != actor.org_id {
+        return Err(SsoError::InvalidState);
+    }
+    let p = provider(&state.db, pending.provider_id).await?;
+    let identity = match verify(state, &p, &pending, code).await {
+        Ok(identity) => identity,
+        Err(e @ (SsoError::Refused(_) | SsoError::Rejected(_))) => {
+            if let SsoError::Refused(r) | SsoError::Rejected(r) = &e {
+                audit_refusal(state, &p, Some(&actor.email), r).await?;
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let linked = user_identities::Entity::find()
+        .filter(user_identities::Column::ProviderId.eq(p.id))
+        .filter(user_identities::Column::Subject.eq(identity.subject.as_str()))
+        .one(&state.db)
+        .await?;
+    if linked.is_none_or(|l| l.user_id != actor.user_id) {
+        let reason = format!(
+            "confirmation by {} at the provider, who is not the signed-in person",
+            identity.email
+        );
+        audit_refusal(state, &p, Some(&actor.email), &reason).await?;
+        return Err(SsoError::Refused(
+            "someone else signed in at the provider".into(),
+        ));
+    }
+    Ok(Confirmed {
+        intent,
+        provider_name: p.name,
+    })
+}
+
 /// What the provider vouched for.
 #[derive(Debug, Clone)]
 struct Identity {
@@ -845,6 +995,7 @@ async fn verify(
     pending: &Pending,
     code: &str,
 ) -> Result<Identity, SsoError> {
+    let fresh = pending.purpose != Purpose::SignIn;
     if code.is_empty() || code.len() > 2048 {
         return Err(SsoError::InvalidState);
     }
@@ -893,6 +1044,23 @@ async fn verify(
     let claims = id_token
         .claims(&verifier, &Nonce::new(pending.nonce.clone()))
         .map_err(|e| SsoError::Rejected(format!("ID token: {e}")))?;
+    if fresh {
+        // A confirmation needs a login that happened after we asked for it;
+        // a provider that ignored `prompt=login` answers with an old one.
+        match claims.auth_time() {
+            Some(at) if at >= pending.started_at - skew => {}
+            Some(at) => {
+                return Err(SsoError::Rejected(format!(
+                    "the provider did not ask for the password again (last login {at})"
+                )));
+            }
+            None => {
+                return Err(SsoError::Rejected(
+                    "the provider did not say when the person logged in (auth_time)".into(),
+                ));
+            }
+        }
+    }
     if let Some(expected) = claims.access_token_hash() {
         let alg = id_token
             .signing_alg()

@@ -103,6 +103,8 @@ pub struct CourseList {
     pub courses: Vec<CourseAdminView>,
     /// The base course has not been taken over yet.
     pub base_missing: bool,
+    /// Image evidence a course can show: (evidence id, title).
+    pub images: Vec<(i32, String)>,
     pub can_edit: bool,
 }
 
@@ -129,11 +131,73 @@ pub struct OverviewRow {
     pub pledge: String,
 }
 
+/// Which people the overview lists: the filter of its GET form (`zeigen`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Show {
+    #[default]
+    All,
+    /// With an open training or a missing pledge (`offen`).
+    Open,
+    /// With a failed training (`nicht-bestanden`).
+    Failed,
+    /// With an overdue training (`ueberfaellig`).
+    Overdue,
+}
+
+impl Show {
+    /// From the query string's value; anything unknown lists everyone.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "offen" => Self::Open,
+            "nicht-bestanden" => Self::Failed,
+            "ueberfaellig" => Self::Overdue,
+            _ => Self::All,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "",
+            Self::Open => "offen",
+            Self::Failed => "nicht-bestanden",
+            Self::Overdue => "ueberfaellig",
+        }
+    }
+
+    pub fn matches(self, row: &OverviewRow) -> bool {
+        match self {
+            Self::All => true,
+            Self::Open => row.pledge != "signed" || row.cells.iter().any(|c| c.state != "done"),
+            Self::Failed => row.cells.iter().any(|c| c.state == "failed"),
+            Self::Overdue => row.cells.iter().any(|c| c.state == "overdue"),
+        }
+    }
+}
+
+/// What the overview lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverviewQuery {
+    pub show: Show,
+    /// Part of a name or an e-mail address, any case.
+    pub search: String,
+    /// The page, from 1; `None` lists every matching person (CSV, CLI).
+    pub page: Option<usize>,
+}
+
+/// People per page of the overview.
+pub const OVERVIEW_PAGE_SIZE: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingOverview {
     /// (course id, title, current version)
     pub courses: Vec<(i32, String, i32)>,
+    /// The people on this page (all of them where no page was asked for).
     pub rows: Vec<OverviewRow>,
+    /// How many people match the filter and the search.
+    pub matching: usize,
+    /// This page (from 1) and the number of pages.
+    pub page: usize,
+    pub pages: usize,
     pub trained: usize,
     pub total: usize,
     /// The sentence the annex can state.
@@ -246,9 +310,20 @@ pub async fn add_base_course() -> Result<i32, AppError> {
     .await
 }
 
-/// Staff × courses and pledges (admins and auditors).
+/// Staff × courses and pledges (admins and auditors), one page of it:
+/// `show` and `search` (name or e-mail address) narrow it down on the
+/// server, `page` counts from 1.
 #[server(endpoint = "training/overview")]
-pub async fn get_training_overview() -> Result<TrainingOverview, AppError> {
+pub async fn get_training_overview(
+    #[server(default)] show: String,
+    #[server(default)] search: String,
+    #[server(default)] page: usize,
+) -> Result<TrainingOverview, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
-    service::overview(&state.db, &actor, state.now()).await
+    let query = OverviewQuery {
+        show: Show::parse(&show),
+        search,
+        page: Some(page.max(1)),
+    };
+    service::overview(&state.db, &actor, state.now(), &query).await
 }

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AddBaseCourse, AttemptView, MyTraining, SaveCourse, SaveRules, StartCourse, TrainingOverview,
-    get_attempt, get_my_training, get_training_overview, list_courses,
+    AddBaseCourse, AttemptView, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse, SaveRules, StartCourse,
+    TrainingOverview, get_attempt, get_my_training, get_training_overview, list_courses,
 };
 use crate::pledges::Block;
 use crate::ui::{ErrorView, FormError, Loading};
@@ -17,6 +17,8 @@ enum Part {
     Heading(String),
     Paragraph(String),
     List(Vec<String>),
+    /// Address and description.
+    Image(String, String),
 }
 
 /// Content blocks as HTML; consecutive list items form one list.
@@ -28,6 +30,7 @@ pub fn Blocks(blocks: Vec<Block>) -> impl IntoView {
             ("item", Some(Part::List(items))) => items.push(b.text),
             ("item", _) => parts.push(Part::List(vec![b.text])),
             ("heading", _) => parts.push(Part::Heading(b.text)),
+            ("image", _) => parts.push(Part::Image(b.src.unwrap_or_default(), b.text)),
             _ => parts.push(Part::Paragraph(b.text)),
         }
     }
@@ -38,6 +41,12 @@ pub fn Blocks(blocks: Vec<Block>) -> impl IntoView {
                 .map(|p| match p {
                     Part::Heading(h) => view! { <h3>{h}</h3> }.into_any(),
                     Part::Paragraph(t) => view! { <p>{t}</p> }.into_any(),
+                    Part::Image(src, alt) => view! {
+                        <figure class="course-image">
+                            <img src=src alt=alt loading="lazy" />
+                        </figure>
+                    }
+                        .into_any(),
                     Part::List(items) => {
                         view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }
                             .into_any()
@@ -327,6 +336,26 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                         </section>
                                     }
                                 }).collect_view()}
+                                {can_edit.then(|| {
+                                    let images = list.images.clone();
+                                    view! {
+                                        <details class="card course-images">
+                                            <summary>"Bilder in Kursen"</summary>
+                                            <p>"Bilder kommen aus den Nachweisen (PNG, JPEG, GIF oder WebP). Fügen Sie die Zeile eines Bildes in den Inhalt ein und beschreiben Sie in den eckigen Klammern, was es zeigt; Mitarbeitende sehen nur die Bilder ihrer Kurse."</p>
+                                            {if images.is_empty() {
+                                                view! { <p class="muted">"Noch keine Bilder: Laden Sie unter „Nachweise“ ein Bild hoch."</p> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ul>
+                                                        {images.into_iter().map(|(id, title)| view! {
+                                                            <li>{title}": "<code>{format!("![Beschreibung](nachweis:{id})")}</code></li>
+                                                        }).collect_view()}
+                                                    </ul>
+                                                }.into_any()
+                                            }}
+                                        </details>
+                                    }
+                                })}
                                 {can_edit.then(|| view! {
                                     <details class="card">
                                         <summary>"Neuen Kurs anlegen"</summary>
@@ -371,7 +400,23 @@ fn pledge_label(state: &str) -> &'static str {
 
 #[component]
 pub fn TrainingOverviewPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_training_overview());
+    // Filter, search and page are the query string of a plain GET form, so
+    // they work without JavaScript and a filtered page can be bookmarked.
+    let query = use_query_map();
+    let params = move || {
+        query.with(|q| {
+            (
+                q.get("zeigen").unwrap_or_default(),
+                q.get("suche").unwrap_or_default(),
+                q.get("seite")
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .unwrap_or(1),
+            )
+        })
+    };
+    let data = Resource::new(params, |(show, search, page)| {
+        get_training_overview(show, search, page)
+    });
     view! {
         <Title text="Schulungen und Verpflichtungen" />
         <section class="page wide">
@@ -379,7 +424,10 @@ pub fn TrainingOverviewPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(o) => view! { <Matrix o /> }.into_any(),
+                        Ok(o) => {
+                            let (show, search, _) = params();
+                            view! { <Matrix o show search /> }.into_any()
+                        }
                         Err(e) => view! { <ErrorView err=e /> }.into_any(),
                     }
                 })}
@@ -388,31 +436,94 @@ pub fn TrainingOverviewPage() -> impl IntoView {
     }
 }
 
+/// The query string of the overview (and its CSV) for a filter, search and page.
+fn overview_query(show: &str, search: &str, page: Option<usize>) -> String {
+    let mut parts = Vec::new();
+    if !show.is_empty() {
+        parts.push(format!("zeigen={}", crate::ui::urlencode(show)));
+    }
+    if !search.is_empty() {
+        parts.push(format!("suche={}", crate::ui::urlencode(search)));
+    }
+    if let Some(p) = page.filter(|p| *p > 1) {
+        parts.push(format!("seite={p}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
 #[component]
-fn Matrix(o: TrainingOverview) -> impl IntoView {
+fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
     let courses = o.courses.clone();
-    let rows = o.rows.clone();
-    // A plain GET form (`?zeigen=offen`), so the filter works without JavaScript too.
-    let query = use_query_map();
-    let filter = move || query.with(|q| q.get("zeigen").unwrap_or_default());
+    let filter = show.clone();
+    let csv = format!(
+        "/schulungen/uebersicht.csv{}",
+        overview_query(&show, &search, None)
+    );
+    let link = {
+        let (show, search) = (show.clone(), search.clone());
+        move |page: usize| {
+            format!(
+                "/schulungen/uebersicht{}",
+                overview_query(&show, &search, Some(page))
+            )
+        }
+    };
+    let (page, pages) = (o.page, o.pages);
+    let first = (o.page - 1) * OVERVIEW_PAGE_SIZE + 1;
+    let shown = if o.matching == 0 {
+        "Niemand passt zu Filter und Suche.".to_owned()
+    } else if o.matching == o.total {
+        format!(
+            "{first}–{} von {} Personen",
+            first + o.rows.len() - 1,
+            o.matching
+        )
+    } else {
+        format!(
+            "{first}–{} von {} passenden Personen ({} insgesamt)",
+            first + o.rows.len() - 1,
+            o.matching,
+            o.total
+        )
+    };
+    let pager = move || {
+        (pages > 1).then(|| {
+            let link = link.clone();
+            view! {
+                <nav class="pager" aria-label="Seiten">
+                    {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← zurück"</a> })}
+                    <span>{format!("Seite {page} von {pages}")}</span>
+                    {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"weiter →"</a> })}
+                </nav>
+            }
+        })
+    };
     view! {
         <p class="lead summary">{o.summary.clone()}</p>
         <p class="lead">{o.pledge_summary.clone()}</p>
         <p>
-            <a href="/schulungen/uebersicht.csv" rel="external" download>"Als CSV herunterladen"</a>
+            <a href=csv rel="external" download>"Als CSV herunterladen"</a>
             " · "
             <a href="/schulungen/kurse">"Kurse verwalten"</a>
         </p>
         <form class="form inline-form" method="get" action="/schulungen/uebersicht">
             <label for="matrix-filter">"Zeigen"</label>
             <select id="matrix-filter" name="zeigen">
-                <option value="" selected=move || filter().is_empty()>"alle"</option>
-                <option value="offen" selected=move || filter() == "offen">"mit offener Schulung oder Verpflichtung"</option>
-                <option value="nicht-bestanden" selected=move || filter() == "nicht-bestanden">"mit nicht bestandener Schulung"</option>
-                <option value="ueberfaellig" selected=move || filter() == "ueberfaellig">"mit überfälliger Schulung"</option>
+                <option value="" selected=filter.is_empty()>"alle"</option>
+                <option value="offen" selected=filter == "offen">"mit offener Schulung oder Verpflichtung"</option>
+                <option value="nicht-bestanden" selected=filter == "nicht-bestanden">"mit nicht bestandener Schulung"</option>
+                <option value="ueberfaellig" selected=filter == "ueberfaellig">"mit überfälliger Schulung"</option>
             </select>
+            <label for="matrix-search">"Name oder E-Mail"</label>
+            <input id="matrix-search" type="search" name="suche" value=search.clone() maxlength="200" />
             <button type="submit" class="button">"Anzeigen"</button>
         </form>
+        <p class="muted matrix-count" role="status">{shown}</p>
+        {pager.clone()}
         <table class="table training-matrix">
             <thead>
                 <tr>
@@ -423,18 +534,9 @@ fn Matrix(o: TrainingOverview) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|r| {
-                    let all_done = r.cells.iter().all(|c| c.state == "done") && r.pledge == "signed";
-                    let any_overdue = r.cells.iter().any(|c| c.state == "overdue");
-                    let any_failed = r.cells.iter().any(|c| c.state == "failed");
-                    let shown = move || match filter().as_str() {
-                        "offen" => !all_done,
-                        "nicht-bestanden" => any_failed,
-                        "ueberfaellig" => any_overdue,
-                        _ => true,
-                    };
+                {o.rows.into_iter().map(|r| {
                     view! {
-                        <tr style:display=move || if shown() { "" } else { "none" }>
+                        <tr>
                             <td>{r.name.clone()}<br /><small>{r.email.clone()}</small></td>
                             <td>{r.role.clone()}</td>
                             {r.cells.into_iter().map(|c| view! {
@@ -453,5 +555,6 @@ fn Matrix(o: TrainingOverview) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        {pager}
     }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::quiz::{self, Layout};
 use super::{
     AttemptView, BASE_COURSE_TITLE, Cell, CertificateView, CourseAdminView, CourseList, MyCourse,
-    MyTraining, OverviewRow, QuestionView, TrainingOverview,
+    MyTraining, OVERVIEW_PAGE_SIZE, OverviewQuery, OverviewRow, QuestionView, TrainingOverview,
 };
 use crate::annex::render::{Template, typeset};
 use crate::audit::service::{AuditActor, AuditEvent, record};
@@ -76,6 +76,121 @@ async fn courses_of(
         .await?)
 }
 
+/// Image types a course may show (no SVG: it can carry script).
+pub const COURSE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// The prefix of an image address that names a piece of evidence.
+const IMAGE_SCHEME: &str = "nachweis:";
+
+/// The evidence a course's content shows as images (`![Beschreibung](nachweis:42)`),
+/// or what is wrong with an image: another address, no description.
+pub fn image_refs(content: &str) -> Result<Vec<i32>, String> {
+    let mut ids = Vec::new();
+    for b in crate::pledges::service::blocks_with_images(content) {
+        let Some(src) = b.src.as_deref() else {
+            continue;
+        };
+        let id = src
+            .strip_prefix(IMAGE_SCHEME)
+            .and_then(|id| id.trim().parse::<i32>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "Das Bild „{src}“ lässt sich nicht einbinden: Bilder kommen aus den Nachweisen, geschrieben als ![Beschreibung]({IMAGE_SCHEME}Nummer). Adressen anderer Websites werden nicht geladen."
+                )
+            })?;
+        if b.text.is_empty() {
+            return Err(format!(
+                "Das Bild {IMAGE_SCHEME}{id} hat keine Beschreibung: Schreiben Sie in die eckigen Klammern, was es zeigt, für alle, die es nicht sehen."
+            ));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The file of an image evidence of the organisation: its newest version,
+/// if that is a picture a course may show.
+async fn course_image_file(
+    db: &DatabaseConnection,
+    org_id: i32,
+    evidence_id: i32,
+) -> AppResult<crate::entities::evidence_versions::Model> {
+    use crate::entities::{evidence, evidence_versions};
+    let not_found = || AppError::NotFound("Das Bild".into());
+    evidence::Entity::find_by_id(evidence_id)
+        .filter(evidence::Column::OrgId.eq(org_id))
+        .filter(evidence::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    evidence_versions::Entity::find()
+        .filter(evidence_versions::Column::EvidenceId.eq(evidence_id))
+        .filter(evidence_versions::Column::OrgId.eq(org_id))
+        .filter(evidence_versions::Column::PurgedAt.is_null())
+        .order_by_desc(evidence_versions::Column::Version)
+        .one(db)
+        .await?
+        .filter(|v| COURSE_IMAGE_TYPES.contains(&v.content_type.as_str()))
+        .ok_or_else(not_found)
+}
+
+/// An image of a course version, for anyone of the organisation who may
+/// read courses: only evidence the version's content shows, so the image
+/// route opens no other evidence to staff (who cannot list evidence).
+pub async fn course_image(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    version_id: i32,
+    evidence_id: i32,
+) -> AppResult<crate::entities::evidence_versions::Model> {
+    let not_found = || AppError::NotFound("Das Bild".into());
+    if !actor.role.is_internal() {
+        return Err(not_found());
+    }
+    let v = training_versions::Entity::find_by_id(version_id)
+        .filter(training_versions::Column::OrgId.eq(actor.org_id))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let shown = quiz::parse(&v.source)
+        .ok()
+        .and_then(|c| image_refs(&c.content).ok())
+        .unwrap_or_default();
+    if !shown.contains(&evidence_id) {
+        return Err(not_found());
+    }
+    course_image_file(db, actor.org_id, evidence_id).await
+}
+
+/// The organisation's image evidence a course can show: (id, title).
+async fn usable_images(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<(i32, String)>> {
+    use crate::entities::{evidence, evidence_versions};
+    use sea_orm::QuerySelect;
+    let images: std::collections::HashSet<i32> = evidence_versions::Entity::find()
+        .select_only()
+        .column(evidence_versions::Column::EvidenceId)
+        .filter(evidence_versions::Column::OrgId.eq(org_id))
+        .filter(evidence_versions::Column::PurgedAt.is_null())
+        .filter(evidence_versions::Column::ContentType.is_in(COURSE_IMAGE_TYPES.iter().copied()))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(evidence::Entity::find()
+        .filter(evidence::Column::OrgId.eq(org_id))
+        .filter(evidence::Column::DeletedAt.is_null())
+        .order_by_asc(evidence::Column::Title)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|e| images.contains(&e.id))
+        .map(|e| (e.id, e.title))
+        .collect())
+}
+
 /// Creates a course (`course_id` = 0) or a new version of one. The source
 /// is parsed and checked first; nothing is stored if it is wrong.
 #[allow(clippy::too_many_arguments)]
@@ -101,7 +216,21 @@ pub async fn save_course(
     if source.chars().count() > MAX_SOURCE {
         return Err(AppError::invalid("source", "Der Kurs ist zu lang."));
     }
-    quiz::parse(&source).map_err(|e| AppError::invalid("source", e))?;
+    let parsed = quiz::parse(&source).map_err(|e| AppError::invalid("source", e))?;
+    let images = image_refs(&parsed.content).map_err(|e| AppError::invalid("source", e))?;
+    for id in images {
+        course_image_file(db, org_id, id)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::invalid(
+                    "source",
+                    format!(
+                        "Das Bild nachweis:{id} gibt es nicht: Bilder kommen aus den Nachweisen als PNG, JPEG, GIF oder WebP (Liste unter dem Editor)."
+                    ),
+                ),
+                e => e,
+            })?;
+    }
     let sha256 = version_hash(title, pass_percent, &source);
     let txn = db.begin().await?;
     let (course, previous) = if course_id == 0 {
@@ -273,6 +402,7 @@ pub async fn courses(db: &DatabaseConnection, actor: &Actor) -> AppResult<Course
         })
         .collect();
     Ok(CourseList {
+        images: usable_images(db, actor.org_id).await?,
         can_edit: actor.role.is_admin(),
         base_missing: !courses.iter().any(|c| c.title == BASE_COURSE_TITLE),
         courses,
@@ -447,7 +577,16 @@ pub async fn attempt(db: &DatabaseConnection, actor: &Actor, id: i32) -> AppResu
         version: v.version,
         version_id: v.id,
         pass_percent: v.pass_percent,
-        content: crate::pledges::service::blocks(&parsed.content),
+        content: crate::pledges::service::blocks_with_images(&parsed.content)
+            .into_iter()
+            .map(|mut b| {
+                // `nachweis:42` → the route that checks the reader may see it.
+                if let Some(id) = b.src.as_deref().and_then(|s| s.strip_prefix(IMAGE_SCHEME)) {
+                    b.src = Some(format!("/schulungen/bild/{}/{}", v.id, id.trim()));
+                }
+                b
+            })
+            .collect(),
         questions: layout
             .questions
             .iter()
@@ -739,6 +878,15 @@ pub async fn certificate_pdf(
     Ok(row)
 }
 
+/// A completion as the standing needs it: the columns, not the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub id: i32,
+    pub version_id: i32,
+    pub version: i32,
+    pub finished_at: DateTime<Utc>,
+}
+
 /// Where a person stands in one course.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
@@ -762,7 +910,7 @@ pub fn standing(
     course: &training_courses::Model,
     current: &training_versions::Model,
     joined: DateTime<Utc>,
-    newest_pass: Option<&training_completions::Model>,
+    newest_pass: Option<&Pass>,
     last_failure: Option<DateTime<Utc>>,
     today: NaiveDate,
 ) -> Standing {
@@ -814,7 +962,9 @@ struct PersonRow {
     cells: Vec<(Cell, Standing)>,
 }
 
-/// Courses (current versions) and every person who must train, with their standing.
+/// Courses (current versions) and every person who must train, with their
+/// standing. Reads only the columns it needs: at 5,000 staff the stored
+/// certificates and quiz answers would be most of the bytes.
 async fn standings(
     db: &DatabaseConnection,
     org_id: i32,
@@ -823,6 +973,7 @@ async fn standings(
     Vec<(training_courses::Model, training_versions::Model)>,
     Vec<PersonRow>,
 )> {
+    use sea_orm::QuerySelect;
     let current = current_versions(db, org_id).await?;
     let courses: Vec<(training_courses::Model, training_versions::Model)> = courses_of(db, org_id)
         .await?
@@ -835,33 +986,62 @@ async fn standings(
     let pledge_text = crate::pledges::service::current(db, org_id).await?;
     let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
     let joined: HashMap<i32, DateTime<Utc>> = crate::entities::memberships::Entity::find()
+        .select_only()
+        .columns([
+            crate::entities::memberships::Column::UserId,
+            crate::entities::memberships::Column::CreatedAt,
+        ])
         .filter(crate::entities::memberships::Column::OrgId.eq(org_id))
+        .into_tuple::<(i32, DateTime<Utc>)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|m| (m.user_id, m.created_at))
         .collect();
-    let completions = training_completions::Entity::find()
-        .filter(training_completions::Column::OrgId.eq(org_id))
-        .order_by_asc(training_completions::Column::FinishedAt)
-        .all(db)
-        .await?;
+    use training_completions::Column as C;
+    let completions: Vec<(i32, i32, i32, i32, i32, DateTime<Utc>)> =
+        training_completions::Entity::find()
+            .select_only()
+            .columns([
+                C::UserId,
+                C::CourseId,
+                C::Id,
+                C::VersionId,
+                C::Version,
+                C::FinishedAt,
+            ])
+            .filter(C::OrgId.eq(org_id))
+            .order_by_asc(C::FinishedAt)
+            .order_by_asc(C::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
     // Newest completion per (person, course); completions come oldest first.
-    let mut newest: HashMap<(i32, i32), &training_completions::Model> = HashMap::new();
-    for c in &completions {
-        newest.insert((c.user_id, c.course_id), c);
+    let mut newest: HashMap<(i32, i32), Pass> = HashMap::with_capacity(completions.len());
+    for (user_id, course_id, id, version_id, version, finished_at) in completions {
+        newest.insert(
+            (user_id, course_id),
+            Pass {
+                id,
+                version_id,
+                version,
+                finished_at,
+            },
+        );
     }
+    use training_attempts::Column as A;
     let mut last_failure: HashMap<(i32, i32), DateTime<Utc>> = HashMap::new();
-    for a in training_attempts::Entity::find()
-        .filter(training_attempts::Column::OrgId.eq(org_id))
-        .filter(training_attempts::Column::Passed.eq(false))
+    for (user_id, course_id, at) in training_attempts::Entity::find()
+        .select_only()
+        .columns([A::UserId, A::CourseId, A::FinishedAt])
+        .filter(A::OrgId.eq(org_id))
+        .filter(A::Passed.eq(false))
+        .filter(A::FinishedAt.is_not_null())
+        .into_tuple::<(i32, i32, DateTime<Utc>)>()
         .all(db)
         .await?
     {
-        if let Some(at) = a.finished_at {
-            let e = last_failure.entry((a.user_id, a.course_id)).or_insert(at);
-            *e = (*e).max(at);
-        }
+        let e = last_failure.entry((user_id, course_id)).or_insert(at);
+        *e = (*e).max(at);
     }
     let rows = people
         .into_iter()
@@ -869,7 +1049,7 @@ async fn standings(
             let cells = courses
                 .iter()
                 .map(|(course, version)| {
-                    let pass = newest.get(&(p.user_id, course.id)).copied();
+                    let pass = newest.get(&(p.user_id, course.id));
                     let st = standing(
                         course,
                         version,
@@ -894,11 +1074,13 @@ async fn standings(
     Ok((courses, rows))
 }
 
-/// Staff × courses, with the pledge state and the figures for the annex.
+/// Staff × courses, with the pledge state and the figures for the annex
+/// (always over everyone); the rows narrowed down by the query.
 pub async fn overview(
     db: &DatabaseConnection,
     actor: &Actor,
     now: DateTime<Utc>,
+    query: &OverviewQuery,
 ) -> AppResult<TrainingOverview> {
     if !matches!(actor.role, Role::Admin | Role::Auditor) {
         return Err(AppError::Forbidden);
@@ -911,6 +1093,38 @@ pub async fn overview(
         .filter(|p| !p.cells.is_empty() && p.cells.iter().all(|(_, st)| st.valid))
         .count();
     let signed = people.iter().filter(|p| p.row.state == "signed").count();
+    let needle = query.search.trim().to_lowercase();
+    let rows: Vec<OverviewRow> = people
+        .into_iter()
+        .map(|p| OverviewRow {
+            user_id: p.row.user_id,
+            name: p.row.name,
+            email: p.row.email,
+            role: p.row.role,
+            cells: p.cells.into_iter().map(|(c, _)| c).collect(),
+            pledge: p.row.state,
+        })
+        .filter(|r| query.show.matches(r))
+        .filter(|r| {
+            needle.is_empty()
+                || r.name.to_lowercase().contains(&needle)
+                || r.email.to_lowercase().contains(&needle)
+        })
+        .collect();
+    let matching = rows.len();
+    let (rows, page, pages) = match query.page {
+        None => (rows, 1, 1),
+        Some(page) => {
+            let pages = matching.div_ceil(OVERVIEW_PAGE_SIZE).max(1);
+            let page = page.clamp(1, pages);
+            let rows = rows
+                .into_iter()
+                .skip((page - 1) * OVERVIEW_PAGE_SIZE)
+                .take(OVERVIEW_PAGE_SIZE)
+                .collect();
+            (rows, page, pages)
+        }
+    };
     Ok(TrainingOverview {
         summary: if courses.is_empty() {
             "Es ist noch kein Schulungskurs angelegt.".to_owned()
@@ -924,17 +1138,10 @@ pub async fn overview(
             .iter()
             .map(|(c, v)| (c.id, v.title.clone(), v.version))
             .collect(),
-        rows: people
-            .into_iter()
-            .map(|p| OverviewRow {
-                user_id: p.row.user_id,
-                name: p.row.name,
-                email: p.row.email,
-                role: p.row.role,
-                cells: p.cells.into_iter().map(|(c, _)| c).collect(),
-                pledge: p.row.state,
-            })
-            .collect(),
+        rows,
+        matching,
+        page,
+        pages,
         trained,
         total,
     })
@@ -980,62 +1187,120 @@ pub async fn due_trainings(
     Ok(out)
 }
 
+/// Reminders written per transaction: one commit per mail would make the
+/// first run of a large organisation a few thousand disk syncs.
+const REMINDER_BATCH: usize = 200;
+
 /// Mails each person their due and overdue trainings: one reminder per
 /// course version, kind and due date, ever (a unique row written with the
-/// mail), so restarts and several nodes send nothing twice.
+/// mail in one transaction), so restarts and several nodes send nothing
+/// twice. What was sent before is read once and skipped; a row another
+/// node wrote meanwhile is not inserted (`ON CONFLICT DO NOTHING`) and its
+/// mail not queued.
 pub async fn send_reminders(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     public_url: &str,
 ) -> AppResult<u32> {
-    use crate::entities::{training_reminders, users};
+    use crate::entities::{memberships, training_reminders, users};
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{OnConflict, Query};
+    use std::collections::HashSet;
+    use training_reminders::Column as R;
     let mut sent = 0;
     for org in organisations::Entity::find().all(db).await? {
-        for d in due_trainings(db, org.id, now).await? {
-            let kind = if d.overdue { "overdue" } else { "due" };
-            let locale = users::Entity::find_by_id(d.user_id)
-                .one(db)
-                .await?
-                .map(|u| crate::mail::Locale::parse_lenient(&u.locale))
-                .unwrap_or_default();
-            let mail = reminder_mail(locale, &org.legal_name, &d, public_url);
+        let due = due_trainings(db, org.id, now).await?;
+        if due.is_empty() {
+            continue;
+        }
+        let done: HashSet<(i32, i32, i32, String, NaiveDate)> = training_reminders::Entity::find()
+            .select_only()
+            .columns([R::UserId, R::CourseId, R::VersionId, R::Kind, R::DueDate])
+            .filter(R::OrgId.eq(org.id))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let kind = |d: &DueTraining| if d.overdue { "overdue" } else { "due" };
+        let open: Vec<DueTraining> = due
+            .into_iter()
+            .filter(|d| {
+                !done.contains(&(
+                    d.user_id,
+                    d.course_id,
+                    d.version_id,
+                    kind(d).to_owned(),
+                    d.due,
+                ))
+            })
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        let locales: HashMap<i32, String> = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Locale])
+            .filter(
+                users::Column::Id.in_subquery(
+                    Query::select()
+                        .column(memberships::Column::UserId)
+                        .from(memberships::Entity)
+                        .and_where(memberships::Column::OrgId.eq(org.id))
+                        .to_owned(),
+                ),
+            )
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for batch in open.chunks(REMINDER_BATCH) {
             let txn = db.begin().await?;
-            let claimed = training_reminders::ActiveModel {
-                org_id: Set(org.id),
-                user_id: Set(d.user_id),
-                course_id: Set(d.course_id),
-                version_id: Set(d.version_id),
-                kind: Set(kind.to_owned()),
-                due_date: Set(d.due),
-                sent_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await;
-            match claimed {
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    txn.rollback().await?;
+            for d in batch {
+                let claimed = training_reminders::Entity::insert(training_reminders::ActiveModel {
+                    org_id: Set(org.id),
+                    user_id: Set(d.user_id),
+                    course_id: Set(d.course_id),
+                    version_id: Set(d.version_id),
+                    kind: Set(kind(d).to_owned()),
+                    due_date: Set(d.due),
+                    sent_at: Set(now),
+                    ..Default::default()
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        R::UserId,
+                        R::CourseId,
+                        R::VersionId,
+                        R::Kind,
+                        R::DueDate,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+                if claimed == 0 {
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                let locale = locales
+                    .get(&d.user_id)
+                    .map(|l| crate::mail::Locale::parse_lenient(l))
+                    .unwrap_or_default();
+                let mail = reminder_mail(locale, &org.legal_name, d, public_url);
+                crate::mail::service::enqueue(
+                    &txn,
+                    now,
+                    Some(org.id),
+                    "training_reminder",
+                    &d.email,
+                    &mail,
+                )
+                .await?;
+                sent += 1;
             }
-            crate::mail::service::enqueue(
-                &txn,
-                now,
-                Some(org.id),
-                "training_reminder",
-                &d.email,
-                &mail,
-            )
-            .await?;
             txn.commit().await?;
-            sent += 1;
         }
     }
     Ok(sent)

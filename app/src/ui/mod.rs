@@ -37,7 +37,8 @@ pub fn ErrorView(err: AppError) -> impl IntoView {
     .into_any()
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes all but unreserved characters (and `/`), for query strings.
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {

@@ -79,12 +79,46 @@ async fn login_at_provider(c: &Client, auth_url: &str, login: &str, password: &s
         StatusCode::SEE_OTHER,
         "provider login of {login}"
     );
-    let resume = location(&res);
-    let res = c.http.get(&resume).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "resume");
-    let callback = location(&res);
-    assert!(callback.contains("/sso/callback?"), "{callback}");
-    callback
+    // Then redirects, and the provider's self-submitting forms (it ends its
+    // session of another account first), until it sends the browser back.
+    let mut res = c.http.get(location(&res)).send().await.unwrap();
+    for _ in 0..6 {
+        if res.status() == StatusCode::SEE_OTHER || res.status() == StatusCode::FOUND {
+            let next = location(&res);
+            if next.contains("/sso/callback?") {
+                return next;
+            }
+            res = c.http.get(&next).send().await.unwrap();
+            continue;
+        }
+        let page = res.text().await.unwrap();
+        let (action, fields) = auto_submit_form(&page)
+            .unwrap_or_else(|| panic!("the provider stopped at a page: {page}"));
+        res = c.http.post(action).form(&fields).send().await.unwrap();
+    }
+    panic!("the provider never sent the browser back");
+}
+
+/// The action and hidden fields of a page's form (the provider's
+/// "Submitting Callback" pages, which a browser submits by script).
+fn auto_submit_form(page: &str) -> Option<(String, Vec<(String, String)>)> {
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].to_owned())
+    };
+    let form = page.find("<form")?;
+    let form_tag = &page[form..form + page[form..].find('>')?];
+    let action = attr(form_tag, "action")?;
+    let fields = page[form..]
+        .split("<input")
+        .skip(1)
+        .filter_map(|t| {
+            let tag = &t[..t.find('>')?];
+            Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default()))
+        })
+        .collect();
+    Some((action, fields))
 }
 
 /// Follows the callback at Nachweis: (status, Location or body).
@@ -735,3 +769,196 @@ async fn providers_from_the_config_file_are_synced_at_start() {
     assert_ne!(res.status(), StatusCode::SEE_OTHER);
     app.stop().await;
 }
+
+/// Starts the confirmation of a pledge from the pledge page's form; returns
+/// (status, Location).
+async fn confirm_pledge_form(c: &Client, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let res = c
+        .http
+        .post(format!("{}/verpflichtung/sso", c.base))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let target = if status == StatusCode::SEE_OTHER {
+        location(&res)
+    } else {
+        res.text().await.unwrap()
+    };
+    (status, target)
+}
+
+/// People who sign in only through the company's identity provider have no
+/// password to confirm their pledge with: a fresh login at the provider
+/// does it instead. Refused: a mistake in the form (before leaving), a
+/// login as somebody else, a provider that did not ask for the password
+/// again (old `auth_time`), the same answer twice.
+async fn staff_without_password_confirm_the_pledge_with_a_fresh_login(backend: Backend) {
+    use app::entities::pledge_signatures;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let org = app.org("conrat").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let p = admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("customer", ""),
+                ("name", "Firmen-Login"),
+                ("issuer_url", &idp.issuer),
+                ("client_id", "nachweis"),
+                ("client_secret", "nachweis-secret"),
+                ("allowed_domains", "conrat.example"),
+                ("default_role", "staff"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let provider: i32 = p.body.parse().unwrap();
+    let o: app::pledges::PledgeOverview =
+        serde_json::from_str(&admin.call("pledges/overview", &[]).await.body).unwrap();
+    let a = admin
+        .call(
+            "pledges/publish",
+            &[("title", &o.draft_title), ("body", &o.draft_body)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    let staff = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &staff,
+        provider,
+        "mitarbeiter@conrat.example",
+        "mitarbeiter-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    let mine: app::pledges::MyPledge =
+        serde_json::from_str(&staff.call("pledges/mine", &[]).await.body).unwrap();
+    assert!(!mine.has_password);
+    assert_eq!(mine.sso, vec![(provider, "Firmen-Login".to_owned())]);
+    let text = mine.current.unwrap();
+    let (id, sha, pid) = (
+        text.id.to_string(),
+        text.sha256.clone(),
+        provider.to_string(),
+    );
+    let form = |name: &'static str| {
+        vec![
+            ("text_id", id.clone()),
+            ("text_sha256", sha.clone()),
+            ("typed_name", name.to_owned()),
+            ("confirm", "ja".to_owned()),
+            ("provider_id", pid.clone()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let staff = staff.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            confirm_pledge_form(&staff, &pairs).await
+        }
+    };
+    let signatures = || async {
+        pledge_signatures::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+    };
+
+    // The password way says there is none.
+    let a = staff
+        .call(
+            "pledges/sign",
+            &[
+                ("text_id", id.as_str()),
+                ("text_sha256", sha.as_str()),
+                ("typed_name", "Max Mitarbeiter"),
+                ("password", "irgendwas"),
+                ("confirm", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status.as_u16(), 422, "{}", a.body);
+    assert!(a.body.contains("kein Passwort"), "{}", a.body);
+
+    // A wrong name goes back to the form before anyone leaves for the provider.
+    let (status, back) = post(form("Moritz Mitarbeiter")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(back.contains("/verpflichtung?fehler="), "{back}");
+    assert!(back.contains("Max%20Mitarbeiter"), "names the name: {back}");
+    // Another organisation's provider id, or none of the person's: refused.
+    let mut f = form("Max Mitarbeiter");
+    f[4].1 = "999".into();
+    assert_eq!(post(f).await.0, StatusCode::NOT_FOUND);
+
+    // Somebody else logs in at the provider: nothing is signed.
+    let (status, auth) = post(form("Max Mitarbeiter")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{auth}");
+    assert_eq!(query_param(&auth, "prompt"), "login");
+    assert_eq!(query_param(&auth, "max_age"), "0");
+    assert_eq!(
+        query_param(&auth, "login_hint"),
+        "mitarbeiter@conrat.example"
+    );
+    let callback =
+        login_at_provider(&staff, &auth, "leitung@conrat.example", "leitung-passwort").await;
+    let (status, body) = finish(&app, &staff, &callback).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(signatures().await.is_empty());
+
+    // A provider that did not ask for the password again.
+    idp.tamper(json!({ "auth_time_offset": -3600 })).await;
+    let (_, auth) = post(form("Max Mitarbeiter")).await;
+    let callback = login_at_provider(
+        &staff,
+        &auth,
+        "mitarbeiter@conrat.example",
+        "mitarbeiter-passwort",
+    )
+    .await;
+    let (status, body) = finish(&app, &staff, &callback).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body.contains("auth_time") || body.contains("password again"),
+        "{body}"
+    );
+    assert!(signatures().await.is_empty());
+    idp.tamper(json!({})).await;
+
+    // The person themselves, freshly: signed, by SSO, the copy says so.
+    let (_, auth) = post(form("  max   MITARBEITER ")).await;
+    let callback = login_at_provider(
+        &staff,
+        &auth,
+        "mitarbeiter@conrat.example",
+        "mitarbeiter-passwort",
+    )
+    .await;
+    let (status, target) = finish(&app, &staff, &callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.ends_with("/verpflichtung"), "{target}");
+    let stored = signatures().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].method, "sso");
+    assert_eq!(stored[0].typed_name, "max MITARBEITER");
+    let text = crate::publish::annex_text(&stored[0].pdf);
+    assert!(
+        text.contains("erneute Anmeldung bei Firmen-Login"),
+        "{text}"
+    );
+    // The provider's answer works once; the pledge is signed once.
+    let (status, _) = finish(&app, &staff, &callback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, back) = post(form("Max Mitarbeiter")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(back.contains("bereits"), "{back}");
+    assert_eq!(signatures().await.len(), 1);
+    app.stop().await;
+}
+both!(staff_without_password_confirm_the_pledge_with_a_fresh_login);

@@ -241,6 +241,33 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
         staff.call("training/overview", &[]).await.status,
         StatusCode::FORBIDDEN
     );
+    assert_eq!((o.total, o.matching, o.page, o.pages), (3, 3, 1, 1));
+    // Filter and search narrow the rows on the server; the figures stay.
+    let narrowed = |form: &'static [(&'static str, &'static str)]| {
+        let admin = admin.clone();
+        async move {
+            let a = admin.call("training/overview", form).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            serde_json::from_str::<TrainingOverview>(&a.body).unwrap()
+        }
+    };
+    let n = narrowed(&[("show", "offen"), ("search", "STAFF Acme"), ("page", "1")]).await;
+    assert_eq!(n.summary, o.summary);
+    let names: Vec<&str> = n.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["staff acme"], "passed, but the pledge is open");
+    assert_eq!((n.matching, n.total), (1, 3));
+    // The failure before the pass no longer counts.
+    let n = narrowed(&[("show", "nicht-bestanden")]).await;
+    assert_eq!(n.matching, 0, "{:?}", n.rows);
+    let a = admin
+        .call("training/overview", &[("search", "nobody-by-this-name")])
+        .await;
+    let none: TrainingOverview = serde_json::from_str(&a.body).unwrap();
+    assert_eq!((none.matching, none.rows.len(), none.total), (0, 0, 3));
+    // A page past the end shows the last one.
+    let a = admin.call("training/overview", &[("page", "99")]).await;
+    let last: TrainingOverview = serde_json::from_str(&a.body).unwrap();
+    assert_eq!((last.page, last.pages, last.rows.len()), (1, 1, 3));
 
     // A new version: the completion stays on version 1, the person is due again.
     let v2 = format!("{COURSE}\n? Sechs\n- [x] richtig\n- [ ] falsch\n");
@@ -474,3 +501,135 @@ async fn due_overdue_and_new_joiner_reminders_go_out_once(backend: Backend) {
     app.stop().await;
 }
 both!(due_overdue_and_new_joiner_reminders_go_out_once);
+
+/// A tiny but real PNG (1 × 1 pixel).
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa75\x81\x84\0\0\0\0IEND\xaeB`\x82";
+
+/// Images in course content come from evidence storage: only pictures of
+/// the organisation, each described; staff see exactly the images of the
+/// courses they read (not other evidence, not another organisation's).
+async fn course_images_come_from_evidence_for_readers_only(backend: Backend) {
+    use crate::catalogue::{catalogue, category_id, create};
+    use crate::evidence::{PDF, form, upload};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let staff = app.client();
+    staff.login_ok(&org.email(Role::Staff)).await;
+    let stranger_admin = app.client();
+    stranger_admin.login_ok(&other.email(Role::Admin)).await;
+    let stranger = app.client();
+    stranger.login_ok(&other.email(Role::Staff)).await;
+
+    let evidence = |c: Client, name: &'static str, bytes: &'static [u8]| async move {
+        let measure = create(
+            &c,
+            category_id(&catalogue(&c).await, "1"),
+            "Zutritt nur mit Schlüssel.",
+        )
+        .await;
+        let a = upload(&c, form(measure, name, "", name, bytes.to_vec())).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        serde_json::from_str::<app::evidence::UploadResult>(&a.body)
+            .unwrap()
+            .evidence_id
+    };
+    let png = evidence(admin.clone(), "tor.png", PNG).await;
+    let pdf = evidence(admin.clone(), "richtlinie.pdf", PDF).await;
+    let foreign = evidence(stranger_admin.clone(), "fremd.png", PNG).await;
+
+    // The editor lists the pictures, not the PDF.
+    let list: app::training::CourseList =
+        serde_json::from_str(&admin.call("training/courses", &[]).await.body).unwrap();
+    assert_eq!(list.images, vec![(png, "tor.png".to_owned())]);
+
+    let with_image = |img: String| COURSE.replace("# Kurs\n", &format!("# Kurs\n\n{img}\n"));
+    let save = |source: String| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .call(
+                    "training/courses/save",
+                    &[
+                        ("course_id", "0"),
+                        ("title", "Zutritt"),
+                        ("source", &source),
+                    ],
+                )
+                .await
+        }
+    };
+    for (img, says) in [
+        (
+            "![Tor](https://tracker.example/tor.png)".to_owned(),
+            "anderer Websites",
+        ),
+        (format!("![](nachweis:{png})"), "keine Beschreibung"),
+        (format!("![Richtlinie](nachweis:{pdf})"), "gibt es nicht"),
+        (format!("![Fremd](nachweis:{foreign})"), "gibt es nicht"),
+    ] {
+        let a = save(with_image(img.clone())).await;
+        assert_eq!(a.status.as_u16(), 422, "{img}: {}", a.body);
+        assert!(a.body.contains(says), "{img}: {}", a.body);
+    }
+    assert_eq!(
+        app::entities::training_courses::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0,
+        "nothing stored for a refused course"
+    );
+
+    let a = save(with_image(format!(
+        "![Das Tor mit Schloss](nachweis:{png})"
+    )))
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let course = a.body.clone();
+    let id = start(&staff, &course).await;
+    let view = attempt(&staff, id).await;
+    let image = view
+        .content
+        .iter()
+        .find(|b| b.kind == "image")
+        .expect("an image block");
+    assert_eq!(image.text, "Das Tor mit Schloss");
+    let src = image.src.clone().unwrap();
+    assert_eq!(src, format!("/schulungen/bild/{}/{png}", view.version_id));
+    let get = |c: &Client, path: String, etag: Option<String>| {
+        let mut req = c.http.get(format!("{}{path}", c.base));
+        if let Some(tag) = etag {
+            req = req.header("If-None-Match", tag);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let headers = res.headers().clone();
+            (res.status(), headers, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, headers, bytes) = get(&staff, src.clone(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, PNG);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, _, _) = get(&staff, src.clone(), Some(etag)).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // Other evidence through the same door, another organisation, no session: no.
+    let pdf_path = format!("/schulungen/bild/{}/{pdf}", view.version_id);
+    assert_eq!(get(&staff, pdf_path, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&stranger, src.clone(), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app.client(), src.clone(), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+both!(course_images_come_from_evidence_for_readers_only);
