@@ -22,6 +22,7 @@ mod m0014_pledges;
 mod m0015_training;
 mod m0016_training_rules;
 mod m0017_reviews;
+mod m0018_one_open_cycle;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_training::Migration),
             Box::new(m0016_training_rules::Migration),
             Box::new(m0017_reviews::Migration),
+            Box::new(m0018_one_open_cycle::Migration),
         ]
     }
 }

@@ -351,7 +351,14 @@ pub async fn open_cycle(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Another admin opened one in the same instant (the index holds).
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Refused(
+            "Gerade wurde ein anderer Prüfzyklus eröffnet. Schließen Sie ihn ab, bevor Sie einen neuen eröffnen.".into(),
+        ),
+        _ => e.into(),
+    })?;
     // Many measures: insert in batches (PostgreSQL allows 65,535 parameters per statement).
     let rows: Vec<review_items::ActiveModel> = chosen
         .iter()

@@ -213,6 +213,27 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     );
     let id = cycle_id(&open(&admin, "Wirksamkeitsprüfung 2026", &due, &[]).await);
     refused(&open(&admin, "Noch einer", &due, &[]).await);
+    // The database holds it too (two admins at the same instant both pass
+    // the service's check): a second open cycle is a unique violation.
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+        let first = app::entities::review_cycles::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut twin: app::entities::review_cycles::ActiveModel = first.into();
+        twin.id = sea_orm::ActiveValue::NotSet;
+        twin.title = Set("Zwilling".into());
+        let err = twin.insert(&app.db).await.unwrap_err();
+        assert!(
+            matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ),
+            "{err}"
+        );
+    }
 
     let c = cycle(&auditor, id).await;
     assert_eq!(c.items.len(), 3, "every implemented measure");
