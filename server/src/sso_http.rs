@@ -100,6 +100,12 @@ pub async fn start(
             Ok(x) => x,
             Err(e) => return failure(e),
         };
+    leave_for(&session, &state, pending, url).await
+}
+
+/// Remembers a started sign-in in the session (several tabs may have one
+/// open) and sends the browser to the provider.
+async fn leave_for(session: &Session, state: &AppState, pending: Pending, url: String) -> Response {
     let open = session
         .get::<Vec<Pending>>(PENDING_KEY)
         .await
@@ -207,19 +213,9 @@ pub async fn pledge_start(
         typed_name: form.typed_name,
         confirmed: !form.confirm.trim().is_empty(),
     };
-    let back = |e: &app::error::AppError| {
-        (
-            StatusCode::SEE_OTHER,
-            [(
-                header::LOCATION,
-                format!("/verpflichtung?fehler={}", encode(&e.to_string())),
-            )],
-        )
-            .into_response()
-    };
     if let Err(e) = app::pledges::service::check(&state, &actor, &signing).await {
         return match e {
-            app::error::AppError::Invalid { .. } => back(&e),
+            app::error::AppError::Invalid { .. } => back_to_pledge(&e),
             e => crate::startup::error_response(e),
         };
     }
@@ -235,17 +231,19 @@ pub async fn pledge_start(
             Ok(x) => x,
             Err(e) => return failure(e),
         };
-    let open = session
-        .get::<Vec<Pending>>(PENDING_KEY)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let open = service::remember(open, pending, state.now());
-    if let Err(e) = session.insert(PENDING_KEY, open).await {
-        return internal(e);
-    }
-    (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
+    leave_for(&session, &state, pending, url).await
+}
+
+/// The pledge page again, with what was wrong with the signing.
+fn back_to_pledge(e: &app::error::AppError) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            format!("/verpflichtung?fehler={}", encode(&e.to_string())),
+        )],
+    )
+        .into_response()
 }
 
 /// Back from the provider with a confirmation: checks it belongs to the
@@ -295,14 +293,7 @@ async fn confirm_pledge(
             )
                 .into_response()
         }
-        Err(e @ app::error::AppError::Invalid { .. }) => (
-            StatusCode::SEE_OTHER,
-            [(
-                header::LOCATION,
-                format!("/verpflichtung?fehler={}", encode(&e.to_string())),
-            )],
-        )
-            .into_response(),
+        Err(e @ app::error::AppError::Invalid { .. }) => back_to_pledge(&e),
         Err(e) => crate::startup::error_response(e),
     }
 }

@@ -34,6 +34,22 @@ pub fn html_page(locale: Locale, body: &str) -> String {
     )
 }
 
+/// A plain message: paragraphs (separated by a blank line) and one link
+/// under them, as text and as escaped HTML.
+pub fn simple(locale: Locale, subject: String, body: &str, link: &str) -> Mail {
+    let html = body
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", esc(p)))
+        .collect::<String>()
+        + &format!("<p><a href=\"{}\">{}</a></p>", esc(link), esc(link));
+    Mail {
+        locale,
+        subject,
+        text: format!("{body}\n\n{link}\n"),
+        html: html_page(locale, &html),
+    }
+}
+
 fn role_label(locale: Locale, role: Role) -> &'static str {
     match locale {
         Locale::De => role.label(),
@@ -393,6 +409,29 @@ fn german(iso: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_messages_keep_paragraphs_and_escape_them() {
+        let m = simple(
+            Locale::De,
+            "Betreff".into(),
+            "Guten Tag <Eve>,\n\nbitte prüfen & bestätigen.",
+            "https://nachweis.example/a?b=1&c=2",
+        );
+        assert_eq!(
+            m.text,
+            "Guten Tag <Eve>,\n\nbitte prüfen & bestätigen.\n\nhttps://nachweis.example/a?b=1&c=2\n"
+        );
+        assert!(
+            m.html
+                .contains("<p>Guten Tag &lt;Eve&gt;,</p><p>bitte prüfen &amp; bestätigen.</p>")
+        );
+        assert!(
+            m.html
+                .contains("href=\"https://nachweis.example/a?b=1&amp;c=2\"")
+        );
+        assert!(!m.html.contains("<Eve>"));
+    }
 
     #[test]
     fn html_part_escapes_names() {

@@ -467,7 +467,6 @@ fn request_mail(
     due: NaiveDate,
     link: &str,
 ) -> crate::mail::Mail {
-    use crate::mail::templates::{esc, html_page};
     let due = german(due);
     let (subject, body) = match locale {
         crate::mail::Locale::De => (
@@ -488,17 +487,7 @@ fn request_mail(
             ),
         ),
     };
-    let html = body
-        .split("\n\n")
-        .map(|p| format!("<p>{}</p>", esc(p)))
-        .collect::<String>()
-        + &format!("<p><a href=\"{}\">{}</a></p>", esc(link), esc(link));
-    crate::mail::Mail {
-        locale,
-        subject,
-        text: format!("{body}\n\n{link}\n"),
-        html: html_page(locale, &html),
-    }
+    crate::mail::templates::simple(locale, subject, &body, link)
 }
 
 fn returned_mail(
@@ -508,7 +497,6 @@ fn returned_mail(
     comment: &str,
     link: &str,
 ) -> crate::mail::Mail {
-    use crate::mail::templates::{esc, html_page};
     let (subject, body) = match locale {
         crate::mail::Locale::De => (
             format!("Bewertung zurückgegeben: {measure}"),
@@ -523,17 +511,7 @@ fn returned_mail(
             ),
         ),
     };
-    let html = body
-        .split("\n\n")
-        .map(|p| format!("<p>{}</p>", esc(p)))
-        .collect::<String>()
-        + &format!("<p><a href=\"{}\">{}</a></p>", esc(link), esc(link));
-    crate::mail::Mail {
-        locale,
-        subject,
-        text: format!("{body}\n\n{link}\n"),
-        html: html_page(locale, &html),
-    }
+    crate::mail::templates::simple(locale, subject, &body, link)
 }
 
 /// Category labels ("3.1 Zutrittskontrolle") by id.

@@ -1312,7 +1312,6 @@ fn reminder_mail(
     d: &DueTraining,
     public_url: &str,
 ) -> crate::mail::Mail {
-    use crate::mail::templates::{esc, html_page};
     let due = d.due.format("%d.%m.%Y").to_string();
     let link = format!("{public_url}/schulungen");
     let (subject, body) = match (locale, d.overdue) {
@@ -1345,17 +1344,7 @@ fn reminder_mail(
             ),
         ),
     };
-    let html = body
-        .split("\n\n")
-        .map(|p| format!("<p>{}</p>", esc(p)))
-        .collect::<String>()
-        + &format!("<p><a href=\"{}\">{}</a></p>", esc(&link), esc(&link));
-    crate::mail::Mail {
-        locale,
-        subject,
-        text: format!("{body}\n\n{link}\n"),
-        html: html_page(locale, &html),
-    }
+    crate::mail::templates::simple(locale, subject, &body, &link)
 }
 /// The overview as CSV: one row per person, one column per course, and the pledge.
 pub fn csv(o: &TrainingOverview) -> String {

@@ -557,28 +557,19 @@ async fn staff_sign_in_through_the_company_idp_with_mapped_roles() {
     let org = app.org("conrat").await;
     let admin = app.client();
     admin.login_ok(&org.email(Role::Admin)).await;
-    let p = admin
-        .call(
-            "sso/providers/add",
-            &[
-                ("customer", ""),
-                ("name", "Firmen-Login"),
-                ("issuer_url", &idp.issuer),
-                ("client_id", "nachweis"),
-                ("client_secret", "nachweis-secret"),
-                ("allowed_domains", "conrat.example"),
-                ("default_role", "staff"),
-                // The test provider releases `groups` only for this scope (as Authentik does).
-                ("scopes", "openid email profile groups"),
-                (
-                    "role_mapping",
-                    "nachweis-admins=admin\nnachweis-pruefer=auditor",
-                ),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let id: i32 = p.body.parse().unwrap();
+    let id = add_staff_provider(
+        &admin,
+        &idp.issuer,
+        &[
+            // The test provider releases `groups` only for this scope (as Authentik does).
+            ("scopes", "openid email profile groups"),
+            (
+                "role_mapping",
+                "nachweis-admins=admin\nnachweis-pruefer=auditor",
+            ),
+        ],
+    )
+    .await;
 
     // The login page's e-mail field finds the provider by domain.
     let found = app
@@ -615,6 +606,24 @@ async fn staff_sign_in_through_the_company_idp_with_mapped_roles() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let _ = app.clock.now();
     app.stop().await;
+}
+
+/// The company's own provider "Firmen-Login" for staff of conrat.example
+/// (role staff unless mapped), with `extra` form fields; returns its id.
+async fn add_staff_provider(admin: &Client, issuer: &str, extra: &[(&str, &str)]) -> i32 {
+    let mut form = vec![
+        ("customer", ""),
+        ("name", "Firmen-Login"),
+        ("issuer_url", issuer),
+        ("client_id", "nachweis"),
+        ("client_secret", "nachweis-secret"),
+        ("allowed_domains", "conrat.example"),
+        ("default_role", "staff"),
+    ];
+    form.extend_from_slice(extra);
+    let p = admin.call("sso/providers/add", &form).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    p.body.parse().unwrap()
 }
 
 /// Audit rows about identity providers.
@@ -802,22 +811,7 @@ async fn staff_without_password_confirm_the_pledge_with_a_fresh_login(backend: B
     let org = app.org("conrat").await;
     let admin = app.client();
     admin.login_ok(&org.email(Role::Admin)).await;
-    let p = admin
-        .call(
-            "sso/providers/add",
-            &[
-                ("customer", ""),
-                ("name", "Firmen-Login"),
-                ("issuer_url", &idp.issuer),
-                ("client_id", "nachweis"),
-                ("client_secret", "nachweis-secret"),
-                ("allowed_domains", "conrat.example"),
-                ("default_role", "staff"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let provider: i32 = p.body.parse().unwrap();
+    let provider = add_staff_provider(&admin, &idp.issuer, &[]).await;
     let o: app::pledges::PledgeOverview =
         serde_json::from_str(&admin.call("pledges/overview", &[]).await.body).unwrap();
     let a = admin
