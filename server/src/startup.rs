@@ -152,6 +152,18 @@ impl Application {
     }
 }
 
+/// The app's routes, generated once per process. Generating them runs the
+/// whole app with resource loading suppressed by a process-wide flag
+/// (leptos_server's `SuppressResourceLoad`): a resource that first polls
+/// meanwhile, in a page another instance is rendering, waits forever
+/// (leptos issue #4773). One server per process never overlaps the two;
+/// the test and bench processes start many, so they share one list.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(
         state.db.clone(),
@@ -163,7 +175,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     .with_path("/")
     .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let leptos = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
