@@ -9,10 +9,12 @@
 //! the cycle page, and the median time to render and sign the report with
 //! every assessment approved.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use app::domain::Role;
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{median, ms};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -20,33 +22,11 @@ const MEASURES: usize = 1_000;
 const OWNERS: usize = 10;
 const RUNS: usize = 7;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     use app::entities::{categories, measure_owners, measures, memberships, review_items, users};
     let dir = tempfile::tempdir()?;
-    struct NoEnv;
-    impl server::config::Env for NoEnv {
-        fn var(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-    let config = server::config::Config::load(
-        &server::config::Overrides {
-            data_dir: Some(dir.path().to_path_buf()),
-            listen: Some("127.0.0.1:0".into()),
-            ..Default::default()
-        },
-        &NoEnv,
-    )?;
+    let config = common::config(dir.path())?;
     let app =
         server::startup::Application::build_with_clock(&config, Arc::new(app::state::SystemClock))
             .await?;
@@ -55,32 +35,7 @@ async fn main() -> anyhow::Result<()> {
 
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
-    let system = app::audit::service::AuditActor::system("bench");
-    let org = app::orgs::service::create_org(
-        &db,
-        now,
-        &system,
-        &app::domain::ShortName::parse("gross")?,
-        "Groß GmbH",
-    )
-    .await?;
-    let admin = app::auth::service::create_user(
-        &db,
-        now,
-        &system,
-        &app::domain::EmailAddress::parse("dpo@gross.example")?,
-        "DPO",
-        Some("bench-password-2026"),
-    )
-    .await?;
-    app::orgs::service::add_membership(&db, now, &system, org.id, admin.id, Role::Admin).await?;
-    let actor = app::auth::service::Actor {
-        user_id: admin.id,
-        org_id: org.id,
-        role: Role::Admin,
-        display_name: "DPO".into(),
-        email: "dpo@gross.example".into(),
-    };
+    let (org, actor) = common::org_with_dpo(&db, now).await?;
 
     // Owners and measures, in bulk.
     users::Entity::insert_many((0..OWNERS).map(|i| users::ActiveModel {
@@ -229,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
         .col_expr(review_items::Column::StateOfArt, Expr::value("yes"))
         .col_expr(review_items::Column::AssessedAt, Expr::value(now))
         .col_expr(review_items::Column::DecidedAt, Expr::value(now))
-        .col_expr(review_items::Column::DecidedBy, Expr::value(admin.id))
+        .col_expr(review_items::Column::DecidedBy, Expr::value(actor.user_id))
         .filter(review_items::Column::CycleId.eq(cycle))
         .exec(&db)
         .await?;

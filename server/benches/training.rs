@@ -9,23 +9,17 @@
 //! the CSV of everyone) over several runs (target: under 200 ms), then the
 //! daily reminder run for all of them (target: under 10 s).
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::domain::Role;
+use common::{median, ms};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 const STAFF: usize = 5_000;
 const RUNS: usize = 7;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -33,23 +27,7 @@ async fn main() -> anyhow::Result<()> {
         memberships, pledge_signatures, training_attempts, training_completions, users,
     };
     let dir = tempfile::tempdir()?;
-    struct NoEnv;
-    impl server::config::Env for NoEnv {
-        fn var(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-    let mut config = server::config::Config::load(
-        &server::config::Overrides {
-            data_dir: Some(dir.path().to_path_buf()),
-            listen: Some("127.0.0.1:0".into()),
-            ..Default::default()
-        },
-        &NoEnv,
-    )?;
-    // The daily run is timed below; the server's own worker must not do it
-    // first (it would, 15 s after start, on a slow machine or build).
-    config.worker_interval_secs = 24 * 3600;
+    let config = common::config(dir.path())?;
     let app =
         server::startup::Application::build_with_clock(&config, Arc::new(app::state::SystemClock))
             .await?;
@@ -60,24 +38,7 @@ async fn main() -> anyhow::Result<()> {
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
     let system = app::audit::service::AuditActor::system("bench");
-    let org = app::orgs::service::create_org(
-        &db,
-        now,
-        &system,
-        &app::domain::ShortName::parse("gross")?,
-        "Groß GmbH",
-    )
-    .await?;
-    let admin = app::auth::service::create_user(
-        &db,
-        now,
-        &system,
-        &app::domain::EmailAddress::parse("dpo@gross.example")?,
-        "DPO",
-        Some("bench-password-2026"),
-    )
-    .await?;
-    app::orgs::service::add_membership(&db, now, &system, org.id, admin.id, Role::Admin).await?;
+    let (org, reader) = common::org_with_dpo(&db, now).await?;
 
     let started = Instant::now();
     // Staff, in batches (a bulk insert, not 5,000 audited sign-ups).
@@ -95,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
     let people: Vec<users::Model> = users::Entity::find().all(&db).await?;
-    let staff: Vec<&users::Model> = people.iter().filter(|u| u.id != admin.id).collect();
+    let staff: Vec<&users::Model> = people.iter().filter(|u| u.id != reader.user_id).collect();
     for chunk in staff.chunks(500) {
         memberships::Entity::insert_many(chunk.iter().map(|u| memberships::ActiveModel {
             org_id: Set(org.id),
@@ -284,13 +245,6 @@ async fn main() -> anyhow::Result<()> {
         passed.len()
     );
 
-    let reader = app::auth::service::Actor {
-        user_id: admin.id,
-        org_id: org.id,
-        role: Role::Admin,
-        display_name: "DPO".into(),
-        email: "dpo@gross.example".into(),
-    };
     let first_page = app::training::OverviewQuery {
         page: Some(1),
         ..Default::default()
@@ -321,8 +275,8 @@ async fn main() -> anyhow::Result<()> {
         .post(format!("{base}/api/auth/login"))
         .header("Accept", "application/json")
         .form(&[
-            ("email", "dpo@gross.example"),
-            ("password", "bench-password-2026"),
+            ("email", common::DPO_EMAIL),
+            ("password", common::DPO_PASSWORD),
         ])
         .send()
         .await?;
