@@ -2,17 +2,17 @@
 # Sets up what is missing, builds Nachweis (release), loads the demo data
 # and serves the portal at http://127.0.0.1:3000 (override with NACHWEIS_LISTEN).
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nachweis/target}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$NACHWEIS_ROOT"
 export NACHWEIS_DATA_DIR="${NACHWEIS_DATA_DIR:-$PWD/data}"
 
+step "tools"
 scripts/setup-tools.sh
-# Release builds run wasm-opt; Debian's binaryen breaks hydration, npm's works.
-PATH="$PWD/end2end/node_modules/.bin:$PATH" cargo leptos build --release
+scripts/build.sh --release
 
 bin="$CARGO_TARGET_DIR/release/nachweis"
+step "demo data in $NACHWEIS_DATA_DIR"
 "$bin" demo
 export LEPTOS_SITE_ROOT="$PWD/target/site"
-echo "Nachweis runs at http://${NACHWEIS_LISTEN:-127.0.0.1:3000}/ (Ctrl-C stops it)"
+step "Nachweis runs at http://${NACHWEIS_LISTEN:-127.0.0.1:3000}/ (Ctrl-C stops it)"
 exec "$bin" serve

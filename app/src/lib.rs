@@ -5,6 +5,12 @@
 //! (thin: authenticate, authorise, call the service) and its pages; behind
 //! `ssr`, its service with the queries and rules.
 
+// The view types of the larger pages nest deeper than rustc's default of
+// 128 when components are not type-erased (`cargo leptos build --release`
+// without `--cfg erase_components`): without this the release build fails
+// with "queries overflow the depth limit".
+#![recursion_limit = "256"]
+
 /// The TOM annex (Art. 32 DSGVO) as data, rendered to PDF on the server.
 pub mod annex;
 pub mod audit;
@@ -42,8 +48,14 @@ pub mod training;
 /// Layout, navigation and shared view pieces.
 pub mod ui;
 
+/// The Content-Security-Policy of pages and other responses.
+#[cfg(feature = "ssr")]
+pub mod csp;
 #[cfg(feature = "ssr")]
 pub mod entities;
+/// Client addresses and which addresses the server may call.
+#[cfg(feature = "ssr")]
+pub mod net;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -57,6 +69,8 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="de">
