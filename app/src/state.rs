@@ -34,6 +34,17 @@ pub struct AppState {
     pub signing: crate::annex::keys::SigningSetup,
     /// Where evidence files are stored, and how large they may be.
     pub evidence: EvidenceSettings,
+    /// What the operator decided about network trust.
+    pub net: NetSettings,
+}
+
+/// The operator's decisions about the network, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct NetSettings {
+    /// Sign-in providers may live on loopback or private addresses.
+    pub sso_allow_private_addresses: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (see [`crate::net`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug)]

@@ -35,6 +35,12 @@ export const USERS = {
   'unbestaetigt@beispiel-kunde.example': { password: 'unbestaetigt-passwort', name: 'Uwe Unbestätigt', email_verified: false },
   'leitung@conrat.example': { password: 'leitung-passwort', name: 'Lea Leitung', email_verified: true, groups: ['nachweis-admins'] },
   'mitarbeiter@conrat.example': { password: 'mitarbeiter-passwort', name: 'Max Mitarbeiter', email_verified: true },
+  // The cross-organisation tests: an address that already has a password
+  // account at Nachweis, and one whose provider sends no email_verified.
+  'admin@opfer.example': { password: 'opfer-passwort', name: 'Olga Opfer', email_verified: true },
+  'ohne-claim@opfer.example': { password: 'ohne-passwort', name: 'Otto Ohne' },
+  // A second customer's people, for a second organisation's customer provider.
+  'kunde@zweiter-kunde.example': { password: 'zweiter-passwort', name: 'Zacharias Zweiter', email_verified: true },
 };
 
 const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });

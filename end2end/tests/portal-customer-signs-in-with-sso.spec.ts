@@ -10,11 +10,12 @@ import { join } from 'node:path';
 // annex (checked with poppler's pdfsig), and reaches nothing else.
 // Runs after dpo-publishes-annex (file order); publishes itself if needed.
 
-// One customer employee per run: the same person signing in through a
-// second processor's provider would (rightly) become a customer of both.
+// One customer per run, each with its own e-mail domain: a domain belongs
+// to the providers of one organisation only, so the second processor could
+// not claim the first one's customer domain.
 const ORG = {
-  'with-js': { short: 'clickbits', dpo: 'dpo@clickbits.example', user: 'kunde@beispiel-kunde.example', password: 'kunde-passwort' },
-  'without-js': { short: 'conrat', dpo: 'dpo@conrat.example', user: 'zweite@beispiel-kunde.example', password: 'zweite-passwort' },
+  'with-js': { short: 'clickbits', dpo: 'dpo@clickbits.example', user: 'kunde@beispiel-kunde.example', password: 'kunde-passwort', domain: 'beispiel-kunde.example' },
+  'without-js': { short: 'conrat', dpo: 'dpo@conrat.example', user: 'kunde@zweiter-kunde.example', password: 'zweiter-passwort', domain: 'zweiter-kunde.example' },
 };
 const PASSWORD = 'Nachweis-Demo-2026';
 
@@ -72,7 +73,7 @@ test('a customer signs in with SSO, downloads the signed annex, and sees nothing
     issuer_url: issuer,
     client_id: 'nachweis',
     client_secret: 'nachweis-secret',
-    allowed_domains: 'beispiel-kunde.example',
+    allowed_domains: org.domain,
   });
   expect(provider.ok(), await provider.text()).toBeTruthy();
   // A published version must exist; if one already does, nothing changed and this is refused.

@@ -23,6 +23,7 @@ mod m0015_training;
 mod m0016_training_rules;
 mod m0017_reviews;
 mod m0018_one_open_cycle;
+mod m0019_sso_trust;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_training_rules::Migration),
             Box::new(m0017_reviews::Migration),
             Box::new(m0018_one_open_cycle::Migration),
+            Box::new(m0019_sso_trust::Migration),
         ]
     }
 }

@@ -347,6 +347,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 role: app::domain::Role::Auditor,
                 display_name: "cli".into(),
                 email: "cli".into(),
+                single_org: true,
             };
             let o = app::training::service::overview(
                 &db,

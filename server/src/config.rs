@@ -73,6 +73,12 @@ pub struct Config {
     pub evidence_max_bytes: u64,
     /// `[[sso.providers]]` from the config file, synced into the database at start.
     pub sso_providers: Vec<app::sso::service::ConfiguredProvider>,
+    /// `sso.allow_private_addresses`: providers on loopback or private
+    /// addresses (tests, a provider inside the company network).
+    pub sso_allow_private_addresses: bool,
+    /// `trusted_proxies` (NACHWEIS_TRUSTED_PROXIES, comma-separated):
+    /// addresses or networks whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The file format: every key optional.
@@ -91,6 +97,7 @@ struct FileConfig {
     evidence_max_mb: Option<u64>,
     digest_hour: Option<u32>,
     sso: Option<FileSso>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +105,9 @@ struct FileConfig {
 struct FileSso {
     #[serde(default)]
     providers: Vec<FileProvider>,
+    /// Allow discovery, keys and tokens from loopback or private addresses.
+    #[serde(default)]
+    allow_private_addresses: bool,
 }
 
 /// One `[[sso.providers]]` entry: the fields of the admin UI, plus where it belongs.
@@ -123,6 +133,10 @@ struct FileProvider {
     #[serde(default)]
     role_mapping: String,
     enabled: Option<bool>,
+    /// The provider sends no `email_verified` claim (Microsoft Entra ID):
+    /// its addresses are taken as verified. Only the operator can say so.
+    #[serde(default)]
+    email_verified_optional: bool,
 }
 
 impl std::fmt::Debug for FileProvider {
@@ -342,7 +356,30 @@ impl Config {
             None => file.digest_hour.unwrap_or(7),
         };
 
-        let sso_providers = sso_providers(file.sso.unwrap_or_default(), env)?;
+        let trusted_proxies = match env.var("NACHWEIS_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        }
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    err(
+                        "trusted_proxies",
+                        Some("NACHWEIS_TRUSTED_PROXIES"),
+                        format!("`{p}` is not an IP address or network (e.g. 10.0.0.0/8)"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        let sso = file.sso.unwrap_or_default();
+        let sso_allow_private_addresses = sso.allow_private_addresses;
+        let sso_providers = sso_providers(sso, env)?;
 
         Ok(Config {
             listen,
@@ -359,6 +396,8 @@ impl Config {
             digest_hour,
             evidence_max_bytes: evidence_max_mb * 1024 * 1024,
             sso_providers,
+            sso_allow_private_addresses,
+            trusted_proxies,
         })
     }
 
@@ -477,6 +516,7 @@ fn sso_providers(
                     role_mapping: p.role_mapping,
                 },
                 enabled: p.enabled.unwrap_or(true),
+                email_verified_optional: p.email_verified_optional,
             })
         })
         .collect()

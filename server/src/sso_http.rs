@@ -131,6 +131,7 @@ pub async fn callback(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
+    addr: Option<axum::Extension<app::net::ClientAddr>>,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     let mut open = session
@@ -159,14 +160,27 @@ pub async fn callback(
     let Some(code) = q.code else {
         return failure(SsoError::InvalidState);
     };
-    if pending.purpose != service::Purpose::SignIn {
-        return confirm_pledge(&state, &session, &headers, pending, &code).await;
+    match pending.purpose {
+        service::Purpose::SignIn => {}
+        service::Purpose::Link { .. } => {
+            return finish_link(&state, &session, pending, &code).await;
+        }
+        service::Purpose::ConfirmPledge(_) => {
+            let client = app::pledges::service::Client::new(addr.as_deref(), &headers);
+            return confirm_pledge(&state, &session, client, pending, &code).await;
+        }
     }
     match service::finish(&state, pending, &code).await {
         Ok(signed_in) => {
-            if let Err(e) =
-                app::auth::service::start_session(&session, signed_in.user_id, signed_in.org_id)
-                    .await
+            if let Err(e) = app::auth::service::start_session(
+                &session,
+                signed_in.user_id,
+                signed_in.org_id,
+                app::auth::service::SignedInBy::Provider {
+                    org_id: signed_in.org_id,
+                },
+            )
+            .await
             {
                 return internal(e);
             }
@@ -251,7 +265,7 @@ fn back_to_pledge(e: &app::error::AppError) -> Response {
 async fn confirm_pledge(
     state: &AppState,
     session: &Session,
-    headers: &HeaderMap,
+    client: app::pledges::service::Client,
     pending: Pending,
     code: &str,
 ) -> Response {
@@ -277,7 +291,7 @@ async fn confirm_pledge(
         app::pledges::service::Confirmation::FreshSso {
             provider_name: confirmed.provider_name,
         },
-        app::pledges::service::Client::from_headers(headers),
+        client,
     )
     .await
     {
@@ -347,7 +361,102 @@ fn failure(e: SsoError) -> Response {
             "Your sign-in service recognised you, but you have no access here. The attempt has been logged; ask your contact if you need access.",
             None,
         ),
+        SsoError::LinkRequired { provider_id, email } => page(
+            StatusCode::CONFLICT,
+            "Anmeldedienst noch nicht verknüpft",
+            &format!(
+                "Für {email} gibt es bereits ein Konto. Damit sich niemand über einen fremden Anmeldedienst Zugang zu einem Konto verschafft, verknüpfen Sie diesen Anmeldedienst einmal selbst: Melden Sie sich wie bisher an (Passwort oder Anmeldelink); danach bestätigen Sie die Verknüpfung."
+            ),
+            "An account with this address already exists. To link this sign-in service, sign in as before (password or sign-in link) and then confirm the link.",
+            Some(&format!(
+                "<p><a class=\"button primary\" href=\"/login?next=/sso/{provider_id}/verknuepfen\">Anmelden und verknüpfen</a></p>"
+            )),
+        ),
         SsoError::Internal(e) => internal(e),
+    }
+}
+
+/// `GET /sso/{id}/verknuepfen`: asks the signed-in person to confirm that
+/// this provider's identity may sign in to their account from now on.
+pub async fn link_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return failure(SsoError::UnknownProvider);
+    };
+    let actor =
+        match crate::startup::actor_or_login(&state, &session, &format!("/sso/{id}/verknuepfen"))
+            .await
+        {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
+    let p = match service::link_target(&state, &actor, id).await {
+        Ok(p) => p,
+        Err(e) => return failure(e),
+    };
+    page(
+        StatusCode::OK,
+        "Anmeldedienst verknüpfen",
+        &format!(
+            "Sie sind als {} angemeldet. Nach der Bestätigung melden Sie sich einmal bei „{}“ an; danach können Sie sich auch so bei Nachweis anmelden. Der Anmeldedienst muss dieselbe E-Mail-Adresse bestätigen.",
+            actor.email, p.name
+        ),
+        "After confirming you sign in once at this service; from then on you can sign in to Nachweis with it. The service must confirm the same e-mail address.",
+        Some(&format!(
+            "<form method=\"post\" action=\"/sso/{id}/verknuepfen\"><button type=\"submit\" class=\"button primary\">Verknüpfen mit {}</button></form>",
+            esc(&p.name)
+        )),
+    )
+}
+
+/// `POST /sso/{id}/verknuepfen`: off to the provider for a fresh login.
+pub async fn link_start(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return failure(SsoError::UnknownProvider);
+    };
+    let actor =
+        match crate::startup::actor_or_login(&state, &session, &format!("/sso/{id}/verknuepfen"))
+            .await
+        {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
+    match service::begin_link(&state, &actor, id).await {
+        Ok((url, pending)) => leave_for(&session, &state, pending, url).await,
+        Err(e) => failure(e),
+    }
+}
+
+/// Back from the provider with the identity to link to the signed-in person.
+async fn finish_link(
+    state: &AppState,
+    session: &Session,
+    pending: Pending,
+    code: &str,
+) -> Response {
+    let actor = match app::auth::service::actor_for_session(state, session).await {
+        Ok(a) => a,
+        Err(_) => return failure(SsoError::InvalidState),
+    };
+    match service::finish_link(state, &actor, pending, code).await {
+        Ok(name) => {
+            tracing::info!(user = actor.user_id, "identity linked");
+            page(
+                StatusCode::OK,
+                "Anmeldedienst verknüpft",
+                &format!("Sie können sich ab jetzt auch über „{name}“ anmelden."),
+                "From now on you can also sign in with this service.",
+                Some("<p><a class=\"button primary\" href=\"/\">Weiter</a></p>"),
+            )
+        }
+        Err(e) => failure(e),
     }
 }
 
@@ -435,7 +544,14 @@ pub async fn login_link_redeem(
 ) -> Response {
     match app::auth::links::redeem(&state.db, state.now(), &form.token).await {
         Ok(Ok((user_id, org_id))) => {
-            if let Err(e) = app::auth::service::start_session(&session, user_id, org_id).await {
+            if let Err(e) = app::auth::service::start_session(
+                &session,
+                user_id,
+                org_id,
+                app::auth::service::SignedInBy::Account,
+            )
+            .await
+            {
                 return internal(e);
             }
             (StatusCode::SEE_OTHER, [(header::LOCATION, "/portal")]).into_response()

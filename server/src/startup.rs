@@ -68,6 +68,10 @@ impl Application {
                 store: crate::storage::from_config(config)?,
                 max_bytes: config.evidence_max_bytes,
             },
+            net: app::state::NetSettings {
+                sso_allow_private_addresses: config.sso_allow_private_addresses,
+                trusted_proxies: config.trusted_proxies.clone(),
+            },
         };
         let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
             .await
@@ -127,13 +131,17 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = app::auth::session_store::DbSessionStore::new(self.db.clone());
+        let sweep_state = self.state.clone();
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 tick.tick().await;
-                #[allow(clippy::disallowed_methods)]
-                if let Err(e) = store.delete_expired(chrono::Utc::now()).await {
+                let now = sweep_state.now();
+                if let Err(e) = store.delete_expired(now).await {
                     tracing::warn!("session sweep failed: {e}");
+                }
+                if let Err(e) = app::auth::service::sweep_throttle(&sweep_state.db, now).await {
+                    tracing::warn!("login throttle sweep failed: {e}");
                 }
             }
         });
@@ -143,9 +151,13 @@ impl Application {
             self.worker_interval,
             self.digest_hour,
         );
-        let res = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let res = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         sweeper.abort();
         worker.abort();
         res
@@ -221,6 +233,10 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         .route("/sso/callback", get(crate::sso_http::callback))
         .route("/sso/{id}/start", get(crate::sso_http::start))
         .route(
+            "/sso/{id}/verknuepfen",
+            get(crate::sso_http::link_page).post(crate::sso_http::link_start),
+        )
+        .route(
             "/anmeldelink/{token}",
             get(crate::sso_http::login_link_page),
         )
@@ -260,12 +276,103 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(app::csp::DEFAULT_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static(
-                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
             ),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            // Only over https: a browser that saw it over http would refuse
+            // a later plain-http instance on that name.
+            secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), client_addr))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Puts the client's address into the request (see [`app::net`]): the
+/// connection's peer, or behind a configured proxy the rightmost address
+/// it did not add itself. Nothing else in the app reads forwarding headers.
+async fn client_addr(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = app::net::client_addr(peer, &forwarded, &state.net.trusted_proxies);
+    req.extensions_mut().insert(app::net::ClientAddr(ip));
+    next.run(req).await
+}
+
+/// Refuses a state-changing request that a browser sent from another
+/// origin: its `Origin` (or, without one, `Sec-Fetch-Site`) must be this
+/// site. SameSite=Lax cookies alone let a sibling subdomain post, and let
+/// any site sign a browser in to an attacker's account (login CSRF).
+/// Requests without either header (not from a browser: the CLI, scripts)
+/// carry no ambient cookies of a victim and pass.
+async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let allowed = match headers
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        Some(origin) => same_origin(&state.public_url, origin),
+        None => !matches!(
+            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+            Some("cross-site" | "same-site")
+        ),
+    };
+    if !allowed {
+        tracing::warn!(path = %redact(req.uri().path()), "refused a cross-origin write");
+        return (
+            StatusCode::FORBIDDEN,
+            "Diese Anfrage kam nicht von dieser Website und wurde abgewiesen. / This request did not come from this site and was refused.",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether a browser's `Origin` is the public URL's origin. For an
+/// instance on loopback, any loopback name on the same port counts
+/// (`localhost` and `127.0.0.1` are the same machine to the person).
+fn same_origin(public_url: &str, origin: &str) -> bool {
+    let (Ok(public), Ok(origin)) = (url::Url::parse(public_url), url::Url::parse(origin)) else {
+        return false;
+    };
+    if public.origin() == origin.origin() {
+        return true;
+    }
+    let loopback = |u: &url::Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    loopback(&public)
+        && loopback(&origin)
+        && public.scheme() == origin.scheme()
+        && public.port_or_known_default() == origin.port_or_known_default()
 }
 
 /// Pages that need no session: the login, invitations, and what is not a page.
@@ -440,6 +547,16 @@ async fn portal_annex(
         Ok(row) => row,
         Err(e) => return error_response(e),
     };
+    // A download counts in the log only when the person made it here: a
+    // navigation another site started (Sec-Fetch-Site cross-site or
+    // same-site) could otherwise add download records at will. Such a
+    // request is sent to the portal page, where one click downloads.
+    if matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    ) {
+        return axum::response::Redirect::to("/portal").into_response();
+    }
     let etag = format!("\"{}\"", row.sha256);
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -584,9 +701,58 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
+/// Paths whose last part is a secret (a one-time token): logged without it.
+const SECRET_PATHS: &[&str] = &["/einladung/", "/anmeldelink/"];
+
 fn redact(path: &str) -> String {
-    match path.strip_prefix("/einladung/") {
-        Some(_) => "/einladung/<token>".to_owned(),
-        None => path.to_owned(),
+    for prefix in SECRET_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}<token>");
+        }
+    }
+    path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_must_be_this_site() {
+        let public = "https://nachweis.example";
+        assert!(same_origin(public, "https://nachweis.example"));
+        assert!(!same_origin(public, "https://evil.example"));
+        assert!(!same_origin(public, "https://sub.nachweis.example"));
+        assert!(!same_origin(public, "http://nachweis.example"));
+        assert!(!same_origin(public, "null"));
+        let local = "http://127.0.0.1:3000";
+        assert!(same_origin(local, "http://localhost:3000"));
+        assert!(!same_origin(local, "http://localhost:3001"));
+    }
+
+    #[test]
+    fn secret_paths_are_redacted() {
+        assert_eq!(redact("/einladung/abc123"), "/einladung/<token>");
+        assert_eq!(redact("/anmeldelink/abc123"), "/anmeldelink/<token>");
+        assert_eq!(redact("/anmeldelink"), "/anmeldelink");
+        assert_eq!(redact("/massnahmen/3"), "/massnahmen/3");
+    }
+
+    /// A new page with a token in its path must be added to SECRET_PATHS.
+    /// (Generating the route list needs the runtime the server runs on.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_route_with_a_token_is_redacted() {
+        for route in route_list() {
+            let path = route.path();
+            if let Some(at) = path.find(":token").or_else(|| path.find("{token}")) {
+                let prefix = &path[..at];
+                assert!(
+                    SECRET_PATHS.contains(&prefix),
+                    "{path} carries a token but is logged in full"
+                );
+            }
+        }
     }
 }

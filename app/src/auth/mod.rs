@@ -53,8 +53,15 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = expect_context::<crate::state::AppState>();
     let session = service::session().await?;
-    service::login(&state, &session, &email, &password).await?;
-    leptos_axum::redirect(&service::safe_next(next.as_deref()));
+    let parts: axum::http::request::Parts = leptos_axum::extract()
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    let client = parts
+        .extensions
+        .get::<crate::net::ClientAddr>()
+        .map(|a| a.0);
+    service::login(&state, &session, client, &email, &password).await?;
+    leptos_axum::redirect(&service::safe_next(&state.public_url, next.as_deref()));
     Ok(())
 }
 

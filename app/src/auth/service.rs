@@ -31,6 +31,11 @@ const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 struct SessionData {
     user_id: i32,
     org_id: i32,
+    /// Signed in through an organisation's identity provider: the session
+    /// reaches that organisation only, never the person's other
+    /// memberships (another organisation's admin runs that provider).
+    #[serde(default)]
+    sso_org: Option<i32>,
 }
 
 /// The signed-in person acting in one organisation with one role, loaded
@@ -43,6 +48,8 @@ pub struct Actor {
     pub role: Role,
     pub display_name: String,
     pub email: String,
+    /// The session may act in this organisation only (single sign-on).
+    pub single_org: bool,
 }
 
 impl Actor {
@@ -86,35 +93,162 @@ pub async fn session() -> AppResult<Session> {
 }
 
 /// Seconds to wait before the next attempt is allowed, if throttled.
+#[cfg(test)]
 fn throttle_wait(failures: i32, last: DateTime<Utc>, now: DateTime<Utc>) -> Option<u64> {
-    if failures < FREE_FAILURES {
+    throttle_wait_after(FREE_FAILURES, failures, last, now)
+}
+
+/// The same with `free` attempts before the first wait.
+fn throttle_wait_after(
+    free: i32,
+    failures: i32,
+    last: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<u64> {
+    if failures < free {
         return None;
     }
-    let exp = (failures - FREE_FAILURES).min(6) as u32;
+    let exp = (failures - free).min(6) as u32;
     let wait = 2i64.pow(exp) * 15; // 15 s, 30 s, … up to 16 min
     let elapsed = (now - last).num_seconds();
     (elapsed < wait).then(|| (wait - elapsed) as u64)
 }
 
+/// Attempts from one client address before its waits start: enough for an
+/// office behind one NAT, far too few to try passwords across accounts.
+const CLIENT_FREE_FAILURES: i32 = 30;
+
+/// Password verification runs on the blocking pool: argon2 takes tens of
+/// milliseconds of CPU, which would stall every other request on this
+/// runtime thread.
+pub async fn verify_password_blocking(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// The throttle keys of an attempt: the address (only a well-formed one:
+/// anything else cannot be an account) and the client's network address.
+fn throttle_keys(email: &str, client: Option<std::net::IpAddr>) -> Vec<(String, i32)> {
+    let mut keys = Vec::new();
+    if let Ok(e) = EmailAddress::parse(email) {
+        keys.push((e.as_str().to_owned(), FREE_FAILURES));
+    }
+    if let Some(ip) = client {
+        keys.push((format!("ip:{ip}"), CLIENT_FREE_FAILURES));
+    }
+    keys
+}
+
+/// Counts an attempt under `key` before the password is checked, so that
+/// parallel attempts cannot all pass one check: each must win a
+/// compare-and-set on the counter it read, and once the counter reaches
+/// the throttle every further attempt is refused without a password check.
+/// `Err(seconds)` when throttled.
+async fn reserve_attempt<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    free: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Result<(), u64>> {
+    use sea_orm::sea_query::{Expr, OnConflict};
+    for _ in 0..8 {
+        match login_throttle::Entity::find_by_id(key.to_owned())
+            .one(db)
+            .await?
+        {
+            None => {
+                let inserted = login_throttle::Entity::insert(login_throttle::ActiveModel {
+                    key: Set(key.to_owned()),
+                    failures: Set(1),
+                    last_failure_at: Set(now),
+                })
+                .on_conflict(
+                    OnConflict::column(login_throttle::Column::Key)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+                if inserted == 1 {
+                    return Ok(Ok(()));
+                }
+            }
+            Some(t) => {
+                let expired = (now - t.last_failure_at).num_seconds() >= FAILURE_WINDOW_SECS;
+                let counted = if expired { 0 } else { t.failures };
+                if let Some(wait) = throttle_wait_after(free, counted, t.last_failure_at, now) {
+                    return Ok(Err(wait));
+                }
+                let won = login_throttle::Entity::update_many()
+                    .col_expr(login_throttle::Column::Failures, Expr::value(counted + 1))
+                    .col_expr(login_throttle::Column::LastFailureAt, Expr::value(now))
+                    .filter(login_throttle::Column::Key.eq(key))
+                    .filter(login_throttle::Column::Failures.eq(t.failures))
+                    .exec(db)
+                    .await?;
+                if won.rows_affected == 1 {
+                    return Ok(Ok(()));
+                }
+            }
+        }
+    }
+    // Lost the race eight times in a row: this key is being hammered.
+    Ok(Err(1))
+}
+
+/// Takes back a counted attempt that turned out to be the right password.
+async fn refund_attempt<C: ConnectionTrait>(db: &C, key: &str) -> AppResult<()> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col(login_throttle::Column::Failures).sub(1),
+        )
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(login_throttle::Column::Failures.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Reserves an attempt under every key; throttled under any, none is tried.
+async fn reserve_all(
+    db: &DatabaseConnection,
+    keys: &[(String, i32)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for (key, free) in keys {
+        if let Err(wait) = reserve_attempt(db, key, *free, now).await? {
+            return Err(AppError::Throttled(wait));
+        }
+    }
+    Ok(())
+}
+
+/// Forgets throttle rows older than the window (the hourly sweep).
+pub async fn sweep_throttle(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<u64> {
+    let cutoff = now - chrono::Duration::seconds(FAILURE_WINDOW_SECS);
+    Ok(login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::LastFailureAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 pub async fn login(
     state: &AppState,
     session: &Session,
+    client: Option<std::net::IpAddr>,
     email: &str,
     password: &str,
 ) -> AppResult<()> {
     let now = state.now();
-    // Same answer for malformed, unknown, wrong and locked.
-    let key = email.trim().to_lowercase();
-    let throttle = login_throttle::Entity::find_by_id(key.clone())
-        .one(&state.db)
-        .await?;
-    let throttle =
-        throttle.filter(|t| (now - t.last_failure_at).num_seconds() < FAILURE_WINDOW_SECS);
-    if let Some(t) = &throttle
-        && let Some(wait) = throttle_wait(t.failures, t.last_failure_at, now)
-    {
-        return Err(AppError::Throttled(wait));
-    }
+    // Same answer for malformed, unknown, wrong and locked. Counted first,
+    // checked second: parallel guesses cannot outrun the throttle.
+    let keys = throttle_keys(email, client);
+    reserve_all(&state.db, &keys, now).await?;
 
     let user = match EmailAddress::parse(email) {
         Ok(e) => {
@@ -128,10 +262,10 @@ pub async fn login(
     let ok = match &user {
         Some(u) => {
             let hash = u.password_hash.as_deref().unwrap_or(dummy_hash());
-            verify_password(password, hash) && u.password_hash.is_some() && !u.locked
+            verify_password_blocking(password, hash).await && u.password_hash.is_some() && !u.locked
         }
         None => {
-            let _ = verify_password(password, dummy_hash());
+            let _ = verify_password_blocking(password, dummy_hash()).await;
             false
         }
     };
@@ -142,8 +276,14 @@ pub async fn login(
 
     let txn = state.db.begin().await?;
     let (Some(u), Some(m)) = (user.filter(|_| ok), membership) else {
-        let failures = throttle.map(|t| t.failures).unwrap_or(0) + 1;
-        note_failure(&txn, &key, failures, now).await?;
+        let failures = match keys.first() {
+            Some((key, _)) => login_throttle::Entity::find_by_id(key.clone())
+                .one(&txn)
+                .await?
+                .map_or(0, |t| t.failures),
+            None => 0,
+        };
+        let label: String = email.trim().to_lowercase().chars().take(64).collect();
         record(
             &txn,
             now,
@@ -151,7 +291,7 @@ pub async fn login(
                 org_id: None,
                 actor: &AuditActor::system("anonymous"),
                 entity: "session",
-                entity_id: key.chars().take(64).collect(),
+                entity_id: label,
                 action: "login_failed",
                 before: None,
                 after: Some(json!({ "failures": failures })),
@@ -161,7 +301,17 @@ pub async fn login(
         txn.commit().await?;
         return Err(AppError::LoginFailed);
     };
-    login_throttle::Entity::delete_by_id(key).exec(&txn).await?;
+    // The right password: this address starts afresh; the client's count
+    // gives back the attempt.
+    for (key, _) in &keys {
+        if key.starts_with("ip:") {
+            refund_attempt(&txn, key).await?;
+        } else {
+            login_throttle::Entity::delete_by_id(key.clone())
+                .exec(&txn)
+                .await?;
+        }
+    }
     record(
         &txn,
         now,
@@ -189,52 +339,18 @@ pub async fn login(
             SessionData {
                 user_id: u.id,
                 org_id: m.org_id,
+                sso_org: None,
             },
         )
         .await?;
     Ok(())
 }
 
-/// Counts a failed password for `key` (the lower-case address) towards the throttle.
-async fn note_failure<C: ConnectionTrait>(
-    db: &C,
-    key: &str,
-    failures: i32,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    login_throttle::Entity::insert(login_throttle::ActiveModel {
-        key: Set(key.to_owned()),
-        failures: Set(failures),
-        last_failure_at: Set(now),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(login_throttle::Column::Key)
-            .update_columns([
-                login_throttle::Column::Failures,
-                login_throttle::Column::LastFailureAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
-}
-
 /// Asks a signed-in person for their password again (to sign a pledge, say).
-/// Wrong passwords count towards the same throttle as failed logins, so this
-/// is no way around it. People without a password (SSO only) are told so.
+/// Attempts count towards the same throttle as logins, so this is no way
+/// around it. People without a password (SSO only) are told so.
 pub async fn confirm_password(state: &AppState, actor: &Actor, password: &str) -> AppResult<()> {
     let now = state.now();
-    let key = actor.email.to_lowercase();
-    let throttle = login_throttle::Entity::find_by_id(key.clone())
-        .one(&state.db)
-        .await?
-        .filter(|t| (now - t.last_failure_at).num_seconds() < FAILURE_WINDOW_SECS);
-    if let Some(t) = &throttle
-        && let Some(wait) = throttle_wait(t.failures, t.last_failure_at, now)
-    {
-        return Err(AppError::Throttled(wait));
-    }
     let user = users::Entity::find_by_id(actor.user_id)
         .one(&state.db)
         .await?
@@ -245,26 +361,59 @@ pub async fn confirm_password(state: &AppState, actor: &Actor, password: &str) -
             "Ihr Konto hat kein Passwort, weil Sie sich über einen Anmeldedienst anmelden. Bitte wenden Sie sich an den Datenschutzbeauftragten.",
         ));
     };
-    if verify_password(password, hash) {
+    let keys = throttle_keys(&actor.email, None);
+    reserve_all(&state.db, &keys, now).await?;
+    if verify_password_blocking(password, hash).await {
+        for (key, _) in &keys {
+            login_throttle::Entity::delete_by_id(key.clone())
+                .exec(&state.db)
+                .await?;
+        }
         return Ok(());
     }
-    note_failure(
-        &state.db,
-        &key,
-        throttle.map(|t| t.failures).unwrap_or(0) + 1,
-        now,
-    )
-    .await?;
     Err(AppError::invalid("password", "Das Passwort ist falsch."))
+}
+
+/// How a session was signed in, for [`start_session`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedInBy {
+    /// Proof the person holds the account (password, one-time mail link):
+    /// every membership is reachable.
+    Account,
+    /// An organisation's identity provider: that organisation only.
+    Provider { org_id: i32 },
 }
 
 /// Signs the session in as `user_id` acting in `org_id`, with a fresh
 /// session id (a planted id never becomes a signed-in one). Used by the
-/// single sign-on callback after its own checks.
-pub async fn start_session(session: &Session, user_id: i32, org_id: i32) -> AppResult<()> {
+/// single sign-on callback and the login links after their own checks.
+pub async fn start_session(
+    session: &Session,
+    user_id: i32,
+    org_id: i32,
+    by: SignedInBy,
+) -> AppResult<()> {
+    let sso_org = match by {
+        SignedInBy::Account => None,
+        SignedInBy::Provider {
+            org_id: provider_org,
+        } => {
+            if provider_org != org_id {
+                return Err(AppError::Forbidden);
+            }
+            Some(provider_org)
+        }
+    };
     session.cycle_id().await?;
     session
-        .insert(SESSION_KEY, SessionData { user_id, org_id })
+        .insert(
+            SESSION_KEY,
+            SessionData {
+                user_id,
+                org_id,
+                sso_org,
+            },
+        )
         .await?;
     Ok(())
 }
@@ -313,6 +462,14 @@ pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
 
 pub async fn switch_org(state: &AppState, session: &Session, org_id: i32) -> AppResult<()> {
     let (_, actor) = require_signed_in().await?;
+    let data = session
+        .get::<SessionData>(SESSION_KEY)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if data.sso_org.is_some_and(|o| o != org_id) {
+        // Not reachable with this sign-in: the same answer as no membership.
+        return Err(AppError::NotFound("Die Organisation".into()));
+    }
     let m = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(actor.user_id))
         .filter(memberships::Column::OrgId.eq(org_id))
@@ -327,6 +484,7 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: i32) -> App
             SessionData {
                 user_id: actor.user_id,
                 org_id,
+                sso_org: data.sso_org,
             },
         )
         .await?;
@@ -359,6 +517,7 @@ pub async fn load_actor<C: ConnectionTrait>(
         role: m.role.parse().map_err(AppError::internal)?,
         display_name: user.display_name,
         email: user.email,
+        single_org: false,
     }))
 }
 
@@ -368,8 +527,15 @@ pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult
     let Some(data) = session.get::<SessionData>(SESSION_KEY).await? else {
         return Err(AppError::Unauthenticated);
     };
+    if data.sso_org.is_some_and(|o| o != data.org_id) {
+        session.flush().await?;
+        return Err(AppError::Unauthenticated);
+    }
     match load_actor(&state.db, data.user_id, data.org_id).await? {
-        Some(actor) => Ok(actor),
+        Some(mut actor) => {
+            actor.single_org = data.sso_org.is_some();
+            Ok(actor)
+        }
         None => {
             session.flush().await?;
             Err(AppError::Unauthenticated)
@@ -404,11 +570,14 @@ pub async fn require_admin() -> AppResult<(AppState, Actor)> {
 }
 
 pub async fn current_user(db: &DatabaseConnection, actor: &Actor) -> AppResult<CurrentUser> {
-    let ms = memberships::Entity::find()
+    let ms: Vec<memberships::Model> = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(actor.user_id))
         .order_by_asc(memberships::Column::OrgId)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|m| !actor.single_org || m.org_id == actor.org_id)
+        .collect();
     let os = organisations::Entity::find()
         .filter(organisations::Column::Id.is_in(ms.iter().map(|m| m.org_id)))
         .all(db)
@@ -439,18 +608,51 @@ pub async fn current_user(db: &DatabaseConnection, actor: &Actor) -> AppResult<C
     })
 }
 
-/// Only local absolute paths are followed after login (no open redirect).
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.starts_with("/login") =>
-        {
-            n.to_owned()
+/// Where to go after a login: `next` if it is a path on this site, else
+/// `/`. `next` is resolved against the public URL the way a browser would
+/// resolve it, and only a same-origin result is followed. Control
+/// characters, whitespace and backslashes are refused outright, also
+/// percent-encoded: browsers drop a tab or line feed from a URL, which
+/// turned `/\t/evil.example` into `//evil.example`, and a line feed in a
+/// `Location` header is refused by the HTTP library.
+pub fn safe_next(public_url: &str, next: Option<&str>) -> String {
+    let home = "/".to_owned();
+    let Some(n) = next else { return home };
+    let decoded: String = percent_encoding::percent_decode_str(n)
+        .decode_utf8_lossy()
+        .into_owned();
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
+    if n.is_empty()
+        || n.len() > 2048
+        || !n.starts_with('/')
+        || n.starts_with("//")
+        || decoded.starts_with("//")
+        || bad(n)
+        || bad(&decoded)
+        || n.starts_with("/login")
+    {
+        return home;
+    }
+    let Ok(base) = url::Url::parse(public_url) else {
+        return home;
+    };
+    match base.join(n) {
+        Ok(target) if target.origin() == base.origin() => {
+            let mut out = target.path().to_owned();
+            if let Some(q) = target.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = target.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            out
         }
-        _ => "/".to_owned(),
+        _ => home,
     }
 }
 
@@ -524,10 +726,72 @@ mod tests {
 
     #[test]
     fn next_is_local_only() {
-        assert_eq!(safe_next(Some("/massnahmen")), "/massnahmen");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
+        let base = "https://nachweis.example";
+        let next = |n: &str| safe_next(base, Some(n));
+        assert_eq!(next("/massnahmen"), "/massnahmen");
+        assert_eq!(next("/massnahmen/3?x=1#a"), "/massnahmen/3?x=1#a");
+        assert_eq!(next("//evil.example"), "/");
+        assert_eq!(next("https://evil.example"), "/");
+        // Browsers drop tabs and line feeds from URLs: "/\t/evil" is "//evil".
+        assert_eq!(next("/\t/evil.example"), "/");
+        assert_eq!(next("/%09/evil.example"), "/");
+        assert_eq!(next("/\n/evil.example"), "/");
+        assert_eq!(next("/massnahmen\r\nSet-Cookie: x=1"), "/");
+        assert_eq!(next("/\\evil.example"), "/");
+        assert_eq!(next("/%5Cevil.example"), "/");
+        assert_eq!(next("/%2F/evil.example"), "/");
+        assert_eq!(next("/ /evil.example"), "/");
+        assert_eq!(next("/login?next=/x"), "/");
+        assert_eq!(safe_next(base, None), "/");
+    }
+
+    /// Whatever comes in as `next`, the redirect stays on this site, also
+    /// after a browser has dropped tabs and line feeds and read backslashes
+    /// as slashes; and a plain local path is kept as it is.
+    mod next_property {
+        use super::super::safe_next;
+        use proptest::prelude::*;
+
+        const BASE: &str = "https://nachweis.example";
+
+        fn stays_here(location: &str) -> bool {
+            let base = url::Url::parse(BASE).unwrap();
+            let browser: String = location
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .map(|c| if c == '\\' { '/' } else { c })
+                .collect();
+            location.starts_with('/')
+                && !location.starts_with("//")
+                && !location
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+                && base
+                    .join(location)
+                    .is_ok_and(|u| u.origin() == base.origin())
+                && base
+                    .join(&browser)
+                    .is_ok_and(|u| u.origin() == base.origin())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+            #[test]
+            fn any_input_stays_on_the_site(n in prop_oneof![
+                any::<String>(),
+                "[/\\\\%a-z0-9:.@?#\t\n\r ]{0,24}",
+                "/[/\\\\%09%0a%2f%5c\t]{0,6}[a-z.]{0,12}",
+            ]) {
+                let location = safe_next(BASE, Some(&n));
+                prop_assert!(stays_here(&location), "{n:?} led to {location:?}");
+            }
+
+            #[test]
+            fn local_paths_are_kept(n in "/[a-z0-9][a-z0-9/-]{0,30}") {
+                prop_assume!(!n.starts_with("/login"));
+                prop_assert_eq!(safe_next(BASE, Some(&n)), n);
+            }
+        }
     }
 
     #[test]

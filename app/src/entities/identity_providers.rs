@@ -20,6 +20,9 @@ pub struct Model {
     pub role_mapping: String,
     pub enabled: bool,
     pub source: String,
+    /// Set by the operator (configuration file) for providers that send no
+    /// `email_verified` claim, such as Microsoft Entra ID.
+    pub email_verified_optional: bool,
     pub created_at: DateTimeUtc,
 }
 

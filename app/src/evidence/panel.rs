@@ -186,7 +186,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                                 <label for=format!("ev-title-{id}")>"Titel"</label>
                                 <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required />
                                 <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
-                                <textarea id=format!("ev-desc-{id}") name="description" rows="2">{e.description.clone()}</textarea>
+                                <crate::ui::TextArea id=format!("ev-desc-{id}") name="description" rows=2 value=e.description.clone() />
                                 <label for=format!("ev-from-{id}")>"Gültig ab"</label>
                                 <input id=format!("ev-from-{id}") type="date" name="valid_from" value=e.valid_from.clone() />
                                 <label for=format!("ev-until-{id}")>"Gültig bis"</label>
@@ -256,7 +256,7 @@ fn UploadForm(
                         <label for=format!("up-title-{key}")>"Titel"</label>
                         <input id=format!("up-title-{key}") name="title" required placeholder="z. B. Prüfbericht Rücksicherung 2026" />
                         <label for=format!("up-desc-{key}")>"Beschreibung"</label>
-                        <textarea id=format!("up-desc-{key}") name="description" rows="2"></textarea>
+                        <crate::ui::TextArea id=format!("up-desc-{key}") name="description" rows=2 />
                         <label for=format!("up-from-{key}")>"Gültig ab"</label>
                         <input id=format!("up-from-{key}") type="date" name="valid_from" />
                     }

@@ -49,7 +49,7 @@ pub fn NoticesPanel() -> impl IntoView {
                                                     {subs.iter().map(|(id, name, _)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
                                                 </select>
                                                 <label for="notice-message">"Erläuterung für die Kunden"</label>
-                                                <textarea id="notice-message" name="message" rows="4" placeholder="z. B. Grund des Wechsels, Zeitpunkt, betroffene Leistungen"></textarea>
+                                                <crate::ui::TextArea id="notice-message" name="message" rows=4 placeholder="z. B. Grund des Wechsels, Zeitpunkt, betroffene Leistungen" />
                                                 <label for="notice-deadline">"Einspruchsfrist bis einschließlich"</label>
                                                 <input id="notice-deadline" type="date" name="deadline" value=list.default_deadline.clone() />
                                                 <button type="submit" class="button primary">"Mitteilung an alle Kunden senden"</button>
@@ -194,7 +194,7 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
                     <ActionForm action=object attr:class="form">
                         <input type="hidden" name="notice_id" value=id.to_string() />
                         <label for=format!("objection-{id}")>"Begründung des Einspruchs"</label>
-                        <textarea id=format!("objection-{id}") name="reason" rows="4" required></textarea>
+                        <crate::ui::TextArea id=format!("objection-{id}") name="reason" rows=4 required=true />
                         <button type="submit" class="button primary">"Einspruch senden"</button>
                     </ActionForm>
                 </details>

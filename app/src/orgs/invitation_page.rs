@@ -1,4 +1,5 @@
-//! Accepting an invitation: set name and password (or confirm an existing account).
+//! Accepting an invitation: a new account with name and password, or,
+//! signed in, the existing account.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,29 +32,57 @@ pub fn InvitationPage() -> impl IntoView {
                                         i.email,
                                     )}
                                 </p>
-                                <ActionForm action=accept attr:class="form">
-                                    <input type="hidden" name="token" value=token() />
-                                    {if i.has_account {
+                                {match i.signed_in_as.clone() {
+                                    Some(me) if me == i.email => {
                                         view! {
-                                            <input type="hidden" name="display_name" value="" />
-                                            <label for="password">"Passwort Ihres bestehenden Kontos"</label>
-                                            <input id="password" type="password" name="password" required autocomplete="current-password" />
+                                            <ActionForm action=accept attr:class="form">
+                                                <input type="hidden" name="token" value=token() />
+                                                <p>{format!("Sie sind als {me} angemeldet.")}</p>
+                                                <FormError value=accept.value() />
+                                                <button type="submit" class="button primary">
+                                                    "Annehmen"
+                                                </button>
+                                            </ActionForm>
                                         }
                                             .into_any()
-                                    } else {
+                                    }
+                                    Some(me) => {
                                         view! {
-                                            <label for="display_name">"Ihr Name"</label>
-                                            <input id="display_name" name="display_name" required maxlength="120" autocomplete="name" />
-                                            <label for="password">"Neues Passwort (mindestens 12 Zeichen)"</label>
-                                            <input id="password" type="password" name="password" required minlength="12" autocomplete="new-password" />
+                                            <p class="notice warning">
+                                                {format!(
+                                                    "Diese Einladung gilt für {}, Sie sind aber als {} angemeldet. Melden Sie sich ab und öffnen Sie den Link erneut.",
+                                                    i.email,
+                                                    me,
+                                                )}
+                                            </p>
                                         }
                                             .into_any()
-                                    }}
-                                    <FormError value=accept.value() />
-                                    <button type="submit" class="button primary">
-                                        "Annehmen"
-                                    </button>
-                                </ActionForm>
+                                    }
+                                    None => {
+                                        let login = format!(
+                                            "/login?next={}",
+                                            crate::ui::urlencode(&format!("/einladung/{}", token())),
+                                        );
+                                        view! {
+                                            <p>
+                                                <a href=login>"Ich habe schon ein Konto: anmelden und dann annehmen"</a>
+                                            </p>
+                                            <h2>"Neues Konto anlegen"</h2>
+                                            <ActionForm action=accept attr:class="form">
+                                                <input type="hidden" name="token" value=token() />
+                                                <label for="display_name">"Ihr Name"</label>
+                                                <input id="display_name" name="display_name" required maxlength="120" autocomplete="name" />
+                                                <label for="password">"Neues Passwort (mindestens 12 Zeichen)"</label>
+                                                <input id="password" type="password" name="password" required minlength="12" autocomplete="new-password" />
+                                                <FormError value=accept.value() />
+                                                <button type="submit" class="button primary">
+                                                    "Konto anlegen und annehmen"
+                                                </button>
+                                            </ActionForm>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
                             }
                                 .into_any()
                         }

@@ -59,7 +59,10 @@ pub struct InvitationInfo {
     pub org_name: String,
     pub email: String,
     pub role: Role,
-    pub has_account: bool,
+    /// The address this browser is signed in with, if any. Whether the
+    /// invited address has an account is not said: an admin of one
+    /// organisation could otherwise probe any address.
+    pub signed_in_as: Option<String>,
 }
 
 #[server(endpoint = "orgs/profile")]
@@ -142,22 +145,48 @@ pub async fn remove_member(user_id: i32) -> Result<(), AppError> {
 #[server(endpoint = "orgs/invitation")]
 pub async fn get_invitation(token: String) -> Result<InvitationInfo, AppError> {
     let state = expect_context::<crate::state::AppState>();
-    service::invitation_info(&state.db, state.now(), &token).await
+    let mut info = service::invitation_info(&state.db, state.now(), &token).await?;
+    let session = crate::auth::service::session().await?;
+    info.signed_in_as = crate::auth::service::actor_for_session(&state, &session)
+        .await
+        .ok()
+        .map(|a| a.email);
+    Ok(info)
 }
 
-/// Public: accepts an invitation, creating the account if needed, and signs in.
+/// Accepts an invitation. Signed in: joins with the signed-in account,
+/// which must be the invited address (no password is asked or checked).
+/// Signed out: creates the account with the given name and password and
+/// signs it in; an address that already has an account must sign in first.
 #[server(endpoint = "orgs/invitation/accept")]
 pub async fn accept_invitation(
     token: String,
-    display_name: String,
-    password: String,
+    #[server(default)] display_name: String,
+    #[server(default)] password: String,
 ) -> Result<(), AppError> {
     let state = expect_context::<crate::state::AppState>();
-    let email =
-        service::accept_invitation(&state.db, state.now(), &token, &display_name, &password)
-            .await?;
     let session = crate::auth::service::session().await?;
-    crate::auth::service::login(&state, &session, &email, &password).await?;
+    let signed_in = match crate::auth::service::actor_for_session(&state, &session).await {
+        Ok(actor) => Some(actor),
+        Err(AppError::Unauthenticated) => None,
+        Err(e) => return Err(e),
+    };
+    let joined = service::accept_invitation(
+        &state.db,
+        state.now(),
+        &token,
+        signed_in.as_ref(),
+        &display_name,
+        &password,
+    )
+    .await?;
+    crate::auth::service::start_session(
+        &session,
+        joined.user_id,
+        joined.org_id,
+        crate::auth::service::SignedInBy::Account,
+    )
+    .await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -56,17 +56,11 @@ fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoV
             <label for="display_short">"Kurzbezeichnung in der Anlage („nachfolgend …“)"</label>
             <input id="display_short" name="display_short" value=p.display_short maxlength="60" />
             <label for="address">"Anschrift"</label>
-            <textarea id="address" name="address" rows="3">
-                {crate::ui::textarea_text(p.address)}
-            </textarea>
+            <crate::ui::TextArea id="address" name="address" rows=3 value=p.address />
             <label for="dpo_contact">"Kontakt der/des Datenschutzbeauftragten"</label>
-            <textarea id="dpo_contact" name="dpo_contact" rows="3">
-                {crate::ui::textarea_text(p.dpo_contact)}
-            </textarea>
+            <crate::ui::TextArea id="dpo_contact" name="dpo_contact" rows=3 value=p.dpo_contact />
             <label for="intro_text">"Einleitungstext der Anlage"</label>
-            <textarea id="intro_text" name="intro_text" rows="8">
-                {crate::ui::textarea_text(p.intro_text)}
-            </textarea>
+            <crate::ui::TextArea id="intro_text" name="intro_text" rows=8 value=p.intro_text />
             <label class="check">
                 <input type="checkbox" name="annex_review_dates" value="ja" checked=p.annex_review_dates />
                 " Die Anlage nennt je Abschnitt, wann die Wirksamkeit seiner Maßnahmen zuletzt geprüft wurde"

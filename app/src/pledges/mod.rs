@@ -134,8 +134,10 @@ pub async fn sign_pledge(
     #[server(default)] confirm: String,
 ) -> Result<i32, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
-    let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
-    let client = service::Client::from_headers(&headers);
+    let parts: axum::http::request::Parts = leptos_axum::extract()
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    let client = service::Client::from_request(&parts);
     service::sign(
         &state,
         &actor,

@@ -288,7 +288,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
                     <label for="pledge-title">"Titel"</label>
                     <input id="pledge-title" name="title" required value=o.draft_title.clone() />
                     <label for="pledge-body">"Text (Markdown: Absätze, ## Überschriften, - Aufzählungen)"</label>
-                    <textarea id="pledge-body" name="body" rows="18" required>{o.draft_body.clone()}</textarea>
+                    <crate::ui::TextArea id="pledge-body" name="body" rows=18 required=true value=o.draft_body.clone() />
                     <fieldset>
                         <legend>"Zusätzliche Klauseln"</legend>
                         {CLAUSES.iter().map(|(key, label)| {

@@ -339,28 +339,20 @@ pub struct Client {
 }
 
 impl Client {
-    /// The first `X-Forwarded-For` address (set by the reverse proxy) and
-    /// the user agent, both cut to their column sizes.
-    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
-        let get = |name: &str| {
-            headers
-                .get(name)
+    /// The request's client address as the server determined it (the
+    /// connection, or a configured proxy's rightmost hop: see
+    /// [`crate::net`]) and the user agent, cut to its column size.
+    pub fn from_request(parts: &axum::http::request::Parts) -> Self {
+        Self::new(parts.extensions.get(), &parts.headers)
+    }
+
+    pub fn new(addr: Option<&crate::net::ClientAddr>, headers: &axum::http::HeaderMap) -> Self {
+        Client {
+            ip: addr.map(|a| a.0.to_string()).unwrap_or_default(),
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
-                .to_owned()
-        };
-        let ip = get("x-forwarded-for")
-            .split(',')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .chars()
-            .filter(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':'))
-            .take(64)
-            .collect();
-        Client {
-            ip,
-            user_agent: get("user-agent")
                 .chars()
                 .filter(|c| !c.is_control())
                 .take(400)

@@ -148,6 +148,7 @@ pub async fn attention(
         },
         display_name: String::new(),
         email: String::new(),
+        single_org: true,
     };
     out.reviews_overdue = crate::reviews::service::reviews_due(db, org_id, owner, now, 0)
         .await?

@@ -173,7 +173,7 @@ fn OpenForm(o: ReviewsOverview) -> impl IntoView {
                 <label for="cycle-due">"Fällig bis"</label>
                 <input id="cycle-due" name="due_date" type="date" required value=o.suggested_due />
                 <label for="cycle-method">"Methode (leer lassen für den Standardtext)"</label>
-                <textarea id="cycle-method" name="method" rows="3"></textarea>
+                <crate::ui::TextArea id="cycle-method" name="method" rows=3 />
                 <fieldset>
                     <legend>"Umfang"</legend>
                     <label class="check">
@@ -254,7 +254,7 @@ fn Findings(
                                     <ActionForm action=close attr:class="form">
                                         <input type="hidden" name="finding_id" value=id.clone() />
                                         <label for=format!("close-note-{id}")>"Abschlussvermerk"</label>
-                                        <textarea id=format!("close-note-{id}") name="note" rows="2" required></textarea>
+                                        <crate::ui::TextArea id=format!("close-note-{id}") name="note" rows=2 required=true />
                                         {(!evidence.is_empty()).then(|| view! {
                                             <label for=format!("close-ev-{id}")>"Nachweis (optional)"</label>
                                             <select id=format!("close-ev-{id}") name="evidence_id">
@@ -399,7 +399,7 @@ fn Cycle(
                     <ActionForm action=close attr:class="form">
                         <input type="hidden" name="cycle_id" value=id />
                         <label for="close-comment">"Abschlussvermerk (optional)"</label>
-                        <textarea id="close-comment" name="comment" rows="2"></textarea>
+                        <crate::ui::TextArea id="close-comment" name="comment" rows=2 />
                         <button type="submit" class="button primary" disabled=!c.complete>"Prüfzyklus abschließen"</button>
                     </ActionForm>
                 </section>
@@ -496,7 +496,7 @@ fn Item(
                 <ActionForm action=amend attr:class="form">
                     <input type="hidden" name="item_id" value=id.to_string() />
                     <label for="amend-text">"Ergänzung"</label>
-                    <textarea id="amend-text" name="text" rows="3" required></textarea>
+                    <crate::ui::TextArea id="amend-text" name="text" rows=3 required=true />
                     <button type="submit" class="button">"Ergänzung festhalten"</button>
                 </ActionForm>
             </section>
@@ -558,9 +558,9 @@ fn AssessForm(v: ItemView) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <label for="rev-tested">"Was wurde wie geprüft?"</label>
-                <textarea id="rev-tested" name="tested" rows="3" placeholder="z. B. Rücksicherung einer Stichprobe von 3 Systemen aus der Datensicherung vom 01.10.">{v.tested.clone()}</textarea>
+                <crate::ui::TextArea id="rev-tested" name="tested" rows=3 placeholder="z. B. Rücksicherung einer Stichprobe von 3 Systemen aus der Datensicherung vom 01.10." value=v.tested.clone() />
                 <label for="rev-rationale">"Begründung des Ergebnisses"</label>
-                <textarea id="rev-rationale" name="rationale" rows="3">{v.rationale.clone()}</textarea>
+                <crate::ui::TextArea id="rev-rationale" name="rationale" rows=3 value=v.rationale.clone() />
                 <fieldset>
                     <legend>"Entspricht die Maßnahme dem Stand der Technik?"</legend>
                     <label class="check">
@@ -604,9 +604,9 @@ fn AssessForm(v: ItemView) -> impl IntoView {
 fn FindingFields(members: Vec<crate::toms::PersonRef>, prefix: &'static str) -> impl IntoView {
     view! {
         <label for=format!("{prefix}description")>"Feststellung"</label>
-        <textarea id=format!("{prefix}description") name=format!("{prefix}description") rows="2"></textarea>
+        <crate::ui::TextArea id=format!("{prefix}description") name=format!("{prefix}description") rows=2 />
         <label for=format!("{prefix}action")>"Korrekturmaßnahme"</label>
-        <textarea id=format!("{prefix}action") name=format!("{prefix}action") rows="2"></textarea>
+        <crate::ui::TextArea id=format!("{prefix}action") name=format!("{prefix}action") rows=2 />
         <label for=format!("{prefix}owner_id")>"Verantwortlich"</label>
         <select id=format!("{prefix}owner_id") name=format!("{prefix}owner_id")>
             <option value="">"–"</option>
@@ -653,7 +653,7 @@ fn Decision(id: i32, version: i32, decide: ServerAction<DecideReview>) -> impl I
                 <input type="hidden" name="version" value=version.to_string() />
                 <input type="hidden" name="decision" value="return" />
                 <label for="return-comment">"Kommentar zur Rückgabe"</label>
-                <textarea id="return-comment" name="comment" rows="2" required></textarea>
+                <crate::ui::TextArea id="return-comment" name="comment" rows=2 required=true />
                 <button type="submit" class="button">"Zur Überarbeitung zurückgeben"</button>
             </ActionForm>
         </section>

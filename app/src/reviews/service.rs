@@ -2311,6 +2311,7 @@ pub async fn status_text(
         role: Role::Auditor,
         display_name: "cli".into(),
         email: "cli".into(),
+        single_org: true,
     };
     let day = today(now);
     let mut out = String::new();

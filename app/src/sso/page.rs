@@ -112,7 +112,7 @@ pub fn ProvidersPage() -> impl IntoView {
                                             <option value="admin">"Administrator/in"</option>
                                         </select>
                                         <label for="sso-mapping">"Gruppen → Rollen (je Zeile Gruppe=Rolle, aus dem Claim „groups“)"</label>
-                                        <textarea id="sso-mapping" name="role_mapping" rows="3"></textarea>
+                                        <crate::ui::TextArea id="sso-mapping" name="role_mapping" rows=3 />
                                         <button type="submit" class="button primary">"Hinzufügen"</button>
                                     </ActionForm>
                                 </section>

@@ -69,6 +69,8 @@ pub enum Purpose {
     /// A signed-in person confirms their pledge with a fresh login at the
     /// provider instead of a password (they have none).
     ConfirmPledge(PledgeIntent),
+    /// A signed-in person links this provider's identity to their account.
+    Link { user_id: i32 },
 }
 
 /// A pledge signature waiting for its confirmation: checked before leaving
@@ -103,6 +105,12 @@ pub enum SsoError {
     Rejected(String),
     /// The identity is genuine but not allowed in (domain, claim, role).
     Refused(String),
+    /// An account with this address exists and has not linked this
+    /// provider's identity: the holder must link it while signed in.
+    LinkRequired {
+        provider_id: i32,
+        email: String,
+    },
     Internal(AppError),
 }
 
@@ -127,16 +135,112 @@ pub struct SignedIn {
     pub next: String,
 }
 
-fn http() -> &'static openidconnect::reqwest::Client {
-    static CLIENT: std::sync::OnceLock<openidconnect::reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        openidconnect::reqwest::ClientBuilder::new()
-            // Following redirects would let a provider steer our requests (SSRF).
+/// The HTTP clients for providers: no redirects (a provider could steer
+/// our requests elsewhere), ten seconds at most. The strict one resolves
+/// names to public addresses only, so a name that turns private between
+/// our check and the connection (DNS rebinding) is refused too.
+fn http(allow_private: bool) -> &'static openidconnect::reqwest::Client {
+    static STRICT: std::sync::OnceLock<openidconnect::reqwest::Client> = std::sync::OnceLock::new();
+    static OPEN: std::sync::OnceLock<openidconnect::reqwest::Client> = std::sync::OnceLock::new();
+    let build = |strict: bool| {
+        let mut b = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("HTTP client")
-    })
+            .timeout(Duration::from_secs(10));
+        if strict {
+            b = b.dns_resolver(std::sync::Arc::new(PublicOnly));
+        }
+        b.build().expect("HTTP client")
+    };
+    if allow_private {
+        OPEN.get_or_init(|| build(false))
+    } else {
+        STRICT.get_or_init(|| build(true))
+    }
+}
+
+/// A resolver that hands out public addresses only.
+struct PublicOnly;
+
+impl openidconnect::reqwest::dns::Resolve for PublicOnly {
+    fn resolve(
+        &self,
+        name: openidconnect::reqwest::dns::Name,
+    ) -> openidconnect::reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| crate::net::is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{} has no public address", name.as_str()).into());
+            }
+            Ok(Box::new(addrs.into_iter()) as openidconnect::reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Every request to a provider (discovery, keys, token, userinfo) goes
+/// through here: unless the operator allowed private addresses, a URL
+/// whose host is loopback, private or resolves to such is refused before
+/// anything is sent.
+struct Guarded {
+    allow_private: bool,
+}
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Guarded {
+    type Error = openidconnect::HttpClientError<openidconnect::reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<openidconnect::HttpResponse, Self::Error>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            if !self.allow_private {
+                let uri = request.uri();
+                let host = uri.host().unwrap_or_default();
+                let port = uri
+                    .port_u16()
+                    .unwrap_or(if uri.scheme_str() == Some("http") {
+                        80
+                    } else {
+                        443
+                    });
+                crate::net::check_public_host(host, port)
+                    .await
+                    .map_err(openidconnect::HttpClientError::Other)?;
+            }
+            openidconnect::AsyncHttpClient::call(http(self.allow_private), request).await
+        })
+    }
+}
+
+fn guarded(state: &AppState) -> Guarded {
+    Guarded {
+        allow_private: state.net.sso_allow_private_addresses,
+    }
+}
+
+/// Refuses an issuer on a private address unless the operator allowed it.
+async fn check_issuer_address(state: &AppState, issuer: &str) -> AppResult<()> {
+    if state.net.sso_allow_private_addresses {
+        return Ok(());
+    }
+    let url = url::Url::parse(issuer)
+        .map_err(|_| AppError::invalid("issuer_url", "Die Aussteller-URL ist ungültig."))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    crate::net::check_public_host(&host, port)
+        .await
+        .map_err(|why| {
+            AppError::invalid(
+                "issuer_url",
+                format!("Der Anmeldedienst ist unter dieser Adresse nicht erlaubt: {why}."),
+            )
+        })
 }
 
 fn secret_context(org_id: i32) -> String {
@@ -351,6 +455,7 @@ fn audit_view(row: &identity_providers::Model) -> serde_json::Value {
         "scopes": row.scopes, "required_claim": row.required_claim,
         "default_role": row.default_role, "role_mapping": row.role_mapping,
         "enabled": row.enabled, "source": row.source,
+        "email_verified_optional": row.email_verified_optional,
         "client_secret": row.client_secret_enc.is_some(),
     })
 }
@@ -359,7 +464,9 @@ fn audit_view(row: &identity_providers::Model) -> serde_json::Value {
 pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<i32> {
     let now = state.now();
     let c = check(new)?;
+    check_issuer_address(state, &c.issuer).await?;
     let txn = state.db.begin().await?;
+    claim_domains(&txn, actor.org_id, &c.domains, false).await?;
     if let Some(customer_id) = new.customer_id {
         customers::Entity::find_by_id(customer_id)
             .filter(customers::Column::OrgId.eq(actor.org_id))
@@ -390,6 +497,7 @@ pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResul
         role_mapping: Set(c.role_mapping),
         enabled: Set(true),
         source: Set(SOURCE_ADMIN.to_owned()),
+        email_verified_optional: Set(false),
         created_at: Set(now),
         ..Default::default()
     }
@@ -428,6 +536,8 @@ pub struct ConfiguredProvider {
     /// The fields as in the admin UI; `customer_id` is ignored (see `customer`).
     pub fields: NewProvider,
     pub enabled: bool,
+    /// The provider sends no `email_verified` (Entra ID); the operator vouches.
+    pub email_verified_optional: bool,
 }
 
 impl std::fmt::Debug for ConfiguredProvider {
@@ -440,6 +550,7 @@ impl std::fmt::Debug for ConfiguredProvider {
             .field("client_id", &self.fields.client_id)
             .field("client_secret", &"<redacted>")
             .field("enabled", &self.enabled)
+            .field("email_verified_optional", &self.email_verified_optional)
             .finish()
     }
 }
@@ -503,6 +614,11 @@ pub async fn sync_configured(
                     .id,
             ),
         };
+        if entry.enabled {
+            claim_domains(&txn, org.id, &c.domains, true)
+                .await
+                .map_err(at)?;
+        }
         let existing = identity_providers::Entity::find()
             .filter(identity_providers::Column::OrgId.eq(org.id))
             .filter(identity_providers::Column::Source.eq(SOURCE_CONFIG))
@@ -543,6 +659,7 @@ pub async fn sync_configured(
                     && old.default_role == c.default_role.as_str()
                     && old.role_mapping == c.role_mapping
                     && old.enabled == entry.enabled
+                    && old.email_verified_optional == entry.email_verified_optional
                     && same_secret(&old.client_secret_enc);
                 keep.push(old.id);
                 if unchanged {
@@ -566,6 +683,7 @@ pub async fn sync_configured(
                 active.default_role = Set(c.default_role.as_str().to_owned());
                 active.role_mapping = Set(c.role_mapping);
                 active.enabled = Set(entry.enabled);
+                active.email_verified_optional = Set(entry.email_verified_optional);
                 report.updated += 1;
                 (active.update(&txn).await?, Some(before), "update")
             }
@@ -583,6 +701,7 @@ pub async fn sync_configured(
                     default_role: Set(c.default_role.as_str().to_owned()),
                     role_mapping: Set(c.role_mapping),
                     enabled: Set(entry.enabled),
+                    email_verified_optional: Set(entry.email_verified_optional),
                     source: Set(SOURCE_CONFIG.to_owned()),
                     created_at: Set(now),
                     ..Default::default()
@@ -653,6 +772,9 @@ pub async fn set_enabled(state: &AppState, actor: &Actor, id: i32, enabled: bool
             "Dieser Anmeldedienst ist in der Konfigurationsdatei festgelegt; er wird dort geändert.",
         ));
     }
+    if enabled && !row.enabled {
+        claim_domains(&txn, actor.org_id, &row.allowed_domains, false).await?;
+    }
     let mut active: identity_providers::ActiveModel = row.into();
     active.enabled = Set(enabled);
     active.update(&txn).await?;
@@ -702,14 +824,18 @@ async fn provider(db: &DatabaseConnection, id: i32) -> Result<identity_providers
         .ok_or(SsoError::UnknownProvider)
 }
 
-async fn discover(p: &identity_providers::Model) -> Result<CoreProviderMetadata, SsoError> {
+async fn discover(
+    state: &AppState,
+    p: &identity_providers::Model,
+) -> Result<CoreProviderMetadata, SsoError> {
     let issuer = IssuerUrl::new(p.issuer_url.clone())
         .map_err(|_| SsoError::ProviderUnavailable("invalid issuer URL".into()))?;
-    CoreProviderMetadata::discover_async(issuer, http())
+    CoreProviderMetadata::discover_async(issuer, &guarded(state))
         .await
         .map_err(|e| {
             use openidconnect::DiscoveryError as D;
             let why = match &e {
+                D::Request(openidconnect::HttpClientError::Other(refused)) => refused.clone(),
                 D::Request(_) => "not reachable".to_owned(),
                 D::Response(status, _, _) => format!("answered HTTP {status}"),
                 D::Parse(_) => "answered with something that is not a discovery document".into(),
@@ -820,7 +946,7 @@ async fn authorize(
     purpose: Purpose,
 ) -> Result<(String, Pending), SsoError> {
     let p = provider(&state.db, provider_id).await?;
-    let metadata = discover(&p).await?;
+    let metadata = discover(state, &p).await?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(p.client_id.clone()),
@@ -853,7 +979,7 @@ async fn authorize(
         "/"
     };
     let next = match next {
-        Some(n) if !n.is_empty() => crate::auth::service::safe_next(Some(n)),
+        Some(n) if !n.is_empty() => crate::auth::service::safe_next(&state.public_url, Some(n)),
         _ => default_next.to_owned(),
     };
     Ok((
@@ -920,6 +1046,16 @@ pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<Si
             audit_refusal(state, &p, Some(&identity.email), &reason).await?;
             Err(SsoError::Refused(reason))
         }
+        Err(e @ SsoError::LinkRequired { .. }) => {
+            audit_refusal(
+                state,
+                &p,
+                Some(&identity.email),
+                "an account with this address exists; the identity is not linked to it",
+            )
+            .await?;
+            Err(e)
+        }
         Err(e) => Err(e),
     }
 }
@@ -979,6 +1115,194 @@ pub async fn finish_confirmation(
     })
 }
 
+/// Starts linking a provider's identity to the signed-in person's account.
+/// The provider must belong to the organisation the person acts in, and be
+/// the kind of provider their membership signs in with (a customer's
+/// provider for a customer's contact, the staff provider for staff). The
+/// provider is asked for a fresh login.
+pub async fn begin_link(
+    state: &AppState,
+    actor: &Actor,
+    provider_id: i32,
+) -> Result<(String, Pending), SsoError> {
+    let p = link_target(state, actor, provider_id).await?;
+    authorize(
+        state,
+        p.id,
+        Some("/"),
+        Some(&actor.email),
+        Purpose::Link {
+            user_id: actor.user_id,
+        },
+    )
+    .await
+}
+
+/// The provider a signed-in person may link, or `UnknownProvider`.
+pub async fn link_target(
+    state: &AppState,
+    actor: &Actor,
+    provider_id: i32,
+) -> Result<identity_providers::Model, SsoError> {
+    let p = provider(&state.db, provider_id).await?;
+    if p.org_id != actor.org_id || p.customer_id.is_some() != (actor.role == Role::Customer) {
+        return Err(SsoError::UnknownProvider);
+    }
+    Ok(p)
+}
+
+/// Finishes a link: the same checks as a sign-in, a fresh login, the
+/// provider's verified address must be the account's own, and the identity
+/// may not belong to anyone else. Returns the provider's name.
+pub async fn finish_link(
+    state: &AppState,
+    actor: &Actor,
+    pending: Pending,
+    code: &str,
+) -> Result<String, SsoError> {
+    let Purpose::Link { user_id } = pending.purpose else {
+        return Err(SsoError::InvalidState);
+    };
+    if user_id != actor.user_id {
+        return Err(SsoError::InvalidState);
+    }
+    let p = link_target(state, actor, pending.provider_id).await?;
+    let identity = match verify(state, &p, &pending, code).await {
+        Ok(identity) => identity,
+        Err(SsoError::Refused(r) | SsoError::Rejected(r)) => {
+            return refuse_link(state, &p, actor, r).await;
+        }
+        Err(e) => return Err(e),
+    };
+    if !identity.email.eq_ignore_ascii_case(&actor.email) {
+        let reason = format!(
+            "the provider signed in {}, not the account's address",
+            identity.email
+        );
+        return refuse_link(state, &p, actor, reason).await;
+    }
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    let linked = user_identities::Entity::find()
+        .filter(user_identities::Column::ProviderId.eq(p.id))
+        .filter(user_identities::Column::Subject.eq(identity.subject.as_str()))
+        .one(&txn)
+        .await?;
+    match linked {
+        Some(l) if l.user_id == actor.user_id => {}
+        Some(_) => {
+            drop(txn);
+            let reason = "this identity is linked to another account".to_owned();
+            return refuse_link(state, &p, actor, reason).await;
+        }
+        None => {
+            let row = user_identities::ActiveModel {
+                user_id: Set(actor.user_id),
+                provider_id: Set(p.id),
+                subject: Set(identity.subject.clone()),
+                created_at: Set(now),
+                last_login_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            record(
+                &txn,
+                now,
+                AuditEvent {
+                    org_id: Some(p.org_id),
+                    actor: &actor.audit(),
+                    entity: "user_identity",
+                    entity_id: row.id.to_string(),
+                    action: "link",
+                    before: None,
+                    after: Some(json!({ "provider": p.name, "email": identity.email })),
+                },
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(p.name.clone())
+}
+
+/// A refused link, in the audit log for the DPO.
+async fn refuse_link(
+    state: &AppState,
+    p: &identity_providers::Model,
+    actor: &Actor,
+    reason: String,
+) -> Result<String, SsoError> {
+    audit_refusal(state, p, Some(&actor.email), &reason).await?;
+    Err(SsoError::Refused(reason))
+}
+
+/// Domains an organisation's provider may claim. A domain belongs to the
+/// providers of one organisation only, so no provider of another
+/// organisation is offered to its people (`/sso`) or signs them in. A
+/// domain that members of another organisation already use is claimed only
+/// with the operator's approval: a provider in the configuration file.
+async fn claim_domains<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    domains: &str,
+    operator_approved: bool,
+) -> AppResult<()> {
+    use crate::entities::memberships;
+    let wanted: Vec<&str> = domains
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let others = identity_providers::Entity::find()
+        .filter(identity_providers::Column::OrgId.ne(org_id))
+        .filter(identity_providers::Column::Enabled.eq(true))
+        .all(db)
+        .await?;
+    for d in &wanted {
+        if others
+            .iter()
+            .any(|o| o.allowed_domains.split(',').any(|x| x.trim() == *d))
+        {
+            return Err(AppError::invalid(
+                "allowed_domains",
+                format!(
+                    "Die Domain {d} ist bereits einem Anmeldedienst einer anderen Organisation zugeordnet. Eine Domain gehört zu den Anmeldediensten einer einzigen Organisation."
+                ),
+            ));
+        }
+        if operator_approved {
+            continue;
+        }
+        let suffix = format!("%@{d}");
+        let users_there: Vec<i32> = users::Entity::find()
+            .filter(users::Column::Email.like(suffix.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|u| u.email.ends_with(&format!("@{d}")))
+            .map(|u| u.id)
+            .collect();
+        if users_there.is_empty() {
+            continue;
+        }
+        let elsewhere = memberships::Entity::find()
+            .filter(memberships::Column::UserId.is_in(users_there))
+            .filter(memberships::Column::OrgId.ne(org_id))
+            .one(db)
+            .await?;
+        if elsewhere.is_some() {
+            return Err(AppError::invalid(
+                "allowed_domains",
+                format!(
+                    "Adressen der Domain {d} gehören schon Mitgliedern einer anderen Organisation. Ein Anmeldedienst für diese Domain braucht die Freigabe des Betreibers der Instanz (Eintrag in der Konfigurationsdatei unter [[sso.providers]])."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What the provider vouched for.
 #[derive(Debug, Clone)]
 struct Identity {
@@ -999,7 +1323,7 @@ async fn verify(
     if code.is_empty() || code.len() > 2048 {
         return Err(SsoError::InvalidState);
     }
-    let metadata = discover(p).await?;
+    let metadata = discover(state, p).await?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(p.client_id.clone()),
@@ -1010,7 +1334,7 @@ async fn verify(
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|_| SsoError::ProviderUnavailable("the provider has no token endpoint".into()))?
         .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-        .request_async(http())
+        .request_async(&guarded(state))
         .await
         .map_err(|e| {
             use openidconnect::RequestTokenError as R;
@@ -1094,7 +1418,7 @@ async fn verify(
             client.user_info(token.access_token().clone(), Some(claims.subject().clone()))
         {
             let info: openidconnect::core::CoreUserInfoClaims = request
-                .request_async(http())
+                .request_async(&guarded(state))
                 .await
                 .map_err(|e| SsoError::ProviderUnavailable(format!("userinfo: {e}")))?;
             email = info.email().map(|e| e.as_str().to_owned());
@@ -1113,11 +1437,22 @@ async fn verify(
             "the provider did not tell us an e-mail address".into(),
         ));
     };
-    // Entra ID sends no `email_verified`; an explicit `false` is refused.
-    if verified == Some(false) {
-        return Err(SsoError::Refused(format!(
-            "the e-mail address {email} is not verified at the provider"
-        )));
+    // The provider must vouch for the address. Only a provider the operator
+    // marked as one that never sends the claim (Entra ID) may leave it out;
+    // an explicit `false` is refused from every provider.
+    match verified {
+        Some(true) => {}
+        None if p.email_verified_optional => {}
+        Some(false) => {
+            return Err(SsoError::Refused(format!(
+                "the e-mail address {email} is not verified at the provider"
+            )));
+        }
+        None => {
+            return Err(SsoError::Refused(format!(
+                "the provider did not say that {email} is verified (email_verified)"
+            )));
+        }
     }
     Ok(Identity {
         subject,
@@ -1201,10 +1536,22 @@ async fn admit(
     let user = match &known {
         Some(k) => users::Entity::find_by_id(k.user_id).one(&txn).await?,
         None => {
-            users::Entity::find()
+            // An account with this address exists, but this identity was
+            // never linked to it. The same address is no proof: whoever runs
+            // the provider decides what it says. The account holder links
+            // the identity themselves, signed in the way they sign in today.
+            if users::Entity::find()
                 .filter(users::Column::Email.eq(email.as_str()))
                 .one(&txn)
                 .await?
+                .is_some()
+            {
+                return Err(SsoError::LinkRequired {
+                    provider_id: p.id,
+                    email: email.as_str().to_owned(),
+                });
+            }
+            None
         }
     };
     let user = match user {

@@ -192,7 +192,7 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
             <label for=format!("sp-service-{key}")>"Leistung"</label>
             <input id=format!("sp-service-{key}") name="service" value=service placeholder="z. B. Rechenzentrumsbetrieb, Hosting" />
             <label for=format!("sp-address-{key}")>"Anschrift"</label>
-            <textarea id=format!("sp-address-{key}") name="address" rows="2">{address}</textarea>
+            <crate::ui::TextArea id=format!("sp-address-{key}") name="address" rows=2 value=address />
             <label for=format!("sp-loc-{key}")>"Verarbeitungsorte"</label>
             <input id=format!("sp-loc-{key}") name="locations" value=locations placeholder="z. B. Rechenzentren in Deutschland" />
             <label for=format!("sp-safeguard-{key}")>"Garantie bei Drittlandübermittlung"</label>

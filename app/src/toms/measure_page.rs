@@ -1,7 +1,6 @@
 //! One measure: its text, owners, status, the edit form and its history.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{
@@ -68,7 +67,7 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
     let heading = label(&m.title, &m.body);
     let id = m.id;
     view! {
-        <Title text=crate::ui::textarea_text(heading.clone()) />
+        <crate::ui::PageTitle text=heading.clone() />
         <h1 class="measure-title">{heading}</h1>
         <p class="meta">
             <span>{m.category.clone()}</span>
@@ -216,9 +215,7 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             <label for="title">"Kurztitel (optional)"</label>
             <input id="title" name="title" value=m.title.clone() maxlength="200" />
             <label for="body">"Beschreibung der Maßnahme"</label>
-            <textarea id="body" name="body" rows="10" required>
-                {crate::ui::textarea_text(m.body.clone())}
-            </textarea>
+            <crate::ui::TextArea id="body" name="body" rows=10 required=true value=m.body.clone() />
             <label for="status">"Status"</label>
             <select id="status" name="status">
                 {MeasureStatus::ALL

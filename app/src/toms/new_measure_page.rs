@@ -45,7 +45,7 @@ pub fn NewMeasurePage() -> impl IntoView {
                                     <label for="title">"Kurztitel (optional)"</label>
                                     <input id="title" name="title" maxlength="200" />
                                     <label for="body">"Beschreibung der Maßnahme"</label>
-                                    <textarea id="body" name="body" rows="8" required></textarea>
+                                    <crate::ui::TextArea id="body" name="body" rows=8 required=true />
                                     <p class="hint">"Absätze durch eine Leerzeile trennen. So erscheint der Text in der Anlage."</p>
                                     <label for="status">"Status"</label>
                                     <select id="status" name="status">

@@ -328,7 +328,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                                         <label for=format!("c-pass-{key}")>"Bestehensgrenze in %"</label>
                                                         <input id=format!("c-pass-{key}") name="pass_percent" type="number" min="1" max="100" value=c.pass_percent.to_string() />
                                                         <label for=format!("c-src-{key}")>"Inhalt und Test"</label>
-                                                        <textarea id=format!("c-src-{key}") name="source" rows="24" required>{c.source.clone()}</textarea>
+                                                        <crate::ui::TextArea id=format!("c-src-{key}") name="source" rows=24 required=true value=c.source.clone() />
                                                         <button type="submit" class="button primary">"Als neue Version speichern"</button>
                                                     </ActionForm>
                                                 </details>
@@ -365,7 +365,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                             <label for="c-pass-new">"Bestehensgrenze in %"</label>
                                             <input id="c-pass-new" name="pass_percent" type="number" min="1" max="100" value="80" />
                                             <label for="c-src-new">"Inhalt und Test"</label>
-                                            <textarea id="c-src-new" name="source" rows="16" required placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch"></textarea>
+                                            <crate::ui::TextArea id="c-src-new" name="source" rows=16 required=true placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch" />
                                             <button type="submit" class="button primary">"Kurs anlegen"</button>
                                         </ActionForm>
                                     </details>

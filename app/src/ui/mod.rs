@@ -108,13 +108,56 @@ pub fn NotFound() -> impl IntoView {
 /// raw-text elements to the HTML without escaping, so a stored
 /// "</textarea><script>" would break out of the element. On the server the
 /// text is escaped here (the browser decodes it back); in the browser it is
-/// set as plain text.
+/// set as plain text. Pages use [`TextArea`] and [`PageTitle`], which call
+/// this; `tests/raw_text.rs` refuses a bare `<textarea>` or `<Title>` with
+/// text from data anywhere else.
 pub fn textarea_text(text: String) -> String {
     if cfg!(feature = "ssr") {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
+        escape_raw_text(&text)
     } else {
         text
     }
+}
+
+/// `&`, `<` and `>` as character references: the text cannot end the
+/// raw-text element it stands in, and the browser shows it unchanged.
+pub fn escape_raw_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The one multi-line text field of the app. Its stored text is escaped
+/// on the server (see [`textarea_text`]), so no text a user wrote can
+/// leave the element, whatever page shows it.
+#[component]
+pub fn TextArea(
+    #[prop(into)] id: String,
+    #[prop(into)] name: String,
+    /// The text the field starts with (stored data, escaped here).
+    #[prop(into, optional)]
+    value: String,
+    #[prop(optional)] rows: Option<u32>,
+    #[prop(optional)] required: bool,
+    #[prop(into, optional)] placeholder: Option<String>,
+) -> impl IntoView {
+    view! {
+        <textarea id=id name=name rows=rows.map(|r| r.to_string()) required=required placeholder=placeholder>
+            {textarea_text(value)}
+        </textarea>
+    }
+}
+
+/// The page title (`<title>`), which is raw text like a textarea's: text
+/// from data is escaped on the server.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! { <Title text=textarea_text(text) /> }
 }

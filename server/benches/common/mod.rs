@@ -75,6 +75,7 @@ pub async fn org_with_dpo(
         role: Role::Admin,
         display_name: "DPO".into(),
         email: DPO_EMAIL.into(),
+        single_org: false,
     };
     Ok((org, dpo))
 }

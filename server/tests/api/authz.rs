@@ -554,3 +554,136 @@ async fn switching_to_a_foreign_organisation_is_refused(backend: Backend) {
     app.stop().await;
 }
 both!(switching_to_a_foreign_organisation_is_refused);
+
+/// The plain routes (file downloads, CSV, form posts, SSO links) as every
+/// role, signed out, and as every role of another organisation.
+async fn every_plain_route_as_every_role(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("bravo").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&admin).await;
+    let m = create(&admin, category_id(&cat, "3.2"), "Geheimer Text acme").await;
+    let a = admin.call("annex/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let uploaded = crate::evidence::upload(
+        &admin,
+        crate::evidence::form(m, "Nachweis", "", "n.pdf", crate::evidence::PDF.to_vec()),
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    let uploaded: app::evidence::UploadResult = serde_json::from_str(&uploaded.body).unwrap();
+    let provider = admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("name", "Firmen-Login"),
+                ("issuer_url", "https://idp.example.com/realms/acme"),
+                ("client_id", "nachweis"),
+                ("allowed_domains", "acme.example"),
+            ],
+        )
+        .await;
+    assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
+
+    const PREVIEW: &[Role] = &[Role::Admin, Role::Owner, Role::Auditor];
+    const READERS: &[Role] = &[Role::Admin, Role::Auditor];
+    const MEMBERS: &[Role] = &[
+        Role::Admin,
+        Role::Owner,
+        Role::Staff,
+        Role::Auditor,
+        Role::Customer,
+    ];
+    let routes: Vec<(&str, String, &[Role])> = vec![
+        ("GET", "/anlage/entwurf.pdf".into(), PREVIEW),
+        ("GET", "/anlage/v1.pdf".into(), INTERNAL),
+        ("GET", "/portal/anlage/v1.pdf".into(), MEMBERS),
+        (
+            "GET",
+            format!("/nachweise/datei/{}", uploaded.version_id),
+            EVIDENCE_READERS,
+        ),
+        ("GET", "/verpflichtungen.csv".into(), READERS),
+        ("GET", "/schulungen/uebersicht.csv".into(), READERS),
+        (
+            "GET",
+            format!("/sso/{}/verknuepfen", provider.body),
+            INTERNAL,
+        ),
+    ];
+    let send = |c: &Client, method: &str, path: &str| {
+        let req = match method {
+            "GET" => c.http.get(format!("{}{path}", c.base)),
+            _ => c.http.post(format!("{}{path}", c.base)),
+        };
+        async move { req.send().await.unwrap().status() }
+    };
+    for role in [
+        None,
+        Some(Role::Admin),
+        Some(Role::Owner),
+        Some(Role::Staff),
+        Some(Role::Auditor),
+        Some(Role::Customer),
+    ] {
+        let c = app.client();
+        if let Some(r) = role {
+            c.login_ok(&org.email(r)).await;
+        }
+        for (method, path, allowed) in &routes {
+            let status = send(&c, method, path).await;
+            if role.is_some_and(|r| allowed.contains(&r)) {
+                assert!(
+                    status.is_success(),
+                    "{role:?} must reach {method} {path}: {status}"
+                );
+            } else {
+                assert!(
+                    !status.is_success(),
+                    "{role:?} must not reach {method} {path}: {status}"
+                );
+                if role.is_some() {
+                    assert!(
+                        [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status),
+                        "{role:?} {method} {path}: {status}"
+                    );
+                }
+            }
+        }
+        // The other organisation's people reach none of acme's objects.
+        if let Some(r) = role {
+            let b = app.client();
+            b.login_ok(&other.email(r)).await;
+            for (method, path, _) in &routes {
+                if path.ends_with(".csv") || path.ends_with("entwurf.pdf") {
+                    continue; // their own organisation's list or draft: the cases above
+                }
+                let status = send(&b, method, path).await;
+                assert!(
+                    !status.is_success(),
+                    "{r:?} of bravo reached acme's {method} {path}: {status}"
+                );
+            }
+        }
+    }
+    // The review form post: the admin only, and the page for the rest.
+    for role in [Role::Owner, Role::Staff, Role::Auditor, Role::Customer] {
+        let c = app.client();
+        c.login_ok(&org.email(role)).await;
+        let status = c
+            .http
+            .post(format!("{}/pruefungen/neu", app.address))
+            .header("Accept", "application/json")
+            .form(&[("title", "x"), ("due_date", "2099-01-01"), ("scope", "all")])
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}");
+    }
+    app.stop().await;
+}
+both!(every_plain_route_as_every_role);

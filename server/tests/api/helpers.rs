@@ -185,6 +185,9 @@ pub fn config_for(db: &TestDb) -> Config {
     c.site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
     // Tests run the worker's passes themselves, at the test clock's time.
     c.worker_interval_secs = 3600;
+    // The test OpenID Connect providers listen on loopback: allowed here
+    // explicitly, refused by default (sso.rs tests both).
+    c.sso_allow_private_addresses = true;
     c
 }
 

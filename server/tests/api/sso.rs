@@ -670,6 +670,7 @@ async fn providers_from_the_config_file_are_synced_at_start() {
             ..Default::default()
         },
         enabled: true,
+        email_verified_optional: false,
     };
     // A wrong entry stops the start, names itself, and changes nothing.
     for bad in [
@@ -956,3 +957,349 @@ async fn staff_without_password_confirm_the_pledge_with_a_fresh_login(backend: B
     app.stop().await;
 }
 both!(staff_without_password_confirm_the_pledge_with_a_fresh_login);
+
+/// A provider the admin of one organisation controls must never reach into
+/// another organisation. Two real provider processes, one per organisation:
+/// the victim's ("opfer") and the one an admin of "angreifer" runs.
+/// - domain claims: a domain other organisations' members use, or another
+///   organisation's provider claims, is refused to an org admin;
+/// - no linking by e-mail: a provider that says "admin@opfer.example" (one
+///   that slipped in before these rules) gets no account, no membership,
+///   no session: the account holder links an identity themselves, signed in;
+/// - an SSO session reaches only the provider's organisation;
+/// - `email_verified` is required unless the operator says otherwise.
+async fn providers_act_only_inside_their_own_organisation(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let callback = format!("{}/sso/callback", app.address);
+    let victim_idp = OidcProvider::start(&callback);
+    let attacker_idp = OidcProvider::start(&callback);
+    let victim = app.org("opfer").await;
+    let attacker = app.org("angreifer").await;
+    let victim_admin = app.client();
+    victim_admin.login_ok(&victim.email(Role::Admin)).await;
+    let attacker_admin = app.client();
+    attacker_admin.login_ok(&attacker.email(Role::Admin)).await;
+    let staff_provider = |issuer: String, domains: &'static str| {
+        vec![
+            ("customer", "".to_owned()),
+            ("name", "Firmen-Login".to_owned()),
+            ("issuer_url", issuer),
+            ("client_id", "nachweis".to_owned()),
+            ("client_secret", "nachweis-secret".to_owned()),
+            ("allowed_domains", domains.to_owned()),
+            ("default_role", "staff".to_owned()),
+        ]
+    };
+    let add = |c: &Client, form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.call("sso/providers/add", &form).await
+        }
+    };
+    let providers_before = identity_providers::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+
+    // Domain claims. The victim's members use opfer.example: refused to
+    // the other organisation's admin, with the way to the operator.
+    let refused = add(
+        &attacker_admin,
+        staff_provider(attacker_idp.issuer.clone(), "opfer.example"),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Betreiber"), "{}", refused.body);
+    let own = add(
+        &attacker_admin,
+        staff_provider(attacker_idp.issuer.clone(), "angreifer.example"),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let victim_provider: i32 = {
+        let a = add(
+            &victim_admin,
+            staff_provider(victim_idp.issuer.clone(), "opfer.example"),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        a.body.parse().unwrap()
+    };
+    // Claimed by the victim's provider now: refused as well.
+    let refused = add(
+        &attacker_admin,
+        staff_provider(
+            attacker_idp.issuer.clone(),
+            "opfer.example, angreifer.example",
+        ),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        identity_providers::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        providers_before + 2
+    );
+    // The login page offers the victim's people their own provider only.
+    let found = app.client().get("/sso?email=admin%40opfer.example").await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(
+        found
+            .body
+            .contains(&format!("/sso/{victim_provider}/start"))
+    );
+    assert_eq!(found.body.matches("/start").count(), 1, "{}", found.body);
+
+    // A provider that slipped in anyway (before these rules, say) claims
+    // the victim's domain. Signing in as the victim's address through it:
+    // no link, no membership, no session.
+    let rogue: i32 = {
+        let a = add(
+            &attacker_admin,
+            staff_provider(attacker_idp.issuer.clone(), "rogue.example"),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        a.body.parse().unwrap()
+    };
+    let mut row: app::entities::identity_providers::ActiveModel =
+        identity_providers::Entity::find_by_id(rogue)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    row.allowed_domains = sea_orm::Set("opfer.example".into());
+    row.default_role = sea_orm::Set("admin".into());
+    sea_orm::ActiveModelTrait::update(row, &app.db)
+        .await
+        .unwrap();
+    let attacker_browser = app.client();
+    let (status, body) = sign_in(
+        &app,
+        &attacker_browser,
+        rogue,
+        "admin@opfer.example",
+        "opfer-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("noch nicht verknüpft"), "{body}");
+    assert_eq!(attacker_browser.call("auth/me", &[]).await.body, "null");
+    let victim_id = victim.user_id(Role::Admin);
+    assert_eq!(
+        user_identities::Entity::find()
+            .filter(user_identities::Column::UserId.eq(victim_id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        memberships::Entity::find()
+            .filter(memberships::Column::UserId.eq(victim_id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1,
+        "no membership in the attacker's organisation"
+    );
+
+    // The account holder links their own organisation's provider: signed
+    // in with the password, confirmed, a fresh login at the provider.
+    assert_eq!(
+        victim_admin
+            .get(&format!("/sso/{rogue}/verknuepfen"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "another organisation's provider cannot be linked"
+    );
+    let page = victim_admin
+        .get(&format!("/sso/{victim_provider}/verknuepfen"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("method=\"post\""), "{}", page.body);
+    let res = victim_admin
+        .http
+        .post(format!("{}/sso/{victim_provider}/verknuepfen", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let auth = location(&res);
+    assert!(auth.contains("prompt=login"), "{auth}");
+    let back = login_at_provider(
+        &victim_admin,
+        &auth,
+        "admin@opfer.example",
+        "opfer-passwort",
+    )
+    .await;
+    let (status, body) = finish(&app, &victim_admin, &back).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("verknüpft"), "{body}");
+    assert_eq!(
+        user_identities::Entity::find()
+            .filter(user_identities::Column::UserId.eq(victim_id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // From now on the victim signs in through their provider; the session
+    // reaches the provider's organisation only, even though the person is
+    // also a member elsewhere.
+    app::orgs::service::add_membership(
+        &app.db,
+        app.clock.now(),
+        &app::audit::service::AuditActor::system("test"),
+        attacker.id,
+        victim_id,
+        Role::Auditor,
+    )
+    .await
+    .unwrap();
+    let sso_browser = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &sso_browser,
+        victim_provider,
+        "admin@opfer.example",
+        "opfer-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    let me: app::auth::CurrentUser =
+        serde_json::from_str::<Option<_>>(&sso_browser.call("auth/me", &[]).await.body)
+            .unwrap()
+            .unwrap();
+    assert_eq!(me.user_id, victim_id);
+    assert_eq!(me.org.id, victim.id);
+    assert_eq!(me.orgs.len(), 1, "{:?}", me.orgs);
+    let switch = sso_browser
+        .call("auth/switch-org", &[("org_id", &attacker.id.to_string())])
+        .await;
+    assert_eq!(switch.status, StatusCode::NOT_FOUND, "{}", switch.body);
+    // With the password, both memberships are reachable.
+    let me: app::auth::CurrentUser =
+        serde_json::from_str::<Option<_>>(&victim_admin.call("auth/me", &[]).await.body)
+            .unwrap()
+            .unwrap();
+    assert_eq!(me.orgs.len(), 2);
+
+    // email_verified: required, unless the operator marked the provider.
+    let c = app.client();
+    let (status, body) = sign_in(
+        &app,
+        &c,
+        victim_provider,
+        "ohne-claim@opfer.example",
+        "ohne-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("email_verified"), "{body}");
+    let mut row: app::entities::identity_providers::ActiveModel =
+        identity_providers::Entity::find_by_id(victim_provider)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    row.email_verified_optional = sea_orm::Set(true);
+    sea_orm::ActiveModelTrait::update(row, &app.db)
+        .await
+        .unwrap();
+    let c = app.client();
+    let (status, body) = sign_in(
+        &app,
+        &c,
+        victim_provider,
+        "ohne-claim@opfer.example",
+        "ohne-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    app.stop().await;
+}
+both!(providers_act_only_inside_their_own_organisation);
+
+/// Without the operator's permission, discovery, keys and tokens may not
+/// come from loopback or private addresses: an admin cannot point
+/// Nachweis at the server's own network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_on_private_addresses_are_refused_unless_the_operator_allows() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = config_for(&db);
+    config.sso_allow_private_addresses = false;
+    #[allow(clippy::disallowed_methods)]
+    let clock = Arc::new(TestClock::at(chrono::Utc::now()));
+    let app = spawn_with(config, clock).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    for issuer in [
+        idp.issuer.clone(),
+        idp.issuer.replace("127.0.0.1", "localhost"),
+    ] {
+        let a = add_provider(&admin, "", &issuer, "acme.example").await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{issuer}: {}",
+            a.body
+        );
+        assert!(a.body.contains("nicht erlaubt"), "{}", a.body);
+    }
+    // One stored before (or by another path) is refused at sign-in, before
+    // any request reaches the address.
+    let row = app::entities::identity_providers::ActiveModel {
+        org_id: sea_orm::Set(org.id),
+        customer_id: sea_orm::Set(None),
+        name: sea_orm::Set("Intern".into()),
+        issuer_url: sea_orm::Set(idp.issuer.clone()),
+        client_id: sea_orm::Set("nachweis".into()),
+        client_secret_enc: sea_orm::Set(None),
+        scopes: sea_orm::Set("openid email profile".into()),
+        allowed_domains: sea_orm::Set("acme.example".into()),
+        required_claim: sea_orm::Set(String::new()),
+        default_role: sea_orm::Set("staff".into()),
+        role_mapping: sea_orm::Set(String::new()),
+        enabled: sea_orm::Set(true),
+        source: sea_orm::Set("admin".into()),
+        email_verified_optional: sea_orm::Set(false),
+        created_at: sea_orm::Set(app.clock.now()),
+        ..Default::default()
+    };
+    let row = sea_orm::ActiveModelTrait::insert(row, &app.db)
+        .await
+        .unwrap();
+    let res = app
+        .client()
+        .http
+        .get(format!("{}/sso/{}/start", app.address, row.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("loopback or private"), "{body}");
+    app.stop().await;
+}
