@@ -24,6 +24,7 @@ mod m0016_training_rules;
 mod m0017_reviews;
 mod m0018_one_open_cycle;
 mod m0019_sso_trust;
+mod m0020_keyed_audit;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_reviews::Migration),
             Box::new(m0018_one_open_cycle::Migration),
             Box::new(m0019_sso_trust::Migration),
+            Box::new(m0020_keyed_audit::Migration),
         ]
     }
 }

@@ -50,6 +50,7 @@ fn annex(intro: Vec<String>, measures: &[(&str, String)]) -> AnnexData {
         stand: "23.11.2026".into(),
         version: Some(1),
         draft: false,
+        audit_anchor: None,
     }
 }
 

@@ -180,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
         stand: "01.12.2026".into(),
         version: Some(1),
         draft: false,
+        audit_anchor: None,
     })?;
     let passed: Vec<&training_attempts::Model> =
         attempts.iter().filter(|a| a.passed == Some(true)).collect();

@@ -32,6 +32,29 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
         db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
     }
+    // The audit chain is keyed with a key derived from the instance secret.
+    // A chain from before keying is checked and keyed in the run that adds
+    // keying to the schema, and only then: later, an unkeyed row is a
+    // broken chain, not a legacy one.
+    let keying_now = Migrator::get_pending_migrations(&db)
+        .await?
+        .iter()
+        .any(|m| m.name() == KEYING_MIGRATION);
     Migrator::up(&db, None).await?;
+    let secret = crate::secrets::instance_secret(config)?;
+    app::audit::service::install_key(secret.derive(app::audit::service::KEY_PURPOSE))
+        .map_err(|e| anyhow::anyhow!("audit log: {e}"))?;
+    if keying_now {
+        let keyed = app::audit::service::key_legacy_rows(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("audit log: keying the existing chain: {e}"))?;
+        tracing::info!(
+            rows = keyed,
+            "audit log: the existing chain was checked and keyed"
+        );
+    }
     Ok(db)
 }
+
+/// The migration that makes the audit chain keyed.
+const KEYING_MIGRATION: &str = "m0020_keyed_audit";

@@ -16,15 +16,21 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 
 pub fn signing_setup(config: &Config) -> anyhow::Result<SigningSetup> {
+    Ok(SigningSetup {
+        secret: instance_secret(config)?,
+        dir: config.signing_dir.clone(),
+    })
+}
+
+/// The instance secret: `NACHWEIS_SECRET_KEY`, or `<data_dir>/secret.key`
+/// (created on first use).
+pub fn instance_secret(config: &Config) -> anyhow::Result<InstanceSecret> {
     let secret = match &config.secret_key {
         Some(hex_key) => decode(hex_key.expose_secret())
             .context("configuration: setting `secret_key` (NACHWEIS_SECRET_KEY)")?,
         None => from_file(&config.data_dir.join("secret.key"))?,
     };
-    Ok(SigningSetup {
-        secret: InstanceSecret::new(secret),
-        dir: config.signing_dir.clone(),
-    })
+    Ok(InstanceSecret::new(secret))
 }
 
 fn decode(hex_key: &str) -> anyhow::Result<[u8; 32]> {

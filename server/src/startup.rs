@@ -191,6 +191,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     let leptos = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/anlage/entwurf.pdf", get(annex_draft))
         .route("/anlage/{file}", get(annex_version))
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
@@ -385,6 +386,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path == "/healthz"
+        || path == "/readyz"
         || path
             .rsplit('/')
             .next()
@@ -439,12 +441,44 @@ fn encode_query_value(s: &str) -> String {
     out
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!("health check: database unreachable: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+/// Liveness: the process answers. No database access, so a slow or
+/// unreachable database does not get a healthy process restarted.
+async fn healthz() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-store")], "ok")
+}
+
+/// Readiness: the database answers within two seconds and its schema is
+/// the one this binary expects (no migration pending). 503 otherwise, with
+/// the reason in one line.
+async fn readyz(State(state): State<AppState>) -> Response {
+    use migrations::MigratorTrait;
+    let check = async {
+        state
+            .db
+            .execute_unprepared("SELECT 1")
+            .await
+            .map_err(|e| format!("database unreachable: {e}"))?;
+        let pending = migrations::Migrator::get_pending_migrations(&state.db)
+            .await
+            .map_err(|e| format!("migrations cannot be read: {e}"))?;
+        if !pending.is_empty() {
+            return Err(format!("{} migration(s) pending", pending.len()));
+        }
+        Ok::<_, String>(())
+    };
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), check)
+        .await
+        .unwrap_or_else(|_| Err("database did not answer within 2 s".to_owned()));
+    match outcome {
+        Ok(()) => ([(header::CACHE_CONTROL, "no-store")], "ready").into_response(),
+        Err(why) => {
+            tracing::warn!("not ready: {why}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                why,
+            )
+                .into_response()
         }
     }
 }

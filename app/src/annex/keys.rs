@@ -50,6 +50,16 @@ impl InstanceSecret {
         Ok(out)
     }
 
+    /// A key for one purpose, derived from the instance secret (HMAC-SHA256
+    /// of the purpose): the secret itself is used for nothing else.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Opens what [`Self::seal`] made with the same `context`; `None` if it
     /// was made under another instance secret, context, or was altered.
     pub fn open(&self, context: &str, sealed: &[u8]) -> Option<Vec<u8>> {

@@ -28,6 +28,10 @@ pub struct AnnexData {
     pub version: Option<i32>,
     /// Marks the document as a draft ("ENTWURF" in the header).
     pub draft: bool,
+    /// The audit log's head when a published version was signed
+    /// ("Eintrag 1234, Prüfwert 3f2a…"), printed under the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<String>,
 }
 
 /// One numbered section with the texts of its measures.

@@ -318,6 +318,7 @@ mod tests {
             stand: "23.11.2026".to_owned(),
             version: Some(3),
             draft: false,
+            audit_anchor: None,
         }
     }
 

@@ -49,6 +49,7 @@ pub async fn with_sections(
             .to_string(),
         version: None,
         draft: true,
+        audit_anchor: None,
     })
 }
 

@@ -701,6 +701,7 @@ mod tests {
             stand: "23.11.2026".into(),
             version: Some(1),
             draft: false,
+            audit_anchor: None,
         })
         .expect("render")
     }

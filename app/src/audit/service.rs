@@ -1,4 +1,11 @@
 //! Appending to and verifying the hash chain.
+//!
+//! Every row's hash is an HMAC-SHA256 under the audit key, derived from the
+//! instance secret (kept outside the database): whoever can write to the
+//! database cannot rewrite a row and recompute the chain. The key is
+//! installed once per process at start ([`install_key`]); one process
+//! serves one instance. A chain from before keying (plain SHA-256) is
+//! checked and keyed once at start ([`key_legacy_rows`]).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
@@ -10,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{AuditEntry, AuditFilter};
-use crate::entities::{audit_head, audit_log};
+use crate::entities::{audit_head, audit_log, publications};
 use crate::error::AppResult;
 
 /// Who did it: a signed-in person, or the system / the CLI.
@@ -47,6 +54,30 @@ fn truncate_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
 }
 
+/// The purpose the audit key is derived for from the instance secret.
+pub const KEY_PURPOSE: &str = "nachweis audit chain v1";
+
+static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+
+/// Installs the audit key for this process. A second, different key is an
+/// error: one process serves one instance.
+pub fn install_key(key: [u8; 32]) -> AppResult<()> {
+    let installed = KEY.get_or_init(|| key);
+    if *installed != key {
+        return Err(crate::error::AppError::internal(
+            "a second instance secret in one process: the audit chain has one key",
+        ));
+    }
+    Ok(())
+}
+
+fn key() -> AppResult<&'static [u8; 32]> {
+    KEY.get().ok_or_else(|| {
+        crate::error::AppError::internal("the audit key is not installed (instance secret)")
+    })
+}
+
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn row_hash(
     prev: &str,
@@ -61,11 +92,63 @@ fn row_hash(
     before: Option<&str>,
     after: Option<&str>,
 ) -> String {
-    let mut h = Sha256::new();
+    row_digest(
+        None,
+        prev,
+        seq,
+        org_id,
+        actor_id,
+        actor_label,
+        at,
+        entity,
+        entity_id,
+        action,
+        before,
+        after,
+    )
+}
+
+/// The row's hash: HMAC-SHA256 under `key`, or (rows from before the chain
+/// was keyed) plain SHA-256, over the same length-prefixed fields.
+#[allow(clippy::too_many_arguments)]
+fn row_digest(
+    key: Option<&[u8; 32]>,
+    prev: &str,
+    seq: i64,
+    org_id: Option<i32>,
+    actor_id: Option<i32>,
+    actor_label: &str,
+    at: DateTime<Utc>,
+    entity: &str,
+    entity_id: &str,
+    action: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> String {
+    use hmac::{Hmac, Mac};
+    enum Hasher {
+        Plain(Sha256),
+        Keyed(Hmac<Sha256>),
+    }
+    let mut h = match key {
+        None => Hasher::Plain(Sha256::new()),
+        Some(k) => Hasher::Keyed(
+            <Hmac<Sha256> as Mac>::new_from_slice(k).expect("HMAC takes any key length"),
+        ),
+    };
     // Length-prefixed fields: no two different rows hash the same input.
     let mut field = |s: &str| {
-        h.update((s.len() as u64).to_be_bytes());
-        h.update(s.as_bytes());
+        let len = (s.len() as u64).to_be_bytes();
+        match &mut h {
+            Hasher::Plain(d) => {
+                Digest::update(d, len);
+                Digest::update(d, s.as_bytes());
+            }
+            Hasher::Keyed(m) => {
+                m.update(&len);
+                m.update(s.as_bytes());
+            }
+        }
     };
     field(prev);
     field(&seq.to_string());
@@ -78,7 +161,10 @@ fn row_hash(
     field(action);
     field(before.unwrap_or("\u{0}"));
     field(after.unwrap_or("\u{0}"));
-    hex::encode(h.finalize())
+    match h {
+        Hasher::Plain(d) => hex::encode(d.finalize()),
+        Hasher::Keyed(m) => hex::encode(m.finalize().into_bytes()),
+    }
 }
 
 /// Appends one row. Call it inside the transaction that makes the change.
@@ -100,10 +186,12 @@ pub async fn record<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| crate::error::AppError::internal("audit head row missing"))?;
+    let key = key()?;
     let at = truncate_micros(now);
     let before = ev.before.map(|v| v.to_string());
     let after = ev.after.map(|v| v.to_string());
-    let hash = row_hash(
+    let hash = row_digest(
+        Some(key),
         &head.hash,
         head.seq,
         ev.org_id,
@@ -129,6 +217,7 @@ pub async fn record<C: ConnectionTrait>(
         after: Set(after),
         prev_hash: Set(head.hash.clone()),
         hash: Set(hash.clone()),
+        keyed: Set(true),
     }
     .insert(db)
     .await?;
@@ -153,8 +242,101 @@ pub enum Verification {
     },
 }
 
-/// Recomputes every row's hash in order, in pages, and compares with the head.
+/// Keys a chain written before the audit log was keyed, once: checks the
+/// plain SHA-256 chain row by row and, if it is intact, replaces every
+/// hash by its HMAC under the audit key, in one transaction. A broken
+/// legacy chain is left as it is (`audit verify` names the row). Returns
+/// the number of rows keyed.
+pub async fn key_legacy_rows(db: &DatabaseConnection) -> AppResult<u64> {
+    use sea_orm::TransactionTrait;
+    let key = key()?;
+    let any = audit_log::Entity::find()
+        .filter(audit_log::Column::Keyed.eq(false))
+        .one(db)
+        .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    // Take the appenders' lock first (the head row), as `record` does.
+    audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    let rows = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&txn)
+        .await?;
+    let (mut old_prev, mut new_prev) = ("0".repeat(64), "0".repeat(64));
+    let mut keyed = 0u64;
+    for (i, r) in rows.into_iter().enumerate() {
+        if r.seq != i as i64 + 1 || r.prev_hash != old_prev || r.keyed {
+            tracing::error!(
+                seq = r.seq,
+                "audit log: the chain before keying is broken here; left unkeyed"
+            );
+            return Ok(0);
+        }
+        let fields = |k: Option<&[u8; 32]>, prev: &str| {
+            row_digest(
+                k,
+                prev,
+                r.seq,
+                r.org_id,
+                r.actor_id,
+                &r.actor_label,
+                r.at,
+                &r.entity,
+                &r.entity_id,
+                &r.action,
+                r.before.as_deref(),
+                r.after.as_deref(),
+            )
+        };
+        if fields(None, &r.prev_hash) != r.hash {
+            tracing::error!(
+                seq = r.seq,
+                "audit log: a row before keying does not match its hash; left unkeyed"
+            );
+            return Ok(0);
+        }
+        let hash = fields(Some(key), &new_prev);
+        old_prev = r.hash.clone();
+        audit_log::Entity::update_many()
+            .col_expr(audit_log::Column::PrevHash, Expr::value(new_prev.clone()))
+            .col_expr(audit_log::Column::Hash, Expr::value(hash.clone()))
+            .col_expr(audit_log::Column::Keyed, Expr::value(true))
+            .filter(audit_log::Column::Seq.eq(r.seq))
+            .exec(&txn)
+            .await?;
+        new_prev = hash;
+        keyed += 1;
+    }
+    audit_head::Entity::update_many()
+        .col_expr(audit_head::Column::Hash, Expr::value(new_prev))
+        .filter(audit_head::Column::Id.eq(1))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(keyed)
+}
+
+/// The chain's head: the last row's sequence number and hash (0 and
+/// zeros for an empty chain). Signed publications print and keep it.
+pub async fn head<C: ConnectionTrait>(db: &C) -> AppResult<(i64, String)> {
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| crate::error::AppError::internal("audit head row missing"))?;
+    Ok((head.seq, head.hash))
+}
+
+/// Recomputes every row's hash in order, in pages, and compares with the
+/// head; then checks that every anchor a signed publication holds names a
+/// row of this chain with that hash.
 pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
+    let key = key()?;
     let mut prev = "0".repeat(64);
     let mut expected_seq = 1i64;
     let mut rows = 0u64;
@@ -181,7 +363,14 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                     reason: "link to the previous row does not match".into(),
                 });
             }
-            let h = row_hash(
+            if !r.keyed {
+                return Ok(Verification::Broken {
+                    seq: r.seq,
+                    reason: "the row is not keyed (its hash is plain SHA-256)".into(),
+                });
+            }
+            let h = row_digest(
+                Some(key),
                 &r.prev_hash,
                 r.seq,
                 r.org_id,
@@ -216,6 +405,33 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                 head.seq
             ),
         });
+    }
+    let anchored = publications::Entity::find()
+        .filter(publications::Column::AuditSeq.is_not_null())
+        .order_by_asc(publications::Column::Id)
+        .all(db)
+        .await?;
+    for p in anchored {
+        let (Some(seq), Some(hash)) = (p.audit_seq, p.audit_hash.as_deref()) else {
+            continue;
+        };
+        let matches = if seq == 0 {
+            hash == "0".repeat(64)
+        } else {
+            audit_log::Entity::find_by_id(seq)
+                .one(db)
+                .await?
+                .is_some_and(|r| r.hash == hash)
+        };
+        if !matches {
+            return Ok(Verification::Broken {
+                seq,
+                reason: format!(
+                    "the signed annex version {} (organisation {}) anchors row {seq} with a hash the chain does not have",
+                    p.version, p.org_id
+                ),
+            });
+        }
     }
     Ok(Verification::Intact { rows })
 }
@@ -259,6 +475,24 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keyed_hash_needs_the_key() {
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let with = |k: Option<&[u8; 32]>| {
+            row_digest(k, "p", 1, Some(1), None, "a", at, "e", "1", "x", None, None)
+        };
+        let plain = with(None);
+        let a = with(Some(&[1; 32]));
+        let b = with(Some(&[2; 32]));
+        assert_ne!(plain, a);
+        assert_ne!(a, b);
+        assert_eq!(a, with(Some(&[1; 32])));
+        assert_eq!(
+            plain,
+            row_hash("p", 1, Some(1), None, "a", at, "e", "1", "x", None, None)
+        );
+    }
 
     #[test]
     fn hash_depends_on_every_field() {

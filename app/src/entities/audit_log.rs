@@ -16,6 +16,9 @@ pub struct Model {
     pub after: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// HMAC under the instance secret's audit key; `false` only for rows
+    /// written before the chain was keyed.
+    pub keyed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

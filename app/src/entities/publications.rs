@@ -20,6 +20,9 @@ pub struct Model {
     pub signer_cert_der: Vec<u8>,
     pub self_signed: bool,
     pub pdfa: bool,
+    /// The audit chain's head when this version was signed (also printed in it).
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
 }
 
 impl std::fmt::Debug for Model {

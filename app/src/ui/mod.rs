@@ -161,3 +161,49 @@ pub fn TextArea(
 pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     view! { <Title text=textarea_text(text) /> }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape_raw_text;
+    use proptest::prelude::*;
+
+    /// What a browser does with the text of a textarea or title (for the
+    /// three references the escaping writes), in one pass.
+    fn decode(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('&') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i..];
+            let (c, len) = if rest.starts_with("&lt;") {
+                ('<', 4)
+            } else if rest.starts_with("&gt;") {
+                ('>', 4)
+            } else if rest.starts_with("&amp;") {
+                ('&', 5)
+            } else {
+                ('&', 1)
+            };
+            out.push(c);
+            rest = &rest[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Whatever a user stores, the escaped text cannot end the element
+        /// (no `<` at all) and reads back unchanged.
+        #[test]
+        fn escaped_text_cannot_leave_its_element(s in prop_oneof![
+            any::<String>(),
+            "[<>&/a-z=\"' ]{0,40}",
+            "(</textarea>|</title>|<script>|&lt;|&amp;|&|<|>|x){0,12}",
+        ]) {
+            let e = escape_raw_text(&s);
+            prop_assert!(!e.contains('<') && !e.contains('>'), "{e}");
+            prop_assert_eq!(decode(&e), s);
+        }
+    }
+}

@@ -117,3 +117,174 @@ async fn deleted_rows_break_the_chain(backend: Backend) {
     app.stop().await;
 }
 both!(deleted_rows_break_the_chain);
+
+/// What someone with write access to the database could do to a plain
+/// hash chain: rewrite a row and recompute every hash after it. The chain
+/// is keyed with the instance secret (outside the database), so this no
+/// longer passes, however the rows are flagged.
+async fn a_recomputed_chain_does_not_verify(backend: Backend) {
+    use app::entities::audit_log;
+    use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    create(&c, category_id(&cat, "5"), "Tägliche Backups.").await;
+    assert_eq!(verify(&db).0, 0);
+
+    // The forger's tool: the same fields, length-prefixed, plain SHA-256.
+    let forge = |r: &audit_log::Model, prev: &str| plain_hash(r, prev);
+    for flag_as_legacy in [false, true] {
+        let rows = audit_log::Entity::find()
+            .order_by_asc(audit_log::Column::Seq)
+            .all(&app.db)
+            .await
+            .unwrap();
+        let mut prev = "0".repeat(64);
+        for r in rows {
+            let mut r2 = r.clone();
+            if let Some(after) = &r.after {
+                r2.after = Some(after.replace("Tägliche", "Wöchentliche"));
+            }
+            let hash = forge(&r2, &prev);
+            let mut am: audit_log::ActiveModel = r.into();
+            am.after = Set(r2.after.clone());
+            am.prev_hash = Set(prev.clone());
+            am.hash = Set(hash.clone());
+            am.keyed = Set(!flag_as_legacy);
+            am.update(&app.db).await.unwrap();
+            prev = hash;
+        }
+        app.db
+            .execute_unprepared(&format!("UPDATE audit_head SET hash = '{prev}'"))
+            .await
+            .unwrap();
+        let (code, out) = verify(&db);
+        assert_eq!(code, 1, "flagged as legacy: {flag_as_legacy}: {out}");
+        assert!(out.contains("row 1"), "{out}");
+    }
+    app.stop().await;
+}
+both!(a_recomputed_chain_does_not_verify);
+
+/// A chain written before keying is checked and keyed in the upgrade that
+/// adds keying; every signed annex carries the head it was signed at, and
+/// `audit verify` checks those anchors.
+async fn upgrades_key_the_chain_and_publications_anchor_the_log(backend: Backend) {
+    use app::entities::{audit_log, publications};
+    use migrations::MigratorTrait;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    create(&c, category_id(&cat, "3.1"), "Besucher werden registriert.").await;
+    let a = c.call("annex/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let p = publications::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (seq, hash) = (p.audit_seq.unwrap(), p.audit_hash.clone().unwrap());
+    let anchored = audit_log::Entity::find_by_id(seq)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anchored.hash, hash);
+    // The signed PDF says so.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v1.pdf");
+    std::fs::write(&file, &p.pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("Eintrag {seq}, Prüfwert {}", &hash[..16])),
+        "{text}"
+    );
+    assert_eq!(verify(&db).0, 0);
+
+    // Back to a database from before keying: plain SHA-256 hashes, the
+    // keying migration not applied.
+    let conn = app.db.clone();
+    let rows = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&conn)
+        .await
+        .unwrap();
+    app.stop().await;
+    let mut plain = Vec::new();
+    let mut prev = "0".repeat(64);
+    for r in &rows {
+        let hash = plain_hash(r, &prev);
+        plain.push((r.seq, prev.clone(), hash.clone()));
+        prev = hash;
+    }
+    migrations::Migrator::down(&conn, Some(1)).await.unwrap();
+    for (seq, prev, hash) in &plain {
+        conn.execute_unprepared(&format!(
+            "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {seq}"
+        ))
+        .await
+        .unwrap();
+    }
+    conn.execute_unprepared(&format!("UPDATE audit_head SET hash = '{prev}'"))
+        .await
+        .unwrap();
+    // The upgrade (here: the next start) checks and keys it.
+    let app = spawn_app(&db).await;
+    let (code, out) = verify(&db);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        audit_log::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.keyed)
+    );
+    // An anchor that names a hash the chain does not have is caught.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE publications SET audit_seq = {seq}, audit_hash = '{}'",
+            "f".repeat(64)
+        ))
+        .await
+        .unwrap();
+    let (code, out) = verify(&db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("anchors row"), "{out}");
+    app.stop().await;
+}
+both!(upgrades_key_the_chain_and_publications_anchor_the_log);
+
+/// The plain SHA-256 row hash of the chain before keying (and of a forger's tool).
+fn plain_hash(r: &app::entities::audit_log::Model, prev: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    };
+    field(prev);
+    field(&r.seq.to_string());
+    field(&r.org_id.map(|v| v.to_string()).unwrap_or_default());
+    field(&r.actor_id.map(|v| v.to_string()).unwrap_or_default());
+    field(&r.actor_label);
+    field(&r.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    field(&r.entity);
+    field(&r.entity_id);
+    field(&r.action);
+    field(r.before.as_deref().unwrap_or("\u{0}"));
+    field(r.after.as_deref().unwrap_or("\u{0}"));
+    hex::encode(h.finalize())
+}

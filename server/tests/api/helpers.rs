@@ -97,6 +97,10 @@ impl Clock for TestClock {
 
 /// The database of one test: a temp dir for SQLite, a uniquely named
 /// PostgreSQL database that is dropped afterwards.
+/// The instance secret of every test instance (64 hex digits).
+pub const TEST_INSTANCE_SECRET: &str =
+    "6e61636877656973207465737420696e7374616e636520736563726574202121";
+
 pub struct TestDb {
     pub dir: tempfile::TempDir,
     pub url: String,
@@ -106,6 +110,10 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        // One instance secret for every test instance: the audit chain's key
+        // is per process (one instance per process in production), and the
+        // CLI processes a test starts read the same data directory.
+        std::fs::write(dir.path().join("secret.key"), TEST_INSTANCE_SECRET).expect("secret");
         match backend {
             Backend::Sqlite => Self {
                 url: format!(

@@ -12,6 +12,7 @@ mod catalogue;
 mod escaping;
 mod evidence;
 mod evidence_process;
+mod health;
 mod import;
 mod invitations;
 mod login_links;

@@ -1,0 +1,85 @@
+//! Liveness and readiness: `/healthz` never touches the database,
+//! `/readyz` answers 200 only while the database answers and its schema is
+//! current.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::both;
+use crate::helpers::*;
+
+async fn ready_when_the_database_is_current(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let c = app.client();
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    let r = c.get("/readyz").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A schema one migration behind the binary is not ready.
+    app.db
+        .execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm0020_keyed_audit'")
+        .await
+        .unwrap();
+    let r = c.get("/readyz").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.body.contains("1 migration(s) pending"), "{}", r.body);
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    app.stop().await;
+}
+both!(ready_when_the_database_is_current);
+
+/// The database goes away (PostgreSQL refuses connections) and comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database() {
+    if !pg_available().await {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = spawn_app(&db).await;
+    let c = app.client();
+    assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = Database::connect(
+        std::env::var("NACHWEIS_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+    )
+    .await
+    .unwrap();
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let down = c.get("/readyz").await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.body
+    );
+    assert_eq!(
+        c.get("/healthz").await.status,
+        StatusCode::OK,
+        "liveness needs no database"
+    );
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut back = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..50 {
+        back = c.get("/readyz").await.status;
+        if back == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(back, StatusCode::OK);
+    let _ = admin.close().await;
+    app.stop().await;
+}
