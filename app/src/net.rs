@@ -86,6 +86,11 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_unique_local()
                 || v6.is_unicast_link_local()
                 || first == 0x2001 && v6.segments()[1] == 0x0db8
+                // Teredo and 6to4 wrap IPv4 addresses, private ones too.
+                || first == 0x2001 && v6.segments()[1] == 0
+                || first == 0x2002
+                // Site-local (deprecated, still routed inside some networks).
+                || (first & 0xffc0) == 0xfec0
                 || first == 0x0064 && v6.segments()[1] == 0xff9b
                 || first == 0)
         }

@@ -89,12 +89,28 @@ pub struct StartQuery {
 pub async fn start(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> Response {
     let Ok(id) = id.parse::<i32>() else {
         return failure(SsoError::UnknownProvider);
     };
+    // Started from this site only: another site could otherwise send a
+    // browser through a provider it runs and back, signed in as the
+    // attacker's account (login CSRF through single sign-on).
+    if matches!(
+        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
+        Some("cross-site" | "same-site")
+    ) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Bitte auf der Anmeldeseite beginnen",
+            "Die Anmeldung über einen Anmeldedienst beginnt auf der Anmeldeseite von Nachweis, nicht über einen Link einer anderen Website.",
+            "Single sign-on starts on Nachweis's sign-in page, not from a link on another website.",
+            None,
+        );
+    }
     let (url, pending) =
         match service::begin(&state, id, q.next.as_deref(), q.login_hint.as_deref()).await {
             Ok(x) => x,

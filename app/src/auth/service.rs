@@ -136,7 +136,15 @@ fn throttle_keys(email: &str, client: Option<std::net::IpAddr>) -> Vec<(String, 
         keys.push((e.as_str().to_owned(), FREE_FAILURES));
     }
     if let Some(ip) = client {
-        keys.push((format!("ip:{ip}"), CLIENT_FREE_FAILURES));
+        // One IPv6 client has a whole /64 to choose addresses from.
+        let key = match ip {
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            v4 => format!("ip:{v4}"),
+        };
+        keys.push((key, CLIENT_FREE_FAILURES));
     }
     keys
 }

@@ -180,13 +180,15 @@ pub async fn accept_invitation(
         &password,
     )
     .await?;
-    crate::auth::service::start_session(
-        &session,
-        joined.user_id,
-        joined.org_id,
-        crate::auth::service::SignedInBy::Account,
-    )
-    .await?;
+    // A provider's session stays bound to its organisation (the service
+    // refused any other).
+    let by = match &signed_in {
+        Some(me) if me.single_org => crate::auth::service::SignedInBy::Provider {
+            org_id: joined.org_id,
+        },
+        _ => crate::auth::service::SignedInBy::Account,
+    };
+    crate::auth::service::start_session(&session, joined.user_id, joined.org_id, by).await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -612,6 +612,14 @@ pub async fn accept_invitation(
         .one(&txn)
         .await?;
     let user = match (signed_in, existing) {
+        // A session from an organisation's identity provider reaches that
+        // organisation only; joining another one through it would lift that.
+        (Some(me), Some(u)) if u.id == me.user_id && me.single_org && inv.org_id != me.org_id => {
+            return Err(AppError::invalid(
+                "token",
+                "Sie sind über den Anmeldedienst einer anderen Organisation angemeldet. Melden Sie sich mit Ihrem Passwort oder einem Anmeldelink an, um diese Einladung anzunehmen.",
+            ));
+        }
         (Some(me), Some(u)) if u.id == me.user_id => u,
         (Some(me), _) => {
             return Err(AppError::invalid(

@@ -1196,6 +1196,39 @@ async fn providers_act_only_inside_their_own_organisation(backend: Backend) {
         .call("auth/switch-org", &[("org_id", &attacker.id.to_string())])
         .await;
     assert_eq!(switch.status, StatusCode::NOT_FOUND, "{}", switch.body);
+    // Accepting an invitation of a third organisation does not lift that.
+    let third = app.org("dritte").await;
+    let inviter = app.client();
+    inviter.login_ok(&third.email(Role::Admin)).await;
+    let a = inviter
+        .call(
+            "orgs/invite",
+            &[("email", "admin@opfer.example"), ("role", "staff")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let link: String = serde_json::from_str(&a.body).unwrap();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let a = sso_browser
+        .call("orgs/invitation/accept", &[("token", &token)])
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("anderen Organisation"), "{}", a.body);
+    let me: app::auth::CurrentUser =
+        serde_json::from_str::<Option<_>>(&sso_browser.call("auth/me", &[]).await.body)
+            .unwrap()
+            .unwrap();
+    assert_eq!(me.orgs.len(), 1, "{:?}", me.orgs);
+    // Another site cannot start a sign-in (login CSRF through a provider).
+    let res = app
+        .client()
+        .http
+        .get(format!("{}/sso/{victim_provider}/start", app.address))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // With the password, both memberships are reachable.
     let me: app::auth::CurrentUser =
         serde_json::from_str::<Option<_>>(&victim_admin.call("auth/me", &[]).await.body)
