@@ -37,7 +37,7 @@ pub async fn discover(State(state): State<AppState>, Query(q): Query<DiscoverQue
             "Bitte eine E-Mail-Adresse angeben",
             "Geben Sie Ihre geschäftliche E-Mail-Adresse ein, damit wir Ihren Anmeldedienst finden.",
             "Please enter your business e-mail address so that we can find your sign-in service.",
-            None,
+            Action::None,
         );
     };
     let providers = match service::providers_for_domain(&state.db, domain).await {
@@ -54,21 +54,17 @@ pub async fn discover(State(state): State<AppState>, Query(q): Query<DiscoverQue
             &format!(
                 "No single sign-on is set up for {domain}. Sign in with your password, or ask your contact to set up your sign-in service."
             ),
-            None,
+            Action::None,
         );
     }
-    let links: String = providers
+    let links = providers
         .iter()
         .map(|(id, name)| {
             let mut href = format!("/sso/{id}/start?login_hint={}", encode(email));
             if !q.next.is_empty() {
                 href.push_str(&format!("&next={}", encode(&q.next)));
             }
-            format!(
-                "<li><a class=\"button primary\" href=\"{}\">Weiter mit {}</a></li>",
-                esc(&href),
-                esc(name)
-            )
+            (href, format!("Weiter mit {name}"))
         })
         .collect();
     page(
@@ -76,7 +72,7 @@ pub async fn discover(State(state): State<AppState>, Query(q): Query<DiscoverQue
         "Anmeldedienst wählen",
         "Sie werden zur Anmeldeseite Ihres Unternehmens weitergeleitet und kehren danach hierher zurück.",
         "You will sign in at your company's sign-in page and then come back here.",
-        Some(&format!("<ul class=\"sso-choices\">{links}</ul>")),
+        Action::Links(links),
     )
 }
 
@@ -108,7 +104,7 @@ pub async fn start(
             "Bitte auf der Anmeldeseite beginnen",
             "Die Anmeldung über einen Anmeldedienst beginnt auf der Anmeldeseite von Nachweis, nicht über einen Link einer anderen Website.",
             "Single sign-on starts on Nachweis's sign-in page, not from a link on another website.",
-            None,
+            Action::None,
         );
     }
     let (url, pending) =
@@ -336,28 +332,28 @@ fn failure(e: SsoError) -> Response {
             "Anmeldedienst nicht gefunden",
             "Diesen Anmeldedienst gibt es nicht oder er ist abgeschaltet. Bitte prüfen Sie den Link.",
             "This sign-in service does not exist or has been switched off. Please check the link.",
-            None,
+            Action::None,
         ),
         SsoError::InvalidState => page(
             StatusCode::BAD_REQUEST,
             "Anmeldung abgelaufen oder ungültig",
             "Diese Rückmeldung des Anmeldedienstes gehört zu keiner Anmeldung, die in diesem Browser begonnen wurde: sie ist unvollständig, wurde schon verwendet oder ist älter als zehn Minuten. Bitte melden Sie sich erneut an.",
             "This answer from the sign-in service does not belong to a sign-in started in this browser: it is incomplete, was already used, or is older than ten minutes. Please sign in again.",
-            None,
+            Action::None,
         ),
         SsoError::ProviderSaid(detail) => page(
             StatusCode::BAD_REQUEST,
             "Der Anmeldedienst hat die Anmeldung abgebrochen",
             &format!("Ihr Anmeldedienst hat die Anmeldung nicht bestätigt ({detail})."),
             "Your sign-in service did not confirm the sign-in.",
-            None,
+            Action::None,
         ),
         SsoError::ProviderUnavailable(detail) => page(
             StatusCode::BAD_GATEWAY,
             "Der Anmeldedienst ist nicht erreichbar",
             &format!("Der Anmeldedienst antwortet nicht wie erwartet ({detail}). {retry}"),
             "The sign-in service cannot be reached or answers in an unexpected way. Please try again later.",
-            None,
+            Action::None,
         ),
         SsoError::Rejected(detail) => page(
             StatusCode::UNAUTHORIZED,
@@ -366,7 +362,7 @@ fn failure(e: SsoError) -> Response {
                 "Die Antwort des Anmeldedienstes hat eine Sicherheitsprüfung nicht bestanden ({detail}). Bitte melden Sie sich erneut an."
             ),
             "The sign-in service's answer failed a security check. Please sign in again.",
-            None,
+            Action::None,
         ),
         SsoError::Refused(detail) => page(
             StatusCode::FORBIDDEN,
@@ -375,7 +371,7 @@ fn failure(e: SsoError) -> Response {
                 "Ihr Anmeldedienst hat Sie erkannt, Sie haben hier aber keinen Zugang ({detail}). Der Versuch wurde protokolliert. Wenn Sie Zugang brauchen, wenden Sie sich an Ihren Ansprechpartner."
             ),
             "Your sign-in service recognised you, but you have no access here. The attempt has been logged; ask your contact if you need access.",
-            None,
+            Action::None,
         ),
         SsoError::LinkRequired { provider_id, email } => page(
             StatusCode::CONFLICT,
@@ -384,12 +380,28 @@ fn failure(e: SsoError) -> Response {
                 "Für {email} gibt es bereits ein Konto. Damit sich niemand über einen fremden Anmeldedienst Zugang zu einem Konto verschafft, verknüpfen Sie diesen Anmeldedienst einmal selbst: Melden Sie sich wie bisher an (Passwort oder Anmeldelink); danach bestätigen Sie die Verknüpfung."
             ),
             "An account with this address already exists. To link this sign-in service, sign in as before (password or sign-in link) and then confirm the link.",
-            Some(&format!(
-                "<p><a class=\"button primary\" href=\"/login?next=/sso/{provider_id}/verknuepfen\">Anmelden und verknüpfen</a></p>"
-            )),
+            Action::Links(vec![(
+                format!("/login?next=/sso/{provider_id}/verknuepfen"),
+                "Anmelden und verknüpfen".to_owned(),
+            )]),
         ),
         SsoError::Internal(e) => internal(e),
     }
+}
+
+/// The provider id of a link route and the signed-in person (or the page
+/// that sends them to log in first).
+async fn linking(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<(i32, app::auth::service::Actor), Response> {
+    let Ok(id) = id.parse::<i32>() else {
+        return Err(failure(SsoError::UnknownProvider));
+    };
+    let actor =
+        crate::startup::actor_or_login(state, session, &format!("/sso/{id}/verknuepfen")).await?;
+    Ok((id, actor))
 }
 
 /// `GET /sso/{id}/verknuepfen`: asks the signed-in person to confirm that
@@ -399,16 +411,10 @@ pub async fn link_page(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = id.parse::<i32>() else {
-        return failure(SsoError::UnknownProvider);
+    let (id, actor) = match linking(&state, &session, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let actor =
-        match crate::startup::actor_or_login(&state, &session, &format!("/sso/{id}/verknuepfen"))
-            .await
-        {
-            Ok(a) => a,
-            Err(r) => return r,
-        };
     let p = match service::link_target(&state, &actor, id).await {
         Ok(p) => p,
         Err(e) => return failure(e),
@@ -421,10 +427,11 @@ pub async fn link_page(
             actor.email, p.name
         ),
         "After confirming you sign in once at this service; from then on you can sign in to Nachweis with it. The service must confirm the same e-mail address.",
-        Some(&format!(
-            "<form method=\"post\" action=\"/sso/{id}/verknuepfen\"><button type=\"submit\" class=\"button primary\">Verknüpfen mit {}</button></form>",
-            esc(&p.name)
-        )),
+        Action::Post {
+            action: format!("/sso/{id}/verknuepfen"),
+            hidden: vec![],
+            label: format!("Verknüpfen mit {}", p.name),
+        },
     )
 }
 
@@ -434,16 +441,10 @@ pub async fn link_start(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = id.parse::<i32>() else {
-        return failure(SsoError::UnknownProvider);
+    let (id, actor) = match linking(&state, &session, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let actor =
-        match crate::startup::actor_or_login(&state, &session, &format!("/sso/{id}/verknuepfen"))
-            .await
-        {
-            Ok(a) => a,
-            Err(r) => return r,
-        };
     match service::begin_link(&state, &actor, id).await {
         Ok((url, pending)) => leave_for(&session, &state, pending, url).await,
         Err(e) => failure(e),
@@ -469,7 +470,7 @@ async fn finish_link(
                 "Anmeldedienst verknüpft",
                 &format!("Sie können sich ab jetzt auch über „{name}“ anmelden."),
                 "From now on you can also sign in with this service.",
-                Some("<p><a class=\"button primary\" href=\"/\">Weiter</a></p>"),
+                Action::Links(vec![("/".to_owned(), "Weiter".to_owned())]),
             )
         }
         Err(e) => failure(e),
@@ -486,7 +487,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
             "Bei der Anmeldung ist ein interner Fehler aufgetreten (Vorgang {id}). Bitte versuchen Sie es erneut."
         ),
         "An internal error occurred during sign-in. Please try again.",
-        None,
+        Action::None,
     )
 }
 
@@ -497,14 +498,71 @@ fn uuid_like() -> String {
     hex::encode(b)
 }
 
-/// A small self-contained page in German with an English line.
-fn page(status: StatusCode, title: &str, de: &str, en: &str, extra: Option<&str>) -> Response {
+/// What a result page offers besides the way back to the login. Callers
+/// hand over data, never markup: [`page`] escapes every value.
+enum Action {
+    None,
+    /// Buttons that are links: (href, label).
+    Links(Vec<(String, String)>),
+    /// One button posting a form to `action` with hidden fields.
+    Post {
+        action: String,
+        hidden: Vec<(&'static str, String)>,
+        label: String,
+    },
+}
+
+impl Action {
+    fn html(&self) -> String {
+        match self {
+            Action::None => String::new(),
+            Action::Links(links) => {
+                let items: String = links
+                    .iter()
+                    .map(|(href, label)| {
+                        format!(
+                            "<li><a class=\"button primary\" href=\"{}\">{}</a></li>",
+                            esc(href),
+                            esc(label)
+                        )
+                    })
+                    .collect();
+                format!("<ul class=\"sso-choices\">{items}</ul>")
+            }
+            Action::Post {
+                action,
+                hidden,
+                label,
+            } => {
+                let fields: String = hidden
+                    .iter()
+                    .map(|(name, value)| {
+                        format!(
+                            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                            esc(name),
+                            esc(value)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "<form method=\"post\" action=\"{}\">{fields}<button type=\"submit\" class=\"button primary\">{}</button></form>",
+                    esc(action),
+                    esc(label)
+                )
+            }
+        }
+    }
+}
+
+/// A small self-contained page in German with an English line. Every
+/// text is escaped here; the page's markup is fixed.
+fn page(status: StatusCode, title: &str, de: &str, en: &str, action: Action) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} – Nachweis</title><link rel=\"stylesheet\" href=\"/pkg/nachweis.css\"></head><body><main class=\"page narrow sso-result\"><h1>{t}</h1><p>{de}</p><p class=\"muted\" lang=\"en\">{en}</p>{extra}<p><a class=\"button\" href=\"/login\">Zur Anmeldung</a></p></main></body></html>",
         t = esc(title),
         de = esc(de),
         en = esc(en),
-        extra = extra.unwrap_or(""),
+        extra = action.html(),
     );
     let mut res = (status, Html(html)).into_response();
     res.headers_mut().insert(
@@ -536,10 +594,11 @@ pub async fn login_link_page(State(state): State<AppState>, Path(token): Path<St
             "Anmelden mit Ihrem Link",
             "Ein Klick meldet Sie am Kundenportal an. Der Link gilt danach nicht mehr.",
             "One click signs you in to the customer portal. The link cannot be used again afterwards.",
-            Some(&format!(
-                "<form method=\"post\" action=\"/anmeldelink\"><input type=\"hidden\" name=\"token\" value=\"{}\"><button type=\"submit\" class=\"button primary\">Jetzt anmelden</button></form>",
-                esc(&token)
-            )),
+            Action::Post {
+                action: "/anmeldelink".to_owned(),
+                hidden: vec![("token", token.clone())],
+                label: "Jetzt anmelden".to_owned(),
+            },
         ),
         Ok(Err(e)) => link_failure(e),
         Err(e) => internal(e),
@@ -601,5 +660,27 @@ fn link_failure(e: app::auth::links::LinkError) -> Response {
             "This address belongs to an account that signs in with a password or single sign-on.",
         ),
     };
-    page(StatusCode::BAD_REQUEST, title, de, en, None)
+    page(StatusCode::BAD_REQUEST, title, de, en, Action::None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn actions_escape_every_value() {
+        let evil = "\"><script>alert(1)</script>";
+        let post = Action::Post {
+            action: format!("/x{evil}"),
+            hidden: vec![("token", evil.to_owned())],
+            label: evil.to_owned(),
+        }
+        .html();
+        let links = Action::Links(vec![(format!("/y{evil}"), evil.to_owned())]).html();
+        for html in [post, links] {
+            assert!(!html.contains("<script"), "{html}");
+            assert!(html.contains("&quot;&gt;"), "{html}");
+            assert!(html.contains("&lt;script&gt;"), "{html}");
+        }
+    }
 }
