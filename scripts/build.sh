@@ -21,12 +21,42 @@ else
 fi
 profile_dir() { case "$1" in dev) echo debug ;; *) echo "$1" ;; esac; }
 
-step "server: cargo build -p server ($server_profile)"
-cargo build -p server --bin nachweis --profile "$server_profile"
-
-step "WebAssembly: cargo build -p app --target wasm32-unknown-unknown ($wasm_profile)"
-cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-  --profile "$wasm_profile"
+build_server() {
+  cargo build -p server --bin nachweis --profile "$server_profile"
+}
+build_wasm() {
+  cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+    --profile "$wasm_profile"
+}
+if $release; then
+  # The two release builds keep their artifacts in different profile
+  # directories, so they can run side by side: the WebAssembly build's long
+  # single-threaded LTO then overlaps the server's compile instead of
+  # following it (on 2 cores this saves several minutes on a fresh machine).
+  wasm_log="$CARGO_TARGET_DIR/wasm-build.log"
+  mkdir -p "$CARGO_TARGET_DIR"
+  step "WebAssembly: cargo build -p app --target wasm32-unknown-unknown ($wasm_profile), in the background, log: $wasm_log"
+  build_wasm >"$wasm_log" 2>&1 &
+  wasm_pid=$!
+  trap 'kill $wasm_pid 2>/dev/null || true' EXIT
+  step "server: cargo build -p server ($server_profile)"
+  build_server
+  step "server built; waiting for the WebAssembly build"
+  if ! wait "$wasm_pid"; then
+    tail -n 60 "$wasm_log" >&2
+    echo "the WebAssembly build failed (whole log: $wasm_log)" >&2
+    exit 1
+  fi
+  trap - EXIT
+  step "WebAssembly built"
+else
+  # Debug builds share target/debug for build scripts and proc macros, so
+  # cargo would serialise them anyway: one after the other, output visible.
+  step "server: cargo build -p server ($server_profile)"
+  build_server
+  step "WebAssembly: cargo build -p app --target wasm32-unknown-unknown ($wasm_profile)"
+  build_wasm
+fi
 
 site="$LEPTOS_SITE_ROOT"
 pkg="$site/$LEPTOS_SITE_PKG_DIR"
