@@ -14,7 +14,10 @@ if [ -n "${RUSTFLAGS:-}" ]; then
   exit 1
 fi
 export LEPTOS_OUTPUT_NAME=nachweis LEPTOS_SITE_PKG_DIR=pkg
-export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+# Where build.sh writes the site; the server embeds this directory
+# (server/src/site.rs). Not LEPTOS_SITE_ROOT: that, set, makes a running
+# server serve from a directory instead of its embedded copy.
+NACHWEIS_SITE_DIR="$NACHWEIS_ROOT/target/site"
 
 NACHWEIS_T0="${NACHWEIS_T0:-$(date +%s)}"
 export NACHWEIS_T0

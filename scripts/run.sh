@@ -13,6 +13,5 @@ scripts/build.sh --release
 bin="$CARGO_TARGET_DIR/release/nachweis"
 step "demo data in $NACHWEIS_DATA_DIR"
 "$bin" demo
-export LEPTOS_SITE_ROOT="$PWD/target/site"
 step "Nachweis runs at http://${NACHWEIS_LISTEN:-127.0.0.1:3000}/ (Ctrl-C stops it)"
 exec "$bin" serve

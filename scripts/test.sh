@@ -31,16 +31,20 @@ if ! (exec 3<>"/dev/tcp/${pg_hostport%:*}/${pg_hostport##*:}") 2>/dev/null; then
 fi
 cargo test --workspace
 
-step "browser tests (Chromium, with and without JavaScript)"
-data="$(mktemp -d)"
+step "browser tests (Chromium, with and without JavaScript), against the binary alone"
+# One file to deploy: the binary, copied alone into an empty directory,
+# serves the site from inside itself (no LEPTOS_SITE_ROOT, no target/).
+install="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-bin="$CARGO_TARGET_DIR/debug/nachweis"
+cp "$CARGO_TARGET_DIR/debug/nachweis" "$install/"
+data="$install/data"
+mkdir -p "$data"
 # The test OpenID Connect provider listens on loopback: allowed explicitly.
 printf '[sso]\nallow_private_addresses = true\n' >"$data/nachweis.toml"
-"$bin" --data-dir "$data" demo >/dev/null
-NACHWEIS_LOG=warn LEPTOS_SITE_ROOT="$PWD/target/site" "$bin" --data-dir "$data" serve --listen "127.0.0.1:$port" &
+(cd "$install" && env -u LEPTOS_SITE_ROOT ./nachweis demo >/dev/null)
+(cd "$install" && exec env -u LEPTOS_SITE_ROOT NACHWEIS_LOG=warn ./nachweis serve --listen "127.0.0.1:$port") &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$install"' EXIT
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.1

@@ -95,6 +95,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ReviewCommand,
     },
+    /// Write a consistent backup (database, evidence, keys) while the server runs
+    Backup {
+        /// The backup file to write (never overwritten)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Encrypt with the passphrase in this file (first line)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Restore a backup into an empty data directory and database
+    Restore {
+        /// The backup file
+        file: PathBuf,
+        /// The passphrase of an encrypted backup (first line of the file)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -457,6 +474,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     assign_unmapped,
                 },
         } => tom_import(&global, &org, &file, assign_unmapped.as_deref()).await,
+        Command::Backup {
+            out,
+            passphrase_file,
+        } => {
+            let config = global.config(None)?;
+            let passphrase = passphrase_file
+                .as_deref()
+                .map(crate::backup::read_passphrase)
+                .transpose()?;
+            let s = crate::backup::backup(&config, &out, passphrase, now()).await?;
+            println!(
+                "Backup written to {}: {} tables, {} rows, {} evidence files, {} bytes{}.",
+                out.display(),
+                s.tables,
+                s.rows,
+                s.evidence_files,
+                s.bytes,
+                if s.encrypted { ", encrypted" } else { "" }
+            );
+            Ok(0)
+        }
+        Command::Restore {
+            file,
+            passphrase_file,
+        } => {
+            let config = global.config(None)?;
+            let passphrase = passphrase_file
+                .as_deref()
+                .map(crate::backup::read_passphrase)
+                .transpose()?;
+            let r = crate::backup::restore(&config, &file, passphrase).await?;
+            println!(
+                "Restored into {}: {} tables, {} rows, {} evidence files; {} migration(s) applied after the restore.",
+                config.data_dir.display(),
+                r.tables,
+                r.rows,
+                r.evidence_files,
+                r.migrations_applied
+            );
+            Ok(0)
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -57,7 +57,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub public_url: String,
-    pub site_root: PathBuf,
+    /// A directory to serve the site from instead of the copy embedded in
+    /// the binary (`LEPTOS_SITE_ROOT`); `None` serves the embedded one.
+    pub site_root: Option<PathBuf>,
     pub session_idle_minutes: i64,
     pub smtp: Option<SmtpConfig>,
     /// Operator-provided signing keys: `<short>.key.pem` + `<short>.chain.pem`.
@@ -79,6 +81,9 @@ pub struct Config {
     /// `trusted_proxies` (NACHWEIS_TRUSTED_PROXIES, comma-separated):
     /// addresses or networks whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `metrics_token` (NACHWEIS_METRICS_TOKEN): the bearer token that
+    /// `/metrics` asks for; without one, `/metrics` does not exist.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// The file format: every key optional.
@@ -98,6 +103,7 @@ struct FileConfig {
     digest_hour: Option<u32>,
     sso: Option<FileSso>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -274,8 +280,7 @@ impl Config {
         let site_root = env
             .var("LEPTOS_SITE_ROOT")
             .map(PathBuf::from)
-            .or(file.site_root)
-            .unwrap_or_else(default_site_root);
+            .or(file.site_root);
 
         let session_idle_minutes = match env.var("NACHWEIS_SESSION_IDLE_MINUTES") {
             Some(v) => v.parse::<i64>().map_err(|_| {
@@ -381,6 +386,20 @@ impl Config {
         let sso_allow_private_addresses = sso.allow_private_addresses;
         let sso_providers = sso_providers(sso, env)?;
 
+        let metrics_token = match env.var("NACHWEIS_METRICS_TOKEN").or(file.metrics_token) {
+            None => None,
+            Some(t) if t.len() >= 24 && !t.chars().any(char::is_whitespace) => {
+                Some(SecretString::from(t))
+            }
+            Some(_) => {
+                return Err(err(
+                    "metrics_token",
+                    Some("NACHWEIS_METRICS_TOKEN"),
+                    "must be at least 24 characters without spaces (e.g. `openssl rand -hex 24`)",
+                ));
+            }
+        };
+
         Ok(Config {
             listen,
             data_dir,
@@ -398,6 +417,7 @@ impl Config {
             sso_providers,
             sso_allow_private_addresses,
             trusted_proxies,
+            metrics_token,
         })
     }
 
@@ -571,17 +591,6 @@ fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
             Some("NACHWEIS_CONFIG / --config"),
             format!("{}: {e}", path.display()),
         )),
-    }
-}
-
-/// The compiled site (wasm, css) next to the binary's target dir, or `target/site`.
-fn default_site_root() -> PathBuf {
-    let beside_binary = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(|p| p.join("site")));
-    match beside_binary {
-        Some(p) if p.join("pkg").is_dir() => p,
-        _ => PathBuf::from("target/site"),
     }
 }
 

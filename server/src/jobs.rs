@@ -14,7 +14,10 @@ use crate::mailer::{Mailer, send_due};
 pub async fn pass(state: &AppState, mailer: Option<&Mailer>, node: &str, digest_hour: u32) {
     let now = state.now();
     if app::reminders::service::due(now, digest_hour) {
-        match app::reminders::service::run_digest(&state.db, now, node, &state.public_url).await {
+        let digest =
+            app::reminders::service::run_digest(&state.db, now, node, &state.public_url).await;
+        crate::metrics::metrics().job("digest", digest.is_ok());
+        match digest {
             Ok(r) if r.orgs > 0 => {
                 tracing::info!(orgs = r.orgs, mails = r.mails, "daily digest queued");
             }
@@ -22,14 +25,19 @@ pub async fn pass(state: &AppState, mailer: Option<&Mailer>, node: &str, digest_
             Err(e) => tracing::warn!("daily digest failed: {e}"),
         }
         // Training reminders: each goes out once, ever (see send_reminders).
-        match app::training::service::send_reminders(&state.db, now, &state.public_url).await {
+        let reminders =
+            app::training::service::send_reminders(&state.db, now, &state.public_url).await;
+        crate::metrics::metrics().job("training_reminders", reminders.is_ok());
+        match reminders {
             Ok(n) if n > 0 => tracing::info!(mails = n, "training reminders queued"),
             Ok(_) => {}
             Err(e) => tracing::warn!("training reminders failed: {e}"),
         }
     }
     if let Some(mailer) = mailer {
-        match send_due(&state.db, mailer, now, node).await {
+        let mail = send_due(&state.db, mailer, now, node).await;
+        crate::metrics::metrics().job("mail", mail.is_ok());
+        match mail {
             Ok(p) if p.sent + p.retry_later + p.failed > 0 || p.interrupted > 0 => {
                 tracing::info!(
                     sent = p.sent,

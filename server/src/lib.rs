@@ -2,6 +2,8 @@
 //! HTTP routes around the Leptos app. `main.rs` only parses and dispatches;
 //! tests build the same [`startup::Application`] on port 0.
 
+/// `nachweis backup` and `nachweis restore`.
+pub mod backup;
 /// Command-line interface (`nachweis serve`, `migrate`, `org`, `admin`, `demo`, `audit`).
 pub mod cli;
 /// Typed configuration from file, environment and flags.
@@ -16,10 +18,14 @@ pub mod evidence_http;
 pub mod jobs;
 /// SMTP delivery of the outbox.
 pub mod mailer;
+/// `/metrics` in the Prometheus text format.
+pub mod metrics;
 /// Review routes: opening a cycle, assessments, the signed report.
 pub mod reviews_http;
 /// The instance secret that encrypts generated signing keys.
 pub mod secrets;
+/// The site (WebAssembly, JS, CSS, assets), embedded in the binary.
+pub mod site;
 /// Single sign-on routes (OpenID Connect).
 pub mod sso_http;
 /// Building the HTTP application.

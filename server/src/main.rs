@@ -15,7 +15,8 @@ async fn main() {
     match server::cli::run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            // The causes on the same line: "error: what failed: why".
+            eprintln!("error: {e:#}");
             std::process::exit(2);
         }
     }

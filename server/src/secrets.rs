@@ -33,6 +33,45 @@ pub fn instance_secret(config: &Config) -> anyhow::Result<InstanceSecret> {
     Ok(InstanceSecret::new(secret))
 }
 
+/// The instance secret in hex, as it is (never created): what a backup keeps.
+pub fn existing_secret_hex(config: &Config) -> anyhow::Result<String> {
+    let key = match &config.secret_key {
+        Some(hex_key) => decode(hex_key.expose_secret())
+            .context("configuration: setting `secret_key` (NACHWEIS_SECRET_KEY)")?,
+        None => {
+            let path = config.data_dir.join("secret.key");
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "no instance secret at {} (is this the data directory?)",
+                    path.display()
+                )
+            })?;
+            decode(&text).with_context(|| format!("instance secret {}", path.display()))?
+        }
+    };
+    Ok(hex::encode(key))
+}
+
+/// Writes a restored instance secret (64 hex digits), mode 0600, never
+/// half a file.
+pub fn write_secret(path: &Path, hex_key: &[u8]) -> anyhow::Result<()> {
+    let text = std::str::from_utf8(hex_key)
+        .map_err(|_| anyhow::anyhow!("the instance secret is not text"))?;
+    decode(text).context("the backup's instance secret")?;
+    write_private(path, text.trim().as_bytes())
+}
+
+/// Writes `data` to `path` with mode 0600 through a temporary file.
+pub fn write_private(path: &Path, data: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (tmp, mut file) = tempfile_in(dir)?;
+    file.write_all(data)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 fn decode(hex_key: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = hex::decode(hex_key.trim()).map_err(|_| anyhow::anyhow!("not hexadecimal"))?;
     bytes

@@ -23,6 +23,36 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
 
+/// The fallback: a file of the site, else the application's 404 page.
+fn site_or_not_found(
+    state: AppState,
+    site: crate::site::Site,
+) -> impl Fn(Request) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> + Clone + Send + 'static
+{
+    let site = Arc::new(site);
+    let leptos = state.leptos.clone();
+    let page = leptos_axum::render_app_to_stream_with_context(
+        move || leptos::prelude::provide_context(state.clone()),
+        move || app::shell(leptos.clone()),
+    );
+    move |req: Request| {
+        let site = site.clone();
+        let page = page.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let probe = Request::from_parts(parts.clone(), Body::empty());
+            if let Some(res) = site.serve(probe).await {
+                return res;
+            }
+            let mut res = page(Request::from_parts(parts, body)).await;
+            if res.status() == StatusCode::OK {
+                *res.status_mut() = StatusCode::NOT_FOUND;
+            }
+            res
+        })
+    }
+}
+
 /// Largest request body accepted (form posts); larger ones get 413.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -47,12 +77,24 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("configuration: setting `listen` (NACHWEIS_LISTEN / --listen): cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
-        let leptos = LeptosOptions::builder()
+        let site = crate::site::Site::new(config.site_root.clone());
+        if site.has_wasm() {
+            tracing::info!(site = %site.describe(), "site");
+        } else {
+            tracing::warn!(
+                site = %site.describe(),
+                "the site has no {}: pages render but never hydrate (build with scripts/build.sh, or set LEPTOS_SITE_ROOT)",
+                crate::site::WASM
+            );
+        }
+        let mut leptos = LeptosOptions::builder()
             .output_name("nachweis")
-            .site_root(config.site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        if let crate::site::Site::Dir(dir) = &site {
+            leptos.site_root = dir.to_string_lossy().into();
+        }
         let public_url = if config.listen.port() == 0 {
             format!("http://{addr}")
         } else {
@@ -107,6 +149,8 @@ impl Application {
             .transpose()?;
         let router = router(
             state.clone(),
+            site,
+            config.metrics_token.clone(),
             config.session_idle_minutes,
             public_url.starts_with("https://"),
         );
@@ -176,7 +220,13 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
+fn router(
+    state: AppState,
+    site: crate::site::Site,
+    metrics_token: Option<secrecy::SecretString>,
+    idle_minutes: i64,
+    secure: bool,
+) -> Router {
     let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(
         state.db.clone(),
     ))
@@ -192,6 +242,10 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(crate::metrics::serve).with_state((state.clone(), metrics_token)),
+        )
         .route("/anlage/entwurf.pdf", get(annex_draft))
         .route("/anlage/{file}", get(annex_version))
         .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
@@ -249,9 +303,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(site_or_not_found(state.clone(), site))
         .layer(middleware::from_fn(server_fn_status))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
@@ -297,6 +349,7 @@ fn router(state: AppState, idle_minutes: i64, secure: bool) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
         .layer(middleware::from_fn_with_state(state.clone(), client_addr))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -387,6 +440,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
         || path
             .rsplit('/')
             .next()

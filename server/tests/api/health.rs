@@ -83,3 +83,74 @@ async fn readiness_follows_the_database() {
     let _ = admin.close().await;
     app.stop().await;
 }
+
+/// `/metrics`: absent without a configured token, 401 without the right
+/// one, and with it the Prometheus text: requests per route template (never
+/// a concrete path with an id or token, never an address), the outbox and
+/// the evidence stored.
+async fn metrics_need_the_token_and_name_no_one(backend: Backend) {
+    use app::domain::Role;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let c = app.client();
+    assert_eq!(c.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    app.stop().await;
+
+    let token = "metrics-token-0123456789abcdef";
+    let mut config = config_for(&db);
+    config.metrics_token = Some(secrecy::SecretString::from(token.to_owned()));
+    let app = spawn_with(config, TestClock::starting_now()).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    // A page with an id in its path, and a login link with a token in it.
+    let _ = c.get("/massnahmen/4242424").await;
+    let _ = c.get("/anmeldelink/geheimes-token-im-pfad").await;
+    let scrape = |auth: Option<String>| {
+        let http = reqwest::Client::new();
+        let url = format!("{}/metrics", app.address);
+        async move {
+            let mut req = http.get(url);
+            if let Some(a) = auth {
+                req = req.header("Authorization", a);
+            }
+            let res = req.send().await.unwrap();
+            (
+                res.status(),
+                res.headers().get("www-authenticate").is_some(),
+                res.text().await.unwrap(),
+            )
+        }
+    };
+    let (status, challenge, _) = scrape(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(challenge);
+    assert_eq!(
+        scrape(Some("Bearer wrong-token-0123456789abcdef".into()))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, text) = scrape(Some(format!("Bearer {token}"))).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    for expected in [
+        "nachweis_http_requests_total{method=\"GET\",route=\"/massnahmen/{id}\",status=\"",
+        "nachweis_http_request_duration_seconds_bucket{",
+        "nachweis_outbox_queued ",
+        "nachweis_outbox_failed ",
+        "nachweis_evidence_stored_bytes ",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    for leak in [
+        "4242424",
+        "geheimes-token",
+        "acme.example",
+        "127.0.0.1",
+        "@",
+    ] {
+        assert!(!text.contains(leak), "{leak} in the metrics:\n{text}");
+    }
+    app.stop().await;
+}
+both!(metrics_need_the_token_and_name_no_one);

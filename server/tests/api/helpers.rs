@@ -1,7 +1,6 @@
 //! `spawn_app()`: a running Nachweis on port 0 with its own database, and
 //! typed helpers to call it like a browser or a script would.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use app::audit::service::AuditActor;
@@ -190,7 +189,8 @@ pub fn config_for(db: &TestDb) -> Config {
         }
     }
     let mut c = Config::load(&flags, &NoEnv).expect("config");
-    c.site_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+    // The site embedded in the binary (scripts/build.sh writes it first).
+    c.site_root = None;
     // Tests run the worker's passes themselves, at the test clock's time.
     c.worker_interval_secs = 3600;
     // The test OpenID Connect providers listen on loopback: allowed here
@@ -200,11 +200,16 @@ pub fn config_for(db: &TestDb) -> Config {
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
-    let config = config_for(db);
-    #[allow(clippy::disallowed_methods)]
-    let start = Utc::now();
-    let clock = Arc::new(TestClock(std::sync::Mutex::new(start)));
-    spawn_with(config, clock).await
+    spawn_with(config_for(db), TestClock::starting_now()).await
+}
+
+impl TestClock {
+    /// A test clock at the real time of the call.
+    pub fn starting_now() -> Arc<TestClock> {
+        #[allow(clippy::disallowed_methods)]
+        let start = Utc::now();
+        Arc::new(TestClock(std::sync::Mutex::new(start)))
+    }
 }
 
 pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
