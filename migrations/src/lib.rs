@@ -25,6 +25,7 @@ mod m0017_reviews;
 mod m0018_one_open_cycle;
 mod m0019_sso_trust;
 mod m0020_keyed_audit;
+mod m0021_anchored_records;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_one_open_cycle::Migration),
             Box::new(m0019_sso_trust::Migration),
             Box::new(m0020_keyed_audit::Migration),
+            Box::new(m0021_anchored_records::Migration),
         ]
     }
 }

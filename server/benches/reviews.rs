@@ -196,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
     let mut size = 0;
     for _ in 0..3 {
         let t = Instant::now();
-        let pdf = app::reviews::service::report(&db, &setup, &row, now).await?;
+        let pdf = app::reviews::service::report(&db, &setup, &row, now, None).await?;
         render.push(t.elapsed());
         size = pdf.len();
     }

@@ -315,12 +315,54 @@ fn read_value(r: &sea_orm::QueryResult, i: usize, kind: Kind) -> anyhow::Result<
     Ok(v.unwrap_or(J::Null))
 }
 
-fn bind_value(v: &serde_json::Value, kind: Kind, column: &str) -> anyhow::Result<SimpleExpr> {
+/// The width of each integer column of `table` in the target database:
+/// PostgreSQL wants an `integer` bound as 4 bytes, not 8.
+async fn int_widths<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+) -> anyhow::Result<HashMap<String, u8>> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = {}",
+        literal(table)
+    );
+    let mut widths = HashMap::new();
+    for r in rows(db, sql).await? {
+        let name: String = r.try_get("", "name")?;
+        let declared: String = r.try_get("", "type")?;
+        match declared.as_str() {
+            "smallint" => widths.insert(name, 2),
+            "integer" => widths.insert(name, 4),
+            _ => None,
+        };
+    }
+    Ok(widths)
+}
+
+fn bind_value(
+    v: &serde_json::Value,
+    kind: Kind,
+    column: &str,
+    width: Option<u8>,
+) -> anyhow::Result<SimpleExpr> {
     use sea_orm::sea_query::Value as V;
     let bad = || anyhow!("column {column}: {v} is not a {kind:?} value");
+    let narrow = |i: i64| -> anyhow::Result<V> {
+        Ok(match width {
+            Some(2) => V::SmallInt(Some(i16::try_from(i).map_err(|_| bad())?)),
+            Some(4) => V::Int(Some(i32::try_from(i).map_err(|_| bad())?)),
+            _ => V::BigInt(Some(i)),
+        })
+    };
     let value: V = match (kind, v) {
-        (Kind::Int, serde_json::Value::Null) => Option::<i64>::None.into(),
-        (Kind::Int, v) => Some(v.as_i64().ok_or_else(bad)?).into(),
+        (Kind::Int, serde_json::Value::Null) => match width {
+            Some(2) => V::SmallInt(None),
+            Some(4) => V::Int(None),
+            _ => V::BigInt(None),
+        },
+        (Kind::Int, v) => narrow(v.as_i64().ok_or_else(bad)?)?,
         (Kind::Bool, serde_json::Value::Null) => Option::<bool>::None.into(),
         (Kind::Bool, v) => Some(v.as_bool().ok_or_else(bad)?).into(),
         (Kind::Float, serde_json::Value::Null) => Option::<f64>::None.into(),
@@ -1084,6 +1126,7 @@ pub async fn restore(
         // Rows the migrations seed (the audit head) come from the backup.
         txn.execute_unprepared(&format!("DELETE FROM {}", quote(table)))
             .await?;
+        let widths = int_widths(&txn, table).await?;
         let names: Vec<Alias> = header
             .columns
             .iter()
@@ -1102,7 +1145,7 @@ pub async fn restore(
             let exprs = values
                 .iter()
                 .zip(&header.columns)
-                .map(|(v, (c, k))| bind_value(v, *k, c))
+                .map(|(v, (c, k))| bind_value(v, *k, c, widths.get(c).copied()))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             batch.push(exprs);
             rows_total += 1;

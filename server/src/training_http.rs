@@ -62,6 +62,7 @@ pub async fn answer(
         .collect();
     let result = app::training::service::answer(
         &state.db,
+        &state.signing,
         state.now(),
         &actor,
         id,

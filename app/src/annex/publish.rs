@@ -297,12 +297,9 @@ pub async fn publish_for(
     };
     // The audit log's head goes into the signed PDF: a copy a customer
     // holds attests the log up to this point (`audit verify` checks it).
-    let (audit_seq, audit_hash) = crate::audit::service::head(db).await?;
+    let anchor = crate::audit::service::head(db).await?;
     let mut annex = snapshot.annex.clone();
-    annex.audit_anchor = Some(format!(
-        "Eintrag {audit_seq}, Prüfwert {}",
-        &audit_hash[..audit_hash.len().min(16)]
-    ));
+    annex.audit_anchor = Some(anchor.label());
     let (pdf, not_pdfa, identity) = tokio::task::spawn_blocking(move || {
         let rendered = super::render::render(&annex).map_err(AppError::internal)?;
         let signed =
@@ -328,8 +325,8 @@ pub async fn publish_for(
         signer_cert_der: Set(leaf.to_der().map_err(AppError::internal)?),
         self_signed: Set(identity.self_signed),
         pdfa: Set(not_pdfa.is_none()),
-        audit_seq: Set(Some(audit_seq)),
-        audit_hash: Set(Some(audit_hash)),
+        audit_seq: Set(Some(anchor.seq)),
+        audit_hash: Set(Some(anchor.hash)),
         ..Default::default()
     };
     let audit_actor = by.clone();

@@ -324,17 +324,134 @@ pub async fn key_legacy_rows(db: &DatabaseConnection) -> AppResult<u64> {
 
 /// The chain's head: the last row's sequence number and hash (0 and
 /// zeros for an empty chain). Signed publications print and keep it.
-pub async fn head<C: ConnectionTrait>(db: &C) -> AppResult<(i64, String)> {
+pub async fn head<C: ConnectionTrait>(db: &C) -> AppResult<Anchor> {
     let head = audit_head::Entity::find_by_id(1)
         .one(db)
         .await?
         .ok_or_else(|| crate::error::AppError::internal("audit head row missing"))?;
-    Ok((head.seq, head.hash))
+    Ok(Anchor {
+        seq: head.seq,
+        hash: head.hash,
+    })
+}
+
+/// The chain's head as a signed PDF prints it and its row keeps it: a copy
+/// someone holds then attests the log up to that point ([`verify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Anchor {
+    /// The line the PDF prints: the row and the first 16 hex digits.
+    pub fn label(&self) -> String {
+        format!(
+            "Eintrag {}, Prüfwert {}",
+            self.seq,
+            &self.hash[..self.hash.len().min(16)]
+        )
+    }
+}
+
+/// Every stored anchor, with what holds it: annexes, review reports,
+/// training certificates and pledge copies.
+async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Anchor)>> {
+    use crate::entities::{pledge_signatures, review_cycles, training_completions};
+    let mut all = Vec::new();
+    let mut add = |what: String, seq: Option<i64>, hash: Option<String>| {
+        if let (Some(seq), Some(hash)) = (seq, hash) {
+            all.push((what, Anchor { seq, hash }));
+        }
+    };
+    for (id, org, version, seq, hash) in publications::Entity::find()
+        .filter(publications::Column::AuditSeq.is_not_null())
+        .select_only()
+        .columns([
+            publications::Column::Id,
+            publications::Column::OrgId,
+            publications::Column::Version,
+            publications::Column::AuditSeq,
+            publications::Column::AuditHash,
+        ])
+        .order_by_asc(publications::Column::Id)
+        .into_tuple::<(i32, i32, i32, Option<i64>, Option<String>)>()
+        .all(db)
+        .await?
+    {
+        add(
+            format!("the signed annex version {version} (organisation {org}, id {id})"),
+            seq,
+            hash,
+        );
+    }
+    for (id, org, version, seq, hash) in review_cycles::Entity::find()
+        .filter(review_cycles::Column::AuditSeq.is_not_null())
+        .select_only()
+        .columns([
+            review_cycles::Column::Id,
+            review_cycles::Column::OrgId,
+            review_cycles::Column::ReportVersion,
+            review_cycles::Column::AuditSeq,
+            review_cycles::Column::AuditHash,
+        ])
+        .order_by_asc(review_cycles::Column::Id)
+        .into_tuple::<(i32, i32, i32, Option<i64>, Option<String>)>()
+        .all(db)
+        .await?
+    {
+        add(
+            format!("the review report of cycle {id}, version {version} (organisation {org})"),
+            seq,
+            hash,
+        );
+    }
+    for (id, org, seq, hash) in training_completions::Entity::find()
+        .filter(training_completions::Column::AuditSeq.is_not_null())
+        .select_only()
+        .columns([
+            training_completions::Column::Id,
+            training_completions::Column::OrgId,
+            training_completions::Column::AuditSeq,
+            training_completions::Column::AuditHash,
+        ])
+        .order_by_asc(training_completions::Column::Id)
+        .into_tuple::<(i32, i32, Option<i64>, Option<String>)>()
+        .all(db)
+        .await?
+    {
+        add(
+            format!("the training certificate {id} (organisation {org})"),
+            seq,
+            hash,
+        );
+    }
+    for (id, org, seq, hash) in pledge_signatures::Entity::find()
+        .filter(pledge_signatures::Column::AuditSeq.is_not_null())
+        .select_only()
+        .columns([
+            pledge_signatures::Column::Id,
+            pledge_signatures::Column::OrgId,
+            pledge_signatures::Column::AuditSeq,
+            pledge_signatures::Column::AuditHash,
+        ])
+        .order_by_asc(pledge_signatures::Column::Id)
+        .into_tuple::<(i32, i32, Option<i64>, Option<String>)>()
+        .all(db)
+        .await?
+    {
+        add(
+            format!("the signed pledge {id} (organisation {org})"),
+            seq,
+            hash,
+        );
+    }
+    Ok(all)
 }
 
 /// Recomputes every row's hash in order, in pages, and compares with the
-/// head; then checks that every anchor a signed publication holds names a
-/// row of this chain with that hash.
+/// head; then checks that every anchor a signed PDF holds (annexes,
+/// reports, certificates, pledges) names a row of this chain with that hash.
 pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
     let key = key()?;
     let mut prev = "0".repeat(64);
@@ -406,29 +523,21 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
             ),
         });
     }
-    let anchored = publications::Entity::find()
-        .filter(publications::Column::AuditSeq.is_not_null())
-        .order_by_asc(publications::Column::Id)
-        .all(db)
-        .await?;
-    for p in anchored {
-        let (Some(seq), Some(hash)) = (p.audit_seq, p.audit_hash.as_deref()) else {
-            continue;
-        };
-        let matches = if seq == 0 {
-            hash == "0".repeat(64)
+    for (what, anchor) in stored_anchors(db).await? {
+        let matches = if anchor.seq == 0 {
+            anchor.hash == "0".repeat(64)
         } else {
-            audit_log::Entity::find_by_id(seq)
+            audit_log::Entity::find_by_id(anchor.seq)
                 .one(db)
                 .await?
-                .is_some_and(|r| r.hash == hash)
+                .is_some_and(|r| r.hash == anchor.hash)
         };
         if !matches {
             return Ok(Verification::Broken {
-                seq,
+                seq: anchor.seq,
                 reason: format!(
-                    "the signed annex version {} (organisation {}) anchors row {seq} with a hash the chain does not have",
-                    p.version, p.org_id
+                    "{what} anchors row {} with a hash the chain does not have",
+                    anchor.seq
                 ),
             });
         }

@@ -22,6 +22,9 @@ pub struct Model {
     /// The PDF copy with the signature block, as handed to the signer.
     pub pdf: Vec<u8>,
     pub pdf_sha256: String,
+    /// The audit chain's head when the PDF was signed (printed in it).
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
 }
 
 impl std::fmt::Debug for Model {

@@ -22,6 +22,9 @@ pub struct Model {
     pub report_pdf: Option<Vec<u8>>,
     pub report_sha256: Option<String>,
     pub report_version: i32,
+    /// The audit chain's head when the PDF was signed (printed in it).
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,9 @@ pub struct Model {
     pub finished_at: DateTimeUtc,
     pub certificate_pdf: Vec<u8>,
     pub certificate_sha256: String,
+    /// The audit chain's head when the PDF was signed (printed in it).
+    pub audit_seq: Option<i64>,
+    pub audit_hash: Option<String>,
 }
 
 impl std::fmt::Debug for Model {

@@ -27,6 +27,8 @@ const DEFAULT_BODY: &str = include_str!("default_text.md");
 const CLAUSE_203: &str = include_str!("clause_203.md");
 const CLAUSE_SECRETS: &str = include_str!("clause_secrets.md");
 const MAX_BODY: usize = 30_000;
+/// Why the organisation signs the copy (the PDF signature's reason).
+pub const SIGNATURE_REASON: &str = "Verpflichtung auf die Vertraulichkeit";
 
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
@@ -417,6 +419,8 @@ pub struct PledgePdf {
     pub method: String,
     pub client_ip: String,
     pub user_agent: String,
+    /// The audit chain's head at signing.
+    pub audit_anchor: String,
 }
 
 fn normalise_name(s: &str) -> String {
@@ -501,6 +505,10 @@ pub async fn sign(
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let method = confirmation.describe();
+    // Resolved before the transaction: on SQLite the pool's one writer
+    // would be held by it while the key is read.
+    let identity = state.signing.identity(&state.db, &org, now).await?;
+    let anchor = crate::audit::service::head(&state.db).await?;
     let data = PledgePdf {
         org_name: org.legal_name.clone(),
         title: text.title.clone(),
@@ -518,20 +526,34 @@ pub async fn sign(
             client.ip.clone()
         },
         user_agent: client.user_agent.clone(),
+        audit_anchor: anchor.label(),
     };
     let day = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
     use chrono::Datelike;
-    let rendered = typeset(
-        template(),
-        serde_json::to_vec(&data).map_err(AppError::internal)?,
-        Some((day.year(), day.month() as u8, day.day() as u8)),
-        format!(
-            "nachweis-verpflichtung/{}/{}/{}",
-            org.id, actor.user_id, text.version
-        ),
-    )
-    .map_err(AppError::internal)?;
-    let pdf_sha256 = hex::encode(Sha256::digest(&rendered.pdf));
+    let details = crate::annex::sign::SignatureDetails {
+        signer_name: org.legal_name.clone(),
+        reason: SIGNATURE_REASON.to_owned(),
+        location: crate::annex::publish::location(&org),
+        time: now,
+    };
+    let ident = format!(
+        "nachweis-verpflichtung/{}/{}/{}",
+        org.id, actor.user_id, text.version
+    );
+    let pdf = tokio::task::spawn_blocking(move || {
+        let rendered = typeset(
+            template(),
+            serde_json::to_vec(&data).map_err(AppError::internal)?,
+            Some((day.year(), day.month() as u8, day.day() as u8)),
+            ident,
+        )
+        .map_err(AppError::internal)?;
+        crate::annex::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
+            .map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let pdf_sha256 = hex::encode(Sha256::digest(&pdf));
     let txn = state.db.begin().await?;
     let row = pledge_signatures::ActiveModel {
         org_id: Set(actor.org_id),
@@ -544,8 +566,10 @@ pub async fn sign(
         client_ip: Set(client.ip),
         user_agent: Set(client.user_agent),
         signed_at: Set(now),
-        pdf: Set(rendered.pdf),
+        pdf: Set(pdf),
         pdf_sha256: Set(pdf_sha256.clone()),
+        audit_seq: Set(Some(anchor.seq)),
+        audit_hash: Set(Some(anchor.hash)),
         ..Default::default()
     }
     .insert(&txn)

@@ -1102,7 +1102,8 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
     closed.closed_at = Some(now);
     closed.close_comment = comment.clone();
     closed.report_version = 1;
-    let pdf = report(db, &state.signing, &closed, now).await?;
+    let anchor = crate::audit::service::head(db).await?;
+    let pdf = report(db, &state.signing, &closed, now, Some(&anchor)).await?;
     let sha = hex::encode(Sha256::digest(&pdf));
     let txn = db.begin().await?;
     let updated = review_cycles::Entity::update_many()
@@ -1122,6 +1123,14 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
             Expr::value(Some(sha.clone())),
         )
         .col_expr(review_cycles::Column::ReportVersion, Expr::value(1))
+        .col_expr(
+            review_cycles::Column::AuditSeq,
+            Expr::value(Some(anchor.seq)),
+        )
+        .col_expr(
+            review_cycles::Column::AuditHash,
+            Expr::value(Some(anchor.hash.clone())),
+        )
         .filter(review_cycles::Column::Id.eq(cyc.id))
         .filter(review_cycles::Column::Status.eq("open"))
         .exec(&txn)
@@ -1189,7 +1198,9 @@ pub async fn amend(state: &AppState, actor: &Actor, item_id: i32, text: &str) ->
     let mut next = cyc.clone();
     next.report_version = cyc.report_version + 1;
     // Rendered from inside the transaction so the new event is part of it.
-    let data = report_data(&txn, &next, now).await?;
+    let mut data = report_data(&txn, &next, now).await?;
+    let anchor = crate::audit::service::head(&txn).await?;
+    data.audit_anchor = Some(anchor.label());
     let pdf = sign_report(identity, &org, &next, data, now).await?;
     let sha = hex::encode(Sha256::digest(&pdf));
     let updated = review_cycles::Entity::update_many()
@@ -1201,6 +1212,14 @@ pub async fn amend(state: &AppState, actor: &Actor, item_id: i32, text: &str) ->
         .col_expr(
             review_cycles::Column::ReportVersion,
             Expr::value(next.report_version),
+        )
+        .col_expr(
+            review_cycles::Column::AuditSeq,
+            Expr::value(Some(anchor.seq)),
+        )
+        .col_expr(
+            review_cycles::Column::AuditHash,
+            Expr::value(Some(anchor.hash.clone())),
         )
         .filter(review_cycles::Column::Id.eq(cyc.id))
         .filter(review_cycles::Column::ReportVersion.eq(cyc.report_version))
@@ -1339,6 +1358,8 @@ pub struct ReportData {
     sections: Vec<ReportSection>,
     findings: Vec<ReportFinding>,
     amendments: Vec<ReportAmendment>,
+    /// The audit chain's head at signing; drafts (not kept) have none.
+    audit_anchor: Option<String>,
 }
 
 /// Everything the report says about `cyc` (as given: a cycle about to
@@ -1551,6 +1572,7 @@ pub async fn report_data<C: ConnectionTrait>(
                 at: format_datetime(e.at),
             })
             .collect(),
+        audit_anchor: None,
     })
 }
 
@@ -1591,14 +1613,17 @@ async fn sign_report(
     .map_err(AppError::internal)?
 }
 
-/// The signed report of `cyc` as it stands at `now`.
+/// The signed report of `cyc` as it stands at `now`; a report that is
+/// kept prints the audit chain's `anchor`.
 pub async fn report(
     db: &DatabaseConnection,
     setup: &crate::annex::keys::SigningSetup,
     cyc: &review_cycles::Model,
     now: DateTime<Utc>,
+    anchor: Option<&crate::audit::service::Anchor>,
 ) -> AppResult<Vec<u8>> {
-    let data = report_data(db, cyc, now).await?;
+    let mut data = report_data(db, cyc, now).await?;
+    data.audit_anchor = anchor.map(|a| a.label());
     let org = organisations::Entity::find_by_id(cyc.org_id)
         .one(db)
         .await?
@@ -1650,7 +1675,7 @@ async fn report_of(
     );
     match (&cyc.status[..], &cyc.report_pdf) {
         ("closed", Some(pdf)) => Ok((pdf.clone(), name)),
-        _ => Ok((report(db, setup, &cyc, now).await?, name)),
+        _ => Ok((report(db, setup, &cyc, now, None).await?, name)),
     }
 }
 

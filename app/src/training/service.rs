@@ -644,6 +644,7 @@ pub enum Outcome {
 /// handing in twice cannot count twice.
 pub async fn answer(
     db: &DatabaseConnection,
+    signing: &crate::annex::keys::SigningSetup,
     now: DateTime<Utc>,
     actor: &Actor,
     attempt_id: i32,
@@ -729,7 +730,7 @@ pub async fn answer(
             .one(db)
             .await?
             .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
-        Some(certificate(&org, actor, &v, &a, now, score, max)?)
+        Some(certificate(db, signing, &org, actor, &v, &a, now, score, max).await?)
     } else {
         None
     };
@@ -761,7 +762,7 @@ pub async fn answer(
         ));
     }
     let outcome = match certificate {
-        Some(pdf) => {
+        Some((pdf, anchor)) => {
             let row = training_completions::ActiveModel {
                 org_id: Set(actor.org_id),
                 user_id: Set(actor.user_id),
@@ -776,6 +777,8 @@ pub async fn answer(
                 finished_at: Set(now),
                 certificate_sha256: Set(hex::encode(Sha256::digest(&pdf))),
                 certificate_pdf: Set(pdf),
+                audit_seq: Set(Some(anchor.seq)),
+                audit_hash: Set(Some(anchor.hash)),
                 ..Default::default()
             }
             .insert(&txn)
@@ -824,9 +827,18 @@ struct CertificateData {
     started_at: String,
     finished_at: String,
     date: String,
+    audit_anchor: String,
 }
 
-fn certificate(
+/// Why the organisation signs a certificate (the PDF signature's reason).
+pub const CERTIFICATE_REASON: &str = "Schulungsnachweis";
+
+/// Renders the certificate, with the audit chain's head at signing, and
+/// signs it with the organisation's certificate (off the async runtime).
+#[allow(clippy::too_many_arguments)]
+async fn certificate(
+    db: &DatabaseConnection,
+    signing: &crate::annex::keys::SigningSetup,
     org: &organisations::Model,
     actor: &Actor,
     v: &training_versions::Model,
@@ -834,7 +846,9 @@ fn certificate(
     now: DateTime<Utc>,
     score: u32,
     max: u32,
-) -> AppResult<Vec<u8>> {
+) -> AppResult<(Vec<u8>, crate::audit::service::Anchor)> {
+    let identity = signing.identity(db, org, now).await?;
+    let anchor = crate::audit::service::head(db).await?;
     let data = CertificateData {
         org_name: org.legal_name.clone(),
         name: actor.display_name.clone(),
@@ -848,16 +862,30 @@ fn certificate(
         started_at: format_datetime(a.started_at),
         finished_at: format_datetime(now),
         date: german_date(now),
+        audit_anchor: anchor.label(),
+    };
+    let details = crate::annex::sign::SignatureDetails {
+        signer_name: org.legal_name.clone(),
+        reason: CERTIFICATE_REASON.to_owned(),
+        location: crate::annex::publish::location(org),
+        time: now,
     };
     let day = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
-    Ok(typeset(
-        template(),
-        serde_json::to_vec(&data).map_err(AppError::internal)?,
-        Some((day.year(), day.month() as u8, day.day() as u8)),
-        format!("nachweis-schulung/{}/{}/{}", org.id, actor.user_id, a.id),
-    )
-    .map_err(AppError::internal)?
-    .pdf)
+    let ident = format!("nachweis-schulung/{}/{}/{}", org.id, actor.user_id, a.id);
+    let pdf = tokio::task::spawn_blocking(move || {
+        let rendered = typeset(
+            template(),
+            serde_json::to_vec(&data).map_err(AppError::internal)?,
+            Some((day.year(), day.month() as u8, day.day() as u8)),
+            ident,
+        )
+        .map_err(AppError::internal)?;
+        crate::annex::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
+            .map_err(AppError::internal)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok((pdf, anchor))
 }
 
 /// A certificate for download: its holder, and admins and auditors of the

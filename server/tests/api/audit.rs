@@ -8,7 +8,7 @@ use crate::both;
 use crate::catalogue::{catalogue, category_id, create};
 use crate::helpers::*;
 
-fn verify(db: &TestDb) -> (i32, String) {
+pub fn verify(db: &TestDb) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nachweis"))
         .args(["--database-url", &db.url, "--data-dir"])
         .arg(db.dir.path())
@@ -229,7 +229,9 @@ async fn upgrades_key_the_chain_and_publications_anchor_the_log(backend: Backend
         plain.push((r.seq, prev.clone(), hash.clone()));
         prev = hash;
     }
-    migrations::Migrator::down(&conn, Some(1)).await.unwrap();
+    // Back past the anchors of the other signed records (m0021) and the
+    // keying (m0020).
+    migrations::Migrator::down(&conn, Some(2)).await.unwrap();
     for (seq, prev, hash) in &plain {
         conn.execute_unprepared(&format!(
             "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {seq}"
@@ -287,4 +289,71 @@ fn plain_hash(r: &app::entities::audit_log::Model, prev: &str) -> String {
     field(r.before.as_deref().unwrap_or("\u{0}"));
     field(r.after.as_deref().unwrap_or("\u{0}"));
     hex::encode(h.finalize())
+}
+
+/// A kept, signed PDF (review report, certificate, pledge copy) is valid
+/// under `pdfsig` and prints the audit head its row (`table`, `id`) keeps;
+/// that anchor names a row of the chain, and `audit verify` catches an
+/// altered one, naming `what` (then the anchor is put back).
+pub async fn assert_anchored(
+    app: &TestApp,
+    db: &TestDb,
+    table: &str,
+    id: i32,
+    pdf: &[u8],
+    what: &str,
+) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (valid, whole, out) = crate::publish::pdfsig(pdf);
+    assert!(valid && whole, "pdfsig on the {table} PDF:\n{out}");
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT audit_seq, audit_hash FROM {table} WHERE id = {id}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let seq: i64 = row.try_get("", "audit_seq").expect("anchor kept");
+    let hash: String = row.try_get("", "audit_hash").expect("anchor kept");
+    let chain: String = row_hash(app, seq).await;
+    assert_eq!(chain, hash, "{table} {id} anchors a row of the chain");
+    let text = crate::publish::annex_text(pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let label = format!("Eintrag {seq}, Prüfwert {}", &hash[..16]);
+    assert!(
+        text.contains(&label),
+        "{table} PDF lacks {label:?}:\n{text}"
+    );
+    assert_eq!(verify(db).0, 0);
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE {table} SET audit_hash = '{}' WHERE id = {id}",
+            "f".repeat(64)
+        ))
+        .await
+        .unwrap();
+    let (code, out) = verify(db);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(what), "{what:?} not named:\n{out}");
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE {table} SET audit_hash = '{hash}' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(verify(db).0, 0);
+}
+
+async fn row_hash(app: &TestApp, seq: i64) -> String {
+    use sea_orm::EntityTrait;
+    app::entities::audit_log::Entity::find_by_id(seq)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("anchored row exists")
+        .hash
 }

@@ -168,6 +168,34 @@ async fn source(backend: Backend) -> (TestDb, TestApp, Vec<u8>, String) {
     assert!(a.status.is_success(), "{} {}", a.status, a.body);
     let a = c.call("annex/publish", &[]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    // A signed pledge copy.
+    let o = crate::pledges::overview(&c).await;
+    let a = c
+        .call(
+            "pledges/publish",
+            &[("title", &o.draft_title), ("body", &o.draft_body)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let staff = app.client();
+    staff.login_ok(&org.email(Role::Staff)).await;
+    let text = crate::pledges::mine(&staff)
+        .await
+        .current
+        .expect("a pledge text");
+    let a = staff
+        .call(
+            "pledges/sign",
+            &[
+                ("text_id", &text.id.to_string()),
+                ("text_sha256", &text.sha256),
+                ("typed_name", "staff acme"),
+                ("password", PASSWORD),
+                ("confirm", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     (db, app, file, org.email(Role::Admin))
 }
 
@@ -177,44 +205,15 @@ async fn restored_instance_is_whole(
     evidence: &[u8],
     admin_email: &str,
 ) {
-    let out = ok(&target.url, &target.dir, &["audit", "verify"]);
-    assert!(out.contains("intact"), "{out}");
-    let out = ok(&target.url, &target.dir, &["evidence", "check"]);
-    assert!(out.contains("0 row(s) without file"), "{out}");
+    let signed = verifies(target).await;
+    assert!(
+        signed >= 2,
+        "an annex and a pledge copy at least, got {signed}"
+    );
     let db = Database::connect(&target.url).await.unwrap();
     assert_eq!(counts(&db).await, counts(source_db).await, "no row lost");
-    for r in db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT pdf FROM publications".to_owned(),
-        ))
-        .await
-        .unwrap()
-    {
-        let pdf: Vec<u8> = r.try_get("", "pdf").unwrap();
-        let (valid, whole, out) = pdfsig(&pdf);
-        assert!(valid && whole, "pdfsig on a restored annex:\n{out}");
-    }
     let _ = db.close().await;
-    // The restored instance serves: the demo login and the test login work,
-    // and the evidence file downloads byte for byte.
-    let mut config = server::config::Config::load(
-        &server::config::Overrides {
-            config_file: None,
-            data_dir: Some(target.dir.clone()),
-            database_url: Some(target.url.clone()),
-            listen: Some("127.0.0.1:0".to_owned()),
-        },
-        &NoEnv,
-    )
-    .unwrap();
-    config.worker_interval_secs = 3600;
-    let app = spawn_with(config, TestClock::starting_now()).await;
-    let c = app.client();
-    let a = c
-        .login("dpo@conrat.example", server::demo::DEMO_PASSWORD)
-        .await;
-    assert!(a.status.is_success(), "demo login: {} {}", a.status, a.body);
+    let app = serve(target).await;
     let c = app.client();
     c.login_ok(admin_email).await;
     let version = {
@@ -232,6 +231,162 @@ async fn restored_instance_is_whole(
     assert_eq!(bytes, evidence);
     app.stop().await;
 }
+
+/// `audit verify` and `evidence check` pass on the restored instance and
+/// every signed PDF it keeps (annexes, reports, certificates, pledge
+/// copies) validates with `pdfsig`; returns how many PDFs were checked.
+async fn verifies(target: &Target) -> usize {
+    let out = ok(&target.url, &target.dir, &["audit", "verify"]);
+    assert!(out.contains("intact"), "{out}");
+    let out = ok(&target.url, &target.dir, &["evidence", "check"]);
+    assert!(out.contains("0 row(s) without file"), "{out}");
+    let db = Database::connect(&target.url).await.unwrap();
+    let mut signed = 0;
+    for (table, column) in [
+        ("publications", "pdf"),
+        ("review_cycles", "report_pdf"),
+        ("training_completions", "certificate_pdf"),
+        ("pledge_signatures", "pdf"),
+    ] {
+        for r in db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT {column} AS pdf FROM {table} WHERE {column} IS NOT NULL"),
+            ))
+            .await
+            .unwrap()
+        {
+            let pdf: Vec<u8> = r.try_get("", "pdf").unwrap();
+            let (valid, whole, out) = pdfsig(&pdf);
+            assert!(valid && whole, "pdfsig on a restored {table} PDF:\n{out}");
+            signed += 1;
+        }
+    }
+    let _ = db.close().await;
+    signed
+}
+
+/// Serves the restored instance; the demo login works.
+async fn serve(target: &Target) -> TestApp {
+    let mut config = server::config::Config::load(
+        &server::config::Overrides {
+            config_file: None,
+            data_dir: Some(target.dir.clone()),
+            database_url: Some(target.url.clone()),
+            listen: Some("127.0.0.1:0".to_owned()),
+        },
+        &NoEnv,
+    )
+    .unwrap();
+    config.worker_interval_secs = 3600;
+    let app = spawn_with(config, TestClock::starting_now()).await;
+    let c = app.client();
+    let a = c
+        .login("dpo@conrat.example", server::demo::DEMO_PASSWORD)
+        .await;
+    assert!(a.status.is_success(), "demo login: {} {}", a.status, a.body);
+    app
+}
+
+/// The backup the v0.1.0 release wrote (`scripts/make-backup-fixture.sh`
+/// run at the tag v0.1.0, see the script) restores into this version: the
+/// later migrations apply on top, and every row of the backup is there.
+async fn a_backup_of_the_previous_release_restores_and_upgrades(backend: Backend) {
+    use migrations::MigratorTrait;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backup-v0.1.0.tar");
+    // What the fixture holds: its schema and each table's rows.
+    let mut rows: Vec<(String, i64)> = Vec::new();
+    let mut schema = 0usize;
+    let mut archive = tar::Archive::new(std::fs::File::open(&fixture).unwrap());
+    for e in archive.entries().unwrap() {
+        let mut e = e.unwrap();
+        let path = e.path().unwrap().to_string_lossy().into_owned();
+        let mut data = String::new();
+        std::io::Read::read_to_string(&mut e, &mut data).unwrap();
+        if let Some(table) = path
+            .strip_prefix("db/")
+            .and_then(|p| p.strip_suffix(".jsonl"))
+        {
+            rows.push((table.to_owned(), data.lines().count() as i64 - 1));
+        } else if path == "manifest.json" {
+            let m: serde_json::Value = serde_json::from_str(&data).unwrap();
+            assert_eq!(m["nachweis_version"], "0.1.0");
+            schema = m["migrations"].as_array().unwrap().len();
+        }
+    }
+    let newer = migrations::Migrator::migrations().len() - schema;
+    assert!(
+        newer > 0,
+        "the fixture's schema is older than this version's"
+    );
+    let target = Target::new(backend).await;
+    let out = ok(
+        &target.url,
+        &target.dir,
+        &["restore", fixture.to_str().unwrap()],
+    );
+    assert!(
+        out.contains(&format!("{newer} migration(s) applied after the restore")),
+        "{out}"
+    );
+    assert!(verifies(&target).await >= 2, "both demo annexes");
+    let db = Database::connect(&target.url).await.unwrap();
+    let now = counts(&db).await;
+    for (table, n) in &rows {
+        let restored = now.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+        assert_eq!(restored, Some(*n), "rows of {table}");
+    }
+    let _ = db.close().await;
+    // Served by its own process: the fixture has its own instance secret,
+    // and the audit key is one per process.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = target.dir.to_string_lossy().into_owned();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_nachweis"))
+        .env("NACHWEIS_LOG", "warn")
+        .args(["--database-url", &target.url, "--data-dir", &dir])
+        .args(["serve", "--listen", &listen])
+        .spawn()
+        .unwrap();
+    let c = Client {
+        base: format!("http://{listen}"),
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    let mut up = false;
+    for _ in 0..200 {
+        if c.http
+            .get(format!("{}/readyz", c.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let login = c
+        .login("dpo@conrat.example", server::demo::DEMO_PASSWORD)
+        .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(up, "the restored instance did not become ready");
+    assert!(
+        login.status.is_success(),
+        "demo login: {} {}",
+        login.status,
+        login.body
+    );
+}
+both!(a_backup_of_the_previous_release_restores_and_upgrades);
 
 struct NoEnv;
 impl server::config::Env for NoEnv {

@@ -21,13 +21,13 @@ fn invalid_field(a: &Answer) -> String {
     }
 }
 
-async fn mine(c: &Client) -> MyPledge {
+pub async fn mine(c: &Client) -> MyPledge {
     let a = c.call("pledges/mine", &[]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn overview(c: &Client) -> PledgeOverview {
+pub async fn overview(c: &Client) -> PledgeOverview {
     let a = c.call("pledges/overview", &[]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
@@ -164,6 +164,8 @@ async fn pledges_are_signed_once_per_version_and_never_change(backend: Backend) 
     let (status, pdf) = download(&staff, sig).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(hex::encode(Sha256::digest(&pdf)), signed.pdf_sha256);
+    // Signed by the organisation, with the audit head at signing (issue 15).
+    crate::audit::assert_anchored(&app, &db, "pledge_signatures", sig, &pdf, "signed pledge").await;
     let text_pdf = annex_text(&pdf);
     for needle in [
         "Verpflichtung auf die Vertraulichkeit",

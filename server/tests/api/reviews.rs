@@ -483,6 +483,16 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     let (status, disposition, pdf) = report(&auditor).await;
     assert_eq!(status, StatusCode::OK);
     assert!(disposition.unwrap().starts_with("attachment"));
+    // The kept report prints the audit head at closing (issue 15).
+    crate::audit::assert_anchored(
+        &app,
+        &db,
+        "review_cycles",
+        id,
+        &pdf,
+        "review report of cycle",
+    )
+    .await;
     let (valid, whole, out) = pdfsig(&pdf);
     assert!(valid && whole, "pdfsig:\n{out}");
     let text = annex_text(&pdf)
@@ -541,6 +551,15 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     let (_, _, pdf2) = report(&admin).await;
     assert_ne!(pdf, pdf2);
     assert!(pdfsig(&pdf2).0);
+    crate::audit::assert_anchored(
+        &app,
+        &db,
+        "review_cycles",
+        id,
+        &pdf2,
+        "review report of cycle",
+    )
+    .await;
     assert!(
         annex_text(&pdf2)
             .split_whitespace()

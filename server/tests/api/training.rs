@@ -214,6 +214,16 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     };
     let (status, pdf) = cert(&staff).await;
     assert_eq!(status, StatusCode::OK);
+    // Signed by the organisation, with the audit head at passing (issue 15).
+    crate::audit::assert_anchored(
+        &app,
+        &db,
+        "training_completions",
+        completion,
+        &pdf,
+        "training certificate",
+    )
+    .await;
     let text = annex_text(&pdf);
     for needle in [
         "Teilnahmebescheinigung",
