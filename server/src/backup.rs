@@ -447,7 +447,6 @@ pub fn read_passphrase(path: &Path) -> anyhow::Result<secrecy::SecretString> {
 struct Sink {
     file: BufWriter<File>,
     enc: Option<(EncryptorBE32<ChaCha20Poly1305>, Vec<u8>)>,
-    hasher: Sha256,
     written: u64,
 }
 
@@ -486,7 +485,6 @@ impl Sink {
         Ok(Self {
             file,
             enc,
-            hasher: Sha256::new(),
             written: 0,
         })
     }
@@ -506,7 +504,6 @@ impl Sink {
 impl Write for Sink {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.written += data.len() as u64;
-        self.hasher.update(data);
         match &mut self.enc {
             None => self.file.write_all(data)?,
             Some((enc, buf)) => {
@@ -573,6 +570,12 @@ impl Source {
         let mut magic = [0u8; 16];
         let n = read_full(&mut file, &mut magic)?;
         if n < 16 || &magic != MAGIC {
+            if passphrase.is_some() {
+                bail!(
+                    "{} is not encrypted, but a passphrase was given: is it the right file?",
+                    path.display()
+                );
+            }
             return Ok(Self {
                 file,
                 dec: None,
@@ -600,7 +603,8 @@ impl Source {
             u32::from_le_bytes(header[1 + 4 * i..5 + 4 * i].try_into().unwrap_or([0; 4]))
         };
         let (m, t, p) = (word(0), word(1), word(2));
-        if m > 4 * 1024 * 1024 || t > 64 || p > 64 {
+        // Near what backup writes: a crafted header cannot ask for gigabytes.
+        if m > 4 * ARGON_M_KIB || t > 4 * ARGON_T || p > 8 {
             bail!(
                 "{} is damaged: implausible key derivation parameters",
                 path.display()
@@ -693,6 +697,49 @@ impl Read for Source {
 }
 
 // ------------------------------------------------------------ backup
+
+/// Whether no live version refers to `sha` any more.
+async fn purged_since(db: &sea_orm::DatabaseConnection, sha: &str) -> anyhow::Result<bool> {
+    let live = rows(
+        db,
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM evidence_versions WHERE sha256 = {} AND purged_at IS NULL",
+            literal(sha)
+        ),
+    )
+    .await?;
+    let n = match live.first() {
+        Some(r) => r.try_get::<i64>("", "n")?,
+        None => 0,
+    };
+    Ok(n == 0)
+}
+
+/// The operator's signing files: regular files (symbolic links followed, as
+/// secret mounts use them), no dot-files, UTF-8 names.
+fn signing_files(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let e = e?;
+        let Some(name) = e.file_name().to_str().map(str::to_owned) else {
+            bail!("{}: a file name that is not UTF-8", dir.display());
+        };
+        if name.starts_with('.') || !std::fs::metadata(e.path()).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        files.push((name, e.path()));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A name restore accepts for a file of the signing directory.
+fn signing_name_ok(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
+}
 
 fn append(
     tar: &mut tar::Builder<Sink>,
@@ -800,9 +847,14 @@ pub async fn backup(
                 .map(|(i, (_, kind))| read_value(&r, i, *kind))
                 .collect::<anyhow::Result<Vec<_>>>()
                 .with_context(|| format!("reading table {table}"))?;
+            // The files of purged versions are gone by design; their rows stay.
             if table == "evidence_versions"
                 && let Some(i) = cols.iter().position(|(c, _)| c == "sha256")
                 && let Some(sha) = values[i].as_str()
+                && cols
+                    .iter()
+                    .position(|(c, _)| c == "purged_at")
+                    .is_none_or(|p| values[p].is_null())
             {
                 blobs.insert(sha.to_owned());
             }
@@ -822,10 +874,20 @@ pub async fn backup(
 
     for sha in &blobs {
         use futures::TryStreamExt;
-        let stream = store
-            .open(sha)
-            .await
-            .with_context(|| format!("evidence file {sha} is missing from {}", store.describe()))?;
+        let stream = match store.open(sha).await {
+            Ok(stream) => stream,
+            // Purged since the snapshot: the rows are what they were, the
+            // file is gone by design.
+            Err(_) if purged_since(&db, sha).await? => {
+                tracing::warn!(sha, "evidence file purged while the backup ran; left out");
+                continue;
+            }
+            Err(e) => {
+                return Err(anyhow!(e)).with_context(|| {
+                    format!("evidence file {sha} is missing from {}", store.describe())
+                });
+            }
+        };
         let chunks: Vec<bytes::Bytes> = stream
             .try_collect()
             .await
@@ -852,23 +914,16 @@ pub async fn backup(
         secret.as_bytes(),
         0o600,
     )?;
-    if config.signing_dir.is_dir() {
-        let mut names: Vec<_> = std::fs::read_dir(&config.signing_dir)?
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .collect();
-        names.sort_by_key(|e| e.file_name());
-        for e in names {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let data = std::fs::read(e.path())?;
-            append(
-                &mut tar,
-                &mut parts,
-                &format!("signing/{name}"),
-                &data,
-                0o600,
-            )?;
-        }
+    for (name, path) in signing_files(&config.signing_dir)? {
+        let data =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        append(
+            &mut tar,
+            &mut parts,
+            &format!("signing/{name}"),
+            &data,
+            0o600,
+        )?;
     }
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -891,8 +946,9 @@ pub async fn backup(
     header.set_cksum();
     tar.append_data(&mut header, MANIFEST, manifest_bytes.as_slice())?;
     let sink = tar.into_inner()?;
-    let (file, bytes) = sink.finish()?;
+    let (file, _plain) = sink.finish()?;
     file.sync_all()?;
+    let bytes = file.metadata()?.len();
     drop(file);
     tmp.persist_noclobber(out).map_err(|e| {
         anyhow!(
@@ -933,11 +989,22 @@ fn entry_path(e: &tar::Entry<'_, Source>) -> anyhow::Result<String> {
 }
 
 /// First pass: every part is there and matches the manifest.
-fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Result<Manifest> {
+/// What the first pass found good: the manifest, and the small parts that
+/// are written before anything else.
+struct Checked {
+    manifest: Manifest,
+    secret: Vec<u8>,
+    signing: Vec<(String, Vec<u8>)>,
+}
+
+fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Result<Checked> {
     let source = Source::open(path, passphrase)?;
     let mut archive = tar::Archive::new(source);
     let mut seen: HashMap<String, (String, u64)> = HashMap::new();
     let mut manifest = None;
+    let mut secret = None;
+    let mut signing = Vec::new();
+    let mut misnamed: Option<String> = None;
     // Truncated anywhere, the archive ends before its manifest, or inside
     // a block: either way it is not a whole backup.
     let read_err = |e: std::io::Error| anyhow!("{} is incomplete or damaged ({e})", path.display());
@@ -953,11 +1020,31 @@ fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Res
                     path.display()
                 )
             })?);
-        } else {
-            seen.insert(
-                name,
-                (hex::encode(Sha256::digest(&data)), data.len() as u64),
-            );
+            continue;
+        }
+        let sha = hex::encode(Sha256::digest(&data));
+        if let Some(blob) = name.strip_prefix("evidence/")
+            && (!app::evidence::store::is_sha256_hex(blob) || blob != sha)
+        {
+            // Said once the archive is known to be whole: a cut-off last
+            // file is an incomplete backup, not a damaged one.
+            misnamed.get_or_insert(name.clone());
+        } else if let Some(file) = name.strip_prefix("signing/") {
+            if !signing_name_ok(file) {
+                bail!(
+                    "{} names a signing file {file:?} outside the signing directory",
+                    path.display()
+                );
+            }
+            signing.push((file.to_owned(), data.clone()));
+        } else if name == "secret/instance.key" {
+            secret = Some(data.clone());
+        }
+        if seen
+            .insert(name.clone(), (sha, data.len() as u64))
+            .is_some()
+        {
+            bail!("{} is damaged: it holds {name} twice", path.display());
         }
     }
     let manifest = manifest.ok_or_else(|| {
@@ -966,6 +1053,12 @@ fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Res
             path.display()
         )
     })?;
+    if let Some(name) = misnamed {
+        bail!(
+            "{} is damaged: {name} does not hold the file its name says",
+            path.display()
+        );
+    }
     if manifest.format != FORMAT || manifest.format_version > FORMAT_VERSION {
         bail!(
             "{} is a backup format this Nachweis does not know ({} version {})",
@@ -1004,7 +1097,28 @@ fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Res
     if !known.starts_with(&manifest.migrations) {
         bail!("the backup's schema is not a step of this Nachweis' schema history");
     }
-    Ok(manifest)
+    let secret = secret.ok_or_else(|| anyhow!("{} holds no instance secret", path.display()))?;
+    let text = std::str::from_utf8(&secret).unwrap_or("");
+    if text.trim().len() != 64 || !text.trim().bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!(
+            "{} is damaged: its instance secret is not 64 hex digits",
+            path.display()
+        );
+    }
+    Ok(Checked {
+        manifest,
+        secret,
+        signing,
+    })
+}
+
+/// The SQLite database file a `sqlite:` URL names.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// Whether `dir` holds anything but a configuration file.
@@ -1025,7 +1139,11 @@ pub async fn restore(
     path: &Path,
     passphrase: Option<secrecy::SecretString>,
 ) -> anyhow::Result<Restored> {
-    let manifest = {
+    let Checked {
+        manifest,
+        secret,
+        signing,
+    } = {
         let path = path.to_owned();
         let passphrase = passphrase.clone();
         tokio::task::spawn_blocking(move || check(&path, passphrase.as_ref())).await??
@@ -1041,7 +1159,20 @@ pub async fn restore(
             "NACHWEIS_SECRET_KEY is set: the restored instance uses the backup's instance secret (secret.key in the data directory); unset it"
         );
     }
-    if !config.is_sqlite() {
+    if has_data(&config.signing_dir)? {
+        bail!(
+            "the signing directory {} is not empty: restore only into an empty one",
+            config.signing_dir.display()
+        );
+    }
+    // A SQLite file outside the data directory is checked too; a missing
+    // one is not created by checking.
+    let existing_sqlite = config
+        .is_sqlite()
+        .then(|| sqlite_file(&config.database_url))
+        .flatten()
+        .filter(|f| f.exists());
+    if !config.is_sqlite() || existing_sqlite.is_some() {
         let db = crate::db::open(config).await?;
         let existing = tables(&db).await?;
         if !existing.is_empty() {
@@ -1053,9 +1184,48 @@ pub async fn restore(
         db.close().await?;
     }
 
-    // From here on, things are written.
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    // From here on, things are written: first the secret and the keys (a
+    // database without its secret would get a new one at the next start),
+    // then the schema of the backup, the files and the rows.
+    create_private_dir(&config.data_dir)?;
+    write_back(config, path, passphrase, manifest, secret, signing)
+        .await
+        .with_context(|| {
+            format!(
+                "the restore stopped halfway: empty {} and the database before trying again",
+                config.data_dir.display()
+            )
+        })
+}
+
+/// The data directory, mode 0700: it holds the database and the secret.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+async fn write_back(
+    config: &Config,
+    path: &Path,
+    passphrase: Option<secrecy::SecretString>,
+    manifest: Manifest,
+    secret: Vec<u8>,
+    signing: Vec<(String, Vec<u8>)>,
+) -> anyhow::Result<Restored> {
+    crate::secrets::write_secret(&config.data_dir.join("secret.key"), &secret)?;
+    if !signing.is_empty() {
+        create_private_dir(&config.signing_dir)?;
+        for (name, data) in signing {
+            crate::secrets::write_private(&config.signing_dir.join(name), &data)?;
+        }
+    }
     let db = crate::db::open(config).await?;
     let known = Migrator::migrations().len();
     Migrator::up(&db, Some(manifest.migrations.len() as u32)).await?;
@@ -1086,8 +1256,6 @@ pub async fn restore(
     let backend = txn.get_database_backend();
     let mut tables_data: HashMap<String, Vec<u8>> = HashMap::new();
     let mut evidence_files = 0usize;
-    let mut secret = None;
-    let mut signing: Vec<(String, Vec<u8>)> = Vec::new();
     while let Some((name, data)) = rx.recv().await {
         if let Some(table) = name
             .strip_prefix("db/")
@@ -1095,20 +1263,18 @@ pub async fn restore(
         {
             tables_data.insert(table.to_owned(), data);
         } else if let Some(sha) = name.strip_prefix("evidence/") {
-            if !app::evidence::store::is_sha256_hex(sha) {
-                bail!("the backup names an evidence file {sha:?} that is not a SHA-256");
+            // Checked in the first pass; again, in case the file changed since.
+            if hex::encode(Sha256::digest(&data)) != sha {
+                bail!("{name} changed since the backup was checked");
             }
             let staged = staging.join(format!("restore-{sha}"));
-            std::fs::write(&staged, &data)?;
-            store.put_file(sha, &staged).await?;
+            std::fs::write(&staged, &data)
+                .with_context(|| format!("writing {}", staged.display()))?;
+            store
+                .put_file(sha, &staged)
+                .await
+                .with_context(|| format!("storing evidence file {sha}"))?;
             evidence_files += 1;
-        } else if name == "secret/instance.key" {
-            secret = Some(data);
-        } else if let Some(file) = name.strip_prefix("signing/") {
-            if file.contains('/') || file.starts_with('.') {
-                bail!("the backup names a signing file {file:?} outside the signing directory");
-            }
-            signing.push((file.to_owned(), data));
         }
     }
     reader.await??;
@@ -1122,7 +1288,8 @@ pub async fn restore(
             lines
                 .next()
                 .ok_or_else(|| anyhow!("the part of {table} is empty"))?,
-        )?;
+        )
+        .with_context(|| format!("the column list of {table}"))?;
         // Rows the migrations seed (the audit head) come from the backup.
         txn.execute_unprepared(&format!("DELETE FROM {}", quote(table)))
             .await?;
@@ -1134,7 +1301,8 @@ pub async fn restore(
             .collect();
         let mut batch = Vec::new();
         for line in lines {
-            let values: Vec<serde_json::Value> = serde_json::from_slice(line)?;
+            let values: Vec<serde_json::Value> =
+                serde_json::from_slice(line).with_context(|| format!("a row of {table}"))?;
             if values.len() != header.columns.len() {
                 bail!(
                     "a row of {table} has {} values for {} columns",
@@ -1166,15 +1334,6 @@ pub async fn restore(
         }
     }
     txn.commit().await?;
-
-    let secret = secret.ok_or_else(|| anyhow!("the backup holds no instance secret"))?;
-    crate::secrets::write_secret(&config.data_dir.join("secret.key"), &secret)?;
-    if !signing.is_empty() {
-        std::fs::create_dir_all(&config.signing_dir)?;
-        for (name, data) in signing {
-            crate::secrets::write_private(&config.signing_dir.join(name), &data)?;
-        }
-    }
     // The rest of the schema history, as a start of the server would.
     crate::db::migrate(&db, config).await?;
     db.close().await?;

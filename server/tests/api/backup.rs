@@ -166,6 +166,20 @@ async fn source(backend: Backend) -> (TestDb, TestApp, Vec<u8>, String) {
     )
     .await;
     assert!(a.status.is_success(), "{} {}", a.status, a.body);
+    // A second file, deleted and purged: its row stays, its bytes are gone,
+    // and the backup must not ask the store for them.
+    let gone = b"%PDF-1.7\nverworfen\n".to_vec();
+    let a = upload(&c, form(measure, "Verworfen", "", "alt.pdf", gone)).await;
+    assert!(a.status.is_success(), "{} {}", a.status, a.body);
+    let id = serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["evidence_id"].to_string();
+    assert_eq!(
+        c.call("evidence/delete", &[("id", &id)]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.call("evidence/purge", &[("id", &id)]).await.status,
+        StatusCode::OK
+    );
     let a = c.call("annex/publish", &[]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     // A signed pledge copy.
@@ -218,8 +232,9 @@ async fn restored_instance_is_whole(
     c.login_ok(admin_email).await;
     let version = {
         use app::entities::evidence_versions;
-        use sea_orm::EntityTrait;
+        use sea_orm::{EntityTrait, QueryOrder};
         evidence_versions::Entity::find()
+            .order_by_asc(evidence_versions::Column::Id)
             .one(&app.db)
             .await
             .unwrap()
@@ -557,6 +572,15 @@ async fn bad_backups_are_refused_and_nothing_is_written(backend: Backend) {
         (vec!["restore".into(), p(&not_a_backup)], "incomplete"),
         (vec!["restore".into(), p(&newer)], "newer Nachweis"),
         (vec!["restore".into(), p(&sealed)], "is encrypted"),
+        (
+            vec![
+                "restore".into(),
+                p(&file),
+                "--passphrase-file".into(),
+                p(&pass),
+            ],
+            "is not encrypted",
+        ),
         (
             vec![
                 "restore".into(),
