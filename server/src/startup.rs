@@ -64,6 +64,7 @@ pub struct Application {
     mailer: Option<crate::mailer::Mailer>,
     worker_interval: std::time::Duration,
     digest_hour: u32,
+    idle_minutes: i64,
 }
 
 impl Application {
@@ -162,6 +163,7 @@ impl Application {
             mailer,
             worker_interval: std::time::Duration::from_secs(config.worker_interval_secs),
             digest_hour: config.digest_hour,
+            idle_minutes: config.session_idle_minutes,
         })
     }
 
@@ -174,7 +176,11 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let store = app::auth::session_store::DbSessionStore::new(self.db.clone());
+        let store = app::auth::session_store::DbSessionStore::new(
+            self.db.clone(),
+            self.state.clock.clone(),
+            chrono::Duration::minutes(self.idle_minutes),
+        );
         let sweep_state = self.state.clone();
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -229,7 +235,12 @@ fn router(
 ) -> Router {
     let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(
         state.db.clone(),
+        state.clock.clone(),
+        chrono::Duration::minutes(idle_minutes),
     ))
+    // Every request counts as activity (the store writes at most once a
+    // minute per session).
+    .with_always_save(true)
     .with_name("nachweis_session")
     .with_http_only(true)
     .with_same_site(SameSite::Lax)

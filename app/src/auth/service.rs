@@ -61,7 +61,11 @@ impl Actor {
     }
 }
 
-pub fn hash_password(password: &str) -> AppResult<String> {
+// Argon2 takes tens of milliseconds of CPU per hash: every hash and every
+// verification runs on the blocking pool, never on a runtime thread, where
+// it would stall every other request.
+
+fn hash_password_now(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -69,7 +73,7 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         .map_err(AppError::internal)
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
+fn verify_password_now(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             Argon2::default()
@@ -79,11 +83,36 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A hash of a random password, verified against when the address is
-/// unknown so that unknown and known addresses take the same time.
+/// A hash of a random password, verified against when there is no hash
+/// (unknown address, SSO-only account) so that every answer takes the same
+/// time.
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("nachweis-dummy-password-never-used").unwrap_or_default())
+    DUMMY
+        .get_or_init(|| hash_password_now("nachweis-dummy-password-never-used").unwrap_or_default())
+}
+
+/// The Argon2id hash of `password`, computed on the blocking pool.
+pub async fn hash_password(password: &str) -> AppResult<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// Whether `password` matches `hash`, checked on the blocking pool. Without
+/// a hash the check runs against a dummy (the same time) and fails.
+pub async fn verify_password(password: &str, hash: Option<&str>) -> bool {
+    let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_password_now(&password, &h),
+        None => {
+            let _ = verify_password_now(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 pub async fn session() -> AppResult<Session> {
@@ -117,16 +146,6 @@ fn throttle_wait_after(
 /// Attempts from one client address before its waits start: enough for an
 /// office behind one NAT, far too few to try passwords across accounts.
 const CLIENT_FREE_FAILURES: i32 = 30;
-
-/// Password verification runs on the blocking pool: argon2 takes tens of
-/// milliseconds of CPU, which would stall every other request on this
-/// runtime thread.
-pub async fn verify_password_blocking(password: &str, hash: &str) -> bool {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
-}
 
 /// The throttle keys of an attempt: the address (only a well-formed one:
 /// anything else cannot be an account) and the client's network address.
@@ -268,14 +287,8 @@ pub async fn login(
         Err(_) => None,
     };
     let ok = match &user {
-        Some(u) => {
-            let hash = u.password_hash.as_deref().unwrap_or(dummy_hash());
-            verify_password_blocking(password, hash).await && u.password_hash.is_some() && !u.locked
-        }
-        None => {
-            let _ = verify_password_blocking(password, dummy_hash()).await;
-            false
-        }
+        Some(u) => verify_password(password, u.password_hash.as_deref()).await && !u.locked,
+        None => verify_password(password, None).await,
     };
     let membership = match (&user, ok) {
         (Some(u), true) => first_membership(&state.db, u.id).await?,
@@ -371,7 +384,7 @@ pub async fn confirm_password(state: &AppState, actor: &Actor, password: &str) -
     };
     let keys = throttle_keys(&actor.email, None);
     reserve_all(&state.db, &keys, now).await?;
-    if verify_password_blocking(password, hash).await {
+    if verify_password(password, Some(hash)).await {
         for (key, _) in &keys {
             login_throttle::Entity::delete_by_id(key.clone())
                 .exec(&state.db)
@@ -685,7 +698,7 @@ pub async fn create_user<C: ConnectionTrait>(
         ));
     }
     let hash = match password {
-        Some(p) => Some(hash_password(p)?),
+        Some(p) => Some(hash_password(p).await?),
         None => None,
     };
     let user = users::ActiveModel {
@@ -804,9 +817,9 @@ mod tests {
 
     #[test]
     fn passwords_verify() {
-        let h = hash_password("correct horse battery").unwrap();
+        let h = hash_password_now("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong", &h));
+        assert!(verify_password_now("correct horse battery", &h));
+        assert!(!verify_password_now("wrong", &h));
     }
 }

@@ -1,25 +1,45 @@
 //! A tower-sessions store over the application database (SQLite or
 //! PostgreSQL through SeaORM): sessions survive restarts and are shared by
 //! every node.
+//!
+//! A session ends after `idle` without a request. The store keeps that time
+//! itself, from the application's clock (tests move it): tower-sessions
+//! computes its expiry from the wall clock, which the store ignores. The
+//! session layer saves on every request (`with_always_save`), and the store
+//! writes only when the data changed or the expiry has moved by more than
+//! [`TOUCH_EVERY`], so an active session costs one write a minute, not one
+//! per request.
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    sea_query::OnConflict,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 
 use crate::entities::sessions;
+use crate::state::Clock;
+
+/// How stale a stored expiry may get before a request writes it again.
+pub const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    idle: Duration,
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, idle: Duration) -> Self {
+        Self { db, clock, idle }
+    }
+
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.clock.now() + self.idle
     }
 
     /// Removes expired sessions; run periodically.
@@ -37,10 +57,6 @@ fn backend(e: impl std::fmt::Display) -> Error {
     Error::Backend(e.to_string())
 }
 
-fn expiry(record: &Record) -> DateTime<Utc> {
-    DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).unwrap_or_default()
-}
-
 #[async_trait::async_trait]
 impl tower_sessions::SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
@@ -51,7 +67,7 @@ impl tower_sessions::SessionStore for DbSessionStore {
             let res = sessions::ActiveModel {
                 id: Set(record.id.to_string()),
                 data: Set(data),
-                expires_at: Set(expiry(record)),
+                expires_at: Set(self.expires_at()),
             }
             .insert(&self.db)
             .await;
@@ -72,14 +88,26 @@ impl tower_sessions::SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
+        let expires_at = self.expires_at();
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(record.id.to_string()),
             data: Set(data),
-            expires_at: Set(expiry(record)),
+            expires_at: Set(expires_at),
         })
         .on_conflict(
             OnConflict::column(sessions::Column::Id)
                 .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                // An unchanged session whose expiry was written within the
+                // last minute is left alone.
+                .action_and_where(
+                    Expr::col((sessions::Entity, sessions::Column::Data))
+                        .ne(Expr::col((
+                            sea_orm::sea_query::Alias::new("excluded"),
+                            sessions::Column::Data,
+                        )))
+                        .or(Expr::col((sessions::Entity, sessions::Column::ExpiresAt))
+                            .lt(expires_at - TOUCH_EVERY)),
+                )
                 .to_owned(),
         )
         .exec_without_returning(&self.db)
@@ -96,12 +124,12 @@ impl tower_sessions::SessionStore for DbSessionStore {
         else {
             return Ok(None);
         };
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
-            .map_err(|e| Error::Decode(e.to_string()))?;
         // Expired sessions are gone, whatever the cookie says.
-        if expiry_date <= time::OffsetDateTime::now_utc() {
+        if row.expires_at <= self.clock.now() {
             return Ok(None);
         }
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
+            .map_err(|e| Error::Decode(e.to_string()))?;
         let data = serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,

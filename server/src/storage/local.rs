@@ -59,10 +59,14 @@ impl BlobStore for LocalStore {
                 // The same content is already stored: keep that copy, and mark
                 // it fresh so a sweep of unreferenced blobs leaves it alone
                 // until this upload's row has committed.
+                // File times are the file system's clock, which the sweep
+                // compares them with: not the application's.
+                #[allow(clippy::disallowed_methods)]
+                let now = std::time::SystemTime::now();
                 std::fs::OpenOptions::new()
                     .append(true)
                     .open(&target)?
-                    .set_modified(std::time::SystemTime::now())?;
+                    .set_modified(now)?;
                 std::fs::remove_file(&staged)?;
                 return Ok(());
             }

@@ -109,27 +109,45 @@ async fn session_survives_a_restart_and_rotates_at_login(backend: Backend) {
     let app = spawn_app(&db).await;
     let org = app.org("acme").await;
     let c = app.client();
-    // A session that exists before login (e.g. planted) …
-    let before = c.get("/login").await;
-    let pre_cookie = before
+    // A session that exists before this login (here: an earlier login in the
+    // same browser) must not carry over its id: logging in again gives a new one.
+    let first = c.login(&org.email(Role::Admin), PASSWORD).await;
+    let pre = first
         .headers
         .get("set-cookie")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
-    let cookie = a
-        .headers
-        .get("set-cookie")
-        .unwrap()
+        .expect("the first login sets a session cookie")
         .to_str()
         .unwrap()
         .to_owned();
-    if let Some(pre) = pre_cookie {
-        assert_ne!(
-            pre.split(';').next(),
-            cookie.split(';').next(),
-            "session id must change at login"
-        );
-    }
+    let a = c.login(&org.email(Role::Admin), PASSWORD).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cookie = a
+        .headers
+        .get("set-cookie")
+        .expect("a login over an existing session sets a new cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        pre.split(';').next(),
+        cookie.split(';').next(),
+        "session id must change at login"
+    );
+    // … and the old id is signed in no more.
+    let old = reqwest::Client::new()
+        .post(format!("{}/api/auth/me", app.address))
+        .header("Accept", "application/json")
+        .header("Cookie", pre.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !old.contains(&org.email(Role::Admin)),
+        "the session id before login still signs in: {old}"
+    );
     let session = cookie.split(';').next().unwrap().to_owned();
     let config = app.config.clone();
     let clock = app.clock.clone();
@@ -185,3 +203,68 @@ async fn expired_session_gets_a_clear_error(backend: Backend) {
     app.stop().await;
 }
 both!(expired_session_gets_a_clear_error);
+
+async fn an_https_public_url_marks_the_cookie_secure(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let org = {
+        let app = spawn_app(&db).await;
+        let org = app.org("acme").await;
+        app.stop().await;
+        org
+    };
+    // Behind a TLS-terminating proxy: the server itself speaks plain http,
+    // the public address is https, and the browser must never send the
+    // session cookie over plain http.
+    let server = crate::evidence_process::ServerProcess::start(
+        &db,
+        &[("NACHWEIS_PUBLIC_URL", "https://nachweis.example")],
+    )
+    .await;
+    let a = server
+        .client()
+        .login(&org.email(Role::Admin), PASSWORD)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cookie = a
+        .headers
+        .get("set-cookie")
+        .expect("session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+both!(an_https_public_url_marks_the_cookie_secure);
+
+async fn an_idle_session_ends(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let mut config = config_for(&db);
+    config.session_idle_minutes = 30;
+    let app = spawn_with(config, TestClock::starting_now()).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let signed_in = |c: &Client| {
+        let c = c.clone();
+        async move { c.call("auth/me", &[]).await.body != "null" }
+    };
+    // Each request within the 30 minutes keeps the session alive …
+    for _ in 0..3 {
+        app.clock.advance(chrono::Duration::minutes(29));
+        assert!(signed_in(&c).await, "signed out while active");
+    }
+    // … 30 idle minutes end it, and it stays ended.
+    app.clock
+        .advance(chrono::Duration::minutes(30) + chrono::Duration::seconds(1));
+    assert!(
+        !signed_in(&c).await,
+        "still signed in after 30 idle minutes"
+    );
+    assert_eq!(
+        c.call("toms/catalogue", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+both!(an_idle_session_ends);

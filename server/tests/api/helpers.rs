@@ -193,6 +193,9 @@ pub fn config_for(db: &TestDb) -> Config {
     c.site_root = None;
     // Tests run the worker's passes themselves, at the test clock's time.
     c.worker_interval_secs = 3600;
+    // Tests move the clock by days with a client signed in; the idle
+    // timeout has its own test (auth.rs), which sets it back.
+    c.session_idle_minutes = 60 * 24 * 365;
     // The test OpenID Connect providers listen on loopback: allowed here
     // explicitly, refused by default (sso.rs tests both).
     c.sso_allow_private_addresses = true;
