@@ -11,7 +11,9 @@
 // key), `{ "exp_offset": -3600 }` lets them expire that many seconds from now,
 // `{ "auth_time_offset": -3600 }` dates the login back (a provider that
 // ignored `prompt=login`), `{ "garbage_discovery": true }` makes discovery
-// answer broken JSON.
+// answer broken JSON, `{ "userinfo_only": true }` leaves address and name
+// out of the ID token (as providers do that release them only at the
+// userinfo endpoint).
 // `{}` resets. Nothing of this is in Nachweis itself.
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
@@ -138,7 +140,8 @@ provider.use(async (ctx, next) => {
   }
   await next();
   if (ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token
-      && (tamper.aud || tamper.iss || tamper.nonce || tamper.exp_offset || tamper.auth_time_offset)) {
+      && (tamper.aud || tamper.iss || tamper.nonce || tamper.exp_offset || tamper.auth_time_offset
+        || tamper.userinfo_only)) {
     const claims = decodeJwt(ctx.body.id_token);
     const header = decodeProtectedHeader(ctx.body.id_token);
     if (tamper.aud) claims.aud = tamper.aud;
@@ -151,6 +154,11 @@ provider.use(async (ctx, next) => {
     }
     if (tamper.auth_time_offset) {
       claims.auth_time = Math.floor(Date.now() / 1000) + tamper.auth_time_offset;
+    }
+    if (tamper.userinfo_only) {
+      delete claims.email;
+      delete claims.email_verified;
+      delete claims.name;
     }
     delete claims.at_hash;
     ctx.body = { ...ctx.body, id_token: await new SignJWT(claims).setProtectedHeader(header).sign(privateKey) };

@@ -605,67 +605,80 @@ mod tests {
 
     #[test]
     fn hash_depends_on_every_field() {
-        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let base = row_hash(
-            "p",
-            1,
-            Some(1),
-            Some(2),
-            "a",
-            at,
-            "e",
-            "1",
-            "x",
-            None,
-            Some("{}"),
-        );
-        assert_ne!(
-            base,
+        #[derive(Clone)]
+        struct Row {
+            prev: &'static str,
+            seq: i64,
+            org_id: Option<i32>,
+            actor_id: Option<i32>,
+            actor_label: &'static str,
+            at: DateTime<Utc>,
+            entity: &'static str,
+            entity_id: &'static str,
+            action: &'static str,
+            before: Option<&'static str>,
+            after: Option<&'static str>,
+        }
+        let hash = |r: &Row| {
             row_hash(
-                "p",
-                1,
-                Some(1),
-                Some(2),
-                "a",
-                at,
-                "e",
-                "1",
-                "x",
-                Some("{}"),
-                None
+                r.prev,
+                r.seq,
+                r.org_id,
+                r.actor_id,
+                r.actor_label,
+                r.at,
+                r.entity,
+                r.entity_id,
+                r.action,
+                r.before,
+                r.after,
             )
-        );
-        assert_ne!(
-            base,
-            row_hash(
-                "p",
-                2,
-                Some(1),
-                Some(2),
-                "a",
-                at,
-                "e",
-                "1",
-                "x",
-                None,
-                Some("{}")
-            )
-        );
-        assert_ne!(
-            base,
-            row_hash(
-                "p",
-                1,
-                Some(1),
-                Some(2),
-                "a",
-                at,
-                "e",
-                "1",
-                "y",
-                None,
-                Some("{}")
-            )
-        );
+        };
+        let base = Row {
+            prev: "p",
+            seq: 1,
+            org_id: Some(1),
+            actor_id: Some(2),
+            actor_label: "a",
+            at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            entity: "e",
+            entity_id: "1",
+            action: "x",
+            before: Some("{\"b\":1}"),
+            after: Some("{}"),
+        };
+        // One change per field; every row must hash differently from the
+        // base and from every other changed row.
+        type Change = fn(&mut Row);
+        let changes: [(&str, Change); 12] = [
+            ("prev", |r| r.prev = "q"),
+            ("seq", |r| r.seq = 2),
+            ("org_id", |r| r.org_id = Some(3)),
+            ("actor_id", |r| r.actor_id = Some(4)),
+            ("actor_label", |r| r.actor_label = "b"),
+            ("at", |r| r.at += chrono::Duration::microseconds(1)),
+            ("entity", |r| r.entity = "f"),
+            ("entity_id", |r| r.entity_id = "2"),
+            ("action", |r| r.action = "y"),
+            ("before", |r| r.before = Some("{\"b\":2}")),
+            ("after", |r| r.after = Some("{\"a\":1}")),
+            // Length prefixes: moving a character across a field boundary
+            // is a different row too.
+            ("entity/entity_id boundary", |r| {
+                r.entity = "e1";
+                r.entity_id = "";
+            }),
+        ];
+        let mut seen = std::collections::HashMap::new();
+        seen.insert(hash(&base), "base");
+        for (name, change) in changes {
+            let mut row = base.clone();
+            change(&mut row);
+            if let Some(other) = seen.insert(hash(&row), name) {
+                panic!("changing {name} hashes the same as {other}");
+            }
+        }
+        // The same row always hashes the same.
+        assert_eq!(hash(&base), hash(&base.clone()));
     }
 }

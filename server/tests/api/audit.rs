@@ -61,6 +61,24 @@ async fn changes_are_audited_and_tampering_is_detected(backend: Backend) {
         )
         .await;
     assert!(a.body.contains("\"login\""), "{}", a.body);
+    // The failed login is in the log too: under the address tried, with the
+    // count of failures, and outside every organisation (the person is not
+    // known to be anyone's), so no organisation's admin reads it.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let failed = app::entities::audit_log::Entity::find()
+        .filter(app::entities::audit_log::Column::Action.eq("login_failed"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].entity, "session");
+    assert_eq!(failed[0].entity_id, org.email(Role::Staff));
+    assert_eq!(failed[0].org_id, None);
+    assert_eq!(failed[0].actor_label, "anonymous");
+    let after: serde_json::Value =
+        serde_json::from_str(failed[0].after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["failures"], 1, "{after}");
+    assert!(!a.body.contains("login_failed"), "{}", a.body);
 
     let (code, out) = verify(&db);
     assert_eq!(code, 0, "{out}");

@@ -3,6 +3,7 @@
 
 use app::domain::Role;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::both;
 use crate::catalogue::{catalogue, category_id, create, measure};
@@ -10,6 +11,10 @@ use crate::helpers::*;
 
 /// Objects one call works on, fresh for every caller so that calls don't interfere.
 struct Fixture {
+    /// The number that makes this fixture's names unique.
+    n: usize,
+    org: String,
+    invitation_token: String,
     measure: String,
     measure_category: String,
     category: String,
@@ -393,6 +398,9 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
         .await;
     assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
     Fixture {
+        n,
+        org: org.id.to_string(),
+        invitation_token: crate::invitations::token_of(&inv.body),
         provider: provider.body,
         measure: m.to_string(),
         measure_category: measure_category.to_string(),
@@ -687,3 +695,711 @@ async fn every_plain_route_as_every_role(backend: Backend) {
     app.stop().await;
 }
 both!(every_plain_route_as_every_role);
+
+// ---------------------------------------------------------------------------
+// The rest of the server functions: those that need more than the fixture
+// (a review cycle in a given state, a course, a pledge text, a customer, …),
+// the public ones, and those that change who the client is. Each case names
+// what it needs; it is prepared afresh for every caller. Allowed calls must
+// have their effect (an SQL count that must grow or change); refused calls
+// must leave the same count as it was.
+// ---------------------------------------------------------------------------
+
+/// What a case needs beyond the [`Fixture`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Nothing,
+    Customer,
+    Contact,
+    DeletedEvidence,
+    FailedMail,
+    Notice,
+    PledgeText,
+    Course,
+    AdminAttempt,
+    Publication,
+    /// An open cycle whose one item (the fixture's measure) is pending.
+    PendingItem,
+    SubmittedItem,
+    ApprovedCycle,
+    ClosedCycle,
+    OpenFinding,
+}
+
+/// Ids prepared for one call.
+#[derive(Default)]
+struct Prepared {
+    customer: String,
+    contact: String,
+    contact_email: String,
+    evidence: String,
+    outbox: String,
+    notice: String,
+    text_id: String,
+    text_sha: String,
+    course: String,
+    attempt: String,
+    cycle: String,
+    item: String,
+    item_version: String,
+    finding: String,
+    /// A due date for a corrective action (ISO, 20 days ahead).
+    due: String,
+}
+
+/// Who calls: the name the account has and its address.
+struct Caller {
+    name: String,
+    email: String,
+}
+
+/// Who may call.
+#[derive(Clone, Copy)]
+enum Access {
+    /// These roles succeed; other roles get 403 (or `refused`), signed-out 401.
+    Roles(&'static [Role]),
+    /// Everybody, signed in or not.
+    Anyone,
+    /// Only when signed out (an invitation is accepted by its new member).
+    SignedOut,
+}
+
+type MoreArgs = fn(&Fixture, &Prepared, &Caller) -> Vec<(&'static str, String)>;
+/// An SQL `SELECT COUNT(*) …` that an allowed call changes and a refused one does not.
+type Effect = fn(&Fixture, &Prepared) -> String;
+
+struct MoreCase {
+    endpoint: &'static str,
+    access: Access,
+    needs: Needs,
+    args: MoreArgs,
+    effect: Option<Effect>,
+    /// A status a signed-in caller without access may get besides 403.
+    refused: StatusCode,
+    /// The call changes who the client is: it gets a client of its own.
+    own_client: bool,
+}
+
+const REVIEW_READERS: &[Role] = &[Role::Admin, Role::Owner, Role::Auditor];
+const STAFF_AND_UP: &[Role] = &[Role::Admin, Role::Owner, Role::Staff];
+const READERS_ALL: &[Role] = &[Role::Admin, Role::Owner, Role::Staff, Role::Auditor];
+const MEMBERS: &[Role] = &[
+    Role::Admin,
+    Role::Owner,
+    Role::Staff,
+    Role::Auditor,
+    Role::Customer,
+];
+const ADMIN_AUDITOR: &[Role] = &[Role::Admin, Role::Auditor];
+const ADMIN_OWNER: &[Role] = &[Role::Admin, Role::Owner];
+
+fn case(endpoint: &'static str, access: Access, needs: Needs, args: MoreArgs) -> MoreCase {
+    MoreCase {
+        endpoint,
+        access,
+        needs,
+        args,
+        effect: None,
+        refused: StatusCode::FORBIDDEN,
+        own_client: false,
+    }
+}
+
+impl MoreCase {
+    fn effect(mut self, e: Effect) -> Self {
+        self.effect = Some(e);
+        self
+    }
+    fn refused(mut self, s: StatusCode) -> Self {
+        self.refused = s;
+        self
+    }
+    fn own_client(mut self) -> Self {
+        self.own_client = true;
+        self
+    }
+}
+
+fn more_cases() -> Vec<MoreCase> {
+    use Access::*;
+    use Needs::*;
+    vec![
+        // Who one is.
+        case("auth/me", Anyone, Nothing, |_, _, _| vec![]),
+        case("auth/login", Anyone, Nothing, |_, _, c| {
+            vec![("email", c.email.clone()), ("password", PASSWORD.into())]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM audit_log WHERE action = 'login'".into())
+        .own_client(),
+        case("auth/logout", Anyone, Nothing, |_, _, _| vec![]).own_client(),
+        case("auth/login-link", Anyone, Contact, |_, p, _| {
+            vec![("email", p.contact_email.clone())]
+        })
+        .effect(|_, p| format!("SELECT COUNT(*) FROM login_links WHERE contact_id = {}", p.contact)),
+        case("auth/switch-org", Roles(MEMBERS), Nothing, |f, _, _| {
+            vec![("org_id", f.org.clone())]
+        }),
+        case("orgs/invitation", Anyone, Nothing, |f, _, _| {
+            vec![("token", f.invitation_token.clone())]
+        }),
+        case("orgs/invitation/accept", SignedOut, Nothing, |f, _, _| {
+            vec![
+                ("token", f.invitation_token.clone()),
+                ("display_name", "Neue Person".into()),
+                ("password", PASSWORD.into()),
+            ]
+        })
+        .effect(|f, _| {
+            format!(
+                "SELECT COUNT(*) FROM invitations WHERE id = {} AND accepted_at IS NOT NULL",
+                f.invitation
+            )
+        })
+        .refused(StatusCode::UNPROCESSABLE_ENTITY)
+        .own_client(),
+        // The annex and the portal.
+        case("annex/overview", Roles(REVIEW_READERS), Nothing, |_, _, _| vec![]),
+        case("annex/publish", Roles(ADMIN), Nothing, |_, _, _| vec![])
+            .effect(|_, _| "SELECT COUNT(*) FROM publications".into()),
+        case("portal/compare", Roles(MEMBERS), Publication, |_, _, _| {
+            vec![("from", "1".into()), ("to", "1".into())]
+        }),
+        case("portal/notices", Roles(MEMBERS), Nothing, |_, _, _| vec![]),
+        case(
+            "portal/notices/object",
+            Roles(&[Role::Customer]),
+            Notice,
+            |_, p, _| {
+                vec![
+                    ("notice_id", p.notice.clone()),
+                    ("reason", "Nicht mit uns.".into()),
+                ]
+            },
+        )
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM notice_objections WHERE notice_id = {}",
+                p.notice
+            )
+        }),
+        // Customers, notices, mail.
+        case("customers/contact/add", Roles(ADMIN), Customer, |_, p, _| {
+            vec![
+                ("customer_id", p.customer.clone()),
+                ("name", "Neuer Kontakt".into()),
+                ("email", "kontakt@kunde.example".into()),
+                ("locale", "de".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM customer_contacts WHERE customer_id = {}",
+                p.customer
+            )
+        }),
+        case("customers/contact/remove", Roles(ADMIN), Contact, |_, p, _| {
+            vec![("id", p.contact.clone())]
+        })
+        .effect(|_, p| format!("SELECT COUNT(*) FROM customer_contacts WHERE id = {}", p.contact)),
+        case("notices/list", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("notices/issue", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![("subprocessor_id", f.subprocessor.clone())]
+        })
+        .effect(|f, _| {
+            format!(
+                "SELECT COUNT(*) FROM subprocessor_notices WHERE subprocessor_id = {}",
+                f.subprocessor
+            )
+        }),
+        case("mail/retry", Roles(ADMIN), FailedMail, |_, p, _| {
+            vec![("id", p.outbox.clone())]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM outbox WHERE id = {} AND status = 'queued'",
+                p.outbox
+            )
+        }),
+        case("evidence/purge", Roles(ADMIN), DeletedEvidence, |_, p, _| {
+            vec![("id", p.evidence.clone())]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM evidence_versions WHERE evidence_id = {} AND purged_at IS NOT NULL",
+                p.evidence
+            )
+        }),
+        // The catalogue import.
+        case("toms/import/preview", Roles(ADMIN), Nothing, |_, _, _| {
+            vec![(
+                "text",
+                "a) Zutrittskontrolle\n- Türen sind verschlossen.\n".into(),
+            )]
+        }),
+        case("toms/import/apply", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![
+                (
+                    "text",
+                    "a) Zutrittskontrolle\n- Importierte Maßnahme aus dem Altdokument.\n".into(),
+                ),
+                ("targets[0]", format!("c{}", f.measure_category)),
+            ]
+        })
+        .effect(|_, _| {
+            "SELECT COUNT(*) FROM measures WHERE body LIKE '%Importierte Maßnahme aus dem Altdokument%'"
+                .into()
+        }),
+        // Pledges.
+        case("pledges/mine", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
+        case("pledges/overview", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("pledges/publish", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![
+                ("title", "Verpflichtung auf die Vertraulichkeit".into()),
+                ("body", format!("Ich wahre die Vertraulichkeit (Fassung {}).", f.n)),
+            ]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM pledge_texts".into()),
+        case("pledges/sign", Roles(STAFF_AND_UP), PledgeText, |_, p, c| {
+            vec![
+                ("text_id", p.text_id.clone()),
+                ("text_sha256", p.text_sha.clone()),
+                ("typed_name", c.name.clone()),
+                ("password", PASSWORD.into()),
+                ("confirm", "on".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM pledge_signatures WHERE pledge_text_id = {}",
+                p.text_id
+            )
+        }),
+        // Training.
+        case("training/mine", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
+        case("training/courses", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("training/overview", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("training/courses/save", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![
+                ("title", format!("Kurs {}", f.n)),
+                ("source", crate::training::COURSE.into()),
+            ]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM training_courses".into()),
+        case("training/courses/base", Roles(ADMIN), Nothing, |_, _, _| vec![])
+            .effect(|_, _| "SELECT COUNT(*) FROM training_courses".into()),
+        case("training/courses/rules", Roles(ADMIN), Course, |_, p, _| {
+            vec![
+                ("course_id", p.course.clone()),
+                ("interval_months", "7".into()),
+                ("new_staff_days", "10".into()),
+                ("retry_days", "5".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM training_courses WHERE id = {} AND interval_months = 7",
+                p.course
+            )
+        }),
+        case("training/start", Roles(STAFF_AND_UP), Course, |_, p, _| {
+            vec![("course_id", p.course.clone())]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM training_attempts".into()),
+        // Someone else's attempt is not there for anyone else.
+        case("training/attempt", Roles(ADMIN), AdminAttempt, |_, p, _| {
+            vec![("id", p.attempt.clone())]
+        })
+        .refused(StatusCode::NOT_FOUND),
+        // Effectiveness reviews.
+        case("reviews/overview", Roles(REVIEW_READERS), Nothing, |_, _, _| vec![]),
+        case("reviews/dashboard", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
+        case("reviews/measure", Roles(REVIEW_READERS), Nothing, |f, _, _| {
+            vec![("measure_id", f.measure.clone())]
+        }),
+        case("reviews/cycle", Roles(REVIEW_READERS), PendingItem, |_, p, _| {
+            vec![("id", p.cycle.clone())]
+        }),
+        case("reviews/item", Roles(REVIEW_READERS), PendingItem, |_, p, _| {
+            vec![("id", p.item.clone())]
+        }),
+        case("reviews/cadence", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![("measure_id", f.measure.clone()), ("months", "6".into())]
+        })
+        .effect(|f, _| {
+            format!(
+                "SELECT COUNT(*) FROM measures WHERE id = {} AND review_months = 6",
+                f.measure
+            )
+        }),
+        case("reviews/decide", Roles(ADMIN), SubmittedItem, |_, p, _| {
+            vec![
+                ("item_id", p.item.clone()),
+                ("version", p.item_version.clone()),
+                ("decision", "approve".into()),
+                ("comment", String::new()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM review_items WHERE id = {} AND state = 'approved'",
+                p.item
+            )
+        }),
+        case("reviews/close", Roles(ADMIN), ApprovedCycle, |_, p, _| {
+            vec![
+                ("cycle_id", p.cycle.clone()),
+                ("comment", "Geprüft.".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM review_cycles WHERE id = {} AND status = 'closed'",
+                p.cycle
+            )
+        }),
+        case("reviews/amend", Roles(ADMIN), ClosedCycle, |_, p, _| {
+            vec![
+                ("item_id", p.item.clone()),
+                ("text", "Nachtrag: Protokoll liegt vor.".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM review_events WHERE item_id = {}",
+                p.item
+            )
+        }),
+        // The owner here owns the fixture's measure.
+        case("reviews/finding/add", Roles(ADMIN_OWNER), PendingItem, |f, p, _| {
+            vec![
+                ("item_id", p.item.clone()),
+                ("description", "Zwei Karten waren noch aktiv.".into()),
+                ("action", "Karten sperren.".into()),
+                ("due_date", p.due.clone()),
+                ("owner_id", f.owner.clone()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM review_findings WHERE item_id = {}",
+                p.item
+            )
+        }),
+        case("reviews/finding/close", Roles(ADMIN_OWNER), OpenFinding, |_, p, _| {
+            vec![
+                ("finding_id", p.finding.clone()),
+                ("note", "Erledigt.".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM review_findings WHERE id = {} AND status = 'closed'",
+                p.finding
+            )
+        }),
+    ]
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+async fn execute(app: &TestApp, sql: String) {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            sql.clone(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Opens a cycle over the fixture's measure alone (closing any left open
+/// by an earlier case); returns (cycle, item) as the admin sees them.
+async fn review_item(app: &TestApp, admin: &Client, f: &Fixture) -> (i32, app::reviews::ItemView) {
+    execute(
+        app,
+        "UPDATE review_cycles SET status = 'closed' WHERE status = 'open'".into(),
+    )
+    .await;
+    let due = (app::evidence::service::today(app::state::Clock::now(app.clock.as_ref()))
+        + chrono::Duration::days(30))
+    .to_string();
+    let measure: i32 = f.measure.parse().unwrap();
+    let cycle = crate::reviews::cycle_id(
+        &crate::reviews::open(admin, &format!("Prüfung {}", f.n), &due, &[measure]).await,
+    );
+    let view = crate::reviews::cycle(admin, cycle).await;
+    assert_eq!(view.items.len(), 1);
+    (cycle, crate::reviews::item(admin, view.items[0].id).await)
+}
+
+async fn prepare(app: &TestApp, admin: &Client, org: &Org, f: &Fixture, needs: Needs) -> Prepared {
+    use Needs::*;
+    let mut p = Prepared {
+        due: (app::evidence::service::today(app::state::Clock::now(app.clock.as_ref()))
+            + chrono::Duration::days(20))
+        .to_string(),
+        ..Default::default()
+    };
+    let ok = |a: &Answer| assert!(a.status.is_success(), "{needs:?}: {} {}", a.status, a.body);
+    if matches!(needs, Customer | Contact | Notice) {
+        let a = admin
+            .call("customers/add", &[("name", &format!("Kunde {}", f.n))])
+            .await;
+        ok(&a);
+        p.customer = a.body;
+    }
+    match needs {
+        Nothing | Customer => {}
+        Contact => {
+            p.contact_email = format!("kontakt{}@kunde.example", f.n);
+            let a = admin
+                .call(
+                    "customers/contact/add",
+                    &[
+                        ("customer_id", &p.customer),
+                        ("name", "Kontakt"),
+                        ("email", &p.contact_email),
+                        ("locale", "de"),
+                    ],
+                )
+                .await;
+            ok(&a);
+            p.contact = a.body;
+        }
+        DeletedEvidence => {
+            let a = admin.call("evidence/delete", &[("id", &f.evidence)]).await;
+            ok(&a);
+            p.evidence = f.evidence.clone();
+        }
+        FailedMail => {
+            let row = app::entities::outbox::Entity::find()
+                .filter(
+                    app::entities::outbox::Column::Recipient
+                        .eq(format!("inv{}@{}.example", f.n, org.short)),
+                )
+                .one(&app.db)
+                .await
+                .unwrap()
+                .expect("the fixture's invitation mail");
+            execute(
+                app,
+                format!(
+                    "UPDATE outbox SET status = 'failed', attempts = 5 WHERE id = {}",
+                    row.id
+                ),
+            )
+            .await;
+            p.outbox = row.id.to_string();
+        }
+        Notice => {
+            crate::notices::assign(app, org.id, org.user_id(Role::Customer), &p.customer).await;
+            let a = admin
+                .call("notices/issue", &[("subprocessor_id", &f.subprocessor)])
+                .await;
+            ok(&a);
+            p.notice = a.body;
+        }
+        PledgeText => {
+            let a = admin
+                .call(
+                    "pledges/publish",
+                    &[
+                        ("title", "Verpflichtung"),
+                        ("body", &format!("Text für Durchgang {}.", f.n)),
+                    ],
+                )
+                .await;
+            ok(&a);
+            let current = crate::pledges::mine(admin).await.current.unwrap();
+            p.text_id = current.id.to_string();
+            p.text_sha = current.sha256;
+        }
+        Course | AdminAttempt => {
+            let a = admin
+                .call(
+                    "training/courses/save",
+                    &[
+                        ("title", &format!("Schulung {}", f.n)),
+                        ("source", crate::training::COURSE),
+                    ],
+                )
+                .await;
+            ok(&a);
+            p.course = a.body;
+            if needs == AdminAttempt {
+                let a = admin
+                    .call("training/start", &[("course_id", &p.course)])
+                    .await;
+                ok(&a);
+                p.attempt = a.body;
+            }
+        }
+        Publication => {
+            let a = admin.call("annex/publish", &[]).await;
+            ok(&a);
+        }
+        PendingItem | SubmittedItem | ApprovedCycle | ClosedCycle | OpenFinding => {
+            let (cycle, mut item) = review_item(app, admin, f).await;
+            p.cycle = cycle.to_string();
+            if needs == OpenFinding {
+                let a = admin
+                    .call(
+                        "reviews/finding/add",
+                        &[
+                            ("item_id", &item.row.id.to_string()),
+                            ("description", "Befund"),
+                            ("action", "Maßnahme"),
+                            ("due_date", &p.due),
+                            ("owner_id", &f.owner),
+                        ],
+                    )
+                    .await;
+                ok(&a);
+                p.finding = a.body;
+            }
+            if matches!(needs, SubmittedItem | ApprovedCycle | ClosedCycle) {
+                ok(&crate::reviews::assess(admin, &item, "effective", true, &[]).await);
+                item = crate::reviews::item(admin, item.row.id).await;
+            }
+            if matches!(needs, ApprovedCycle | ClosedCycle) {
+                ok(&crate::reviews::decide(admin, &item, "approve", "").await);
+                item = crate::reviews::item(admin, item.row.id).await;
+            }
+            if needs == ClosedCycle {
+                ok(&admin
+                    .call(
+                        "reviews/close",
+                        &[("cycle_id", &p.cycle), ("comment", "Abgeschlossen.")],
+                    )
+                    .await);
+            }
+            p.item = item.row.id.to_string();
+            p.item_version = item.version.to_string();
+        }
+    }
+    p
+}
+
+async fn the_other_server_functions_as_every_role(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let mut n = 1000;
+    for role in [
+        None,
+        Some(Role::Admin),
+        Some(Role::Owner),
+        Some(Role::Staff),
+        Some(Role::Auditor),
+        Some(Role::Customer),
+    ] {
+        let signed_in = app.client();
+        if let Some(r) = role {
+            signed_in.login_ok(&org.email(r)).await;
+        }
+        let caller = Caller {
+            name: role
+                .map(|r| format!("{} {}", r.as_str(), org.short))
+                .unwrap_or_default(),
+            email: org.email(role.unwrap_or(Role::Admin)),
+        };
+        for case in more_cases() {
+            n += 1;
+            let f = fixture(&app, &admin, &org, n).await;
+            let p = prepare(&app, &admin, &org, &f, case.needs).await;
+            let args = (case.args)(&f, &p, &caller);
+            let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let c = if case.own_client {
+                let c = app.client();
+                if let Some(r) = role {
+                    c.login_ok(&org.email(r)).await;
+                }
+                c
+            } else {
+                signed_in.clone()
+            };
+            let effect = case.effect.map(|e| e(&f, &p));
+            let before = match &effect {
+                Some(sql) => count(&app, sql).await,
+                None => 0,
+            };
+            let a = c.call(case.endpoint, &form).await;
+            let allowed = match case.access {
+                Access::Anyone => true,
+                Access::SignedOut => role.is_none(),
+                Access::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+            };
+            let after = match &effect {
+                Some(sql) => count(&app, sql).await,
+                None => 0,
+            };
+            let who = format!("{role:?} {}", case.endpoint);
+            if allowed {
+                assert!(
+                    a.status.is_success(),
+                    "{who} must be allowed: {} {}",
+                    a.status,
+                    a.body
+                );
+                if effect.is_some() {
+                    assert_ne!(before, after, "{who}: allowed, but without its effect");
+                }
+            } else {
+                if role.is_none() {
+                    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{who}: {}", a.body);
+                } else {
+                    assert!(
+                        a.status == StatusCode::FORBIDDEN || a.status == case.refused,
+                        "{who} must be refused: {} {}",
+                        a.status,
+                        a.body
+                    );
+                }
+                assert_eq!(before, after, "{who}: refused, yet it changed something");
+            }
+        }
+    }
+    app.stop().await;
+}
+both!(the_other_server_functions_as_every_role);
+
+/// The two matrices together name every server function the application
+/// registers: a new one without a line here fails this test.
+#[test]
+fn the_matrices_name_every_server_function() {
+    let listed: std::collections::BTreeSet<String> = cases()
+        .iter()
+        .map(|c| c.endpoint)
+        .chain(more_cases().iter().map(|c| c.endpoint))
+        .map(|e| format!("/api/{e}"))
+        .collect();
+    let registered: std::collections::BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    assert!(registered.len() > 50, "{registered:?}");
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions not in the authorisation matrix: {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix lines without a server function: {stale:?}"
+    );
+}

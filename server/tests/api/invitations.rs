@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use crate::both;
 use crate::helpers::*;
 
-fn token_of(link: &str) -> String {
+pub fn token_of(link: &str) -> String {
     let link: String = serde_json::from_str(link).expect("link as JSON string");
     link.rsplit('/').next().unwrap().to_owned()
 }
@@ -128,19 +128,35 @@ async fn expired_and_revoked_invitations_do_not_work(backend: Backend) {
             .status,
         StatusCode::OK
     );
-    app.clock.advance(chrono::Duration::days(15));
     let guest = app.client();
-    for token in [expired, revoked, "0".repeat(64), "nonsense".to_owned()] {
-        let a = guest
-            .call(
-                "orgs/invitation/accept",
-                &[
-                    ("token", &token),
-                    ("display_name", "X"),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
+    let accept = |token: String| {
+        let guest = &guest;
+        async move {
+            guest
+                .call(
+                    "orgs/invitation/accept",
+                    &[
+                        ("token", &token),
+                        ("display_name", "X"),
+                        ("password", PASSWORD),
+                    ],
+                )
+                .await
+        }
+    };
+    // Revoked: dead at once, long before it would expire.
+    let a = accept(revoked).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    // Valid until the 14 days are over, to the minute.
+    let form = [("token", expired.as_str())];
+    let lookup = || guest.call("orgs/invitation", &form);
+    app.clock
+        .advance(chrono::Duration::days(14) - chrono::Duration::minutes(1));
+    assert_eq!(lookup().await.status, StatusCode::OK);
+    app.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(lookup().await.status, StatusCode::NOT_FOUND);
+    for token in [expired.clone(), "0".repeat(64), "nonsense".to_owned()] {
+        let a = accept(token).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
     }
     app.stop().await;

@@ -121,7 +121,11 @@ async fn a_refusing_server_leads_to_retries_then_failed_then_admin_retry(backend
     let mailer = Mailer::new(&refusing.smtp_config()).unwrap();
     invite(&admin, "someone@elsewhere.example", "de").await;
 
-    for attempt in 1..=app::mail::service::MAX_ATTEMPTS {
+    // The schedule as the README promises it, written out here rather than
+    // taken from the code: retries after 1, 5, 15 and 60 minutes, then the
+    // fifth failure is final.
+    let waits = [1, 5, 15, 60];
+    for attempt in 1..=5 {
         let pass = send_due(&app.db, &mailer, app.clock.now(), "node-a")
             .await
             .unwrap();
@@ -133,19 +137,28 @@ async fn a_refusing_server_leads_to_retries_then_failed_then_admin_retry(backend
             "{:?}",
             row.last_error
         );
-        if attempt < app::mail::service::MAX_ATTEMPTS {
+        if attempt < 5 {
             assert_eq!(row.status, "queued");
-            // Not due again before the backoff has passed.
+            // Not due again one second before the wait is over …
+            let wait = Duration::minutes(waits[attempt as usize - 1]);
+            app.clock.advance(wait - Duration::seconds(1));
             let early = send_due(&app.db, &mailer, app.clock.now(), "node-a")
                 .await
                 .unwrap();
             assert_eq!(early, server::mailer::Pass::default());
-            app.clock
-                .advance(app::mail::service::backoff(attempt) + Duration::seconds(1));
+            assert_eq!(outbox_rows(&app).await[0].attempts, attempt);
+            // … and due when it is.
+            app.clock.advance(Duration::seconds(1));
         } else {
             assert_eq!(row.status, "failed");
         }
     }
+    // Failed for good: no further attempt, however long one waits.
+    app.clock.advance(Duration::days(1));
+    send_due(&app.db, &mailer, app.clock.now(), "node-a")
+        .await
+        .unwrap();
+    assert_eq!(outbox_rows(&app).await[0].attempts, 5);
     assert!(refusing.messages().is_empty());
 
     // The admin sees the failure and its reason.
@@ -406,6 +419,118 @@ async fn the_daily_digest_lists_what_needs_attention_once_a_day(backend: Backend
     app.stop().await;
 }
 both!(the_daily_digest_lists_what_needs_attention_once_a_day);
+
+async fn expired_evidence_and_attestations_stay_on_the_dashboard_and_in_the_digest(
+    backend: Backend,
+) {
+    use crate::catalogue::{catalogue, category_id, create};
+    use crate::evidence::{PDF, form, upload};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&admin).await;
+    let measure = create(&admin, category_id(&cat, "7"), "Rücksicherung geprüft.").await;
+    let until_day = app::evidence::service::today(app.clock.now()) + Duration::days(10);
+    let until = until_day.format("%Y-%m-%d").to_string();
+    let german_until = until_day.format("%d.%m.%Y").to_string();
+    let a = upload(
+        &admin,
+        form(
+            measure,
+            "Prüfbericht Rücksicherung",
+            &until,
+            "bericht.pdf",
+            PDF.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let sub = admin
+        .call(
+            "subprocessors/save",
+            &[
+                ("name", "DomainFactory GmbH"),
+                ("service", "Hosting"),
+                ("address", "Ismaning"),
+                ("locations", "Deutschland"),
+                ("safeguard", "eu"),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(sub.status, StatusCode::OK, "{}", sub.body);
+    let a = admin
+        .call(
+            "subprocessors/attestation/add",
+            &[
+                ("subprocessor_id", &sub.body),
+                ("kind", "iso27001"),
+                ("issuer", "TÜV Rheinland"),
+                ("scope", "Rechenzentren"),
+                ("valid_until", &until),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    // The last valid day passes: both are expired now, and stay listed.
+    app.clock.advance(Duration::days(11));
+    let dash = admin.call("reminders/dashboard", &[]).await;
+    let dash: app::reminders::Attention = serde_json::from_str(&dash.body).expect(&dash.body);
+    assert_eq!(dash.evidence_expiring.len(), 1, "{dash:?}");
+    assert_eq!(
+        dash.evidence_expiring[0].validity,
+        app::evidence::Validity::Expired
+    );
+    assert_eq!(dash.attestations_expiring.len(), 1, "{dash:?}");
+    assert_eq!(
+        dash.attestations_expiring[0].validity,
+        app::evidence::Validity::Expired
+    );
+    // The measure has no valid evidence any more either.
+    assert!(
+        dash.implemented_without_evidence
+            .iter()
+            .any(|m| m.id == measure),
+        "{dash:?}"
+    );
+    let home = admin.get("/").await;
+    let expected = format!("abgelaufen {german_until}");
+    assert_eq!(
+        home.body.matches(&expected).count(),
+        2,
+        "evidence and attestation both shown as expired: {}",
+        home.body
+    );
+
+    let sink = SmtpSink::start();
+    let mailer = Mailer::new(&sink.smtp_config()).unwrap();
+    app::reminders::service::run_digest(&app.db, app.clock.now(), "node-a", &app.address)
+        .await
+        .unwrap();
+    send_due(&app.db, &mailer, app.clock.now(), "node-a")
+        .await
+        .unwrap();
+    let msgs = sink.messages();
+    let to_admin = msgs
+        .iter()
+        .find(|m| m.to == org.email(Role::Admin))
+        .expect("admin digest");
+    for needle in [
+        format!("Prüfbericht Rücksicherung (abgelaufen am {german_until})"),
+        format!("DomainFactory GmbH: ISO/IEC 27001 (abgelaufen am {german_until})"),
+    ] {
+        assert!(
+            to_admin.text.contains(&needle),
+            "missing {needle:?} in\n{}",
+            to_admin.text
+        );
+    }
+    app.stop().await;
+}
+both!(expired_evidence_and_attestations_stay_on_the_dashboard_and_in_the_digest);
 
 /// Two `nachweis serve` processes on one PostgreSQL database, one of them
 /// restarted, with the real worker and a real SMTP server: one digest.

@@ -10,6 +10,7 @@ mod authz;
 mod backup;
 mod bad_input;
 mod catalogue;
+mod cli;
 mod escaping;
 mod evidence;
 mod evidence_process;

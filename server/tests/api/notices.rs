@@ -40,7 +40,7 @@ async fn mails(app: &TestApp, kind: &str) -> u64 {
 
 /// Ties a customer user's membership to a customer (what SSO or a login
 /// link does on first sign-in).
-async fn assign(app: &TestApp, org_id: i32, user_id: i32, customer_id: &str) {
+pub async fn assign(app: &TestApp, org_id: i32, user_id: i32, customer_id: &str) {
     memberships::Entity::update_many()
         .col_expr(
             memberships::Column::CustomerId,
@@ -358,17 +358,45 @@ async fn notices_reach_every_contact_and_objections_reach_the_dpo(backend: Backe
     );
     assert!(to_dpo[0].text.contains(reason), "{}", to_dpo[0].text);
 
-    // A deadline set by the DPO holds: the day after it, objecting is refused.
-    let tomorrow = (today + Duration::days(1)).to_string();
+    // A deadline set by the DPO holds: objecting works until the last minute
+    // of the deadline day (German time), and is refused from the next day.
+    let deadline_day = today + Duration::days(1);
+    let tomorrow = deadline_day.to_string();
+    let on_time = ok(
+        &admin,
+        "notices/issue",
+        &[("subprocessor_id", &new), ("deadline", &tomorrow)],
+    )
+    .await;
     let short = ok(
         &admin,
         "notices/issue",
         &[("subprocessor_id", &new), ("deadline", &tomorrow)],
     )
     .await;
-    app.clock.advance(Duration::days(1));
+    let last_minute = deadline_day
+        .and_hms_opt(23, 59, 0)
+        .unwrap()
+        .and_local_timezone(chrono_tz::Europe::Berlin)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    app.clock.set(last_minute);
     let before = mails(&app, "objection").await;
-    app.clock.advance(Duration::days(1));
+    ok(
+        &customer,
+        "portal/notices/object",
+        &[
+            ("notice_id", &on_time),
+            ("reason", "Gerade noch rechtzeitig."),
+        ],
+    )
+    .await;
+    assert!(
+        mails(&app, "objection").await > before,
+        "the objection reached the DPO"
+    );
+    let before = mails(&app, "objection").await;
+    app.clock.advance(Duration::minutes(2));
     let a = customer
         .call(
             "portal/notices/object",

@@ -3,7 +3,7 @@
 //! again, nobody signs for someone else or reads another's copy.
 
 use app::domain::Role;
-use app::entities::pledge_signatures;
+use app::entities::{pledge_signatures, pledge_texts};
 use app::error::AppError;
 use app::pledges::{MyPledge, PledgeOverview};
 use reqwest::StatusCode;
@@ -250,7 +250,20 @@ async fn pledges_are_signed_once_per_version_and_never_change(backend: Backend) 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.text_sha256, text.sha256);
+    // The signature names the text that was signed: its hash, recomputed
+    // here from the stored version 1 (title, blank line, body), is the one
+    // the signer was shown.
+    let signed_text = pledge_texts::Entity::find_by_id(text.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signed_text.version, 1);
+    let recomputed = hex::encode(Sha256::digest(
+        format!("{}\n\n{}", signed_text.title, signed_text.body).as_bytes(),
+    ));
+    assert_eq!(stored.text_sha256, recomputed);
+    assert_eq!(text.sha256, recomputed);
     assert_eq!(hex::encode(Sha256::digest(&stored.pdf)), stored.pdf_sha256);
     app.stop().await;
 }

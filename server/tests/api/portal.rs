@@ -237,3 +237,129 @@ async fn customers_compare_versions_and_see_what_changed_since_their_last_visit(
     app.stop().await;
 }
 both!(customers_compare_versions_and_see_what_changed_since_their_last_visit);
+
+async fn a_category_move_reorders_the_annex_and_reads_as_moved_everywhere(backend: Backend) {
+    use app::annex::{AnnexChange, AnnexOverview, ChangeKind};
+    use app::entities::outbox;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let customer_id = admin
+        .call("customers/add", &[("name", "Kanzlei Hoffmann")])
+        .await;
+    assert_eq!(customer_id.status, StatusCode::OK, "{}", customer_id.body);
+    let a = admin
+        .call(
+            "customers/contact/add",
+            &[
+                ("customer_id", &customer_id.body),
+                ("name", "Lena Hoffmann"),
+                ("email", "lena@kanzlei.example"),
+                ("locale", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cat = catalogue(&admin).await;
+    let first = cat.categories.iter().find(|c| c.number == "1").unwrap();
+    let second = cat.categories.iter().find(|c| c.number == "2").unwrap();
+    let (first_title, second_title) = (first.title.clone(), second.title.clone());
+    let in_first = "Kundendaten werden vor der Auswertung pseudonymisiert.";
+    let in_second = "Datenträger der Server sind vollständig verschlüsselt.";
+    create(&admin, first.id, in_first).await;
+    create(&admin, second.id, in_second).await;
+    assert!(admin.call("annex/publish", &[]).await.status.is_success());
+
+    // The first section moves down: its measures now come second.
+    let a = admin
+        .call(
+            "toms/category/move",
+            &[("id", &first.id.to_string()), ("direction", "down")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let overview: AnnexOverview =
+        serde_json::from_str(&admin.call("annex/overview", &[]).await.body).unwrap();
+    let moved = |changes: &[AnnexChange], text: &str| -> AnnexChange {
+        changes
+            .iter()
+            .find(|c| c.new_text.as_deref() == Some(text))
+            .unwrap_or_else(|| panic!("{text} not in {changes:?}"))
+            .clone()
+    };
+    assert_eq!(overview.changes.len(), 2, "{:?}", overview.changes);
+    let a = moved(&overview.changes, in_first);
+    assert_eq!(a.kind, ChangeKind::Moved);
+    assert_eq!(a.old_section.as_deref(), Some(&*format!("1 {first_title}")));
+    assert_eq!(a.section, format!("2 {first_title}"));
+    let b = moved(&overview.changes, in_second);
+    assert_eq!(b.kind, ChangeKind::Moved);
+    assert_eq!(
+        b.old_section.as_deref(),
+        Some(&*format!("2 {second_title}"))
+    );
+    assert_eq!(b.section, format!("1 {second_title}"));
+
+    let v2 = admin.call("annex/publish", &[]).await;
+    assert!(v2.status.is_success(), "{}", v2.body);
+    let pdf = |v: i32| {
+        let admin = admin.clone();
+        async move {
+            let res = admin
+                .http
+                .get(format!("{}/anlage/v{v}.pdf", admin.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            crate::publish::annex_text(&res.bytes().await.unwrap())
+        }
+    };
+    let (v1, v2) = (pdf(1).await, pdf(2).await);
+    let order = |text: &str| text.find(in_first).unwrap() < text.find(in_second).unwrap();
+    assert!(order(&v1), "version 1: first section first");
+    assert!(!order(&v2), "version 2: the moved section second");
+
+    // The customer's mail counts and names the moves.
+    let mail = outbox::Entity::find()
+        .filter(outbox::Column::Kind.eq("publication"))
+        .filter(outbox::Column::Recipient.eq("lena@kanzlei.example"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let latest = mail
+        .iter()
+        .find(|m| m.subject.contains("Version 2"))
+        .expect("notice of version 2");
+    assert!(
+        latest
+            .body_text
+            .contains("0 neu, 0 geändert, 2 verschoben, 0 entfallen")
+            && latest
+                .body_text
+                .contains(&format!("Verschoben (2 {first_title}): {in_first}")),
+        "{}",
+        latest.body_text
+    );
+
+    // The portal shows them as moved, with where they were.
+    let customer = app.client();
+    customer.login_ok(&org.email(Role::Customer)).await;
+    let cmp = customer
+        .call("portal/compare", &[("from", "1"), ("to", "2")])
+        .await;
+    let changes: Vec<AnnexChange> = serde_json::from_str(&cmp.body).expect(&cmp.body);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(changes.iter().all(|c| c.kind == ChangeKind::Moved));
+    let page = customer.get("/portal?von=1&bis=2").await;
+    assert!(
+        page.body.contains(&format!("(vorher 1 {first_title})")),
+        "{}",
+        page.body
+    );
+    app.stop().await;
+}
+both!(a_category_move_reorders_the_annex_and_reads_as_moved_everywhere);

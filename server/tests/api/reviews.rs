@@ -51,19 +51,19 @@ async fn overview(c: &Client) -> ReviewsOverview {
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn cycle(c: &Client, id: i32) -> CycleView {
+pub async fn cycle(c: &Client, id: i32) -> CycleView {
     let a = c.call("reviews/cycle", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn item(c: &Client, id: i32) -> ItemView {
+pub async fn item(c: &Client, id: i32) -> ItemView {
     let a = c.call("reviews/item", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn open(c: &Client, title: &str, due: &str, measures: &[i32]) -> Answer {
+pub async fn open(c: &Client, title: &str, due: &str, measures: &[i32]) -> Answer {
     let ids: Vec<String> = measures.iter().map(|m| m.to_string()).collect();
     let mut form = vec![("title", title), ("due_date", due), ("method", "")];
     if measures.is_empty() {
@@ -77,7 +77,7 @@ async fn open(c: &Client, title: &str, due: &str, measures: &[i32]) -> Answer {
     post(c, "/pruefungen/neu", &form).await
 }
 
-fn cycle_id(a: &Answer) -> i32 {
+pub fn cycle_id(a: &Answer) -> i32 {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["cycle_id"]
         .as_i64()
@@ -85,7 +85,7 @@ fn cycle_id(a: &Answer) -> i32 {
 }
 
 /// Submits (or saves) an assessment; `extra` adds fields (evidence, a finding).
-async fn assess(
+pub async fn assess(
     c: &Client,
     item: &ItemView,
     result: &str,
@@ -111,7 +111,7 @@ async fn assess(
     post(c, &format!("/pruefungen/bewertung/{}", item.row.id), &form).await
 }
 
-async fn decide(c: &Client, item: &ItemView, decision: &str, comment: &str) -> Answer {
+pub async fn decide(c: &Client, item: &ItemView, decision: &str, comment: &str) -> Answer {
     c.call(
         "reviews/decide",
         &[
@@ -420,11 +420,24 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     };
     refused(&close(&admin).await);
     assert_eq!(close(&auditor).await.status, StatusCode::FORBIDDEN);
-    for (it, by) in [(&b, &owner), (&third, &admin)] {
+    for (it, by, send_back) in [(&b, &owner, true), (&third, &admin, false)] {
         let it = item(by, it.row.id).await;
         let ok = assess(by, &it, "effective", true, &[]).await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
-        let it = item(&admin, it.row.id).await;
+        // Submitted but not decided: the cycle does not close.
+        refused(&close(&admin).await);
+        let mut it = item(&admin, it.row.id).await;
+        if send_back {
+            // Returned to the assessor: it does not close either.
+            let r = decide(&admin, &it, "return", "Bitte genauer.").await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!(item(&admin, it.row.id).await.row.state, ItemState::Returned);
+            refused(&close(&admin).await);
+            let again = item(by, it.row.id).await;
+            let ok = assess(by, &again, "effective", true, &[]).await;
+            assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+            it = item(&admin, it.row.id).await;
+        }
         let ok = decide(&admin, &it, "approve", "").await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     }
@@ -569,7 +582,8 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     );
     let c = cycle(&auditor, id).await;
     assert!(c.events.iter().any(|e| e.kind == "amend"));
-    assert_eq!(c.events.iter().filter(|e| e.kind == "return").count(), 1);
+    // Returned twice: once with the comment above, once while trying to close.
+    assert_eq!(c.events.iter().filter(|e| e.kind == "return").count(), 2);
 
     // The action outlives the cycle: its owner closes it, the flag goes.
     assert_eq!(

@@ -368,6 +368,97 @@ async fn people_the_rules_do_not_admit_are_refused_and_logged(backend: Backend) 
 }
 both!(people_the_rules_do_not_admit_are_refused_and_logged);
 
+async fn a_required_claim_admits_only_who_carries_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let customer = admin
+        .call("customers/add", &[("name", "ConRat Kunde")])
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    let provider = admin
+        .call(
+            "sso/providers/add",
+            &[
+                ("customer", &customer.body),
+                ("name", "Gruppen-IdP"),
+                ("issuer_url", &idp.issuer),
+                ("client_id", "nachweis"),
+                ("client_secret", "nachweis-secret"),
+                ("allowed_domains", "conrat.example"),
+                // The test provider releases `groups` only for this scope.
+                ("scopes", "openid email profile groups"),
+                ("required_claim", "groups=nachweis-admins"),
+            ],
+        )
+        .await;
+    assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
+    let provider: i32 = provider.body.parse().unwrap();
+    let users_before = count_users(&app).await;
+    // In the group: admitted.
+    let member = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &member,
+        provider,
+        "leitung@conrat.example",
+        "leitung-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.ends_with("/portal"), "{target}");
+    // Same domain, not in the group: refused, nothing stored.
+    let outsider = app.client();
+    let (status, body) = sign_in(
+        &app,
+        &outsider,
+        provider,
+        "mitarbeiter@conrat.example",
+        "mitarbeiter-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.contains("the required claim groups=nachweis-admins is missing"),
+        "{body}"
+    );
+    assert_eq!(outsider.call("auth/me", &[]).await.body, "null");
+    assert_eq!(count_users(&app).await, users_before + 1);
+    app.stop().await;
+}
+both!(a_required_claim_admits_only_who_carries_it);
+
+async fn the_address_may_come_from_the_userinfo_endpoint(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let (org, _admin, _customer, provider_id) = setup(&app, &idp.issuer).await;
+    // The ID token carries no address and no name: both come from userinfo.
+    idp.tamper(serde_json::json!({ "userinfo_only": true }))
+        .await;
+    let browser = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &browser,
+        provider_id,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    let me: Option<app::auth::CurrentUser> =
+        serde_json::from_str(&browser.call("auth/me", &[]).await.body).unwrap();
+    let me = me.expect("signed in");
+    assert_eq!(me.email, "kunde@beispiel-kunde.example");
+    assert_eq!(me.display_name, "Karla Kunde");
+    assert_eq!(me.org.id, org.id);
+    app.stop().await;
+}
+both!(the_address_may_come_from_the_userinfo_endpoint);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protocol_attacks_and_broken_providers_fail_cleanly() {
     let db = TestDb::new(Backend::Sqlite).await;

@@ -15,7 +15,7 @@ use crate::helpers::*;
 use crate::publish::annex_text;
 
 /// Five questions, pass mark 80 %: four right passes, three fail.
-const COURSE: &str = "# Kurs\n\nPasswörter gibt man nicht weiter.\n\n---quiz---\n\n\
+pub const COURSE: &str = "# Kurs\n\nPasswörter gibt man nicht weiter.\n\n---quiz---\n\n\
 ? Eins\n- [x] richtig\n- [ ] falsch\n\n\
 ? Zwei\n- [x] richtig\n- [ ] falsch\n\n\
 ? Drei\n- [x] richtig\n- [ ] falsch\n\n\

@@ -1,0 +1,380 @@
+//! The administration commands the README documents, run as the real
+//! `nachweis` binary against the test database: what they print, what they
+//! write, and that they stay inside the organisation they are given.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use app::domain::Role;
+use app::state::Clock;
+use reqwest::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::annex::pdftotext;
+use crate::both;
+use crate::catalogue::{catalogue, category_id, create};
+use crate::evidence::files_under;
+use crate::helpers::*;
+use crate::publish::pdfsig;
+use crate::reviews::{cycle_id, open};
+
+/// `nachweis <args>` on the test's data directory and database, with
+/// `stdin` piped in.
+fn nachweis(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
+        .arg("--data-dir")
+        .arg(db.dir.path())
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .env("NACHWEIS_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nachweis");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a command that must succeed; returns what it printed.
+fn ok(db: &TestDb, args: &[&str]) -> String {
+    let o = nachweis(db, args, "");
+    assert!(
+        o.status.success(),
+        "nachweis {args:?} failed: {}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout(&o)
+}
+
+/// Runs a command that must fail with exit code `code` (1: a check found
+/// a problem; 2: an error); returns stdout and stderr.
+fn fails(db: &TestDb, args: &[&str], code: i32) -> String {
+    let o = nachweis(db, args, "");
+    let all = stdout(&o) + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "nachweis {args:?}: {all}");
+    all
+}
+
+async fn admin_create_adds_a_dpo_who_can_log_in(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let _org = app.org("acme").await;
+    let password = "Ein-langes-Passwort-2026";
+    let o = nachweis(
+        &db,
+        &[
+            "admin",
+            "create",
+            "--org",
+            "acme",
+            "--email",
+            "neu@acme.example",
+            "--name",
+            "Neue Datenschutzbeauftragte",
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("Admin neu@acme.example"),
+        "{}",
+        stdout(&o)
+    );
+    // The password came from standard input: none is printed.
+    assert!(!stdout(&o).contains("One-time password"), "{}", stdout(&o));
+    let c = app.client();
+    let a = c.login("neu@acme.example", password).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let me = c.call("auth/me", &[]).await;
+    assert!(me.body.contains("\"role\":\"admin\""), "{}", me.body);
+    // An organisation that does not exist: a clear error, nobody created.
+    let o = nachweis(
+        &db,
+        &[
+            "admin",
+            "create",
+            "--org",
+            "nope",
+            "--email",
+            "x@nope.example",
+            "--name",
+            "X",
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("error:"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        app::entities::users::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|u| u.email == "x@nope.example")
+            .count(),
+        0
+    );
+    app.stop().await;
+}
+both!(admin_create_adds_a_dpo_who_can_log_in);
+
+async fn annex_render_and_publish_write_the_catalogue(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    create(
+        &c,
+        category_id(&cat, "5"),
+        "Tägliche Sicherung auf Band im Tresor.",
+    )
+    .await;
+
+    let draft = db.dir.path().join("entwurf.pdf");
+    let out = ok(
+        &db,
+        &[
+            "annex",
+            "render",
+            "--org",
+            "acme",
+            "--out",
+            draft.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("unsigned"), "{out}");
+    let pdf = std::fs::read(&draft).unwrap();
+    assert!(pdftotext(&pdf).contains("Tägliche Sicherung auf Band im Tresor."));
+    let (valid, _, text) = pdfsig(&pdf);
+    assert!(!valid, "a draft is not signed: {text}");
+    // A draft is not a publication.
+    assert_eq!(
+        app::entities::publications::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let signed = db.dir.path().join("anlage-v1.pdf");
+    let out = ok(
+        &db,
+        &[
+            "annex",
+            "publish",
+            "--org",
+            "acme",
+            "--out",
+            signed.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("Version 1 of the annex"), "{out}");
+    let pdf = std::fs::read(&signed).unwrap();
+    assert!(pdftotext(&pdf).contains("Tägliche Sicherung auf Band im Tresor."));
+    let (valid, whole, text) = pdfsig(&pdf);
+    assert!(valid && whole, "{text}");
+    let out = ok(&db, &["annex", "verify", signed.to_str().unwrap()]);
+    assert!(
+        out.contains("Signature valid") && out.contains("version 1 of the annex of acme GmbH"),
+        "{out}"
+    );
+    // The DPO sees the same version in the browser's list.
+    let list = c.call("annex/overview", &[]).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let overview: app::annex::AnnexOverview = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(overview.last_version, Some(1));
+    assert!(overview.unchanged);
+    // Publishing again without a change is refused, and writes nothing.
+    let again = db.dir.path().join("anlage-v2.pdf");
+    fails(
+        &db,
+        &[
+            "annex",
+            "publish",
+            "--org",
+            "acme",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(!again.exists());
+    app.stop().await;
+}
+both!(annex_render_and_publish_write_the_catalogue);
+
+async fn pledge_and_training_reports_list_every_person(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    ok(&db, &["demo"]);
+    let out = ok(&db, &["pledge", "report", "--org", "conrat"]);
+    assert!(
+        out.contains("ConRat WebSolutions GmbH: 0 of ")
+            && out.contains("people signed version 1 of the pledge."),
+        "{out}"
+    );
+    let mia = out
+        .lines()
+        .find(|l| l.contains("mitarbeiter@conrat.example"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        mia.contains("missing") && mia.contains("Mia Schulz"),
+        "{mia}"
+    );
+    let csv = ok(&db, &["pledge", "report", "--org", "conrat", "--csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Name;E-Mail;Rolle;Stand;Fassung;Unterschrieben am")
+    );
+    assert!(
+        lines
+            .any(|l| l.starts_with("Mia Schulz;mitarbeiter@conrat.example;")
+                && l.contains(";fehlt;")),
+        "{csv}"
+    );
+
+    let out = ok(&db, &["training", "report", "--org", "conrat"]);
+    assert!(out.starts_with("ConRat WebSolutions GmbH: "), "{out}");
+    assert!(
+        out.contains("Mia Schulz") && out.contains("pledge:"),
+        "{out}"
+    );
+    let csv = ok(&db, &["training", "report", "--org", "conrat", "--csv"]);
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.starts_with("Name;E-Mail;Rolle;") && header.ends_with(";Verpflichtung"),
+        "{header}"
+    );
+    assert!(csv.lines().any(|l| l.starts_with("Mia Schulz;")), "{csv}");
+    // Another organisation's people are not in the report.
+    assert!(!csv.contains("clickbits.example"), "{csv}");
+    fails(&db, &["training", "report", "--org", "nope"], 2);
+    app.stop().await;
+}
+both!(pledge_and_training_reports_list_every_person);
+
+async fn review_status_and_report_read_the_open_cycle(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let _other = app.org("other").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let out = ok(&db, &["review", "status", "--org", "acme"]);
+    assert!(out.contains("No review cycle is open."), "{out}");
+    let cat = catalogue(&c).await;
+    create(&c, category_id(&cat, "3.1"), "Besucher werden begleitet.").await;
+
+    let due = (app.clock.now() + chrono::Duration::days(30))
+        .date_naive()
+        .to_string();
+    let cycle = cycle_id(&open(&c, "Wirksamkeitsprüfung CLI", &due, &[]).await);
+    let out = ok(&db, &["review", "status", "--org", "acme"]);
+    let head = format!("Open cycle #{cycle} \"Wirksamkeitsprüfung CLI\", due {due}: 0 of ");
+    assert!(out.contains(&head), "{out}");
+    assert!(
+        out.contains("[") && out.contains("Open corrective actions: 0 (0 overdue)"),
+        "{out}"
+    );
+
+    let report = db.dir.path().join("bericht.pdf");
+    let id = cycle.to_string();
+    let out = ok(
+        &db,
+        &[
+            "review",
+            "report",
+            "--org",
+            "acme",
+            "--cycle",
+            &id,
+            "--out",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("signed"), "{out}");
+    let pdf = std::fs::read(&report).unwrap();
+    let (valid, _, text) = pdfsig(&pdf);
+    assert!(valid, "{text}");
+    assert!(pdftotext(&pdf).contains("Wirksamkeitsprüfung CLI"));
+    // The cycle belongs to acme: asked for under another organisation, it
+    // is not found, and no file is written.
+    let elsewhere = db.dir.path().join("fremd.pdf");
+    fails(
+        &db,
+        &[
+            "review",
+            "report",
+            "--org",
+            "other",
+            "--cycle",
+            &id,
+            "--out",
+            elsewhere.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(!elsewhere.exists());
+    app.stop().await;
+}
+both!(review_status_and_report_read_the_open_cycle);
+
+async fn evidence_check_exits_1_for_a_row_without_its_file(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let measure = create(&c, category_id(&cat, "5"), "Backups.").await;
+    let file = db.dir.path().join("Rücksicherung.pdf");
+    std::fs::write(&file, crate::evidence::PDF).unwrap();
+    let m = measure.to_string();
+    ok(
+        &db,
+        &[
+            "evidence",
+            "add",
+            "--org",
+            "acme",
+            "--measure",
+            &m,
+            file.to_str().unwrap(),
+        ],
+    );
+    let out = ok(&db, &["evidence", "check"]);
+    assert!(out.contains("0 row(s) without file"), "{out}");
+
+    let blobs: Vec<_> = files_under(db.dir.path())
+        .into_iter()
+        .filter(|p| p != &file && std::fs::read(p).is_ok_and(|b| b == crate::evidence::PDF))
+        .collect();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    std::fs::remove_file(&blobs[0]).unwrap();
+    let out = fails(&db, &["evidence", "check"], 1);
+    assert!(
+        out.contains("1 row(s) without file") && out.contains("Rows without file"),
+        "{out}"
+    );
+    app.stop().await;
+}
+both!(evidence_check_exits_1_for_a_row_without_its_file);
