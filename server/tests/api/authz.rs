@@ -1403,3 +1403,186 @@ fn the_matrices_name_every_server_function() {
         "matrix lines without a server function: {stale:?}"
     );
 }
+
+/// Every plain route of the router (outside the server functions), with
+/// who may use it and the test that shows it. A route added to the router
+/// without a line here fails [`the_route_list_names_every_plain_route`].
+const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
+    // (method, path, who may use it: the test that shows it)
+    (
+        "GET",
+        "/healthz",
+        "anyone: health::ready_when_the_database_is_current",
+    ),
+    (
+        "GET",
+        "/readyz",
+        "anyone: health::readiness_follows_the_database",
+    ),
+    (
+        "GET",
+        "/metrics",
+        "the bearer token only: health::metrics_need_the_token_and_name_no_one",
+    ),
+    (
+        "GET",
+        "/anlage/entwurf.pdf",
+        "admin, owner, auditor: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/anlage/{file}",
+        "internal roles: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/nachweise/datei/{id}",
+        "evidence readers: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/portal/anlage/{file}",
+        "members: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/verpflichtung/{file}",
+        "the signer and the DPO: pledges::pledges_are_signed_once_per_version_and_never_change",
+    ),
+    (
+        "POST",
+        "/verpflichtung/sso",
+        "the signed-in person: sso::staff_without_password_confirm_the_pledge_with_a_fresh_login",
+    ),
+    (
+        "GET",
+        "/verpflichtungen.csv",
+        "admin, auditor: every_plain_route_as_every_role",
+    ),
+    (
+        "POST",
+        "/schulungen/durchgang/{id}",
+        "the attempt's owner: training::training_records_hold_their_version_and_count_once",
+    ),
+    (
+        "GET",
+        "/schulungen/zertifikat/{file}",
+        "the holder and the DPO: training::training_records_hold_their_version_and_count_once",
+    ),
+    (
+        "GET",
+        "/schulungen/bild/{version}/{evidence}",
+        "readers of the course: training::course_images_come_from_evidence_for_readers_only",
+    ),
+    (
+        "GET",
+        "/schulungen/uebersicht.csv",
+        "admin, auditor: every_plain_route_as_every_role",
+    ),
+    (
+        "POST",
+        "/pruefungen/neu",
+        "admin: every_plain_route_as_every_role",
+    ),
+    (
+        "POST",
+        "/pruefungen/bewertung/{id}",
+        "the measure's owner and the DPO: reviews::cycle_state_machine_locks_and_report",
+    ),
+    (
+        "GET",
+        "/pruefungen/{id}/bericht.pdf",
+        "admin, auditor: reviews::cycle_state_machine_locks_and_report",
+    ),
+    (
+        "GET",
+        "/sso",
+        "anyone: sso::staff_sign_in_through_the_company_idp_with_mapped_roles",
+    ),
+    (
+        "GET",
+        "/sso/callback",
+        "the browser that started: sso::protocol_attacks_and_broken_providers_fail_cleanly",
+    ),
+    (
+        "GET",
+        "/sso/{id}/start",
+        "anyone: sso::customer_signs_in_with_sso_and_lands_in_the_portal",
+    ),
+    (
+        "GET",
+        "/sso/{id}/verknuepfen",
+        "internal roles: every_plain_route_as_every_role",
+    ),
+    (
+        "POST",
+        "/sso/{id}/verknuepfen",
+        "internal roles: sso::providers_act_only_inside_their_own_organisation",
+    ),
+    (
+        "GET",
+        "/anmeldelink/{token}",
+        "the link's holder: login_links::a_contact_signs_in_once_with_a_mailed_link",
+    ),
+    (
+        "POST",
+        "/anmeldelink",
+        "the link's holder: login_links::a_contact_signs_in_once_with_a_mailed_link",
+    ),
+    (
+        "POST",
+        "/nachweise/hochladen",
+        "evidence writers: evidence::round_trip, evidence::bad_uploads_are_refused_and_leave_nothing",
+    ),
+];
+
+/// The router's plain routes, read from its source: (method, path).
+fn routes_in_router() -> std::collections::BTreeSet<(String, String)> {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/startup.rs"),
+    )
+    .unwrap();
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = source.as_str();
+    while let Some(i) = rest.find(".route(") {
+        rest = &rest[i + ".route(".len()..];
+        let start = rest.find('"').unwrap() + 1;
+        let end = start + rest[start..].find('"').unwrap();
+        let path = rest[start..end].to_owned();
+        // The handlers: up to the next route, layer or fallback.
+        let upto = [".route(", ".layer(", ".leptos_routes(", ".fallback("]
+            .iter()
+            .filter_map(|m| rest[end..].find(m))
+            .min()
+            .map_or(rest.len(), |k| end + k);
+        let handlers = &rest[end..upto];
+        let before = out.len();
+        for (token, method) in [("get(", "GET"), ("post(", "POST")] {
+            if handlers.contains(token) {
+                out.insert((method.to_owned(), path.clone()));
+            }
+        }
+        assert!(out.len() > before, "no method found for {path}: {handlers}");
+    }
+    out
+}
+
+#[test]
+fn the_route_list_names_every_plain_route() {
+    let router = routes_in_router();
+    assert!(router.len() > 20, "{router:?}");
+    let listed: std::collections::BTreeSet<(String, String)> = PLAIN_ROUTES
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let missing: Vec<_> = router.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a line in PLAIN_ROUTES (who may use them, which test shows it): {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&router).collect();
+    assert!(
+        stale.is_empty(),
+        "PLAIN_ROUTES lines without a route: {stale:?}"
+    );
+}
