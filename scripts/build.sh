@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the server binary and the site (WebAssembly, JS, CSS, assets)
 # with plain cargo and wasm-bindgen, no cargo-leptos needed:
-#   scripts/build.sh            debug (what the tests run)
-#   scripts/build.sh --release  optimised, wasm-opt'ed (what run.sh serves)
+#   scripts/build.sh                debug server and site
+#   scripts/build.sh --release      optimised, wasm-opt'ed (what run.sh serves)
+#   scripts/build.sh --shipped-site a debug server around the release site
+#                                   (what the tests run: the WebAssembly users get)
 # The site lands in target/site/ and is embedded in the server binary.
 # `cargo leptos build` still works from the [workspace.metadata.leptos]
 # section.
@@ -10,16 +12,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$NACHWEIS_ROOT"
 
-release=false
-[ "${1:-}" = "--release" ] && release=true
-
-if $release; then
-  server_profile=release
-  wasm_profile=wasm-release
-else
-  server_profile=dev
-  wasm_profile=dev
-fi
+case "${1:-}" in
+  --release) server_profile=release wasm_profile=wasm-release ;;
+  --shipped-site) server_profile=dev wasm_profile=wasm-release ;;
+  "") server_profile=dev wasm_profile=dev ;;
+  *) echo "usage: scripts/build.sh [--release | --shipped-site]" >&2; exit 2 ;;
+esac
 profile_dir() { case "$1" in dev) echo debug ;; *) echo "$1" ;; esac; }
 
 build_server() {
@@ -42,7 +40,7 @@ build_site() {
   # The page loads <name>.wasm (leptos' HydrationScripts), not wasm-bindgen's <name>_bg.wasm.
   mv "$new/${LEPTOS_OUTPUT_NAME}_bg.wasm" "$new/$LEPTOS_OUTPUT_NAME.wasm"
   sed -i "s/${LEPTOS_OUTPUT_NAME}_bg\.wasm/${LEPTOS_OUTPUT_NAME}.wasm/g" "$new/$LEPTOS_OUTPUT_NAME.js"
-  if $release; then
+  if [ "$wasm_profile" = wasm-release ]; then
     step "site: wasm-opt -Oz"
     # Debian's binaryen breaks hydration; npm's (end2end/package.json) works.
     "$NACHWEIS_ROOT/end2end/node_modules/.bin/wasm-opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
@@ -66,27 +64,46 @@ build_site() {
 
 site="$NACHWEIS_SITE_DIR"
 mkdir -p "$site"
-if $release; then
-  # The two release builds keep their artifacts in different profile
-  # directories, so they run side by side: the WebAssembly build's long
-  # single-threaded LTO overlaps the server's compile instead of following
-  # it. The server then compiles once more, only its own crate, to embed
-  # the finished site (its build script watches target/site).
+if [ "$wasm_profile" != "$server_profile" ]; then
+  # The two builds keep their artifacts in different profile directories,
+  # so they run side by side: the WebAssembly build's long single-threaded
+  # LTO overlaps the server's compile instead of following it. The server
+  # then compiles once more, only its own crate, to embed the finished
+  # site (its build script watches target/site).
   site_log="$CARGO_TARGET_DIR/site-build.log"
   mkdir -p "$CARGO_TARGET_DIR"
   step "WebAssembly and site ($wasm_profile), in the background, log: $site_log"
+  # Each build in a process group of its own (job control), so that
+  # stopping one stops its cargo and rustc processes too.
+  set -m
   build_site >"$site_log" 2>&1 &
   site_pid=$!
-  trap 'kill $site_pid 2>/dev/null || true' EXIT
   step "server: cargo build -p server ($server_profile)"
-  build_server
-  step "server compiled; waiting for the WebAssembly and site"
-  if ! wait "$site_pid"; then
-    tail -n 60 "$site_log" >&2
-    echo "the WebAssembly or site build failed (whole log: $site_log)" >&2
-    exit 1
-  fi
+  build_server &
+  server_pid=$!
+  trap 'kill -- -"$site_pid" -"$server_pid" 2>/dev/null || true' EXIT
+  # Whichever ends first is reported; a failure stops the other at once,
+  # so a broken WebAssembly build is not noticed only after the server.
+  for _ in 1 2; do
+    finished=""
+    if wait -n -p finished "$site_pid" "$server_pid"; then
+      if [ "$finished" = "$site_pid" ]; then
+        step "WebAssembly and site built"
+      else
+        step "server compiled"
+      fi
+    else
+      if [ "$finished" = "$site_pid" ]; then
+        tail -n 60 "$site_log" >&2
+        echo "the WebAssembly or site build failed (whole log: $site_log)" >&2
+      else
+        echo "the server build failed" >&2
+      fi
+      exit 1
+    fi
+  done
   trap - EXIT
+  set +m
   step "site built; server: embedding it"
   build_server
 else
