@@ -1586,3 +1586,85 @@ fn the_route_list_names_every_plain_route() {
         "PLAIN_ROUTES lines without a route: {stale:?}"
     );
 }
+
+/// The second table as every role of another organisation, against
+/// acme's prepared objects: a call that names one of them never succeeds
+/// and never has its effect, and no answer carries acme's data.
+async fn nobody_reaches_another_organisations_data_through_the_other_functions(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let acme = app.org("acme").await;
+    let bravo = app.org("bravo").await;
+    let admin = app.client();
+    admin.login_ok(&acme.email(Role::Admin)).await;
+    // Fields that name an object (or an organisation) by its number.
+    const NAMES_AN_OBJECT: &[&str] = &[
+        "id",
+        "org_id",
+        "measure_id",
+        "customer_id",
+        "subprocessor_id",
+        "notice_id",
+        "text_id",
+        "course_id",
+        "item_id",
+        "cycle_id",
+        "finding_id",
+        "targets[0]",
+        "from",
+    ];
+    let mut n = 2000;
+    for role in [
+        Role::Admin,
+        Role::Owner,
+        Role::Staff,
+        Role::Auditor,
+        Role::Customer,
+    ] {
+        let b = app.client();
+        b.login_ok(&bravo.email(role)).await;
+        let caller = Caller {
+            name: format!("{} {}", role.as_str(), bravo.short),
+            email: bravo.email(role),
+        };
+        for case in more_cases() {
+            n += 1;
+            let f = fixture(&app, &admin, &acme, n).await;
+            let p = prepare(&app, &admin, &acme, &f, case.needs).await;
+            let args = (case.args)(&f, &p, &caller);
+            let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let c = if case.own_client {
+                let c = app.client();
+                c.login_ok(&bravo.email(role)).await;
+                c
+            } else {
+                b.clone()
+            };
+            let effect = case.effect.map(|e| e(&f, &p));
+            let before = match &effect {
+                Some(sql) => count(&app, sql).await,
+                None => 0,
+            };
+            let a = c.call(case.endpoint, &form).await;
+            let who = format!("{role:?} of bravo, {}", case.endpoint);
+            assert!(
+                !a.body.contains("Geheimer Text acme")
+                    && !a.body.contains(&acme.email(Role::Admin)),
+                "{who} saw acme's data: {}",
+                a.body
+            );
+            if args.iter().any(|(k, _)| NAMES_AN_OBJECT.contains(k)) {
+                assert!(
+                    !a.status.is_success(),
+                    "{who} succeeded with acme's ids: {}",
+                    a.body
+                );
+                if let Some(sql) = &effect {
+                    assert_eq!(before, count(&app, sql).await, "{who} changed acme's data");
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
+both!(nobody_reaches_another_organisations_data_through_the_other_functions);
