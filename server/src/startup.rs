@@ -64,7 +64,8 @@ pub struct Application {
     mailer: Option<crate::mailer::Mailer>,
     worker_interval: std::time::Duration,
     digest_hour: u32,
-    idle_minutes: i64,
+    /// The session store: the router's layer and the hourly sweep share it.
+    sessions: app::auth::session_store::DbSessionStore,
 }
 
 impl Application {
@@ -148,10 +149,16 @@ impl Application {
             .as_ref()
             .map(crate::mailer::Mailer::new)
             .transpose()?;
+        let sessions = app::auth::session_store::DbSessionStore::new(
+            db.clone(),
+            state.clock.clone(),
+            chrono::Duration::minutes(config.session_idle_minutes),
+        );
         let router = router(
             state.clone(),
             site,
             config.metrics_token.clone(),
+            sessions.clone(),
             config.session_idle_minutes,
             public_url.starts_with("https://"),
         );
@@ -163,7 +170,7 @@ impl Application {
             mailer,
             worker_interval: std::time::Duration::from_secs(config.worker_interval_secs),
             digest_hour: config.digest_hour,
-            idle_minutes: config.session_idle_minutes,
+            sessions,
         })
     }
 
@@ -176,11 +183,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let store = app::auth::session_store::DbSessionStore::new(
-            self.db.clone(),
-            self.state.clock.clone(),
-            chrono::Duration::minutes(self.idle_minutes),
-        );
+        let store = self.sessions.clone();
         let sweep_state = self.state.clone();
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -230,23 +233,20 @@ fn router(
     state: AppState,
     site: crate::site::Site,
     metrics_token: Option<secrecy::SecretString>,
+    store: app::auth::session_store::DbSessionStore,
     idle_minutes: i64,
     secure: bool,
 ) -> Router {
-    let sessions = SessionManagerLayer::new(app::auth::session_store::DbSessionStore::new(
-        state.db.clone(),
-        state.clock.clone(),
-        chrono::Duration::minutes(idle_minutes),
-    ))
-    // Every request counts as activity (the store writes at most once a
-    // minute per session).
-    .with_always_save(true)
-    .with_name("nachweis_session")
-    .with_http_only(true)
-    .with_same_site(SameSite::Lax)
-    .with_secure(secure)
-    .with_path("/")
-    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
+    let sessions = SessionManagerLayer::new(store)
+        // Every request counts as activity (the store writes at most once a
+        // minute per session).
+        .with_always_save(true)
+        .with_name("nachweis_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
     let routes = route_list();
     let leptos = state.leptos.clone();
