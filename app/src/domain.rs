@@ -62,6 +62,12 @@ impl Role {
         matches!(self, Role::Admin)
     }
 
+    /// The organisation's own people who sign the confidentiality pledge
+    /// and take the privacy training (not auditors, not customers).
+    pub fn must_sign_pledge(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner | Role::Staff)
+    }
+
     /// May see the draft annex and what changed since the last publication.
     pub fn previews_annex(self) -> bool {
         matches!(self, Role::Admin | Role::Owner | Role::Auditor)
@@ -297,6 +303,49 @@ pub fn check_new_password(input: &str) -> Result<(), AppError> {
         return Err(AppError::invalid("password", "Das Passwort ist zu lang."));
     }
     Ok(())
+}
+
+/// Days before `valid_until` from which evidence or an attestation counts
+/// as expiring.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Where a validity date stands today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validity {
+    /// No end date, or more than 30 days left.
+    Current,
+    /// Ends within 30 days.
+    Expiring,
+    Expired,
+}
+
+impl Validity {
+    pub fn of(valid_until: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> Self {
+        match valid_until {
+            Some(d) if d < today => Validity::Expired,
+            Some(d) if d <= today + chrono::Duration::days(EXPIRY_WARNING_DAYS) => {
+                Validity::Expiring
+            }
+            _ => Validity::Current,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validity::Current => "current",
+            Validity::Expiring => "expiring",
+            Validity::Expired => "expired",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Validity::Current => "gültig",
+            Validity::Expiring => "läuft bald ab",
+            Validity::Expired => "abgelaufen",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Nachweis: the web application (Leptos), compiled twice: with `ssr` into
 //! the server, with `hydrate` to WebAssembly for the browser.
 //!
-//! One folder per domain concept, each with its DTOs, its server functions
-//! (thin: authenticate, authorise, call the service) and its pages; behind
-//! `ssr`, its service with the queries and rules.
+//! Four layers, arrows pointing down only (see `layers.rs` and the README):
+//! kernel, platform, features, aggregators. One folder per concept, each
+//! with its DTOs, its server functions (thin: authenticate, authorise, call
+//! the service) and its pages; behind `ssr`, its service with the queries
+//! and rules and its plain routes (`http.rs`, merged by the server).
 
 // The view types of the larger pages nest deeper than rustc's default of
 // 128 when components are not type-erased (`cargo leptos build --release`
@@ -11,32 +13,56 @@
 // with "queries overflow the depth limit".
 #![recursion_limit = "256"]
 
-/// The TOM annex (Art. 32 DSGVO) as data, rendered to PDF on the server.
-pub mod annex;
+// Kernel: domain types, errors, formatting, entities.
+/// Domain newtypes that parse input once (shared with the browser).
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod entities;
+/// The one error type that crosses the wire.
+pub mod error;
+/// Dates, times and URLs as Nachweis writes and reads them.
+pub mod format;
+
+// Platform: the machinery features share.
+/// The audit log: hash-chained, one row per change, and its page.
 pub mod audit;
 /// Sessions, login, roles and the guards server functions start with.
 pub mod auth;
-/// Customers (controllers) and their contacts for notices.
-pub mod customers;
-/// Domain newtypes that parse input once (shared with the browser).
-pub mod domain;
-/// The one error type that crosses the wire.
-pub mod error;
-/// Evidence files that prove measures.
-pub mod evidence;
+/// Where evidence bytes live: content-addressed, staged, then stored.
+#[cfg(feature = "ssr")]
+pub mod blobs;
+/// The Content-Security-Policy of pages and other responses.
+#[cfg(feature = "ssr")]
+pub mod csp;
+/// What every plain axum route shares: errors, downloads, form answers.
+#[cfg(feature = "ssr")]
+pub mod http;
 /// Mail in German and English, the outbox and its admin view.
 pub mod mail;
+/// Client addresses and which addresses the server may call.
+#[cfg(feature = "ssr")]
+pub mod net;
+/// The PDF engine: Typst rendering, PAdES signatures, signing keys.
+#[cfg(feature = "ssr")]
+pub mod pdf;
+/// What every request handler and server function can reach.
+#[cfg(feature = "ssr")]
+pub mod state;
+/// The small view pieces every page uses.
+pub mod ui;
+
+// Features, each in its folder; a feature uses only those listed before it.
+/// Customers (controllers), their contacts, and their login links.
+pub mod customers;
+/// Evidence files that prove measures.
+pub mod evidence;
 /// Subprocessor notices to customers and their objections.
 pub mod notices;
 /// Organisations, members, invitations, the profile.
 pub mod orgs;
 /// Confidentiality pledges: texts, signatures with PDF copies, the DPO's overview.
 pub mod pledges;
-/// The customer portal: current annex, earlier versions, subprocessors.
-pub mod portal;
-/// What needs attention: dashboard lists and the daily digest.
-pub mod reminders;
-/// Privacy training: courses with quiz, attempts, certificates, the overview.
+/// Annual effectiveness reviews (Art. 32(1)(d) GDPR).
 pub mod reviews;
 /// Single sign-on with OpenID Connect.
 pub mod sso;
@@ -44,20 +70,22 @@ pub mod sso;
 pub mod subprocessors;
 /// The TOM catalogue.
 pub mod toms;
+/// Privacy training: courses with quiz, attempts, certificates, the overview.
 pub mod training;
-/// Layout, navigation and shared view pieces.
-pub mod ui;
 
-/// The Content-Security-Policy of pages and other responses.
-#[cfg(feature = "ssr")]
-pub mod csp;
-#[cfg(feature = "ssr")]
-pub mod entities;
-/// Client addresses and which addresses the server may call.
-#[cfg(feature = "ssr")]
-pub mod net;
-#[cfg(feature = "ssr")]
-pub mod state;
+// Aggregators: read many features, own none.
+/// The TOM annex (Art. 32 DSGVO) as data, rendered to PDF on the server.
+pub mod annex;
+/// The frame of every page, the login page and the start page.
+pub mod home;
+/// The customer portal: current annex, earlier versions, subprocessors.
+pub mod portal;
+/// What needs attention: dashboard lists and the daily digest.
+pub mod reminders;
+
+/// The layer table and the check that keeps the module graph pointing down.
+#[cfg(test)]
+mod layers;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -95,10 +123,10 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/nachweis.css" />
         <Title formatter=|t: String| if t.is_empty() { "Nachweis".to_owned() } else { format!("{t} · Nachweis") } />
         <Router>
-            <ui::Layout>
+            <home::Layout>
                 <Routes fallback=ui::NotFound>
-                    <Route path=path!("/") view=ui::HomePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=home::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen") view=toms::CataloguePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/neu") view=toms::NewMeasurePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/import") view=toms::ImportPage ssr=SsrMode::Async />
@@ -123,7 +151,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pruefungen/:id") view=reviews::CyclePage ssr=SsrMode::Async />
                     <Route path=path!("/pruefungen/bewertung/:id") view=reviews::ItemPage ssr=SsrMode::Async />
                 </Routes>
-            </ui::Layout>
+            </home::Layout>
         </Router>
     }
 }

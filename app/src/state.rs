@@ -31,7 +31,7 @@ pub struct AppState {
     /// Public base URL without trailing slash, e.g. `https://nachweis.example.com`.
     pub public_url: String,
     /// Where signing keys come from and the secret that encrypts stored ones.
-    pub signing: crate::annex::keys::SigningSetup,
+    pub signing: crate::pdf::keys::SigningSetup,
     /// Where evidence files are stored, and how large they may be.
     pub evidence: EvidenceSettings,
     /// What the operator decided about network trust.
@@ -49,7 +49,7 @@ pub struct NetSettings {
 
 #[derive(Clone, Debug)]
 pub struct EvidenceSettings {
-    pub store: Arc<dyn crate::evidence::store::BlobStore>,
+    pub store: Arc<dyn crate::blobs::BlobStore>,
     pub max_bytes: u64,
 }
 

@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use app::annex::sign::{SignatureDetails, SigningIdentity, generate_self_signed, sign_pdf};
 use app::annex::{AnnexData, AnnexSection};
+use app::pdf::sign::{SignatureDetails, SigningIdentity, generate_self_signed, sign_pdf};
 use app::toms::art32::DEFAULT_CATEGORIES;
 
 const WARM_RUNS: usize = 30;

@@ -118,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
         &actor,
         app::reviews::service::OpenInput {
             title: "Wirksamkeitsprüfung 2026".into(),
-            due_date: (app::evidence::service::today(now) + chrono::Duration::days(30))
+            due_date: (app::format::german_day(now) + chrono::Duration::days(30))
                 .format("%Y-%m-%d")
                 .to_string(),
             method: String::new(),

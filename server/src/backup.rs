@@ -1024,7 +1024,7 @@ fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Res
         }
         let sha = hex::encode(Sha256::digest(&data));
         if let Some(blob) = name.strip_prefix("evidence/")
-            && (!app::evidence::store::is_sha256_hex(blob) || blob != sha)
+            && (!app::blobs::is_sha256_hex(blob) || blob != sha)
         {
             // Said once the archive is known to be whole: a cut-off last
             // file is an incomplete backup, not a damaged one.

@@ -548,10 +548,10 @@ async fn evidence(global: &GlobalArgs, command: EvidenceCommand) -> anyhow::Resu
         } => {
             let org = app::orgs::service::find_by_short(&db, &org).await?;
             let spooled =
-                crate::evidence_http::spool_path(store.as_ref(), &file, config.evidence_max_bytes)
+                app::evidence::upload::spool_path(store.as_ref(), &file, config.evidence_max_bytes)
                     .await?;
             let title = title.unwrap_or_else(|| {
-                crate::evidence_http::default_title(&app::evidence::sniff::sanitize_file_name(
+                app::evidence::upload::default_title(&app::evidence::sniff::sanitize_file_name(
                     &file.to_string_lossy(),
                 ))
             });
@@ -561,7 +561,7 @@ async fn evidence(global: &GlobalArgs, command: EvidenceCommand) -> anyhow::Resu
                 "",
                 valid_until.as_deref().unwrap_or(""),
             )?;
-            let res = crate::evidence_http::store_and_record(
+            let res = app::evidence::upload::store_and_record(
                 &db,
                 store.as_ref(),
                 now(),
@@ -655,9 +655,9 @@ async fn annex(global: &GlobalArgs, command: AnnexCommand) -> anyhow::Result<i32
         AnnexCommand::Verify { file } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let check = match app::annex::sign::verify_pdf(&bytes) {
+            let check = match app::pdf::sign::verify_pdf(&bytes) {
                 Ok(check) => check,
-                Err(app::annex::sign::VerifyError::Unsigned) => {
+                Err(app::pdf::sign::VerifyError::Unsigned) => {
                     println!(
                         "NOT SIGNED: the file carries no signature (a draft, or not from Nachweis)."
                     );

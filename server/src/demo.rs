@@ -387,9 +387,7 @@ async fn add_data_centre<C: sea_orm::ConnectionTrait>(
         kind: Set(kind.as_str().to_owned()),
         issuer: Set(issuer.to_owned()),
         scope: Set(scope.to_owned()),
-        valid_until: Set(
-            days.map(|n| app::evidence::service::today(now) + chrono::Duration::days(n))
-        ),
+        valid_until: Set(days.map(|n| app::format::german_day(now) + chrono::Duration::days(n))),
         evidence_id: Set(None),
         created_at: Set(now),
         deleted_at: Set(None),

@@ -12,25 +12,17 @@ pub mod config;
 pub mod db;
 /// The demo organisations built from the two seed annexes.
 pub mod demo;
-/// Evidence upload and download routes.
-pub mod evidence_http;
 /// The background worker: mail delivery and daily jobs.
 pub mod jobs;
 /// SMTP delivery of the outbox.
 pub mod mailer;
 /// `/metrics` in the Prometheus text format.
 pub mod metrics;
-/// Review routes: opening a cycle, assessments, the signed report.
-pub mod reviews_http;
 /// The instance secret that encrypts generated signing keys.
 pub mod secrets;
 /// The site (WebAssembly, JS, CSS, assets), embedded in the binary.
 pub mod site;
-/// Single sign-on routes (OpenID Connect).
-pub mod sso_http;
 /// Building the HTTP application.
 pub mod startup;
 /// The evidence stores: local directory and S3.
 pub mod storage;
-/// The quiz form, certificates and the training overview as CSV.
-pub mod training_http;

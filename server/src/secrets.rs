@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use app::annex::keys::{InstanceSecret, SigningSetup};
+use app::pdf::keys::{InstanceSecret, SigningSetup};
 use rand::RngCore;
 use secrecy::ExposeSecret;
 

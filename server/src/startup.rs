@@ -257,59 +257,15 @@ fn router(
             "/metrics",
             get(crate::metrics::serve).with_state((state.clone(), metrics_token)),
         )
-        .route("/anlage/entwurf.pdf", get(annex_draft))
-        .route("/anlage/{file}", get(annex_version))
-        .route("/nachweise/datei/{id}", get(crate::evidence_http::download))
-        .route("/portal/anlage/{file}", get(portal_annex))
-        .route("/verpflichtung/{file}", get(pledge_pdf))
-        .route(
-            "/verpflichtung/sso",
-            axum::routing::post(crate::sso_http::pledge_start),
-        )
-        .route("/verpflichtungen.csv", get(pledge_csv))
-        .route(
-            "/schulungen/durchgang/{id}",
-            axum::routing::post(crate::training_http::answer),
-        )
-        .route(
-            "/schulungen/zertifikat/{file}",
-            get(crate::training_http::certificate),
-        )
-        .route(
-            "/schulungen/bild/{version}/{evidence}",
-            get(crate::training_http::image),
-        )
-        .route(
-            "/schulungen/uebersicht.csv",
-            get(crate::training_http::overview_csv),
-        )
-        .route(
-            "/pruefungen/neu",
-            axum::routing::post(crate::reviews_http::open),
-        )
-        .route(
-            "/pruefungen/bewertung/{id}",
-            axum::routing::post(crate::reviews_http::assess),
-        )
-        .route(
-            "/pruefungen/{id}/bericht.pdf",
-            get(crate::reviews_http::report),
-        )
-        .route("/sso", get(crate::sso_http::discover))
-        .route("/sso/callback", get(crate::sso_http::callback))
-        .route("/sso/{id}/start", get(crate::sso_http::start))
-        .route(
-            "/sso/{id}/verknuepfen",
-            get(crate::sso_http::link_page).post(crate::sso_http::link_start),
-        )
-        .route(
-            "/anmeldelink/{token}",
-            get(crate::sso_http::login_link_page),
-        )
-        .route(
-            "/anmeldelink",
-            axum::routing::post(crate::sso_http::login_link_redeem),
-        )
+        // Each concept's own plain routes (downloads, form posts, sign-in).
+        .merge(app::annex::http::routes())
+        .merge(app::portal::http::routes())
+        .merge(app::evidence::http::routes())
+        .merge(app::pledges::http::routes())
+        .merge(app::training::http::routes())
+        .merge(app::reviews::http::routes())
+        .merge(app::sso::http::routes())
+        .merge(app::customers::http::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
@@ -319,11 +275,7 @@ fn router(
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         // Added after the body limits: the upload streams and counts itself.
-        .route(
-            "/nachweise/hochladen",
-            axum::routing::post(crate::evidence_http::upload)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
+        .merge(app::evidence::http::upload_routes())
         .layer(middleware::from_fn_with_state(state.clone(), login_gate))
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -486,24 +438,11 @@ async fn login_gate(
                 .uri()
                 .path_and_query()
                 .map_or(path, |pq| pq.as_str());
-            format!("/login?next={}", encode_query_value(full))
+            app::http::with_query("/login", "next", full)
         };
         return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
     }
     next.run(request).await
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-fn encode_query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Liveness: the process answers. No database access, so a slow or
@@ -546,226 +485,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-/// The draft annex of the signed-in person's organisation as PDF (internal roles).
-async fn annex_draft(State(state): State<AppState>, session: tower_sessions::Session) -> Response {
-    let actor = match app::auth::service::actor_for_session(&state, &session).await {
-        Ok(actor) => actor,
-        Err(AppError::Unauthenticated) => {
-            return axum::response::Redirect::to("/login?next=/anlage/entwurf.pdf").into_response();
-        }
-        Err(e) => return error_response(e),
-    };
-    if !actor.role.previews_annex() {
-        return error_response(AppError::Forbidden);
-    }
-    match app::annex::service::draft_pdf(&state.db, actor.org_id, state.now()).await {
-        Ok(pdf) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "inline; filename=\"TOM-Anlage-Entwurf.pdf\"",
-                ),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            pdf,
-        )
-            .into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-/// A published version of the annex, `/anlage/v3.pdf` (internal roles).
-async fn annex_version(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    axum::extract::Path(file): axum::extract::Path<String>,
-) -> Response {
-    let Some(version) = file
-        .strip_prefix('v')
-        .and_then(|f| f.strip_suffix(".pdf"))
-        .and_then(|v| v.parse::<i32>().ok())
-    else {
-        return error_response(AppError::NotFound("Die Datei".into()));
-    };
-    let actor = match app::auth::service::actor_for_session(&state, &session).await {
-        Ok(actor) => actor,
-        Err(AppError::Unauthenticated) => {
-            return axum::response::Redirect::to(&format!("/login?next=/anlage/{file}"))
-                .into_response();
-        }
-        Err(e) => return error_response(e),
-    };
-    if !actor.role.is_internal() {
-        return error_response(AppError::Forbidden);
-    }
-    match app::annex::publish::pdf(&state.db, actor.org_id, version).await {
-        Ok(pdf) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"TOM-Anlage-Version-{version}.pdf\""),
-                ),
-                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-            ],
-            pdf,
-        )
-            .into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-/// A published annex for any member of the organisation, customers
-/// included: the stored bytes, an ETag (the SHA-256) for conditional GETs,
-/// and every delivered download in the audit log (Weitergabekontrolle).
-async fn portal_annex(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    headers: axum::http::HeaderMap,
-    axum::extract::Path(file): axum::extract::Path<String>,
-) -> Response {
-    let Some(version) = file
-        .strip_prefix('v')
-        .and_then(|f| f.strip_suffix(".pdf"))
-        .and_then(|v| v.parse::<i32>().ok())
-    else {
-        return error_response(AppError::NotFound("Die Datei".into()));
-    };
-    let actor = match app::auth::service::actor_for_session(&state, &session).await {
-        Ok(actor) => actor,
-        Err(AppError::Unauthenticated) => {
-            return axum::response::Redirect::to(&format!("/login?next=/portal/anlage/{file}"))
-                .into_response();
-        }
-        Err(e) => return error_response(e),
-    };
-    let row = match app::annex::publish::row(&state.db, actor.org_id, version).await {
-        Ok(row) => row,
-        Err(e) => return error_response(e),
-    };
-    // A download counts in the log only when the person made it here: a
-    // navigation another site started (Sec-Fetch-Site cross-site or
-    // same-site) could otherwise add download records at will. Such a
-    // request is sent to the portal page, where one click downloads.
-    if matches!(
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-        Some("cross-site" | "same-site")
-    ) {
-        return axum::response::Redirect::to("/portal").into_response();
-    }
-    let etag = format!("\"{}\"", row.sha256);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [
-                (header::ETAG, etag),
-                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-            ],
-        )
-            .into_response();
-    }
-    if let Err(e) = app::annex::publish::log_download(&state.db, state.now(), &actor, &row).await {
-        return error_response(e);
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"TOM-Anlage-Version-{version}.pdf\""),
-            ),
-            (header::ETAG, etag),
-            (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-        ],
-        row.pdf,
-    )
-        .into_response()
-}
-
-/// The actor of the session, or a redirect to the login page that comes back to `back`.
-pub(crate) async fn actor_or_login(
-    state: &AppState,
-    session: &tower_sessions::Session,
-    back: &str,
-) -> Result<app::auth::service::Actor, Response> {
-    match app::auth::service::actor_for_session(state, session).await {
-        Ok(actor) => Ok(actor),
-        Err(AppError::Unauthenticated) => {
-            Err(axum::response::Redirect::to(&format!("/login?next={back}")).into_response())
-        }
-        Err(e) => Err(error_response(e)),
-    }
-}
-
-/// A signed pledge's PDF copy, byte for byte as stored at signing.
-async fn pledge_pdf(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    axum::extract::Path(file): axum::extract::Path<String>,
-) -> Response {
-    let Some(id) = file
-        .strip_suffix(".pdf")
-        .and_then(|v| v.parse::<i32>().ok())
-    else {
-        return error_response(AppError::NotFound("Die Datei".into()));
-    };
-    let actor = match actor_or_login(&state, &session, &format!("/verpflichtung/{id}.pdf")).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match app::pledges::service::pdf(&state.db, &actor, id).await {
-        Ok(row) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"Verpflichtung-Fassung-{}-{}.pdf\"",
-                        row.version, row.id
-                    ),
-                ),
-                (header::ETAG, format!("\"{}\"", row.pdf_sha256)),
-                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-            ],
-            row.pdf,
-        )
-            .into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-/// The DPO's overview as CSV (admins and auditors).
-async fn pledge_csv(State(state): State<AppState>, session: tower_sessions::Session) -> Response {
-    let actor = match actor_or_login(&state, &session, "/verpflichtungen").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match app::pledges::service::overview(&state.db, &actor).await {
-        Ok(o) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"Verpflichtungen.csv\"".to_owned(),
-                ),
-            ],
-            app::pledges::service::csv(&o.rows),
-        )
-            .into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-pub(crate) fn error_response(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, e.to_string()).into_response()
 }
 
 /// Server functions answer errors with 500 by default; give each

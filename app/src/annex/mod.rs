@@ -51,18 +51,18 @@ pub struct AnnexSection {
     pub reviewed: Option<String>,
 }
 
+/// The new version's notice to customer contacts.
 #[cfg(feature = "ssr")]
-pub mod keys;
+pub mod customer_notice;
+/// The draft and published versions as PDF.
 #[cfg(feature = "ssr")]
-mod pkcs12;
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod publish;
 #[cfg(feature = "ssr")]
 pub mod render;
 #[cfg(feature = "ssr")]
 pub mod service;
-#[cfg(feature = "ssr")]
-pub mod sign;
 
 /// How a measure changed since the last publication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +128,7 @@ pub struct AnnexOverview {
     pub pdfa_problem: Option<String>,
     /// Measures in the draft whose latest assessment found them not (fully)
     /// effective, with a corrective action still open.
-    pub not_effective: Vec<crate::reminders::MeasureRef>,
+    pub not_effective: Vec<crate::toms::MeasureRef>,
 }
 
 #[server(endpoint = "annex/overview")]

@@ -10,13 +10,13 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::keys::{KeySource, SigningSetup};
-use super::sign::{SignatureDetails, sign_pdf};
 use super::{AnnexChange, AnnexData, AnnexOverview, ChangeKind, PublicationInfo};
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::entities::{organisations, publications};
 use crate::error::{AppError, AppResult};
+use crate::pdf::keys::{KeySource, SigningSetup};
+use crate::pdf::sign::{SignatureDetails, sign_pdf};
 
 /// The reason in every signature dictionary.
 pub const SIGNATURE_REASON: &str = "Anlage TOM zum AVV";
@@ -60,7 +60,7 @@ pub async fn current(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<Snapshot> {
-    let with_ids = crate::toms::service::annex_sections_with_ids(db, org_id, now).await?;
+    let with_ids = super::service::annex_sections_with_ids(db, org_id, now).await?;
     let measures = with_ids
         .iter()
         .flat_map(|(section, ids)| {
@@ -158,11 +158,7 @@ fn info(row: &publications::Model) -> PublicationInfo {
     PublicationInfo {
         version: row.version,
         stand: row.stand.format("%d.%m.%Y").to_string(),
-        published_at: row
-            .published_at
-            .with_timezone(&chrono_tz::Europe::Berlin)
-            .format("%d.%m.%Y %H:%M")
-            .to_string(),
+        published_at: crate::format::german_datetime(row.published_at),
         published_by: row.published_by_label.clone(),
         sha256: row.sha256.clone(),
         signer: row.signer_subject.clone(),
@@ -286,13 +282,13 @@ pub async fn publish_for(
     };
     let notice_changes = changes(&before, &snapshot).0;
     snapshot.annex.version = Some(version);
-    let stand = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    let stand = crate::format::german_day(now);
 
     let identity = setup.identity(db, &org, now).await?;
     let details = SignatureDetails {
         signer_name: org.legal_name.clone(),
         reason: SIGNATURE_REASON.to_owned(),
-        location: location(&org),
+        location: crate::pdf::sign::location(&org),
         time: now,
     };
     // The audit log's head goes into the signed PDF: a copy a customer
@@ -351,7 +347,7 @@ pub async fn publish_for(
                     ));
                 }
                 let saved = row.insert(txn).await?;
-                crate::customers::service::queue_publication_notices(
+                super::customer_notice::queue_publication_notices(
                     txn,
                     now,
                     org_id,
@@ -365,21 +361,13 @@ pub async fn publish_for(
                 record(
                     txn,
                     now,
-                    AuditEvent {
-                        org_id: Some(org_id),
-                        actor: &audit_actor,
-                        entity: "annex",
-                        entity_id: version.to_string(),
-                        action: "publish",
-                        before: None,
-                        after: Some(serde_json::json!({
+                    AuditEvent::new(&audit_actor, "annex", version.to_string(), "publish").in_org(org_id).after(serde_json::json!({
                             "version": version,
                             "sha256": sha256,
                             "measures": measures,
                             "self_signed": saved.self_signed,
                             "pdfa": saved.pdfa,
                         })),
-                    },
                 )
                 .await?;
                 Ok(saved)
@@ -391,22 +379,6 @@ pub async fn publish_for(
         info: info(&saved),
         pdf,
     })
-}
-
-/// Where the signature says it was made: the organisation's address on one line.
-pub(crate) fn location(org: &organisations::Model) -> String {
-    let line = org
-        .address
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if line.is_empty() {
-        org.legal_name.clone()
-    } else {
-        line
-    }
 }
 
 /// One publication of the organisation, bytes included.
@@ -440,19 +412,13 @@ pub async fn log_download(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(row.org_id),
-            actor: &actor.audit(),
-            entity: "annex",
-            entity_id: row.version.to_string(),
-            action: "download",
-            before: None,
-            after: Some(serde_json::json!({
+        AuditEvent::new(&actor.audit(), "annex", row.version.to_string(), "download")
+            .in_org(row.org_id)
+            .after(serde_json::json!({
                 "version": row.version,
                 "sha256": row.sha256,
                 "role": actor.role,
             })),
-        },
     )
     .await?;
     txn.commit().await?;

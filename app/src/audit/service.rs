@@ -48,6 +48,54 @@ pub struct AuditEvent<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// `actor` did `action` to `entity` number `entity_id`; outside any
+    /// organisation until [`AuditEvent::in_org`] names one.
+    pub fn new(
+        actor: &'a AuditActor,
+        entity: &'a str,
+        entity_id: impl Into<String>,
+        action: &'a str,
+    ) -> Self {
+        Self {
+            org_id: None,
+            actor,
+            entity,
+            entity_id: entity_id.into(),
+            action,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The organisation whose data changed.
+    pub fn in_org(self, org_id: i32) -> Self {
+        self.org(Some(org_id))
+    }
+
+    pub fn org(self, org_id: Option<i32>) -> Self {
+        Self { org_id, ..self }
+    }
+
+    /// The record before the change.
+    pub fn before(self, before: Value) -> Self {
+        self.before_opt(Some(before))
+    }
+
+    pub fn before_opt(self, before: Option<Value>) -> Self {
+        Self { before, ..self }
+    }
+
+    /// The record after the change.
+    pub fn after(self, after: Value) -> Self {
+        self.after_opt(Some(after))
+    }
+
+    pub fn after_opt(self, after: Option<Value>) -> Self {
+        Self { after, ..self }
+    }
+}
+
 /// Timestamps are hashed and stored at microsecond precision so that every
 /// database returns exactly what was hashed.
 fn truncate_micros(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -570,7 +618,7 @@ pub async fn list(
         .into_iter()
         .map(|r| AuditEntry {
             seq: r.seq,
-            at: crate::ui::format_datetime(r.at),
+            at: crate::format::german_datetime(r.at),
             actor: r.actor_label,
             entity: r.entity,
             entity_id: r.entity_id,

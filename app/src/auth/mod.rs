@@ -1,11 +1,6 @@
 //! Who is signed in, in which organisation, with which role; login, logout,
 //! and the session store.
 
-mod login_page;
-pub use login_page::LoginPage;
-
-#[cfg(feature = "ssr")]
-pub mod links;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
@@ -85,12 +80,36 @@ pub async fn switch_org(org_id: i32) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Asks for a one-time login link by mail. The answer is the same whether
-/// or not the address is a registered customer contact.
-#[server(endpoint = "auth/login-link")]
-pub async fn request_login_link(email: String) -> Result<(), AppError> {
-    let state = expect_context::<crate::state::AppState>();
-    links::request(&state.db, state.now(), &state.public_url, &email).await?;
-    leptos_axum::redirect("/login?anmeldelink=gesendet");
-    Ok(())
+/// The signed-in person; pages that sign someone in call [`Auth::refresh`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    epoch: RwSignal<u32>,
+}
+
+impl Auth {
+    pub fn new(
+        user: Resource<Result<Option<CurrentUser>, AppError>>,
+        epoch: RwSignal<u32>,
+    ) -> Self {
+        Self { user, epoch }
+    }
+
+    /// Reloads who is signed in (after a login in the hydrated app).
+    pub fn refresh(&self) {
+        self.epoch.update(|n| *n += 1);
+    }
+
+    /// Calls [`Auth::refresh`] whenever `action` succeeds.
+    pub fn refresh_on_success<T, S>(self, value: S)
+    where
+        T: Send + Sync + Clone + 'static,
+        S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    {
+        Effect::new(move |_| {
+            if matches!(value.get(), Some(Ok(_))) {
+                self.refresh();
+            }
+        });
+    }
 }

@@ -53,6 +53,13 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Whether this person may read a personal record of `owner` (a pledge
+    /// copy, a certificate): their own, or as the DPO or the auditor. Others
+    /// are told it does not exist.
+    pub fn reads_personal_record_of(&self, owner: i32) -> bool {
+        owner == self.user_id || matches!(self.role, Role::Admin | Role::Auditor)
+    }
+
     pub fn audit(&self) -> AuditActor {
         AuditActor {
             user_id: Some(self.user_id),
@@ -308,15 +315,13 @@ pub async fn login(
         record(
             &txn,
             now,
-            AuditEvent {
-                org_id: None,
-                actor: &AuditActor::system("anonymous"),
-                entity: "session",
-                entity_id: label,
-                action: "login_failed",
-                before: None,
-                after: Some(json!({ "failures": failures })),
-            },
+            AuditEvent::new(
+                &AuditActor::system("anonymous"),
+                "session",
+                label,
+                "login_failed",
+            )
+            .after(json!({ "failures": failures })),
         )
         .await?;
         txn.commit().await?;
@@ -336,18 +341,16 @@ pub async fn login(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(m.org_id),
-            actor: &AuditActor {
+        AuditEvent::new(
+            &AuditActor {
                 user_id: Some(u.id),
                 label: u.email.clone(),
             },
-            entity: "session",
-            entity_id: u.id.to_string(),
-            action: "login",
-            before: None,
-            after: None,
-        },
+            "session",
+            u.id.to_string(),
+            "login",
+        )
+        .in_org(m.org_id),
     )
     .await?;
     txn.commit().await?;
@@ -461,18 +464,16 @@ pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
         record(
             &txn,
             state.now(),
-            AuditEvent {
-                org_id: Some(data.org_id),
-                actor: &AuditActor {
+            AuditEvent::new(
+                &AuditActor {
                     user_id: Some(data.user_id),
                     label,
                 },
-                entity: "session",
-                entity_id: data.user_id.to_string(),
-                action: "logout",
-                before: None,
-                after: None,
-            },
+                "session",
+                data.user_id.to_string(),
+                "logout",
+            )
+            .in_org(data.org_id),
         )
         .await?;
         txn.commit().await?;
@@ -715,15 +716,8 @@ pub async fn create_user<C: ConnectionTrait>(
     record(
         db,
         now,
-        AuditEvent {
-            org_id: None,
-            actor,
-            entity: "user",
-            entity_id: user.id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "email": user.email, "display_name": user.display_name })),
-        },
+        AuditEvent::new(actor, "user", user.id.to_string(), "create")
+            .after(json!({ "email": user.email, "display_name": user.display_name })),
     )
     .await?;
     Ok(user)

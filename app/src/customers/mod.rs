@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// The login links' pages in the browser.
+#[cfg(feature = "ssr")]
+pub mod http;
+/// One-time login links for contact persons.
+#[cfg(feature = "ssr")]
+pub mod links;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -81,4 +87,14 @@ pub async fn add_contact(
 pub async fn remove_contact(id: i32) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::remove_contact(&state.db, state.now(), &actor, id).await
+}
+
+/// Asks for a one-time login link by mail. The answer is the same whether
+/// or not the address is a registered customer contact.
+#[server(endpoint = "auth/login-link")]
+pub async fn request_login_link(email: String) -> Result<(), AppError> {
+    let state = expect_context::<crate::state::AppState>();
+    links::request(&state.db, state.now(), &state.public_url, &email).await?;
+    leptos_axum::redirect("/login?anmeldelink=gesendet");
+    Ok(())
 }

@@ -5,59 +5,23 @@
 mod panel;
 pub use panel::EvidencePanel;
 
+/// The upload and the download.
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod sniff;
+/// Taking a file in: spooled, checked, stored, recorded.
 #[cfg(feature = "ssr")]
-pub mod store;
+pub mod upload;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// Days before `valid_until` from which evidence counts as expiring.
-pub const EXPIRY_WARNING_DAYS: i64 = 30;
-
-/// Where a validity date stands today.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Validity {
-    /// No end date, or more than 30 days left.
-    Current,
-    /// Ends within 30 days.
-    Expiring,
-    Expired,
-}
-
-impl Validity {
-    pub fn of(valid_until: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> Self {
-        match valid_until {
-            Some(d) if d < today => Validity::Expired,
-            Some(d) if d <= today + chrono::Duration::days(EXPIRY_WARNING_DAYS) => {
-                Validity::Expiring
-            }
-            _ => Validity::Current,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Validity::Current => "current",
-            Validity::Expiring => "expiring",
-            Validity::Expired => "expired",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Validity::Current => "gültig",
-            Validity::Expiring => "läuft bald ab",
-            Validity::Expired => "abgelaufen",
-        }
-    }
-}
+pub use crate::domain::{EXPIRY_WARNING_DAYS, Validity};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceVersionView {

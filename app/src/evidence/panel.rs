@@ -135,7 +135,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
             <div class="evidence-head">
                 <strong>{e.title.clone()}</strong>
                 <span class=format!("badge validity-{}", e.validity.as_str())>{e.validity.label()}</span>
-                {(!e.valid_until.is_empty()).then(|| view! { <span class="muted">{format!("gültig bis {}", german_date(&e.valid_until))}</span> })}
+                {(!e.valid_until.is_empty()).then(|| view! { <span class="muted">{format!("gültig bis {}", crate::format::german_iso(&e.valid_until))}</span> })}
             </div>
             {(!e.description.is_empty()).then(|| view! { <p>{e.description.clone()}</p> })}
             {current
@@ -203,14 +203,6 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                     }
                 })}
         </li>
-    }
-}
-
-fn german_date(iso: &str) -> String {
-    let parts: Vec<&str> = iso.split('-').collect();
-    match parts.as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
     }
 }
 

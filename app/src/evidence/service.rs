@@ -17,11 +17,6 @@ use crate::entities::{evidence, evidence_versions, measures};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Today in German local time (validity dates are calendar days).
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&chrono_tz::Europe::Berlin).date_naive()
-}
-
 /// Title, description and validity of an evidence item, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -29,17 +24,6 @@ pub struct Meta {
     pub description: String,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
-}
-
-fn parse_date(field: &str, s: &str) -> AppResult<Option<NaiveDate>> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
-        .map(Some)
-        .map_err(|_| AppError::invalid(field, format!("„{s}“ ist kein Datum (TT.MM.JJJJ).")))
 }
 
 impl Meta {
@@ -68,8 +52,8 @@ impl Meta {
                 "Die Beschreibung ist länger als 5000 Zeichen.",
             ));
         }
-        let valid_from = parse_date("valid_from", valid_from)?;
-        let valid_until = parse_date("valid_until", valid_until)?;
+        let valid_from = crate::format::parse_optional_date("valid_from", valid_from)?;
+        let valid_until = crate::format::parse_optional_date("valid_until", valid_until)?;
         if let (Some(f), Some(u)) = (valid_from, valid_until)
             && u < f
         {
@@ -245,28 +229,27 @@ pub async fn record_upload(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(org_id),
+        AuditEvent::new(
             actor,
-            entity: "evidence",
-            entity_id: item.id.to_string(),
-            action: if version == 1 {
+            "evidence",
+            item.id.to_string(),
+            if version == 1 {
                 "create"
             } else {
                 "new_version"
             },
-            before: None,
-            after: Some(json!({
-                "title": item.title,
-                "measure_id": item.measure_id,
-                "version": version,
-                "file_name": blob.file_name,
-                "sha256": blob.sha256,
-                "size": blob.size,
-                "content_type": blob.content_type,
-                "valid_until": item.valid_until,
-            })),
-        },
+        )
+        .in_org(org_id)
+        .after(json!({
+            "title": item.title,
+            "measure_id": item.measure_id,
+            "version": version,
+            "file_name": blob.file_name,
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "content_type": blob.content_type,
+            "valid_until": item.valid_until,
+        })),
     )
     .await?;
     txn.commit().await?;
@@ -314,7 +297,7 @@ pub async fn views(
                 content_type: v.content_type,
                 sha256: v.sha256,
                 uploaded_by: v.uploaded_by_label,
-                uploaded_at: crate::ui::format_datetime(v.uploaded_at),
+                uploaded_at: crate::format::german_datetime(v.uploaded_at),
                 purged: v.purged_at.is_some(),
             });
     }
@@ -357,7 +340,7 @@ pub async fn for_measure(
         .all(&state.db)
         .await?;
     let (hidden, shown): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| e.deleted_at.is_some());
-    let today = today(state.now());
+    let today = crate::format::german_day(state.now());
     let items = views(&state.db, actor.org_id, shown, today).await?;
     let hidden = if actor.role.is_admin() {
         views(&state.db, actor.org_id, hidden, today)
@@ -400,15 +383,7 @@ pub async fn update(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "evidence",
-            entity_id: id.to_string(),
-            action: "update",
-            before: Some(before),
-            after: Some(json!({ "title": meta.title, "description": meta.description, "valid_from": meta.valid_from, "valid_until": meta.valid_until })),
-        },
+        AuditEvent::new(&actor.audit(), "evidence", id.to_string(), "update").in_org(actor.org_id).before(before).after(json!({ "title": meta.title, "description": meta.description, "valid_from": meta.valid_from, "valid_until": meta.valid_until })),
     )
     .await?;
     txn.commit().await?;
@@ -433,15 +408,9 @@ pub async fn hide(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "evidence",
-            entity_id: id.to_string(),
-            action: "delete",
-            before: Some(json!({ "title": title })),
-            after: None,
-        },
+        AuditEvent::new(&actor.audit(), "evidence", id.to_string(), "delete")
+            .in_org(actor.org_id)
+            .before(json!({ "title": title })),
     )
     .await?;
     txn.commit().await?;
@@ -479,15 +448,9 @@ pub async fn purge(state: &AppState, actor: &Actor, id: i32) -> AppResult<()> {
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "evidence",
-            entity_id: id.to_string(),
-            action: "purge",
-            before: Some(json!({ "title": item.title, "sha256": hashes })),
-            after: None,
-        },
+        AuditEvent::new(&actor.audit(), "evidence", id.to_string(), "purge")
+            .in_org(actor.org_id)
+            .before(json!({ "title": item.title, "sha256": hashes })),
     )
     .await?;
     txn.commit().await?;

@@ -227,9 +227,9 @@ fn entry(r: outbox::Model) -> AppResult<OutboxEntry> {
         subject: r.subject,
         status: r.status.parse()?,
         attempts: r.attempts,
-        created_at: crate::ui::format_datetime(r.created_at),
-        next_attempt_at: crate::ui::format_datetime(r.next_attempt_at),
-        sent_at: r.sent_at.map(crate::ui::format_datetime),
+        created_at: crate::format::german_datetime(r.created_at),
+        next_attempt_at: crate::format::german_datetime(r.next_attempt_at),
+        sent_at: r.sent_at.map(crate::format::german_datetime),
         last_error: r.last_error,
         server_reply: r.server_reply,
     })
@@ -272,15 +272,10 @@ pub async fn retry(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "outbox",
-            entity_id: id.to_string(),
-            action: "retry",
-            before: Some(json!({ "status": row.status, "last_error": row.last_error })),
-            after: Some(json!({ "status": "queued" })),
-        },
+        AuditEvent::new(&actor.audit(), "outbox", id.to_string(), "retry")
+            .in_org(actor.org_id)
+            .before(json!({ "status": row.status, "last_error": row.last_error }))
+            .after(json!({ "status": "queued" })),
     )
     .await?;
     txn.commit().await?;

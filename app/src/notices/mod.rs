@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::portal::PortalAttestation;
+use crate::subprocessors::PortalAttestation;
 
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -1,17 +1,11 @@
 //! The DPO's notices panel (on `/unterauftragsverarbeiter`) and the
 //! customer's notices section in the portal.
 
+use crate::format::german_iso;
 use leptos::prelude::*;
 
 use super::{IssueNotice, NoticeView, ObjectToNotice, PortalNotice, list_notices, portal_notices};
 use crate::ui::{ErrorView, FormError, Loading};
-
-fn german(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
-    }
-}
 
 /// Notices to customers about new or replaced subprocessors, with the
 /// objections per customer; admins issue new ones.
@@ -73,9 +67,9 @@ pub fn NoticesPanel() -> impl IntoView {
 #[component]
 fn Notice(n: NoticeView) -> impl IntoView {
     let state = if n.open {
-        format!("Einspruchsfrist läuft bis {}", german(&n.deadline))
+        format!("Einspruchsfrist läuft bis {}", german_iso(&n.deadline))
     } else {
-        format!("Einspruchsfrist endete am {}", german(&n.deadline))
+        format!("Einspruchsfrist endete am {}", german_iso(&n.deadline))
     };
     let heading = match &n.replaces {
         None => format!("Neuer Unterauftragsverarbeiter: {}", n.subprocessor),
@@ -151,10 +145,10 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
     let deadline = if n.open {
         format!(
             "Einspruch möglich bis einschließlich {}",
-            german(&n.deadline)
+            german_iso(&n.deadline)
         )
     } else {
-        format!("Einspruchsfrist endete am {}", german(&n.deadline))
+        format!("Einspruchsfrist endete am {}", german_iso(&n.deadline))
     };
     view! {
         <section class="card notice" id=format!("mitteilung-{id}")>
@@ -174,7 +168,7 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
                             .map(|a| if a.valid_until.is_empty() {
                                 a.kind.clone()
                             } else {
-                                format!("{} (gültig bis {})", a.kind, german(&a.valid_until))
+                                format!("{} (gültig bis {})", a.kind, german_iso(&a.valid_until))
                             })
                             .collect::<Vec<_>>()
                             .join(", ")

@@ -20,12 +20,12 @@ use crate::entities::{
     subprocessor_notices, subprocessors, users,
 };
 use crate::error::{AppError, AppResult};
-use crate::evidence::service::today;
+use crate::format::german_datetime;
+use crate::format::{german_date, german_day as today, german_iso};
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
-use crate::portal::PortalAttestation;
+use crate::subprocessors::PortalAttestation;
 use crate::subprocessors::{SubStatus, SubprocessorView};
-use crate::ui::format_datetime;
 
 const MAX_MESSAGE: usize = 4000;
 const MAX_REASON: usize = 4000;
@@ -53,10 +53,6 @@ pub fn parse_deadline(s: &str) -> AppResult<Option<NaiveDate>> {
                 AppError::invalid("deadline", format!("„{d}“ ist kein Datum (TT.MM.JJJJ)."))
             }),
     }
-}
-
-fn german_date(d: NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
 }
 
 async fn sub_in_org<C: ConnectionTrait>(
@@ -180,20 +176,19 @@ pub async fn issue(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "subprocessor_notice",
-            entity_id: notice.id.to_string(),
-            action: "issue",
-            before: None,
-            after: Some(json!({
-                "subprocessor": sub.name,
-                "replaces": replaces.as_ref().map(|r| r.name.clone()),
-                "deadline": deadline,
-                "recipients": recipients,
-            })),
-        },
+        AuditEvent::new(
+            &actor.audit(),
+            "subprocessor_notice",
+            notice.id.to_string(),
+            "issue",
+        )
+        .in_org(actor.org_id)
+        .after(json!({
+            "subprocessor": sub.name,
+            "replaces": replaces.as_ref().map(|r| r.name.clone()),
+            "deadline": deadline,
+            "recipients": recipients,
+        })),
     )
     .await?;
     txn.commit().await?;
@@ -301,15 +296,14 @@ pub async fn object(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "subprocessor_notice",
-            entity_id: notice.id.to_string(),
-            action: "objection",
-            before: None,
-            after: Some(json!({ "customer": customer.name, "reason": reason })),
-        },
+        AuditEvent::new(
+            &actor.audit(),
+            "subprocessor_notice",
+            notice.id.to_string(),
+            "objection",
+        )
+        .in_org(actor.org_id)
+        .after(json!({ "customer": customer.name, "reason": reason })),
     )
     .await?;
     // Tell every admin (DPO), in the same transaction.
@@ -425,7 +419,7 @@ pub async fn list(
                 subprocessor: name(n.subprocessor_id),
                 replaces: n.replaces_id.map(name),
                 message: n.message,
-                issued_at: format_datetime(n.issued_at),
+                issued_at: german_datetime(n.issued_at),
                 issued_by: labels.get(&n.issued_by).cloned().unwrap_or_default(),
                 deadline: n.deadline.to_string(),
                 open: today <= n.deadline,
@@ -439,7 +433,7 @@ pub async fn list(
                             .map(|c| c.name.clone())
                             .unwrap_or_default(),
                         by: labels.get(&o.user_id).cloned().unwrap_or_default(),
-                        at: format_datetime(o.created_at),
+                        at: german_datetime(o.created_at),
                         reason: o.reason.clone(),
                     })
                     .collect(),
@@ -518,7 +512,7 @@ pub async fn for_portal(
                 .find(|o| o.notice_id == n.id)
                 .map(|o| OwnObjection {
                     by: labels.get(&o.user_id).cloned().unwrap_or_default(),
-                    at: format_datetime(o.created_at),
+                    at: german_datetime(o.created_at),
                     reason: o.reason.clone(),
                 });
             let open = today <= n.deadline;
@@ -542,11 +536,7 @@ pub async fn for_portal(
                     .replaces_id
                     .and_then(|r| subs.iter().find(|s| s.id == r).map(|s| s.name.clone())),
                 message: n.message,
-                issued_at: n
-                    .issued_at
-                    .with_timezone(&chrono_tz::Europe::Berlin)
-                    .format("%d.%m.%Y")
-                    .to_string(),
+                issued_at: crate::format::german_day_text(n.issued_at),
                 deadline: n.deadline.to_string(),
                 open,
                 can_object: open
@@ -727,12 +717,6 @@ pub fn objection_mail(
         text,
         html: html_page(locale, &html),
     }
-}
-
-fn german_iso(iso: &str) -> String {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-        .map(german_date)
-        .unwrap_or_else(|_| iso.to_owned())
 }
 
 #[cfg(test)]

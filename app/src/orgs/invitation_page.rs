@@ -13,7 +13,7 @@ pub fn InvitationPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
     let accept = ServerAction::<AcceptInvitation>::new();
-    expect_context::<crate::ui::Auth>().refresh_on_success(accept.value());
+    expect_context::<crate::auth::Auth>().refresh_on_success(accept.value());
     let info = Resource::new(token, get_invitation);
     view! {
         <Title text="Einladung" />
@@ -61,7 +61,7 @@ pub fn InvitationPage() -> impl IntoView {
                                     None => {
                                         let login = format!(
                                             "/login?next={}",
-                                            crate::ui::urlencode(&format!("/einladung/{}", token())),
+                                            crate::format::query_value(&format!("/einladung/{}", token())),
                                         );
                                         view! {
                                             <p>

@@ -8,6 +8,9 @@ pub use invitation_page::InvitationPage;
 pub use members_page::MembersPage;
 pub use profile_page::ProfilePage;
 
+/// The invitation mail.
+#[cfg(feature = "ssr")]
+pub mod mails;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -114,15 +114,9 @@ pub async fn create_org<C: ConnectionTrait>(
     record(
         db,
         now,
-        AuditEvent {
-            org_id: Some(org.id),
-            actor,
-            entity: "organisation",
-            entity_id: org.id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "short_name": org.short_name, "legal_name": org.legal_name })),
-        },
+        AuditEvent::new(actor, "organisation", org.id.to_string(), "create")
+            .in_org(org.id)
+            .after(json!({ "short_name": org.short_name, "legal_name": org.legal_name })),
     )
     .await?;
     Ok(org)
@@ -171,15 +165,9 @@ pub async fn add_membership<C: ConnectionTrait>(
     record(
         db,
         now,
-        AuditEvent {
-            org_id: Some(org_id),
-            actor,
-            entity: "membership",
-            entity_id: user_id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "role": role })),
-        },
+        AuditEvent::new(actor, "membership", user_id.to_string(), "create")
+            .in_org(org_id)
+            .after(json!({ "role": role })),
     )
     .await
 }
@@ -242,15 +230,9 @@ pub async fn admit_member<C: ConnectionTrait>(
     record(
         db,
         now,
-        AuditEvent {
-            org_id: Some(org_id),
-            actor,
-            entity: "membership",
-            entity_id: user_id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "role": role, "customer_id": customer_id, "via": via })),
-        },
+        AuditEvent::new(actor, "membership", user_id.to_string(), "create")
+            .in_org(org_id)
+            .after(json!({ "role": role, "customer_id": customer_id, "via": via })),
     )
     .await?;
     Ok(Ok(role))
@@ -299,15 +281,15 @@ pub async fn update_profile(
         record(
             &txn,
             now,
-            AuditEvent {
-                org_id: Some(actor.org_id),
-                actor: &actor.audit(),
-                entity: "organisation",
-                entity_id: actor.org_id.to_string(),
-                action: "update",
-                before: Some(before),
-                after: Some(after),
-            },
+            AuditEvent::new(
+                &actor.audit(),
+                "organisation",
+                actor.org_id.to_string(),
+                "update",
+            )
+            .in_org(actor.org_id)
+            .before(before)
+            .after(after),
         )
         .await?;
     }
@@ -349,7 +331,7 @@ pub async fn members(db: &DatabaseConnection, actor: &Actor) -> AppResult<Member
                 id: i.id,
                 email: i.email,
                 role: i.role.parse().ok()?,
-                expires_at: crate::ui::format_datetime(i.expires_at),
+                expires_at: crate::format::german_datetime(i.expires_at),
             })
         })
         .collect();
@@ -412,15 +394,9 @@ pub async fn invite(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "invitation",
-            entity_id: inv.id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "email": inv.email, "role": role, "locale": locale })),
-        },
+        AuditEvent::new(&actor.audit(), "invitation", inv.id.to_string(), "create")
+            .in_org(actor.org_id)
+            .after(json!({ "email": inv.email, "role": role, "locale": locale })),
     )
     .await?;
     let org = organisations::Entity::find_by_id(actor.org_id)
@@ -428,13 +404,13 @@ pub async fn invite(
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let link = format!("{public_url}/einladung/{token}");
-    let mail = crate::mail::templates::invitation(
+    let mail = super::mails::invitation(
         locale,
         &org.legal_name,
         &actor.display_name,
         role,
         &link,
-        &crate::ui::format_datetime(inv.expires_at),
+        &crate::format::german_datetime(inv.expires_at),
     );
     crate::mail::service::enqueue(
         &txn,
@@ -466,15 +442,9 @@ pub async fn revoke_invitation(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "invitation",
-            entity_id: inv.id.to_string(),
-            action: "revoke",
-            before: Some(json!({ "email": inv.email, "role": inv.role })),
-            after: None,
-        },
+        AuditEvent::new(&actor.audit(), "invitation", inv.id.to_string(), "revoke")
+            .in_org(actor.org_id)
+            .before(json!({ "email": inv.email, "role": inv.role })),
     )
     .await?;
     txn.commit().await?;
@@ -530,15 +500,15 @@ pub async fn change_role(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "membership",
-            entity_id: user_id.to_string(),
-            action: if role.is_some() { "update" } else { "delete" },
-            before: Some(before),
-            after: role.map(|r| json!({ "role": r })),
-        },
+        AuditEvent::new(
+            &actor.audit(),
+            "membership",
+            user_id.to_string(),
+            if role.is_some() { "update" } else { "delete" },
+        )
+        .in_org(actor.org_id)
+        .before(before)
+        .after_opt(role.map(|r| json!({ "role": r }))),
     )
     .await?;
     txn.commit().await?;

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// The signed copy, the overview as CSV, signing confirmed by SSO.
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -107,12 +110,6 @@ pub struct PledgeOverview {
     pub draft_title: String,
     pub draft_body: String,
     pub can_edit: bool,
-}
-
-/// Whether a role has to sign the pledge.
-pub fn must_sign(role: crate::domain::Role) -> bool {
-    use crate::domain::Role;
-    matches!(role, Role::Admin | Role::Owner | Role::Staff)
 }
 
 /// The signed-in member's pledge: the current text and their signatures.

@@ -12,15 +12,15 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Block, MyPledge, PledgeOverview, PledgeRow, PledgeTextView, SignatureView, must_sign};
-use crate::annex::render::{Template, typeset};
+use super::{Block, MyPledge, PledgeOverview, PledgeRow, PledgeTextView, SignatureView};
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::domain::Role;
 use crate::entities::{memberships, organisations, pledge_signatures, pledge_texts, users};
 use crate::error::{AppError, AppResult};
+use crate::format::german_datetime;
+use crate::pdf::typeset::{Template, typeset};
 use crate::state::AppState;
-use crate::ui::format_datetime;
 
 pub const DEFAULT_TITLE: &str = "Verpflichtung auf die Vertraulichkeit";
 const DEFAULT_BODY: &str = include_str!("default_text.md");
@@ -146,12 +146,6 @@ fn text_hash(title: &str, body: &str) -> String {
     hex::encode(Sha256::digest(format!("{title}\n\n{body}").as_bytes()))
 }
 
-fn german_date(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Berlin)
-        .format("%d.%m.%Y")
-        .to_string()
-}
-
 fn view(t: &pledge_texts::Model) -> PledgeTextView {
     PledgeTextView {
         id: t.id,
@@ -165,7 +159,7 @@ fn view(t: &pledge_texts::Model) -> PledgeTextView {
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect(),
-        created_at: german_date(t.created_at),
+        created_at: crate::format::german_day_text(t.created_at),
     }
 }
 
@@ -174,7 +168,7 @@ fn signature_view(s: &pledge_signatures::Model) -> SignatureView {
         id: s.id,
         version: s.version,
         typed_name: s.typed_name.clone(),
-        signed_at: format_datetime(s.signed_at),
+        signed_at: german_datetime(s.signed_at),
         pdf_sha256: s.pdf_sha256.clone(),
     }
 }
@@ -286,17 +280,9 @@ pub async fn publish_as(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(org_id),
-            actor: audit,
-            entity: "pledge_text",
-            entity_id: row.id.to_string(),
-            action: "publish",
-            before: None,
-            after: Some(
-                json!({ "version": row.version, "sha256": row.sha256, "clauses": row.clauses }),
-            ),
-        },
+        AuditEvent::new(audit, "pledge_text", row.id.to_string(), "publish")
+            .in_org(org_id)
+            .after(json!({ "version": row.version, "sha256": row.sha256, "clauses": row.clauses })),
     )
     .await?;
     txn.commit().await?;
@@ -324,7 +310,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyPledge>
         current: current.as_ref().map(view),
         signed,
         display_name: actor.display_name.clone(),
-        must_sign: must_sign(actor.role),
+        must_sign: actor.role.must_sign_pledge(),
         has_password: users::Entity::find_by_id(actor.user_id)
             .one(db)
             .await?
@@ -435,7 +421,7 @@ fn normalise_name(s: &str) -> String {
 /// they have not signed it yet. Runs again inside `sign`; a person who
 /// confirms at their provider hears of a mistake before leaving.
 pub async fn check(state: &AppState, actor: &Actor, input: &Signing) -> AppResult<Checked> {
-    if !must_sign(actor.role) {
+    if !actor.role.must_sign_pledge() {
         return Err(AppError::Forbidden);
     }
     let text = pledge_texts::Entity::find_by_id(input.text_id)
@@ -518,7 +504,7 @@ pub async fn sign(
         signer_name: actor.display_name.clone(),
         signer_email: actor.email.clone(),
         typed_name: typed.clone(),
-        signed_at: format!("{} (deutsche Zeit)", format_datetime(now)),
+        signed_at: format!("{} (deutsche Zeit)", german_datetime(now)),
         method: method.clone(),
         client_ip: if client.ip.is_empty() {
             "direkt verbunden".into()
@@ -528,12 +514,12 @@ pub async fn sign(
         user_agent: client.user_agent.clone(),
         audit_anchor: anchor.label(),
     };
-    let day = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    let day = crate::format::german_day(now);
     use chrono::Datelike;
-    let details = crate::annex::sign::SignatureDetails {
+    let details = crate::pdf::sign::SignatureDetails {
         signer_name: org.legal_name.clone(),
         reason: SIGNATURE_REASON.to_owned(),
-        location: crate::annex::publish::location(&org),
+        location: crate::pdf::sign::location(&org),
         time: now,
     };
     let ident = format!(
@@ -548,7 +534,7 @@ pub async fn sign(
             ident,
         )
         .map_err(AppError::internal)?;
-        crate::annex::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
+        crate::pdf::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
             .map_err(AppError::internal)
     })
     .await
@@ -584,17 +570,11 @@ pub async fn sign(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "pledge",
-            entity_id: row.id.to_string(),
-            action: "sign",
-            before: None,
-            after: Some(json!({
+        AuditEvent::new(&actor.audit(), "pledge", row.id.to_string(), "sign")
+            .in_org(actor.org_id)
+            .after(json!({
                 "version": text.version, "text_sha256": text.sha256, "pdf_sha256": pdf_sha256,
             })),
-        },
     )
     .await?;
     txn.commit().await?;
@@ -613,7 +593,7 @@ pub async fn pdf(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Verpflichtung".into()))?;
-    if row.user_id != actor.user_id && !matches!(actor.role, Role::Admin | Role::Auditor) {
+    if !actor.reads_personal_record_of(row.user_id) {
         // Not the signer's and not the DPO's: as if it did not exist.
         return Err(AppError::NotFound("Die Verpflichtung".into()));
     }
@@ -677,7 +657,7 @@ pub async fn rows<C: ConnectionTrait>(
     let roles: HashMap<i32, Role> = members
         .iter()
         .filter_map(|m| Some((m.user_id, m.role.parse::<Role>().ok()?)))
-        .filter(|(_, r)| must_sign(*r))
+        .filter(|(_, r)| r.must_sign_pledge())
         .collect();
     // Columns only (the stored PDFs stay in the database), and the members
     // by a subquery: an IN list of thousands of ids is slow to bind.
@@ -747,50 +727,40 @@ pub async fn rows<C: ConnectionTrait>(
                 email,
                 state: state.to_owned(),
                 signed_version: s.map(|s| s.version),
-                signed_at: s.map(|s| format_datetime(s.signed_at)),
+                signed_at: s.map(|s| german_datetime(s.signed_at)),
                 signature_id: s.map(|s| s.id),
             }
         })
         .collect())
 }
 
-/// One CSV field (semicolon-separated, as German spreadsheets expect),
-/// quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a
-/// spreadsheet never runs a name as a formula.
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([';', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// The overview as CSV.
 pub fn csv(rows: &[PledgeRow]) -> String {
-    let field = |s: &str| csv_field(s);
-    let mut out = String::from("Name;E-Mail;Rolle;Stand;Fassung;Unterschrieben am\n");
-    for r in rows {
-        let state = match r.state.as_str() {
-            "signed" => "verpflichtet",
-            "outdated" => "ältere Fassung",
-            _ => "fehlt",
-        };
-        out.push_str(&format!(
-            "{};{};{};{};{};{}\n",
-            field(&r.name),
-            field(&r.email),
-            field(&r.role),
-            state,
-            r.signed_version.map(|v| v.to_string()).unwrap_or_default(),
-            field(r.signed_at.as_deref().unwrap_or_default())
-        ));
-    }
-    out
+    crate::http::csv(
+        &[
+            "Name",
+            "E-Mail",
+            "Rolle",
+            "Stand",
+            "Fassung",
+            "Unterschrieben am",
+        ],
+        rows.iter().map(|r| {
+            let state = match r.state.as_str() {
+                "signed" => "verpflichtet",
+                "outdated" => "ältere Fassung",
+                _ => "fehlt",
+            };
+            vec![
+                r.name.clone(),
+                r.email.clone(),
+                r.role.clone(),
+                state.to_owned(),
+                r.signed_version.map(|v| v.to_string()).unwrap_or_default(),
+                r.signed_at.clone().unwrap_or_default(),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -6,24 +6,18 @@
 mod page;
 pub use page::PortalPage;
 
+pub use crate::subprocessors::PortalAttestation;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::annex::{AnnexChange, PublicationInfo};
 use crate::error::AppError;
-use crate::evidence::Validity;
 
+/// Published annexes for download.
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PortalAttestation {
-    pub kind: String,
-    pub issuer: String,
-    /// ISO date or empty.
-    pub valid_until: String,
-    pub validity: Validity,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortalSubprocessor {

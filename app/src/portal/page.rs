@@ -1,5 +1,6 @@
 //! `/portal`: the customer's view of the current annex and subprocessors.
 
+use crate::format::german_iso;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -8,13 +9,6 @@ use leptos_router::hooks::use_query_map;
 use super::{PortalView, SinceLastVisit, compare_versions, get_portal};
 use crate::annex::{AnnexChange, PublicationInfo};
 use crate::ui::{ErrorView, Loading};
-
-fn german(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
-    }
-}
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
@@ -91,7 +85,7 @@ fn Portal(v: PortalView) -> impl IntoView {
                                             <li>
                                                 {a.kind}
                                                 {(!a.issuer.is_empty()).then(|| format!(" ({})", a.issuer))}
-                                                {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german(&a.valid_until))}</span> })}
+                                                {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_iso(&a.valid_until))}</span> })}
                                             </li>
                                         }
                                     })

@@ -2,12 +2,17 @@
 //! without an owner, implemented measures without current evidence. The
 //! start page shows it; a daily digest mails it to admins and owners.
 
+pub use crate::subprocessors::ExpiringAttestation;
+pub use crate::toms::MeasureRef;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Validity;
 use crate::error::AppError;
-use crate::evidence::Validity;
 
+/// The daily digest mail.
+#[cfg(feature = "ssr")]
+pub mod digest;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -21,26 +26,6 @@ pub struct ExpiringEvidence {
     /// ISO date.
     pub valid_until: String,
     pub validity: Validity,
-}
-
-/// A subprocessor's attestation whose validity ends soon or ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExpiringAttestation {
-    pub subprocessor_id: i32,
-    pub subprocessor: String,
-    /// e.g. "ISO/IEC 27001".
-    pub kind: String,
-    /// ISO date.
-    pub valid_until: String,
-    pub validity: Validity,
-}
-
-/// A measure named in a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeasureRef {
-    pub id: i32,
-    pub label: String,
-    pub category: String,
 }
 
 /// A training someone has to do soon or should have done (admins' lists).

@@ -15,13 +15,13 @@ use sea_orm::{
 };
 
 use super::{Attention, ExpiringEvidence, MeasureRef};
+use crate::domain::Validity;
 use crate::domain::{MeasureStatus, Role};
 use crate::entities::{
     categories, evidence, evidence_versions, job_runs, measure_owners, measures, memberships,
     organisations, users,
 };
 use crate::error::AppResult;
-use crate::evidence::Validity;
 use crate::mail::Locale;
 
 pub const DIGEST_JOB: &str = "digest";
@@ -33,7 +33,7 @@ pub async fn attention(
     owner: Option<i32>,
     now: DateTime<Utc>,
 ) -> AppResult<Attention> {
-    let today = crate::evidence::service::today(now);
+    let today = crate::format::german_day(now);
     let cats: HashMap<i32, String> = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(org_id))
         .all(db)
@@ -210,7 +210,7 @@ pub async fn run_digest(
     node: &str,
     public_url: &str,
 ) -> AppResult<DigestRun> {
-    let day = crate::evidence::service::today(now);
+    let day = crate::format::german_day(now);
     let mut run = DigestRun::default();
     let done: HashSet<i32> = job_runs::Entity::find()
         .filter(job_runs::Column::Job.eq(DIGEST_JOB))
@@ -268,7 +268,7 @@ async fn digest_for_org(
         if attention.is_empty() {
             continue;
         }
-        let mail = crate::mail::templates::digest(
+        let mail = super::digest::digest(
             Locale::parse_lenient(&user.locale),
             &org.legal_name,
             &user.display_name,

@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::toms::PersonRef;
 
+/// Reviews' plain routes (form posts, the report).
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -206,7 +209,7 @@ pub struct ReviewsOverview {
     pub cycles: Vec<CycleSummary>,
     pub actions: Vec<FindingView>,
     pub overdue_reviews: Vec<ReviewDue>,
-    pub not_effective: Vec<crate::reminders::MeasureRef>,
+    pub not_effective: Vec<crate::toms::MeasureRef>,
     /// Implemented measures (admins choose a subset from them).
     pub measures: Vec<MeasureChoice>,
     pub can_manage: bool,

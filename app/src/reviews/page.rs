@@ -8,6 +8,7 @@
 //! so they work with and without JavaScript; the other steps are server
 //! functions.
 
+use crate::format::german_iso;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -19,13 +20,6 @@ use super::{
     get_reviews,
 };
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
-
-fn german(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
-    }
-}
 
 fn result_class(r: Option<ReviewResult>) -> &'static str {
     match r {
@@ -112,8 +106,8 @@ fn Overview(o: ReviewsOverview, close: ServerAction<CloseFinding>) -> impl IntoV
                             <span class="badge validity-expired">
                                 {format!(
                                     "fällig seit {}{}",
-                                    german(&d.next_due),
-                                    d.last_reviewed.as_deref().map(|l| format!(", zuletzt geprüft {}", german(l))).unwrap_or_else(|| ", noch nie geprüft".into()),
+                                    german_iso(&d.next_due),
+                                    d.last_reviewed.as_deref().map(|l| format!(", zuletzt geprüft {}", german_iso(l))).unwrap_or_else(|| ", noch nie geprüft".into()),
                                 )}
                             </span>
                         </li>
@@ -148,7 +142,7 @@ fn CycleLine(c: CycleSummary) -> impl IntoView {
     view! {
         <tr>
             <td><a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a></td>
-            <td>{german(&c.due_date)}</td>
+            <td>{german_iso(&c.due_date)}</td>
             <td>{status}</td>
             <td>{format!("{} von {}", c.approved, c.total)}</td>
         </tr>
@@ -232,7 +226,7 @@ fn Findings(
                             {format!(
                                 "Verantwortlich: {} · Frist: {}",
                                 f.owner.clone().unwrap_or_else(|| "–".into()),
-                                german(&f.due_date),
+                                german_iso(&f.due_date),
                             )}
                             {f.overdue.then(|| view! { " " <span class="badge validity-expired">"überfällig"</span> })}
                         </p>
@@ -342,7 +336,7 @@ fn Cycle(
             {if open {
                 format!(
                     "Offen, fällig bis {}{} · {} von {} Bewertungen freigegeben ({pct} %), {} zur Freigabe eingereicht, {} bei den Verantwortlichen",
-                    german(&s.due_date),
+                    german_iso(&s.due_date),
                     if s.overdue { " (überfällig)" } else { "" },
                     s.approved,
                     s.total,
@@ -581,7 +575,7 @@ fn AssessForm(v: ItemView) -> impl IntoView {
                             <label class="check">
                                 <input type="checkbox" name="evidence" value=e.id.to_string() checked=e.linked />
                                 " " {e.title.clone()}
-                                {(!e.valid_until.is_empty()).then(|| format!(" (gültig bis {})", german(&e.valid_until)))}
+                                {(!e.valid_until.is_empty()).then(|| format!(" (gültig bis {})", german_iso(&e.valid_until)))}
                             </label>
                         }).collect_view().into_any()
                     }}
@@ -681,8 +675,8 @@ pub fn MeasureReviewInfo(measure_id: i32) -> impl IntoView {
                             <p>
                                 {format!(
                                     "Zuletzt geprüft: {} · nächste Prüfung fällig: {}{} · Intervall: {} Monate",
-                                    r.last_reviewed.as_deref().map(german).unwrap_or_else(|| "noch nie".into()),
-                                    german(&r.next_due),
+                                    r.last_reviewed.as_deref().map(german_iso).unwrap_or_else(|| "noch nie".into()),
+                                    german_iso(&r.next_due),
                                     if r.overdue { " (überfällig)" } else { "" },
                                     r.months,
                                 )}
@@ -725,7 +719,7 @@ pub fn MyReviews() -> impl IntoView {
                                             <a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a>
                                             {format!(
                                                 ": {} von {} Bewertungen freigegeben ({pct} %), {} eingereicht, {} offen · fällig bis {}{}",
-                                                c.approved, c.total, c.submitted, c.open, german(&c.due_date),
+                                                c.approved, c.total, c.submitted, c.open, german_iso(&c.due_date),
                                                 if c.overdue { " (überfällig)" } else { "" },
                                             )}
                                         </p>

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// The browser side: discovery, start, callback, linking.
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -12,8 +12,8 @@ use std::str::FromStr;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Validity;
 use crate::error::AppError;
-use crate::evidence::Validity;
 
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -203,4 +203,26 @@ pub async fn link_measure(
         !unlink,
     )
     .await
+}
+
+/// A subprocessor's attestation whose validity ends soon or ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpiringAttestation {
+    pub subprocessor_id: i32,
+    pub subprocessor: String,
+    /// e.g. "ISO/IEC 27001".
+    pub kind: String,
+    /// ISO date.
+    pub valid_until: String,
+    pub validity: Validity,
+}
+
+/// An attestation as customers see it (portal, notices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalAttestation {
+    pub kind: String,
+    pub issuer: String,
+    /// ISO date or empty.
+    pub valid_until: String,
+    pub validity: Validity,
 }

@@ -2,6 +2,7 @@
 //! and the measures relying on them; admins add and edit. Also the small
 //! panel on a measure's page that links it to subprocessors.
 
+use crate::format::german_iso;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,13 +11,6 @@ use super::{
     SubStatus, SubprocessorView, get_reliance, list_subprocessors,
 };
 use crate::ui::{ErrorView, FormError, Loading};
-
-fn german(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
-    }
-}
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -93,9 +87,9 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                 <dt>"Zeitraum"</dt>
                 <dd>{match (s.since.is_empty(), s.until.is_empty()) {
                     (true, true) => "–".to_owned(),
-                    (false, true) => format!("seit {}", german(&s.since)),
-                    (true, false) => format!("bis {}", german(&s.until)),
-                    (false, false) => format!("{} bis {}", german(&s.since), german(&s.until)),
+                    (false, true) => format!("seit {}", german_iso(&s.since)),
+                    (true, false) => format!("bis {}", german_iso(&s.until)),
+                    (false, false) => format!("{} bis {}", german_iso(&s.since), german_iso(&s.until)),
                 }}</dd>
             </dl>
             <h3>"Nachweise (Zertifikate, Prüfberichte)"</h3>
@@ -107,7 +101,7 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                         <li data-validity=a.validity.as_str()>
                             <strong>{a.kind.label()}</strong>
                             {(!a.issuer.is_empty()).then(|| format!(" · {}", a.issuer))}
-                            {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german(&a.valid_until))}</span> })}
+                            {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_iso(&a.valid_until))}</span> })}
                             {(!a.scope.is_empty()).then(|| view! { <br /><small>{format!("Geltungsbereich: {}", a.scope)}</small> })}
                             {a.file_version_id.map(|v| view! { <br /><a href=format!("/nachweise/datei/{v}") rel="external">{a.file_name.clone().unwrap_or_default()}</a> })}
                             {can_edit.then(|| view! {

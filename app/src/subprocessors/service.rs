@@ -16,11 +16,11 @@ use super::{
 };
 use crate::audit::service::{AuditEvent, record};
 use crate::auth::service::Actor;
+use crate::domain::Validity;
 use crate::entities::{
     attestations, evidence_versions, measure_subprocessors, measures, subprocessors,
 };
 use crate::error::{AppError, AppResult};
-use crate::evidence::Validity;
 
 fn date(field: &str, s: &str) -> AppResult<Option<NaiveDate>> {
     let s = s.trim();
@@ -161,15 +161,15 @@ pub async fn save(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "subprocessor",
-            entity_id: row.id.to_string(),
-            action: if before.is_none() { "create" } else { "update" },
-            before,
-            after: Some(snapshot(&row)),
-        },
+        AuditEvent::new(
+            &actor.audit(),
+            "subprocessor",
+            row.id.to_string(),
+            if before.is_none() { "create" } else { "update" },
+        )
+        .in_org(actor.org_id)
+        .before_opt(before)
+        .after(snapshot(&row)),
     )
     .await?;
     txn.commit().await?;
@@ -207,15 +207,7 @@ pub async fn add_attestation(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "attestation",
-            entity_id: row.id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(json!({ "subprocessor": sub.name, "kind": row.kind, "issuer": row.issuer, "valid_until": row.valid_until })),
-        },
+        AuditEvent::new(&actor.audit(), "attestation", row.id.to_string(), "create").in_org(actor.org_id).after(json!({ "subprocessor": sub.name, "kind": row.kind, "issuer": row.issuer, "valid_until": row.valid_until })),
     )
     .await?;
     txn.commit().await?;
@@ -251,15 +243,9 @@ pub async fn remove_attestation(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "attestation",
-            entity_id: id.to_string(),
-            action: "delete",
-            before: Some(before),
-            after: None,
-        },
+        AuditEvent::new(&actor.audit(), "attestation", id.to_string(), "delete")
+            .in_org(actor.org_id)
+            .before(before),
     )
     .await?;
     txn.commit().await?;
@@ -325,7 +311,7 @@ pub async fn for_org(
     org_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<SubprocessorView>> {
-    let today = crate::evidence::service::today(now);
+    let today = crate::format::german_day(now);
     let subs = subprocessors::Entity::find()
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .order_by_asc(subprocessors::Column::Name)
@@ -450,19 +436,18 @@ pub async fn link(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "measure",
-            entity_id: measure_id.to_string(),
-            action: if on {
+        AuditEvent::new(
+            &actor.audit(),
+            "measure",
+            measure_id.to_string(),
+            if on {
                 "relies_on"
             } else {
                 "no_longer_relies_on"
             },
-            before: None,
-            after: Some(json!({ "subprocessor": sub.name })),
-        },
+        )
+        .in_org(actor.org_id)
+        .after(json!({ "subprocessor": sub.name })),
     )
     .await?;
     txn.commit().await?;
@@ -547,7 +532,7 @@ pub async fn expiring(
     db: &DatabaseConnection,
     org_id: i32,
     today: NaiveDate,
-) -> AppResult<Vec<crate::reminders::ExpiringAttestation>> {
+) -> AppResult<Vec<super::ExpiringAttestation>> {
     let subs: HashMap<i32, subprocessors::Model> = subprocessors::Entity::find()
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .filter(subprocessors::Column::Status.ne(SubStatus::Terminated.as_str()))
@@ -565,7 +550,7 @@ pub async fn expiring(
         .filter_map(|a| {
             let sub = subs.get(&a.subprocessor_id)?;
             let validity = Validity::of(a.valid_until, today);
-            (validity != Validity::Current).then(|| crate::reminders::ExpiringAttestation {
+            (validity != Validity::Current).then(|| super::ExpiringAttestation {
                 subprocessor_id: sub.id,
                 subprocessor: sub.name.clone(),
                 kind: a

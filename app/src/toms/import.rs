@@ -564,15 +564,10 @@ mod apply {
                     record(
                         txn,
                         now,
-                        AuditEvent {
-                            org_id: Some(org_id),
-                            actor: &actor,
-                            entity: "organisation",
-                            entity_id: org_id.to_string(),
-                            action: "import-intro",
-                            before: Some(json!({ "intro_text": before })),
-                            after: Some(json!({ "intro_text": after })),
-                        },
+                        AuditEvent::new(&actor, "organisation", org_id.to_string(), "import-intro")
+                            .in_org(org_id)
+                            .before(json!({ "intro_text": before }))
+                            .after(json!({ "intro_text": after })),
                     )
                     .await?;
                 }

@@ -256,3 +256,11 @@ pub async fn apply_import(text: String, targets: Vec<String>) -> Result<ImportSu
     )
     .await
 }
+
+/// A measure named in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureRef {
+    pub id: i32,
+    pub label: String,
+    pub category: String,
+}

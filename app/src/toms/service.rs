@@ -18,7 +18,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::Actor;
 use crate::domain::{MeasureStatus, MeasureText, Role, parse_measure_title};
 use crate::entities::{
-    categories, measure_owners, measure_revisions, measures, memberships, organisations, users,
+    categories, measure_owners, measure_revisions, measures, memberships, users,
 };
 use crate::error::{AppError, AppResult};
 
@@ -103,97 +103,6 @@ pub async fn ordered_categories<C: ConnectionTrait>(
         }
     }
     Ok(out)
-}
-
-/// The implemented measures per category in document order, for the annex:
-/// (number, title, level, texts). Categories without any are left out, unless
-/// a subcategory of theirs has some (the heading is needed for the numbering).
-pub async fn annex_sections(
-    db: &DatabaseConnection,
-    org_id: i32,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Vec<crate::annex::AnnexSection>> {
-    Ok(annex_sections_with_ids(db, org_id, now)
-        .await?
-        .into_iter()
-        .map(|(section, _)| section)
-        .collect())
-}
-
-/// The annex sections, each with the ids of the measures behind its paragraphs.
-/// A measure that relies on subprocessors ends with a sentence naming them
-/// and their attestations valid at `now`.
-pub async fn annex_sections_with_ids(
-    db: &DatabaseConnection,
-    org_id: i32,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Vec<(crate::annex::AnnexSection, Vec<i32>)>> {
-    let cats = ordered_categories(db, org_id).await?;
-    let notes = crate::subprocessors::service::annex_notes(
-        db,
-        org_id,
-        crate::evidence::service::today(now),
-    )
-    .await?;
-    let text = |m: &measures::Model| match notes.get(&m.id) {
-        Some(note) => format!("{} {note}", m.body.trim_end()),
-        None => m.body.clone(),
-    };
-    let all = measures::Entity::find()
-        .filter(measures::Column::OrgId.eq(org_id))
-        .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
-        .order_by_asc(measures::Column::Position)
-        .order_by_asc(measures::Column::Id)
-        .all(db)
-        .await?;
-    // When the organisation states it: per section, when its measures were last reviewed.
-    let states_reviews = organisations::Entity::find_by_id(org_id)
-        .one(db)
-        .await?
-        .is_some_and(|o| o.annex_review_dates);
-    let reviewed = if states_reviews {
-        let pairs: Vec<(i32, i32)> = all.iter().map(|m| (m.category_id, m.id)).collect();
-        crate::reviews::service::section_review_dates(db, org_id, &pairs).await?
-    } else {
-        HashMap::new()
-    };
-    let mut sections: Vec<(crate::annex::AnnexSection, Vec<i32>)> = cats
-        .iter()
-        .map(|(number, c)| {
-            let mine: Vec<&measures::Model> =
-                all.iter().filter(|m| m.category_id == c.id).collect();
-            (
-                crate::annex::AnnexSection {
-                    number: number.clone(),
-                    title: c.title.clone(),
-                    level: if c.parent_id.is_some() { 2 } else { 1 },
-                    measures: mine.iter().map(|m| text(m)).collect(),
-                    reviewed: reviewed
-                        .get(&c.id)
-                        .filter(|_| !mine.is_empty())
-                        .map(|d| d.format("%d.%m.%Y").to_string()),
-                },
-                mine.iter().map(|m| m.id).collect(),
-            )
-        })
-        .collect();
-    let keep: Vec<bool> = cats
-        .iter()
-        .enumerate()
-        .map(|(i, (_, c))| {
-            !sections[i].0.measures.is_empty()
-                || (c.parent_id.is_none()
-                    && cats.iter().zip(&sections).any(|((_, child), (s, _))| {
-                        child.parent_id == Some(c.id) && !s.measures.is_empty()
-                    }))
-        })
-        .collect();
-    let mut i = 0;
-    sections.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
-    Ok(sections)
 }
 
 pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<CategoryRef>> {
@@ -400,15 +309,10 @@ async fn log_change<C: ConnectionTrait>(
     record(
         db,
         now,
-        AuditEvent {
-            org_id: Some(after_model.org_id),
-            actor,
-            entity: "measure",
-            entity_id: after_model.id.to_string(),
-            action: change,
-            before: before.map(|b| serde_json::to_value(b).unwrap_or_default()),
-            after: Some(serde_json::to_value(&after).map_err(AppError::internal)?),
-        },
+        AuditEvent::new(actor, "measure", after_model.id.to_string(), change)
+            .in_org(after_model.org_id)
+            .before_opt(before.map(|b| serde_json::to_value(b).unwrap_or_default()))
+            .after(serde_json::to_value(&after).map_err(AppError::internal)?),
     )
     .await
 }
@@ -762,7 +666,7 @@ pub async fn measure_detail(
         let snap: Snapshot = serde_json::from_str(&r.snapshot).map_err(AppError::internal)?;
         revisions.push(RevisionView {
             version: r.version,
-            at: crate::ui::format_datetime(r.at),
+            at: crate::format::german_datetime(r.at),
             actor: r
                 .actor_id
                 .and_then(|a| actor_names.get(&a).cloned())
@@ -872,17 +776,9 @@ pub async fn add_category(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "category",
-            entity_id: c.id.to_string(),
-            action: "create",
-            before: None,
-            after: Some(
-                json!({ "title": c.title, "parent_id": c.parent_id, "position": c.position }),
-            ),
-        },
+        AuditEvent::new(&actor.audit(), "category", c.id.to_string(), "create")
+            .in_org(actor.org_id)
+            .after(json!({ "title": c.title, "parent_id": c.parent_id, "position": c.position })),
     )
     .await?;
     txn.commit().await?;
@@ -908,15 +804,10 @@ pub async fn rename_category(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "category",
-            entity_id: id.to_string(),
-            action: "rename",
-            before: Some(before),
-            after: Some(json!({ "title": title })),
-        },
+        AuditEvent::new(&actor.audit(), "category", id.to_string(), "rename")
+            .in_org(actor.org_id)
+            .before(before)
+            .after(json!({ "title": title })),
     )
     .await?;
     txn.commit().await?;
@@ -959,15 +850,10 @@ pub async fn move_category(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(actor.org_id),
-            actor: &actor.audit(),
-            entity: "category",
-            entity_id: id.to_string(),
-            action: "reorder",
-            before: Some(json!({ "position": i + 1 })),
-            after: Some(json!({ "position": j + 1 })),
-        },
+        AuditEvent::new(&actor.audit(), "category", id.to_string(), "reorder")
+            .in_org(actor.org_id)
+            .before(json!({ "position": i + 1 }))
+            .after(json!({ "position": j + 1 })),
     )
     .await?;
     txn.commit().await?;

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::pledges::Block;
 
+/// Training's plain routes (forms without JavaScript, certificate, images, CSV).
+#[cfg(feature = "ssr")]
+pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 

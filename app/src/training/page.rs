@@ -440,10 +440,10 @@ pub fn TrainingOverviewPage() -> impl IntoView {
 fn overview_query(show: &str, search: &str, page: Option<usize>) -> String {
     let mut parts = Vec::new();
     if !show.is_empty() {
-        parts.push(format!("zeigen={}", crate::ui::urlencode(show)));
+        parts.push(format!("zeigen={}", crate::format::query_value(show)));
     }
     if !search.is_empty() {
-        parts.push(format!("suche={}", crate::ui::urlencode(search)));
+        parts.push(format!("suche={}", crate::format::query_value(search)));
     }
     if let Some(p) = page.filter(|p| *p > 1) {
         parts.push(format!("seite={p}"));

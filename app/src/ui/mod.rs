@@ -1,9 +1,5 @@
-//! Layout, navigation and the small view pieces every page uses.
-
-mod home;
-mod layout;
-pub use home::HomePage;
-pub use layout::{Auth, Layout};
+//! The small view pieces every page uses: errors, loading, form errors,
+//! text areas, titles, the 404 page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,9 +11,7 @@ use crate::error::AppError;
 /// Formats a timestamp for German readers in German local time.
 #[cfg(feature = "ssr")]
 pub fn format_datetime(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::Berlin)
-        .format("%d.%m.%Y %H:%M")
-        .to_string()
+    crate::format::german_datetime(at)
 }
 
 /// Shows an error; an expired or missing session leads to the login page.
@@ -26,7 +20,7 @@ pub fn ErrorView(err: AppError) -> impl IntoView {
     if err == AppError::Unauthenticated {
         let loc = use_location();
         let next = loc.pathname.get_untracked();
-        let path = format!("/login?next={}", urlencode(&next));
+        let path = format!("/login?next={}", crate::format::query_value(&next));
         return view! { <Redirect path /> }.into_any();
     }
     view! {
@@ -35,18 +29,6 @@ pub fn ErrorView(err: AppError) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// Percent-encodes all but unreserved characters (and `/`), for query strings.
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The error of the last submission of a form, if any.

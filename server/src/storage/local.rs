@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use app::evidence::store::{BlobInfo, BlobStore, ByteStream, is_sha256_hex};
+use app::blobs::{BlobInfo, BlobStore, ByteStream, is_sha256_hex};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 

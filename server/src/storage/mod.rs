@@ -1,4 +1,4 @@
-//! The two evidence stores behind [`app::evidence::store::BlobStore`]: a
+//! The two evidence stores behind [`app::blobs::BlobStore`]: a
 //! local directory (the default) and S3-compatible object storage for
 //! deployments with several nodes.
 
@@ -10,7 +10,7 @@ pub use s3::S3Store;
 
 use std::sync::Arc;
 
-use app::evidence::store::BlobStore;
+use app::blobs::BlobStore;
 
 use crate::config::{Config, StorageConfig};
 
@@ -44,7 +44,7 @@ pub async fn check(
     db: &sea_orm::DatabaseConnection,
     store: &dyn BlobStore,
 ) -> anyhow::Result<Check> {
-    let staging_removed = app::evidence::store::sweep_staging(store.staging_dir())?;
+    let staging_removed = app::blobs::sweep_staging(store.staging_dir())?;
     let live = app::evidence::service::live_hashes(db)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use app::evidence::store::{BlobInfo, BlobStore, ByteStream, is_sha256_hex};
+use app::blobs::{BlobInfo, BlobStore, ByteStream, is_sha256_hex};
 use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;

@@ -1133,7 +1133,7 @@ async fn review_item(app: &TestApp, admin: &Client, f: &Fixture) -> (i32, app::r
         "UPDATE review_cycles SET status = 'closed' WHERE status = 'open'".into(),
     )
     .await;
-    let due = (app::evidence::service::today(app::state::Clock::now(app.clock.as_ref()))
+    let due = (app::format::german_day(app::state::Clock::now(app.clock.as_ref()))
         + chrono::Duration::days(30))
     .to_string();
     let measure: i32 = f.measure.parse().unwrap();
@@ -1148,7 +1148,7 @@ async fn review_item(app: &TestApp, admin: &Client, f: &Fixture) -> (i32, app::r
 async fn prepare(app: &TestApp, admin: &Client, org: &Org, f: &Fixture, needs: Needs) -> Prepared {
     use Needs::*;
     let mut p = Prepared {
-        due: (app::evidence::service::today(app::state::Clock::now(app.clock.as_ref()))
+        due: (app::format::german_day(app::state::Clock::now(app.clock.as_ref()))
             + chrono::Duration::days(20))
         .to_string(),
         ..Default::default()
@@ -1537,24 +1537,52 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
 ];
 
 /// The router's plain routes, read from its source: (method, path).
+/// The router's routes, read from where they are declared: the server's
+/// own (`startup.rs`) and each concept's `app/src/<concept>/http.rs`.
 fn routes_in_router() -> std::collections::BTreeSet<(String, String)> {
-    let source = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/startup.rs"),
-    )
-    .unwrap();
+    let server = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![server.join("src/startup.rs")];
+    for concept in std::fs::read_dir(server.join("../app/src")).unwrap() {
+        let http = concept.unwrap().path().join("http.rs");
+        if http.exists() {
+            files.push(http);
+        }
+    }
+    let startup = std::fs::read_to_string(&files[0]).unwrap();
+    for f in &files[1..] {
+        let name = f.parent().unwrap().file_name().unwrap().to_string_lossy();
+        assert!(
+            startup.contains(&format!("app::{name}::http::")),
+            "{} declares routes the server does not merge",
+            f.display()
+        );
+    }
     let mut out = std::collections::BTreeSet::new();
-    let mut rest = source.as_str();
+    for file in &files {
+        routes_in(&std::fs::read_to_string(file).unwrap(), &mut out);
+    }
+    out
+}
+
+fn routes_in(source: &str, out: &mut std::collections::BTreeSet<(String, String)>) {
+    let mut rest = source;
     while let Some(i) = rest.find(".route(") {
         rest = &rest[i + ".route(".len()..];
         let start = rest.find('"').unwrap() + 1;
         let end = start + rest[start..].find('"').unwrap();
         let path = rest[start..end].to_owned();
         // The handlers: up to the next route, layer or fallback.
-        let upto = [".route(", ".layer(", ".leptos_routes(", ".fallback("]
-            .iter()
-            .filter_map(|m| rest[end..].find(m))
-            .min()
-            .map_or(rest.len(), |k| end + k);
+        let upto = [
+            ".route(",
+            ".merge(",
+            ".layer(",
+            ".leptos_routes(",
+            ".fallback(",
+        ]
+        .iter()
+        .filter_map(|m| rest[end..].find(m))
+        .min()
+        .map_or(rest.len(), |k| end + k);
         let handlers = &rest[end..upto];
         let before = out.len();
         for (token, method) in [("get(", "GET"), ("post(", "POST")] {
@@ -1564,7 +1592,6 @@ fn routes_in_router() -> std::collections::BTreeSet<(String, String)> {
         }
         assert!(out.len() > before, "no method found for {path}: {handlers}");
     }
-    out
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! (local directory and a real S3 server), downloads that never render,
 //! and who may see what.
 
+use app::blobs::BlobStore;
 use app::domain::Role;
-use app::evidence::store::BlobStore;
 use app::evidence::{MeasureEvidence, UploadResult};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -408,14 +408,14 @@ crate::both!(bad_uploads_are_refused_and_leave_nothing);
 async fn store_contract(store: &dyn BlobStore) {
     let bytes = b"Nachweis evidence store contract".to_vec();
     let sha = hex::encode(Sha256::digest(&bytes));
-    let staged = app::evidence::store::Staged::new_in(store.staging_dir());
+    let staged = app::blobs::Staged::new_in(store.staging_dir());
     std::fs::write(staged.path(), &bytes).unwrap();
     assert!(!store.exists(&sha).await.unwrap());
     store.put_file(&sha, staged.path()).await.unwrap();
     staged.keep();
     assert!(store.exists(&sha).await.unwrap());
     // Storing the same content again is a no-op that consumes the staged file.
-    let again = app::evidence::store::Staged::new_in(store.staging_dir());
+    let again = app::blobs::Staged::new_in(store.staging_dir());
     std::fs::write(again.path(), &bytes).unwrap();
     store.put_file(&sha, again.path()).await.unwrap();
     assert!(!again.path().exists());
@@ -466,7 +466,7 @@ async fn s3_store_keeps_the_contract() {
     // Larger than one part: the multipart path.
     let big: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let sha = hex::encode(Sha256::digest(&big));
-    let staged = app::evidence::store::Staged::new_in(store.staging_dir());
+    let staged = app::blobs::Staged::new_in(store.staging_dir());
     std::fs::write(staged.path(), &big).unwrap();
     store.put_file(&sha, staged.path()).await.unwrap();
     staged.keep();

@@ -317,7 +317,7 @@ async fn the_daily_digest_lists_what_needs_attention_once_a_day(backend: Backend
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let in_ten_days = (app::evidence::service::today(app.clock.now()) + Duration::days(10))
+    let in_ten_days = (app::format::german_day(app.clock.now()) + Duration::days(10))
         .format("%Y-%m-%d")
         .to_string();
     let a = upload(
@@ -432,7 +432,7 @@ async fn expired_evidence_and_attestations_stay_on_the_dashboard_and_in_the_dige
     admin.login_ok(&org.email(Role::Admin)).await;
     let cat = catalogue(&admin).await;
     let measure = create(&admin, category_id(&cat, "7"), "Rücksicherung geprüft.").await;
-    let until_day = app::evidence::service::today(app.clock.now()) + Duration::days(10);
+    let until_day = app::format::german_day(app.clock.now()) + Duration::days(10);
     let until = until_day.format("%Y-%m-%d").to_string();
     let german_until = until_day.format("%d.%m.%Y").to_string();
     let a = upload(
@@ -482,12 +482,12 @@ async fn expired_evidence_and_attestations_stay_on_the_dashboard_and_in_the_dige
     assert_eq!(dash.evidence_expiring.len(), 1, "{dash:?}");
     assert_eq!(
         dash.evidence_expiring[0].validity,
-        app::evidence::Validity::Expired
+        app::domain::Validity::Expired
     );
     assert_eq!(dash.attestations_expiring.len(), 1, "{dash:?}");
     assert_eq!(
         dash.attestations_expiring[0].validity,
-        app::evidence::Validity::Expired
+        app::domain::Validity::Expired
     );
     // The measure has no valid evidence any more either.
     assert!(

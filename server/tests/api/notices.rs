@@ -136,7 +136,7 @@ async fn notices_reach_every_contact_and_objections_reach_the_dpo(backend: Backe
         let a = c.call("notices/issue", &[("subprocessor_id", &new)]).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{role:?}: {}", a.body);
     }
-    let today = app::evidence::service::today(app.clock.now());
+    let today = app::format::german_day(app.clock.now());
     let yesterday = (today - Duration::days(1)).to_string();
     let far = (today + Duration::days(400)).to_string();
     let today_s = today.to_string();

@@ -126,7 +126,7 @@ pub async fn decide(c: &Client, item: &ItemView, decision: &str, comment: &str) 
 
 fn date(app: &TestApp, days: i64) -> String {
     use app::state::Clock;
-    (app::evidence::service::today(app.clock.now()) + chrono::Duration::days(days))
+    (app::format::german_day(app.clock.now()) + chrono::Duration::days(days))
         .format("%Y-%m-%d")
         .to_string()
 }
@@ -655,7 +655,7 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let today = {
         use app::state::Clock;
-        app::evidence::service::today(app.clock.now())
+        app::format::german_day(app.clock.now())
             .format("%d.%m.%Y")
             .to_string()
     };
@@ -733,10 +733,9 @@ async fn overdue_actions_and_reviews_reach_the_digest(backend: Backend) {
         .await
         .unwrap();
     let got = sink.messages();
-    let overdue_since = (app::evidence::service::today(app.clock.now())
-        - chrono::Duration::days(5))
-    .format("%d.%m.%Y")
-    .to_string();
+    let overdue_since = (app::format::german_day(app.clock.now()) - chrono::Duration::days(5))
+        .format("%d.%m.%Y")
+        .to_string();
     for who in [Role::Owner, Role::Admin] {
         let digest = got
             .iter()

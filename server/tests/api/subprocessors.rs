@@ -49,7 +49,7 @@ async fn subprocessors_attestations_and_the_annex(backend: Backend) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let until = (app::evidence::service::today(app.clock.now()) + Duration::days(10))
+    let until = (app::format::german_day(app.clock.now()) + Duration::days(10))
         .format("%Y-%m-%d")
         .to_string();
     let a = admin
@@ -147,7 +147,7 @@ async fn subprocessors_attestations_and_the_annex(backend: Backend) {
         .unwrap();
     let text = pdftotext(&res.bytes().await.unwrap());
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let german_until = (app::evidence::service::today(app.clock.now()) + Duration::days(10))
+    let german_until = (app::format::german_day(app.clock.now()) + Duration::days(10))
         .format("%d.%m.%Y")
         .to_string();
     assert!(

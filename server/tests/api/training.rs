@@ -379,9 +379,7 @@ async fn due_overdue_and_new_joiner_reminders_go_out_once(backend: Backend) {
     };
     let t0 = app.clock.now();
     let day = |d: chrono::DateTime<chrono::Utc>| {
-        app::evidence::service::today(d)
-            .format("%d.%m.%Y")
-            .to_string()
+        app::format::german_day(d).format("%d.%m.%Y").to_string()
     };
 
     // Everyone who must train (admin, owner, staff; not auditors or customers) is due in 14 days.

@@ -1,77 +1,74 @@
 //! Evidence over HTTP: the streaming upload (multipart, from the browser's
 //! form or a script) and the download. Neither holds a file in memory: the
-//! upload is hashed and counted chunk by chunk into a staging file, the
-//! download streams from the store.
+//! upload is hashed and counted chunk by chunk into a staging file (see
+//! [`super::upload`]), the download streams from the store.
 
 use std::collections::HashMap;
 
-use app::error::AppError;
-use app::evidence::service::{self, Meta, StoredBlob, Target};
-use app::evidence::sniff;
-use app::evidence::store::Staged;
-use app::state::AppState;
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use axum::routing::{get, post};
 
-/// Bytes of the file kept for sniffing its type.
-const HEAD: usize = 256 * 1024;
+use super::UploadResult;
+use super::service::{self, Meta, Target};
+use super::sniff;
+use super::upload::{Spooled, Spooler, default_title, store_and_record};
+use crate::auth::service::{Actor, actor_for_session};
+use crate::error::AppError;
+use crate::http::{Action, ResultPage, json_error, status_of, wants_json, with_query};
+use crate::state::AppState;
+
 /// Largest text field of the form.
 const MAX_FIELD: usize = 64 * 1024;
 /// After the limit is hit, the rest of the body is read and discarded (so
 /// the client gets to read the 413) up to this many bytes more.
 const DRAIN: u64 = 256 * 1024 * 1024;
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
+/// The download. The upload is separate: it streams and counts itself, so
+/// the server adds it outside the general body limits.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/nachweise/datei/{id}", get(download))
 }
 
-/// An error as JSON (scripts, the hydrated page) or as a small HTML page
-/// with a way back (the form without JavaScript).
-fn fail(e: AppError, json: bool) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if json {
-        return (status, axum::Json(e)).into_response();
-    }
-    let msg = app::mail::templates::esc(&e.to_string());
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Hochladen fehlgeschlagen · Nachweis</title></head>\
-             <body><main><h1>Hochladen fehlgeschlagen</h1><p role=\"alert\">{msg}</p>\
-             <p><a href=\"javascript:history.back()\">Zurück</a> · <a href=\"/massnahmen\">Zum Maßnahmenkatalog</a></p></main></body></html>"
-        ),
+/// `POST /nachweise/hochladen`, without a body limit of its own (see
+/// [`routes`]).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route(
+        "/nachweise/hochladen",
+        post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
     )
-        .into_response()
 }
 
-/// An upload spooled to a staging file, hashed and counted.
-pub struct Spooled {
-    staged: Staged,
-    sha256: String,
-    size: u64,
-    head: Vec<u8>,
-    file_name: String,
+/// An error as JSON (scripts, the hydrated page) or as a small page with
+/// a way back (the form without JavaScript).
+fn fail(e: AppError, json: bool) -> Response {
+    if json {
+        return json_error(e);
+    }
+    ResultPage {
+        title: "Hochladen fehlgeschlagen",
+        de: &e.to_string(),
+        en: "The upload failed; the file was not stored.",
+        action: Action::None,
+        back: ("/massnahmen", "Zum Maßnahmenkatalog"),
+    }
+    .respond(status_of(&e))
 }
 
 /// `POST /nachweise/hochladen` (multipart): fields `measure_id` (new item)
 /// or `evidence_id` (new version), `title`, `description`, `valid_from`,
 /// `valid_until`, and `file`.
-pub async fn upload(
+async fn upload(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let json = wants_json(&headers);
-    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+    let actor = match actor_for_session(&state, &session).await {
         Ok(a) => a,
         Err(e) => return fail(e, json),
     };
@@ -138,29 +135,15 @@ async fn receive(
             return Err(AppError::BadRequest("only one file per upload".into()));
         }
         let file_name = sniff::sanitize_file_name(field.file_name().unwrap_or_default());
-        let staged = Staged::new_in(state.evidence.store.staging_dir());
-        let mut out = tokio::fs::File::create(staged.path())
-            .await
-            .map_err(AppError::internal)?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut head = Vec::with_capacity(HEAD.min(64 * 1024));
+        let mut spooler = Spooler::new(state.evidence.store.as_ref(), file_name).await?;
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            size += chunk.len() as u64;
-            if size > max {
-                drained = Some(size);
+            if !spooler.write(&chunk, max).await? {
+                drained = Some(spooler.size());
                 break;
             }
-            hasher.update(&chunk);
-            if head.len() < HEAD {
-                let take = (HEAD - head.len()).min(chunk.len());
-                head.extend_from_slice(&chunk[..take]);
-            }
-            out.write_all(&chunk).await.map_err(AppError::internal)?;
         }
         if let Some(d) = drained.as_mut() {
-            drop(out);
-            drop(staged); // removes the partial file now
+            drop(spooler); // removes the partial file now
             while let Some(chunk) = field.chunk().await.map_err(bad)? {
                 *d += chunk.len() as u64;
                 if *d > max + DRAIN {
@@ -169,15 +152,7 @@ async fn receive(
             }
             continue;
         }
-        out.flush().await.map_err(AppError::internal)?;
-        out.sync_all().await.map_err(AppError::internal)?;
-        file = Some(Spooled {
-            staged,
-            sha256: hex::encode(hasher.finalize()),
-            size,
-            head,
-            file_name,
-        });
+        file = Some(spooler.finish().await?);
     }
     if drained.is_some() {
         return Err(AppError::TooLarge(format!(
@@ -238,21 +213,13 @@ fn target_from_fields(
     })
 }
 
-/// The file name without its extension.
-pub fn default_title(file_name: &str) -> String {
-    file_name
-        .rsplit_once('.')
-        .map_or(file_name, |(stem, _)| stem)
-        .to_owned()
-}
-
 async fn finish(
     state: &AppState,
-    actor: &app::auth::service::Actor,
+    actor: &Actor,
     fields: HashMap<String, String>,
     file: Spooled,
-) -> Result<app::evidence::UploadResult, AppError> {
-    let target = target_from_fields(&fields, &file.file_name)?;
+) -> Result<UploadResult, AppError> {
+    let target = target_from_fields(&fields, file.file_name())?;
     store_and_record(
         &state.db,
         state.evidence.store.as_ref(),
@@ -265,118 +232,39 @@ async fn finish(
     .await
 }
 
-/// Checks the type and the target, moves the spooled file into the store,
-/// then writes the rows: a row never exists without its file.
-pub async fn store_and_record(
-    db: &sea_orm::DatabaseConnection,
-    store: &dyn app::evidence::store::BlobStore,
-    now: chrono::DateTime<chrono::Utc>,
-    actor: &app::audit::service::AuditActor,
-    org_id: i32,
-    target: Target,
-    file: Spooled,
-) -> Result<app::evidence::UploadResult, AppError> {
-    let content_type = sniff::content_type(&file.head, &file.file_name)
-        .map_err(|r| AppError::UnsupportedType(r.0))?;
-    service::check_target(db, org_id, &target).await?;
-    store
-        .put_file(&file.sha256, file.staged.path())
-        .await
-        .map_err(AppError::internal)?;
-    file.staged.keep();
-    service::record_upload(
-        db,
-        now,
-        actor,
-        org_id,
-        target,
-        StoredBlob {
-            sha256: file.sha256,
-            size: file.size as i64,
-            content_type: content_type.to_owned(),
-            file_name: file.file_name,
-        },
-    )
-    .await
-}
-
-/// Copies a local file into the staging area, hashing and counting it
-/// (the command-line upload).
-pub async fn spool_path(
-    store: &dyn app::evidence::store::BlobStore,
-    path: &std::path::Path,
-    max: u64,
-) -> Result<Spooled, AppError> {
-    use tokio::io::AsyncReadExt;
-    let mut input = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| AppError::BadRequest(format!("{}: {e}", path.display())))?;
-    let file_name = sniff::sanitize_file_name(&path.to_string_lossy());
-    let staged = Staged::new_in(store.staging_dir());
-    let mut out = tokio::fs::File::create(staged.path())
-        .await
-        .map_err(AppError::internal)?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    let mut head = Vec::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = input.read(&mut buf).await.map_err(AppError::internal)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        if size > max {
-            return Err(AppError::TooLarge(format!(
-                "Die Datei ist zu groß: Nachweise dürfen höchstens {} MB groß sein.",
-                max / 1024 / 1024
-            )));
-        }
-        hasher.update(&buf[..n]);
-        if head.len() < HEAD {
-            let take = (HEAD - head.len()).min(n);
-            head.extend_from_slice(&buf[..take]);
-        }
-        out.write_all(&buf[..n]).await.map_err(AppError::internal)?;
-    }
-    out.sync_all().await.map_err(AppError::internal)?;
-    Ok(Spooled {
-        staged,
-        sha256: hex::encode(hasher.finalize()),
-        size,
-        head,
-        file_name,
-    })
-}
-
 /// `GET /nachweise/datei/{version_id}`: always an attachment, with the
 /// stored (sniffed) content type, never rendered by the browser.
-pub async fn download(
+async fn download(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     Path(id): Path<String>,
 ) -> Response {
-    let actor = match app::auth::service::actor_for_session(&state, &session).await {
+    let actor = match actor_for_session(&state, &session).await {
         Ok(a) => a,
         Err(AppError::Unauthenticated) => {
-            return Redirect::to(&format!("/login?next=/nachweise/datei/{id}")).into_response();
+            return Redirect::to(&with_query(
+                "/login",
+                "next",
+                &format!("/nachweise/datei/{id}"),
+            ))
+            .into_response();
         }
-        Err(e) => return fail(e, true),
+        Err(e) => return json_error(e),
     };
     let Ok(version_id) = id.parse::<i32>() else {
-        return fail(AppError::NotFound("Die Datei".into()), true);
+        return json_error(AppError::NotFound("Die Datei".into()));
     };
     let v = match service::downloadable(&state.db, &actor, version_id).await {
         Ok(v) => v,
-        Err(e) => return fail(e, true),
+        Err(e) => return json_error(e),
     };
     let stream = match state.evidence.store.open(&v.sha256).await {
         Ok(s) => s,
         Err(e) => {
-            return fail(
-                AppError::internal(format!("evidence blob {}: {e}", v.sha256)),
-                true,
-            );
+            return json_error(AppError::internal(format!(
+                "evidence blob {}: {e}",
+                v.sha256
+            )));
         }
     };
     let mut res = Body::from_stream(stream).into_response();

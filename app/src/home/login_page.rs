@@ -4,14 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::ui::{Auth, FormError};
+use crate::auth::Auth;
+use crate::ui::FormError;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
     // Created inside the route so that a no-JS post's error (in the URL) reaches it.
-    let login = ServerAction::<super::Login>::new();
-    let link = ServerAction::<super::RequestLoginLink>::new();
+    let login = ServerAction::<crate::auth::Login>::new();
+    let link = ServerAction::<crate::customers::RequestLoginLink>::new();
     auth.refresh_on_success(login.value());
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());

@@ -1,34 +1,23 @@
-//! Review routes outside the server functions: opening a cycle and
-//! submitting an assessment (their checkbox lists repeat a field name, which
-//! a plain HTML form sends and server functions do not take), and the report
-//! download. Browsers are sent back to the page with the outcome in the
-//! query; API clients asking for JSON get it with its status.
+//! Reviews' plain routes: opening a cycle and assessing a measure with a
+//! form post (browsers without JavaScript, scripts asking for JSON), and
+//! the report as PDF.
 
-use app::error::AppError;
-use app::reviews::service::{Assessment, FindingInput, OpenInput};
-use app::state::AppState;
+use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{self, post};
 
-use crate::startup::{actor_or_login, error_response};
+use super::service::{self, Assessment, FindingInput, OpenInput};
+use crate::error::AppError;
+use crate::http::{Done, Download, actor_or_login, form_answer, with_query};
+use crate::state::AppState;
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/pruefungen/neu", post(open))
+        .route("/pruefungen/bewertung/{id}", post(assess))
+        .route("/pruefungen/{id}/bericht.pdf", routing::get(report))
 }
 
 type Fields = Vec<(String, String)>;
@@ -53,34 +42,9 @@ fn ids(fields: &Fields, name: &str) -> Result<Vec<i32>, AppError> {
         .collect()
 }
 
-fn answer(
-    json: bool,
-    result: Result<serde_json::Value, AppError>,
-    ok: String,
-    back: &str,
-) -> Response {
-    if json {
-        return match result {
-            Ok(v) => axum::Json(v).into_response(),
-            Err(e) => {
-                let status =
-                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                (status, axum::Json(e)).into_response()
-            }
-        };
-    }
-    match result {
-        Ok(_) => Redirect::to(&ok).into_response(),
-        Err(AppError::NotFound(what)) => error_response(AppError::NotFound(what)),
-        Err(e) => {
-            Redirect::to(&format!("{back}?fehler={}", urlencode(&e.to_string()))).into_response()
-        }
-    }
-}
-
 /// `POST /pruefungen/neu`: `title`, `due_date`, `method`, `scope` (`all` or
 /// `subset`) and, for a subset, repeated `m` (measure ids).
-pub async fn open(
+async fn open(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
@@ -102,32 +66,25 @@ pub async fn open(
             method: get(&fields, "method").to_owned(),
             measures,
         };
-        app::reviews::service::open_cycle(&state.db, state.now(), &actor, input, &state.public_url)
-            .await
+        service::open_cycle(&state.db, state.now(), &actor, input, &state.public_url).await
     }
     .await;
-    let ok = match &result {
-        Ok(id) => format!(
-            "/pruefungen/{id}?ok={}",
-            urlencode(
-                "Der Prüfzyklus ist eröffnet; die Verantwortlichen wurden per E-Mail gebeten, ihre Maßnahmen zu bewerten."
-            )
+    let done = result.map(|id| Done {
+        json: serde_json::json!({ "cycle_id": id }),
+        then: with_query(
+            &format!("/pruefungen/{id}"),
+            "ok",
+            "Der Prüfzyklus ist eröffnet; die Verantwortlichen wurden per E-Mail gebeten, ihre Maßnahmen zu bewerten.",
         ),
-        Err(_) => String::new(),
-    };
-    answer(
-        wants_json(&headers),
-        result.map(|id| serde_json::json!({ "cycle_id": id })),
-        ok,
-        "/pruefungen",
-    )
+    });
+    form_answer(&headers, "/pruefungen", done)
 }
 
 /// `POST /pruefungen/bewertung/{id}`: `version`, `result`, `tested`,
 /// `rationale`, `state_of_art`, repeated `evidence`, an optional finding
 /// (`finding_description`, `finding_action`, `finding_due_date`,
 /// `finding_owner_id`) and `aktion` (`speichern` or `einreichen`).
-pub async fn assess(
+async fn assess(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
@@ -159,7 +116,7 @@ pub async fn assess(
             )?,
             submit,
         };
-        app::reviews::service::assess(&state.db, state.now(), &actor, id, input).await
+        service::assess(&state.db, state.now(), &actor, id, input).await
     }
     .await;
     let message = if submit {
@@ -167,17 +124,16 @@ pub async fn assess(
     } else {
         "Der Entwurf ist gespeichert."
     };
-    answer(
-        wants_json(&headers),
-        result.map(|s| serde_json::json!({ "state": s.as_str() })),
-        format!("{page}?ok={}", urlencode(message)),
-        &page,
-    )
+    let done = result.map(|s| Done {
+        json: serde_json::json!({ "state": s.as_str() }),
+        then: with_query(&page, "ok", message),
+    });
+    form_answer(&headers, &page, done)
 }
 
 /// `GET /pruefungen/{id}/bericht.pdf` (admins and auditors): the signed
 /// report; a draft while the cycle is open.
-pub async fn report(
+async fn report(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     Path(id): Path<i32>,
@@ -186,23 +142,8 @@ pub async fn report(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match app::reviews::service::report_for(&state, &actor, id).await {
-        Ok((pdf, name)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-                (
-                    header::HeaderName::from_static("x-content-type-options"),
-                    "nosniff".to_owned(),
-                ),
-            ],
-            pdf,
-        )
-            .into_response(),
-        Err(e) => error_response(e),
+    match service::report_for(&state, &actor, id).await {
+        Ok((pdf, name)) => Download::pdf(name).respond(pdf),
+        Err(e) => e.into_response(),
     }
 }

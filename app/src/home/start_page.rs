@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::{Auth, ErrorView, Loading};
+use crate::auth::Auth;
+use crate::format::german_iso;
 use crate::reminders::get_attention;
 use crate::toms::{MeasureSummary, my_measures};
+use crate::ui::{ErrorView, Loading};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -131,7 +133,7 @@ fn AttentionPanel() -> impl IntoView {
                                             (
                                                 e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
                                                 format!("{} – {}", e.title, e.measure),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german(&e.valid_until)))),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german_iso(&e.valid_until)))),
                                             )
                                         })
                                         .collect()
@@ -146,7 +148,7 @@ fn AttentionPanel() -> impl IntoView {
                                             (
                                                 format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
                                                 format!("{}: {}", e.subprocessor, e.kind),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german(&e.valid_until)))),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german_iso(&e.valid_until)))),
                                             )
                                         })
                                         .collect()
@@ -172,7 +174,7 @@ fn AttentionPanel() -> impl IntoView {
                                                 format!("{}: {}", t.name, t.course),
                                                 Some((
                                                     if t.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german(&t.due)),
+                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_iso(&t.due)),
                                                 )),
                                             )
                                         })
@@ -199,7 +201,7 @@ fn AttentionPanel() -> impl IntoView {
                                                 format!("{}: {}", f.measure, f.action),
                                                 Some((
                                                     if f.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german(&f.due_date)),
+                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_iso(&f.due_date)),
                                                 )),
                                             )
                                         })
@@ -211,7 +213,7 @@ fn AttentionPanel() -> impl IntoView {
                                     items=a
                                         .reviews_overdue
                                         .iter()
-                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german(&d.next_due))))))
+                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_iso(&d.next_due))))))
                                         .collect()
                                 />
                                 <AttentionList
@@ -240,13 +242,6 @@ fn AttentionPanel() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-fn german(iso: &str) -> String {
-    match iso.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m, d] => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
     }
 }
 

@@ -681,29 +681,43 @@ pub fn identity_from_der(pkcs8: &[u8], cert_der: &[u8]) -> Result<SigningIdentit
     })
 }
 
+/// Where the signature says it was made: the organisation's address on one line.
+pub fn location(org: &crate::entities::organisations::Model) -> String {
+    let line = org
+        .address
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if line.is_empty() {
+        org.legal_name.clone()
+    } else {
+        line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::annex::{AnnexData, AnnexSection};
+    use crate::pdf::typeset::{Template, typeset};
 
     fn pdf() -> Vec<u8> {
-        crate::annex::render::render_pdf(&AnnexData {
-            org_name: "Muster GmbH".into(),
-            display_short: "Muster".into(),
-            intro: vec!["Einleitung.".into()],
-            sections: vec![AnnexSection {
-                number: "2".into(),
-                title: "Verschlüsselung".into(),
-                level: 1,
-                measures: vec!["TLS überall.".into()],
-                reviewed: None,
-            }],
-            stand: "23.11.2026".into(),
-            version: Some(1),
-            draft: false,
-            audit_anchor: None,
-        })
+        static T: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+        let template = T.get_or_init(|| {
+            Template::new(
+                "/sign-test.typ",
+                "#let d = json(\"/data.json\")\n= Verschlüsselung\n#d.text",
+            )
+        });
+        typeset(
+            template,
+            r#"{"text": "TLS überall."}"#.as_bytes().to_vec(),
+            Some((2026, 11, 23)),
+            "nachweis-sign-test".to_owned(),
+        )
         .expect("render")
+        .pdf
     }
 
     fn details() -> SignatureDetails {

@@ -2,35 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::{CurrentUser, Logout, SwitchOrg, get_current_user};
-use crate::error::AppError;
-
-/// The signed-in person; pages that sign someone in call [`Auth::refresh`].
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    epoch: RwSignal<u32>,
-}
-
-impl Auth {
-    /// Reloads who is signed in (after a login in the hydrated app).
-    pub fn refresh(&self) {
-        self.epoch.update(|n| *n += 1);
-    }
-
-    /// Calls [`Auth::refresh`] whenever `action` succeeds.
-    pub fn refresh_on_success<T, S>(self, value: S)
-    where
-        T: Send + Sync + Clone + 'static,
-        S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-    {
-        Effect::new(move |_| {
-            if matches!(value.get(), Some(Ok(_))) {
-                self.refresh();
-            }
-        });
-    }
-}
+use crate::auth::{Auth, CurrentUser, Logout, SwitchOrg, get_current_user};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -41,7 +13,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         move || (epoch.get(), logout.version().get(), switch.version().get()),
         |_| get_current_user(),
     );
-    provide_context(Auth { user, epoch });
+    provide_context(Auth::new(user, epoch));
 
     view! {
         <a class="skip" href="#main">
@@ -95,7 +67,7 @@ fn Nav(
             {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> <a href="/pruefungen">"Prüfungen"</a> })}
             {(!role.is_internal()).then(|| view! { <a href="/portal">"Anlage TOM"</a> })}
             {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/anmeldedienste">"Anmeldedienste"</a> <a href="/postausgang">"Postausgang"</a> })}
-            {crate::pledges::must_sign(role).then(|| view! { <a href="/schulungen">"Schulungen"</a> <a href="/verpflichtung">"Verpflichtung"</a> })}
+            {role.must_sign_pledge().then(|| view! { <a href="/schulungen">"Schulungen"</a> <a href="/verpflichtung">"Verpflichtung"</a> })}
             {matches!(role, crate::domain::Role::Admin | crate::domain::Role::Auditor).then(|| view! { <a href="/schulungen/uebersicht">"Schulungsstand"</a> <a href="/verpflichtungen">"Verpflichtungen"</a> })}
             {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
         </nav>

@@ -93,15 +93,14 @@ pub async fn request(
         record(
             &txn,
             now,
-            AuditEvent {
-                org_id: Some(contact.org_id),
-                actor: &AuditActor::system("anonymous"),
-                entity: "login_link",
-                entity_id: contact.id.to_string(),
-                action: "requested",
-                before: None,
-                after: Some(json!({ "email": email.as_str(), "expires_at": expires_at })),
-            },
+            AuditEvent::new(
+                &AuditActor::system("anonymous"),
+                "login_link",
+                contact.id.to_string(),
+                "requested",
+            )
+            .in_org(contact.org_id)
+            .after(json!({ "email": email.as_str(), "expires_at": expires_at })),
         )
         .await?;
         queued += 1;
@@ -253,18 +252,17 @@ pub async fn redeem(
     record(
         &txn,
         now,
-        AuditEvent {
-            org_id: Some(row.org_id),
-            actor: &AuditActor {
+        AuditEvent::new(
+            &AuditActor {
                 user_id: Some(user.id),
                 label: user.email.clone(),
             },
-            entity: "session",
-            entity_id: user.id.to_string(),
-            action: "login",
-            before: None,
-            after: Some(json!({ "method": "login link" })),
-        },
+            "session",
+            user.id.to_string(),
+            "login",
+        )
+        .in_org(row.org_id)
+        .after(json!({ "method": "login link" })),
     )
     .await?;
     txn.commit().await?;

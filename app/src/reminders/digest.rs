@@ -1,0 +1,283 @@
+//! The daily digest mail: what needs attention, in German and English,
+//! with links into Nachweis.
+
+use crate::format::german_iso;
+use crate::mail::templates::{esc, html_page};
+use crate::mail::{Locale, Mail};
+
+/// One entry of a section: its text and its link.
+type Line = (String, String);
+/// A section: its title and its entries.
+type Section = (String, Vec<Line>);
+
+/// Adds a section for `items`, unless there are none.
+fn add<T>(
+    sections: &mut Vec<Section>,
+    de: bool,
+    (title_de, title_en): (&str, &str),
+    items: &[T],
+    line: impl Fn(&T) -> Line,
+) {
+    if !items.is_empty() {
+        let title = if de { title_de } else { title_en };
+        sections.push((title.to_owned(), items.iter().map(line).collect()));
+    }
+}
+
+/// The daily digest: what needs attention, with links into Nachweis.
+pub fn digest(
+    locale: Locale,
+    org_name: &str,
+    name: &str,
+    a: &super::Attention,
+    base: &str,
+    day: &str,
+) -> Mail {
+    let de = locale == Locale::De;
+    let mut sections: Vec<Section> = Vec::new();
+    add(
+        &mut sections,
+        de,
+        (
+            "Nachweise, die ablaufen oder abgelaufen sind",
+            "Evidence expiring or expired",
+        ),
+        &a.evidence_expiring,
+        |x| evidence_expiring(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Nachweise von Unterauftragsverarbeitern, die ablaufen oder abgelaufen sind",
+            "Subprocessor attestations expiring or expired",
+        ),
+        &a.attestations_expiring,
+        |x| attestations_expiring(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Maßnahmen ohne Verantwortliche",
+            "Measures without an owner",
+        ),
+        &a.measures_without_owner,
+        |x| measure(x, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Umgesetzte Maßnahmen ohne gültigen Nachweis",
+            "Implemented measures without current evidence",
+        ),
+        &a.implemented_without_evidence,
+        |x| implemented_without_evidence(x, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Schulungen, die fällig oder überfällig sind",
+            "Trainings due or overdue",
+        ),
+        &a.trainings_due,
+        |x| trainings_due(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Überfällige Wirksamkeitsprüfungen",
+            "Overdue effectiveness reviews",
+        ),
+        &a.reviews_overdue,
+        |x| reviews_overdue(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Bewertungen im laufenden Prüfzyklus",
+            "Assessments in the open review cycle",
+        ),
+        &a.assessments_waiting,
+        |x| assessments_waiting(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Korrekturmaßnahmen, die fällig oder überfällig sind",
+            "Corrective actions due or overdue",
+        ),
+        &a.actions_due,
+        |x| actions_due(x, de, base),
+    );
+    add(
+        &mut sections,
+        de,
+        (
+            "Als nicht wirksam bewertete Maßnahmen",
+            "Measures judged not effective",
+        ),
+        &a.not_effective,
+        |x| measure(x, base),
+    );
+    let subject = if de {
+        format!("Nachweis: Handlungsbedarf bei {org_name} ({day})")
+    } else {
+        format!("Nachweis: action needed at {org_name} ({day})")
+    };
+    let greeting = if de {
+        format!("Guten Tag {name},")
+    } else {
+        format!("Hello {name},")
+    };
+    let intro = if de {
+        format!("in Nachweis gibt es bei {org_name} Folgendes zu tun:")
+    } else {
+        format!("this needs your attention at {org_name} in Nachweis:")
+    };
+    let mut text = format!("{greeting}\n\n{intro}\n");
+    let mut html = format!("<p>{}</p><p>{}</p>", esc(&greeting), esc(&intro));
+    for (title, items) in &sections {
+        text.push_str(&format!("\n{title} ({})\n", items.len()));
+        html.push_str(&format!(
+            "<h2 style=\"font-size: 1.1em\">{} ({})</h2><ul>",
+            esc(title),
+            items.len()
+        ));
+        for (label, link) in items {
+            text.push_str(&format!("- {label}\n  {link}\n"));
+            html.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                esc(link),
+                esc(label)
+            ));
+        }
+        html.push_str("</ul>");
+    }
+    let outro = if de {
+        "Diese Übersicht kommt täglich, solange es etwas zu tun gibt."
+    } else {
+        "This summary arrives daily while something needs to be done."
+    };
+    text.push_str(&format!("\n{outro}\n"));
+    html.push_str(&format!("<p>{}</p>", esc(outro)));
+    Mail {
+        locale,
+        subject,
+        text,
+        html: html_page(locale, &html),
+    }
+}
+
+fn evidence_expiring(e: &super::ExpiringEvidence, de: bool, base: &str) -> Line {
+    let until = german_iso(&e.valid_until);
+    let state = match (e.validity, de) {
+        (crate::domain::Validity::Expired, true) => {
+            format!("abgelaufen am {until}")
+        }
+        (crate::domain::Validity::Expired, false) => {
+            format!("expired on {until}")
+        }
+        (_, true) => format!("gültig bis {until}"),
+        (_, false) => format!("valid until {until}"),
+    };
+    let link = e
+        .measure_id
+        .map(|m| format!("{base}/massnahmen/{m}#nachweise"))
+        .unwrap_or_else(|| format!("{base}/"));
+    (format!("{} ({state}) – {}", e.title, e.measure), link)
+}
+
+fn attestations_expiring(e: &super::ExpiringAttestation, de: bool, base: &str) -> Line {
+    let until = german_iso(&e.valid_until);
+    let state = match (e.validity, de) {
+        (crate::domain::Validity::Expired, true) => {
+            format!("abgelaufen am {until}")
+        }
+        (crate::domain::Validity::Expired, false) => {
+            format!("expired on {until}")
+        }
+        (_, true) => format!("gültig bis {until}"),
+        (_, false) => format!("valid until {until}"),
+    };
+    (
+        format!("{}: {} ({state})", e.subprocessor, e.kind),
+        format!("{base}/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
+    )
+}
+
+fn implemented_without_evidence(m: &super::MeasureRef, base: &str) -> Line {
+    (
+        format!("{}: {}", m.category, m.label),
+        format!("{base}/massnahmen/{}#nachweise", m.id),
+    )
+}
+
+fn trainings_due(t: &super::TrainingDueRef, de: bool, base: &str) -> Line {
+    let due = german_iso(&t.due);
+    let state = match (t.overdue, de) {
+        (true, true) => format!("überfällig seit {due}"),
+        (true, false) => format!("overdue since {due}"),
+        (false, true) => format!("fällig bis {due}"),
+        (false, false) => format!("due by {due}"),
+    };
+    (
+        format!("{}: {} ({state})", t.name, t.course),
+        format!("{base}/schulungen/uebersicht"),
+    )
+}
+
+fn reviews_overdue(d: &crate::reviews::ReviewDue, de: bool, base: &str) -> Line {
+    let due = german_iso(&d.next_due);
+    let state = if de {
+        format!("fällig seit {due}")
+    } else {
+        format!("due since {due}")
+    };
+    (
+        format!("{}: {} ({state})", d.category, d.label),
+        format!("{base}/massnahmen/{}", d.measure_id),
+    )
+}
+
+fn assessments_waiting(i: &crate::reviews::ItemRow, de: bool, base: &str) -> Line {
+    let state = match (i.state, de) {
+        (crate::reviews::ItemState::Submitted, true) => "wartet auf Freigabe",
+        (crate::reviews::ItemState::Submitted, false) => "awaiting approval",
+        (crate::reviews::ItemState::Returned, true) => "zurückgegeben",
+        (crate::reviews::ItemState::Returned, false) => "returned",
+        (_, true) => "noch zu bewerten",
+        (_, false) => "to assess",
+    };
+    (
+        format!("{}: {} ({state})", i.category, i.label),
+        format!("{base}/pruefungen/bewertung/{}", i.id),
+    )
+}
+
+fn actions_due(f: &crate::reviews::FindingView, de: bool, base: &str) -> Line {
+    let due = german_iso(&f.due_date);
+    let state = match (f.overdue, de) {
+        (true, true) => format!("überfällig seit {due}"),
+        (true, false) => format!("overdue since {due}"),
+        (false, true) => format!("fällig bis {due}"),
+        (false, false) => format!("due by {due}"),
+    };
+    (
+        format!("{}: {} ({state})", f.measure, f.action),
+        format!("{base}/pruefungen/bewertung/{}", f.item_id),
+    )
+}
+
+/// A measure, linked to its page.
+fn measure(m: &super::MeasureRef, base: &str) -> Line {
+    (
+        format!("{}: {}", m.category, m.label),
+        format!("{base}/massnahmen/{}", m.id),
+    )
+}

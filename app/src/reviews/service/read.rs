@@ -1,0 +1,739 @@
+//! Reading: overviews, a cycle and an assessment as pages show them, what
+//! is due, the dashboard and the figures the annex and the digest use.
+
+use super::*;
+
+/// Each measure's last approved assessment (date and result).
+pub(super) async fn last_reviews<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<HashMap<i32, (NaiveDate, Option<ReviewResult>)>> {
+    let mut out: HashMap<i32, (DateTime<Utc>, Option<ReviewResult>)> = HashMap::new();
+    for i in review_items::Entity::find()
+        .filter(review_items::Column::OrgId.eq(org_id))
+        .filter(review_items::Column::State.eq(ItemState::Approved.as_str()))
+        .all(db)
+        .await?
+    {
+        let Some(at) = i.decided_at else { continue };
+        let entry = out.entry(i.measure_id).or_insert((at, result_of(&i)));
+        if at >= entry.0 {
+            *entry = (at, result_of(&i));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(k, (at, r))| (k, (today(at), r)))
+        .collect())
+}
+
+pub(super) fn next_due(m: &measures::Model, last: Option<NaiveDate>) -> NaiveDate {
+    let from = last.unwrap_or_else(|| today(m.created_at));
+    from.checked_add_months(Months::new(m.review_months.max(1) as u32))
+        .unwrap_or(from)
+}
+
+/// Implemented measures whose review is overdue (or, with `within_days`,
+/// due within that many days), oldest first; with `owner`, only theirs.
+pub async fn reviews_due<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    owner: Option<i32>,
+    now: DateTime<Utc>,
+    within_days: i64,
+) -> AppResult<Vec<ReviewDue>> {
+    let day = today(now);
+    let last = last_reviews(db, org_id).await?;
+    let cats = category_titles(db, org_id).await?;
+    let mine: Option<HashSet<i32>> = match owner {
+        Some(u) => Some(
+            measure_owners::Entity::find()
+                .filter(measure_owners::Column::OrgId.eq(org_id))
+                .filter(measure_owners::Column::UserId.eq(u))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| o.measure_id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let mut out: Vec<ReviewDue> = measures::Entity::find()
+        .filter(measures::Column::OrgId.eq(org_id))
+        .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
+        .order_by_asc(measures::Column::CategoryId)
+        .order_by_asc(measures::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| mine.as_ref().is_none_or(|s| s.contains(&m.id)))
+        .filter_map(|m| {
+            let l = last.get(&m.id).map(|(d, _)| *d);
+            let due = next_due(&m, l);
+            (due <= day + chrono::Duration::days(within_days)).then(|| ReviewDue {
+                measure_id: m.id,
+                label: crate::toms::label(&m.title, &m.body),
+                category: cats.get(&m.category_id).cloned().unwrap_or_default(),
+                last_reviewed: l.map(iso),
+                next_due: iso(due),
+                overdue: due < day,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.next_due.cmp(&b.next_due));
+    Ok(out)
+}
+
+/// Measures whose latest assessment says "not" or "partially effective"
+/// and whose corrective actions are not all closed.
+pub async fn not_effective<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<Vec<MeasureRef>> {
+    let mut latest: HashMap<i32, review_items::Model> = HashMap::new();
+    for i in review_items::Entity::find()
+        .filter(review_items::Column::OrgId.eq(org_id))
+        .filter(
+            review_items::Column::State
+                .is_in([ItemState::Submitted.as_str(), ItemState::Approved.as_str()]),
+        )
+        .all(db)
+        .await?
+    {
+        match latest.get(&i.measure_id) {
+            Some(prev) if prev.assessed_at >= i.assessed_at => {}
+            _ => {
+                latest.insert(i.measure_id, i);
+            }
+        }
+    }
+    let flagged_items: Vec<&review_items::Model> = latest
+        .values()
+        .filter(|i| result_of(i).is_some_and(ReviewResult::needs_action))
+        .collect();
+    if flagged_items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let findings = review_findings::Entity::find()
+        .filter(review_findings::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?;
+    let cats = category_titles(db, org_id).await?;
+    let measures: HashMap<i32, measures::Model> = measures::Entity::find()
+        .filter(measures::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut out: Vec<MeasureRef> = flagged_items
+        .into_iter()
+        .filter(|i| {
+            let own: Vec<_> = findings.iter().filter(|f| f.item_id == i.id).collect();
+            own.is_empty() || own.iter().any(|f| f.status == "open")
+        })
+        .filter_map(|i| {
+            let m = measures.get(&i.measure_id)?;
+            (m.status != MeasureStatus::Retired.as_str()).then(|| MeasureRef {
+                id: m.id,
+                label: crate::toms::label(&m.title, &m.body),
+                category: cats.get(&m.category_id).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.category.cmp(&b.category).then(a.label.cmp(&b.label)));
+    Ok(out)
+}
+
+pub(super) fn finding_view(
+    f: &review_findings::Model,
+    labels: &HashMap<i32, String>,
+    people: &HashMap<i32, String>,
+    evidence_titles: &HashMap<i32, String>,
+    actor: &Actor,
+    owned: &HashSet<i32>,
+    day: NaiveDate,
+) -> FindingView {
+    FindingView {
+        id: f.id,
+        cycle_id: f.cycle_id,
+        item_id: f.item_id,
+        measure_id: f.measure_id,
+        measure: labels.get(&f.item_id).cloned().unwrap_or_default(),
+        description: f.description.clone(),
+        action: f.action.clone(),
+        owner: f.owner_id.and_then(|o| people.get(&o).cloned()),
+        due_date: iso(f.due_date),
+        status: f.status.clone(),
+        overdue: f.status == "open" && f.due_date < day,
+        closing_note: f.closing_note.clone(),
+        closing_evidence: f
+            .closing_evidence_id
+            .and_then(|e| evidence_titles.get(&e).cloned()),
+        closed_at: f.closed_at.map(german_datetime),
+        can_close: f.status == "open"
+            && match actor.role {
+                Role::Admin => true,
+                Role::Owner => f.owner_id == Some(actor.user_id) || owned.contains(&f.measure_id),
+                _ => false,
+            },
+    }
+}
+
+pub(super) async fn owned_by<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    user_id: i32,
+) -> AppResult<HashSet<i32>> {
+    Ok(measure_owners::Entity::find()
+        .filter(measure_owners::Column::OrgId.eq(org_id))
+        .filter(measure_owners::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| o.measure_id)
+        .collect())
+}
+
+pub(super) async fn finding_views<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    findings: &[review_findings::Model],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<FindingView>> {
+    let item_ids: Vec<i32> = findings
+        .iter()
+        .map(|f| f.item_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut labels = HashMap::new();
+    for chunk in item_ids.chunks(500) {
+        for i in review_items::Entity::find()
+            .filter(review_items::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            labels.insert(i.id, i.measure_label);
+        }
+    }
+    let people = names(
+        db,
+        findings
+            .iter()
+            .filter_map(|f| f.owner_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let ev_ids: Vec<i32> = findings
+        .iter()
+        .filter_map(|f| f.closing_evidence_id)
+        .collect();
+    let evidence_titles: HashMap<i32, String> = if ev_ids.is_empty() {
+        HashMap::new()
+    } else {
+        evidence::Entity::find()
+            .filter(evidence::Column::Id.is_in(ev_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.title))
+            .collect()
+    };
+    let owned = owned_by(db, actor.org_id, actor.user_id).await?;
+    let day = today(now);
+    Ok(findings
+        .iter()
+        .map(|f| finding_view(f, &labels, &people, &evidence_titles, actor, &owned, day))
+        .collect())
+}
+
+/// Open actions (with `owner`: those they own or on their measures), due first.
+pub async fn open_actions<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    owner: Option<i32>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<FindingView>> {
+    let mut rows = review_findings::Entity::find()
+        .filter(review_findings::Column::OrgId.eq(actor.org_id))
+        .filter(review_findings::Column::Status.eq("open"))
+        .order_by_asc(review_findings::Column::DueDate)
+        .order_by_asc(review_findings::Column::Id)
+        .all(db)
+        .await?;
+    if let Some(u) = owner {
+        let owned = owned_by(db, actor.org_id, u).await?;
+        rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
+    }
+    finding_views(db, actor, &rows, now).await
+}
+
+pub(super) fn rows_for(
+    items: &[review_items::Model],
+    people: &HashMap<i32, String>,
+    owners: &HashMap<i32, Vec<i32>>,
+    actor: &Actor,
+    cycle_open: bool,
+) -> Vec<ItemRow> {
+    items
+        .iter()
+        .map(|i| {
+            let own = owners.get(&i.measure_id).cloned().unwrap_or_default();
+            let state = state_of(i);
+            ItemRow {
+                id: i.id,
+                cycle_id: i.cycle_id,
+                measure_id: i.measure_id,
+                label: i.measure_label.clone(),
+                category: i.category.clone(),
+                state,
+                result: result_of(i),
+                assessed_by: i.assessed_by.and_then(|u| people.get(&u).cloned()),
+                owners: own.iter().filter_map(|u| people.get(u).cloned()).collect(),
+                can_assess: cycle_open
+                    && matches!(state, ItemState::Pending | ItemState::Returned)
+                    && (actor.role.is_admin()
+                        || (actor.role == Role::Owner && own.contains(&actor.user_id))),
+            }
+        })
+        .collect()
+}
+
+pub(super) async fn owners_of<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<HashMap<i32, Vec<i32>>> {
+    let mut out: HashMap<i32, Vec<i32>> = HashMap::new();
+    for o in measure_owners::Entity::find()
+        .filter(measure_owners::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+    {
+        out.entry(o.measure_id).or_default().push(o.user_id);
+    }
+    Ok(out)
+}
+
+pub async fn overview(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<ReviewsOverview> {
+    if !can_read(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let day = today(now);
+    let cycles = review_cycles::Entity::find()
+        .filter(review_cycles::Column::OrgId.eq(actor.org_id))
+        .order_by_desc(review_cycles::Column::OpenedAt)
+        .all(db)
+        .await?;
+    let mut summaries = Vec::new();
+    for c in &cycles {
+        summaries.push(summary(c, &items_of(db, c.id).await?, day));
+    }
+    let cats = category_titles(db, actor.org_id).await?;
+    let measures = if actor.role.is_admin() {
+        let list = measures::Entity::find()
+            .filter(measures::Column::OrgId.eq(actor.org_id))
+            .filter(measures::Column::Status.ne(MeasureStatus::Retired.as_str()))
+            .all(db)
+            .await?;
+        in_document_order(db, actor.org_id, list)
+            .await?
+            .into_iter()
+            .map(|m| MeasureChoice {
+                id: m.id,
+                label: crate::toms::label(&m.title, &m.body),
+                category: cats.get(&m.category_id).cloned().unwrap_or_default(),
+                implemented: m.status == MeasureStatus::Implemented.as_str(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ReviewsOverview {
+        cycles: summaries,
+        actions: open_actions(db, actor, None, now).await?,
+        overdue_reviews: reviews_due(db, actor.org_id, None, now, 0)
+            .await?
+            .into_iter()
+            .filter(|d| d.overdue)
+            .collect(),
+        not_effective: not_effective(db, actor.org_id).await?,
+        measures,
+        can_manage: actor.role.is_admin(),
+        suggested_title: format!("Wirksamkeitsprüfung {}", day.year()),
+        suggested_due: iso(day + chrono::Duration::days(30)),
+    })
+}
+
+pub async fn cycle_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<CycleView> {
+    let c = cycle(db, actor.org_id, id).await?;
+    if !can_read(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let items = items_of(db, c.id).await?;
+    let owners = owners_of(db, actor.org_id).await?;
+    let people = names(
+        db,
+        items
+            .iter()
+            .filter_map(|i| i.assessed_by)
+            .chain(
+                items
+                    .iter()
+                    .flat_map(|i| owners.get(&i.measure_id).cloned().unwrap_or_default()),
+            )
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let open = c.status == "open";
+    let findings = review_findings::Entity::find()
+        .filter(review_findings::Column::CycleId.eq(c.id))
+        .order_by_asc(review_findings::Column::Id)
+        .all(db)
+        .await?;
+    let events = review_events::Entity::find()
+        .filter(review_events::Column::CycleId.eq(c.id))
+        .order_by_desc(review_events::Column::Id)
+        .all(db)
+        .await?;
+    let labels: HashMap<i32, String> = items
+        .iter()
+        .map(|i| (i.id, i.measure_label.clone()))
+        .collect();
+    let day = today(now);
+    Ok(CycleView {
+        summary: summary(&c, &items, day),
+        complete: !items.is_empty() && items.iter().all(|i| state_of(i) == ItemState::Approved),
+        items: rows_for(&items, &people, &owners, actor, open),
+        findings: finding_views(db, actor, &findings, now).await?,
+        events: event_views(&events, &labels),
+        method: c.method,
+        close_comment: c.close_comment,
+        report_sha256: c.report_sha256,
+        can_manage: actor.role.is_admin(),
+        can_download: matches!(actor.role, Role::Admin | Role::Auditor),
+    })
+}
+
+pub async fn item_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<ItemView> {
+    let it = item(db, actor.org_id, id).await?;
+    if !can_read(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let c = cycle(db, actor.org_id, it.cycle_id).await?;
+    let owners = owners_of(db, actor.org_id).await?;
+    let people = names(
+        db,
+        [it.assessed_by, it.decided_by]
+            .into_iter()
+            .flatten()
+            .chain(owners.get(&it.measure_id).cloned().unwrap_or_default())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let open = c.status == "open";
+    let row = rows_for(std::slice::from_ref(&it), &people, &owners, actor, open).remove(0);
+    let linked: HashSet<i32> = review_item_evidence::Entity::find()
+        .filter(review_item_evidence::Column::ItemId.eq(it.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.evidence_id)
+        .collect();
+    let evidence = evidence::Entity::find()
+        .filter(evidence::Column::OrgId.eq(actor.org_id))
+        .filter(evidence::Column::MeasureId.eq(it.measure_id))
+        .order_by_asc(evidence::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|e| e.deleted_at.is_none() || linked.contains(&e.id))
+        .map(|e| EvidenceChoice {
+            id: e.id,
+            linked: linked.contains(&e.id),
+            title: e.title,
+            valid_until: e.valid_until.map(iso).unwrap_or_default(),
+        })
+        .collect();
+    let findings = review_findings::Entity::find()
+        .filter(review_findings::Column::ItemId.eq(it.id))
+        .order_by_asc(review_findings::Column::Id)
+        .all(db)
+        .await?;
+    let events = review_events::Entity::find()
+        .filter(review_events::Column::ItemId.eq(it.id))
+        .order_by_desc(review_events::Column::Id)
+        .all(db)
+        .await?;
+    let labels = HashMap::from([(it.id, it.measure_label.clone())]);
+    let body = measures::Entity::find_by_id(it.measure_id)
+        .one(db)
+        .await?
+        .map(|m| m.body)
+        .unwrap_or_default();
+    let mut members = Vec::new();
+    if row.can_assess || actor.role.is_admin() {
+        let ms = memberships::Entity::find()
+            .filter(memberships::Column::OrgId.eq(actor.org_id))
+            .all(db)
+            .await?;
+        let ids: Vec<i32> = ms
+            .iter()
+            .filter(|m| matches!(m.role.parse::<Role>(), Ok(Role::Admin | Role::Owner)))
+            .map(|m| m.user_id)
+            .collect();
+        members = users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .order_by_asc(users::Column::DisplayName)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| PersonRef {
+                user_id: u.id,
+                display_name: u.display_name,
+            })
+            .collect();
+    }
+    Ok(ItemView {
+        can_decide: open && actor.role.is_admin() && row.state == ItemState::Submitted,
+        can_amend: !open && actor.role.is_admin(),
+        row,
+        cycle_title: c.title,
+        cycle_closed: !open,
+        measure_body: body,
+        tested: it.tested,
+        rationale: it.rationale,
+        state_of_art: it.state_of_art.unwrap_or_default(),
+        assessed_at: it.assessed_at.map(german_datetime),
+        decided_by: it.decided_by.and_then(|u| people.get(&u).cloned()),
+        decided_at: it.decided_at.map(german_datetime),
+        decision_comment: it.decision_comment,
+        version: it.version,
+        evidence,
+        findings: finding_views(db, actor, &findings, now).await?,
+        events: event_views(&events, &labels),
+        members,
+    })
+}
+
+/// The open cycle of an organisation, if any.
+pub async fn current_cycle<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> AppResult<Option<review_cycles::Model>> {
+    Ok(review_cycles::Entity::find()
+        .filter(review_cycles::Column::OrgId.eq(org_id))
+        .filter(review_cycles::Column::Status.eq("open"))
+        .one(db)
+        .await?)
+}
+
+/// Assessments waiting for `user` (pending or returned, on their measures)
+/// in the open cycle; for admins also those awaiting their decision.
+pub async fn waiting_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<ItemRow>> {
+    let Some(c) = current_cycle(db, actor.org_id).await? else {
+        return Ok(Vec::new());
+    };
+    let items = items_of(db, c.id).await?;
+    let owners = owners_of(db, actor.org_id).await?;
+    let people = names(
+        db,
+        items
+            .iter()
+            .filter_map(|i| i.assessed_by)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let rows = rows_for(&items, &people, &owners, actor, true);
+    Ok(rows
+        .into_iter()
+        .filter(|r| match actor.role {
+            Role::Admin => r.state == ItemState::Submitted,
+            Role::Owner => r.can_assess,
+            _ => false,
+        })
+        .collect())
+}
+
+pub async fn dashboard(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<ReviewDashboard> {
+    if !can_read(actor.role) {
+        return Ok(ReviewDashboard::default());
+    }
+    let day = today(now);
+    let cycle = match current_cycle(db, actor.org_id).await? {
+        Some(c) => Some(summary(&c, &items_of(db, c.id).await?, day)),
+        None => None,
+    };
+    let owner = (actor.role == Role::Owner).then_some(actor.user_id);
+    let actions = open_actions(db, actor, owner, now).await?;
+    Ok(ReviewDashboard {
+        cycle,
+        overdue_reviews: reviews_due(db, actor.org_id, owner, now, 0)
+            .await?
+            .iter()
+            .filter(|d| d.overdue)
+            .count(),
+        open_actions: actions.len(),
+        overdue_actions: actions.iter().filter(|a| a.overdue).count(),
+        not_effective: not_effective(db, actor.org_id).await?.len(),
+        mine: waiting_for(db, actor).await?,
+    })
+}
+
+pub async fn measure_review(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    measure_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<MeasureReview> {
+    let m = measures::Entity::find_by_id(measure_id)
+        .filter(measures::Column::OrgId.eq(actor.org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Die Maßnahme".into()))?;
+    if !can_read(actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let last = last_reviews(db, actor.org_id).await?.get(&m.id).copied();
+    let due = next_due(&m, last.map(|(d, _)| d));
+    let flagged = not_effective(db, actor.org_id)
+        .await?
+        .iter()
+        .any(|r| r.id == m.id);
+    Ok(MeasureReview {
+        months: m.review_months,
+        last_reviewed: last.map(|(d, _)| iso(d)),
+        last_result: last.and_then(|(_, r)| r),
+        next_due: iso(due),
+        overdue: m.status == MeasureStatus::Implemented.as_str() && due < today(now),
+        flagged,
+        can_edit: actor.role.is_admin(),
+    })
+}
+
+/// Per annex section (category id): the oldest "last reviewed" date of its
+/// measures, if every one of them has an approved review.
+pub async fn section_review_dates<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    measure_ids: &[(i32, i32)],
+) -> AppResult<HashMap<i32, NaiveDate>> {
+    let last = last_reviews(db, org_id).await?;
+    let mut out: HashMap<i32, Option<NaiveDate>> = HashMap::new();
+    for (category, measure) in measure_ids {
+        let d = last.get(measure).map(|(d, _)| *d);
+        let entry = out.entry(*category).or_insert(d);
+        *entry = match (*entry, d) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            _ => None,
+        };
+    }
+    Ok(out
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|d| (k, d)))
+        .collect())
+}
+
+/// `nachweis review status`: coverage of the open cycle and what is overdue.
+pub async fn status_text(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let reader = Actor {
+        user_id: 0,
+        org_id,
+        role: Role::Auditor,
+        display_name: "cli".into(),
+        email: "cli".into(),
+        single_org: true,
+    };
+    let day = today(now);
+    let mut out = String::new();
+    match current_cycle(db, org_id).await? {
+        Some(c) => {
+            let items = items_of(db, c.id).await?;
+            let s = summary(&c, &items, day);
+            let pct = if s.total == 0 {
+                0.0
+            } else {
+                s.approved as f64 * 100.0 / s.total as f64
+            };
+            out.push_str(&format!(
+                "Open cycle #{} \"{}\", due {}{}: {} of {} assessments approved ({pct:.0} %), {} awaiting decision, {} with the assessors.\n",
+                c.id,
+                c.title,
+                iso(c.due_date),
+                if s.overdue { " (OVERDUE)" } else { "" },
+                s.approved,
+                s.total,
+                s.submitted,
+                s.open
+            ));
+            for i in items.iter().filter(|i| state_of(i) != ItemState::Approved) {
+                out.push_str(&format!(
+                    "  [{}] {}: {}\n",
+                    state_of(i).label(),
+                    i.category,
+                    i.measure_label
+                ));
+            }
+        }
+        None => out.push_str("No review cycle is open.\n"),
+    }
+    let overdue: Vec<ReviewDue> = reviews_due(db, org_id, None, now, 0)
+        .await?
+        .into_iter()
+        .filter(|d| d.overdue)
+        .collect();
+    out.push_str(&format!("Overdue reviews: {}\n", overdue.len()));
+    for d in &overdue {
+        out.push_str(&format!(
+            "  {} {}: {} (last reviewed {}, due {})\n",
+            d.category,
+            d.measure_id,
+            d.label,
+            d.last_reviewed.as_deref().unwrap_or("never"),
+            d.next_due
+        ));
+    }
+    let actions = open_actions(db, &reader, None, now).await?;
+    out.push_str(&format!(
+        "Open corrective actions: {} ({} overdue)\n",
+        actions.len(),
+        actions.iter().filter(|a| a.overdue).count()
+    ));
+    for a in &actions {
+        out.push_str(&format!(
+            "  {}due {}: {} – {}\n",
+            if a.overdue { "OVERDUE " } else { "" },
+            a.due_date,
+            a.measure,
+            a.action
+        ));
+    }
+    let flagged = not_effective(db, org_id).await?;
+    out.push_str(&format!(
+        "Measures judged not effective: {}\n",
+        flagged.len()
+    ));
+    for m in &flagged {
+        out.push_str(&format!("  {}: {}\n", m.category, m.label));
+    }
+    Ok(out)
+}

@@ -1,0 +1,355 @@
+//! Standings: who is trained on what, the DPO's overview and its CSV.
+
+use super::*;
+
+/// A completion as the standing needs it: the columns, not the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub id: i32,
+    pub version_id: i32,
+    pub version: i32,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Where a person stands in one course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// `done`, `due`, `overdue` or `failed`.
+    pub state: &'static str,
+    /// When the course is (or was) due; `None` while done and not due soon.
+    pub due: Option<NaiveDate>,
+    /// Holds a pass of the current version that has not expired.
+    pub valid: bool,
+}
+
+/// Announce a repeat this many days before it is due.
+pub(super) const DUE_SOON_DAYS: i64 = 30;
+
+/// The rules: a pass of the current version holds for `interval_months`;
+/// it is due again from `DUE_SOON_DAYS` before. Without one, the course is
+/// due `new_staff_days` after joining (or after the course or its current
+/// version appeared, whichever is later), or `retry_days` after a failed
+/// attempt.
+pub fn standing(
+    course: &training_courses::Model,
+    current: &training_versions::Model,
+    joined: DateTime<Utc>,
+    newest_pass: Option<&Pass>,
+    last_failure: Option<DateTime<Utc>>,
+    today: NaiveDate,
+) -> Standing {
+    let day = |t: DateTime<Utc>| crate::format::german_day(t);
+    let days = |n: i32| chrono::Duration::days(i64::from(n.max(0)));
+    if let Some(c) = newest_pass.filter(|c| c.version_id == current.id) {
+        let due = day(c.finished_at)
+            .checked_add_months(chrono::Months::new(course.interval_months.max(1) as u32))
+            .unwrap_or(NaiveDate::MAX);
+        let valid = today <= due;
+        return Standing {
+            state: if !valid {
+                "overdue"
+            } else if today + chrono::Duration::days(DUE_SOON_DAYS) >= due {
+                "due"
+            } else {
+                "done"
+            },
+            due: (today + chrono::Duration::days(DUE_SOON_DAYS) >= due).then_some(due),
+            valid,
+        };
+    }
+    let start = day(joined)
+        .max(day(course.created_at))
+        .max(day(current.created_at));
+    // A failure counts when it came after the newest pass (of any version).
+    let failed_since_start =
+        last_failure.filter(|f| day(*f) >= start && newest_pass.is_none_or(|c| *f > c.finished_at));
+    let due = match failed_since_start {
+        Some(f) => day(f) + days(course.retry_days),
+        None => start + days(course.new_staff_days),
+    };
+    Standing {
+        state: if today > due {
+            "overdue"
+        } else if failed_since_start.is_some() {
+            "failed"
+        } else {
+            "due"
+        },
+        due: Some(due),
+        valid: false,
+    }
+}
+
+/// One person's standing in every course, with what the overview shows.
+pub(super) struct PersonRow {
+    row: crate::pledges::PledgeRow,
+    cells: Vec<(Cell, Standing)>,
+}
+
+/// Courses (current versions) and every person who must train, with their
+/// standing. Reads only the columns it needs: at 5,000 staff the stored
+/// certificates and quiz answers would be most of the bytes.
+pub(super) async fn standings(
+    db: &DatabaseConnection,
+    org_id: i32,
+    today: NaiveDate,
+) -> AppResult<(
+    Vec<(training_courses::Model, training_versions::Model)>,
+    Vec<PersonRow>,
+)> {
+    use sea_orm::QuerySelect;
+    let current = current_versions(db, org_id).await?;
+    let courses: Vec<(training_courses::Model, training_versions::Model)> = courses_of(db, org_id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let v = current.get(&c.id)?.clone();
+            Some((c, v))
+        })
+        .collect();
+    let pledge_text = crate::pledges::service::current(db, org_id).await?;
+    let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
+    let joined: HashMap<i32, DateTime<Utc>> = crate::entities::memberships::Entity::find()
+        .select_only()
+        .columns([
+            crate::entities::memberships::Column::UserId,
+            crate::entities::memberships::Column::CreatedAt,
+        ])
+        .filter(crate::entities::memberships::Column::OrgId.eq(org_id))
+        .into_tuple::<(i32, DateTime<Utc>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    use training_completions::Column as C;
+    let completions: Vec<(i32, i32, i32, i32, i32, DateTime<Utc>)> =
+        training_completions::Entity::find()
+            .select_only()
+            .columns([
+                C::UserId,
+                C::CourseId,
+                C::Id,
+                C::VersionId,
+                C::Version,
+                C::FinishedAt,
+            ])
+            .filter(C::OrgId.eq(org_id))
+            .order_by_asc(C::FinishedAt)
+            .order_by_asc(C::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+    // Newest completion per (person, course); completions come oldest first.
+    let mut newest: HashMap<(i32, i32), Pass> = HashMap::with_capacity(completions.len());
+    for (user_id, course_id, id, version_id, version, finished_at) in completions {
+        newest.insert(
+            (user_id, course_id),
+            Pass {
+                id,
+                version_id,
+                version,
+                finished_at,
+            },
+        );
+    }
+    use training_attempts::Column as A;
+    let mut last_failure: HashMap<(i32, i32), DateTime<Utc>> = HashMap::new();
+    for (user_id, course_id, at) in training_attempts::Entity::find()
+        .select_only()
+        .columns([A::UserId, A::CourseId, A::FinishedAt])
+        .filter(A::OrgId.eq(org_id))
+        .filter(A::Passed.eq(false))
+        .filter(A::FinishedAt.is_not_null())
+        .into_tuple::<(i32, i32, DateTime<Utc>)>()
+        .all(db)
+        .await?
+    {
+        let e = last_failure.entry((user_id, course_id)).or_insert(at);
+        *e = (*e).max(at);
+    }
+    let rows = people
+        .into_iter()
+        .map(|p| {
+            let cells = courses
+                .iter()
+                .map(|(course, version)| {
+                    let pass = newest.get(&(p.user_id, course.id));
+                    let st = standing(
+                        course,
+                        version,
+                        joined.get(&p.user_id).copied().unwrap_or(course.created_at),
+                        pass,
+                        last_failure.get(&(p.user_id, course.id)).copied(),
+                        today,
+                    );
+                    let cell = Cell {
+                        state: st.state.to_owned(),
+                        version: pass.map(|c| c.version),
+                        date: pass.map(|c| crate::format::german_day_text(c.finished_at)),
+                        completion_id: pass.map(|c| c.id),
+                        due: st.due.map(|d| d.format("%d.%m.%Y").to_string()),
+                    };
+                    (cell, st)
+                })
+                .collect();
+            PersonRow { row: p, cells }
+        })
+        .collect();
+    Ok((courses, rows))
+}
+
+/// Staff × courses, with the pledge state and the figures for the annex
+/// (always over everyone); the rows narrowed down by the query.
+pub async fn overview(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    query: &OverviewQuery,
+) -> AppResult<TrainingOverview> {
+    if !matches!(actor.role, Role::Admin | Role::Auditor) {
+        return Err(AppError::Forbidden);
+    }
+    let today = crate::format::german_day(now);
+    let (courses, people) = standings(db, actor.org_id, today).await?;
+    let total = people.len();
+    let trained = people
+        .iter()
+        .filter(|p| !p.cells.is_empty() && p.cells.iter().all(|(_, st)| st.valid))
+        .count();
+    let signed = people.iter().filter(|p| p.row.state == "signed").count();
+    let needle = query.search.trim().to_lowercase();
+    let rows: Vec<OverviewRow> = people
+        .into_iter()
+        .map(|p| OverviewRow {
+            user_id: p.row.user_id,
+            name: p.row.name,
+            email: p.row.email,
+            role: p.row.role,
+            cells: p.cells.into_iter().map(|(c, _)| c).collect(),
+            pledge: p.row.state,
+        })
+        .filter(|r| query.show.matches(r))
+        .filter(|r| {
+            needle.is_empty()
+                || r.name.to_lowercase().contains(&needle)
+                || r.email.to_lowercase().contains(&needle)
+        })
+        .collect();
+    let matching = rows.len();
+    let (rows, page, pages) = match query.page {
+        None => (rows, 1, 1),
+        Some(page) => {
+            let pages = matching.div_ceil(OVERVIEW_PAGE_SIZE).max(1);
+            let page = page.clamp(1, pages);
+            let rows = rows
+                .into_iter()
+                .skip((page - 1) * OVERVIEW_PAGE_SIZE)
+                .take(OVERVIEW_PAGE_SIZE)
+                .collect();
+            (rows, page, pages)
+        }
+    };
+    Ok(TrainingOverview {
+        summary: if courses.is_empty() {
+            "Es ist noch kein Schulungskurs angelegt.".to_owned()
+        } else {
+            format!("Stand der Schulungen: {trained} von {total} Mitarbeitenden geschult.")
+        },
+        pledge_summary: format!(
+            "Auf die Vertraulichkeit verpflichtet: {signed} von {total} Mitarbeitenden."
+        ),
+        courses: courses
+            .iter()
+            .map(|(c, v)| (c.id, v.title.clone(), v.version))
+            .collect(),
+        rows,
+        matching,
+        page,
+        pages,
+        trained,
+        total,
+    })
+}
+
+/// A training someone has to do, for reminders.
+#[derive(Debug, Clone)]
+pub struct DueTraining {
+    pub user_id: i32,
+    pub name: String,
+    pub email: String,
+    pub course_id: i32,
+    pub title: String,
+    pub version_id: i32,
+    pub due: NaiveDate,
+    pub overdue: bool,
+}
+
+/// Every training of the organisation that is due (soon) or overdue.
+pub async fn due_trainings(
+    db: &DatabaseConnection,
+    org_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<DueTraining>> {
+    let today = crate::format::german_day(now);
+    let (courses, people) = standings(db, org_id, today).await?;
+    let mut out = Vec::new();
+    for p in people {
+        for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
+            let Some(due) = st.due else { continue };
+            out.push(DueTraining {
+                user_id: p.row.user_id,
+                name: p.row.name.clone(),
+                email: p.row.email.clone(),
+                course_id: course.id,
+                title: version.title.clone(),
+                version_id: version.id,
+                due,
+                overdue: st.state == "overdue",
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The overview as CSV: one row per person, one column per course, and the pledge.
+pub fn csv(o: &TrainingOverview) -> String {
+    let courses: Vec<String> = o
+        .courses
+        .iter()
+        .map(|(_, title, version)| format!("{title} (Version {version})"))
+        .collect();
+    let mut header = vec!["Name", "E-Mail", "Rolle"];
+    header.extend(courses.iter().map(String::as_str));
+    header.push("Verpflichtung");
+    crate::http::csv(
+        &header,
+        o.rows.iter().map(|r| {
+            let mut row = vec![r.name.clone(), r.email.clone(), r.role.clone()];
+            row.extend(r.cells.iter().map(|c| {
+                let state = match c.state.as_str() {
+                    "done" => "geschult",
+                    "overdue" => "überfällig",
+                    "failed" => "nicht bestanden",
+                    _ => "fällig",
+                };
+                match (&c.date, c.version, &c.due) {
+                    (Some(d), Some(v), None) => format!("{state} (v{v} am {d})"),
+                    (Some(d), Some(v), Some(due)) => {
+                        format!("{state} bis {due} (zuletzt v{v} am {d})")
+                    }
+                    (_, _, Some(due)) => format!("{state} bis {due}"),
+                    _ => state.to_owned(),
+                }
+            }));
+            row.push(
+                match r.pledge.as_str() {
+                    "signed" => "verpflichtet",
+                    "outdated" => "ältere Fassung",
+                    _ => "fehlt",
+                }
+                .to_owned(),
+            );
+            row
+        }),
+    )
+}
