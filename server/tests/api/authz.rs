@@ -14,6 +14,8 @@ struct Fixture {
     /// The number that makes this fixture's names unique.
     n: usize,
     org: String,
+    /// The text of the fixture's measure (unique per fixture).
+    measure_text: String,
     invitation_token: String,
     measure: String,
     measure_category: String,
@@ -39,6 +41,63 @@ const INTERNAL: &[Role] = &[Role::Admin, Role::Owner, Role::Staff, Role::Auditor
 const ADMIN: &[Role] = &[Role::Admin];
 const EVIDENCE_READERS: &[Role] = &[Role::Admin, Role::Owner, Role::Auditor];
 const EVIDENCE_WRITERS: &[Role] = &[Role::Admin, Role::Owner];
+
+/// What an allowed call of the first matrix does, and a refused one must
+/// not: a row in the audit log (written in the same transaction as the
+/// change) as an SQL count, and for reads, a text of the fixture the
+/// answer must carry.
+struct Effects {
+    audit: Option<String>,
+    shows: Option<String>,
+}
+
+fn effects(endpoint: &str, f: &Fixture) -> Effects {
+    let audit = |entity: &str, id: Option<&str>, action: &str| {
+        let mut sql = format!(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = '{entity}' AND action = '{action}'"
+        );
+        if let Some(id) = id {
+            sql.push_str(&format!(" AND entity_id = '{id}'"));
+        }
+        Some(sql)
+    };
+    let (audit, shows) = match endpoint {
+        "customers/add" => (audit("customer", None, "create"), None),
+        "sso/providers" => (None, Some(format!("IdP {}", f.n))),
+        "sso/providers/add" => (audit("identity_provider", None, "create"), None),
+        "sso/providers/enable" => (
+            audit("identity_provider", Some(&f.provider), "disable"),
+            None,
+        ),
+        "evidence/update" => (audit("evidence", Some(&f.evidence), "update"), None),
+        "evidence/delete" => (audit("evidence", Some(&f.evidence), "delete"), None),
+        "mail/outbox" => (None, Some(format!("inv{}@", f.n))),
+        "subprocessors/list" => (None, Some(format!("Rechenzentrum {} GmbH", f.n))),
+        "subprocessors/save" => (audit("subprocessor", None, "create"), None),
+        "subprocessors/link" => (audit("measure", Some(&f.measure), "relies_on"), None),
+        "subprocessors/attestation/add" => (audit("attestation", None, "create"), None),
+        "subprocessors/attestation/remove" => {
+            (audit("attestation", Some(&f.attestation), "delete"), None)
+        }
+        "toms/catalogue" | "toms/measure" => (None, Some(f.measure_text.clone())),
+        "orgs/members" => (None, Some(format!("temp{}@", f.n))),
+        "toms/measure/create" => (audit("measure", None, "create"), None),
+        "toms/measure/update" => (audit("measure", Some(&f.measure), "update"), None),
+        "toms/measure/move" => (audit("measure", Some(&f.measure), "reorder"), None),
+        "toms/measure/owner/remove" => (audit("measure", Some(&f.measure), "owner_remove"), None),
+        "toms/measure/retire" => (audit("measure", Some(&f.measure), "retire"), None),
+        "toms/category/add" => (audit("category", None, "create"), None),
+        "toms/category/rename" => (audit("category", Some(&f.category), "rename"), None),
+        "toms/category/move" => (audit("category", Some(&f.category), "reorder"), None),
+        "orgs/profile/update" => (audit("organisation", Some(&f.org), "update"), None),
+        "orgs/invite" => (audit("invitation", None, "create"), None),
+        "orgs/invitation/revoke" => (audit("invitation", Some(&f.invitation), "revoke"), None),
+        "orgs/member/role" => (audit("membership", Some(&f.temp_user), "update"), None),
+        "orgs/member/remove" => (audit("membership", Some(&f.temp_user), "delete"), None),
+        _ => (None, None),
+    };
+    Effects { audit, shows }
+}
 
 fn cases() -> Vec<Case> {
     vec![
@@ -314,12 +373,8 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
     let cat = catalogue(admin).await;
     let category = category_id(&cat, "3");
     let measure_category = category_id(&cat, "3.2");
-    let m = create(
-        admin,
-        measure_category,
-        &format!("Geheimer Text {} Nr. {n}", org.short),
-    )
-    .await;
+    let measure_text = format!("Geheimer Text {} Nr. {n}", org.short);
+    let m = create(admin, measure_category, &measure_text).await;
     let owner = org.user_id(Role::Owner);
     let a = admin
         .call(
@@ -400,6 +455,7 @@ async fn fixture(app: &TestApp, admin: &Client, org: &Org, n: usize) -> Fixture 
     Fixture {
         n,
         org: org.id.to_string(),
+        measure_text,
         invitation_token: crate::invitations::token_of(&inv.body),
         provider: provider.body,
         measure: m.to_string(),
@@ -440,7 +496,16 @@ async fn every_server_function_as_every_role(backend: Backend) {
             let f = fixture(&app, &admin, &org, n).await;
             let args = (case.args)(&f);
             let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let effects = effects(case.endpoint, &f);
+            let before = match &effects.audit {
+                Some(sql) => count(&app, sql).await,
+                None => 0,
+            };
             let a = c.call(case.endpoint, &form).await;
+            let after = match &effects.audit {
+                Some(sql) => count(&app, sql).await,
+                None => 0,
+            };
             let allowed = role.is_some_and(|r| case.allowed.contains(&r));
             if allowed {
                 assert!(
@@ -451,7 +516,28 @@ async fn every_server_function_as_every_role(backend: Backend) {
                     a.status,
                     a.body
                 );
+                if effects.audit.is_some() {
+                    assert_eq!(
+                        after,
+                        before + 1,
+                        "{role:?} {}: allowed, but without its one audited change",
+                        case.endpoint
+                    );
+                }
+                if let Some(text) = &effects.shows {
+                    assert!(
+                        a.body.contains(text.as_str()),
+                        "{role:?} {}: allowed, but the answer lacks {text:?}: {}",
+                        case.endpoint,
+                        a.body
+                    );
+                }
             } else {
+                assert_eq!(
+                    before, after,
+                    "{role:?} {}: refused, yet it changed something",
+                    case.endpoint
+                );
                 let expected = if role.is_none() {
                     StatusCode::UNAUTHORIZED
                 } else {
