@@ -28,6 +28,7 @@ use Layer::*;
 /// Every top-level module, lowest first.
 const MODULES: &[(&str, Layer)] = &[
     ("error", Kernel),
+    ("ids", Kernel),
     ("domain", Kernel),
     ("format", Kernel),
     ("entities", Kernel),

@@ -22,6 +22,8 @@ pub mod entities;
 pub mod error;
 /// Dates, times and URLs as Nachweis writes and reads them.
 pub mod format;
+/// Typed ids: a measure's id is not a category's.
+pub mod ids;
 
 // Platform: the machinery features share.
 /// The audit log: hash-chained, one row per change, and its page.

@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
     }))
     .exec(&db)
     .await?;
-    let cats: Vec<i32> = categories::Entity::find()
+    let cats: Vec<app::ids::CategoryId> = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(org.id))
         .all(&db)
         .await?
@@ -90,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
         .exec(&db)
         .await?;
     }
-    let ids: Vec<i32> = measures::Entity::find()
+    let ids: Vec<app::ids::MeasureId> = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org.id))
         .all(&db)
         .await?
@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
         measure_owners::Entity::insert_many(chunk.iter().enumerate().map(|(i, m)| {
             measure_owners::ActiveModel {
                 measure_id: Set(*m),
-                user_id: Set(owners[(*m as usize + i) % owners.len()]),
+                user_id: Set(owners[(m.0 as usize + i) % owners.len()]),
                 org_id: Set(org.id),
             }
         }))

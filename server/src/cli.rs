@@ -164,7 +164,7 @@ pub enum EvidenceCommand {
         org: String,
         /// The measure's number (as in /massnahmen/<id>)
         #[arg(long)]
-        measure: i32,
+        measure: app::ids::MeasureId,
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Title; default: the file name without extension

@@ -359,7 +359,7 @@ async fn add_data_centre<C: sea_orm::ConnectionTrait>(
     now: DateTime<Utc>,
     org_id: i32,
     d: &DemoSubprocessor,
-    measures: &[i32],
+    measures: &[app::ids::MeasureId],
 ) -> AppResult<()> {
     use app::entities::{attestations, measure_subprocessors, subprocessors};
     let sub = subprocessors::ActiveModel {

@@ -15,6 +15,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::entities::{organisations, publications};
 use crate::error::{AppError, AppResult};
+use crate::ids::MeasureId;
 use crate::pdf::keys::{KeySource, SigningSetup};
 use crate::pdf::sign::{SignatureDetails, sign_pdf};
 
@@ -31,7 +32,7 @@ pub struct Snapshot {
 /// One measure as published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotMeasure {
-    pub id: i32,
+    pub id: MeasureId,
     /// "3.1 Zutrittskontrolle"
     pub section: String,
     pub text: String,
@@ -485,7 +486,7 @@ mod tests {
             measures: measures
                 .iter()
                 .map(|(id, section, text)| SnapshotMeasure {
-                    id: *id,
+                    id: MeasureId(*id),
                     section: (*section).to_owned(),
                     text: (*text).to_owned(),
                 })

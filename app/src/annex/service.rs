@@ -11,6 +11,7 @@ use super::{AnnexData, AnnexSection};
 use crate::domain::MeasureStatus;
 use crate::entities::{measures, organisations};
 use crate::error::{AppError, AppResult};
+use crate::ids::{CategoryId, MeasureId};
 
 /// The annex as it would read if published now: implemented measures only.
 pub async fn draft(
@@ -91,7 +92,7 @@ pub async fn annex_sections_with_ids(
     db: &DatabaseConnection,
     org_id: i32,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Vec<(AnnexSection, Vec<i32>)>> {
+) -> AppResult<Vec<(AnnexSection, Vec<MeasureId>)>> {
     let cats = crate::toms::service::ordered_categories(db, org_id).await?;
     let notes =
         crate::subprocessors::service::annex_notes(db, org_id, crate::format::german_day(now))
@@ -113,12 +114,13 @@ pub async fn annex_sections_with_ids(
         .await?
         .is_some_and(|o| o.annex_review_dates);
     let reviewed = if states_reviews {
-        let pairs: Vec<(i32, i32)> = all.iter().map(|m| (m.category_id, m.id)).collect();
+        let pairs: Vec<(CategoryId, MeasureId)> =
+            all.iter().map(|m| (m.category_id, m.id)).collect();
         crate::reviews::service::section_review_dates(db, org_id, &pairs).await?
     } else {
         HashMap::new()
     };
-    let mut sections: Vec<(AnnexSection, Vec<i32>)> = cats
+    let mut sections: Vec<(AnnexSection, Vec<MeasureId>)> = cats
         .iter()
         .map(|(number, c)| {
             let mine: Vec<&measures::Model> =

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::CategoryId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "categories")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CategoryId,
     pub org_id: i32,
-    pub parent_id: Option<i32>,
+    pub parent_id: Option<CategoryId>,
     pub kind: String,
     pub title: String,
     pub position: i32,

@@ -1,10 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::MeasureId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "measure_owners")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i32,
     pub org_id: i32,

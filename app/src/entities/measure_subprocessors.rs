@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::MeasureId;
+
 /// A measure relies on a subprocessor's own measures.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "measure_subprocessors")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub subprocessor_id: i32,
     pub org_id: i32,

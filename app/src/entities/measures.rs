@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{CategoryId, MeasureId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "measures")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: MeasureId,
     pub org_id: i32,
-    pub category_id: i32,
+    pub category_id: CategoryId,
     pub title: String,
     pub body: String,
     pub status: String,

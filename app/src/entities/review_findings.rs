@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::MeasureId;
+
 /// A finding of an assessment and its corrective action.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "review_findings")]
@@ -9,7 +11,7 @@ pub struct Model {
     pub org_id: i32,
     pub cycle_id: i32,
     pub item_id: i32,
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     pub description: String,
     pub action: String,
     pub owner_id: Option<i32>,

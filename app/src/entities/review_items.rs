@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::MeasureId;
+
 /// One measure's assessment within a cycle.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "review_items")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: i32,
     pub org_id: i32,
     pub cycle_id: i32,
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     pub measure_label: String,
     pub category: String,
     pub measure_version: i32,

@@ -20,6 +20,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::MeasureId;
 
 pub use crate::domain::{EXPIRY_WARNING_DAYS, Validity};
 
@@ -39,7 +40,7 @@ pub struct EvidenceVersionView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceView {
     pub id: i32,
-    pub measure_id: Option<i32>,
+    pub measure_id: Option<MeasureId>,
     pub title: String,
     pub description: String,
     /// ISO dates (`2026-12-31`), empty when not set.
@@ -66,7 +67,7 @@ pub struct MeasureEvidence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadResult {
     pub evidence_id: i32,
-    pub measure_id: Option<i32>,
+    pub measure_id: Option<MeasureId>,
     pub version_id: i32,
     pub version: i32,
     pub sha256: String,
@@ -88,7 +89,7 @@ pub fn format_size(bytes: i64) -> String {
 }
 
 #[server(endpoint = "evidence/list")]
-pub async fn list_evidence(measure_id: i32) -> Result<MeasureEvidence, AppError> {
+pub async fn list_evidence(measure_id: MeasureId) -> Result<MeasureEvidence, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::for_measure(&state, &actor, measure_id).await
 }

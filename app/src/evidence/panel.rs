@@ -9,6 +9,7 @@ use super::{
     list_evidence,
 };
 use crate::error::AppError;
+use crate::ids::MeasureId;
 use crate::ui::{ErrorView, FormError, Loading};
 
 #[derive(Clone, Copy)]
@@ -21,7 +22,7 @@ struct Actions {
 
 #[component]
 pub fn EvidencePanel(
-    measure_id: i32,
+    measure_id: MeasureId,
     /// Counts uploads; a page that lists the measure's evidence elsewhere
     /// passes its own signal to reload with the panel.
     #[prop(optional)]
@@ -64,7 +65,7 @@ pub fn EvidencePanel(
 }
 
 #[component]
-fn Panel(d: MeasureEvidence, measure_id: i32, actions: Actions) -> impl IntoView {
+fn Panel(d: MeasureEvidence, measure_id: MeasureId, actions: Actions) -> impl IntoView {
     let can_write = d.can_write;
     let max = d.max_bytes;
     view! {
@@ -211,7 +212,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
 /// form by XMLHttpRequest and shows the upload progress.
 #[component]
 fn UploadForm(
-    measure_id: Option<i32>,
+    measure_id: Option<MeasureId>,
     evidence_id: Option<i32>,
     max: u64,
     actions: Actions,

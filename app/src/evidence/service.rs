@@ -15,6 +15,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::entities::{evidence, evidence_versions, measures};
 use crate::error::{AppError, AppResult};
+use crate::ids::MeasureId;
 use crate::state::AppState;
 
 /// Title, description and validity of an evidence item, checked.
@@ -75,12 +76,9 @@ impl Meta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// The certificate or report behind a subprocessor's attestation.
-    Attestation {
-        attestation_id: i32,
-        meta: Meta,
-    },
+    Attestation { attestation_id: i32, meta: Meta },
     New {
-        measure_id: Option<i32>,
+        measure_id: Option<MeasureId>,
         meta: Meta,
     },
     Version {
@@ -142,7 +140,7 @@ async fn insert_item<C: ConnectionTrait>(
     now: DateTime<Utc>,
     actor: &AuditActor,
     org_id: i32,
-    measure_id: Option<i32>,
+    measure_id: Option<MeasureId>,
     meta: Meta,
 ) -> AppResult<evidence::Model> {
     Ok(evidence::ActiveModel {
@@ -319,7 +317,7 @@ pub async fn views(
 pub async fn for_measure(
     state: &AppState,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
 ) -> AppResult<MeasureEvidence> {
     if !actor.role.reads_evidence() {
         return Err(AppError::Forbidden);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Validity;
 use crate::error::AppError;
+use crate::ids::MeasureId;
 
 /// The daily digest mail.
 #[cfg(feature = "ssr")]
@@ -21,7 +22,7 @@ pub mod service;
 pub struct ExpiringEvidence {
     pub evidence_id: i32,
     pub title: String,
-    pub measure_id: Option<i32>,
+    pub measure_id: Option<MeasureId>,
     pub measure: String,
     /// ISO date.
     pub valid_until: String,

@@ -22,6 +22,7 @@ use crate::entities::{
     organisations, users,
 };
 use crate::error::AppResult;
+use crate::ids::{CategoryId, MeasureId};
 use crate::mail::Locale;
 
 pub const DIGEST_JOB: &str = "digest";
@@ -34,7 +35,7 @@ pub async fn attention(
     now: DateTime<Utc>,
 ) -> AppResult<Attention> {
     let today = crate::format::german_day(now);
-    let cats: HashMap<i32, String> = categories::Entity::find()
+    let cats: HashMap<CategoryId, String> = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -52,15 +53,15 @@ pub async fn attention(
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .all(db)
         .await?;
-    let owned: HashSet<i32> = owners.iter().map(|o| o.measure_id).collect();
-    let mine: Option<HashSet<i32>> = owner.map(|u| {
+    let owned: HashSet<MeasureId> = owners.iter().map(|o| o.measure_id).collect();
+    let mine: Option<HashSet<MeasureId>> = owner.map(|u| {
         owners
             .iter()
             .filter(|o| o.user_id == u)
             .map(|o| o.measure_id)
             .collect()
     });
-    let in_scope = |id: i32| mine.as_ref().is_none_or(|m| m.contains(&id));
+    let in_scope = |id: MeasureId| mine.as_ref().is_none_or(|m| m.contains(&id));
     let reference = |m: &measures::Model| MeasureRef {
         id: m.id,
         label: crate::toms::label(&m.title, &m.body),
@@ -80,10 +81,11 @@ pub async fn attention(
         .into_iter()
         .map(|v| v.evidence_id)
         .collect();
-    let by_id: HashMap<i32, &measures::Model> = all_measures.iter().map(|m| (m.id, m)).collect();
+    let by_id: HashMap<MeasureId, &measures::Model> =
+        all_measures.iter().map(|m| (m.id, m)).collect();
 
     let mut out = Attention::default();
-    let mut current_evidence: HashSet<i32> = HashSet::new();
+    let mut current_evidence: HashSet<MeasureId> = HashSet::new();
     for e in &items {
         if !with_file.contains(&e.id) {
             continue;

@@ -30,13 +30,13 @@ fn get<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-fn ids(fields: &Fields, name: &str) -> Result<Vec<i32>, AppError> {
+fn ids<T: std::str::FromStr>(fields: &Fields, name: &str) -> Result<Vec<T>, AppError> {
     fields
         .iter()
         .filter(|(k, _)| k == name)
         .map(|(_, v)| {
             v.trim()
-                .parse::<i32>()
+                .parse::<T>()
                 .map_err(|_| AppError::BadRequest(format!("{name}: keine Nummer")))
         })
         .collect()

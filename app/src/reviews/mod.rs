@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::MeasureId;
 use crate::toms::PersonRef;
 
 /// Reviews' plain routes (form posts, the report).
@@ -184,7 +185,7 @@ pub struct CycleSummary {
 /// A measure to choose when opening a cycle over a subset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureChoice {
-    pub id: i32,
+    pub id: MeasureId,
     pub label: String,
     pub category: String,
     pub implemented: bool,
@@ -193,7 +194,7 @@ pub struct MeasureChoice {
 /// A measure whose review is due or overdue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewDue {
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     pub label: String,
     pub category: String,
     /// ISO date of the last approved assessment, if any.
@@ -223,7 +224,7 @@ pub struct ReviewsOverview {
 pub struct ItemRow {
     pub id: i32,
     pub cycle_id: i32,
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     pub label: String,
     pub category: String,
     pub state: ItemState,
@@ -249,7 +250,7 @@ pub struct FindingView {
     pub id: i32,
     pub cycle_id: i32,
     pub item_id: i32,
-    pub measure_id: i32,
+    pub measure_id: MeasureId,
     pub measure: String,
     pub description: String,
     pub action: String,
@@ -364,7 +365,7 @@ pub async fn get_review_dashboard() -> Result<ReviewDashboard, AppError> {
 }
 
 #[server(endpoint = "reviews/measure")]
-pub async fn get_measure_review(measure_id: i32) -> Result<MeasureReview, AppError> {
+pub async fn get_measure_review(measure_id: MeasureId) -> Result<MeasureReview, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::measure_review(&state.db, &actor, measure_id, state.now()).await
 }
@@ -452,7 +453,7 @@ pub async fn amend_review(item_id: i32, text: String) -> Result<(), AppError> {
 
 /// Sets how often a measure is reviewed (admins).
 #[server(endpoint = "reviews/cadence")]
-pub async fn set_review_cadence(measure_id: i32, months: i32) -> Result<(), AppError> {
+pub async fn set_review_cadence(measure_id: MeasureId, months: i32) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_cadence(&state.db, state.now(), &actor, measure_id, months).await
 }

@@ -19,6 +19,7 @@ use super::{
     SetReviewCadence, get_cycle, get_measure_review, get_review_dashboard, get_review_item,
     get_reviews,
 };
+use crate::ids::MeasureId;
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
 
 fn result_class(r: Option<ReviewResult>) -> &'static str {
@@ -656,7 +657,7 @@ fn Decision(id: i32, version: i32, decide: ServerAction<DecideReview>) -> impl I
 
 /// On the measure page: cadence, last and next review, the flag.
 #[component]
-pub fn MeasureReviewInfo(measure_id: i32) -> impl IntoView {
+pub fn MeasureReviewInfo(measure_id: MeasureId) -> impl IntoView {
     let set = ServerAction::<SetReviewCadence>::new();
     let data = Resource::new(
         move || set.version().get(),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Validity;
 use crate::error::AppError;
+use crate::ids::MeasureId;
 
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -86,6 +87,13 @@ pub struct AttestationView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureLink {
+    pub id: MeasureId,
+    pub label: String,
+}
+
+/// A subprocessor named in a measure's reliance panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubprocessorLink {
     pub id: i32,
     pub label: String,
 }
@@ -116,8 +124,8 @@ pub struct SubprocessorList {
 /// A subprocessor as a measure page names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reliance {
-    pub linked: Vec<MeasureLink>,
-    pub available: Vec<MeasureLink>,
+    pub linked: Vec<SubprocessorLink>,
+    pub available: Vec<SubprocessorLink>,
     pub can_edit: bool,
 }
 
@@ -181,7 +189,7 @@ pub async fn remove_attestation(id: i32) -> Result<(), AppError> {
 
 /// The subprocessors a measure relies on, and those it could.
 #[server(endpoint = "subprocessors/reliance")]
-pub async fn get_reliance(measure_id: i32) -> Result<Reliance, AppError> {
+pub async fn get_reliance(measure_id: MeasureId) -> Result<Reliance, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::reliance(&state.db, &actor, measure_id).await
 }
@@ -189,7 +197,7 @@ pub async fn get_reliance(measure_id: i32) -> Result<Reliance, AppError> {
 /// Links (`link` = true) or unlinks a measure and a subprocessor (admins).
 #[server(endpoint = "subprocessors/link")]
 pub async fn link_measure(
-    measure_id: i32,
+    measure_id: MeasureId,
     subprocessor_id: i32,
     #[server(default)] unlink: bool,
 ) -> Result<(), AppError> {

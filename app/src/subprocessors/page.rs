@@ -10,6 +10,7 @@ use super::{
     AddAttestation, AttestationKind, LinkMeasure, RemoveAttestation, Safeguard, SaveSubprocessor,
     SubStatus, SubprocessorView, get_reliance, list_subprocessors,
 };
+use crate::ids::MeasureId;
 use crate::ui::{ErrorView, FormError, Loading};
 
 #[derive(Clone, Copy)]
@@ -210,7 +211,7 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
 
 /// On a measure's page: the subprocessors it relies on.
 #[component]
-pub fn ReliancePanel(measure_id: i32) -> impl IntoView {
+pub fn ReliancePanel(measure_id: MeasureId) -> impl IntoView {
     let link = ServerAction::<LinkMeasure>::new();
     let data = Resource::new(
         move || link.version().get(),

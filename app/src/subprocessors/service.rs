@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{
     AttestationKind, AttestationView, MeasureLink, Reliance, Safeguard, SubStatus,
-    SubprocessorList, SubprocessorView,
+    SubprocessorLink, SubprocessorList, SubprocessorView,
 };
 use crate::audit::service::{AuditEvent, record};
 use crate::auth::service::Actor;
@@ -21,6 +21,7 @@ use crate::entities::{
     attestations, evidence_versions, measure_subprocessors, measures, subprocessors,
 };
 use crate::error::{AppError, AppResult};
+use crate::ids::MeasureId;
 
 fn date(field: &str, s: &str) -> AppResult<Option<NaiveDate>> {
     let s = s.trim();
@@ -322,7 +323,7 @@ pub async fn for_org(
         .filter(measure_subprocessors::Column::OrgId.eq(org_id))
         .all(db)
         .await?;
-    let labels: HashMap<i32, String> = measures::Entity::find()
+    let labels: HashMap<MeasureId, String> = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -360,7 +361,7 @@ pub async fn for_org(
 pub async fn reliance(
     db: &DatabaseConnection,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
 ) -> AppResult<Reliance> {
     measures::Entity::find_by_id(measure_id)
         .filter(measures::Column::OrgId.eq(actor.org_id))
@@ -384,7 +385,7 @@ pub async fn reliance(
         .map(|s| {
             (
                 linked_ids.contains(&s.id),
-                MeasureLink {
+                SubprocessorLink {
                     id: s.id,
                     label: s.name,
                 },
@@ -402,7 +403,7 @@ pub async fn link(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
     subprocessor_id: i32,
     on: bool,
 ) -> AppResult<()> {
@@ -460,7 +461,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
     today: NaiveDate,
-) -> AppResult<HashMap<i32, String>> {
+) -> AppResult<HashMap<MeasureId, String>> {
     let links = measure_subprocessors::Entity::find()
         .filter(measure_subprocessors::Column::OrgId.eq(org_id))
         .all(db)
@@ -481,7 +482,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
         .order_by_asc(attestations::Column::Id)
         .all(db)
         .await?;
-    let mut notes: HashMap<i32, Vec<String>> = HashMap::new();
+    let mut notes: HashMap<MeasureId, Vec<String>> = HashMap::new();
     for l in links {
         let Some(sub) = subs.get(&l.subprocessor_id) else {
             continue;

@@ -342,6 +342,7 @@ mod apply {
     use crate::domain::{MeasureStatus, MeasureText};
     use crate::entities::organisations;
     use crate::error::{AppError, AppResult};
+    use crate::ids::CategoryId;
     use crate::toms::service::{MeasureInput, insert_measure, ordered_categories};
     use crate::toms::{ImportPreview, ImportRow, ImportSummary, ImportTarget};
 
@@ -349,7 +350,7 @@ mod apply {
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Target {
         Intro,
-        Category(i32),
+        Category(CategoryId),
         Skip,
         Unassigned,
     }
@@ -364,14 +365,14 @@ mod apply {
             }
         }
 
-        fn decode(s: &str, categories: &[(String, i32, String)]) -> AppResult<Self> {
+        fn decode(s: &str, categories: &[(String, CategoryId, String)]) -> AppResult<Self> {
             match s {
                 "intro" => Ok(Target::Intro),
                 "skip" => Ok(Target::Skip),
                 "" => Ok(Target::Unassigned),
                 other => other
                     .strip_prefix('c')
-                    .and_then(|id| id.parse::<i32>().ok())
+                    .and_then(|id| id.parse::<CategoryId>().ok())
                     .filter(|id| categories.iter().any(|(_, c, _)| c == id))
                     .map(Target::Category)
                     .ok_or_else(|| {
@@ -385,7 +386,7 @@ mod apply {
     async fn category_list(
         db: &DatabaseConnection,
         org_id: i32,
-    ) -> AppResult<Vec<(String, i32, String)>> {
+    ) -> AppResult<Vec<(String, CategoryId, String)>> {
         Ok(ordered_categories(db, org_id)
             .await?
             .into_iter()
@@ -402,7 +403,7 @@ mod apply {
         db: &DatabaseConnection,
         org_id: i32,
         text: &str,
-    ) -> AppResult<(Vec<Block>, Vec<Target>, Vec<(String, i32, String)>)> {
+    ) -> AppResult<(Vec<Block>, Vec<Target>, Vec<(String, CategoryId, String)>)> {
         let blocks = parse_text(text)?;
         let cats = category_list(db, org_id).await?;
         let targets = blocks
@@ -494,7 +495,7 @@ mod apply {
         org_id: i32,
         blocks: &[Block],
         targets: &[Target],
-        cats: &[(String, i32, String)],
+        cats: &[(String, CategoryId, String)],
     ) -> AppResult<ImportSummary> {
         let open: Vec<&Block> = blocks
             .iter()

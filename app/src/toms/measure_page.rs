@@ -8,6 +8,7 @@ use super::{
 };
 use crate::domain::MeasureStatus;
 use crate::error::AppError;
+use crate::ids::MeasureId;
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
 
 #[derive(Clone, Copy)]
@@ -21,7 +22,7 @@ struct Edits {
 #[component]
 pub fn MeasurePage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()));
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<MeasureId>().ok()));
     let edits = Edits {
         update: ServerAction::new(),
         retire: ServerAction::new(),

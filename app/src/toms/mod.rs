@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::MeasureStatus;
 use crate::error::AppError;
+use crate::ids::{CategoryId, MeasureId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonRef {
@@ -30,7 +31,7 @@ pub struct PersonRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureSummary {
-    pub id: i32,
+    pub id: MeasureId,
     pub title: String,
     pub body: String,
     pub status: MeasureStatus,
@@ -39,10 +40,10 @@ pub struct MeasureSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryView {
-    pub id: i32,
+    pub id: CategoryId,
     pub number: String,
     pub title: String,
-    pub parent_id: Option<i32>,
+    pub parent_id: Option<CategoryId>,
     pub measures: Vec<MeasureSummary>,
 }
 
@@ -66,14 +67,14 @@ pub struct RevisionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryRef {
-    pub id: i32,
+    pub id: CategoryId,
     pub label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureDetail {
-    pub id: i32,
-    pub category_id: i32,
+    pub id: MeasureId,
+    pub category_id: CategoryId,
     pub category: String,
     pub title: String,
     pub body: String,
@@ -94,7 +95,7 @@ pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
 }
 
 #[server(endpoint = "toms/measure")]
-pub async fn get_measure(id: i32) -> Result<MeasureDetail, AppError> {
+pub async fn get_measure(id: MeasureId) -> Result<MeasureDetail, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::measure_detail(&state.db, &actor, id).await
 }
@@ -113,11 +114,11 @@ pub async fn list_categories() -> Result<Vec<CategoryRef>, AppError> {
 
 #[server(endpoint = "toms/measure/create")]
 pub async fn create_measure(
-    category_id: i32,
+    category_id: CategoryId,
     title: String,
     body: String,
     status: String,
-) -> Result<i32, AppError> {
+) -> Result<MeasureId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let input = service::MeasureInput::parse(category_id, &title, &body, &status)?;
     let id = service::create_measure(&state.db, state.now(), &actor, input).await?;
@@ -127,9 +128,9 @@ pub async fn create_measure(
 
 #[server(endpoint = "toms/measure/update")]
 pub async fn update_measure(
-    id: i32,
+    id: MeasureId,
     version: i32,
-    category_id: i32,
+    category_id: CategoryId,
     title: String,
     body: String,
     status: String,
@@ -140,46 +141,46 @@ pub async fn update_measure(
 }
 
 #[server(endpoint = "toms/measure/retire")]
-pub async fn retire_measure(id: i32) -> Result<(), AppError> {
+pub async fn retire_measure(id: MeasureId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::retire_measure(&state.db, state.now(), &actor, id).await
 }
 
 #[server(endpoint = "toms/measure/move")]
-pub async fn move_measure(id: i32, direction: String) -> Result<(), AppError> {
+pub async fn move_measure(id: MeasureId, direction: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let up = service::parse_direction(&direction)?;
     service::move_measure(&state.db, state.now(), &actor, id, up).await
 }
 
 #[server(endpoint = "toms/measure/owner/add")]
-pub async fn add_owner(measure_id: i32, user_id: i32) -> Result<(), AppError> {
+pub async fn add_owner(measure_id: MeasureId, user_id: i32) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, true).await
 }
 
 #[server(endpoint = "toms/measure/owner/remove")]
-pub async fn remove_owner(measure_id: i32, user_id: i32) -> Result<(), AppError> {
+pub async fn remove_owner(measure_id: MeasureId, user_id: i32) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, false).await
 }
 
 #[server(endpoint = "toms/category/add")]
-pub async fn add_category(parent_id: Option<i32>, title: String) -> Result<(), AppError> {
+pub async fn add_category(parent_id: Option<CategoryId>, title: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let title = crate::domain::parse_category_title(&title)?;
     service::add_category(&state.db, state.now(), &actor, parent_id, &title).await
 }
 
 #[server(endpoint = "toms/category/rename")]
-pub async fn rename_category(id: i32, title: String) -> Result<(), AppError> {
+pub async fn rename_category(id: CategoryId, title: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let title = crate::domain::parse_category_title(&title)?;
     service::rename_category(&state.db, state.now(), &actor, id, &title).await
 }
 
 #[server(endpoint = "toms/category/move")]
-pub async fn move_category(id: i32, direction: String) -> Result<(), AppError> {
+pub async fn move_category(id: CategoryId, direction: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let up = service::parse_direction(&direction)?;
     service::move_category(&state.db, state.now(), &actor, id, up).await
@@ -260,7 +261,7 @@ pub async fn apply_import(text: String, targets: Vec<String>) -> Result<ImportSu
 /// A measure named in a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureRef {
-    pub id: i32,
+    pub id: MeasureId,
     pub label: String,
     pub category: String,
 }

@@ -1,6 +1,8 @@
 //! The form for a new measure.
 
 use leptos::prelude::*;
+
+use crate::ids::CategoryId;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -12,8 +14,12 @@ use crate::ui::{ErrorView, FormError, Loading};
 pub fn NewMeasurePage() -> impl IntoView {
     let create = ServerAction::<CreateMeasure>::new();
     let query = use_query_map();
-    let preselected =
-        move || query.with(|q| q.get("kategorie").and_then(|v| v.parse::<i32>().ok()));
+    let preselected = move || {
+        query.with(|q| {
+            q.get("kategorie")
+                .and_then(|v| v.parse::<CategoryId>().ok())
+        })
+    };
     let cats = Resource::new(|| (), |_| list_categories());
     view! {
         <Title text="Neue Maßnahme" />

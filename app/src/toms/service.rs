@@ -21,18 +21,24 @@ use crate::entities::{
     categories, measure_owners, measure_revisions, measures, memberships, users,
 };
 use crate::error::{AppError, AppResult};
+use crate::ids::{CategoryId, MeasureId};
 
 /// Validated fields of a measure form.
 #[derive(Debug, Clone)]
 pub struct MeasureInput {
-    pub category_id: i32,
+    pub category_id: CategoryId,
     pub title: String,
     pub body: MeasureText,
     pub status: MeasureStatus,
 }
 
 impl MeasureInput {
-    pub fn parse(category_id: i32, title: &str, body: &str, status: &str) -> AppResult<Self> {
+    pub fn parse(
+        category_id: CategoryId,
+        title: &str,
+        body: &str,
+        status: &str,
+    ) -> AppResult<Self> {
         Ok(Self {
             category_id,
             title: parse_measure_title(title)?,
@@ -59,7 +65,7 @@ pub async fn create_default_catalogue<C: ConnectionTrait>(
     now: DateTime<Utc>,
     org_id: i32,
 ) -> AppResult<()> {
-    let mut ids: HashMap<&str, i32> = HashMap::new();
+    let mut ids: HashMap<&str, CategoryId> = HashMap::new();
     let mut positions: HashMap<Option<&str>, i32> = HashMap::new();
     for c in DEFAULT_CATEGORIES {
         let pos = positions.entry(c.parent).or_insert(0);
@@ -119,7 +125,7 @@ pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Ve
 async fn owner_names<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-) -> AppResult<HashMap<i32, Vec<PersonRef>>> {
+) -> AppResult<HashMap<MeasureId, Vec<PersonRef>>> {
     let owners = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .all(db)
@@ -128,7 +134,7 @@ async fn owner_names<C: ConnectionTrait>(
         .filter(users::Column::Id.is_in(owners.iter().map(|o| o.user_id)))
         .all(db)
         .await?;
-    let mut map: HashMap<i32, Vec<PersonRef>> = HashMap::new();
+    let mut map: HashMap<MeasureId, Vec<PersonRef>> = HashMap::new();
     for o in owners {
         if let Some(u) = people.iter().find(|u| u.id == o.user_id) {
             map.entry(o.measure_id).or_default().push(PersonRef {
@@ -143,7 +149,10 @@ async fn owner_names<C: ConnectionTrait>(
     Ok(map)
 }
 
-fn summary(m: measures::Model, owners: &HashMap<i32, Vec<PersonRef>>) -> AppResult<MeasureSummary> {
+fn summary(
+    m: measures::Model,
+    owners: &HashMap<MeasureId, Vec<PersonRef>>,
+) -> AppResult<MeasureSummary> {
     Ok(MeasureSummary {
         id: m.id,
         owners: owners
@@ -165,7 +174,7 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
         .all(db)
         .await?;
     let owners = owner_names(db, actor.org_id).await?;
-    let mut by_cat: HashMap<i32, Vec<MeasureSummary>> = HashMap::new();
+    let mut by_cat: HashMap<CategoryId, Vec<MeasureSummary>> = HashMap::new();
     for m in all {
         by_cat
             .entry(m.category_id)
@@ -192,7 +201,7 @@ pub async fn owned_by(
     org_id: i32,
     user_id: i32,
 ) -> AppResult<Vec<MeasureSummary>> {
-    let ids: Vec<i32> = measure_owners::Entity::find()
+    let ids: Vec<MeasureId> = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .filter(measure_owners::Column::UserId.eq(user_id))
         .all(db)
@@ -215,7 +224,7 @@ pub async fn owned_by(
 async fn find_measure<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    id: i32,
+    id: MeasureId,
 ) -> AppResult<measures::Model> {
     measures::Entity::find_by_id(id)
         .filter(measures::Column::OrgId.eq(org_id))
@@ -227,7 +236,7 @@ async fn find_measure<C: ConnectionTrait>(
 async fn find_category<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    id: i32,
+    id: CategoryId,
 ) -> AppResult<categories::Model> {
     categories::Entity::find_by_id(id)
         .filter(categories::Column::OrgId.eq(org_id))
@@ -239,7 +248,7 @@ async fn find_category<C: ConnectionTrait>(
 async fn is_owner<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    measure_id: i32,
+    measure_id: MeasureId,
     user_id: i32,
 ) -> AppResult<bool> {
     Ok(measure_owners::Entity::find()
@@ -254,7 +263,7 @@ async fn is_owner<C: ConnectionTrait>(
 /// The stored form of a revision: the measure as it was after the change.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Snapshot {
-    category_id: i32,
+    category_id: CategoryId,
     category: String,
     title: String,
     body: String,
@@ -320,7 +329,7 @@ async fn log_change<C: ConnectionTrait>(
 async fn next_position<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    category_id: i32,
+    category_id: CategoryId,
 ) -> AppResult<i32> {
     Ok(measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
@@ -340,7 +349,7 @@ pub async fn insert_measure<C: ConnectionTrait>(
     org_id: i32,
     input: MeasureInput,
     owners: &[i32],
-) -> AppResult<i32> {
+) -> AppResult<MeasureId> {
     find_category(db, org_id, input.category_id).await?;
     let m = measures::ActiveModel {
         org_id: Set(org_id),
@@ -374,7 +383,7 @@ pub async fn create_measure(
     now: DateTime<Utc>,
     actor: &Actor,
     input: MeasureInput,
-) -> AppResult<i32> {
+) -> AppResult<MeasureId> {
     let txn = db.begin().await?;
     let id = insert_measure(&txn, now, &actor.audit(), actor.org_id, input, &[]).await?;
     txn.commit().await?;
@@ -385,7 +394,7 @@ pub async fn update_measure(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: MeasureId,
     expected_version: i32,
     input: MeasureInput,
 ) -> AppResult<()> {
@@ -442,7 +451,7 @@ pub async fn retire_measure(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: MeasureId,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
@@ -476,7 +485,7 @@ pub async fn move_measure(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: MeasureId,
     up: bool,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -516,7 +525,7 @@ pub async fn set_owner(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
     user_id: i32,
     add: bool,
 ) -> AppResult<()> {
@@ -634,7 +643,7 @@ fn list_or_none(v: &[String]) -> String {
 pub async fn measure_detail(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: MeasureId,
 ) -> AppResult<MeasureDetail> {
     let m = find_measure(db, actor.org_id, id).await?;
     let cats = ordered_categories(db, actor.org_id).await?;
@@ -740,7 +749,7 @@ pub async fn add_category(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    parent_id: Option<i32>,
+    parent_id: Option<CategoryId>,
     title: &str,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -789,7 +798,7 @@ pub async fn rename_category(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: CategoryId,
     title: &str,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -818,7 +827,7 @@ pub async fn move_category(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: CategoryId,
     up: bool,
 ) -> AppResult<()> {
     let txn = db.begin().await?;

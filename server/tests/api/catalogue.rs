@@ -23,7 +23,7 @@ pub fn category_id(cat: &CatalogueView, number: &str) -> i32 {
     cat.categories
         .iter()
         .find(|c| c.number == number)
-        .map(|c| c.id)
+        .map(|c| c.id.0)
         .expect("category")
 }
 
@@ -127,11 +127,11 @@ async fn create_edit_reorder_retire_with_history(backend: Backend) {
     let ids: Vec<i32> = cat
         .categories
         .iter()
-        .find(|c| c.id == zutritt)
+        .find(|c| c.id.0 == zutritt)
         .unwrap()
         .measures
         .iter()
-        .map(|m| m.id)
+        .map(|m| m.id.0)
         .collect();
     assert_eq!(ids, vec![second, first]);
 

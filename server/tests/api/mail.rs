@@ -340,14 +340,14 @@ async fn the_daily_digest_lists_what_needs_attention_once_a_day(backend: Backend
     assert_eq!(
         dash.measures_without_owner
             .iter()
-            .map(|m| m.id)
+            .map(|m| m.id.0)
             .collect::<Vec<_>>(),
         vec![orphan]
     );
     assert_eq!(
         dash.implemented_without_evidence
             .iter()
-            .map(|m| m.id)
+            .map(|m| m.id.0)
             .collect::<Vec<_>>(),
         vec![orphan]
     );
@@ -493,7 +493,7 @@ async fn expired_evidence_and_attestations_stay_on_the_dashboard_and_in_the_dige
     assert!(
         dash.implemented_without_evidence
             .iter()
-            .any(|m| m.id == measure),
+            .any(|m| m.id.0 == measure),
         "{dash:?}"
     );
     let home = admin.get("/").await;

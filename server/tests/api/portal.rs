@@ -269,8 +269,8 @@ async fn a_category_move_reorders_the_annex_and_reads_as_moved_everywhere(backen
     let (first_title, second_title) = (first.title.clone(), second.title.clone());
     let in_first = "Kundendaten werden vor der Auswertung pseudonymisiert.";
     let in_second = "Datenträger der Server sind vollständig verschlüsselt.";
-    create(&admin, first.id, in_first).await;
-    create(&admin, second.id, in_second).await;
+    create(&admin, first.id.0, in_first).await;
+    create(&admin, second.id.0, in_second).await;
     assert!(admin.call("annex/publish", &[]).await.status.is_success());
 
     // The first section moves down: its measures now come second.

@@ -206,6 +206,7 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
             .next()
             .unwrap()
             .id
+            .0
     };
     assert_eq!(
         open(&admin, "X", &due, &[m[0], foreign]).await.status,
@@ -248,7 +249,7 @@ async fn cycle_state_machine_locks_and_report(backend: Backend) {
     let by_measure = |mid: i32| {
         items
             .iter()
-            .find(|i| i.row.measure_id == mid)
+            .find(|i| i.row.measure_id.0 == mid)
             .unwrap()
             .clone()
     };

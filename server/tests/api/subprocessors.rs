@@ -106,7 +106,7 @@ async fn subprocessors_attestations_and_the_annex(backend: Backend) {
     let s = &list.items[0];
     assert_eq!(s.name, "DomainFactory GmbH");
     assert_eq!(
-        s.measures.iter().map(|m| m.id).collect::<Vec<_>>(),
+        s.measures.iter().map(|m| m.id.0).collect::<Vec<_>>(),
         vec![measure]
     );
     let file = s.attestations[0].file_version_id.expect("certificate file");

@@ -2,6 +2,7 @@
 //! their corrective actions, closing and amending a cycle, the cadence.
 
 use super::*;
+use crate::ids::MeasureId;
 
 #[derive(Debug, Clone)]
 pub struct FindingInput {
@@ -682,7 +683,7 @@ pub async fn set_cadence(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
     months: i32,
 ) -> AppResult<()> {
     if !actor.role.is_admin() {

@@ -34,6 +34,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
 use crate::format::{german_date as german, german_day as today, iso_date as iso, parse_date};
+use crate::ids::{CategoryId, MeasureId};
 use crate::pdf::typeset::{Template, typeset};
 use crate::state::AppState;
 use crate::toms::MeasureRef;
@@ -128,7 +129,7 @@ async fn items_of<C: ConnectionTrait>(
 }
 
 /// Whether `user` owns the measure.
-async fn owns<C: ConnectionTrait>(db: &C, measure_id: i32, user_id: i32) -> AppResult<bool> {
+async fn owns<C: ConnectionTrait>(db: &C, measure_id: MeasureId, user_id: i32) -> AppResult<bool> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::MeasureId.eq(measure_id))
         .filter(measure_owners::Column::UserId.eq(user_id))
@@ -138,7 +139,11 @@ async fn owns<C: ConnectionTrait>(db: &C, measure_id: i32, user_id: i32) -> AppR
 }
 
 /// Admins assess every measure; owners only their own.
-async fn may_assess<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: i32) -> AppResult<bool> {
+async fn may_assess<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    measure_id: MeasureId,
+) -> AppResult<bool> {
     Ok(match actor.role {
         Role::Admin => true,
         Role::Owner => owns(db, measure_id, actor.user_id).await?,

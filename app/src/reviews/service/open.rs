@@ -9,7 +9,7 @@ pub struct OpenInput {
     pub due_date: String,
     pub method: String,
     /// `None`: every implemented measure.
-    pub measures: Option<Vec<i32>>,
+    pub measures: Option<Vec<MeasureId>>,
 }
 
 /// Opens a cycle (admins). Only one cycle is open at a time. Each owner of a
@@ -69,8 +69,8 @@ pub async fn open_cycle(
             .filter(|m| m.status == MeasureStatus::Implemented.as_str())
             .collect(),
         Some(ids) => {
-            let ids: HashSet<i32> = ids.iter().copied().collect();
-            let known: HashSet<i32> = all.iter().map(|m| m.id).collect();
+            let ids: HashSet<MeasureId> = ids.iter().copied().collect();
+            let known: HashSet<MeasureId> = all.iter().map(|m| m.id).collect();
             if ids.iter().any(|id| !known.contains(id)) {
                 // Another organisation's or a retired measure: as if it did not exist.
                 return Err(AppError::NotFound("Die Maßnahme".into()));
@@ -160,7 +160,7 @@ pub async fn open_cycle(
     .await?;
 
     // Ask every owner of a covered measure, once, with their count.
-    let ids: Vec<i32> = chosen.iter().map(|m| m.id).collect();
+    let ids: Vec<MeasureId> = chosen.iter().map(|m| m.id).collect();
     let mut per_owner: BTreeMap<i32, usize> = BTreeMap::new();
     for chunk in ids.chunks(500) {
         for o in measure_owners::Entity::find()
@@ -267,7 +267,7 @@ pub(super) fn returned_mail(
 pub(super) async fn category_titles<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-) -> AppResult<HashMap<i32, String>> {
+) -> AppResult<HashMap<CategoryId, String>> {
     Ok(crate::toms::service::ordered_categories(db, org_id)
         .await?
         .into_iter()
@@ -281,7 +281,7 @@ pub(super) async fn in_document_order<C: ConnectionTrait>(
     org_id: i32,
     mut list: Vec<measures::Model>,
 ) -> AppResult<Vec<measures::Model>> {
-    let order: HashMap<i32, usize> = crate::toms::service::ordered_categories(db, org_id)
+    let order: HashMap<CategoryId, usize> = crate::toms::service::ordered_categories(db, org_id)
         .await?
         .into_iter()
         .enumerate()

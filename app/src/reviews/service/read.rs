@@ -2,13 +2,14 @@
 //! is due, the dashboard and the figures the annex and the digest use.
 
 use super::*;
+use crate::ids::{CategoryId, MeasureId};
 
 /// Each measure's last approved assessment (date and result).
 pub(super) async fn last_reviews<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-) -> AppResult<HashMap<i32, (NaiveDate, Option<ReviewResult>)>> {
-    let mut out: HashMap<i32, (DateTime<Utc>, Option<ReviewResult>)> = HashMap::new();
+) -> AppResult<HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)>> {
+    let mut out: HashMap<MeasureId, (DateTime<Utc>, Option<ReviewResult>)> = HashMap::new();
     for i in review_items::Entity::find()
         .filter(review_items::Column::OrgId.eq(org_id))
         .filter(review_items::Column::State.eq(ItemState::Approved.as_str()))
@@ -45,7 +46,7 @@ pub async fn reviews_due<C: ConnectionTrait>(
     let day = today(now);
     let last = last_reviews(db, org_id).await?;
     let cats = category_titles(db, org_id).await?;
-    let mine: Option<HashSet<i32>> = match owner {
+    let mine: Option<HashSet<MeasureId>> = match owner {
         Some(u) => Some(
             measure_owners::Entity::find()
                 .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -87,7 +88,7 @@ pub async fn reviews_due<C: ConnectionTrait>(
 /// Measures whose latest assessment says "not" or "partially effective"
 /// and whose corrective actions are not all closed.
 pub async fn not_effective<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<Vec<MeasureRef>> {
-    let mut latest: HashMap<i32, review_items::Model> = HashMap::new();
+    let mut latest: HashMap<MeasureId, review_items::Model> = HashMap::new();
     for i in review_items::Entity::find()
         .filter(review_items::Column::OrgId.eq(org_id))
         .filter(
@@ -116,7 +117,7 @@ pub async fn not_effective<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult
         .all(db)
         .await?;
     let cats = category_titles(db, org_id).await?;
-    let measures: HashMap<i32, measures::Model> = measures::Entity::find()
+    let measures: HashMap<MeasureId, measures::Model> = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -148,7 +149,7 @@ pub(super) fn finding_view(
     people: &HashMap<i32, String>,
     evidence_titles: &HashMap<i32, String>,
     actor: &Actor,
-    owned: &HashSet<i32>,
+    owned: &HashSet<MeasureId>,
     day: NaiveDate,
 ) -> FindingView {
     FindingView {
@@ -181,7 +182,7 @@ pub(super) async fn owned_by<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
     user_id: i32,
-) -> AppResult<HashSet<i32>> {
+) -> AppResult<HashSet<MeasureId>> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .filter(measure_owners::Column::UserId.eq(user_id))
@@ -269,7 +270,7 @@ pub async fn open_actions<C: ConnectionTrait>(
 pub(super) fn rows_for(
     items: &[review_items::Model],
     people: &HashMap<i32, String>,
-    owners: &HashMap<i32, Vec<i32>>,
+    owners: &HashMap<MeasureId, Vec<i32>>,
     actor: &Actor,
     cycle_open: bool,
 ) -> Vec<ItemRow> {
@@ -300,8 +301,8 @@ pub(super) fn rows_for(
 pub(super) async fn owners_of<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-) -> AppResult<HashMap<i32, Vec<i32>>> {
-    let mut out: HashMap<i32, Vec<i32>> = HashMap::new();
+) -> AppResult<HashMap<MeasureId, Vec<i32>>> {
+    let mut out: HashMap<MeasureId, Vec<i32>> = HashMap::new();
     for o in measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .all(db)
@@ -598,7 +599,7 @@ pub async fn dashboard(
 pub async fn measure_review(
     db: &DatabaseConnection,
     actor: &Actor,
-    measure_id: i32,
+    measure_id: MeasureId,
     now: DateTime<Utc>,
 ) -> AppResult<MeasureReview> {
     let m = measures::Entity::find_by_id(measure_id)
@@ -631,10 +632,10 @@ pub async fn measure_review(
 pub async fn section_review_dates<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    measure_ids: &[(i32, i32)],
-) -> AppResult<HashMap<i32, NaiveDate>> {
+    measure_ids: &[(CategoryId, MeasureId)],
+) -> AppResult<HashMap<CategoryId, NaiveDate>> {
     let last = last_reviews(db, org_id).await?;
-    let mut out: HashMap<i32, Option<NaiveDate>> = HashMap::new();
+    let mut out: HashMap<CategoryId, Option<NaiveDate>> = HashMap::new();
     for (category, measure) in measure_ids {
         let d = last.get(measure).map(|(d, _)| *d);
         let entry = out.entry(*category).or_insert(d);

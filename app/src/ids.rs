@@ -1,0 +1,58 @@
+//! Typed ids (kernel): a measure's id is a [`MeasureId`], not an `i32`, in
+//! entities, DTOs, server functions and service signatures, so passing a
+//! category's id where a measure's is meant does not compile. On the wire
+//! and in the database each is the plain integer (`serde(transparent)`,
+//! SeaORM's `DeriveValueType`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+        pub struct $name(pub i32);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map(Self)
+            }
+        }
+    )*};
+}
+
+ids! {
+    /// A measure of the TOM catalogue.
+    MeasureId,
+    /// A category (section) of the TOM catalogue.
+    CategoryId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_integers_on_the_wire() {
+        let id = MeasureId(42);
+        assert_eq!(serde_json::to_string(&id).unwrap(), "42");
+        assert_eq!(serde_json::from_str::<MeasureId>("42").unwrap(), id);
+        assert_eq!(" 42 ".parse::<MeasureId>().unwrap(), id);
+        assert_eq!(id.to_string(), "42");
+        assert!("x".parse::<MeasureId>().is_err());
+    }
+}
