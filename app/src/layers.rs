@@ -55,6 +55,7 @@ const MODULES: &[(&str, Layer)] = &[
     ("reminders", Aggregator),
     ("annex", Aggregator),
     ("portal", Aggregator),
+    ("measure", Aggregator),
     ("home", Aggregator),
     ("layers", Aggregator),
 ];
@@ -79,26 +80,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
         "pledges",
         "the callback finishes a pledge confirmed by single sign-on: pledges should \
          register its purpose instead",
-    ),
-    (
-        "subprocessors",
-        "notices",
-        "the subprocessors page shows the notices panel: compose them in an aggregator",
-    ),
-    (
-        "toms",
-        "evidence",
-        "the measure page shows the evidence panel: compose it in an aggregator",
-    ),
-    (
-        "toms",
-        "subprocessors",
-        "the measure page shows the reliance panel: compose it in an aggregator",
-    ),
-    (
-        "toms",
-        "reviews",
-        "the measure page shows its review history: compose it in an aggregator",
     ),
 ];
 

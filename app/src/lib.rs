@@ -80,6 +80,8 @@ pub mod training;
 pub mod annex;
 /// The frame of every page, the login page and the start page.
 pub mod home;
+/// A measure's page with its evidence, subprocessors and reviews.
+pub mod measure;
 /// The customer portal: current annex, earlier versions, subprocessors.
 pub mod portal;
 /// What needs attention: dashboard lists and the daily digest.
@@ -132,7 +134,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/massnahmen") view=toms::CataloguePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/neu") view=toms::NewMeasurePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/import") view=toms::ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/massnahmen/:id") view=toms::MeasurePage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen/:id") view=measure::MeasurePage ssr=SsrMode::Async />
                     <Route path=path!("/organisation") view=orgs::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/mitglieder") view=orgs::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
@@ -141,7 +143,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal") view=portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("/kunden") view=customers::CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("/anmeldedienste") view=sso::ProvidersPage ssr=SsrMode::Async />
-                    <Route path=path!("/unterauftragsverarbeiter") view=subprocessors::SubprocessorsPage ssr=SsrMode::Async />
+                    <Route path=path!("/unterauftragsverarbeiter") view=|| view! { <subprocessors::SubprocessorsPage><notices::NoticesPanel /></subprocessors::SubprocessorsPage> } ssr=SsrMode::Async />
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtung") view=pledges::PledgePage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtungen") view=pledges::PledgeAdminPage ssr=SsrMode::Async />

@@ -21,7 +21,12 @@ struct Edits {
 }
 
 #[component]
-pub fn SubprocessorsPage() -> impl IntoView {
+pub fn SubprocessorsPage(
+    /// What the page shows below the list, rendered afresh whenever the list
+    /// reloads (the route adds the notices panel, whose choices are the
+    /// subprocessors).
+    children: ChildrenFn,
+) -> impl IntoView {
     let edits = Edits {
         save: ServerAction::new(),
         add: ServerAction::new(),
@@ -48,7 +53,9 @@ pub fn SubprocessorsPage() -> impl IntoView {
             <FormError value=edits.add.value() />
             <FormError value=edits.remove.value() />
             <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
+                {move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
                     match data.await {
                         Ok(list) => {
                             let can_edit = list.can_edit;
@@ -61,13 +68,14 @@ pub fn SubprocessorsPage() -> impl IntoView {
                                         <SubForm s=None edits />
                                     </details>
                                 })}
-                                <crate::notices::NoticesPanel />
+                                {children()}
                             }
                                 .into_any()
                         }
                         Err(e) => view! { <ErrorView err=e /> }.into_any(),
                     }
-                })}
+                    })
+                }}
             </Suspense>
         </section>
     }

@@ -6,11 +6,9 @@ mod catalogue_page;
 #[cfg(feature = "ssr")]
 pub mod import;
 mod import_page;
-mod measure_page;
 mod new_measure_page;
 pub use catalogue_page::CataloguePage;
 pub use import_page::ImportPage;
-pub use measure_page::MeasurePage;
 pub use new_measure_page::NewMeasurePage;
 
 #[cfg(feature = "ssr")]

@@ -1,14 +1,16 @@
-//! One measure: its text, owners, status, the edit form and its history.
+//! One measure: its text, owners, status, the edit form and its history
+//! (toms), with the panels of its evidence, the subprocessors it relies on
+//! and its effectiveness reviews.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{
-    AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
-};
 use crate::domain::MeasureStatus;
 use crate::error::AppError;
 use crate::ids::MeasureId;
+use crate::toms::{
+    AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
+};
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
 
 #[derive(Clone, Copy)]
