@@ -84,9 +84,17 @@ if [ "$wasm_profile" != "$server_profile" ]; then
   trap 'kill -- -"$site_pid" -"$server_pid" 2>/dev/null || true' EXIT
   # Whichever ends first is reported; a failure stops the other at once,
   # so a broken WebAssembly build is not noticed only after the server.
-  for _ in 1 2; do
+  pending=("$site_pid" "$server_pid")
+  while [ "${#pending[@]}" -gt 0 ]; do
     finished=""
-    if wait -n -p finished "$site_pid" "$server_pid"; then
+    if wait -n -p finished "${pending[@]}"; then
+      # Only the one still running is waited for next time (waiting
+      # for a finished one again makes bash complain "no such job").
+      left=()
+      for pid in "${pending[@]}"; do
+        [ "$pid" = "$finished" ] || left+=("$pid")
+      done
+      pending=("${left[@]}")
       if [ "$finished" = "$site_pid" ]; then
         step "WebAssembly and site built"
       else
