@@ -40,6 +40,10 @@ ids! {
     MeasureId,
     /// A category (section) of the TOM catalogue.
     CategoryId,
+    /// A subprocessor (Unterauftragsverarbeiter).
+    SubprocessorId,
+    /// A subprocessor's attestation (certificate, audit report).
+    AttestationId,
 }
 
 #[cfg(test)]

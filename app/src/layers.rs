@@ -44,8 +44,8 @@ const MODULES: &[(&str, Layer)] = &[
     ("http", Platform),
     ("toms", Feature),
     ("orgs", Feature),
-    ("evidence", Feature),
     ("subprocessors", Feature),
+    ("evidence", Feature),
     ("customers", Feature),
     ("notices", Feature),
     ("sso", Feature),
@@ -68,12 +68,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
         "auth",
         "the audit log's page checks the reader's role with auth's guards, while auth \
          records logins in the log: the page belongs in a feature folder of its own",
-    ),
-    (
-        "evidence",
-        "subprocessors",
-        "an upload to an attestation checks and attaches it through subprocessors: let \
-         subprocessors own attestation uploads and call evidence",
     ),
     (
         "sso",

@@ -1,7 +1,8 @@
 //! Nachweis: the web application (Leptos), compiled twice: with `ssr` into
 //! the server, with `hydrate` to WebAssembly for the browser.
 //!
-//! Four layers, arrows pointing down only (see `layers.rs` and the README):
+//! Four layers, arrows pointing down only (the order is `layers::MODULES`,
+//! checked by a test; the README has the table):
 //! kernel, platform, features, aggregators. One folder per concept, each
 //! with its DTOs, its server functions (thin: authenticate, authorise, call
 //! the service) and its pages; behind `ssr`, its service with the queries
@@ -53,7 +54,7 @@ pub mod state;
 /// The small view pieces every page uses.
 pub mod ui;
 
-// Features, each in its folder; a feature uses only those listed before it.
+// Features, one folder each; which may use which: `layers::MODULES`.
 /// Customers (controllers), their contacts, and their login links.
 pub mod customers;
 /// Evidence files that prove measures.

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::{AttestationId, SubprocessorId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "attestations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: AttestationId,
     pub org_id: i32,
-    pub subprocessor_id: i32,
+    pub subprocessor_id: SubprocessorId,
     pub kind: String,
     pub issuer: String,
     pub scope: String,

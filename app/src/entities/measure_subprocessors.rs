@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::ids::MeasureId;
+use crate::ids::{MeasureId, SubprocessorId};
 
 /// A measure relies on a subprocessor's own measures.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub measure_id: MeasureId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub subprocessor_id: i32,
+    pub subprocessor_id: SubprocessorId,
     pub org_id: i32,
 }
 

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::SubprocessorId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "subprocessor_notices")]
 pub struct Model {
@@ -7,9 +9,9 @@ pub struct Model {
     pub id: i32,
     pub org_id: i32,
     /// The subprocessor to be added.
-    pub subprocessor_id: i32,
+    pub subprocessor_id: SubprocessorId,
     /// The subprocessor it replaces, if any.
-    pub replaces_id: Option<i32>,
+    pub replaces_id: Option<SubprocessorId>,
     #[sea_orm(column_type = "Text")]
     pub message: String,
     /// Last day on which customers can object.

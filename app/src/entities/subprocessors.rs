@@ -1,10 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+use crate::ids::SubprocessorId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "subprocessors")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: SubprocessorId,
     pub org_id: i32,
     pub name: String,
     pub address: String,

@@ -15,7 +15,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::entities::{evidence, evidence_versions, measures};
 use crate::error::{AppError, AppResult};
-use crate::ids::MeasureId;
+use crate::ids::{AttestationId, MeasureId};
 use crate::state::AppState;
 
 /// Title, description and validity of an evidence item, checked.
@@ -76,7 +76,10 @@ impl Meta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// The certificate or report behind a subprocessor's attestation.
-    Attestation { attestation_id: i32, meta: Meta },
+    Attestation {
+        attestation_id: AttestationId,
+        meta: Meta,
+    },
     New {
         measure_id: Option<MeasureId>,
         meta: Meta,

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::SubprocessorId;
 use crate::subprocessors::PortalAttestation;
 
 #[cfg(feature = "ssr")]
@@ -33,7 +34,7 @@ pub struct ObjectionView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticeView {
     pub id: i32,
-    pub subprocessor_id: i32,
+    pub subprocessor_id: SubprocessorId,
     pub subprocessor: String,
     pub replaces: Option<String>,
     pub message: String,
@@ -56,7 +57,7 @@ pub struct NoticeList {
     pub items: Vec<NoticeView>,
     pub can_issue: bool,
     /// Subprocessors a notice can name (not terminated): (id, name, status label).
-    pub subprocessors: Vec<(i32, String, String)>,
+    pub subprocessors: Vec<(SubprocessorId, String, String)>,
     /// ISO date proposed as the deadline.
     pub default_deadline: String,
 }
@@ -101,8 +102,8 @@ pub async fn list_notices() -> Result<NoticeList, AppError> {
 /// `deadline` is an ISO or German date; empty means 30 days from today.
 #[server(endpoint = "notices/issue")]
 pub async fn issue_notice(
-    subprocessor_id: i32,
-    #[server(default)] replaces_id: i32,
+    subprocessor_id: SubprocessorId,
+    #[server(default)] replaces_id: SubprocessorId,
     #[server(default)] message: String,
     #[server(default)] deadline: String,
 ) -> Result<i32, AppError> {
@@ -115,7 +116,7 @@ pub async fn issue_notice(
         &actor,
         service::Issue {
             subprocessor_id,
-            replaces_id: (replaces_id != 0).then_some(replaces_id),
+            replaces_id: (replaces_id != SubprocessorId(0)).then_some(replaces_id),
             message,
             deadline,
         },

@@ -22,6 +22,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
 use crate::format::{german_date, german_day as today, german_iso};
+use crate::ids::SubprocessorId;
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
 use crate::subprocessors::PortalAttestation;
@@ -35,8 +36,8 @@ const MAX_DEADLINE_DAYS: i64 = 366;
 /// What the DPO fills in.
 #[derive(Debug, Clone)]
 pub struct Issue {
-    pub subprocessor_id: i32,
-    pub replaces_id: Option<i32>,
+    pub subprocessor_id: SubprocessorId,
+    pub replaces_id: Option<SubprocessorId>,
     pub message: String,
     /// `None`: 30 days from today.
     pub deadline: Option<NaiveDate>,
@@ -58,7 +59,7 @@ pub fn parse_deadline(s: &str) -> AppResult<Option<NaiveDate>> {
 async fn sub_in_org<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    id: i32,
+    id: SubprocessorId,
 ) -> AppResult<subprocessors::Model> {
     subprocessors::Entity::find_by_id(id)
         .filter(subprocessors::Column::OrgId.eq(org_id))
@@ -376,7 +377,7 @@ pub async fn list(
     }
     let org_id = actor.org_id;
     let today = today(now);
-    let subs: HashMap<i32, subprocessors::Model> = subprocessors::Entity::find()
+    let subs: HashMap<SubprocessorId, subprocessors::Model> = subprocessors::Entity::find()
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -407,7 +408,7 @@ pub async fn list(
             .chain(objections.iter().map(|o| o.user_id)),
     )
     .await?;
-    let name = |id: i32| subs.get(&id).map(|s| s.name.clone()).unwrap_or_default();
+    let name = |id: SubprocessorId| subs.get(&id).map(|s| s.name.clone()).unwrap_or_default();
     let items = notices
         .into_iter()
         .map(|n| {
@@ -726,7 +727,7 @@ mod tests {
     fn sub(name: &str) -> subprocessors::Model {
         let at = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap_or_default();
         subprocessors::Model {
-            id: 1,
+            id: SubprocessorId(1),
             org_id: 1,
             name: name.into(),
             address: "Industriestr. 25\n91710 Gunzenhausen".into(),

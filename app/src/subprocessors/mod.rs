@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Validity;
 use crate::error::AppError;
-use crate::ids::MeasureId;
+use crate::ids::{AttestationId, MeasureId, SubprocessorId};
 
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -73,7 +73,7 @@ choice!(AttestationKind, "kind", {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttestationView {
-    pub id: i32,
+    pub id: AttestationId,
     pub kind: AttestationKind,
     pub issuer: String,
     pub scope: String,
@@ -94,13 +94,13 @@ pub struct MeasureLink {
 /// A subprocessor named in a measure's reliance panel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubprocessorLink {
-    pub id: i32,
+    pub id: SubprocessorId,
     pub label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubprocessorView {
-    pub id: i32,
+    pub id: SubprocessorId,
     pub name: String,
     pub address: String,
     pub service: String,
@@ -139,7 +139,7 @@ pub async fn list_subprocessors() -> Result<SubprocessorList, AppError> {
 #[server(endpoint = "subprocessors/save")]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_subprocessor(
-    #[server(default)] id: i32,
+    #[server(default)] id: SubprocessorId,
     #[server(default)] version: i32,
     name: String,
     #[server(default)] address: String,
@@ -150,7 +150,7 @@ pub async fn save_subprocessor(
     status: String,
     #[server(default)] since: String,
     #[server(default)] until: String,
-) -> Result<i32, AppError> {
+) -> Result<SubprocessorId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let input = service::Input::parse(
         &name, &address, &service, &locations, &safeguard, &contact, &status, &since, &until,
@@ -160,12 +160,12 @@ pub async fn save_subprocessor(
 
 #[server(endpoint = "subprocessors/attestation/add")]
 pub async fn add_attestation(
-    subprocessor_id: i32,
+    subprocessor_id: SubprocessorId,
     kind: String,
     #[server(default)] issuer: String,
     #[server(default)] scope: String,
     #[server(default)] valid_until: String,
-) -> Result<i32, AppError> {
+) -> Result<AttestationId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let kind: AttestationKind = kind.parse()?;
     service::add_attestation(
@@ -182,7 +182,7 @@ pub async fn add_attestation(
 }
 
 #[server(endpoint = "subprocessors/attestation/remove")]
-pub async fn remove_attestation(id: i32) -> Result<(), AppError> {
+pub async fn remove_attestation(id: AttestationId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::remove_attestation(&state.db, state.now(), &actor, id).await
 }
@@ -198,7 +198,7 @@ pub async fn get_reliance(measure_id: MeasureId) -> Result<Reliance, AppError> {
 #[server(endpoint = "subprocessors/link")]
 pub async fn link_measure(
     measure_id: MeasureId,
-    subprocessor_id: i32,
+    subprocessor_id: SubprocessorId,
     #[server(default)] unlink: bool,
 ) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
@@ -216,7 +216,7 @@ pub async fn link_measure(
 /// A subprocessor's attestation whose validity ends soon or ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpiringAttestation {
-    pub subprocessor_id: i32,
+    pub subprocessor_id: SubprocessorId,
     pub subprocessor: String,
     /// e.g. "ISO/IEC 27001".
     pub kind: String,

@@ -10,7 +10,7 @@ use super::{
     AddAttestation, AttestationKind, LinkMeasure, RemoveAttestation, Safeguard, SaveSubprocessor,
     SubStatus, SubprocessorView, get_reliance, list_subprocessors,
 };
-use crate::ids::MeasureId;
+use crate::ids::{MeasureId, SubprocessorId};
 use crate::ui::{ErrorView, FormError, Loading};
 
 #[derive(Clone, Copy)]
@@ -176,7 +176,9 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
     let v = |f: fn(&SubprocessorView) -> String| s.as_ref().map(f).unwrap_or_default();
     let status = s.as_ref().map_or(SubStatus::Active, |s| s.status);
     let safeguard = s.as_ref().map_or(Safeguard::Eu, |s| s.safeguard);
-    let (id, version) = s.as_ref().map_or((0, 0), |s| (s.id, s.version));
+    let (id, version) = s
+        .as_ref()
+        .map_or((SubprocessorId(0), 0), |s| (s.id, s.version));
     let (name, service, address, locations, contact, since, until) = (
         v(|s| s.name.clone()),
         v(|s| s.service.clone()),

@@ -21,7 +21,7 @@ use crate::entities::{
     attestations, evidence_versions, measure_subprocessors, measures, subprocessors,
 };
 use crate::error::{AppError, AppResult};
-use crate::ids::MeasureId;
+use crate::ids::{AttestationId, MeasureId, SubprocessorId};
 
 fn date(field: &str, s: &str) -> AppResult<Option<NaiveDate>> {
     let s = s.trim();
@@ -94,7 +94,11 @@ impl Input {
     }
 }
 
-async fn find<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppResult<subprocessors::Model> {
+async fn find<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    id: SubprocessorId,
+) -> AppResult<subprocessors::Model> {
     subprocessors::Entity::find_by_id(id)
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .one(db)
@@ -114,12 +118,12 @@ pub async fn save(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: SubprocessorId,
     version: i32,
     input: Input,
-) -> AppResult<i32> {
+) -> AppResult<SubprocessorId> {
     let txn = db.begin().await?;
-    let (row, before) = if id == 0 {
+    let (row, before) = if id == SubprocessorId(0) {
         let row = subprocessors::ActiveModel {
             org_id: Set(actor.org_id),
             name: Set(input.name),
@@ -182,12 +186,12 @@ pub async fn add_attestation(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    subprocessor_id: i32,
+    subprocessor_id: SubprocessorId,
     kind: AttestationKind,
     issuer: &str,
     scope: &str,
     valid_until: &str,
-) -> AppResult<i32> {
+) -> AppResult<AttestationId> {
     let valid_until = date("valid_until", valid_until)?;
     let txn = db.begin().await?;
     let sub = find(&txn, actor.org_id, subprocessor_id).await?;
@@ -219,7 +223,7 @@ pub async fn add_attestation(
 pub async fn check_attestation<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    id: i32,
+    id: AttestationId,
 ) -> AppResult<attestations::Model> {
     attestations::Entity::find_by_id(id)
         .filter(attestations::Column::OrgId.eq(org_id))
@@ -233,7 +237,7 @@ pub async fn remove_attestation(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: AttestationId,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let row = check_attestation(&txn, actor.org_id, id).await?;
@@ -257,7 +261,7 @@ async fn attestation_views(
     db: &DatabaseConnection,
     org_id: i32,
     today: NaiveDate,
-) -> AppResult<HashMap<i32, Vec<AttestationView>>> {
+) -> AppResult<HashMap<SubprocessorId, Vec<AttestationView>>> {
     let rows = attestations::Entity::find()
         .filter(attestations::Column::OrgId.eq(org_id))
         .filter(attestations::Column::DeletedAt.is_null())
@@ -276,7 +280,7 @@ async fn attestation_views(
     {
         files.insert(v.evidence_id, (v.id, v.file_name));
     }
-    let mut out: HashMap<i32, Vec<AttestationView>> = HashMap::new();
+    let mut out: HashMap<SubprocessorId, Vec<AttestationView>> = HashMap::new();
     for r in rows {
         let file = r.evidence_id.and_then(|e| files.get(&e).cloned());
         out.entry(r.subprocessor_id)
@@ -368,7 +372,7 @@ pub async fn reliance(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Maßnahme".into()))?;
-    let linked_ids: Vec<i32> = measure_subprocessors::Entity::find()
+    let linked_ids: Vec<SubprocessorId> = measure_subprocessors::Entity::find()
         .filter(measure_subprocessors::Column::OrgId.eq(actor.org_id))
         .filter(measure_subprocessors::Column::MeasureId.eq(measure_id))
         .all(db)
@@ -404,7 +408,7 @@ pub async fn link(
     now: DateTime<Utc>,
     actor: &Actor,
     measure_id: MeasureId,
-    subprocessor_id: i32,
+    subprocessor_id: SubprocessorId,
     on: bool,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -469,7 +473,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
     if links.is_empty() {
         return Ok(HashMap::new());
     }
-    let subs: HashMap<i32, subprocessors::Model> = subprocessors::Entity::find()
+    let subs: HashMap<SubprocessorId, subprocessors::Model> = subprocessors::Entity::find()
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -534,7 +538,7 @@ pub async fn expiring(
     org_id: i32,
     today: NaiveDate,
 ) -> AppResult<Vec<super::ExpiringAttestation>> {
-    let subs: HashMap<i32, subprocessors::Model> = subprocessors::Entity::find()
+    let subs: HashMap<SubprocessorId, subprocessors::Model> = subprocessors::Entity::find()
         .filter(subprocessors::Column::OrgId.eq(org_id))
         .filter(subprocessors::Column::Status.ne(SubStatus::Terminated.as_str()))
         .all(db)
@@ -573,7 +577,7 @@ pub async fn expiring(
 pub async fn attach_evidence<C: ConnectionTrait>(
     db: &C,
     org_id: i32,
-    attestation_id: i32,
+    attestation_id: AttestationId,
     evidence_id: i32,
 ) -> AppResult<()> {
     let row = check_attestation(db, org_id, attestation_id).await?;
