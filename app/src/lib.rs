@@ -27,7 +27,7 @@ pub mod format;
 pub mod ids;
 
 // Platform: the machinery features share.
-/// The audit log: hash-chained, one row per change, and its page.
+/// The audit log: hash-chained, one row per change.
 pub mod audit;
 /// Sessions, login, roles and the guards server functions start with.
 pub mod auth;
@@ -65,6 +65,8 @@ pub mod notices;
 pub mod orgs;
 /// Confidentiality pledges: texts, signatures with PDF copies, the DPO's overview.
 pub mod pledges;
+/// The audit log's page (Protokoll).
+pub mod protocol;
 /// Annual effectiveness reviews (Art. 32(1)(d) GDPR).
 pub mod reviews;
 /// Single sign-on with OpenID Connect.
@@ -139,7 +141,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/organisation") view=orgs::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/mitglieder") view=orgs::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/einladung/:token") view=orgs::InvitationPage ssr=SsrMode::Async />
-                    <Route path=path!("/protokoll") view=audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/protokoll") view=protocol::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/postausgang") view=mail::OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("/portal") view=portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("/kunden") view=customers::CustomersPage ssr=SsrMode::Async />

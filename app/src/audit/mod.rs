@@ -1,17 +1,12 @@
 //! The audit log (Eingabekontrolle): who changed what, when, before and after.
 //! Written in the same transaction as the change; hash-chained so that
-//! `nachweis audit verify` detects tampering.
-
-mod page;
-pub use page::AuditPage;
+//! `nachweis audit verify` detects tampering. The page that reads it is
+//! the feature `protocol`.
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod service;
-
-use crate::error::AppError;
-use leptos::prelude::*;
 
 /// One row of the audit log as shown to admins and auditors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,14 +27,4 @@ pub struct AuditFilter {
     pub entity: String,
     pub action: String,
     pub actor: String,
-}
-
-/// The newest 200 rows of the current organisation's audit log matching the filter.
-#[server(endpoint = "audit/list")]
-pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
-    let (state, actor) = crate::auth::require_internal().await?;
-    if !actor.role.reads_audit_log() {
-        return Err(AppError::Forbidden);
-    }
-    service::list(&state.db, actor.org_id, &filter, 200).await
 }

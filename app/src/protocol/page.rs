@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{AuditFilter, list_audit};
+use super::list_audit;
+use crate::audit::AuditFilter;
 use crate::ui::{ErrorView, Loading};
 
 #[component]
