@@ -105,49 +105,6 @@ impl FromStr for Role {
     }
 }
 
-/// Lifecycle of a measure. Only implemented measures appear in the annex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MeasureStatus {
-    Planned,
-    Implemented,
-    Retired,
-}
-
-impl MeasureStatus {
-    pub const ALL: [MeasureStatus; 3] = [
-        MeasureStatus::Planned,
-        MeasureStatus::Implemented,
-        MeasureStatus::Retired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MeasureStatus::Planned => "planned",
-            MeasureStatus::Implemented => "implemented",
-            MeasureStatus::Retired => "retired",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MeasureStatus::Planned => "geplant",
-            MeasureStatus::Implemented => "umgesetzt",
-            MeasureStatus::Retired => "außer Kraft",
-        }
-    }
-}
-
-impl FromStr for MeasureStatus {
-    type Err = AppError;
-    fn from_str(s: &str) -> Result<Self, AppError> {
-        MeasureStatus::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| AppError::invalid("status", format!("Unbekannter Status „{s}“.")))
-    }
-}
-
 /// A normalised e-mail address (trimmed, lower case, one `@`, a dot in the domain).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EmailAddress(String);
@@ -345,6 +302,157 @@ impl Validity {
             Validity::Expiring => "läuft bald ab",
             Validity::Expired => "abgelaufen",
         }
+    }
+}
+
+/// A state or status with a fixed set of values: an enum in the code, a
+/// lowercase code on the wire and in the database (a text column, through
+/// SeaORM's `DeriveActiveEnum`), and a German label for people. Comparing
+/// against a misspelt string no longer compiles.
+macro_rules! codes {
+    (
+        $(#[$doc:meta])*
+        pub enum $name:ident in $field:literal {
+            $($(#[$vdoc:meta])* $variant:ident = $code:literal, $label:literal;)*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+        pub enum $name {
+            $(
+                $(#[$vdoc])*
+                #[serde(rename = $code)]
+                #[cfg_attr(feature = "ssr", sea_orm(string_value = $code))]
+                $variant,
+            )*
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+
+            /// The code stored and sent.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+
+            /// The German label people read.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label,)*
+                }
+            }
+
+            pub fn parse(code: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == code)
+            }
+        }
+
+        /// From a form: the code, or an error at the field.
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::AppError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s.trim()).ok_or_else(|| {
+                    $crate::error::AppError::invalid($field, format!("Unbekannter Wert „{s}“."))
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use codes;
+
+codes! {
+    /// Where an effectiveness review cycle stands.
+    pub enum CycleStatus in "status" {
+        /// Assessments are being made and decided.
+        Open = "open", "offen";
+        /// Locked, with its signed report.
+        Closed = "closed", "abgeschlossen";
+    }
+}
+
+codes! {
+    /// Where a finding's corrective action stands.
+    pub enum FindingStatus in "status" {
+        Open = "open", "offen";
+        /// Done, with a note and perhaps evidence.
+        Closed = "closed", "erledigt";
+    }
+}
+
+codes! {
+    /// Where an assessment stands.
+    pub enum ItemState in "state" {
+        /// Waiting for the owner's assessment.
+        Pending = "pending", "offen";
+        /// Assessed, waiting for the DPO's decision ("in Prüfung").
+        Submitted = "submitted", "in Prüfung";
+        /// Sent back by the DPO with a comment; the owner revises it.
+        Returned = "returned", "zurückgegeben";
+        /// Approved by the DPO; final.
+        Approved = "approved", "freigegeben";
+    }
+}
+
+codes! {
+    /// Lifecycle of a measure. Only implemented measures appear in the annex.
+    pub enum MeasureStatus in "status" {
+        Planned = "planned", "geplant";
+        Implemented = "implemented", "umgesetzt";
+        Retired = "retired", "außer Kraft";
+    }
+}
+
+codes! {
+    /// Whether a subprocessor works for the organisation.
+    pub enum SubStatus in "status" {
+        Planned = "planned", "geplant";
+        Active = "active", "aktiv";
+        Terminated = "terminated", "beendet";
+    }
+}
+
+codes! {
+    /// The safeguard of a subprocessor's transfers (Art. 44 ff. DSGVO).
+    pub enum Safeguard in "safeguard" {
+        Eu = "eu", "keine Drittlandübermittlung (EU/EWR)";
+        Adequacy = "adequacy", "Angemessenheitsbeschluss (Art. 45 DSGVO)";
+        Scc = "scc", "Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO)";
+        Bcr = "bcr", "verbindliche interne Datenschutzvorschriften (Art. 47 DSGVO)";
+        Other = "other", "andere Garantie (siehe Beschreibung)";
+    }
+}
+
+codes! {
+    /// What a subprocessor's attestation is.
+    pub enum AttestationKind in "kind" {
+        Iso27001 = "iso27001", "ISO/IEC 27001";
+        Iso27017 = "iso27017", "ISO/IEC 27017";
+        Iso27018 = "iso27018", "ISO/IEC 27018";
+        Soc2 = "soc2", "SOC 2 Typ II";
+        C5 = "c5", "BSI C5";
+        Tisax = "tisax", "TISAX";
+        Other = "other", "anderer Nachweis";
+    }
+}
+
+codes! {
+    /// Where a message in the outbox stands.
+    pub enum OutboxStatus in "status" {
+        Queued = "queued", "wartet";
+        Sending = "sending", "wird gesendet";
+        Sent = "sent", "gesendet";
+        Failed = "failed", "fehlgeschlagen";
     }
 }
 

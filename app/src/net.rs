@@ -18,6 +18,37 @@ use ipnet::IpNet;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
+/// Who did something, as the connection shows them: the address and the
+/// browser (kept with a signature and shown in its PDF).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Client {
+    /// The request's client address as the server determined it (the
+    /// connection, or a configured proxy's rightmost hop: see
+    /// this module) and the user agent, cut to its column size.
+    pub fn from_request(parts: &axum::http::request::Parts) -> Self {
+        Self::new(parts.extensions.get(), &parts.headers)
+    }
+
+    pub fn new(addr: Option<&ClientAddr>, headers: &axum::http::HeaderMap) -> Self {
+        Client {
+            ip: addr.map(|a| a.0.to_string()).unwrap_or_default(),
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(400)
+                .collect(),
+        }
+    }
+}
+
 /// The client of a connection from `peer` that carried these
 /// `X-Forwarded-For` values (in header order).
 pub fn client_addr(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             body: Set(format!(
                 "Maßnahme {i}: Der Zugriff auf System {i} erfolgt nur über personalisierte Konten mit Zwei-Faktor-Anmeldung; Berechtigungen werden halbjährlich überprüft."
             )),
-            status: Set("implemented".into()),
+            status: Set(app::domain::MeasureStatus::Implemented),
             position: Set(*i as i32),
             version: Set(1),
             created_at: Set(now),

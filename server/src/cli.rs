@@ -408,7 +408,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 print!("{}", app::pledges::service::csv(&rows));
                 return Ok(0);
             }
-            let signed = rows.iter().filter(|r| r.state == "signed").count();
+            let signed = rows
+                .iter()
+                .filter(|r| r.state == app::pledges::PledgeState::Signed)
+                .count();
             match &current {
                 None => println!("{}: no pledge text set yet.", org.legal_name),
                 Some(c) => println!(

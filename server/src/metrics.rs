@@ -237,7 +237,7 @@ async fn refresh(state: &AppState, m: &Metrics) -> Result<(), sea_orm::DbErr> {
         .count(&state.db)
         .await?;
     let failed = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq("failed"))
+        .filter(outbox::Column::Status.eq(app::domain::OutboxStatus::Failed))
         .count(&state.db)
         .await?;
     // Cast: PostgreSQL sums a bigint column as numeric.

@@ -264,7 +264,10 @@ fn router(
         .merge(app::pledges::http::routes())
         .merge(app::training::http::routes())
         .merge(app::reviews::http::routes())
-        .merge(app::sso::http::routes())
+        .merge(app::sso::http::routes(
+            app::sso::http::Confirmations::default()
+                .on(app::pledges::http::CONFIRM_KIND, app::pledges::http::confirmed),
+        ))
         .merge(app::customers::http::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
@@ -503,8 +506,7 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = app::http::status_of(&err);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -103,7 +103,7 @@ pub async fn annex_sections_with_ids(
     };
     let all = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
-        .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
+        .filter(measures::Column::Status.eq(MeasureStatus::Implemented))
         .order_by_asc(measures::Column::Position)
         .order_by_asc(measures::Column::Id)
         .all(db)

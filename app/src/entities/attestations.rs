@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AttestationKind;
+
 use crate::ids::{AttestationId, SubprocessorId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: AttestationId,
     pub org_id: i32,
     pub subprocessor_id: SubprocessorId,
-    pub kind: String,
+    pub kind: AttestationKind,
     pub issuer: String,
     pub scope: String,
     pub valid_until: Option<Date>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::MeasureStatus;
+
 use crate::ids::{CategoryId, MeasureId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +13,7 @@ pub struct Model {
     pub category_id: CategoryId,
     pub title: String,
     pub body: String,
-    pub status: String,
+    pub status: MeasureStatus,
     pub position: i32,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::CycleStatus;
+
 /// A review cycle (Wirksamkeitsprüfung): `open` or `closed`. A closed cycle
 /// and its assessments never change; its signed report is stored here.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +12,7 @@ pub struct Model {
     pub org_id: i32,
     pub title: String,
     pub due_date: Date,
-    pub status: String,
+    pub status: CycleStatus,
     /// `all` or `subset`.
     pub scope: String,
     pub method: String,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::FindingStatus;
+
 use crate::ids::MeasureId;
 
 /// A finding of an assessment and its corrective action.
@@ -16,8 +18,7 @@ pub struct Model {
     pub action: String,
     pub owner_id: Option<i32>,
     pub due_date: Date,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: FindingStatus,
     pub closing_note: String,
     pub closing_evidence_id: Option<i32>,
     pub closed_by: Option<i32>,

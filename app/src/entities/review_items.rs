@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ItemState;
+
 use crate::ids::MeasureId;
 
 /// One measure's assessment within a cycle.
@@ -14,8 +16,7 @@ pub struct Model {
     pub measure_label: String,
     pub category: String,
     pub measure_version: i32,
-    /// `pending`, `submitted`, `returned` or `approved`.
-    pub state: String,
+    pub state: ItemState,
     pub result: Option<String>,
     pub tested: String,
     pub rationale: String,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Safeguard, SubStatus};
+
 use crate::ids::SubprocessorId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,9 +14,9 @@ pub struct Model {
     pub address: String,
     pub service: String,
     pub locations: String,
-    pub safeguard: String,
+    pub safeguard: Safeguard,
     pub contact: String,
-    pub status: String,
+    pub status: SubStatus,
     pub since: Option<Date>,
     pub until: Option<Date>,
     pub version: i32,

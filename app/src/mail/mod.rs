@@ -6,8 +6,6 @@ mod page;
 pub mod templates;
 pub use page::OutboxPage;
 
-use std::str::FromStr;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -52,44 +50,7 @@ pub struct Mail {
     pub html: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxStatus {
-    Queued,
-    Sending,
-    Sent,
-    Failed,
-}
-
-impl OutboxStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Queued => "wartet",
-            Self::Sending => "wird gesendet",
-            Self::Sent => "gesendet",
-            Self::Failed => "fehlgeschlagen",
-        }
-    }
-}
-
-impl FromStr for OutboxStatus {
-    type Err = AppError;
-    fn from_str(s: &str) -> Result<Self, AppError> {
-        [Self::Queued, Self::Sending, Self::Sent, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| AppError::BadRequest(format!("unknown outbox status `{s}`")))
-    }
-}
+pub use crate::domain::OutboxStatus;
 
 /// One message as the admin sees it (no body: it may hold an invitation link).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

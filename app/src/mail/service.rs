@@ -55,7 +55,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         body_text: Set(mail.text.clone()),
         body_html: Set(mail.html.clone()),
         message_id: Set(format!("{token}@nachweis")),
-        status: Set(OutboxStatus::Queued.as_str().to_owned()),
+        status: Set(OutboxStatus::Queued),
         attempts: Set(0),
         next_attempt_at: Set(now),
         claimed_by: Set(None),
@@ -76,7 +76,7 @@ pub async fn due(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> App
     Ok(outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
-        .filter(outbox::Column::Status.eq(OutboxStatus::Queued.as_str()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Queued))
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(limit)
@@ -104,7 +104,7 @@ pub async fn claim(
             Expr::col(outbox::Column::Attempts).add(1),
         )
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(OutboxStatus::Queued.as_str()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Queued))
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .exec(db)
         .await?;
@@ -133,7 +133,7 @@ pub async fn mark_sent(
             Expr::value(Option::<String>::None),
         )
         .filter(outbox::Column::Id.eq(row.id))
-        .filter(outbox::Column::Status.eq(OutboxStatus::Sending.as_str()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Sending))
         .exec(db)
         .await?;
     Ok(())
@@ -161,7 +161,7 @@ pub async fn mark_attempt_failed(
         )
         .col_expr(outbox::Column::LastError, Expr::value(truncate(error)))
         .filter(outbox::Column::Id.eq(row.id))
-        .filter(outbox::Column::Status.eq(OutboxStatus::Sending.as_str()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Sending))
         .exec(db)
         .await?;
     Ok(status)
@@ -181,7 +181,7 @@ pub async fn settle_interrupted(db: &DatabaseConnection, now: DateTime<Utc>) -> 
                 "Versand unterbrochen (der sendende Prozess wurde beendet). Ob der Mailserver die Nachricht angenommen hat, ist unbekannt; sie wird deshalb nicht automatisch erneut gesendet.",
             ),
         )
-        .filter(outbox::Column::Status.eq(OutboxStatus::Sending.as_str()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Sending))
         .filter(outbox::Column::ClaimedAt.lt(now - Duration::minutes(CLAIM_TIMEOUT_MINUTES)))
         .exec(db)
         .await?;
@@ -214,7 +214,7 @@ pub async fn count_by_status(
 ) -> AppResult<u64> {
     Ok(outbox::Entity::find()
         .filter(outbox::Column::OrgId.eq(org_id))
-        .filter(outbox::Column::Status.eq(status.as_str()))
+        .filter(outbox::Column::Status.eq(status))
         .count(db)
         .await?)
 }
@@ -225,7 +225,7 @@ fn entry(r: outbox::Model) -> AppResult<OutboxEntry> {
         kind: r.kind,
         recipient: r.recipient,
         subject: r.subject,
-        status: r.status.parse()?,
+        status: r.status,
         attempts: r.attempts,
         created_at: crate::format::german_datetime(r.created_at),
         next_attempt_at: crate::format::german_datetime(r.next_attempt_at),
@@ -248,7 +248,7 @@ pub async fn retry(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Nachricht".into()))?;
-    let status: OutboxStatus = row.status.parse()?;
+    let status = row.status;
     if matches!(status, OutboxStatus::Sent | OutboxStatus::Sending) {
         return Err(AppError::Refused(
             "Diese Nachricht wurde bereits versendet oder wird gerade versendet.".into(),
@@ -263,7 +263,7 @@ pub async fn retry(
         .col_expr(outbox::Column::Attempts, Expr::value(0))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(row.status.as_str()))
+        .filter(outbox::Column::Status.eq(row.status))
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {

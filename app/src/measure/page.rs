@@ -222,7 +222,8 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             <label for="status">"Status"</label>
             <select id="status" name="status">
                 {MeasureStatus::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .map(|s| view! { <option value=s.as_str() selected=s == m.status>{s.label()}</option> })
                     .collect_view()}
             </select>

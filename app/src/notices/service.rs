@@ -110,7 +110,7 @@ pub async fn issue(
         .unwrap_or_default();
     let txn = db.begin().await?;
     let sub = sub_in_org(&txn, actor.org_id, input.subprocessor_id).await?;
-    if sub.status == SubStatus::Terminated.as_str() {
+    if sub.status == SubStatus::Terminated {
         return Err(AppError::invalid(
             "subprocessor_id",
             format!("{} ist als beendet erfasst.", sub.name),
@@ -448,23 +448,16 @@ pub async fn list(
         .collect();
     let mut candidates: Vec<&subprocessors::Model> = subs
         .values()
-        .filter(|s| s.status != SubStatus::Terminated.as_str())
+        .filter(|s| s.status != SubStatus::Terminated)
         .collect();
     // Planned ones first: they are what a notice is usually about.
-    candidates.sort_by_key(|s| (s.status != SubStatus::Planned.as_str(), s.name.clone()));
+    candidates.sort_by_key(|s| (s.status != SubStatus::Planned, s.name.clone()));
     Ok(NoticeList {
         items,
         can_issue: actor.role.is_admin(),
         subprocessors: candidates
             .into_iter()
-            .map(|s| {
-                let label = s
-                    .status
-                    .parse::<SubStatus>()
-                    .map(|st| st.label())
-                    .unwrap_or_default();
-                (s.id, s.name.clone(), label.to_owned())
-            })
+            .map(|s| (s.id, s.name.clone(), s.status.label().to_owned()))
             .collect(),
         default_deadline: (today + Duration::days(DEFAULT_OBJECTION_DAYS)).to_string(),
     })
@@ -564,11 +557,7 @@ pub fn notice_mail(
 ) -> Mail {
     let de = locale == Locale::De;
     let until = german_date(deadline);
-    let safeguard = sub
-        .safeguard
-        .parse::<crate::subprocessors::Safeguard>()
-        .map(|s| s.label())
-        .unwrap_or_default();
+    let safeguard = sub.safeguard.label();
     let subject = match (de, replaces) {
         (true, None) => format!(
             "{org_name}: geplanter neuer Unterauftragsverarbeiter {} – Einspruch bis {until}",
@@ -723,6 +712,7 @@ pub fn objection_mail(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Safeguard;
 
     fn sub(name: &str) -> subprocessors::Model {
         let at = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap_or_default();
@@ -733,9 +723,9 @@ mod tests {
             address: "Industriestr. 25\n91710 Gunzenhausen".into(),
             service: "Hosting".into(),
             locations: "Deutschland".into(),
-            safeguard: "eu".into(),
+            safeguard: Safeguard::Eu,
             contact: String::new(),
-            status: "planned".into(),
+            status: SubStatus::Planned,
             since: None,
             until: None,
             version: 1,

@@ -6,15 +6,16 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::service;
-use crate::auth::service::actor_for_session;
+use crate::auth::service::Actor;
 use crate::error::AppError;
 use crate::http::{Download, actor_or_login, with_query};
-use crate::sso::http::{failure, leave_for};
-use crate::sso::service::{self as sso, Pending, SsoError};
+use crate::net::Client;
+use crate::sso::http::{BoxedResponse, failure, leave_for};
+use crate::sso::service::{self as sso, Confirmed};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -100,19 +101,37 @@ async fn pledge_start(
             e => e.into_response(),
         };
     }
-    let intent = sso::PledgeIntent {
-        user_id: actor.user_id,
-        org_id: actor.org_id,
+    let intent = Intent {
         text_id: signing.text_id,
         text_sha256: signing.text_sha256.trim().to_owned(),
         typed_name: signing.typed_name,
     };
-    let (url, pending) =
-        match sso::begin_confirmation(&state, &actor, form.provider_id, intent).await {
-            Ok(x) => x,
-            Err(e) => return failure(e),
-        };
-    leave_for(&session, &state, pending, url).await
+    let started = sso::begin_confirmation(
+        &state,
+        &actor,
+        form.provider_id,
+        CONFIRM_KIND,
+        intent,
+        "/verpflichtung",
+    )
+    .await;
+    match started {
+        Ok((url, pending)) => leave_for(&session, &state, pending, url).await,
+        Err(e) => failure(e),
+    }
+}
+
+/// The name under which the server registers [`confirmed`] with single
+/// sign-on.
+pub const CONFIRM_KIND: &str = "pledge";
+
+/// A pledge signature waiting for its confirmation: checked before leaving
+/// for the provider, kept in the server-side session, signed on return.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Intent {
+    text_id: i32,
+    text_sha256: String,
+    typed_name: String,
 }
 
 /// The pledge page again, with what was wrong with the signing.
@@ -127,33 +146,36 @@ fn back_to_pledge(e: &AppError) -> Response {
         .into_response()
 }
 
-/// Back from the provider with a confirmation: checks it belongs to the
-/// person signed in here, then signs (every pledge check runs again).
-pub(crate) async fn confirm_pledge(
+/// Back from the provider, confirmed as the person signed in here (single
+/// sign-on checked that): signs, and every pledge check runs again.
+pub fn confirmed(
+    state: AppState,
+    _session: Session,
+    actor: Actor,
+    confirmed: Confirmed,
+    client: Client,
+) -> BoxedResponse {
+    Box::pin(async move { sign_confirmed(&state, &actor, confirmed, client).await })
+}
+
+async fn sign_confirmed(
     state: &AppState,
-    session: &Session,
-    client: service::Client,
-    pending: Pending,
-    code: &str,
+    actor: &Actor,
+    confirmed: Confirmed,
+    client: Client,
 ) -> Response {
-    let actor = match actor_for_session(state, session).await {
-        Ok(a) => a,
-        // The session ended while the person was away: nothing is signed.
-        Err(_) => return failure(SsoError::InvalidState),
-    };
-    let confirmed = match sso::finish_confirmation(state, &actor, pending, code).await {
-        Ok(c) => c,
-        Err(e) => return failure(e),
+    let Some(intent) = confirmed.intent.data::<Intent>() else {
+        return failure(sso::SsoError::InvalidState);
     };
     let signing = service::Signing {
-        text_id: confirmed.intent.text_id,
-        text_sha256: confirmed.intent.text_sha256,
-        typed_name: confirmed.intent.typed_name,
+        text_id: intent.text_id,
+        text_sha256: intent.text_sha256,
+        typed_name: intent.typed_name,
         confirmed: true,
     };
     match service::sign(
         state,
-        &actor,
+        actor,
         signing,
         service::Confirmation::FreshSso {
             provider_name: confirmed.provider_name,

@@ -84,6 +84,17 @@ pub struct MyPledge {
     pub sso: Vec<(i32, String)>,
 }
 
+crate::domain::codes! {
+    /// Where a person stands with the confidentiality pledge.
+    pub enum PledgeState in "state" {
+        /// Signed the current version.
+        Signed = "signed", "verpflichtet";
+        /// Signed an earlier version only.
+        Outdated = "outdated", "ältere Fassung";
+        Missing = "missing", "fehlt";
+    }
+}
+
 /// One person in the DPO's overview.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PledgeRow {
@@ -91,8 +102,7 @@ pub struct PledgeRow {
     pub name: String,
     pub email: String,
     pub role: String,
-    /// `signed` (current version), `outdated` (an earlier one) or `missing`.
-    pub state: String,
+    pub state: PledgeState,
     pub signed_version: Option<i32>,
     pub signed_at: Option<String>,
     pub signature_id: Option<i32>,

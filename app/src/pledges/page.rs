@@ -6,8 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    Block, CLAUSES, MyPledge, PledgeOverview, PublishPledge, SignPledge, get_my_pledge,
-    get_pledge_overview,
+    Block, CLAUSES, MyPledge, PledgeOverview, PledgeState, PublishPledge, SignPledge,
+    get_my_pledge, get_pledge_overview,
 };
 use crate::ui::{ErrorView, FormError, Loading};
 
@@ -232,11 +232,10 @@ pub fn PledgeAdminPage() -> impl IntoView {
     }
 }
 
-fn state_label(state: &str) -> &'static str {
+fn state_label(state: PledgeState) -> &'static str {
     match state {
-        "signed" => "verpflichtet",
-        "outdated" => "ältere Fassung – neu zu unterschreiben",
-        _ => "fehlt",
+        PledgeState::Outdated => "ältere Fassung – neu zu unterschreiben",
+        other => other.label(),
     }
 }
 
@@ -257,10 +256,10 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
             </thead>
             <tbody>
                 {o.rows.into_iter().map(|r| view! {
-                    <tr data-state=r.state.clone()>
+                    <tr data-state=r.state.as_str()>
                         <td>{r.name.clone()}<br /><small>{r.email.clone()}</small></td>
                         <td>{r.role.clone()}</td>
-                        <td><span class=format!("badge pledge-{}", r.state)>{state_label(&r.state)}</span></td>
+                        <td><span class=format!("badge pledge-{}", r.state)>{state_label(r.state)}</span></td>
                         <td>
                             {match (r.signature_id, r.signed_at.clone(), r.signed_version) {
                                 (Some(id), Some(at), Some(v)) => view! {

@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Block, MyPledge, PledgeOverview, PledgeRow, PledgeTextView, SignatureView};
+use super::{
+    Block, MyPledge, PledgeOverview, PledgeRow, PledgeState, PledgeTextView, SignatureView,
+};
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::domain::Role;
@@ -319,35 +321,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyPledge>
     })
 }
 
-/// Where the signature came from (kept with it, shown in the PDF).
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl Client {
-    /// The request's client address as the server determined it (the
-    /// connection, or a configured proxy's rightmost hop: see
-    /// [`crate::net`]) and the user agent, cut to its column size.
-    pub fn from_request(parts: &axum::http::request::Parts) -> Self {
-        Self::new(parts.extensions.get(), &parts.headers)
-    }
-
-    pub fn new(addr: Option<&crate::net::ClientAddr>, headers: &axum::http::HeaderMap) -> Self {
-        Client {
-            ip: addr.map(|a| a.0.to_string()).unwrap_or_default(),
-            user_agent: headers
-                .get(axum::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(400)
-                .collect(),
-        }
-    }
-}
+pub use crate::net::Client;
 
 #[derive(Debug)]
 pub struct Signing {
@@ -611,7 +585,10 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<Pledg
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let current = current(db, actor.org_id).await?;
     let rows = rows(db, actor.org_id, current.as_ref()).await?;
-    let signed = rows.iter().filter(|r| r.state == "signed").count();
+    let signed = rows
+        .iter()
+        .filter(|r| r.state == PledgeState::Signed)
+        .count();
     let total = rows.len();
     let summary = match &current {
         None => "Es ist noch kein Text der Verpflichtung festgelegt.".to_owned(),
@@ -712,9 +689,9 @@ pub async fn rows<C: ConnectionTrait>(
         .map(|(id, name, email)| {
             let s = newest.get(&id);
             let state = match (s, current) {
-                (Some(s), Some(c)) if s.pledge_text_id == c.id => "signed",
-                (Some(_), _) => "outdated",
-                (None, _) => "missing",
+                (Some(s), Some(c)) if s.pledge_text_id == c.id => PledgeState::Signed,
+                (Some(_), _) => PledgeState::Outdated,
+                (None, _) => PledgeState::Missing,
             };
             PledgeRow {
                 user_id: id,
@@ -725,7 +702,7 @@ pub async fn rows<C: ConnectionTrait>(
                     .to_owned(),
                 name,
                 email,
-                state: state.to_owned(),
+                state,
                 signed_version: s.map(|s| s.version),
                 signed_at: s.map(|s| german_datetime(s.signed_at)),
                 signature_id: s.map(|s| s.id),
@@ -746,16 +723,11 @@ pub fn csv(rows: &[PledgeRow]) -> String {
             "Unterschrieben am",
         ],
         rows.iter().map(|r| {
-            let state = match r.state.as_str() {
-                "signed" => "verpflichtet",
-                "outdated" => "ältere Fassung",
-                _ => "fehlt",
-            };
             vec![
                 r.name.clone(),
                 r.email.clone(),
                 r.role.clone(),
-                state.to_owned(),
+                r.state.label().to_owned(),
                 r.signed_version.map(|v| v.to_string()).unwrap_or_default(),
                 r.signed_at.clone().unwrap_or_default(),
             ]
@@ -828,7 +800,7 @@ mod tests {
             name: "Schulz; Mia".into(),
             email: "m@x.example".into(),
             role: "Mitarbeiter/in".into(),
-            state: "signed".into(),
+            state: PledgeState::Signed,
             signed_version: Some(2),
             signed_at: Some("01.12.2026 10:00".into()),
             signature_id: Some(7),

@@ -183,7 +183,7 @@ pub async fn attention(
         if mine.is_none() && !owned.contains(&m.id) {
             out.measures_without_owner.push(reference(m));
         }
-        if m.status == MeasureStatus::Implemented.as_str() && !current_evidence.contains(&m.id) {
+        if m.status == MeasureStatus::Implemented && !current_evidence.contains(&m.id) {
             out.implemented_without_evidence.push(reference(m));
         }
     }

@@ -25,50 +25,7 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-/// Where an assessment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemState {
-    /// Waiting for the owner's assessment.
-    Pending,
-    /// Assessed, waiting for the DPO's decision ("in Prüfung").
-    Submitted,
-    /// Sent back by the DPO with a comment; the owner revises it.
-    Returned,
-    /// Approved by the DPO; final.
-    Approved,
-}
-
-impl ItemState {
-    pub const ALL: [ItemState; 4] = [
-        ItemState::Pending,
-        ItemState::Submitted,
-        ItemState::Returned,
-        ItemState::Approved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemState::Pending => "pending",
-            ItemState::Submitted => "submitted",
-            ItemState::Returned => "returned",
-            ItemState::Approved => "approved",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ItemState::Pending => "offen",
-            ItemState::Submitted => "in Prüfung",
-            ItemState::Returned => "zurückgegeben",
-            ItemState::Approved => "freigegeben",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
+pub use crate::domain::{CycleStatus, FindingStatus, ItemState};
 
 /// What someone does to an assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,8 +126,7 @@ pub struct CycleSummary {
     pub title: String,
     /// ISO date.
     pub due_date: String,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: CycleStatus,
     pub total: usize,
     pub approved: usize,
     pub submitted: usize,
@@ -257,8 +213,7 @@ pub struct FindingView {
     pub owner: Option<String>,
     /// ISO date.
     pub due_date: String,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: FindingStatus,
     pub overdue: bool,
     pub closing_note: String,
     pub closing_evidence: Option<String>,
@@ -473,7 +428,7 @@ mod tests {
             (Submitted, Step::Approve, Approved),
             (Submitted, Step::Return, Returned),
         ];
-        for state in ItemState::ALL {
+        for &state in ItemState::ALL {
             for step in Step::ALL {
                 let want = legal
                     .iter()

@@ -14,10 +14,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddFinding, AmendReview, CloseCycle, CloseFinding, CycleSummary, CycleView, DecideReview,
-    EventView, FindingView, ItemRow, ItemState, ItemView, ReviewResult, ReviewsOverview,
-    SetReviewCadence, get_cycle, get_measure_review, get_review_dashboard, get_review_item,
-    get_reviews,
+    AddFinding, AmendReview, CloseCycle, CloseFinding, CycleStatus, CycleSummary, CycleView,
+    DecideReview, EventView, FindingStatus, FindingView, ItemRow, ItemState, ItemView,
+    ReviewResult, ReviewsOverview, SetReviewCadence, get_cycle, get_measure_review,
+    get_review_dashboard, get_review_item, get_reviews,
 };
 use crate::ids::MeasureId;
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
@@ -68,7 +68,7 @@ pub fn ReviewsPage() -> impl IntoView {
 
 #[component]
 fn Overview(o: ReviewsOverview, close: ServerAction<CloseFinding>) -> impl IntoView {
-    let has_open = o.cycles.iter().any(|c| c.status == "open");
+    let has_open = o.cycles.iter().any(|c| c.status == CycleStatus::Open);
     view! {
         <h2>"Prüfzyklen"</h2>
         {if o.cycles.is_empty() {
@@ -130,7 +130,7 @@ fn Overview(o: ReviewsOverview, close: ServerAction<CloseFinding>) -> impl IntoV
 
 #[component]
 fn CycleLine(c: CycleSummary) -> impl IntoView {
-    let status = if c.status == "closed" {
+    let status = if c.status == CycleStatus::Closed {
         format!(
             "abgeschlossen am {}",
             c.closed_at.clone().unwrap_or_default()
@@ -215,7 +215,7 @@ fn Findings(
             {list.into_iter().map(|f| {
                 let evidence = evidence.clone();
                 view! {
-                    <li class=format!("finding finding-{}", f.status)>
+                    <li class=format!("finding finding-{}", f.status.as_str())>
                         <p>
                             <strong>{f.measure.clone()}</strong>
                             " "
@@ -231,7 +231,7 @@ fn Findings(
                             )}
                             {f.overdue.then(|| view! { " " <span class="badge validity-expired">"überfällig"</span> })}
                         </p>
-                        {(f.status == "closed").then(|| view! {
+                        {(f.status == FindingStatus::Closed).then(|| view! {
                             <p class="notice-ok">
                                 {format!(
                                     "Erledigt am {}: {}{}",
@@ -321,7 +321,7 @@ fn Cycle(
     close_finding: ServerAction<CloseFinding>,
 ) -> impl IntoView {
     let s = c.summary.clone();
-    let open = s.status == "open";
+    let open = s.status == CycleStatus::Open;
     let pct = (s.approved * 100).checked_div(s.total).unwrap_or(0);
     let mut groups: Vec<(String, Vec<ItemRow>)> = Vec::new();
     for i in c.items.clone() {

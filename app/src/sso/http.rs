@@ -12,18 +12,43 @@ use axum::routing::get;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::service::{self, Pending, SsoError};
+use super::service::{self, Confirmed, Pending, SsoError};
 use crate::auth::service::{Actor, actor_for_session};
 use crate::format::query_value;
 use crate::http::{Action, ResultPage, TO_LOGIN, actor_or_login, signin_failed as internal};
+use crate::net::Client;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+/// Single sign-on's routes. `confirmations` finish the acts that features
+/// above this one have people confirm at their provider.
+pub fn routes(confirmations: Confirmations) -> Router<AppState> {
     Router::new()
         .route("/sso", get(discover))
         .route("/sso/callback", get(callback))
         .route("/sso/{id}/start", get(start))
         .route("/sso/{id}/verknuepfen", get(link_page).post(link_start))
+        .layer(axum::Extension(confirmations))
+}
+
+/// Finishes an act confirmed at the provider, for the person signed in
+/// here (checked: the same person and organisation that started it, a fresh
+/// login, their own identity). Answers the browser.
+pub type Finish = fn(AppState, Session, Actor, Confirmed, Client) -> BoxedResponse;
+
+/// The answer of a [`Finish`].
+pub type BoxedResponse = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// The finishers of confirmed acts, by the `kind` their feature passed to
+/// [`service::begin_confirmation`]. The server registers them, so single
+/// sign-on knows none of the features that use it.
+#[derive(Clone, Default)]
+pub struct Confirmations(std::sync::Arc<std::collections::BTreeMap<&'static str, Finish>>);
+
+impl Confirmations {
+    pub fn on(mut self, kind: &'static str, finish: Finish) -> Self {
+        std::sync::Arc::make_mut(&mut self.0).insert(kind, finish);
+        self
+    }
 }
 
 /// Where the session keeps the sign-ins this browser has started.
@@ -164,6 +189,7 @@ struct CallbackQuery {
 
 async fn callback(
     State(state): State<AppState>,
+    axum::Extension(confirmations): axum::Extension<Confirmations>,
     session: Session,
     headers: HeaderMap,
     addr: Option<axum::Extension<crate::net::ClientAddr>>,
@@ -200,10 +226,12 @@ async fn callback(
         service::Purpose::Link { .. } => {
             return finish_link(&state, &session, pending, &code).await;
         }
-        service::Purpose::ConfirmPledge(_) => {
-            let client = crate::pledges::service::Client::new(addr.as_deref(), &headers);
-            return crate::pledges::http::confirm_pledge(&state, &session, client, pending, &code)
-                .await;
+        service::Purpose::Confirm(ref intent) => {
+            let Some(finish) = confirmations.0.get(intent.kind.as_str()).copied() else {
+                return failure(SsoError::InvalidState);
+            };
+            let client = Client::new(addr.as_deref(), &headers);
+            return confirm(state, session, pending, &code, finish, client).await;
         }
     }
     match service::finish(&state, pending, &code).await {
@@ -228,6 +256,27 @@ async fn callback(
             );
             (StatusCode::SEE_OTHER, [(header::LOCATION, signed_in.next)]).into_response()
         }
+        Err(e) => failure(e),
+    }
+}
+
+/// Back from the provider with a confirmation: checks it belongs to the
+/// person signed in here, then lets the feature finish its act.
+async fn confirm(
+    state: AppState,
+    session: Session,
+    pending: Pending,
+    code: &str,
+    finish: Finish,
+    client: Client,
+) -> Response {
+    let actor = match actor_for_session(&state, &session).await {
+        Ok(a) => a,
+        // The session ended while the person was away: nothing happens.
+        Err(_) => return failure(SsoError::InvalidState),
+    };
+    match service::finish_confirmation(&state, &actor, pending, code).await {
+        Ok(confirmed) => finish(state, session, actor, confirmed, client).await,
         Err(e) => failure(e),
     }
 }

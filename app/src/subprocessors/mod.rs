@@ -7,8 +7,6 @@
 mod page;
 pub use page::{ReliancePanel, SubprocessorsPage};
 
-use std::str::FromStr;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -19,57 +17,7 @@ use crate::ids::{AttestationId, MeasureId, SubprocessorId};
 #[cfg(feature = "ssr")]
 pub mod service;
 
-macro_rules! choice {
-    ($name:ident, $field:literal, { $($variant:ident => $key:literal, $label:literal;)+ }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $key),+ }
-            }
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = AppError;
-            fn from_str(s: &str) -> Result<Self, AppError> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s.trim())
-                    .ok_or_else(|| AppError::invalid($field, format!("Unbekannter Wert „{s}“.")))
-            }
-        }
-    };
-}
-
-choice!(SubStatus, "status", {
-    Planned => "planned", "geplant";
-    Active => "active", "aktiv";
-    Terminated => "terminated", "beendet";
-});
-
-choice!(Safeguard, "safeguard", {
-    Eu => "eu", "keine Drittlandübermittlung (EU/EWR)";
-    Adequacy => "adequacy", "Angemessenheitsbeschluss (Art. 45 DSGVO)";
-    Scc => "scc", "Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO)";
-    Bcr => "bcr", "verbindliche interne Datenschutzvorschriften (Art. 47 DSGVO)";
-    Other => "other", "andere Garantie (siehe Beschreibung)";
-});
-
-choice!(AttestationKind, "kind", {
-    Iso27001 => "iso27001", "ISO/IEC 27001";
-    Iso27017 => "iso27017", "ISO/IEC 27017";
-    Iso27018 => "iso27018", "ISO/IEC 27018";
-    Soc2 => "soc2", "SOC 2 Typ II";
-    C5 => "c5", "BSI C5";
-    Tisax => "tisax", "TISAX";
-    Other => "other", "anderer Nachweis";
-});
+pub use crate::domain::{AttestationKind, Safeguard, SubStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttestationView {

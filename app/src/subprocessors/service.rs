@@ -130,9 +130,9 @@ pub async fn save(
             address: Set(input.address),
             service: Set(input.service),
             locations: Set(input.locations),
-            safeguard: Set(input.safeguard.as_str().to_owned()),
+            safeguard: Set(input.safeguard),
             contact: Set(input.contact),
-            status: Set(input.status.as_str().to_owned()),
+            status: Set(input.status),
             since: Set(input.since),
             until: Set(input.until),
             version: Set(1),
@@ -154,9 +154,9 @@ pub async fn save(
         am.address = Set(input.address);
         am.service = Set(input.service);
         am.locations = Set(input.locations);
-        am.safeguard = Set(input.safeguard.as_str().to_owned());
+        am.safeguard = Set(input.safeguard);
         am.contact = Set(input.contact);
-        am.status = Set(input.status.as_str().to_owned());
+        am.status = Set(input.status);
         am.since = Set(input.since);
         am.until = Set(input.until);
         am.version = Set(version + 1);
@@ -198,7 +198,7 @@ pub async fn add_attestation(
     let row = attestations::ActiveModel {
         org_id: Set(actor.org_id),
         subprocessor_id: Set(sub.id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         issuer: Set(issuer.trim().chars().take(200).collect()),
         scope: Set(scope.trim().to_owned()),
         valid_until: Set(valid_until),
@@ -287,7 +287,7 @@ async fn attestation_views(
             .or_default()
             .push(AttestationView {
                 id: r.id,
-                kind: r.kind.parse().unwrap_or(AttestationKind::Other),
+                kind: r.kind,
                 issuer: r.issuer,
                 scope: r.scope,
                 valid_until: iso(r.valid_until),
@@ -351,9 +351,9 @@ pub async fn for_org(
             address: s.address,
             service: s.service,
             locations: s.locations,
-            safeguard: s.safeguard.parse().unwrap_or(Safeguard::Other),
+            safeguard: s.safeguard,
             contact: s.contact,
-            status: s.status.parse().unwrap_or(SubStatus::Active),
+            status: s.status,
             since: iso(s.since),
             until: iso(s.until),
             version: s.version,
@@ -491,7 +491,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
         let Some(sub) = subs.get(&l.subprocessor_id) else {
             continue;
         };
-        if sub.status == SubStatus::Terminated.as_str() {
+        if sub.status == SubStatus::Terminated {
             continue;
         }
         let current: Vec<String> = atts
@@ -501,7 +501,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
                     && Validity::of(a.valid_until, today) != Validity::Expired
             })
             .map(|a| {
-                let kind = a.kind.parse().unwrap_or(AttestationKind::Other);
+                let kind = a.kind;
                 // "Other" says nothing; its scope names what it is.
                 let mut s = if kind == AttestationKind::Other && !a.scope.is_empty() {
                     a.scope.clone()
@@ -558,12 +558,7 @@ pub async fn expiring(
             (validity != Validity::Current).then(|| super::ExpiringAttestation {
                 subprocessor_id: sub.id,
                 subprocessor: sub.name.clone(),
-                kind: a
-                    .kind
-                    .parse()
-                    .unwrap_or(AttestationKind::Other)
-                    .label()
-                    .to_owned(),
+                kind: a.kind.label().to_owned(),
                 valid_until: iso(a.valid_until),
                 validity,
             })

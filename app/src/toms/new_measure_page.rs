@@ -56,7 +56,8 @@ pub fn NewMeasurePage() -> impl IntoView {
                                     <label for="status">"Status"</label>
                                     <select id="status" name="status">
                                         {MeasureStatus::ALL
-                                            .into_iter()
+                                            .iter()
+                                            .copied()
                                             .filter(|s| *s != MeasureStatus::Retired)
                                             .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
                                             .collect_view()}

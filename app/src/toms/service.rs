@@ -161,7 +161,7 @@ fn summary(
             .unwrap_or_default(),
         title: m.title,
         body: m.body,
-        status: m.status.parse().map_err(AppError::internal)?,
+        status: m.status,
     })
 }
 
@@ -287,7 +287,7 @@ async fn snapshot<C: ConnectionTrait>(db: &C, m: &measures::Model) -> AppResult<
         category: cat.title,
         title: m.title.clone(),
         body: m.body.clone(),
-        status: m.status.parse().map_err(AppError::internal)?,
+        status: m.status,
         position: m.position,
         owners,
     })
@@ -356,7 +356,7 @@ pub async fn insert_measure<C: ConnectionTrait>(
         category_id: Set(input.category_id),
         title: Set(input.title),
         body: Set(input.body.as_str().to_owned()),
-        status: Set(input.status.as_str().to_owned()),
+        status: Set(input.status),
         position: Set(next_position(db, org_id, input.category_id).await?),
         version: Set(1),
         created_at: Set(now),
@@ -413,7 +413,7 @@ pub async fn update_measure(
     find_category(&txn, actor.org_id, input.category_id).await?;
     if m.title == input.title
         && m.body == input.body.as_str()
-        && m.status == input.status.as_str()
+        && m.status == input.status
         && m.category_id == input.category_id
     {
         return Ok(()); // nothing changed, nothing to record
@@ -427,7 +427,7 @@ pub async fn update_measure(
     am.category_id = Set(input.category_id);
     am.title = Set(input.title);
     am.body = Set(input.body.as_str().to_owned());
-    am.status = Set(input.status.as_str().to_owned());
+    am.status = Set(input.status);
     am.version = Set(m.version + 1);
     am.updated_at = Set(now);
     // The version in the WHERE clause makes a concurrent edit lose cleanly.
@@ -455,7 +455,7 @@ pub async fn retire_measure(
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
-    if m.status == MeasureStatus::Retired.as_str() {
+    if m.status == MeasureStatus::Retired {
         return Err(AppError::invalid(
             "status",
             "Die Maßnahme ist bereits außer Kraft gesetzt.",
@@ -463,7 +463,7 @@ pub async fn retire_measure(
     }
     let before = snapshot(&txn, &m).await?;
     let mut am: measures::ActiveModel = m.clone().into();
-    am.status = Set(MeasureStatus::Retired.as_str().to_owned());
+    am.status = Set(MeasureStatus::Retired);
     am.version = Set(m.version + 1);
     am.updated_at = Set(now);
     let after = am.update(&txn).await?;
@@ -728,7 +728,7 @@ pub async fn measure_detail(
         category,
         title: m.title,
         body: m.body,
-        status: m.status.parse().map_err(AppError::internal)?,
+        status: m.status,
         version: m.version,
         owners,
         can_edit: actor.role.is_admin() || (actor.role == Role::Owner && is_owner),

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::pledges::Block;
+use crate::pledges::{Block, PledgeState};
 
 /// Training's plain routes (forms without JavaScript, certificate, images, CSV).
 #[cfg(feature = "ssr")]
@@ -25,15 +25,42 @@ pub const BASE_COURSE: &str = include_str!("grundschulung.md");
 /// Pass mark of new courses, in percent.
 pub const DEFAULT_PASS_PERCENT: i32 = 80;
 
+crate::domain::codes! {
+    /// Where a member stands in a course, as `/schulungen` shows it.
+    pub enum CourseState in "state" {
+        Open = "open", "offen";
+        /// An attempt is under way.
+        InProgress = "in_progress", "begonnen";
+        /// Passed the current version.
+        Passed = "passed", "bestanden";
+        /// Passed an earlier version only.
+        Outdated = "outdated", "neue Version – erneut teilnehmen";
+        /// The last attempt failed.
+        Failed = "failed", "nicht bestanden";
+    }
+}
+
+crate::domain::codes! {
+    /// A person's standing in one course, as the DPO's overview shows it.
+    pub enum CellState in "state" {
+        /// Holds a valid pass of the current version, not due soon.
+        Done = "done", "geschult";
+        /// Due now or soon (new, a new version, or a repeat coming up).
+        Due = "due", "fällig";
+        /// The date has passed.
+        Overdue = "overdue", "überfällig";
+        /// Failed since it became due, not yet overdue.
+        Failed = "failed", "nicht bestanden";
+    }
+}
+
 /// A course as the member sees it on `/schulungen`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MyCourse {
     pub course_id: i32,
     pub title: String,
     pub version: i32,
-    /// `open`, `in_progress`, `passed` (current version), `outdated` (an
-    /// earlier version passed) or `failed` (last attempt).
-    pub state: String,
+    pub state: CourseState,
     pub attempt_id: Option<i32>,
     /// German date of the newest pass, with its certificate.
     pub passed_at: Option<String>,
@@ -114,8 +141,7 @@ pub struct CourseList {
 /// One cell of the overview: a person's state in one course.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
-    /// `done`, `outdated`, `failed` or `open`.
-    pub state: String,
+    pub state: CellState,
     pub version: Option<i32>,
     pub date: Option<String>,
     pub completion_id: Option<i32>,
@@ -130,8 +156,7 @@ pub struct OverviewRow {
     pub email: String,
     pub role: String,
     pub cells: Vec<Cell>,
-    /// The pledge: `signed`, `outdated` or `missing`.
-    pub pledge: String,
+    pub pledge: PledgeState,
 }
 
 /// Which people the overview lists: the filter of its GET form (`zeigen`).
@@ -170,9 +195,12 @@ impl Show {
     pub fn matches(self, row: &OverviewRow) -> bool {
         match self {
             Self::All => true,
-            Self::Open => row.pledge != "signed" || row.cells.iter().any(|c| c.state != "done"),
-            Self::Failed => row.cells.iter().any(|c| c.state == "failed"),
-            Self::Overdue => row.cells.iter().any(|c| c.state == "overdue"),
+            Self::Open => {
+                row.pledge != PledgeState::Signed
+                    || row.cells.iter().any(|c| c.state != CellState::Done)
+            }
+            Self::Failed => row.cells.iter().any(|c| c.state == CellState::Failed),
+            Self::Overdue => row.cells.iter().any(|c| c.state == CellState::Overdue),
         }
     }
 }

@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AddBaseCourse, AttemptView, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse, SaveRules, StartCourse,
-    TrainingOverview, get_attempt, get_my_training, get_training_overview, list_courses,
+    AddBaseCourse, AttemptView, CourseState, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse, SaveRules,
+    StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
+    list_courses,
 };
 use crate::pledges::Block;
 use crate::ui::{ErrorView, FormError, Loading};
@@ -57,16 +58,6 @@ pub fn Blocks(blocks: Vec<Block>) -> impl IntoView {
     }
 }
 
-fn state_label(state: &str) -> &'static str {
-    match state {
-        "passed" | "done" => "bestanden",
-        "in_progress" => "begonnen",
-        "failed" => "nicht bestanden",
-        "outdated" => "neue Version – erneut teilnehmen",
-        _ => "offen",
-    }
-}
-
 #[component]
 pub fn TrainingPage() -> impl IntoView {
     let start = ServerAction::<StartCourse>::new();
@@ -102,13 +93,13 @@ fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
         <ul class="courses">
             {t.courses.into_iter().map(|c| {
                 let id = c.course_id;
-                let retry = c.state == "failed";
-                let done = c.state == "passed";
+                let retry = c.state == CourseState::Failed;
+                let done = c.state == CourseState::Passed;
                 view! {
-                    <li class="card course" data-state=c.state.clone()>
+                    <li class="card course" data-state=c.state.as_str()>
                         <h2>{c.title.clone()}</h2>
                         <p>
-                            <span class=format!("badge training-{}", c.state)>{state_label(&c.state)}</span>
+                            <span class=format!("badge training-{}", c.state)>{c.state.label()}</span>
                             {format!(" · Version {}", c.version)}
                             {c.passed_at.clone().map(|d| format!(" · zuletzt bestanden am {d}"))}
                         </p>
@@ -151,7 +142,7 @@ pub fn OpenTrainings() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let open: Vec<_> = match data.await {
-                    Ok(t) => t.courses.into_iter().filter(|c| c.state != "passed").collect(),
+                    Ok(t) => t.courses.into_iter().filter(|c| c.state != CourseState::Passed).collect(),
                     Err(_) => Vec::new(),
                 };
                 (!open.is_empty()).then(|| view! {
@@ -159,7 +150,7 @@ pub fn OpenTrainings() -> impl IntoView {
                         <h2>"Offene Schulungen"</h2>
                         <ul>
                             {open.into_iter().map(|c| view! {
-                                <li>{c.title} " – " {state_label(&c.state)}</li>
+                                <li>{c.title} " – " {c.state.label()}</li>
                             }).collect_view()}
                         </ul>
                         <p><a class="button primary" href="/schulungen">"Zu den Schulungen"</a></p>
@@ -381,23 +372,6 @@ pub fn TrainingAdminPage() -> impl IntoView {
     }
 }
 
-fn cell_label(state: &str) -> &'static str {
-    match state {
-        "done" => "geschult",
-        "overdue" => "überfällig",
-        "failed" => "nicht bestanden",
-        _ => "fällig",
-    }
-}
-
-fn pledge_label(state: &str) -> &'static str {
-    match state {
-        "signed" => "verpflichtet",
-        "outdated" => "ältere Fassung",
-        _ => "fehlt",
-    }
-}
-
 #[component]
 pub fn TrainingOverviewPage() -> impl IntoView {
     // Filter, search and page are the query string of a plain GET form, so
@@ -540,8 +514,8 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
                             <td>{r.name.clone()}<br /><small>{r.email.clone()}</small></td>
                             <td>{r.role.clone()}</td>
                             {r.cells.into_iter().map(|c| view! {
-                                <td data-state=c.state.clone()>
-                                    <span class=format!("badge cell-{}", c.state)>{cell_label(&c.state)}</span>
+                                <td data-state=c.state.as_str()>
+                                    <span class=format!("badge cell-{}", c.state)>{c.state.label()}</span>
                                     {c.due.clone().map(|d| view! { <br /><small>{format!("fällig {d}")}</small> })}
                                     {match (c.completion_id, c.date) {
                                         (Some(id), Some(d)) => view! { <br /><a href=format!("/schulungen/zertifikat/{id}.pdf") rel="external">{format!("v{} am {d}", c.version.unwrap_or_default())}</a> }.into_any(),
@@ -549,7 +523,7 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
                                     }}
                                 </td>
                             }).collect_view()}
-                            <td data-state=r.pledge.clone()><span class=format!("badge pledge-{}", r.pledge)>{pledge_label(&r.pledge)}</span></td>
+                            <td data-state=r.pledge.as_str()><span class=format!("badge pledge-{}", r.pledge)>{r.pledge.label()}</span></td>
                         </tr>
                     }
                 }).collect_view()}

@@ -44,7 +44,7 @@ async fn an_invitation_arrives_by_mail_once(backend: Backend) {
     // Written with the invitation, in the same transaction: queued, not sent.
     let rows = outbox_rows(&app).await;
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.status == "queued"));
+    assert!(rows.iter().all(|r| r.status.as_str() == "queued"));
     assert!(sink.messages().is_empty());
 
     let pass = send_due(&app.db, &mailer, app.clock.now(), "node-a")
@@ -76,7 +76,7 @@ async fn an_invitation_arrives_by_mail_once(backend: Backend) {
 
     // Sent rows carry the server's answer; a second pass (or a second node) sends nothing.
     let rows = outbox_rows(&app).await;
-    assert!(rows.iter().all(|r| r.status == "sent"));
+    assert!(rows.iter().all(|r| r.status.as_str() == "sent"));
     assert!(
         rows[0]
             .server_reply
@@ -138,7 +138,7 @@ async fn a_refusing_server_leads_to_retries_then_failed_then_admin_retry(backend
             row.last_error
         );
         if attempt < 5 {
-            assert_eq!(row.status, "queued");
+            assert_eq!(row.status.as_str(), "queued");
             // Not due again one second before the wait is over …
             let wait = Duration::minutes(waits[attempt as usize - 1]);
             app.clock.advance(wait - Duration::seconds(1));
@@ -150,7 +150,7 @@ async fn a_refusing_server_leads_to_retries_then_failed_then_admin_retry(backend
             // … and due when it is.
             app.clock.advance(Duration::seconds(1));
         } else {
-            assert_eq!(row.status, "failed");
+            assert_eq!(row.status.as_str(), "failed");
         }
     }
     // Failed for good: no further attempt, however long one waits.
@@ -234,7 +234,7 @@ async fn a_server_that_is_down_delays_but_loses_nothing(backend: Backend) {
         .unwrap();
     assert_eq!(pass.retry_later, 1, "{pass:?}");
     let row = &outbox_rows(&app).await[0];
-    assert_eq!(row.status, "queued");
+    assert_eq!(row.status.as_str(), "queued");
     assert!(row.last_error.is_some());
 
     // The server comes up on its port; after the backoff the message goes out.
@@ -280,7 +280,7 @@ async fn an_interrupted_send_is_not_repeated_automatically(backend: Backend) {
     assert_eq!(pass.sent, 0);
     assert!(sink.messages().is_empty());
     let row = &outbox_rows(&app).await[0];
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status.as_str(), "failed");
     assert!(row.last_error.as_deref().unwrap().contains("unterbrochen"));
     app.stop().await;
 }

@@ -241,7 +241,7 @@ async fn pledges_are_signed_once_per_version_and_never_change(backend: Backend) 
     assert_eq!(p.earlier.len(), 1);
     let o = overview(&admin).await;
     let row = o.rows.iter().find(|r| r.name == "staff acme").unwrap();
-    assert_eq!(row.state, "outdated");
+    assert_eq!(row.state.as_str(), "outdated");
     // The signed copy of version 1 is unchanged, byte for byte.
     let (_, again) = download(&staff, sig).await;
     assert_eq!(again, pdf);

@@ -183,7 +183,7 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     assert_eq!(body["passed"], false);
     assert_eq!(body["score"], 3);
     let t = mine(&staff).await;
-    assert_eq!(t.courses[0].state, "failed");
+    assert_eq!(t.courses[0].state.as_str(), "failed");
     // Four of five (exactly 80 %) passes.
     let id2 = start(&staff, &course).await;
     assert_ne!(id2, id);
@@ -294,12 +294,13 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let t = mine(&staff).await;
     assert_eq!(t.courses[0].version, 2);
-    assert_eq!(t.courses[0].state, "outdated");
+    assert_eq!(t.courses[0].state.as_str(), "outdated");
     assert_eq!(t.certificates[0].version, 1);
     let o = overview(admin.clone()).await;
     let row = o.rows.iter().find(|r| r.name == "staff acme").unwrap();
     assert_eq!(
-        row.cells[0].state, "due",
+        row.cells[0].state.as_str(),
+        "due",
         "the new version is due within 30 days"
     );
     assert_eq!(row.cells[0].version, Some(1));

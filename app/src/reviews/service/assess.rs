@@ -98,7 +98,7 @@ pub(super) async fn insert_finding<C: ConnectionTrait>(
         action: Set(f.action.clone()),
         owner_id: Set(f.owner_id),
         due_date: Set(f.due_date),
-        status: Set("open".into()),
+        status: Set(FindingStatus::Open),
         closing_note: Set(String::new()),
         closing_evidence_id: Set(None),
         closed_by: Set(None),
@@ -149,7 +149,8 @@ pub async fn assess(
     } else {
         Step::Save
     };
-    let to = next_state(state_of(&it), step, cyc.status != "open").map_err(AppError::Refused)?;
+    let to =
+        next_state(it.state, step, cyc.status != CycleStatus::Open).map_err(AppError::Refused)?;
     if input.version != it.version {
         return Err(AppError::Conflict);
     }
@@ -214,7 +215,7 @@ pub async fn assess(
     let txn = db.begin().await?;
     let existing_open = review_findings::Entity::find()
         .filter(review_findings::Column::ItemId.eq(it.id))
-        .filter(review_findings::Column::Status.eq("open"))
+        .filter(review_findings::Column::Status.eq(FindingStatus::Open))
         .all(&txn)
         .await?
         .len();
@@ -249,18 +250,18 @@ pub async fn assess(
             Expr::value(Some(actor.user_id)),
         )
         .col_expr(review_items::Column::AssessedAt, Expr::value(Some(now)))
-        .col_expr(review_items::Column::State, Expr::value(to.as_str()))
+        .col_expr(review_items::Column::State, Expr::value(to))
         .col_expr(review_items::Column::Version, Expr::value(it.version + 1))
         .filter(review_items::Column::Id.eq(it.id))
         .filter(review_items::Column::Version.eq(it.version))
-        .filter(review_items::Column::State.eq(it.state.clone()))
+        .filter(review_items::Column::State.eq(it.state))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Err(AppError::Conflict);
     }
     let still_open = review_cycles::Entity::find_by_id(cyc.id)
-        .filter(review_cycles::Column::Status.eq("open"))
+        .filter(review_cycles::Column::Status.eq(CycleStatus::Open))
         .one(&txn)
         .await?;
     if still_open.is_none() {
@@ -323,14 +324,15 @@ pub async fn decide(
         return Err(AppError::Forbidden);
     }
     let cyc = cycle(db, actor.org_id, it.cycle_id).await?;
-    let to = next_state(state_of(&it), step, cyc.status != "open").map_err(AppError::Refused)?;
+    let to =
+        next_state(it.state, step, cyc.status != CycleStatus::Open).map_err(AppError::Refused)?;
     if version != it.version {
         return Err(AppError::Conflict);
     }
     let comment = text_field("comment", "Kommentar", comment, step == Step::Return)?;
     let txn = db.begin().await?;
     let updated = review_items::Entity::update_many()
-        .col_expr(review_items::Column::State, Expr::value(to.as_str()))
+        .col_expr(review_items::Column::State, Expr::value(to))
         .col_expr(
             review_items::Column::DecidedBy,
             Expr::value(Some(actor.user_id)),
@@ -350,7 +352,7 @@ pub async fn decide(
         return Err(AppError::Conflict);
     }
     if review_cycles::Entity::find_by_id(cyc.id)
-        .filter(review_cycles::Column::Status.eq("open"))
+        .filter(review_cycles::Column::Status.eq(CycleStatus::Open))
         .one(&txn)
         .await?
         .is_none()
@@ -412,10 +414,10 @@ pub async fn add_finding(
         return Err(AppError::Forbidden);
     }
     let cyc = cycle(db, actor.org_id, it.cycle_id).await?;
-    if cyc.status != "open" {
+    if cyc.status != CycleStatus::Open {
         return Err(closed_refusal());
     }
-    match state_of(&it) {
+    match it.state {
         ItemState::Approved => {
             return Err(AppError::Refused(
                 "Die Bewertung ist freigegeben und kann nicht mehr geändert werden.".into(),
@@ -460,7 +462,7 @@ pub async fn close_finding(
     if !allowed {
         return Err(AppError::Forbidden);
     }
-    if f.status != "open" {
+    if f.status != FindingStatus::Open {
         return Err(AppError::Refused(
             "Die Korrekturmaßnahme ist bereits abgeschlossen.".into(),
         ));
@@ -482,7 +484,10 @@ pub async fn close_finding(
     }
     let txn = db.begin().await?;
     let updated = review_findings::Entity::update_many()
-        .col_expr(review_findings::Column::Status, Expr::value("closed"))
+        .col_expr(
+            review_findings::Column::Status,
+            Expr::value(FindingStatus::Closed),
+        )
         .col_expr(
             review_findings::Column::ClosingNote,
             Expr::value(note.clone()),
@@ -497,7 +502,7 @@ pub async fn close_finding(
         )
         .col_expr(review_findings::Column::ClosedAt, Expr::value(Some(now)))
         .filter(review_findings::Column::Id.eq(f.id))
-        .filter(review_findings::Column::Status.eq("open"))
+        .filter(review_findings::Column::Status.eq(FindingStatus::Open))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -526,7 +531,7 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
     if !actor.role.is_admin() {
         return Err(AppError::Forbidden);
     }
-    if cyc.status != "open" {
+    if cyc.status != CycleStatus::Open {
         return Err(AppError::Refused(
             "Der Prüfzyklus ist bereits abgeschlossen.".into(),
         ));
@@ -535,7 +540,7 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
     let items = items_of(db, cyc.id).await?;
     let waiting = items
         .iter()
-        .filter(|i| state_of(i) != ItemState::Approved)
+        .filter(|i| i.state != ItemState::Approved)
         .count();
     if waiting > 0 {
         return Err(AppError::Refused(format!(
@@ -544,7 +549,7 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
         )));
     }
     let mut closed = cyc.clone();
-    closed.status = "closed".into();
+    closed.status = CycleStatus::Closed;
     closed.closed_by = Some(actor.user_id);
     closed.closed_at = Some(now);
     closed.close_comment = comment.clone();
@@ -579,7 +584,7 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
             Expr::value(Some(anchor.hash.clone())),
         )
         .filter(review_cycles::Column::Id.eq(cyc.id))
-        .filter(review_cycles::Column::Status.eq("open"))
+        .filter(review_cycles::Column::Status.eq(CycleStatus::Open))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
@@ -591,9 +596,7 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
     // between reading and closing (a decision cannot, the state is final;
     // this guards against a future path that could).
     let now_items = items_of(&txn, cyc.id).await?;
-    if now_items.iter().any(|i| state_of(i) != ItemState::Approved)
-        || now_items.len() != items.len()
-    {
+    if now_items.iter().any(|i| i.state != ItemState::Approved) || now_items.len() != items.len() {
         return Err(AppError::Conflict);
     }
     event(&txn, now, actor, &cyc, None, "close", &comment).await?;
@@ -620,7 +623,7 @@ pub async fn amend(state: &AppState, actor: &Actor, item_id: i32, text: &str) ->
         return Err(AppError::Forbidden);
     }
     let cyc = cycle(db, actor.org_id, it.cycle_id).await?;
-    if cyc.status != "closed" {
+    if cyc.status != CycleStatus::Closed {
         return Err(AppError::Refused(
             "Solange der Prüfzyklus offen ist, wird die Bewertung selbst geändert; Ergänzungen gibt es nur für abgeschlossene Prüfzyklen.".into(),
         ));

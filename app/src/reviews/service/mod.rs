@@ -26,7 +26,7 @@ use super::{
 };
 use crate::audit::service::{AuditEvent, record};
 use crate::auth::service::Actor;
-use crate::domain::{MeasureStatus, Role};
+use crate::domain::{CycleStatus, FindingStatus, MeasureStatus, Role};
 use crate::entities::{
     evidence, measure_owners, measures, memberships, organisations, review_cycles, review_events,
     review_findings, review_item_evidence, review_items, users,
@@ -151,10 +151,6 @@ async fn may_assess<C: ConnectionTrait>(
     })
 }
 
-fn state_of(i: &review_items::Model) -> ItemState {
-    ItemState::parse(&i.state).unwrap_or(ItemState::Pending)
-}
-
 fn result_of(i: &review_items::Model) -> Option<ReviewResult> {
     i.result.as_deref().and_then(ReviewResult::parse)
 }
@@ -164,17 +160,17 @@ fn summary(
     items: &[review_items::Model],
     today: NaiveDate,
 ) -> CycleSummary {
-    let count = |s: ItemState| items.iter().filter(|i| state_of(i) == s).count();
+    let count = |s: ItemState| items.iter().filter(|i| i.state == s).count();
     CycleSummary {
         id: c.id,
         title: c.title.clone(),
         due_date: iso(c.due_date),
-        status: c.status.clone(),
+        status: c.status,
         total: items.len(),
         approved: count(ItemState::Approved),
         submitted: count(ItemState::Submitted),
         open: count(ItemState::Pending) + count(ItemState::Returned),
-        overdue: c.status == "open" && c.due_date < today,
+        overdue: c.status == CycleStatus::Open && c.due_date < today,
         opened_at: german_datetime(c.opened_at),
         closed_at: c.closed_at.map(german_datetime),
     }

@@ -48,7 +48,7 @@ pub async fn open_cycle(
     let txn = db.begin().await?;
     if let Some(open) = review_cycles::Entity::find()
         .filter(review_cycles::Column::OrgId.eq(actor.org_id))
-        .filter(review_cycles::Column::Status.eq("open"))
+        .filter(review_cycles::Column::Status.eq(CycleStatus::Open))
         .one(&txn)
         .await?
     {
@@ -66,7 +66,7 @@ pub async fn open_cycle(
     let chosen: Vec<&measures::Model> = match &input.measures {
         None => all
             .iter()
-            .filter(|m| m.status == MeasureStatus::Implemented.as_str())
+            .filter(|m| m.status == MeasureStatus::Implemented)
             .collect(),
         Some(ids) => {
             let ids: HashSet<MeasureId> = ids.iter().copied().collect();
@@ -89,7 +89,7 @@ pub async fn open_cycle(
         org_id: Set(actor.org_id),
         title: Set(title.clone()),
         due_date: Set(due),
-        status: Set("open".into()),
+        status: Set(CycleStatus::Open),
         scope: Set(if input.measures.is_some() {
             "subset"
         } else {
@@ -132,7 +132,7 @@ pub async fn open_cycle(
                 .take(300)
                 .collect()),
             measure_version: Set(m.version),
-            state: Set(ItemState::Pending.as_str().into()),
+            state: Set(ItemState::Pending),
             result: Set(None),
             tested: Set(String::new()),
             rationale: Set(String::new()),

@@ -61,7 +61,7 @@ pub async fn reviews_due<C: ConnectionTrait>(
     };
     let mut out: Vec<ReviewDue> = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
-        .filter(measures::Column::Status.eq(MeasureStatus::Implemented.as_str()))
+        .filter(measures::Column::Status.eq(MeasureStatus::Implemented))
         .order_by_asc(measures::Column::CategoryId)
         .order_by_asc(measures::Column::Position)
         .all(db)
@@ -128,11 +128,11 @@ pub async fn not_effective<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult
         .into_iter()
         .filter(|i| {
             let own: Vec<_> = findings.iter().filter(|f| f.item_id == i.id).collect();
-            own.is_empty() || own.iter().any(|f| f.status == "open")
+            own.is_empty() || own.iter().any(|f| f.status == FindingStatus::Open)
         })
         .filter_map(|i| {
             let m = measures.get(&i.measure_id)?;
-            (m.status != MeasureStatus::Retired.as_str()).then(|| MeasureRef {
+            (m.status != MeasureStatus::Retired).then(|| MeasureRef {
                 id: m.id,
                 label: crate::toms::label(&m.title, &m.body),
                 category: cats.get(&m.category_id).cloned().unwrap_or_default(),
@@ -162,14 +162,14 @@ pub(super) fn finding_view(
         action: f.action.clone(),
         owner: f.owner_id.and_then(|o| people.get(&o).cloned()),
         due_date: iso(f.due_date),
-        status: f.status.clone(),
-        overdue: f.status == "open" && f.due_date < day,
+        status: f.status,
+        overdue: f.status == FindingStatus::Open && f.due_date < day,
         closing_note: f.closing_note.clone(),
         closing_evidence: f
             .closing_evidence_id
             .and_then(|e| evidence_titles.get(&e).cloned()),
         closed_at: f.closed_at.map(german_datetime),
-        can_close: f.status == "open"
+        can_close: f.status == FindingStatus::Open
             && match actor.role {
                 Role::Admin => true,
                 Role::Owner => f.owner_id == Some(actor.user_id) || owned.contains(&f.measure_id),
@@ -255,7 +255,7 @@ pub async fn open_actions<C: ConnectionTrait>(
 ) -> AppResult<Vec<FindingView>> {
     let mut rows = review_findings::Entity::find()
         .filter(review_findings::Column::OrgId.eq(actor.org_id))
-        .filter(review_findings::Column::Status.eq("open"))
+        .filter(review_findings::Column::Status.eq(FindingStatus::Open))
         .order_by_asc(review_findings::Column::DueDate)
         .order_by_asc(review_findings::Column::Id)
         .all(db)
@@ -278,7 +278,7 @@ pub(super) fn rows_for(
         .iter()
         .map(|i| {
             let own = owners.get(&i.measure_id).cloned().unwrap_or_default();
-            let state = state_of(i);
+            let state = i.state;
             ItemRow {
                 id: i.id,
                 cycle_id: i.cycle_id,
@@ -345,7 +345,7 @@ pub async fn overview(
                 id: m.id,
                 label: crate::toms::label(&m.title, &m.body),
                 category: cats.get(&m.category_id).cloned().unwrap_or_default(),
-                implemented: m.status == MeasureStatus::Implemented.as_str(),
+                implemented: m.status == MeasureStatus::Implemented,
             })
             .collect()
     } else {
@@ -392,7 +392,7 @@ pub async fn cycle_view(
             .collect::<Vec<_>>(),
     )
     .await?;
-    let open = c.status == "open";
+    let open = c.status == CycleStatus::Open;
     let findings = review_findings::Entity::find()
         .filter(review_findings::Column::CycleId.eq(c.id))
         .order_by_asc(review_findings::Column::Id)
@@ -410,7 +410,7 @@ pub async fn cycle_view(
     let day = today(now);
     Ok(CycleView {
         summary: summary(&c, &items, day),
-        complete: !items.is_empty() && items.iter().all(|i| state_of(i) == ItemState::Approved),
+        complete: !items.is_empty() && items.iter().all(|i| i.state == ItemState::Approved),
         items: rows_for(&items, &people, &owners, actor, open),
         findings: finding_views(db, actor, &findings, now).await?,
         events: event_views(&events, &labels),
@@ -443,7 +443,7 @@ pub async fn item_view(
             .collect::<Vec<_>>(),
     )
     .await?;
-    let open = c.status == "open";
+    let open = c.status == CycleStatus::Open;
     let row = rows_for(std::slice::from_ref(&it), &people, &owners, actor, open).remove(0);
     let linked: HashSet<i32> = review_item_evidence::Entity::find()
         .filter(review_item_evidence::Column::ItemId.eq(it.id))
@@ -535,7 +535,7 @@ pub async fn current_cycle<C: ConnectionTrait>(
 ) -> AppResult<Option<review_cycles::Model>> {
     Ok(review_cycles::Entity::find()
         .filter(review_cycles::Column::OrgId.eq(org_id))
-        .filter(review_cycles::Column::Status.eq("open"))
+        .filter(review_cycles::Column::Status.eq(CycleStatus::Open))
         .one(db)
         .await?)
 }
@@ -621,7 +621,7 @@ pub async fn measure_review(
         last_reviewed: last.map(|(d, _)| iso(d)),
         last_result: last.and_then(|(_, r)| r),
         next_due: iso(due),
-        overdue: m.status == MeasureStatus::Implemented.as_str() && due < today(now),
+        overdue: m.status == MeasureStatus::Implemented && due < today(now),
         flagged,
         can_edit: actor.role.is_admin(),
     })
@@ -686,10 +686,10 @@ pub async fn status_text(
                 s.submitted,
                 s.open
             ));
-            for i in items.iter().filter(|i| state_of(i) != ItemState::Approved) {
+            for i in items.iter().filter(|i| i.state != ItemState::Approved) {
                 out.push_str(&format!(
                     "  [{}] {}: {}\n",
-                    state_of(i).label(),
+                    i.state.label(),
                     i.category,
                     i.measure_label
                 ));

@@ -153,7 +153,7 @@ pub async fn report_data<C: ConnectionTrait>(
     for i in &items {
         let entry = ReportItem {
             label: i.measure_label.clone(),
-            result: match (result_of(i), state_of(i)) {
+            result: match (result_of(i), i.state) {
                 (Some(r), ItemState::Approved) => r.label().to_owned(),
                 (Some(r), s) => format!("{} ({})", r.label(), s.label()),
                 (None, s) => format!("noch nicht bewertet ({})", s.label()),
@@ -185,7 +185,7 @@ pub async fn report_data<C: ConnectionTrait>(
                 Some(at) => format!("{}, {}", name(i.assessed_by), german_datetime(at)),
                 None => "–".into(),
             },
-            decided: match (state_of(i), i.decided_at) {
+            decided: match (i.state, i.decided_at) {
                 (ItemState::Approved, Some(at)) => format!(
                     "freigegeben von {}, {}",
                     name(i.decided_by),
@@ -206,7 +206,7 @@ pub async fn report_data<C: ConnectionTrait>(
         .iter()
         .map(|i| (i.id, i.measure_label.clone()))
         .collect();
-    let closed = cyc.status == "closed";
+    let closed = cyc.status == CycleStatus::Closed;
     Ok(ReportData {
         org_name: org.legal_name,
         title: cyc.title.clone(),
@@ -261,7 +261,7 @@ pub async fn report_data<C: ConnectionTrait>(
                     .unwrap_or_default(),
                 due: german(f.due_date),
                 state: match f.closed_at {
-                    Some(at) if f.status == "closed" => {
+                    Some(at) if f.status == FindingStatus::Closed => {
                         format!("erledigt am {}: {}", german(today(at)), f.closing_note)
                     }
                     _ => "offen".into(),
@@ -375,14 +375,14 @@ pub(super) async fn report_of(
     let name = format!(
         "Pruefbericht-{}-{}.pdf",
         cyc.id,
-        if cyc.status == "closed" {
+        if cyc.status == CycleStatus::Closed {
             "final"
         } else {
             "entwurf"
         }
     );
-    match (&cyc.status[..], &cyc.report_pdf) {
-        ("closed", Some(pdf)) => Ok((pdf.clone(), name)),
+    match (cyc.status, &cyc.report_pdf) {
+        (CycleStatus::Closed, Some(pdf)) => Ok((pdf.clone(), name)),
         _ => Ok((report(db, setup, &cyc, now, None).await?, name)),
     }
 }

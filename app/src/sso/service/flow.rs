@@ -102,15 +102,20 @@ pub async fn confirmation_providers(
         .collect())
 }
 
-/// Starts a fresh login at the provider to confirm a pledge: the provider
-/// is asked to authenticate the person again (`prompt=login`, `max_age=0`)
-/// whatever session it has, and the answer must say so (`auth_time`).
+/// Starts a fresh login at the provider to confirm an act of the signed-in
+/// person (`kind` names the feature that finishes it, `data` what it needs
+/// for that, `back` where the browser returns): the provider is asked to
+/// authenticate the person again (`prompt=login`, `max_age=0`) whatever
+/// session it has, and the answer must say so (`auth_time`).
 pub async fn begin_confirmation(
     state: &AppState,
     actor: &Actor,
     provider_id: i32,
-    intent: PledgeIntent,
+    kind: &str,
+    data: impl Serialize,
+    back: &str,
 ) -> Result<(String, Pending), SsoError> {
+    let data = serde_json::to_value(data).map_err(AppError::internal)?;
     if !confirmation_providers(&state.db, actor)
         .await?
         .iter()
@@ -121,9 +126,14 @@ pub async fn begin_confirmation(
     authorize(
         state,
         provider_id,
-        Some("/verpflichtung"),
+        Some(back),
         Some(&actor.email),
-        Purpose::ConfirmPledge(intent),
+        Purpose::Confirm(Intent {
+            user_id: actor.user_id,
+            org_id: actor.org_id,
+            kind: kind.to_owned(),
+            data,
+        }),
     )
     .await
 }
@@ -250,10 +260,10 @@ pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<Si
     }
 }
 
-/// A confirmed pledge intent and the provider that confirmed it.
+/// A confirmed act and the provider that confirmed it.
 #[derive(Debug, Clone)]
 pub struct Confirmed {
-    pub intent: PledgeIntent,
+    pub intent: Intent,
     pub provider_name: String,
 }
 
@@ -267,7 +277,7 @@ pub async fn finish_confirmation(
     pending: Pending,
     code: &str,
 ) -> Result<Confirmed, SsoError> {
-    let Purpose::ConfirmPledge(intent) = pending.purpose.clone() else {
+    let Purpose::Confirm(intent) = pending.purpose.clone() else {
         return Err(SsoError::InvalidState);
     };
     if intent.user_id != actor.user_id || intent.org_id != actor.org_id {

@@ -66,22 +66,31 @@ pub enum Purpose {
     /// To sign in.
     #[default]
     SignIn,
-    /// A signed-in person confirms their pledge with a fresh login at the
-    /// provider instead of a password (they have none).
-    ConfirmPledge(PledgeIntent),
+    /// A signed-in person confirms an act of theirs (signing a pledge) with
+    /// a fresh login at the provider instead of a password (they have none).
+    Confirm(Intent),
     /// A signed-in person links this provider's identity to their account.
     Link { user_id: i32 },
 }
 
-/// A pledge signature waiting for its confirmation: checked before leaving
-/// for the provider, kept in the server-side session, signed on return.
+/// An act waiting for its confirmation at the provider. The feature that
+/// asked (`kind`) checked it before the browser left and finishes it on
+/// return; single sign-on only proves who confirmed and keeps `data`, the
+/// feature's own description of the act, in the server-side session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PledgeIntent {
+pub struct Intent {
     pub user_id: i32,
     pub org_id: i32,
-    pub text_id: i32,
-    pub text_sha256: String,
-    pub typed_name: String,
+    /// Which finisher in [`crate::sso::http::Confirmations`] completes it.
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+impl Intent {
+    /// The feature's own data back, as it was handed over.
+    pub fn data<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.data.clone()).ok()
+    }
 }
 
 impl Pending {

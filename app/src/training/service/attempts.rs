@@ -40,15 +40,15 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
             .find(|a| a.course_id == *course_id && a.finished_at.is_some());
         let newest_pass = completions.iter().find(|c| c.course_id == *course_id);
         let state = if open.is_some() {
-            "in_progress"
+            CourseState::InProgress
         } else if newest_pass.is_some_and(|c| c.version_id == v.id) {
-            "passed"
+            CourseState::Passed
         } else if last_finished.is_some_and(|a| a.passed == Some(false)) {
-            "failed"
+            CourseState::Failed
         } else if newest_pass.is_some() {
-            "outdated"
+            CourseState::Outdated
         } else {
-            "open"
+            CourseState::Open
         };
         courses.push(MyCourse {
             course_id: *course_id,

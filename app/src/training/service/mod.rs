@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::quiz::{self, Layout};
 use super::{
-    AttemptView, BASE_COURSE_TITLE, Cell, CertificateView, CourseAdminView, CourseList, MyCourse,
-    MyTraining, OVERVIEW_PAGE_SIZE, OverviewQuery, OverviewRow, QuestionView, TrainingOverview,
+    AttemptView, BASE_COURSE_TITLE, Cell, CellState, CertificateView, CourseAdminView, CourseList,
+    CourseState, MyCourse, MyTraining, OVERVIEW_PAGE_SIZE, OverviewQuery, OverviewRow,
+    QuestionView, TrainingOverview,
 };
 use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::auth::service::Actor;
@@ -27,6 +28,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
 use crate::pdf::typeset::{Template, typeset};
+use crate::pledges::PledgeState;
 
 const MAX_SOURCE: usize = 200_000;
 

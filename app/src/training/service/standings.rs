@@ -14,8 +14,7 @@ pub struct Pass {
 /// Where a person stands in one course.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
-    /// `done`, `due`, `overdue` or `failed`.
-    pub state: &'static str,
+    pub state: CellState,
     /// When the course is (or was) due; `None` while done and not due soon.
     pub due: Option<NaiveDate>,
     /// Holds a pass of the current version that has not expired.
@@ -47,11 +46,11 @@ pub fn standing(
         let valid = today <= due;
         return Standing {
             state: if !valid {
-                "overdue"
+                CellState::Overdue
             } else if today + chrono::Duration::days(DUE_SOON_DAYS) >= due {
-                "due"
+                CellState::Due
             } else {
-                "done"
+                CellState::Done
             },
             due: (today + chrono::Duration::days(DUE_SOON_DAYS) >= due).then_some(due),
             valid,
@@ -69,11 +68,11 @@ pub fn standing(
     };
     Standing {
         state: if today > due {
-            "overdue"
+            CellState::Overdue
         } else if failed_since_start.is_some() {
-            "failed"
+            CellState::Failed
         } else {
-            "due"
+            CellState::Due
         },
         due: Some(due),
         valid: false,
@@ -183,7 +182,7 @@ pub(super) async fn standings(
                         today,
                     );
                     let cell = Cell {
-                        state: st.state.to_owned(),
+                        state: st.state,
                         version: pass.map(|c| c.version),
                         date: pass.map(|c| crate::format::german_day_text(c.finished_at)),
                         completion_id: pass.map(|c| c.id),
@@ -216,7 +215,10 @@ pub async fn overview(
         .iter()
         .filter(|p| !p.cells.is_empty() && p.cells.iter().all(|(_, st)| st.valid))
         .count();
-    let signed = people.iter().filter(|p| p.row.state == "signed").count();
+    let signed = people
+        .iter()
+        .filter(|p| p.row.state == PledgeState::Signed)
+        .count();
     let needle = query.search.trim().to_lowercase();
     let rows: Vec<OverviewRow> = people
         .into_iter()
@@ -304,7 +306,7 @@ pub async fn due_trainings(
                 title: version.title.clone(),
                 version_id: version.id,
                 due,
-                overdue: st.state == "overdue",
+                overdue: st.state == CellState::Overdue,
             });
         }
     }
@@ -326,12 +328,7 @@ pub fn csv(o: &TrainingOverview) -> String {
         o.rows.iter().map(|r| {
             let mut row = vec![r.name.clone(), r.email.clone(), r.role.clone()];
             row.extend(r.cells.iter().map(|c| {
-                let state = match c.state.as_str() {
-                    "done" => "geschult",
-                    "overdue" => "überfällig",
-                    "failed" => "nicht bestanden",
-                    _ => "fällig",
-                };
+                let state = c.state.label();
                 match (&c.date, c.version, &c.due) {
                     (Some(d), Some(v), None) => format!("{state} (v{v} am {d})"),
                     (Some(d), Some(v), Some(due)) => {
@@ -341,14 +338,7 @@ pub fn csv(o: &TrainingOverview) -> String {
                     _ => state.to_owned(),
                 }
             }));
-            row.push(
-                match r.pledge.as_str() {
-                    "signed" => "verpflichtet",
-                    "outdated" => "ältere Fassung",
-                    _ => "fehlt",
-                }
-                .to_owned(),
-            );
+            row.push(r.pledge.label().to_owned());
             row
         }),
     )
