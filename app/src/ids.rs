@@ -36,6 +36,8 @@ macro_rules! ids {
 }
 
 ids! {
+    /// An organisation (a tenant: a processor with its staff and customers).
+    OrgId,
     /// A measure of the TOM catalogue.
     MeasureId,
     /// A category (section) of the TOM catalogue.

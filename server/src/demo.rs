@@ -6,6 +6,7 @@ use app::audit::service::AuditActor;
 use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
 use app::entities::{categories, organisations};
 use app::error::AppResult;
+use app::ids::OrgId;
 use app::subprocessors::{AttestationKind, Safeguard, SubStatus};
 use app::toms::import::{self, Place};
 use app::toms::service::{MeasureInput, insert_measure};
@@ -316,7 +317,7 @@ pub async fn load(
 async fn add_customer<C: sea_orm::ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
     (name, avv_reference): (&str, &str),
     person: &Person,
     user_id: i32,
@@ -357,7 +358,7 @@ async fn add_customer<C: sea_orm::ConnectionTrait>(
 async fn add_data_centre<C: sea_orm::ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
     d: &DemoSubprocessor,
     measures: &[app::ids::MeasureId],
 ) -> AppResult<()> {

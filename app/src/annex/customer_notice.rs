@@ -1,6 +1,7 @@
 //! The notice of a new annex version to every customer contact, in their
 //! language, queued in the publication's transaction.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -101,7 +102,7 @@ pub fn publication_notice(
 pub async fn queue_publication_notices<C: ConnectionTrait>(
     txn: &C,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
     org_name: &str,
     version: i32,
     stand: &str,

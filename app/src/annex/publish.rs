@@ -1,6 +1,7 @@
 //! Publishing the annex: immutable, signed versions, and what changed since
 //! the last one.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use der::Encode;
 use sea_orm::{
@@ -48,7 +49,7 @@ impl Snapshot {
     }
 }
 
-async fn org(db: &DatabaseConnection, org_id: i32) -> AppResult<organisations::Model> {
+async fn org(db: &DatabaseConnection, org_id: OrgId) -> AppResult<organisations::Model> {
     organisations::Entity::find_by_id(org_id)
         .one(db)
         .await?
@@ -58,7 +59,7 @@ async fn org(db: &DatabaseConnection, org_id: i32) -> AppResult<organisations::M
 /// The catalogue as it would be published now.
 pub async fn current(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<Snapshot> {
     let with_ids = super::service::annex_sections_with_ids(db, org_id, now).await?;
@@ -80,7 +81,7 @@ pub async fn current(
     Ok(Snapshot { annex, measures })
 }
 
-async fn latest(db: &DatabaseConnection, org_id: i32) -> AppResult<Option<publications::Model>> {
+async fn latest(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Option<publications::Model>> {
     Ok(publications::Entity::find()
         .filter(publications::Column::OrgId.eq(org_id))
         .order_by_desc(publications::Column::Version)
@@ -170,7 +171,7 @@ fn info(row: &publications::Model) -> PublicationInfo {
 }
 
 /// Publications of the organisation, newest first, without their bytes.
-pub async fn list(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<PublicationInfo>> {
+pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<PublicationInfo>> {
     Ok(publications::Entity::find()
         .filter(publications::Column::OrgId.eq(org_id))
         .order_by_desc(publications::Column::Version)
@@ -251,7 +252,7 @@ pub async fn publish(
 pub async fn publish_for(
     db: &DatabaseConnection,
     setup: &SigningSetup,
-    org_id: i32,
+    org_id: OrgId,
     by: &AuditActor,
     now: DateTime<Utc>,
     public_url: &str,
@@ -385,7 +386,7 @@ pub async fn publish_for(
 /// One publication of the organisation, bytes included.
 pub async fn row(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     version: i32,
 ) -> AppResult<publications::Model> {
     publications::Entity::find()
@@ -397,7 +398,7 @@ pub async fn row(
 }
 
 /// What version `version` of the organisation was rendered from.
-pub async fn snapshot(db: &DatabaseConnection, org_id: i32, version: i32) -> AppResult<Snapshot> {
+pub async fn snapshot(db: &DatabaseConnection, org_id: OrgId, version: i32) -> AppResult<Snapshot> {
     parse_snapshot(&row(db, org_id, version).await?)
 }
 
@@ -427,7 +428,7 @@ pub async fn log_download(
 }
 
 /// The signed PDF of one version.
-pub async fn pdf(db: &DatabaseConnection, org_id: i32, version: i32) -> AppResult<Vec<u8>> {
+pub async fn pdf(db: &DatabaseConnection, org_id: OrgId, version: i32) -> AppResult<Vec<u8>> {
     publications::Entity::find()
         .filter(publications::Column::OrgId.eq(org_id))
         .filter(publications::Column::Version.eq(version))

@@ -1,5 +1,6 @@
 //! Assembling the annex from the catalogue and the organisation profile.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -16,7 +17,7 @@ use crate::ids::{CategoryId, MeasureId};
 /// The annex as it would read if published now: implemented measures only.
 pub async fn draft(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<AnnexData> {
     let sections = annex_sections(db, org_id, now).await?;
@@ -26,7 +27,7 @@ pub async fn draft(
 /// The draft around sections the caller has already read.
 pub async fn with_sections(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
     sections: Vec<super::AnnexSection>,
 ) -> AppResult<AnnexData> {
@@ -59,7 +60,7 @@ pub async fn with_sections(
 /// Renders the draft annex to PDF bytes.
 pub async fn draft_pdf(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<u8>> {
     let data = draft(db, org_id, now).await?;
@@ -75,7 +76,7 @@ pub async fn draft_pdf(
 /// a subcategory of theirs has some (the heading is needed for the numbering).
 pub async fn annex_sections(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<AnnexSection>> {
     Ok(annex_sections_with_ids(db, org_id, now)
@@ -90,7 +91,7 @@ pub async fn annex_sections(
 /// and their attestations valid at `now`.
 pub async fn annex_sections_with_ids(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<(AnnexSection, Vec<MeasureId>)>> {
     let cats = crate::toms::service::ordered_categories(db, org_id).await?;

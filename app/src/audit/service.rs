@@ -8,6 +8,8 @@
 //! checked and keyed once at start ([`key_legacy_rows`]).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::ids::OrgId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -39,7 +41,7 @@ impl AuditActor {
 /// One change to business data.
 #[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
-    pub org_id: Option<i32>,
+    pub org_id: Option<OrgId>,
     pub actor: &'a AuditActor,
     pub entity: &'a str,
     pub entity_id: String,
@@ -69,11 +71,11 @@ impl<'a> AuditEvent<'a> {
     }
 
     /// The organisation whose data changed.
-    pub fn in_org(self, org_id: i32) -> Self {
+    pub fn in_org(self, org_id: OrgId) -> Self {
         self.org(Some(org_id))
     }
 
-    pub fn org(self, org_id: Option<i32>) -> Self {
+    pub fn org(self, org_id: Option<OrgId>) -> Self {
         Self { org_id, ..self }
     }
 
@@ -130,7 +132,7 @@ fn key() -> AppResult<&'static [u8; 32]> {
 fn row_hash(
     prev: &str,
     seq: i64,
-    org_id: Option<i32>,
+    org_id: Option<OrgId>,
     actor_id: Option<i32>,
     actor_label: &str,
     at: DateTime<Utc>,
@@ -163,7 +165,7 @@ fn row_digest(
     key: Option<&[u8; 32]>,
     prev: &str,
     seq: i64,
-    org_id: Option<i32>,
+    org_id: Option<OrgId>,
     actor_id: Option<i32>,
     actor_label: &str,
     at: DateTime<Utc>,
@@ -595,7 +597,7 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
 
 pub async fn list(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     filter: &AuditFilter,
     limit: u64,
 ) -> AppResult<Vec<AuditEntry>> {
@@ -637,7 +639,20 @@ mod tests {
     fn the_keyed_hash_needs_the_key() {
         let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let with = |k: Option<&[u8; 32]>| {
-            row_digest(k, "p", 1, Some(1), None, "a", at, "e", "1", "x", None, None)
+            row_digest(
+                k,
+                "p",
+                1,
+                Some(OrgId(1)),
+                None,
+                "a",
+                at,
+                "e",
+                "1",
+                "x",
+                None,
+                None,
+            )
         };
         let plain = with(None);
         let a = with(Some(&[1; 32]));
@@ -647,7 +662,19 @@ mod tests {
         assert_eq!(a, with(Some(&[1; 32])));
         assert_eq!(
             plain,
-            row_hash("p", 1, Some(1), None, "a", at, "e", "1", "x", None, None)
+            row_hash(
+                "p",
+                1,
+                Some(OrgId(1)),
+                None,
+                "a",
+                at,
+                "e",
+                "1",
+                "x",
+                None,
+                None
+            )
         );
     }
 
@@ -657,7 +684,7 @@ mod tests {
         struct Row {
             prev: &'static str,
             seq: i64,
-            org_id: Option<i32>,
+            org_id: Option<OrgId>,
             actor_id: Option<i32>,
             actor_label: &'static str,
             at: DateTime<Utc>,
@@ -685,7 +712,7 @@ mod tests {
         let base = Row {
             prev: "p",
             seq: 1,
-            org_id: Some(1),
+            org_id: Some(OrgId(1)),
             actor_id: Some(2),
             actor_label: "a",
             at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
@@ -701,7 +728,7 @@ mod tests {
         let changes: [(&str, Change); 12] = [
             ("prev", |r| r.prev = "q"),
             ("seq", |r| r.seq = 2),
-            ("org_id", |r| r.org_id = Some(3)),
+            ("org_id", |r| r.org_id = Some(OrgId(3))),
             ("actor_id", |r| r.actor_id = Some(4)),
             ("actor_label", |r| r.actor_label = "b"),
             ("at", |r| r.at += chrono::Duration::microseconds(1)),

@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::ids::OrgId;
 
 /// An organisation the signed-in person belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgChoice {
-    pub id: i32,
+    pub id: OrgId,
     pub short_name: String,
     pub legal_name: String,
     pub role: Role,
@@ -72,7 +73,7 @@ pub async fn logout() -> Result<(), AppError> {
 
 /// Switches the current organisation (only to one the person belongs to).
 #[server(endpoint = "auth/switch-org")]
-pub async fn switch_org(org_id: i32) -> Result<(), AppError> {
+pub async fn switch_org(org_id: OrgId) -> Result<(), AppError> {
     let state = expect_context::<crate::state::AppState>();
     let session = service::session().await?;
     service::switch_org(&state, &session, org_id).await?;

@@ -1,6 +1,7 @@
 //! Passwords (argon2id), login with throttling, the session's contents, and
 //! the `require_*` guards every server function starts with.
 
+use crate::ids::OrgId;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
@@ -30,12 +31,12 @@ const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionData {
     user_id: i32,
-    org_id: i32,
+    org_id: OrgId,
     /// Signed in through an organisation's identity provider: the session
     /// reaches that organisation only, never the person's other
     /// memberships (another organisation's admin runs that provider).
     #[serde(default)]
-    sso_org: Option<i32>,
+    sso_org: Option<OrgId>,
 }
 
 /// The signed-in person acting in one organisation with one role, loaded
@@ -44,7 +45,7 @@ struct SessionData {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub role: Role,
     pub display_name: String,
     pub email: String,
@@ -405,7 +406,7 @@ pub enum SignedInBy {
     /// every membership is reachable.
     Account,
     /// An organisation's identity provider: that organisation only.
-    Provider { org_id: i32 },
+    Provider { org_id: OrgId },
 }
 
 /// Signs the session in as `user_id` acting in `org_id`, with a fresh
@@ -414,7 +415,7 @@ pub enum SignedInBy {
 pub async fn start_session(
     session: &Session,
     user_id: i32,
-    org_id: i32,
+    org_id: OrgId,
     by: SignedInBy,
 ) -> AppResult<()> {
     let sso_org = match by {
@@ -482,7 +483,7 @@ pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn switch_org(state: &AppState, session: &Session, org_id: i32) -> AppResult<()> {
+pub async fn switch_org(state: &AppState, session: &Session, org_id: OrgId) -> AppResult<()> {
     let (_, actor) = require_signed_in().await?;
     let data = session
         .get::<SessionData>(SESSION_KEY)
@@ -517,7 +518,7 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: i32) -> App
 pub async fn load_actor<C: ConnectionTrait>(
     db: &C,
     user_id: i32,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<Option<Actor>> {
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else {
         return Ok(None);

@@ -1,5 +1,6 @@
 //! Customers and contacts, and the notices they receive.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -15,7 +16,7 @@ use crate::entities::{customer_contacts, customers};
 use crate::error::{AppError, AppResult};
 use crate::mail::Locale;
 
-pub async fn list(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<CustomerView>> {
+pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<CustomerView>> {
     let contacts = customer_contacts::Entity::find()
         .filter(customer_contacts::Column::OrgId.eq(org_id))
         .order_by_asc(customer_contacts::Column::Id)

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::AttestationKind;
@@ -9,7 +10,7 @@ use crate::ids::{AttestationId, SubprocessorId};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: AttestationId,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub subprocessor_id: SubprocessorId,
     pub kind: AttestationKind,
     pub issuer: String,

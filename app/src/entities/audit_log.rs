@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
-    pub org_id: Option<i32>,
+    pub org_id: Option<OrgId>,
     pub actor_id: Option<i32>,
     pub actor_label: String,
     pub at: DateTimeUtc,

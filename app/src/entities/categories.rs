@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::ids::CategoryId;
@@ -7,7 +8,7 @@ use crate::ids::CategoryId;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: CategoryId,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub parent_id: Option<CategoryId>,
     pub kind: String,
     pub title: String,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::ids::MeasureId;
@@ -7,7 +8,7 @@ use crate::ids::MeasureId;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub measure_id: Option<MeasureId>,
     pub title: String,
     pub description: String,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub job: String,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub day: Date,
     pub node: String,
     pub ran_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::ids::MeasureId;
@@ -9,7 +10,7 @@ pub struct Model {
     pub measure_id: MeasureId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::ids::{MeasureId, SubprocessorId};
@@ -10,7 +11,7 @@ pub struct Model {
     pub measure_id: MeasureId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub subprocessor_id: SubprocessorId,
-    pub org_id: i32,
+    pub org_id: OrgId,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

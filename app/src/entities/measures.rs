@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::MeasureStatus;
@@ -9,7 +10,7 @@ use crate::ids::{CategoryId, MeasureId};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: MeasureId,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub category_id: CategoryId,
     pub title: String,
     pub body: String,

@@ -1,10 +1,11 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "organisations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: OrgId,
     #[sea_orm(unique)]
     pub short_name: String,
     pub legal_name: String,

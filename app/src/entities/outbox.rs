@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::OutboxStatus;
@@ -8,7 +9,7 @@ use crate::domain::OutboxStatus;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: Option<i32>,
+    pub org_id: Option<OrgId>,
     pub kind: String,
     pub recipient: String,
     pub locale: String,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::CycleStatus;
@@ -9,7 +10,7 @@ use crate::domain::CycleStatus;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub title: String,
     pub due_date: Date,
     pub status: CycleStatus,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 /// Evidence an assessment relies on.
@@ -8,7 +9,7 @@ pub struct Model {
     pub item_id: i32,
     #[sea_orm(primary_key, auto_increment = false)]
     pub evidence_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::ItemState;
@@ -10,7 +11,7 @@ use crate::ids::MeasureId;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub cycle_id: i32,
     pub measure_id: MeasureId,
     pub measure_label: String,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 /// A generated signing key; the private key only ever encrypted.
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "signing_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub cert_der: Vec<u8>,
     pub key_nonce: Vec<u8>,
     pub key_ciphertext: Vec<u8>,

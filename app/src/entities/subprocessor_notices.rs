@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::ids::SubprocessorId;
@@ -7,7 +8,7 @@ use crate::ids::SubprocessorId;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     /// The subprocessor to be added.
     pub subprocessor_id: SubprocessorId,
     /// The subprocessor it replaces, if any.

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 use crate::domain::{Safeguard, SubStatus};
@@ -9,7 +10,7 @@ use crate::ids::SubprocessorId;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: SubprocessorId,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub name: String,
     pub address: String,
     pub service: String,

@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 /// A training reminder that went out (into the outbox); one per person,
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub user_id: i32,
     pub course_id: i32,
     pub version_id: i32,

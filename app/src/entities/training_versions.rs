@@ -1,3 +1,4 @@
+use crate::ids::OrgId;
 use sea_orm::entity::prelude::*;
 
 /// One version of a course; written once, never updated.
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub course_id: i32,
     pub version: i32,
     pub title: String,

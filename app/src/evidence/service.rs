@@ -1,6 +1,7 @@
 //! Evidence rows: validation, recording an upload, listing, editing, hiding
 //! and purging. Every query names the actor's organisation.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -102,7 +103,7 @@ pub struct StoredBlob {
 /// Checks before any byte is stored that the target exists in `org_id`.
 pub async fn check_target<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     target: &Target,
 ) -> AppResult<()> {
     match target {
@@ -129,7 +130,7 @@ pub async fn check_target<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn visible<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppResult<evidence::Model> {
+async fn visible<C: ConnectionTrait>(db: &C, org_id: OrgId, id: i32) -> AppResult<evidence::Model> {
     evidence::Entity::find_by_id(id)
         .filter(evidence::Column::OrgId.eq(org_id))
         .filter(evidence::Column::DeletedAt.is_null())
@@ -142,7 +143,7 @@ async fn insert_item<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     measure_id: Option<MeasureId>,
     meta: Meta,
 ) -> AppResult<evidence::Model> {
@@ -168,7 +169,7 @@ pub async fn record_upload(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     target: Target,
     blob: StoredBlob,
 ) -> AppResult<UploadResult> {
@@ -274,7 +275,7 @@ fn date_str(d: Option<NaiveDate>) -> String {
 /// Evidence items with their versions (newest first), hidden or not.
 pub async fn views(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     items: Vec<evidence::Model>,
     today: NaiveDate,
 ) -> AppResult<Vec<EvidenceView>> {

@@ -3,6 +3,7 @@
 //! memory), checked, moved into the store, and only then recorded, so a row
 //! never exists without its file.
 
+use crate::ids::OrgId;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -113,7 +114,7 @@ pub async fn store_and_record(
     store: &dyn BlobStore,
     now: chrono::DateTime<chrono::Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     target: Target,
     file: Spooled,
 ) -> Result<UploadResult, AppError> {

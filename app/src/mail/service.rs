@@ -7,6 +7,7 @@
 //! the row is not sent again automatically: it turns `failed` with a reason
 //! that says so, and an admin decides.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -40,7 +41,7 @@ pub fn backoff(attempts: i32) -> Duration {
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
-    org_id: Option<i32>,
+    org_id: Option<OrgId>,
     kind: &str,
     recipient: &str,
     mail: &Mail,
@@ -209,7 +210,7 @@ pub async fn list(
 
 pub async fn count_by_status(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     status: OutboxStatus,
 ) -> AppResult<u64> {
     Ok(outbox::Entity::find()

@@ -1,5 +1,6 @@
 //! Issuing notices, objecting to them, and reading both back.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -58,7 +59,7 @@ pub fn parse_deadline(s: &str) -> AppResult<Option<NaiveDate>> {
 
 async fn sub_in_org<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: SubprocessorId,
 ) -> AppResult<subprocessors::Model> {
     subprocessors::Entity::find_by_id(id)
@@ -335,7 +336,7 @@ pub async fn object(
     Ok(())
 }
 
-async fn admins<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<Vec<users::Model>> {
+async fn admins<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Vec<users::Model>> {
     let ids: Vec<i32> = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(org_id))
         .filter(memberships::Column::Role.eq(Role::Admin.as_str()))
@@ -718,7 +719,7 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp(1_790_000_000, 0).unwrap_or_default();
         subprocessors::Model {
             id: SubprocessorId(1),
-            org_id: 1,
+            org_id: crate::ids::OrgId(1),
             name: name.into(),
             address: "Industriestr. 25\n91710 Gunzenhausen".into(),
             service: "Hosting".into(),

@@ -1,5 +1,6 @@
 //! Organisation rows, memberships and invitations.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
@@ -137,7 +138,7 @@ pub async fn add_membership<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
     role: Role,
 ) -> AppResult<()> {
@@ -185,7 +186,7 @@ pub async fn admit_member<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
     customer_id: Option<i32>,
     new_role: Role,
@@ -557,7 +558,7 @@ pub async fn invitation_info(
 #[derive(Debug, Clone, Copy)]
 pub struct Joined {
     pub user_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
 }
 
 /// Accepts an invitation. A signed-in person joins with their account,

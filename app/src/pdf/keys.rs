@@ -8,6 +8,7 @@
 //! instance secret, which lives outside the database. A database dump alone
 //! therefore never reveals a signing key.
 
+use crate::ids::OrgId;
 use std::path::PathBuf;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -214,11 +215,11 @@ impl SigningSetup {
     }
 
     /// Binds the ciphertext to its organisation: a row copied elsewhere does not open.
-    fn aad(org_id: i32) -> Vec<u8> {
+    fn aad(org_id: OrgId) -> Vec<u8> {
         format!("nachweis signing key for organisation {org_id}").into_bytes()
     }
 
-    fn seal(&self, org_id: i32, plaintext: &[u8]) -> AppResult<(Vec<u8>, Vec<u8>)> {
+    fn seal(&self, org_id: OrgId, plaintext: &[u8]) -> AppResult<(Vec<u8>, Vec<u8>)> {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = Self::aad(org_id);
@@ -235,7 +236,7 @@ impl SigningSetup {
         Ok((nonce.to_vec(), ciphertext))
     }
 
-    fn open(&self, org_id: i32, nonce: &[u8], ciphertext: &[u8]) -> AppResult<Vec<u8>> {
+    fn open(&self, org_id: OrgId, nonce: &[u8], ciphertext: &[u8]) -> AppResult<Vec<u8>> {
         if nonce.len() != 24 {
             return Err(AppError::internal("stored signing key has a bad nonce"));
         }
@@ -250,7 +251,7 @@ impl SigningSetup {
             )
             .map_err(|_| {
                 tracing::error!(
-                    org_id,
+                    %org_id,
                     "the stored signing key does not open with this instance secret"
                 );
                 AppError::Unavailable(

@@ -1,5 +1,6 @@
 //! Pledge texts, signing, the signer's PDF copy and the DPO's overview.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -177,7 +178,7 @@ fn signature_view(s: &pledge_signatures::Model) -> SignatureView {
 
 pub async fn current<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<Option<pledge_texts::Model>> {
     Ok(pledge_texts::Entity::find()
         .filter(pledge_texts::Column::OrgId.eq(org_id))
@@ -213,7 +214,7 @@ pub async fn publish(
 pub async fn publish_as(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
     user_id: Option<i32>,
     audit: &AuditActor,
     title: &str,
@@ -624,7 +625,7 @@ struct Signed {
 
 pub async fn rows<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     current: Option<&pledge_texts::Model>,
 ) -> AppResult<Vec<PledgeRow>> {
     let members = memberships::Entity::find()

@@ -1,5 +1,6 @@
 //! What the portal shows, read for one organisation.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
@@ -11,7 +12,7 @@ use crate::subprocessors::SubStatus;
 
 pub async fn overview(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<PortalView> {
@@ -68,7 +69,7 @@ pub async fn overview(
 /// Records this visit and returns the previous one.
 async fn visit(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
     version: i32,
     now: DateTime<Utc>,
@@ -104,7 +105,7 @@ async fn visit(
 /// Measure by measure, what changed from version `from` to version `to`.
 pub async fn compare(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     from: i32,
     to: i32,
 ) -> AppResult<Vec<AnnexChange>> {

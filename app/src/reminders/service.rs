@@ -6,6 +6,7 @@
 //! that commits first has done the day's work; every other one finds the key
 //! taken and rolls back.
 
+use crate::ids::OrgId;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -30,7 +31,7 @@ pub const DIGEST_JOB: &str = "digest";
 /// The lists for an organisation; with `owner`, only that person's measures.
 pub async fn attention(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     owner: Option<i32>,
     now: DateTime<Utc>,
 ) -> AppResult<Attention> {
@@ -214,7 +215,7 @@ pub async fn run_digest(
 ) -> AppResult<DigestRun> {
     let day = crate::format::german_day(now);
     let mut run = DigestRun::default();
-    let done: HashSet<i32> = job_runs::Entity::find()
+    let done: HashSet<OrgId> = job_runs::Entity::find()
         .filter(job_runs::Column::Job.eq(DIGEST_JOB))
         .filter(job_runs::Column::Day.eq(day))
         .all(db)

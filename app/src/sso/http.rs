@@ -250,7 +250,7 @@ async fn callback(
             }
             tracing::info!(
                 user = signed_in.user_id,
-                org = signed_in.org_id,
+                org = %signed_in.org_id,
                 role = signed_in.role.as_str(),
                 "signed in with SSO"
             );

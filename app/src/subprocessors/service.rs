@@ -1,6 +1,7 @@
 //! Subprocessors, attestations and measure links; every query names the
 //! actor's organisation, every change is audited in its transaction.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -96,7 +97,7 @@ impl Input {
 
 async fn find<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: SubprocessorId,
 ) -> AppResult<subprocessors::Model> {
     subprocessors::Entity::find_by_id(id)
@@ -222,7 +223,7 @@ pub async fn add_attestation(
 /// Checks that an attestation belongs to `org_id` (before an upload for it).
 pub async fn check_attestation<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: AttestationId,
 ) -> AppResult<attestations::Model> {
     attestations::Entity::find_by_id(id)
@@ -259,7 +260,7 @@ pub async fn remove_attestation(
 
 async fn attestation_views(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<HashMap<SubprocessorId, Vec<AttestationView>>> {
     let rows = attestations::Entity::find()
@@ -313,7 +314,7 @@ pub async fn list(
 /// Every subprocessor of an organisation with attestations and measures.
 pub async fn for_org(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<SubprocessorView>> {
     let today = crate::format::german_day(now);
@@ -463,7 +464,7 @@ pub async fn link(
 /// and their attestations valid on `today`.
 pub async fn annex_notes<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<HashMap<MeasureId, String>> {
     let links = measure_subprocessors::Entity::find()
@@ -535,7 +536,7 @@ pub async fn annex_notes<C: ConnectionTrait>(
 /// days or have expired (for the dashboard and the digest).
 pub async fn expiring(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<Vec<super::ExpiringAttestation>> {
     let subs: HashMap<SubprocessorId, subprocessors::Model> = subprocessors::Entity::find()
@@ -571,7 +572,7 @@ pub async fn expiring(
 /// Links an uploaded certificate to its attestation (in the upload's transaction).
 pub async fn attach_evidence<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     attestation_id: AttestationId,
     evidence_id: i32,
 ) -> AppResult<()> {

@@ -334,6 +334,8 @@ mod tests {
 
 mod apply {
     use chrono::{DateTime, Utc};
+
+    use crate::ids::OrgId;
     use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
     use serde_json::json;
 
@@ -385,7 +387,7 @@ mod apply {
     /// (label "3.1. Zutrittskontrolle", id, kind) in catalogue order.
     async fn category_list(
         db: &DatabaseConnection,
-        org_id: i32,
+        org_id: OrgId,
     ) -> AppResult<Vec<(String, CategoryId, String)>> {
         Ok(ordered_categories(db, org_id)
             .await?
@@ -401,7 +403,7 @@ mod apply {
     /// The automatic mapping of every block.
     pub async fn suggest(
         db: &DatabaseConnection,
-        org_id: i32,
+        org_id: OrgId,
         text: &str,
     ) -> AppResult<(Vec<Block>, Vec<Target>, Vec<(String, CategoryId, String)>)> {
         let blocks = parse_text(text)?;
@@ -423,7 +425,7 @@ mod apply {
 
     pub async fn preview(
         db: &DatabaseConnection,
-        org_id: i32,
+        org_id: OrgId,
         text: &str,
     ) -> AppResult<ImportPreview> {
         let (blocks, targets, cats) = suggest(db, org_id, text).await?;
@@ -465,7 +467,7 @@ mod apply {
         db: &DatabaseConnection,
         now: DateTime<Utc>,
         actor: &AuditActor,
-        org_id: i32,
+        org_id: OrgId,
         text: &str,
         targets: &[String],
     ) -> AppResult<ImportSummary> {
@@ -492,7 +494,7 @@ mod apply {
         db: &DatabaseConnection,
         now: DateTime<Utc>,
         actor: &AuditActor,
-        org_id: i32,
+        org_id: OrgId,
         blocks: &[Block],
         targets: &[Target],
         cats: &[(String, CategoryId, String)],

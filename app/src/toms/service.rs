@@ -2,6 +2,7 @@
 //! every change writes its audit row (and for measures a revision) in the
 //! same transaction.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -63,7 +64,7 @@ pub fn parse_direction(direction: &str) -> AppResult<bool> {
 pub async fn create_default_catalogue<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<()> {
     let mut ids: HashMap<&str, CategoryId> = HashMap::new();
     let mut positions: HashMap<Option<&str>, i32> = HashMap::new();
@@ -89,7 +90,7 @@ pub async fn create_default_catalogue<C: ConnectionTrait>(
 /// Categories in document order with their numbers ("3.1").
 pub async fn ordered_categories<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<Vec<(String, categories::Model)>> {
     let all = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(org_id))
@@ -111,7 +112,7 @@ pub async fn ordered_categories<C: ConnectionTrait>(
     Ok(out)
 }
 
-pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<CategoryRef>> {
+pub async fn category_refs(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<CategoryRef>> {
     Ok(ordered_categories(db, org_id)
         .await?
         .into_iter()
@@ -124,7 +125,7 @@ pub async fn category_refs(db: &DatabaseConnection, org_id: i32) -> AppResult<Ve
 
 async fn owner_names<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<HashMap<MeasureId, Vec<PersonRef>>> {
     let owners = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -198,7 +199,7 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
 
 pub async fn owned_by(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
 ) -> AppResult<Vec<MeasureSummary>> {
     let ids: Vec<MeasureId> = measure_owners::Entity::find()
@@ -223,7 +224,7 @@ pub async fn owned_by(
 /// A measure of this organisation, or NotFound (also for other organisations' ids).
 async fn find_measure<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: MeasureId,
 ) -> AppResult<measures::Model> {
     measures::Entity::find_by_id(id)
@@ -235,7 +236,7 @@ async fn find_measure<C: ConnectionTrait>(
 
 async fn find_category<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: CategoryId,
 ) -> AppResult<categories::Model> {
     categories::Entity::find_by_id(id)
@@ -247,7 +248,7 @@ async fn find_category<C: ConnectionTrait>(
 
 async fn is_owner<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     measure_id: MeasureId,
     user_id: i32,
 ) -> AppResult<bool> {
@@ -328,7 +329,7 @@ async fn log_change<C: ConnectionTrait>(
 
 async fn next_position<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     category_id: CategoryId,
 ) -> AppResult<i32> {
     Ok(measures::Entity::find()
@@ -346,7 +347,7 @@ pub async fn insert_measure<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     actor: &AuditActor,
-    org_id: i32,
+    org_id: OrgId,
     input: MeasureInput,
     owners: &[i32],
 ) -> AppResult<MeasureId> {

@@ -309,7 +309,7 @@ impl TestApp {
 }
 
 pub struct Org {
-    pub id: i32,
+    pub id: app::ids::OrgId,
     pub short: String,
     pub people: Vec<(Role, i32, String)>,
 }

@@ -37,7 +37,7 @@ async fn apply_suggested(c: &Client, text: &str, p: &serde_json::Value) -> Answe
     c.call("toms/import/apply", &form).await
 }
 
-async fn measure_count(app: &TestApp, org_id: i32) -> u64 {
+async fn measure_count(app: &TestApp, org_id: app::ids::OrgId) -> u64 {
     app::entities::measures::Entity::find()
         .filter(app::entities::measures::Column::OrgId.eq(org_id))
         .count(&app.db)

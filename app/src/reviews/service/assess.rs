@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::ids::MeasureId;
+use crate::ids::OrgId;
 
 #[derive(Debug, Clone)]
 pub struct FindingInput {
@@ -62,7 +63,7 @@ pub struct Assessment {
 /// Checks a finding's owner (an admin or owner of the organisation).
 pub(super) async fn check_owner<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     owner: Option<i32>,
 ) -> AppResult<()> {
     if let Some(user) = owner {

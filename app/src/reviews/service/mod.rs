@@ -6,6 +6,7 @@
 //! two people deciding at once, or a decision racing the cycle's closing,
 //! leave one winner and a clear refusal for the other.
 
+use crate::ids::OrgId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -99,7 +100,7 @@ async fn names<C: ConnectionTrait>(db: &C, ids: Vec<i32>) -> AppResult<HashMap<i
 
 async fn cycle<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     id: i32,
 ) -> AppResult<review_cycles::Model> {
     review_cycles::Entity::find_by_id(id)
@@ -109,7 +110,11 @@ async fn cycle<C: ConnectionTrait>(
         .ok_or_else(|| AppError::NotFound("Der Prüfzyklus".into()))
 }
 
-async fn item<C: ConnectionTrait>(db: &C, org_id: i32, id: i32) -> AppResult<review_items::Model> {
+async fn item<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    id: i32,
+) -> AppResult<review_items::Model> {
     review_items::Entity::find_by_id(id)
         .filter(review_items::Column::OrgId.eq(org_id))
         .one(db)

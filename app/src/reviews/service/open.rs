@@ -2,6 +2,7 @@
 //! mails that ask their owners.
 
 use super::*;
+use crate::ids::OrgId;
 
 #[derive(Debug, Clone)]
 pub struct OpenInput {
@@ -195,7 +196,7 @@ pub async fn open_cycle(
     }
     txn.commit().await?;
     tracing::info!(
-        org = actor.org_id,
+        org = %actor.org_id,
         cycle = cycle.id,
         measures = chosen.len(),
         "review cycle opened"
@@ -266,7 +267,7 @@ pub(super) fn returned_mail(
 /// Category labels ("3.1 Zutrittskontrolle") by id.
 pub(super) async fn category_titles<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<HashMap<CategoryId, String>> {
     Ok(crate::toms::service::ordered_categories(db, org_id)
         .await?
@@ -278,7 +279,7 @@ pub(super) async fn category_titles<C: ConnectionTrait>(
 /// Measures in document order: by the category's place, then position.
 pub(super) async fn in_document_order<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     mut list: Vec<measures::Model>,
 ) -> AppResult<Vec<measures::Model>> {
     let order: HashMap<CategoryId, usize> = crate::toms::service::ordered_categories(db, org_id)

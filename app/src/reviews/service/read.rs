@@ -2,12 +2,13 @@
 //! is due, the dashboard and the figures the annex and the digest use.
 
 use super::*;
+use crate::ids::OrgId;
 use crate::ids::{CategoryId, MeasureId};
 
 /// Each measure's last approved assessment (date and result).
 pub(super) async fn last_reviews<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)>> {
     let mut out: HashMap<MeasureId, (DateTime<Utc>, Option<ReviewResult>)> = HashMap::new();
     for i in review_items::Entity::find()
@@ -38,7 +39,7 @@ pub(super) fn next_due(m: &measures::Model, last: Option<NaiveDate>) -> NaiveDat
 /// due within that many days), oldest first; with `owner`, only theirs.
 pub async fn reviews_due<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     owner: Option<i32>,
     now: DateTime<Utc>,
     within_days: i64,
@@ -87,7 +88,10 @@ pub async fn reviews_due<C: ConnectionTrait>(
 
 /// Measures whose latest assessment says "not" or "partially effective"
 /// and whose corrective actions are not all closed.
-pub async fn not_effective<C: ConnectionTrait>(db: &C, org_id: i32) -> AppResult<Vec<MeasureRef>> {
+pub async fn not_effective<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<MeasureRef>> {
     let mut latest: HashMap<MeasureId, review_items::Model> = HashMap::new();
     for i in review_items::Entity::find()
         .filter(review_items::Column::OrgId.eq(org_id))
@@ -180,7 +184,7 @@ pub(super) fn finding_view(
 
 pub(super) async fn owned_by<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     user_id: i32,
 ) -> AppResult<HashSet<MeasureId>> {
     Ok(measure_owners::Entity::find()
@@ -300,7 +304,7 @@ pub(super) fn rows_for(
 
 pub(super) async fn owners_of<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<HashMap<MeasureId, Vec<i32>>> {
     let mut out: HashMap<MeasureId, Vec<i32>> = HashMap::new();
     for o in measure_owners::Entity::find()
@@ -531,7 +535,7 @@ pub async fn item_view(
 /// The open cycle of an organisation, if any.
 pub async fn current_cycle<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<Option<review_cycles::Model>> {
     Ok(review_cycles::Entity::find()
         .filter(review_cycles::Column::OrgId.eq(org_id))
@@ -631,7 +635,7 @@ pub async fn measure_review(
 /// measures, if every one of them has an approved review.
 pub async fn section_review_dates<C: ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     measure_ids: &[(CategoryId, MeasureId)],
 ) -> AppResult<HashMap<CategoryId, NaiveDate>> {
     let last = last_reviews(db, org_id).await?;
@@ -653,7 +657,7 @@ pub async fn section_review_dates<C: ConnectionTrait>(
 /// `nachweis review status`: coverage of the open cycle and what is overdue.
 pub async fn status_text(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     let reader = Actor {

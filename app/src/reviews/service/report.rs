@@ -1,6 +1,7 @@
 //! The signed report of a cycle: its data, the render and the signature.
 
 use super::*;
+use crate::ids::OrgId;
 
 #[derive(Debug, Serialize)]
 pub(super) struct ReportCount {
@@ -358,7 +359,7 @@ pub async fn report_for(
 pub async fn report_by_id(
     db: &DatabaseConnection,
     setup: &crate::pdf::keys::SigningSetup,
-    org_id: i32,
+    org_id: OrgId,
     cycle_id: i32,
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<u8>, String)> {

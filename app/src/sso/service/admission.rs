@@ -2,6 +2,7 @@
 //! with which role (domains, required claims, role mapping, existing accounts).
 
 use super::*;
+use crate::ids::OrgId;
 
 /// Domains an organisation's provider may claim. A domain belongs to the
 /// providers of one organisation only, so no provider of another
@@ -10,7 +11,7 @@ use super::*;
 /// with the operator's approval: a provider in the configuration file.
 pub(super) async fn claim_domains<C: sea_orm::ConnectionTrait>(
     db: &C,
-    org_id: i32,
+    org_id: OrgId,
     domains: &str,
     operator_approved: bool,
 ) -> AppResult<()> {

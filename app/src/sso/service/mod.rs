@@ -11,6 +11,7 @@
 //! and, if configured, a required claim. Refusals are written to the audit
 //! log for the DPO; nothing else is stored for them.
 
+use crate::ids::OrgId;
 use std::time::Duration;
 
 use base64::Engine;
@@ -80,7 +81,7 @@ pub enum Purpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intent {
     pub user_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     /// Which finisher in [`crate::sso::http::Confirmations`] completes it.
     pub kind: String,
     pub data: serde_json::Value,
@@ -139,7 +140,7 @@ impl From<sea_orm::DbErr> for SsoError {
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user_id: i32,
-    pub org_id: i32,
+    pub org_id: OrgId,
     pub role: Role,
     pub next: String,
 }

@@ -2,8 +2,9 @@
 //! sync from the configuration file, and discovery by e-mail domain.
 
 use super::*;
+use crate::ids::OrgId;
 
-pub(super) fn secret_context(org_id: i32) -> String {
+pub(super) fn secret_context(org_id: OrgId) -> String {
     format!("nachweis oidc client secret for organisation {org_id}")
 }
 
@@ -106,7 +107,7 @@ pub fn parse_role_mapping(input: &str) -> AppResult<Vec<(String, Role)>> {
 
 pub async fn list(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     public_url: &str,
 ) -> AppResult<Vec<ProviderView>> {
     let names: std::collections::HashMap<i32, String> = customers::Entity::find()

@@ -1,6 +1,7 @@
 //! Courses: writing a version (text, quiz, images), the rules, the list.
 
 use super::*;
+use crate::ids::OrgId;
 
 /// Creates a course (`course_id` = 0) or a new version of one. The source
 /// is parsed and checked first; nothing is stored if it is wrong.
@@ -8,7 +9,7 @@ use super::*;
 pub async fn save_course(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
-    org_id: i32,
+    org_id: OrgId,
     user_id: Option<i32>,
     audit: &AuditActor,
     course_id: i32,

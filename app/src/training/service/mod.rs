@@ -1,5 +1,6 @@
 //! Courses, attempts, completions with certificates, and the overview.
 
+use crate::ids::OrgId;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -46,7 +47,7 @@ fn version_hash(title: &str, pass_percent: i32, source: &str) -> String {
 /// The newest version of every course of the organisation, by course id.
 async fn current_versions(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<HashMap<i32, training_versions::Model>> {
     let mut out: HashMap<i32, training_versions::Model> = HashMap::new();
     for v in training_versions::Entity::find()
@@ -62,7 +63,7 @@ async fn current_versions(
 
 async fn courses_of(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
 ) -> AppResult<Vec<training_courses::Model>> {
     Ok(training_courses::Entity::find()
         .filter(training_courses::Column::OrgId.eq(org_id))
@@ -109,7 +110,7 @@ pub fn image_refs(content: &str) -> Result<Vec<i32>, String> {
 /// if that is a picture a course may show.
 async fn course_image_file(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     evidence_id: i32,
 ) -> AppResult<crate::entities::evidence_versions::Model> {
     use crate::entities::{evidence, evidence_versions};
@@ -160,7 +161,7 @@ pub async fn course_image(
 }
 
 /// The organisation's image evidence a course can show: (id, title).
-async fn usable_images(db: &DatabaseConnection, org_id: i32) -> AppResult<Vec<(i32, String)>> {
+async fn usable_images(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<(i32, String)>> {
     use crate::entities::{evidence, evidence_versions};
     use sea_orm::QuerySelect;
     let images: std::collections::HashSet<i32> = evidence_versions::Entity::find()

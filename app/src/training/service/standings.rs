@@ -1,6 +1,7 @@
 //! Standings: who is trained on what, the DPO's overview and its CSV.
 
 use super::*;
+use crate::ids::OrgId;
 
 /// A completion as the standing needs it: the columns, not the certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +91,7 @@ pub(super) struct PersonRow {
 /// certificates and quiz answers would be most of the bytes.
 pub(super) async fn standings(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<(
     Vec<(training_courses::Model, training_versions::Model)>,
@@ -289,7 +290,7 @@ pub struct DueTraining {
 /// Every training of the organisation that is due (soon) or overdue.
 pub async fn due_trainings(
     db: &DatabaseConnection,
-    org_id: i32,
+    org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<DueTraining>> {
     let today = crate::format::german_day(now);
