@@ -38,6 +38,8 @@ macro_rules! ids {
 ids! {
     /// An organisation (a tenant: a processor with its staff and customers).
     OrgId,
+    /// A person's account (staff, DPO, auditor or a customer's contact).
+    UserId,
     /// A measure of the TOM catalogue.
     MeasureId,
     /// A category (section) of the TOM catalogue.

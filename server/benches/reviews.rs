@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
     }))
     .exec(&db)
     .await?;
-    let owners: Vec<i32> = users::Entity::find()
+    let owners: Vec<app::ids::UserId> = users::Entity::find()
         .filter(users::Column::Email.like("owner%@gross.example"))
         .all(&db)
         .await?

@@ -137,7 +137,11 @@ async fn main() -> anyhow::Result<()> {
     .await?;
 
     // Attempts and completions, as many as a real year would leave behind.
-    let mut plan: Vec<(i32, &app::entities::training_versions::Model, bool)> = Vec::new();
+    let mut plan: Vec<(
+        app::ids::UserId,
+        &app::entities::training_versions::Model,
+        bool,
+    )> = Vec::new();
     for (i, u) in staff.iter().enumerate() {
         if i % 10 != 0 {
             plan.push((u.id, if i % 2 == 0 { &v1 } else { &v1_old }, true));

@@ -359,7 +359,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let org = app::orgs::service::find_by_short(&db, &org).await?;
             // The report reads as the organisation's auditor would.
             let reader = app::auth::service::Actor {
-                user_id: 0,
+                user_id: app::ids::UserId(0),
                 org_id: org.id,
                 role: app::domain::Role::Auditor,
                 display_name: "cli".into(),

@@ -7,6 +7,7 @@ use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
 use app::entities::{categories, organisations};
 use app::error::AppResult;
 use app::ids::OrgId;
+use app::ids::UserId;
 use app::subprocessors::{AttestationKind, Safeguard, SubStatus};
 use app::toms::import::{self, Place};
 use app::toms::service::{MeasureInput, insert_measure};
@@ -261,7 +262,7 @@ pub async fn load(
             let Some(cat) = cats.iter().find(|c| c.kind == kind) else {
                 continue;
             };
-            let owners: Vec<i32> = match owner {
+            let owners: Vec<app::ids::UserId> = match owner {
                 Some(id) if o.owned.contains(&kind) => vec![id],
                 _ => Vec::new(),
             };
@@ -320,7 +321,7 @@ async fn add_customer<C: sea_orm::ConnectionTrait>(
     org_id: OrgId,
     (name, avv_reference): (&str, &str),
     person: &Person,
-    user_id: i32,
+    user_id: UserId,
 ) -> AppResult<()> {
     use app::entities::{customer_contacts, customers, memberships};
     let customer = customers::ActiveModel {

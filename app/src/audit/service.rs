@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -25,7 +25,7 @@ use crate::error::AppResult;
 /// Who did it: a signed-in person, or the system / the CLI.
 #[derive(Debug, Clone)]
 pub struct AuditActor {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub label: String,
 }
 
@@ -133,7 +133,7 @@ fn row_hash(
     prev: &str,
     seq: i64,
     org_id: Option<OrgId>,
-    actor_id: Option<i32>,
+    actor_id: Option<UserId>,
     actor_label: &str,
     at: DateTime<Utc>,
     entity: &str,
@@ -166,7 +166,7 @@ fn row_digest(
     prev: &str,
     seq: i64,
     org_id: Option<OrgId>,
-    actor_id: Option<i32>,
+    actor_id: Option<UserId>,
     actor_label: &str,
     at: DateTime<Utc>,
     entity: &str,
@@ -685,7 +685,7 @@ mod tests {
             prev: &'static str,
             seq: i64,
             org_id: Option<OrgId>,
-            actor_id: Option<i32>,
+            actor_id: Option<UserId>,
             actor_label: &'static str,
             at: DateTime<Utc>,
             entity: &'static str,
@@ -713,7 +713,7 @@ mod tests {
             prev: "p",
             seq: 1,
             org_id: Some(OrgId(1)),
-            actor_id: Some(2),
+            actor_id: Some(UserId(2)),
             actor_label: "a",
             at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             entity: "e",
@@ -729,7 +729,7 @@ mod tests {
             ("prev", |r| r.prev = "q"),
             ("seq", |r| r.seq = 2),
             ("org_id", |r| r.org_id = Some(OrgId(3))),
-            ("actor_id", |r| r.actor_id = Some(4)),
+            ("actor_id", |r| r.actor_id = Some(UserId(4))),
             ("actor_label", |r| r.actor_label = "b"),
             ("at", |r| r.at += chrono::Duration::microseconds(1)),
             ("entity", |r| r.entity = "f"),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 /// An organisation the signed-in person belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct OrgChoice {
 /// The signed-in person as the UI sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub display_name: String,
     pub email: String,
     pub org: OrgChoice,

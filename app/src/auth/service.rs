@@ -1,7 +1,7 @@
 //! Passwords (argon2id), login with throttling, the session's contents, and
 //! the `require_*` guards every server function starts with.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
@@ -30,7 +30,7 @@ const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 /// What the session cookie stands for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionData {
-    user_id: i32,
+    user_id: UserId,
     org_id: OrgId,
     /// Signed in through an organisation's identity provider: the session
     /// reaches that organisation only, never the person's other
@@ -44,7 +44,7 @@ struct SessionData {
 /// locked account takes effect at once).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub org_id: OrgId,
     pub role: Role,
     pub display_name: String,
@@ -57,7 +57,7 @@ impl Actor {
     /// Whether this person may read a personal record of `owner` (a pledge
     /// copy, a certificate): their own, or as the DPO or the auditor. Others
     /// are told it does not exist.
-    pub fn reads_personal_record_of(&self, owner: i32) -> bool {
+    pub fn reads_personal_record_of(&self, owner: UserId) -> bool {
         owner == self.user_id || matches!(self.role, Role::Admin | Role::Auditor)
     }
 
@@ -414,7 +414,7 @@ pub enum SignedInBy {
 /// single sign-on callback and the login links after their own checks.
 pub async fn start_session(
     session: &Session,
-    user_id: i32,
+    user_id: UserId,
     org_id: OrgId,
     by: SignedInBy,
 ) -> AppResult<()> {
@@ -445,7 +445,7 @@ pub async fn start_session(
 
 async fn first_membership(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
 ) -> AppResult<Option<memberships::Model>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user_id))
@@ -517,7 +517,7 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: OrgId) -> A
 /// Loads the actor for a session's user and organisation.
 pub async fn load_actor<C: ConnectionTrait>(
     db: &C,
-    user_id: i32,
+    user_id: UserId,
     org_id: OrgId,
 ) -> AppResult<Option<Actor>> {
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else {

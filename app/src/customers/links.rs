@@ -5,7 +5,7 @@
 //! keeps only its SHA-256. Opening the link shows a button, and only the
 //! button's POST signs in: mail scanners that fetch links do not use it up.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
@@ -199,7 +199,7 @@ pub async fn redeem(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     token: &str,
-) -> AppResult<Result<(i32, OrgId), LinkError>> {
+) -> AppResult<Result<(UserId, OrgId), LinkError>> {
     let txn = db.begin().await?;
     let Some(row) = find(&txn, token).await? else {
         return Ok(Err(LinkError::Unknown));

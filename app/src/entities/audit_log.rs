@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
     pub org_id: Option<OrgId>,
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     pub actor_label: String,
     pub at: DateTimeUtc,
     pub entity: String,

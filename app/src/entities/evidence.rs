@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::ids::MeasureId;
@@ -14,7 +14,7 @@ pub struct Model {
     pub description: String,
     pub valid_from: Option<Date>,
     pub valid_until: Option<Date>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

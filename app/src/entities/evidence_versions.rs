@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,7 +13,7 @@ pub struct Model {
     pub size: i64,
     pub content_type: String,
     pub file_name: String,
-    pub uploaded_by: Option<i32>,
+    pub uploaded_by: Option<UserId>,
     pub uploaded_by_label: String,
     pub uploaded_at: DateTimeUtc,
     pub purged_at: Option<DateTimeUtc>,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +10,7 @@ pub struct Model {
     pub email: String,
     pub role: String,
     pub token_hash: String,
-    pub invited_by: i32,
+    pub invited_by: UserId,
     pub expires_at: DateTimeUtc,
     pub accepted_at: Option<DateTimeUtc>,
     /// Language of the invitation mail and of the account it creates.

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::ids::MeasureId;
@@ -11,7 +11,7 @@ pub struct Model {
     pub org_id: OrgId,
     pub measure_id: MeasureId,
     pub version: i32,
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     pub change: String,
     pub snapshot: String,
     pub at: DateTimeUtc,

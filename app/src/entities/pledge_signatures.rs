@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A signed pledge: written once, never updated.
@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub org_id: OrgId,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub pledge_text_id: i32,
     pub version: i32,
     /// The text's hash at signing (equal to the text row's).

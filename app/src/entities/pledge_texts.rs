@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One version of an organisation's pledge text; written once, never updated.
@@ -20,7 +20,7 @@ pub struct Model {
     pub clauses: String,
     /// SHA-256 of title and body, hex.
     pub sha256: String,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One published annex version; written once, never updated.
@@ -11,7 +11,7 @@ pub struct Model {
     pub version: i32,
     pub stand: Date,
     pub published_at: DateTimeUtc,
-    pub published_by: Option<i32>,
+    pub published_by: Option<UserId>,
     pub published_by_label: String,
     /// JSON of `annex::publish::Snapshot`.
     pub snapshot: String,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::CycleStatus;
@@ -17,9 +17,9 @@ pub struct Model {
     /// `all` or `subset`.
     pub scope: String,
     pub method: String,
-    pub opened_by: Option<i32>,
+    pub opened_by: Option<UserId>,
     pub opened_at: DateTimeUtc,
-    pub closed_by: Option<i32>,
+    pub closed_by: Option<UserId>,
     pub closed_at: Option<DateTimeUtc>,
     pub close_comment: String,
     pub report_pdf: Option<Vec<u8>>,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// What happened to a cycle or an assessment, in order: opened, submitted,
@@ -12,7 +12,7 @@ pub struct Model {
     pub cycle_id: i32,
     pub item_id: Option<i32>,
     pub kind: String,
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<UserId>,
     pub actor_label: String,
     pub comment: String,
     pub at: DateTimeUtc,

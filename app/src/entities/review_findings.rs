@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::FindingStatus;
@@ -17,14 +17,14 @@ pub struct Model {
     pub measure_id: MeasureId,
     pub description: String,
     pub action: String,
-    pub owner_id: Option<i32>,
+    pub owner_id: Option<UserId>,
     pub due_date: Date,
     pub status: FindingStatus,
     pub closing_note: String,
     pub closing_evidence_id: Option<i32>,
-    pub closed_by: Option<i32>,
+    pub closed_by: Option<UserId>,
     pub closed_at: Option<DateTimeUtc>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::ItemState;
@@ -23,9 +23,9 @@ pub struct Model {
     pub rationale: String,
     /// `yes` or `no`.
     pub state_of_art: Option<String>,
-    pub assessed_by: Option<i32>,
+    pub assessed_by: Option<UserId>,
     pub assessed_at: Option<DateTimeUtc>,
-    pub decided_by: Option<i32>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTimeUtc>,
     pub decision_comment: String,
     pub version: i32,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::ids::SubprocessorId;
@@ -17,7 +17,7 @@ pub struct Model {
     pub message: String,
     /// Last day on which customers can object.
     pub deadline: Date,
-    pub issued_by: i32,
+    pub issued_by: UserId,
     pub issued_at: DateTimeUtc,
     /// Contacts the notice was mailed to.
     pub recipients: i32,

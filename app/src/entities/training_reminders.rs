@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A training reminder that went out (into the outbox); one per person,
@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub org_id: OrgId,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub course_id: i32,
     pub version_id: i32,
     /// `due` or `overdue`.

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One version of a course; written once, never updated.
@@ -17,7 +17,7 @@ pub struct Model {
     pub pass_percent: i32,
     /// SHA-256 of title, pass mark and source, hex.
     pub sha256: String,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTimeUtc,
 }
 

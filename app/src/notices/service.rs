@@ -1,6 +1,6 @@
 //! Issuing notices, objecting to them, and reading both back.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -337,7 +337,7 @@ pub async fn object(
 }
 
 async fn admins<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Vec<users::Model>> {
-    let ids: Vec<i32> = memberships::Entity::find()
+    let ids: Vec<UserId> = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(org_id))
         .filter(memberships::Column::Role.eq(Role::Admin.as_str()))
         .all(db)
@@ -355,9 +355,9 @@ async fn admins<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Vec<user
 
 async fn user_labels<C: ConnectionTrait>(
     db: &C,
-    ids: impl IntoIterator<Item = i32>,
-) -> AppResult<HashMap<i32, String>> {
-    let ids: Vec<i32> = ids.into_iter().collect();
+    ids: impl IntoIterator<Item = UserId>,
+) -> AppResult<HashMap<UserId, String>> {
+    let ids: Vec<UserId> = ids.into_iter().collect();
     Ok(users::Entity::find()
         .filter(users::Column::Id.is_in(ids))
         .all(db)

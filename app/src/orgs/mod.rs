@@ -14,6 +14,7 @@ pub mod mails;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+use crate::ids::UserId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +37,7 @@ pub struct OrgProfile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub display_name: String,
     pub email: String,
     pub role: Role,
@@ -132,14 +133,14 @@ pub async fn revoke_invitation(id: i32) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "orgs/member/role")]
-pub async fn change_role(user_id: i32, role: String) -> Result<(), AppError> {
+pub async fn change_role(user_id: UserId, role: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let role: Role = role.parse()?;
     service::change_role(&state.db, state.now(), &actor, user_id, Some(role)).await
 }
 
 #[server(endpoint = "orgs/member/remove")]
-pub async fn remove_member(user_id: i32) -> Result<(), AppError> {
+pub async fn remove_member(user_id: UserId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::change_role(&state.db, state.now(), &actor, user_id, None).await
 }

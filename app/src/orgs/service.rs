@@ -1,6 +1,6 @@
 //! Organisation rows, memberships and invitations.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
@@ -139,7 +139,7 @@ pub async fn add_membership<C: ConnectionTrait>(
     now: DateTime<Utc>,
     actor: &AuditActor,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
     role: Role,
 ) -> AppResult<()> {
     if memberships::Entity::find()
@@ -187,7 +187,7 @@ pub async fn admit_member<C: ConnectionTrait>(
     now: DateTime<Utc>,
     actor: &AuditActor,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
     customer_id: Option<i32>,
     new_role: Role,
     via: &str,
@@ -458,7 +458,7 @@ pub async fn change_role(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    user_id: i32,
+    user_id: UserId,
     role: Option<Role>,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -557,7 +557,7 @@ pub async fn invitation_info(
 /// Who joined where by accepting an invitation.
 #[derive(Debug, Clone, Copy)]
 pub struct Joined {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub org_id: OrgId,
 }
 

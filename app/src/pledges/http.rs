@@ -186,7 +186,7 @@ async fn sign_confirmed(
     {
         Ok(id) => {
             tracing::info!(
-                user = actor.user_id,
+                user = %actor.user_id,
                 signature = id,
                 "pledge signed, confirmed by SSO"
             );

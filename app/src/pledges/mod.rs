@@ -10,6 +10,7 @@
 mod page;
 pub use page::{PledgeAdminPage, PledgePage, PledgeReminder};
 
+use crate::ids::UserId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -98,7 +99,7 @@ crate::domain::codes! {
 /// One person in the DPO's overview.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PledgeRow {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub role: String,

@@ -1,6 +1,6 @@
 //! Pledge texts, signing, the signer's PDF copy and the DPO's overview.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -215,7 +215,7 @@ pub async fn publish_as(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     org_id: OrgId,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     audit: &AuditActor,
     title: &str,
     base: &str,
@@ -632,7 +632,7 @@ pub async fn rows<C: ConnectionTrait>(
         .filter(memberships::Column::OrgId.eq(org_id))
         .all(db)
         .await?;
-    let roles: HashMap<i32, Role> = members
+    let roles: HashMap<UserId, Role> = members
         .iter()
         .filter_map(|m| Some((m.user_id, m.role.parse::<Role>().ok()?)))
         .filter(|(_, r)| r.must_sign_pledge())
@@ -641,7 +641,7 @@ pub async fn rows<C: ConnectionTrait>(
     // by a subquery: an IN list of thousands of ids is slow to bind.
     use sea_orm::QuerySelect;
     use sea_orm::sea_query::Query;
-    let people: Vec<(i32, String, String)> = users::Entity::find()
+    let people: Vec<(UserId, String, String)> = users::Entity::find()
         .select_only()
         .columns([
             users::Column::Id,
@@ -664,13 +664,13 @@ pub async fn rows<C: ConnectionTrait>(
         .await?;
     // Each person's newest signature.
     use pledge_signatures::Column as S;
-    let mut newest: HashMap<i32, Signed> = HashMap::new();
+    let mut newest: HashMap<UserId, Signed> = HashMap::new();
     for (user_id, id, pledge_text_id, version, signed_at) in pledge_signatures::Entity::find()
         .select_only()
         .columns([S::UserId, S::Id, S::PledgeTextId, S::Version, S::SignedAt])
         .filter(S::OrgId.eq(org_id))
         .order_by_asc(S::Version)
-        .into_tuple::<(i32, i32, i32, i32, DateTime<Utc>)>()
+        .into_tuple::<(UserId, i32, i32, i32, DateTime<Utc>)>()
         .all(db)
         .await?
     {
@@ -797,7 +797,7 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_it() {
         let rows = vec![PledgeRow {
-            user_id: 1,
+            user_id: crate::ids::UserId(1),
             name: "Schulz; Mia".into(),
             email: "m@x.example".into(),
             role: "Mitarbeiter/in".into(),

@@ -1,6 +1,6 @@
 //! What the portal shows, read for one organisation.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
@@ -13,7 +13,7 @@ use crate::subprocessors::SubStatus;
 pub async fn overview(
     db: &DatabaseConnection,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> AppResult<PortalView> {
     let org = organisations::Entity::find_by_id(org_id)
@@ -70,7 +70,7 @@ pub async fn overview(
 async fn visit(
     db: &DatabaseConnection,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
     version: i32,
     now: DateTime<Utc>,
 ) -> AppResult<Option<portal_visits::Model>> {

@@ -23,7 +23,7 @@ use crate::entities::{
     organisations, users,
 };
 use crate::error::AppResult;
-use crate::ids::{CategoryId, MeasureId};
+use crate::ids::{CategoryId, MeasureId, UserId};
 use crate::mail::Locale;
 
 pub const DIGEST_JOB: &str = "digest";
@@ -32,7 +32,7 @@ pub const DIGEST_JOB: &str = "digest";
 pub async fn attention(
     db: &DatabaseConnection,
     org_id: OrgId,
-    owner: Option<i32>,
+    owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> AppResult<Attention> {
     let today = crate::format::german_day(now);
@@ -142,7 +142,7 @@ pub async fn attention(
     }
     // Effectiveness reviews: overdue reviews, actions, flagged measures, waiting assessments.
     let reader = crate::auth::service::Actor {
-        user_id: owner.unwrap_or(0),
+        user_id: owner.unwrap_or(UserId(0)),
         org_id,
         role: if owner.is_some() {
             Role::Owner

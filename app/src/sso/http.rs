@@ -249,7 +249,7 @@ async fn callback(
                 return internal(e);
             }
             tracing::info!(
-                user = signed_in.user_id,
+                user = %signed_in.user_id,
                 org = %signed_in.org_id,
                 role = signed_in.role.as_str(),
                 "signed in with SSO"
@@ -424,7 +424,7 @@ async fn finish_link(
     };
     match service::finish_link(state, &actor, pending, code).await {
         Ok(name) => {
-            tracing::info!(user = actor.user_id, "identity linked");
+            tracing::info!(user = %actor.user_id, "identity linked");
             ResultPage {
                 title: "Anmeldedienst verknüpft",
                 de: &format!("Sie können sich ab jetzt auch über „{name}“ anmelden."),

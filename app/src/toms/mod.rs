@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::MeasureStatus;
 use crate::error::AppError;
-use crate::ids::{CategoryId, MeasureId};
+use crate::ids::{CategoryId, MeasureId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonRef {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub display_name: String,
 }
 
@@ -152,13 +152,13 @@ pub async fn move_measure(id: MeasureId, direction: String) -> Result<(), AppErr
 }
 
 #[server(endpoint = "toms/measure/owner/add")]
-pub async fn add_owner(measure_id: MeasureId, user_id: i32) -> Result<(), AppError> {
+pub async fn add_owner(measure_id: MeasureId, user_id: UserId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, true).await
 }
 
 #[server(endpoint = "toms/measure/owner/remove")]
-pub async fn remove_owner(measure_id: MeasureId, user_id: i32) -> Result<(), AppError> {
+pub async fn remove_owner(measure_id: MeasureId, user_id: UserId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, false).await
 }

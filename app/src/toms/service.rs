@@ -22,7 +22,7 @@ use crate::entities::{
     categories, measure_owners, measure_revisions, measures, memberships, users,
 };
 use crate::error::{AppError, AppResult};
-use crate::ids::{CategoryId, MeasureId};
+use crate::ids::{CategoryId, MeasureId, UserId};
 
 /// Validated fields of a measure form.
 #[derive(Debug, Clone)]
@@ -200,7 +200,7 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
 pub async fn owned_by(
     db: &DatabaseConnection,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
 ) -> AppResult<Vec<MeasureSummary>> {
     let ids: Vec<MeasureId> = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -250,7 +250,7 @@ async fn is_owner<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     measure_id: MeasureId,
-    user_id: i32,
+    user_id: UserId,
 ) -> AppResult<bool> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -349,7 +349,7 @@ pub async fn insert_measure<C: ConnectionTrait>(
     actor: &AuditActor,
     org_id: OrgId,
     input: MeasureInput,
-    owners: &[i32],
+    owners: &[UserId],
 ) -> AppResult<MeasureId> {
     find_category(db, org_id, input.category_id).await?;
     let m = measures::ActiveModel {
@@ -527,7 +527,7 @@ pub async fn set_owner(
     now: DateTime<Utc>,
     actor: &Actor,
     measure_id: MeasureId,
-    user_id: i32,
+    user_id: UserId,
     add: bool,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
@@ -663,7 +663,7 @@ pub async fn measure_detail(
         .order_by_asc(measure_revisions::Column::Version)
         .all(db)
         .await?;
-    let actor_names: HashMap<i32, String> = users::Entity::find()
+    let actor_names: HashMap<UserId, String> = users::Entity::find()
         .filter(users::Column::Id.is_in(revs.iter().filter_map(|r| r.actor_id)))
         .all(db)
         .await?
@@ -698,7 +698,7 @@ pub async fn measure_detail(
             .filter(memberships::Column::OrgId.eq(actor.org_id))
             .all(db)
             .await?;
-        let ids: Vec<i32> = ms
+        let ids: Vec<UserId> = ms
             .iter()
             .filter(|m| {
                 m.role

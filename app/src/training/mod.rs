@@ -7,6 +7,7 @@ mod page;
 pub mod quiz;
 pub use page::{AttemptPage, OpenTrainings, TrainingAdminPage, TrainingOverviewPage, TrainingPage};
 
+use crate::ids::UserId;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +152,7 @@ pub struct Cell {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverviewRow {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub role: String,

@@ -311,7 +311,7 @@ impl TestApp {
 pub struct Org {
     pub id: app::ids::OrgId,
     pub short: String,
-    pub people: Vec<(Role, i32, String)>,
+    pub people: Vec<(Role, app::ids::UserId, String)>,
 }
 
 impl Org {
@@ -322,7 +322,7 @@ impl Org {
             .map(|p| p.2.clone())
             .unwrap()
     }
-    pub fn user_id(&self, role: Role) -> i32 {
+    pub fn user_id(&self, role: Role) -> app::ids::UserId {
         self.people
             .iter()
             .find(|p| p.0 == role)

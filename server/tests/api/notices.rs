@@ -40,7 +40,12 @@ async fn mails(app: &TestApp, kind: &str) -> u64 {
 
 /// Ties a customer user's membership to a customer (what SSO or a login
 /// link does on first sign-in).
-pub async fn assign(app: &TestApp, org_id: app::ids::OrgId, user_id: i32, customer_id: &str) {
+pub async fn assign(
+    app: &TestApp,
+    org_id: app::ids::OrgId,
+    user_id: app::ids::UserId,
+    customer_id: &str,
+) {
     memberships::Entity::update_many()
         .col_expr(
             memberships::Column::CustomerId,

@@ -184,7 +184,7 @@ async fn invitations_for_existing_accounts_check_no_password(backend: Backend) {
     }
     assert!(bodies.iter().all(|b| *b == bodies[0]), "{bodies:?}");
     assert_eq!(guest.call("auth/me", &[]).await.body, "null");
-    let member_of = |app: &TestApp, user: i32| {
+    let member_of = |app: &TestApp, user: app::ids::UserId| {
         let db = app.db.clone();
         async move {
             memberships::Entity::find()

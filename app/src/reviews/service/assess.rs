@@ -2,15 +2,15 @@
 //! their corrective actions, closing and amending a cycle, the cadence.
 
 use super::*;
-use crate::ids::MeasureId;
 use crate::ids::OrgId;
+use crate::ids::{MeasureId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct FindingInput {
     pub description: String,
     pub action: String,
     pub due_date: NaiveDate,
-    pub owner_id: Option<i32>,
+    pub owner_id: Option<UserId>,
 }
 
 impl FindingInput {
@@ -64,7 +64,7 @@ pub struct Assessment {
 pub(super) async fn check_owner<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-    owner: Option<i32>,
+    owner: Option<UserId>,
 ) -> AppResult<()> {
     if let Some(user) = owner {
         let m = memberships::Entity::find()

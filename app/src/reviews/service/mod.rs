@@ -35,7 +35,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
 use crate::format::{german_date as german, german_day as today, iso_date as iso, parse_date};
-use crate::ids::{CategoryId, MeasureId};
+use crate::ids::{CategoryId, MeasureId, UserId};
 use crate::pdf::typeset::{Template, typeset};
 use crate::state::AppState;
 use crate::toms::MeasureRef;
@@ -80,8 +80,8 @@ fn closed_refusal() -> AppError {
 
 /// Display names by user id. Takes a collected list: an iterator of
 /// closures held across the await would make the future not `Send`.
-async fn names<C: ConnectionTrait>(db: &C, ids: Vec<i32>) -> AppResult<HashMap<i32, String>> {
-    let ids: Vec<i32> = ids
+async fn names<C: ConnectionTrait>(db: &C, ids: Vec<UserId>) -> AppResult<HashMap<UserId, String>> {
+    let ids: Vec<UserId> = ids
         .into_iter()
         .collect::<HashSet<_>>()
         .into_iter()
@@ -134,7 +134,11 @@ async fn items_of<C: ConnectionTrait>(
 }
 
 /// Whether `user` owns the measure.
-async fn owns<C: ConnectionTrait>(db: &C, measure_id: MeasureId, user_id: i32) -> AppResult<bool> {
+async fn owns<C: ConnectionTrait>(
+    db: &C,
+    measure_id: MeasureId,
+    user_id: UserId,
+) -> AppResult<bool> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::MeasureId.eq(measure_id))
         .filter(measure_owners::Column::UserId.eq(user_id))

@@ -2,7 +2,7 @@
 //! mails that ask their owners.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct OpenInput {
@@ -162,7 +162,7 @@ pub async fn open_cycle(
 
     // Ask every owner of a covered measure, once, with their count.
     let ids: Vec<MeasureId> = chosen.iter().map(|m| m.id).collect();
-    let mut per_owner: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut per_owner: BTreeMap<UserId, usize> = BTreeMap::new();
     for chunk in ids.chunks(500) {
         for o in measure_owners::Entity::find()
             .filter(measure_owners::Column::OrgId.eq(actor.org_id))

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ids::OrgId;
-use crate::ids::{CategoryId, MeasureId};
+use crate::ids::{CategoryId, MeasureId, UserId};
 
 /// Each measure's last approved assessment (date and result).
 pub(super) async fn last_reviews<C: ConnectionTrait>(
@@ -40,7 +40,7 @@ pub(super) fn next_due(m: &measures::Model, last: Option<NaiveDate>) -> NaiveDat
 pub async fn reviews_due<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-    owner: Option<i32>,
+    owner: Option<UserId>,
     now: DateTime<Utc>,
     within_days: i64,
 ) -> AppResult<Vec<ReviewDue>> {
@@ -150,7 +150,7 @@ pub async fn not_effective<C: ConnectionTrait>(
 pub(super) fn finding_view(
     f: &review_findings::Model,
     labels: &HashMap<i32, String>,
-    people: &HashMap<i32, String>,
+    people: &HashMap<UserId, String>,
     evidence_titles: &HashMap<i32, String>,
     actor: &Actor,
     owned: &HashSet<MeasureId>,
@@ -185,7 +185,7 @@ pub(super) fn finding_view(
 pub(super) async fn owned_by<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-    user_id: i32,
+    user_id: UserId,
 ) -> AppResult<HashSet<MeasureId>> {
     Ok(measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -254,7 +254,7 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
 pub async fn open_actions<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    owner: Option<i32>,
+    owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
     let mut rows = review_findings::Entity::find()
@@ -273,8 +273,8 @@ pub async fn open_actions<C: ConnectionTrait>(
 
 pub(super) fn rows_for(
     items: &[review_items::Model],
-    people: &HashMap<i32, String>,
-    owners: &HashMap<MeasureId, Vec<i32>>,
+    people: &HashMap<UserId, String>,
+    owners: &HashMap<MeasureId, Vec<UserId>>,
     actor: &Actor,
     cycle_open: bool,
 ) -> Vec<ItemRow> {
@@ -305,8 +305,8 @@ pub(super) fn rows_for(
 pub(super) async fn owners_of<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-) -> AppResult<HashMap<MeasureId, Vec<i32>>> {
-    let mut out: HashMap<MeasureId, Vec<i32>> = HashMap::new();
+) -> AppResult<HashMap<MeasureId, Vec<UserId>>> {
+    let mut out: HashMap<MeasureId, Vec<UserId>> = HashMap::new();
     for o in measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
         .all(db)
@@ -493,7 +493,7 @@ pub async fn item_view(
             .filter(memberships::Column::OrgId.eq(actor.org_id))
             .all(db)
             .await?;
-        let ids: Vec<i32> = ms
+        let ids: Vec<UserId> = ms
             .iter()
             .filter(|m| matches!(m.role.parse::<Role>(), Ok(Role::Admin | Role::Owner)))
             .map(|m| m.user_id)
@@ -661,7 +661,7 @@ pub async fn status_text(
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     let reader = Actor {
-        user_id: 0,
+        user_id: UserId(0),
         org_id,
         role: Role::Auditor,
         display_name: "cli".into(),

@@ -1,7 +1,7 @@
 //! The signed report of a cycle: its data, the render and the signature.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 #[derive(Debug, Serialize)]
 pub(super) struct ReportCount {
@@ -131,7 +131,7 @@ pub async fn report_data<C: ConnectionTrait>(
             .collect::<Vec<_>>(),
     )
     .await?;
-    let name = |id: Option<i32>| {
+    let name = |id: Option<UserId>| {
         id.and_then(|i| people.get(&i).cloned())
             .unwrap_or_else(|| "–".into())
     };

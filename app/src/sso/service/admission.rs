@@ -2,7 +2,7 @@
 //! with which role (domains, required claims, role mapping, existing accounts).
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 /// Domains an organisation's provider may claim. A domain belongs to the
 /// providers of one organisation only, so no provider of another
@@ -42,7 +42,7 @@ pub(super) async fn claim_domains<C: sea_orm::ConnectionTrait>(
             continue;
         }
         let suffix = format!("%@{d}");
-        let users_there: Vec<i32> = users::Entity::find()
+        let users_there: Vec<UserId> = users::Entity::find()
             .filter(users::Column::Email.like(suffix.as_str()))
             .all(db)
             .await?

@@ -11,7 +11,7 @@
 //! and, if configured, a required claim. Refusals are written to the audit
 //! log for the DPO; nothing else is stored for them.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 use std::time::Duration;
 
 use base64::Engine;
@@ -71,7 +71,7 @@ pub enum Purpose {
     /// a fresh login at the provider instead of a password (they have none).
     Confirm(Intent),
     /// A signed-in person links this provider's identity to their account.
-    Link { user_id: i32 },
+    Link { user_id: UserId },
 }
 
 /// An act waiting for its confirmation at the provider. The feature that
@@ -80,7 +80,7 @@ pub enum Purpose {
 /// feature's own description of the act, in the server-side session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intent {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub org_id: OrgId,
     /// Which finisher in [`crate::sso::http::Confirmations`] completes it.
     pub kind: String,
@@ -139,7 +139,7 @@ impl From<sea_orm::DbErr> for SsoError {
 /// The person signed in by a provider.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub org_id: OrgId,
     pub role: Role,
     pub next: String,

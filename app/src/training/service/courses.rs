@@ -1,7 +1,7 @@
 //! Courses: writing a version (text, quiz, images), the rules, the list.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 /// Creates a course (`course_id` = 0) or a new version of one. The source
 /// is parsed and checked first; nothing is stored if it is wrong.
@@ -10,7 +10,7 @@ pub async fn save_course(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     org_id: OrgId,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     audit: &AuditActor,
     course_id: i32,
     title: &str,

@@ -1,6 +1,7 @@
 //! Reminders: mails to people whose training is due or overdue.
 
 use super::*;
+use crate::ids::UserId;
 
 /// Reminders written per transaction: one commit per mail would make the
 /// first run of a large organisation a few thousand disk syncs.
@@ -28,15 +29,16 @@ pub async fn send_reminders(
         if due.is_empty() {
             continue;
         }
-        let done: HashSet<(i32, i32, i32, String, NaiveDate)> = training_reminders::Entity::find()
-            .select_only()
-            .columns([R::UserId, R::CourseId, R::VersionId, R::Kind, R::DueDate])
-            .filter(R::OrgId.eq(org.id))
-            .into_tuple()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
+        let done: HashSet<(UserId, i32, i32, String, NaiveDate)> =
+            training_reminders::Entity::find()
+                .select_only()
+                .columns([R::UserId, R::CourseId, R::VersionId, R::Kind, R::DueDate])
+                .filter(R::OrgId.eq(org.id))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
         let kind = |d: &DueTraining| if d.overdue { "overdue" } else { "due" };
         let open: Vec<DueTraining> = due
             .into_iter()
@@ -53,7 +55,7 @@ pub async fn send_reminders(
         if open.is_empty() {
             continue;
         }
-        let locales: HashMap<i32, String> = users::Entity::find()
+        let locales: HashMap<UserId, String> = users::Entity::find()
             .select_only()
             .columns([users::Column::Id, users::Column::Locale])
             .filter(

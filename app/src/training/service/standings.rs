@@ -1,7 +1,7 @@
 //! Standings: who is trained on what, the DPO's overview and its CSV.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, UserId};
 
 /// A completion as the standing needs it: the columns, not the certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,20 +109,20 @@ pub(super) async fn standings(
         .collect();
     let pledge_text = crate::pledges::service::current(db, org_id).await?;
     let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
-    let joined: HashMap<i32, DateTime<Utc>> = crate::entities::memberships::Entity::find()
+    let joined: HashMap<UserId, DateTime<Utc>> = crate::entities::memberships::Entity::find()
         .select_only()
         .columns([
             crate::entities::memberships::Column::UserId,
             crate::entities::memberships::Column::CreatedAt,
         ])
         .filter(crate::entities::memberships::Column::OrgId.eq(org_id))
-        .into_tuple::<(i32, DateTime<Utc>)>()
+        .into_tuple::<(UserId, DateTime<Utc>)>()
         .all(db)
         .await?
         .into_iter()
         .collect();
     use training_completions::Column as C;
-    let completions: Vec<(i32, i32, i32, i32, i32, DateTime<Utc>)> =
+    let completions: Vec<(UserId, i32, i32, i32, i32, DateTime<Utc>)> =
         training_completions::Entity::find()
             .select_only()
             .columns([
@@ -140,7 +140,7 @@ pub(super) async fn standings(
             .all(db)
             .await?;
     // Newest completion per (person, course); completions come oldest first.
-    let mut newest: HashMap<(i32, i32), Pass> = HashMap::with_capacity(completions.len());
+    let mut newest: HashMap<(UserId, i32), Pass> = HashMap::with_capacity(completions.len());
     for (user_id, course_id, id, version_id, version, finished_at) in completions {
         newest.insert(
             (user_id, course_id),
@@ -153,14 +153,14 @@ pub(super) async fn standings(
         );
     }
     use training_attempts::Column as A;
-    let mut last_failure: HashMap<(i32, i32), DateTime<Utc>> = HashMap::new();
+    let mut last_failure: HashMap<(UserId, i32), DateTime<Utc>> = HashMap::new();
     for (user_id, course_id, at) in training_attempts::Entity::find()
         .select_only()
         .columns([A::UserId, A::CourseId, A::FinishedAt])
         .filter(A::OrgId.eq(org_id))
         .filter(A::Passed.eq(false))
         .filter(A::FinishedAt.is_not_null())
-        .into_tuple::<(i32, i32, DateTime<Utc>)>()
+        .into_tuple::<(UserId, i32, DateTime<Utc>)>()
         .all(db)
         .await?
     {
@@ -277,7 +277,7 @@ pub async fn overview(
 /// A training someone has to do, for reminders.
 #[derive(Debug, Clone)]
 pub struct DueTraining {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub course_id: i32,
