@@ -48,6 +48,40 @@ ids! {
     SubprocessorId,
     /// A subprocessor's attestation (certificate, audit report).
     AttestationId,
+    /// A piece of evidence (a file with its versions and validity).
+    EvidenceId,
+    /// One uploaded version of a piece of evidence.
+    EvidenceVersionId,
+    /// An effectiveness review cycle (Art. 32(1)(d)).
+    CycleId,
+    /// One measure's assessment within a review cycle.
+    ReviewItemId,
+    /// A finding of a review and its corrective action.
+    FindingId,
+    /// A customer (controller) of the organisation.
+    CustomerId,
+    /// A contact person at a customer.
+    ContactId,
+    /// A notice to customers about a subprocessor change.
+    NoticeId,
+    /// An OpenID Connect identity provider.
+    ProviderId,
+    /// A training course.
+    CourseId,
+    /// One published version of a training course.
+    CourseVersionId,
+    /// One attempt at a course's quiz.
+    AttemptId,
+    /// A passed course (the certificate's record).
+    CompletionId,
+    /// One version of the confidentiality pledge's text.
+    PledgeTextId,
+    /// A signed confidentiality pledge.
+    SignatureId,
+    /// An invitation to join an organisation.
+    InvitationId,
+    /// A mail in the outbox.
+    MessageId,
 }
 
 #[cfg(test)]

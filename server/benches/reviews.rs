@@ -137,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
         .filter(review_items::Column::CycleId.eq(cycle))
         .all(&db)
         .await?;
-    let half: Vec<i32> = items.iter().take(MEASURES / 2).map(|i| i.id).collect();
+    let half: Vec<app::ids::ReviewItemId> = items.iter().take(MEASURES / 2).map(|i| i.id).collect();
     review_items::Entity::update_many()
         .col_expr(review_items::Column::State, Expr::value("submitted"))
         .col_expr(review_items::Column::Result, Expr::value("effective"))

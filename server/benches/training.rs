@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
         let system = system.clone();
         async move {
             app::training::service::save_course(
-                &db, now, org.id, None, &system, 0, title, &source, 80,
+                &db, now, org.id, None, &system, None, title, &source, 80,
             )
             .await
         }
@@ -96,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
         org.id,
         None,
         &system,
-        c1,
+        Some(c1),
         app::training::BASE_COURSE_TITLE,
         &format!(
             "{}\n? Zusatzfrage\n- [x] ja\n- [ ] nein\n",
@@ -115,7 +115,7 @@ async fn main() -> anyhow::Result<()> {
     let versions = app::entities::training_versions::Entity::find()
         .all(&db)
         .await?;
-    let current = |course: i32| {
+    let current = |course: app::ids::CourseId| {
         versions
             .iter()
             .filter(|v| v.course_id == course)

@@ -126,7 +126,7 @@ pub enum ReviewCommand {
         #[arg(long)]
         org: String,
         #[arg(long)]
-        cycle: i32,
+        cycle: app::ids::CycleId,
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
@@ -602,7 +602,12 @@ async fn evidence(global: &GlobalArgs, command: EvidenceCommand) -> anyhow::Resu
             if check.rows_missing_blob.is_empty() {
                 Ok(0)
             } else {
-                println!("Rows without file: {:?}", check.rows_missing_blob);
+                let ids: Vec<String> = check
+                    .rows_missing_blob
+                    .iter()
+                    .map(|id| id.to_string())
+                    .collect();
+                println!("Rows without file (evidence versions): {}", ids.join(", "));
                 Ok(1)
             }
         }

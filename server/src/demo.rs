@@ -286,7 +286,7 @@ pub async fn load(
             org.id,
             None,
             &actor,
-            0,
+            None,
             app::training::BASE_COURSE_TITLE,
             app::training::BASE_COURSE,
             app::training::DEFAULT_PASS_PERCENT,

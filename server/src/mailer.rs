@@ -138,13 +138,13 @@ pub async fn send_due(
         match mailer.send(&row).await {
             Ok(reply) => {
                 outbox_service::mark_sent(db, now, &row, &reply).await?;
-                tracing::info!(outbox = row.id, kind = %row.kind, "mail sent");
+                tracing::info!(outbox = %row.id, kind = %row.kind, "mail sent");
                 pass.sent += 1;
             }
             Err(error) => match outbox_service::mark_attempt_failed(db, now, &row, &error).await? {
                 OutboxStatus::Failed => {
                     tracing::warn!(
-                        outbox = row.id,
+                        outbox = %row.id,
                         attempts = row.attempts,
                         "mail failed for good: {error}"
                     );
@@ -152,7 +152,7 @@ pub async fn send_due(
                 }
                 _ => {
                     tracing::warn!(
-                        outbox = row.id,
+                        outbox = %row.id,
                         attempts = row.attempts,
                         "mail attempt failed, will retry: {error}"
                     );

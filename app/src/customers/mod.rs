@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::{ContactId, CustomerId};
 
 /// The login links' pages in the browser.
 #[cfg(feature = "ssr")]
@@ -21,7 +22,7 @@ pub mod service;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactView {
-    pub id: i32,
+    pub id: ContactId,
     pub name: String,
     pub email: String,
     pub locale: String,
@@ -29,7 +30,7 @@ pub struct ContactView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerView {
-    pub id: i32,
+    pub id: CustomerId,
     pub name: String,
     pub avv_reference: String,
     /// ISO date or empty.
@@ -48,7 +49,7 @@ pub async fn add_customer(
     name: String,
     #[server(default)] avv_reference: String,
     #[server(default)] avv_date: String,
-) -> Result<i32, AppError> {
+) -> Result<CustomerId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::add(
         &state.db,
@@ -63,11 +64,11 @@ pub async fn add_customer(
 
 #[server(endpoint = "customers/contact/add")]
 pub async fn add_contact(
-    customer_id: i32,
+    customer_id: CustomerId,
     name: String,
     email: String,
     #[server(default)] locale: String,
-) -> Result<i32, AppError> {
+) -> Result<ContactId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let email = crate::domain::EmailAddress::parse(&email)?;
     let locale = crate::mail::Locale::parse_lenient(&locale);
@@ -84,7 +85,7 @@ pub async fn add_contact(
 }
 
 #[server(endpoint = "customers/contact/remove")]
-pub async fn remove_contact(id: i32) -> Result<(), AppError> {
+pub async fn remove_contact(id: ContactId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::remove_contact(&state.db, state.now(), &actor, id).await
 }

@@ -1,6 +1,6 @@
 //! Customers and contacts, and the notices they receive.
 
-use crate::ids::OrgId;
+use crate::ids::{ContactId, CustomerId, OrgId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -57,7 +57,7 @@ pub async fn add(
     name: &str,
     avv_reference: &str,
     avv_date: &str,
-) -> AppResult<i32> {
+) -> AppResult<CustomerId> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -100,11 +100,11 @@ pub async fn add_contact(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    customer_id: i32,
+    customer_id: CustomerId,
     name: &str,
     email: &EmailAddress,
     locale: Locale,
-) -> AppResult<i32> {
+) -> AppResult<ContactId> {
     let txn = db.begin().await?;
     let customer = customers::Entity::find_by_id(customer_id)
         .filter(customers::Column::OrgId.eq(actor.org_id))
@@ -142,7 +142,7 @@ pub async fn remove_contact(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: ContactId,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let row = customer_contacts::Entity::find_by_id(id)

@@ -1,9 +1,7 @@
-use crate::ids::OrgId;
+use crate::ids::{AttestationId, EvidenceId, OrgId, SubprocessorId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::AttestationKind;
-
-use crate::ids::{AttestationId, SubprocessorId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "attestations")]
@@ -16,7 +14,7 @@ pub struct Model {
     pub issuer: String,
     pub scope: String,
     pub valid_until: Option<Date>,
-    pub evidence_id: Option<i32>,
+    pub evidence_id: Option<EvidenceId>,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
 }

@@ -1,7 +1,5 @@
-use crate::ids::OrgId;
+use crate::ids::{CategoryId, OrgId};
 use sea_orm::entity::prelude::*;
-
-use crate::ids::CategoryId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "categories")]

@@ -1,13 +1,13 @@
-use crate::ids::OrgId;
+use crate::ids::{ContactId, CustomerId, OrgId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "customer_contacts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: ContactId,
     pub org_id: OrgId,
-    pub customer_id: i32,
+    pub customer_id: CustomerId,
     pub name: String,
     pub email: String,
     pub locale: String,

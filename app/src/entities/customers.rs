@@ -1,11 +1,11 @@
-use crate::ids::OrgId;
+use crate::ids::{CustomerId, OrgId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "customers")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CustomerId,
     pub org_id: OrgId,
     pub name: String,
     pub avv_reference: String,

@@ -1,13 +1,11 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{EvidenceId, MeasureId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
-
-use crate::ids::MeasureId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "evidence")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: EvidenceId,
     pub org_id: OrgId,
     pub measure_id: Option<MeasureId>,
     pub title: String,

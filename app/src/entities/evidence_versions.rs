@@ -1,13 +1,13 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{EvidenceId, EvidenceVersionId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "evidence_versions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: EvidenceVersionId,
     pub org_id: OrgId,
-    pub evidence_id: i32,
+    pub evidence_id: EvidenceId,
     pub version: i32,
     pub sha256: String,
     pub size: i64,

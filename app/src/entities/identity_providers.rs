@@ -1,14 +1,14 @@
-use crate::ids::OrgId;
+use crate::ids::{CustomerId, OrgId, ProviderId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "identity_providers")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: ProviderId,
     pub org_id: OrgId,
     /// `None`: the organisation's own staff sign in with this provider.
-    pub customer_id: Option<i32>,
+    pub customer_id: Option<CustomerId>,
     pub name: String,
     pub issuer_url: String,
     pub client_id: String,

@@ -1,11 +1,11 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{InvitationId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "invitations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: InvitationId,
     pub org_id: OrgId,
     pub email: String,
     pub role: String,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{ContactId, CustomerId, OrgId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub org_id: OrgId,
-    pub customer_id: i32,
-    pub contact_id: i32,
+    pub customer_id: CustomerId,
+    pub contact_id: ContactId,
     pub email: String,
     /// SHA-256 (hex) of the token in the mailed link; the token itself is not kept.
     #[sea_orm(unique)]

@@ -1,7 +1,5 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{MeasureId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
-
-use crate::ids::MeasureId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "measure_owners")]

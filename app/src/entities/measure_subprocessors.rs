@@ -1,7 +1,5 @@
-use crate::ids::OrgId;
+use crate::ids::{MeasureId, OrgId, SubprocessorId};
 use sea_orm::entity::prelude::*;
-
-use crate::ids::{MeasureId, SubprocessorId};
 
 /// A measure relies on a subprocessor's own measures.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,9 +1,7 @@
-use crate::ids::OrgId;
+use crate::ids::{CategoryId, MeasureId, OrgId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::MeasureStatus;
-
-use crate::ids::{CategoryId, MeasureId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "measures")]

@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CustomerId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +10,7 @@ pub struct Model {
     pub user_id: UserId,
     pub role: String,
     /// For customer users: the customer (controller) they belong to.
-    pub customer_id: Option<i32>,
+    pub customer_id: Option<CustomerId>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CustomerId, NoticeId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub org_id: OrgId,
-    pub notice_id: i32,
-    pub customer_id: i32,
+    pub notice_id: NoticeId,
+    pub customer_id: CustomerId,
     /// The customer user who objected.
     pub user_id: UserId,
     #[sea_orm(column_type = "Text")]

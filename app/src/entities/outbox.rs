@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{MessageId, OrgId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::OutboxStatus;
@@ -8,7 +8,7 @@ use crate::domain::OutboxStatus;
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: MessageId,
     pub org_id: Option<OrgId>,
     pub kind: String,
     pub recipient: String,

@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{OrgId, PledgeTextId, SignatureId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A signed pledge: written once, never updated.
@@ -6,10 +6,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "pledge_signatures")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: SignatureId,
     pub org_id: OrgId,
     pub user_id: UserId,
-    pub pledge_text_id: i32,
+    pub pledge_text_id: PledgeTextId,
     pub version: i32,
     /// The text's hash at signing (equal to the text row's).
     pub text_sha256: String,

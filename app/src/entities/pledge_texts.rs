@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{OrgId, PledgeTextId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One version of an organisation's pledge text; written once, never updated.
@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "pledge_texts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: PledgeTextId,
     pub org_id: OrgId,
     pub version: i32,
     pub title: String,

@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CycleId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::CycleStatus;
@@ -9,7 +9,7 @@ use crate::domain::CycleStatus;
 #[sea_orm(table_name = "review_cycles")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CycleId,
     pub org_id: OrgId,
     pub title: String,
     pub due_date: Date,

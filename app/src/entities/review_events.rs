@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CycleId, OrgId, ReviewItemId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// What happened to a cycle or an assessment, in order: opened, submitted,
@@ -9,8 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub org_id: OrgId,
-    pub cycle_id: i32,
-    pub item_id: Option<i32>,
+    pub cycle_id: CycleId,
+    pub item_id: Option<ReviewItemId>,
     pub kind: String,
     pub actor_id: Option<UserId>,
     pub actor_label: String,

@@ -1,4 +1,4 @@
-use crate::ids::OrgId;
+use crate::ids::{EvidenceId, OrgId, ReviewItemId};
 use sea_orm::entity::prelude::*;
 
 /// Evidence an assessment relies on.
@@ -6,9 +6,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "review_item_evidence")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub item_id: i32,
+    pub item_id: ReviewItemId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub evidence_id: i32,
+    pub evidence_id: EvidenceId,
     pub org_id: OrgId,
 }
 

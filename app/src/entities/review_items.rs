@@ -1,18 +1,16 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CycleId, MeasureId, OrgId, ReviewItemId, UserId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::ItemState;
-
-use crate::ids::MeasureId;
 
 /// One measure's assessment within a cycle.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "review_items")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: ReviewItemId,
     pub org_id: OrgId,
-    pub cycle_id: i32,
+    pub cycle_id: CycleId,
     pub measure_id: MeasureId,
     pub measure_label: String,
     pub category: String,

@@ -1,13 +1,11 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{NoticeId, OrgId, SubprocessorId, UserId};
 use sea_orm::entity::prelude::*;
-
-use crate::ids::SubprocessorId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "subprocessor_notices")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: NoticeId,
     pub org_id: OrgId,
     /// The subprocessor to be added.
     pub subprocessor_id: SubprocessorId,

@@ -1,9 +1,7 @@
-use crate::ids::OrgId;
+use crate::ids::{OrgId, SubprocessorId};
 use sea_orm::entity::prelude::*;
 
 use crate::domain::{Safeguard, SubStatus};
-
-use crate::ids::SubprocessorId;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "subprocessors")]

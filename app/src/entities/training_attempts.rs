@@ -1,15 +1,15 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{AttemptId, CourseId, CourseVersionId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "training_attempts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: AttemptId,
     pub org_id: OrgId,
     pub user_id: UserId,
-    pub course_id: i32,
-    pub version_id: i32,
+    pub course_id: CourseId,
+    pub version_id: CourseVersionId,
     /// JSON: shuffled question order and option order per question.
     #[sea_orm(column_type = "Text")]
     pub layout: String,

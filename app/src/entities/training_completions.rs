@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{AttemptId, CompletionId, CourseId, CourseVersionId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A passed course: written once, never updated.
@@ -6,15 +6,15 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "training_completions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CompletionId,
     pub org_id: OrgId,
     pub user_id: UserId,
-    pub course_id: i32,
-    pub version_id: i32,
+    pub course_id: CourseId,
+    pub version_id: CourseVersionId,
     pub version: i32,
     /// The course version's hash at completion.
     pub content_sha256: String,
-    pub attempt_id: i32,
+    pub attempt_id: AttemptId,
     pub score: i32,
     pub max_score: i32,
     pub started_at: DateTimeUtc,

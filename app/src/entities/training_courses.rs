@@ -1,11 +1,11 @@
-use crate::ids::OrgId;
+use crate::ids::{CourseId, OrgId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "training_courses")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CourseId,
     pub org_id: OrgId,
     /// The title of the newest version.
     pub title: String,

@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CourseId, CourseVersionId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A training reminder that went out (into the outbox); one per person,
@@ -10,8 +10,8 @@ pub struct Model {
     pub id: i32,
     pub org_id: OrgId,
     pub user_id: UserId,
-    pub course_id: i32,
-    pub version_id: i32,
+    pub course_id: CourseId,
+    pub version_id: CourseVersionId,
     /// `due` or `overdue`.
     pub kind: String,
     pub due_date: Date,

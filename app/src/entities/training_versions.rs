@@ -1,4 +1,4 @@
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CourseId, CourseVersionId, OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One version of a course; written once, never updated.
@@ -6,9 +6,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "training_versions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i32,
+    pub id: CourseVersionId,
     pub org_id: OrgId,
-    pub course_id: i32,
+    pub course_id: CourseId,
     pub version: i32,
     pub title: String,
     /// Markdown content, then `---quiz---` and the questions.

@@ -1,4 +1,4 @@
-use crate::ids::UserId;
+use crate::ids::{ProviderId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub user_id: UserId,
-    pub provider_id: i32,
+    pub provider_id: ProviderId,
     /// The provider's `sub` claim: stable per provider, unlike the e-mail address.
     pub subject: String,
     pub created_at: DateTimeUtc,

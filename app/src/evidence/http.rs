@@ -19,6 +19,7 @@ use super::upload::{Spooled, Spooler, default_title, store_and_record};
 use crate::auth::service::{Actor, actor_for_session};
 use crate::error::AppError;
 use crate::http::{Action, ResultPage, json_error, status_of, wants_json, with_query};
+use crate::ids::EvidenceVersionId;
 use crate::state::AppState;
 
 /// Largest text field of the form.
@@ -251,7 +252,7 @@ async fn download(
         }
         Err(e) => return json_error(e),
     };
-    let Ok(version_id) = id.parse::<i32>() else {
+    let Ok(version_id) = id.parse::<EvidenceVersionId>() else {
         return json_error(AppError::NotFound("Die Datei".into()));
     };
     let v = match service::downloadable(&state.db, &actor, version_id).await {

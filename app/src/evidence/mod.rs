@@ -20,13 +20,13 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::ids::MeasureId;
+use crate::ids::{EvidenceId, EvidenceVersionId, MeasureId};
 
 pub use crate::domain::{EXPIRY_WARNING_DAYS, Validity};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceVersionView {
-    pub id: i32,
+    pub id: EvidenceVersionId,
     pub version: i32,
     pub file_name: String,
     pub size: i64,
@@ -39,7 +39,7 @@ pub struct EvidenceVersionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceView {
-    pub id: i32,
+    pub id: EvidenceId,
     pub measure_id: Option<MeasureId>,
     pub title: String,
     pub description: String,
@@ -66,9 +66,9 @@ pub struct MeasureEvidence {
 /// What a finished upload answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadResult {
-    pub evidence_id: i32,
+    pub evidence_id: EvidenceId,
     pub measure_id: Option<MeasureId>,
-    pub version_id: i32,
+    pub version_id: EvidenceVersionId,
     pub version: i32,
     pub sha256: String,
     pub size: i64,
@@ -96,7 +96,7 @@ pub async fn list_evidence(measure_id: MeasureId) -> Result<MeasureEvidence, App
 
 #[server(endpoint = "evidence/update")]
 pub async fn update_evidence(
-    id: i32,
+    id: EvidenceId,
     title: String,
     #[server(default)] description: String,
     #[server(default)] valid_from: String,
@@ -109,7 +109,7 @@ pub async fn update_evidence(
 
 /// Hides an evidence item (its files stay until an admin purges them).
 #[server(endpoint = "evidence/delete")]
-pub async fn delete_evidence(id: i32) -> Result<(), AppError> {
+pub async fn delete_evidence(id: EvidenceId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::hide(&state.db, state.now(), &actor, id).await
 }
@@ -117,7 +117,7 @@ pub async fn delete_evidence(id: i32) -> Result<(), AppError> {
 /// Removes the files of a hidden evidence item for good (admins); the rows
 /// and the audit log keep their hashes.
 #[server(endpoint = "evidence/purge")]
-pub async fn purge_evidence(id: i32) -> Result<(), AppError> {
+pub async fn purge_evidence(id: EvidenceId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::purge(&state, &actor, id).await
 }

@@ -9,7 +9,7 @@ use super::{
     list_evidence,
 };
 use crate::error::AppError;
-use crate::ids::MeasureId;
+use crate::ids::{EvidenceId, MeasureId};
 use crate::ui::{ErrorView, FormError, Loading};
 
 #[derive(Clone, Copy)]
@@ -213,7 +213,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
 #[component]
 fn UploadForm(
     measure_id: Option<MeasureId>,
-    evidence_id: Option<i32>,
+    evidence_id: Option<EvidenceId>,
     max: u64,
     actions: Actions,
 ) -> impl IntoView {

@@ -1,7 +1,7 @@
 //! Evidence rows: validation, recording an upload, listing, editing, hiding
 //! and purging. Every query names the actor's organisation.
 
-use crate::ids::OrgId;
+use crate::ids::{EvidenceId, EvidenceVersionId, OrgId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -86,7 +86,7 @@ pub enum Target {
         meta: Meta,
     },
     Version {
-        evidence_id: i32,
+        evidence_id: EvidenceId,
         valid_until: Option<Option<NaiveDate>>,
     },
 }
@@ -130,7 +130,11 @@ pub async fn check_target<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn visible<C: ConnectionTrait>(db: &C, org_id: OrgId, id: i32) -> AppResult<evidence::Model> {
+async fn visible<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    id: EvidenceId,
+) -> AppResult<evidence::Model> {
     evidence::Entity::find_by_id(id)
         .filter(evidence::Column::OrgId.eq(org_id))
         .filter(evidence::Column::DeletedAt.is_null())
@@ -279,8 +283,8 @@ pub async fn views(
     items: Vec<evidence::Model>,
     today: NaiveDate,
 ) -> AppResult<Vec<EvidenceView>> {
-    let ids: Vec<i32> = items.iter().map(|i| i.id).collect();
-    let mut versions: HashMap<i32, Vec<EvidenceVersionView>> = HashMap::new();
+    let ids: Vec<EvidenceId> = items.iter().map(|i| i.id).collect();
+    let mut versions: HashMap<EvidenceId, Vec<EvidenceVersionView>> = HashMap::new();
     for v in evidence_versions::Entity::find()
         .filter(evidence_versions::Column::OrgId.eq(org_id))
         .filter(evidence_versions::Column::EvidenceId.is_in(ids))
@@ -366,7 +370,7 @@ pub async fn update(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: EvidenceId,
     meta: Meta,
 ) -> AppResult<()> {
     if !actor.role.writes_evidence() {
@@ -396,7 +400,7 @@ pub async fn hide(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: EvidenceId,
 ) -> AppResult<()> {
     if !actor.role.writes_evidence() {
         return Err(AppError::Forbidden);
@@ -422,7 +426,7 @@ pub async fn hide(
 /// Removes the bytes of every version of a hidden item. Blobs another row
 /// still uses (the same file uploaded elsewhere) stay. The rows keep their
 /// hashes and the audit log names each purged hash.
-pub async fn purge(state: &AppState, actor: &Actor, id: i32) -> AppResult<()> {
+pub async fn purge(state: &AppState, actor: &Actor, id: EvidenceId) -> AppResult<()> {
     let now = state.now();
     let item = evidence::Entity::find_by_id(id)
         .filter(evidence::Column::OrgId.eq(actor.org_id))
@@ -482,7 +486,7 @@ pub async fn purge(state: &AppState, actor: &Actor, id: i32) -> AppResult<()> {
 pub async fn downloadable(
     db: &DatabaseConnection,
     actor: &Actor,
-    version_id: i32,
+    version_id: EvidenceVersionId,
 ) -> AppResult<evidence_versions::Model> {
     if !actor.role.reads_evidence() {
         return Err(AppError::Forbidden);
@@ -501,7 +505,7 @@ pub async fn downloadable(
 }
 
 /// Every live version's hash (for the consistency check).
-pub async fn live_hashes(db: &DatabaseConnection) -> AppResult<Vec<(i32, String)>> {
+pub async fn live_hashes(db: &DatabaseConnection) -> AppResult<Vec<(EvidenceVersionId, String)>> {
     Ok(evidence_versions::Entity::find()
         .filter(evidence_versions::Column::PurgedAt.is_null())
         .all(db)

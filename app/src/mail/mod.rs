@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::MessageId;
 
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -55,7 +56,7 @@ pub use crate::domain::OutboxStatus;
 /// One message as the admin sees it (no body: it may hold an invitation link).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
-    pub id: i32,
+    pub id: MessageId,
     pub kind: String,
     pub recipient: String,
     pub subject: String,
@@ -77,7 +78,7 @@ pub async fn list_outbox() -> Result<Vec<OutboxEntry>, AppError> {
 
 /// Puts a failed message back in the queue (admins).
 #[server(endpoint = "mail/retry")]
-pub async fn retry_message(id: i32) -> Result<(), AppError> {
+pub async fn retry_message(id: MessageId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::retry(&state.db, state.now(), &actor, id).await
 }

@@ -7,7 +7,7 @@
 //! the row is not sent again automatically: it turns `failed` with a reason
 //! that says so, and an admin decides.
 
-use crate::ids::OrgId;
+use crate::ids::{MessageId, OrgId};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -73,7 +73,11 @@ pub async fn enqueue<C: ConnectionTrait>(
 }
 
 /// Rows due for sending, oldest first (not yet claimed).
-pub async fn due(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> AppResult<Vec<i32>> {
+pub async fn due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<Vec<MessageId>> {
     Ok(outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Id)
@@ -81,7 +85,7 @@ pub async fn due(db: &DatabaseConnection, now: DateTime<Utc>, limit: u64) -> App
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(limit)
-        .into_tuple::<i32>()
+        .into_tuple::<MessageId>()
         .all(db)
         .await?)
 }
@@ -91,7 +95,7 @@ pub async fn claim(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     node: &str,
-    id: i32,
+    id: MessageId,
 ) -> AppResult<Option<outbox::Model>> {
     let res = outbox::Entity::update_many()
         .col_expr(
@@ -242,7 +246,7 @@ pub async fn retry(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: MessageId,
 ) -> AppResult<()> {
     let row = outbox::Entity::find_by_id(id)
         .filter(outbox::Column::OrgId.eq(actor.org_id))

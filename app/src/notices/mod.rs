@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::ids::SubprocessorId;
+use crate::ids::{NoticeId, SubprocessorId};
 use crate::subprocessors::PortalAttestation;
 
 #[cfg(feature = "ssr")]
@@ -33,7 +33,7 @@ pub struct ObjectionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticeView {
-    pub id: i32,
+    pub id: NoticeId,
     pub subprocessor_id: SubprocessorId,
     pub subprocessor: String,
     pub replaces: Option<String>,
@@ -72,7 +72,7 @@ pub struct OwnObjection {
 /// A notice as a customer sees it in the portal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortalNotice {
-    pub id: i32,
+    pub id: NoticeId,
     pub subprocessor: String,
     pub service: String,
     pub locations: String,
@@ -106,7 +106,7 @@ pub async fn issue_notice(
     #[server(default)] replaces_id: SubprocessorId,
     #[server(default)] message: String,
     #[server(default)] deadline: String,
-) -> Result<i32, AppError> {
+) -> Result<NoticeId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let deadline = service::parse_deadline(&deadline)?;
     service::issue(
@@ -133,7 +133,7 @@ pub async fn portal_notices() -> Result<Vec<PortalNotice>, AppError> {
 
 /// A customer objects to a notice, with a reason, before the deadline.
 #[server(endpoint = "portal/notices/object")]
-pub async fn object_to_notice(notice_id: i32, reason: String) -> Result<(), AppError> {
+pub async fn object_to_notice(notice_id: NoticeId, reason: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_signed_in().await?;
     service::object(
         &state.db,

@@ -23,7 +23,7 @@ use crate::entities::{
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
 use crate::format::{german_date, german_day as today, german_iso};
-use crate::ids::SubprocessorId;
+use crate::ids::{NoticeId, SubprocessorId};
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
 use crate::subprocessors::PortalAttestation;
@@ -77,7 +77,7 @@ pub async fn issue(
     public_url: &str,
     actor: &Actor,
     input: Issue,
-) -> AppResult<i32> {
+) -> AppResult<NoticeId> {
     let today = today(now);
     let deadline = input
         .deadline
@@ -204,7 +204,7 @@ pub async fn object(
     now: DateTime<Utc>,
     public_url: &str,
     actor: &Actor,
-    notice_id: i32,
+    notice_id: NoticeId,
     reason: &str,
 ) -> AppResult<()> {
     if actor.role != Role::Customer {

@@ -14,7 +14,7 @@ pub mod mails;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-use crate::ids::UserId;
+use crate::ids::{InvitationId, UserId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +45,7 @@ pub struct Member {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingInvitation {
-    pub id: i32,
+    pub id: InvitationId,
     pub email: String,
     pub role: Role,
     pub expires_at: String,
@@ -127,7 +127,7 @@ pub async fn invite_member(
 }
 
 #[server(endpoint = "orgs/invitation/revoke")]
-pub async fn revoke_invitation(id: i32) -> Result<(), AppError> {
+pub async fn revoke_invitation(id: InvitationId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::revoke_invitation(&state.db, state.now(), &actor, id).await
 }

@@ -1,6 +1,6 @@
 //! Organisation rows, memberships and invitations.
 
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CustomerId, InvitationId, OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
@@ -188,7 +188,7 @@ pub async fn admit_member<C: ConnectionTrait>(
     actor: &AuditActor,
     org_id: OrgId,
     user_id: UserId,
-    customer_id: Option<i32>,
+    customer_id: Option<CustomerId>,
     new_role: Role,
     via: &str,
 ) -> AppResult<Result<Role, Role>> {
@@ -430,7 +430,7 @@ pub async fn revoke_invitation(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    id: i32,
+    id: InvitationId,
 ) -> AppResult<()> {
     let txn = db.begin().await?;
     let inv = invitations::Entity::find_by_id(id)

@@ -13,6 +13,7 @@ use super::service;
 use crate::auth::service::Actor;
 use crate::error::AppError;
 use crate::http::{Download, actor_or_login, with_query};
+use crate::ids::{PledgeTextId, ProviderId, SignatureId};
 use crate::net::Client;
 use crate::sso::http::{BoxedResponse, failure, leave_for};
 use crate::sso::service::{self as sso, Confirmed};
@@ -33,7 +34,7 @@ async fn pledge_pdf(
 ) -> Response {
     let Some(id) = file
         .strip_suffix(".pdf")
-        .and_then(|v| v.parse::<i32>().ok())
+        .and_then(|v| v.parse::<SignatureId>().ok())
     else {
         return AppError::NotFound("Die Datei".into()).into_response();
     };
@@ -66,14 +67,14 @@ async fn pledge_csv(State(state): State<AppState>, session: Session) -> Response
 
 #[derive(Debug, Deserialize)]
 struct PledgeForm {
-    text_id: i32,
+    text_id: PledgeTextId,
     #[serde(default)]
     text_sha256: String,
     #[serde(default)]
     typed_name: String,
     #[serde(default)]
     confirm: String,
-    provider_id: i32,
+    provider_id: ProviderId,
 }
 
 /// `POST /verpflichtung/sso`: a person without a password signs the pledge
@@ -129,7 +130,7 @@ pub const CONFIRM_KIND: &str = "pledge";
 /// for the provider, kept in the server-side session, signed on return.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Intent {
-    text_id: i32,
+    text_id: PledgeTextId,
     text_sha256: String,
     typed_name: String,
 }
@@ -187,7 +188,7 @@ async fn sign_confirmed(
         Ok(id) => {
             tracing::info!(
                 user = %actor.user_id,
-                signature = id,
+                signature = %id,
                 "pledge signed, confirmed by SSO"
             );
             (

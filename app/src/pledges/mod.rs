@@ -10,7 +10,7 @@
 mod page;
 pub use page::{PledgeAdminPage, PledgePage, PledgeReminder};
 
-use crate::ids::UserId;
+use crate::ids::{PledgeTextId, ProviderId, SignatureId, UserId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +46,7 @@ pub const CLAUSES: &[(&str, &str)] = &[
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PledgeTextView {
-    pub id: i32,
+    pub id: PledgeTextId,
     pub version: i32,
     pub title: String,
     pub blocks: Vec<Block>,
@@ -58,7 +58,7 @@ pub struct PledgeTextView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignatureView {
-    pub id: i32,
+    pub id: SignatureId,
     pub version: i32,
     pub typed_name: String,
     /// German date and time.
@@ -82,7 +82,7 @@ pub struct MyPledge {
     /// The account has a password to confirm with.
     pub has_password: bool,
     /// Identity providers the person can confirm with instead: (id, name).
-    pub sso: Vec<(i32, String)>,
+    pub sso: Vec<(ProviderId, String)>,
 }
 
 crate::domain::codes! {
@@ -106,7 +106,7 @@ pub struct PledgeRow {
     pub state: PledgeState,
     pub signed_version: Option<i32>,
     pub signed_at: Option<String>,
-    pub signature_id: Option<i32>,
+    pub signature_id: Option<SignatureId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,12 +135,12 @@ pub async fn get_my_pledge() -> Result<MyPledge, AppError> {
 /// full name, `confirm` the confirmation that they read the whole text.
 #[server(endpoint = "pledges/sign")]
 pub async fn sign_pledge(
-    text_id: i32,
+    text_id: PledgeTextId,
     text_sha256: String,
     typed_name: String,
     password: String,
     #[server(default)] confirm: String,
-) -> Result<i32, AppError> {
+) -> Result<SignatureId, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     let parts: axum::http::request::Parts = leptos_axum::extract()
         .await
@@ -175,7 +175,7 @@ pub async fn publish_pledge(
     body: String,
     #[server(default)] stgb203: String,
     #[server(default)] geschgehg: String,
-) -> Result<i32, AppError> {
+) -> Result<PledgeTextId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let mut clauses = Vec::new();
     if !stgb203.is_empty() {

@@ -1,6 +1,6 @@
 //! Pledge texts, signing, the signer's PDF copy and the DPO's overview.
 
-use crate::ids::{OrgId, UserId};
+use crate::ids::{OrgId, PledgeTextId, SignatureId, UserId};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -196,7 +196,7 @@ pub async fn publish(
     title: &str,
     base: &str,
     clauses: &[&str],
-) -> AppResult<i32> {
+) -> AppResult<PledgeTextId> {
     publish_as(
         db,
         now,
@@ -220,7 +220,7 @@ pub async fn publish_as(
     title: &str,
     base: &str,
     clauses: &[&str],
-) -> AppResult<i32> {
+) -> AppResult<PledgeTextId> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -326,7 +326,7 @@ pub use crate::net::Client;
 
 #[derive(Debug)]
 pub struct Signing {
-    pub text_id: i32,
+    pub text_id: PledgeTextId,
     pub text_sha256: String,
     pub typed_name: String,
     pub confirmed: bool,
@@ -455,7 +455,7 @@ pub async fn sign(
     input: Signing,
     confirmation: Confirmation,
     client: Client,
-) -> AppResult<i32> {
+) -> AppResult<SignatureId> {
     let Checked { text, typed } = check(state, actor, &input).await?;
     if let Confirmation::Password(password) = &confirmation {
         crate::auth::service::confirm_password(state, actor, password).await?;
@@ -561,7 +561,7 @@ pub async fn sign(
 pub async fn pdf(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: SignatureId,
 ) -> AppResult<pledge_signatures::Model> {
     let row = pledge_signatures::Entity::find_by_id(id)
         .filter(pledge_signatures::Column::OrgId.eq(actor.org_id))
@@ -617,8 +617,8 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<Pledg
 /// The members who have to sign, ordered by name, with their state.
 /// A person's newest signature, as the overview needs it.
 struct Signed {
-    id: i32,
-    pledge_text_id: i32,
+    id: SignatureId,
+    pledge_text_id: PledgeTextId,
     version: i32,
     signed_at: DateTime<Utc>,
 }
@@ -670,7 +670,7 @@ pub async fn rows<C: ConnectionTrait>(
         .columns([S::UserId, S::Id, S::PledgeTextId, S::Version, S::SignedAt])
         .filter(S::OrgId.eq(org_id))
         .order_by_asc(S::Version)
-        .into_tuple::<(UserId, i32, i32, i32, DateTime<Utc>)>()
+        .into_tuple::<(UserId, SignatureId, PledgeTextId, i32, DateTime<Utc>)>()
         .all(db)
         .await?
     {
@@ -804,7 +804,7 @@ mod tests {
             state: PledgeState::Signed,
             signed_version: Some(2),
             signed_at: Some("01.12.2026 10:00".into()),
-            signature_id: Some(7),
+            signature_id: Some(crate::ids::SignatureId(7)),
         }];
         let c = csv(&rows);
         assert!(c.contains("\"Schulz; Mia\";m@x.example;"), "{c}");

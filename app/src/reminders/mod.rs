@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Validity;
 use crate::error::AppError;
-use crate::ids::MeasureId;
+use crate::ids::{EvidenceId, MeasureId};
 
 /// The daily digest mail.
 #[cfg(feature = "ssr")]
@@ -20,7 +20,7 @@ pub mod service;
 /// Evidence whose validity ends soon or ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpiringEvidence {
-    pub evidence_id: i32,
+    pub evidence_id: EvidenceId,
     pub title: String,
     pub measure_id: Option<MeasureId>,
     pub measure: String,

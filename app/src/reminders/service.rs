@@ -6,7 +6,7 @@
 //! that commits first has done the day's work; every other one finds the key
 //! taken and rolls back.
 
-use crate::ids::OrgId;
+use crate::ids::{EvidenceId, OrgId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -74,7 +74,7 @@ pub async fn attention(
         .filter(evidence::Column::DeletedAt.is_null())
         .all(db)
         .await?;
-    let with_file: HashSet<i32> = evidence_versions::Entity::find()
+    let with_file: HashSet<EvidenceId> = evidence_versions::Entity::find()
         .filter(evidence_versions::Column::OrgId.eq(org_id))
         .filter(evidence_versions::Column::PurgedAt.is_null())
         .all(db)

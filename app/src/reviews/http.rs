@@ -11,6 +11,7 @@ use axum::routing::{self, post};
 use super::service::{self, Assessment, FindingInput, OpenInput};
 use crate::error::AppError;
 use crate::http::{Done, Download, actor_or_login, form_answer, with_query};
+use crate::ids::{CycleId, ReviewItemId};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -88,7 +89,7 @@ async fn assess(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
-    Path(id): Path<i32>,
+    Path(id): Path<ReviewItemId>,
     axum::Form(fields): axum::Form<Fields>,
 ) -> Response {
     let page = format!("/pruefungen/bewertung/{id}");
@@ -136,7 +137,7 @@ async fn assess(
 async fn report(
     State(state): State<AppState>,
     session: tower_sessions::Session,
-    Path(id): Path<i32>,
+    Path(id): Path<CycleId>,
 ) -> Response {
     let actor = match actor_or_login(&state, &session, &format!("/pruefungen/{id}")).await {
         Ok(a) => a,

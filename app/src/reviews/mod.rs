@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::ids::MeasureId;
+use crate::ids::{CycleId, EvidenceId, FindingId, MeasureId, ReviewItemId};
 use crate::toms::PersonRef;
 
 /// Reviews' plain routes (form posts, the report).
@@ -122,7 +122,7 @@ impl ReviewResult {
 /// A cycle in lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CycleSummary {
-    pub id: i32,
+    pub id: CycleId,
     pub title: String,
     /// ISO date.
     pub due_date: String,
@@ -178,8 +178,8 @@ pub struct ReviewsOverview {
 /// One assessment in a cycle's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemRow {
-    pub id: i32,
-    pub cycle_id: i32,
+    pub id: ReviewItemId,
+    pub cycle_id: CycleId,
     pub measure_id: MeasureId,
     pub label: String,
     pub category: String,
@@ -197,15 +197,15 @@ pub struct EventView {
     pub actor: String,
     pub at: String,
     pub comment: String,
-    pub item_id: Option<i32>,
+    pub item_id: Option<ReviewItemId>,
     pub measure: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingView {
-    pub id: i32,
-    pub cycle_id: i32,
-    pub item_id: i32,
+    pub id: FindingId,
+    pub cycle_id: CycleId,
+    pub item_id: ReviewItemId,
     pub measure_id: MeasureId,
     pub measure: String,
     pub description: String,
@@ -240,7 +240,7 @@ pub struct CycleView {
 /// Evidence of the measure, and whether the assessment relies on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceChoice {
-    pub id: i32,
+    pub id: EvidenceId,
     pub title: String,
     pub valid_until: String,
     pub linked: bool,
@@ -302,13 +302,13 @@ pub async fn get_reviews() -> Result<ReviewsOverview, AppError> {
 }
 
 #[server(endpoint = "reviews/cycle")]
-pub async fn get_cycle(id: i32) -> Result<CycleView, AppError> {
+pub async fn get_cycle(id: CycleId) -> Result<CycleView, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::cycle_view(&state.db, &actor, id, state.now()).await
 }
 
 #[server(endpoint = "reviews/item")]
-pub async fn get_review_item(id: i32) -> Result<ItemView, AppError> {
+pub async fn get_review_item(id: ReviewItemId) -> Result<ItemView, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::item_view(&state.db, &actor, id, state.now()).await
 }
@@ -329,7 +329,7 @@ pub async fn get_measure_review(measure_id: MeasureId) -> Result<MeasureReview, 
 /// `return` (a comment is required then).
 #[server(endpoint = "reviews/decide")]
 pub async fn decide_review(
-    item_id: i32,
+    item_id: ReviewItemId,
     version: i32,
     decision: String,
     #[server(default)] comment: String,
@@ -357,7 +357,7 @@ pub async fn decide_review(
 /// signed report.
 #[server(endpoint = "reviews/close")]
 pub async fn close_cycle(
-    cycle_id: i32,
+    cycle_id: CycleId,
     #[server(default)] comment: String,
 ) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
@@ -368,12 +368,12 @@ pub async fn close_cycle(
 /// yet approved.
 #[server(endpoint = "reviews/finding/add")]
 pub async fn add_finding(
-    item_id: i32,
+    item_id: ReviewItemId,
     description: String,
     action: String,
     due_date: String,
     #[server(default)] owner_id: String,
-) -> Result<i32, AppError> {
+) -> Result<FindingId, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     let input = service::FindingInput::parse(&description, &action, &due_date, &owner_id)?;
     service::add_finding(&state.db, state.now(), &actor, item_id, input).await
@@ -383,7 +383,7 @@ pub async fn add_finding(
 /// measure that shows it is done.
 #[server(endpoint = "reviews/finding/close")]
 pub async fn close_finding(
-    finding_id: i32,
+    finding_id: FindingId,
     note: String,
     #[server(default)] evidence_id: String,
 ) -> Result<(), AppError> {
@@ -391,7 +391,7 @@ pub async fn close_finding(
     let evidence = match evidence_id.trim() {
         "" => None,
         s => Some(
-            s.parse::<i32>()
+            s.parse::<EvidenceId>()
                 .map_err(|_| AppError::invalid("evidence_id", "Unbekannter Nachweis."))?,
         ),
     };
@@ -401,7 +401,7 @@ pub async fn close_finding(
 /// Records an amendment to an assessment of a closed cycle; the report is
 /// issued again with it.
 #[server(endpoint = "reviews/amend")]
-pub async fn amend_review(item_id: i32, text: String) -> Result<(), AppError> {
+pub async fn amend_review(item_id: ReviewItemId, text: String) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::amend(&state, &actor, item_id, &text).await
 }

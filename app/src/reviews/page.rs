@@ -19,7 +19,7 @@ use super::{
     ReviewResult, ReviewsOverview, SetReviewCadence, get_cycle, get_measure_review,
     get_review_dashboard, get_review_item, get_reviews,
 };
-use crate::ids::MeasureId;
+use crate::ids::{CycleId, MeasureId, ReviewItemId};
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
 
 fn result_class(r: Option<ReviewResult>) -> &'static str {
@@ -291,7 +291,13 @@ fn Events(list: Vec<EventView>) -> impl IntoView {
 #[component]
 pub fn CyclePage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0));
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<CycleId>().ok())
+                .unwrap_or_default()
+        })
+    };
     let close = ServerAction::<CloseCycle>::new();
     let close_finding = ServerAction::<CloseFinding>::new();
     let data = Resource::new(
@@ -408,7 +414,13 @@ fn Cycle(
 #[component]
 pub fn ItemPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0));
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<ReviewItemId>().ok())
+                .unwrap_or_default()
+        })
+    };
     let decide = ServerAction::<DecideReview>::new();
     let add = ServerAction::<AddFinding>::new();
     let close = ServerAction::<CloseFinding>::new();
@@ -614,7 +626,7 @@ fn FindingFields(members: Vec<crate::toms::PersonRef>, prefix: &'static str) -> 
 
 #[component]
 fn FindingForm(
-    id: i32,
+    id: ReviewItemId,
     members: Vec<crate::toms::PersonRef>,
     add: ServerAction<AddFinding>,
 ) -> impl IntoView {
@@ -632,7 +644,7 @@ fn FindingForm(
 }
 
 #[component]
-fn Decision(id: i32, version: i32, decide: ServerAction<DecideReview>) -> impl IntoView {
+fn Decision(id: ReviewItemId, version: i32, decide: ServerAction<DecideReview>) -> impl IntoView {
     view! {
         <section class="card" data-test="decision">
             <h2>"Entscheidung"</h2>

@@ -16,6 +16,7 @@ use super::service::{self, Confirmed, Pending, SsoError};
 use crate::auth::service::{Actor, actor_for_session};
 use crate::format::query_value;
 use crate::http::{Action, ResultPage, TO_LOGIN, actor_or_login, signin_failed as internal};
+use crate::ids::ProviderId;
 use crate::net::Client;
 use crate::state::AppState;
 
@@ -131,7 +132,7 @@ async fn start(
     Path(id): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<i32>() else {
+    let Ok(id) = id.parse::<ProviderId>() else {
         return failure(SsoError::UnknownProvider);
     };
     // Started from this site only: another site could otherwise send a
@@ -355,8 +356,12 @@ pub fn failure(e: SsoError) -> Response {
 
 /// The provider id of a link route and the signed-in person (or the page
 /// that sends them to log in first).
-async fn linking(state: &AppState, session: &Session, id: &str) -> Result<(i32, Actor), Response> {
-    let Ok(id) = id.parse::<i32>() else {
+async fn linking(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<(ProviderId, Actor), Response> {
+    let Ok(id) = id.parse::<ProviderId>() else {
         return Err(failure(SsoError::UnknownProvider));
     };
     let actor = actor_or_login(state, session, &format!("/sso/{id}/verknuepfen")).await?;

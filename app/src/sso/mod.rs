@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::ids::{CustomerId, ProviderId};
 
 /// The browser side: discovery, start, callback, linking.
 #[cfg(feature = "ssr")]
@@ -22,8 +23,8 @@ pub mod service;
 /// the server, only whether one is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderView {
-    pub id: i32,
-    pub customer_id: Option<i32>,
+    pub id: ProviderId,
+    pub customer_id: Option<CustomerId>,
     pub customer_name: Option<String>,
     pub name: String,
     pub issuer_url: String,
@@ -44,7 +45,7 @@ pub struct ProviderView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewProvider {
     /// `None`: for the organisation's own staff.
-    pub customer_id: Option<i32>,
+    pub customer_id: Option<CustomerId>,
     pub name: String,
     pub issuer_url: String,
     pub client_id: String,
@@ -62,7 +63,7 @@ pub struct ProvidersOverview {
     pub redirect_uri: String,
     pub providers: Vec<ProviderView>,
     /// Customers to choose from: (id, name).
-    pub customers: Vec<(i32, String)>,
+    pub customers: Vec<(CustomerId, String)>,
 }
 
 #[server(endpoint = "sso/providers")]
@@ -94,12 +95,12 @@ pub async fn add_provider(
     #[server(default)] required_claim: String,
     #[server(default)] default_role: String,
     #[server(default)] role_mapping: String,
-) -> Result<i32, AppError> {
+) -> Result<ProviderId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let customer_id = match customer.trim() {
         "" => None,
         c => Some(
-            c.parse::<i32>()
+            c.parse::<CustomerId>()
                 .map_err(|_| AppError::invalid("customer", "Unbekannter Kunde."))?,
         ),
     };
@@ -123,7 +124,7 @@ pub async fn add_provider(
 }
 
 #[server(endpoint = "sso/providers/enable")]
-pub async fn set_provider_enabled(id: i32, enabled: bool) -> Result<(), AppError> {
+pub async fn set_provider_enabled(id: ProviderId, enabled: bool) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::set_enabled(&state, &actor, id, enabled).await
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Validity;
 use crate::error::AppError;
-use crate::ids::{AttestationId, MeasureId, SubprocessorId};
+use crate::ids::{AttestationId, EvidenceVersionId, MeasureId, SubprocessorId};
 
 #[cfg(feature = "ssr")]
 pub mod service;
@@ -29,7 +29,7 @@ pub struct AttestationView {
     pub valid_until: String,
     pub validity: Validity,
     /// The certificate or report as an evidence file (its current version).
-    pub file_version_id: Option<i32>,
+    pub file_version_id: Option<EvidenceVersionId>,
     pub file_name: Option<String>,
 }
 

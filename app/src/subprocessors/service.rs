@@ -1,7 +1,7 @@
 //! Subprocessors, attestations and measure links; every query names the
 //! actor's organisation, every change is audited in its transaction.
 
-use crate::ids::OrgId;
+use crate::ids::{EvidenceId, EvidenceVersionId, OrgId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -269,8 +269,8 @@ async fn attestation_views(
         .order_by_asc(attestations::Column::Id)
         .all(db)
         .await?;
-    let evidence_ids: Vec<i32> = rows.iter().filter_map(|r| r.evidence_id).collect();
-    let mut files: HashMap<i32, (i32, String)> = HashMap::new();
+    let evidence_ids: Vec<EvidenceId> = rows.iter().filter_map(|r| r.evidence_id).collect();
+    let mut files: HashMap<EvidenceId, (EvidenceVersionId, String)> = HashMap::new();
     for v in evidence_versions::Entity::find()
         .filter(evidence_versions::Column::OrgId.eq(org_id))
         .filter(evidence_versions::Column::EvidenceId.is_in(evidence_ids))
@@ -574,7 +574,7 @@ pub async fn attach_evidence<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     attestation_id: AttestationId,
-    evidence_id: i32,
+    evidence_id: EvidenceId,
 ) -> AppResult<()> {
     let row = check_attestation(db, org_id, attestation_id).await?;
     let mut am: attestations::ActiveModel = row.into();

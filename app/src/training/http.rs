@@ -12,6 +12,7 @@ use super::{OverviewQuery, Show};
 use crate::auth::service::actor_for_session;
 use crate::error::AppError;
 use crate::http::{Done, Download, actor_or_login, form_answer};
+use crate::ids::{AttemptId, CompletionId, CourseVersionId, EvidenceId};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -30,7 +31,7 @@ async fn answer(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
-    Path(id): Path<i32>,
+    Path(id): Path<AttemptId>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let page = format!("/schulungen/durchgang/{id}");
@@ -44,7 +45,7 @@ async fn answer(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let Some(version_id) = get("version_id").and_then(|v| v.parse::<i32>().ok()) else {
+    let Some(version_id) = get("version_id").and_then(|v| v.parse::<CourseVersionId>().ok()) else {
         return AppError::BadRequest("version_id fehlt".into()).into_response();
     };
     let submit = get("aktion") == Some("abgeben");
@@ -97,7 +98,7 @@ async fn certificate(
 ) -> Response {
     let Some(id) = file
         .strip_suffix(".pdf")
-        .and_then(|v| v.parse::<i32>().ok())
+        .and_then(|v| v.parse::<CompletionId>().ok())
     else {
         return AppError::NotFound("Die Datei".into()).into_response();
     };
@@ -125,7 +126,7 @@ async fn image(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     headers: HeaderMap,
-    Path((version_id, evidence_id)): Path<(i32, i32)>,
+    Path((version_id, evidence_id)): Path<(CourseVersionId, EvidenceId)>,
 ) -> Response {
     let actor = match actor_for_session(&state, &session).await {
         Ok(a) => a,

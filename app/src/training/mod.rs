@@ -7,7 +7,7 @@ mod page;
 pub mod quiz;
 pub use page::{AttemptPage, OpenTrainings, TrainingAdminPage, TrainingOverviewPage, TrainingPage};
 
-use crate::ids::UserId;
+use crate::ids::{AttemptId, CompletionId, CourseId, CourseVersionId, EvidenceId, UserId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -58,19 +58,19 @@ crate::domain::codes! {
 /// A course as the member sees it on `/schulungen`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MyCourse {
-    pub course_id: i32,
+    pub course_id: CourseId,
     pub title: String,
     pub version: i32,
     pub state: CourseState,
-    pub attempt_id: Option<i32>,
+    pub attempt_id: Option<AttemptId>,
     /// German date of the newest pass, with its certificate.
     pub passed_at: Option<String>,
-    pub completion_id: Option<i32>,
+    pub completion_id: Option<CompletionId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CertificateView {
-    pub id: i32,
+    pub id: CompletionId,
     pub title: String,
     pub version: i32,
     pub finished_at: String,
@@ -99,11 +99,11 @@ pub struct QuestionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptView {
-    pub id: i32,
-    pub course_id: i32,
+    pub id: AttemptId,
+    pub course_id: CourseId,
     pub title: String,
     pub version: i32,
-    pub version_id: i32,
+    pub version_id: CourseVersionId,
     pub pass_percent: i32,
     pub content: Vec<Block>,
     pub questions: Vec<QuestionView>,
@@ -111,12 +111,12 @@ pub struct AttemptView {
     pub score: Option<i32>,
     pub max_score: i32,
     pub passed: Option<bool>,
-    pub completion_id: Option<i32>,
+    pub completion_id: Option<CompletionId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CourseAdminView {
-    pub id: i32,
+    pub id: CourseId,
     pub interval_months: i32,
     pub new_staff_days: i32,
     pub retry_days: i32,
@@ -135,7 +135,7 @@ pub struct CourseList {
     /// The base course has not been taken over yet.
     pub base_missing: bool,
     /// Image evidence a course can show: (evidence id, title).
-    pub images: Vec<(i32, String)>,
+    pub images: Vec<(EvidenceId, String)>,
     pub can_edit: bool,
 }
 
@@ -145,7 +145,7 @@ pub struct Cell {
     pub state: CellState,
     pub version: Option<i32>,
     pub date: Option<String>,
-    pub completion_id: Option<i32>,
+    pub completion_id: Option<CompletionId>,
     /// German date when it is (or was) due; none while done and not due soon.
     pub due: Option<String>,
 }
@@ -222,7 +222,7 @@ pub const OVERVIEW_PAGE_SIZE: usize = 100;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingOverview {
     /// (course id, title, current version)
-    pub courses: Vec<(i32, String, i32)>,
+    pub courses: Vec<(CourseId, String, i32)>,
     /// The people on this page (all of them where no page was asked for).
     pub rows: Vec<OverviewRow>,
     /// How many people match the filter and the search.
@@ -246,14 +246,14 @@ pub async fn get_my_training() -> Result<MyTraining, AppError> {
 
 /// Starts a course, or resumes the unfinished attempt; returns the attempt id.
 #[server(endpoint = "training/start")]
-pub async fn start_course(course_id: i32) -> Result<i32, AppError> {
+pub async fn start_course(course_id: CourseId) -> Result<AttemptId, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::start(&state.db, state.now(), &actor, course_id).await
 }
 
 /// One of the member's own attempts.
 #[server(endpoint = "training/attempt")]
-pub async fn get_attempt(id: i32) -> Result<AttemptView, AppError> {
+pub async fn get_attempt(id: AttemptId) -> Result<AttemptView, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::attempt(&state.db, &actor, id).await
 }
@@ -268,11 +268,11 @@ pub async fn list_courses() -> Result<CourseList, AppError> {
 /// A new course (`course_id` = 0) or a new version of one (admins).
 #[server(endpoint = "training/courses/save")]
 pub async fn save_course(
-    #[server(default)] course_id: i32,
+    #[server(default)] course_id: CourseId,
     title: String,
     source: String,
     #[server(default)] pass_percent: String,
-) -> Result<i32, AppError> {
+) -> Result<CourseId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     let pass_percent = match pass_percent.trim() {
         "" => DEFAULT_PASS_PERCENT,
@@ -293,7 +293,7 @@ pub async fn save_course(
         actor.org_id,
         Some(actor.user_id),
         &actor.audit(),
-        course_id,
+        (course_id != CourseId::default()).then_some(course_id),
         &title,
         &source,
         pass_percent,
@@ -306,7 +306,7 @@ pub async fn save_course(
 /// within `retry_days` after failing.
 #[server(endpoint = "training/courses/rules")]
 pub async fn save_rules(
-    course_id: i32,
+    course_id: CourseId,
     interval_months: i32,
     new_staff_days: i32,
     retry_days: i32,
@@ -326,7 +326,7 @@ pub async fn save_rules(
 
 /// Takes over the base course "Datenschutz-Grundschulung" (admins).
 #[server(endpoint = "training/courses/base")]
-pub async fn add_base_course() -> Result<i32, AppError> {
+pub async fn add_base_course() -> Result<CourseId, AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
     service::save_course(
         &state.db,
@@ -334,7 +334,7 @@ pub async fn add_base_course() -> Result<i32, AppError> {
         actor.org_id,
         Some(actor.user_id),
         &actor.audit(),
-        0,
+        None,
         BASE_COURSE_TITLE,
         BASE_COURSE,
         DEFAULT_PASS_PERCENT,

@@ -11,6 +11,7 @@ use super::{
     StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
     list_courses,
 };
+use crate::ids::AttemptId;
 use crate::pledges::Block;
 use crate::ui::{ErrorView, FormError, Loading};
 
@@ -164,7 +165,13 @@ pub fn OpenTrainings() -> impl IntoView {
 #[component]
 pub fn AttemptPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i32>().ok()).unwrap_or(0));
+    let id = move || {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|v| v.parse::<AttemptId>().ok())
+                .unwrap_or_default()
+        })
+    };
     let data = Resource::new(id, get_attempt);
     view! {
         <Title text="Schulung" />

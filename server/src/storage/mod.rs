@@ -32,7 +32,7 @@ pub struct Check {
     /// Staging files of dead processes, removed.
     pub staging_removed: usize,
     /// Version rows whose blob is missing (must be 0).
-    pub rows_missing_blob: Vec<i32>,
+    pub rows_missing_blob: Vec<app::ids::EvidenceVersionId>,
     /// Blobs no live row references, older than an hour, removed.
     pub orphan_blobs_removed: usize,
     pub blobs: usize,

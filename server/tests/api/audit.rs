@@ -317,7 +317,7 @@ pub async fn assert_anchored(
     app: &TestApp,
     db: &TestDb,
     table: &str,
-    id: i32,
+    id: impl std::fmt::Display,
     pdf: &[u8],
     what: &str,
 ) {

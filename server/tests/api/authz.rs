@@ -1213,7 +1213,11 @@ async fn execute(app: &TestApp, sql: String) {
 
 /// Opens a cycle over the fixture's measure alone (closing any left open
 /// by an earlier case); returns (cycle, item) as the admin sees them.
-async fn review_item(app: &TestApp, admin: &Client, f: &Fixture) -> (i32, app::reviews::ItemView) {
+async fn review_item(
+    app: &TestApp,
+    admin: &Client,
+    f: &Fixture,
+) -> (app::ids::CycleId, app::reviews::ItemView) {
     execute(
         app,
         "UPDATE review_cycles SET status = 'closed' WHERE status = 'open'".into(),

@@ -42,7 +42,7 @@ pub async fn upload(c: &Client, form: Form) -> Answer {
 
 pub async fn download(
     c: &Client,
-    version_id: i32,
+    version_id: app::ids::EvidenceVersionId,
 ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let res = c
         .http

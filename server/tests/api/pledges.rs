@@ -33,7 +33,7 @@ pub async fn overview(c: &Client) -> PledgeOverview {
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn download(c: &Client, id: i32) -> (StatusCode, Vec<u8>) {
+async fn download(c: &Client, id: app::ids::SignatureId) -> (StatusCode, Vec<u8>) {
     let res = c
         .http
         .get(format!("{}/verpflichtung/{id}.pdf", c.base))
@@ -154,7 +154,7 @@ async fn pledges_are_signed_once_per_version_and_never_change(backend: Backend) 
     // Signing: name typed in any case and spacing, the own password.
     let a = sign(with("typed_name", "  STAFF   acme ")).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let sig: i32 = a.body.parse().unwrap();
+    let sig: app::ids::SignatureId = a.body.parse().unwrap();
     let a = sign(good.clone()).await;
     assert!(a.body.contains("bereits unterschrieben"), "{}", a.body);
 

@@ -51,13 +51,13 @@ async fn overview(c: &Client) -> ReviewsOverview {
     serde_json::from_str(&a.body).unwrap()
 }
 
-pub async fn cycle(c: &Client, id: i32) -> CycleView {
+pub async fn cycle(c: &Client, id: app::ids::CycleId) -> CycleView {
     let a = c.call("reviews/cycle", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-pub async fn item(c: &Client, id: i32) -> ItemView {
+pub async fn item(c: &Client, id: app::ids::ReviewItemId) -> ItemView {
     let a = c.call("reviews/item", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
@@ -77,11 +77,13 @@ pub async fn open(c: &Client, title: &str, due: &str, measures: &[i32]) -> Answe
     post(c, "/pruefungen/neu", &form).await
 }
 
-pub fn cycle_id(a: &Answer) -> i32 {
+pub fn cycle_id(a: &Answer) -> app::ids::CycleId {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["cycle_id"]
-        .as_i64()
-        .unwrap() as i32
+    app::ids::CycleId(
+        serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["cycle_id"]
+            .as_i64()
+            .unwrap() as i32,
+    )
 }
 
 /// Submits (or saves) an assessment; `extra` adds fields (evidence, a finding).

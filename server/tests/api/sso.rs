@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use app::domain::Role;
 use app::entities::{identity_providers, memberships, user_identities, users};
+use app::ids::{CustomerId, ProviderId};
 use app::state::Clock;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -33,7 +34,7 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 /// Starts a sign-in at Nachweis; returns the provider's authorization URL.
-async fn start(c: &Client, provider_id: i32) -> String {
+async fn start(c: &Client, provider_id: ProviderId) -> String {
     let res = c
         .http
         .get(format!("{}/sso/{provider_id}/start", c.base))
@@ -138,7 +139,7 @@ async fn finish(app: &TestApp, c: &Client, callback: &str) -> (StatusCode, Strin
 async fn sign_in(
     app: &TestApp,
     c: &Client,
-    provider_id: i32,
+    provider_id: ProviderId,
     login: &str,
     password: &str,
 ) -> (StatusCode, String) {
@@ -149,7 +150,7 @@ async fn sign_in(
 
 /// An organisation with one customer, and a provider for that customer's
 /// people at `issuer`; returns (org, admin client, customer id, provider id).
-async fn setup(app: &TestApp, issuer: &str) -> (Org, Client, i32, i32) {
+async fn setup(app: &TestApp, issuer: &str) -> (Org, Client, CustomerId, ProviderId) {
     let org = app.org("acme").await;
     let admin = app.client();
     admin.login_ok(&org.email(Role::Admin)).await;
@@ -396,7 +397,7 @@ async fn a_required_claim_admits_only_who_carries_it(backend: Backend) {
         )
         .await;
     assert_eq!(provider.status, StatusCode::OK, "{}", provider.body);
-    let provider: i32 = provider.body.parse().unwrap();
+    let provider: ProviderId = provider.body.parse().unwrap();
     let users_before = count_users(&app).await;
     // In the group: admitted.
     let member = app.client();
@@ -701,7 +702,7 @@ async fn staff_sign_in_through_the_company_idp_with_mapped_roles() {
 
 /// The company's own provider "Firmen-Login" for staff of conrat.example
 /// (role staff unless mapped), with `extra` form fields; returns its id.
-async fn add_staff_provider(admin: &Client, issuer: &str, extra: &[(&str, &str)]) -> i32 {
+async fn add_staff_provider(admin: &Client, issuer: &str, extra: &[(&str, &str)]) -> ProviderId {
     let mut form = vec![
         ("customer", ""),
         ("name", "Firmen-Login"),
@@ -1114,7 +1115,7 @@ async fn providers_act_only_inside_their_own_organisation(backend: Backend) {
     )
     .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    let victim_provider: i32 = {
+    let victim_provider: ProviderId = {
         let a = add(
             &victim_admin,
             staff_provider(victim_idp.issuer.clone(), "opfer.example"),
@@ -1158,7 +1159,7 @@ async fn providers_act_only_inside_their_own_organisation(backend: Backend) {
     // A provider that slipped in anyway (before these rules, say) claims
     // the victim's domain. Signing in as the victim's address through it:
     // no link, no membership, no session.
-    let rogue: i32 = {
+    let rogue: ProviderId = {
         let a = add(
             &attacker_admin,
             staff_provider(attacker_idp.issuer.clone(), "rogue.example"),

@@ -5,6 +5,7 @@
 
 use app::domain::Role;
 use app::entities::training_completions;
+use app::ids::{AttemptId, CompletionId, CourseVersionId};
 use app::training::{AttemptView, MyTraining, TrainingOverview};
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -28,13 +29,13 @@ async fn mine(c: &Client) -> MyTraining {
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn attempt(c: &Client, id: i32) -> AttemptView {
+async fn attempt(c: &Client, id: AttemptId) -> AttemptView {
     let a = c.call("training/attempt", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn start(c: &Client, course: &str) -> i32 {
+async fn start(c: &Client, course: &str) -> AttemptId {
     let a = c.call("training/start", &[("course_id", course)]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     a.body.parse().unwrap()
@@ -43,8 +44,8 @@ async fn start(c: &Client, course: &str) -> i32 {
 /// Posts the quiz form as JSON client: (status, body).
 async fn send(
     c: &Client,
-    attempt: i32,
-    version_id: i32,
+    attempt: AttemptId,
+    version_id: CourseVersionId,
     answers: &[(usize, usize)],
     submit: bool,
 ) -> (StatusCode, serde_json::Value) {
@@ -168,7 +169,14 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
         StatusCode::NOT_FOUND
     );
     // Answers for another version, or for options that do not exist, are refused.
-    let (status, body) = send(&staff, id, first.version_id + 1000, &answers(5), true).await;
+    let (status, body) = send(
+        &staff,
+        id,
+        CourseVersionId(first.version_id.0 + 1000),
+        &answers(5),
+        true,
+    )
+    .await;
     assert_eq!(status.as_u16(), 422, "{body}");
     let (status, _) = send(&staff, id, first.version_id, &[(0, 7)], true).await;
     assert_eq!(status.as_u16(), 422);
@@ -190,7 +198,7 @@ async fn training_records_hold_their_version_and_count_once(backend: Backend) {
     let (status, body) = send(&staff, id2, first.version_id, &answers(4), true).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["passed"], true, "{body}");
-    let completion = body["completion_id"].as_i64().unwrap() as i32;
+    let completion = CompletionId(body["completion_id"].as_i64().unwrap() as i32);
     // Handing in the same attempt again does not count again.
     let (status, body) = send(&staff, id2, first.version_id, &answers(5), true).await;
     assert_eq!(status.as_u16(), 422, "{body}");

@@ -2,7 +2,7 @@
 //! their corrective actions, closing and amending a cycle, the cadence.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{CycleId, EvidenceId, FindingId, OrgId, ReviewItemId};
 use crate::ids::{MeasureId, UserId};
 
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ pub struct Assessment {
     pub tested: String,
     pub rationale: String,
     pub state_of_art: String,
-    pub evidence: Vec<i32>,
+    pub evidence: Vec<EvidenceId>,
     pub finding: Option<FindingInput>,
     pub submit: bool,
 }
@@ -134,7 +134,7 @@ pub async fn assess(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    item_id: i32,
+    item_id: ReviewItemId,
     input: Assessment,
 ) -> AppResult<ItemState> {
     let it = item(db, actor.org_id, item_id).await?;
@@ -194,7 +194,7 @@ pub async fn assess(
         }
     }
     // Evidence must be this measure's, current (not hidden).
-    let allowed: HashSet<i32> = evidence::Entity::find()
+    let allowed: HashSet<EvidenceId> = evidence::Entity::find()
         .filter(evidence::Column::OrgId.eq(actor.org_id))
         .filter(evidence::Column::MeasureId.eq(it.measure_id))
         .filter(evidence::Column::DeletedAt.is_null())
@@ -203,7 +203,7 @@ pub async fn assess(
         .into_iter()
         .map(|e| e.id)
         .collect();
-    let mut linked: Vec<i32> = input.evidence.clone();
+    let mut linked: Vec<EvidenceId> = input.evidence.clone();
     linked.sort_unstable();
     linked.dedup();
     if linked.iter().any(|id| !allowed.contains(id)) {
@@ -314,7 +314,7 @@ pub async fn decide(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    item_id: i32,
+    item_id: ReviewItemId,
     version: i32,
     step: Step,
     comment: &str,
@@ -407,9 +407,9 @@ pub async fn add_finding(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    item_id: i32,
+    item_id: ReviewItemId,
     input: FindingInput,
-) -> AppResult<i32> {
+) -> AppResult<FindingId> {
     let it = item(db, actor.org_id, item_id).await?;
     if !may_assess(db, actor, it.measure_id).await? {
         return Err(AppError::Forbidden);
@@ -444,9 +444,9 @@ pub async fn close_finding(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    finding_id: i32,
+    finding_id: FindingId,
     note: &str,
-    evidence_id: Option<i32>,
+    evidence_id: Option<EvidenceId>,
 ) -> AppResult<()> {
     let f = review_findings::Entity::find_by_id(finding_id)
         .filter(review_findings::Column::OrgId.eq(actor.org_id))
@@ -525,7 +525,12 @@ pub async fn close_finding(
 }
 
 /// Closes a cycle whose assessments are all approved, and stores the signed report.
-pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str) -> AppResult<()> {
+pub async fn close(
+    state: &AppState,
+    actor: &Actor,
+    cycle_id: CycleId,
+    comment: &str,
+) -> AppResult<()> {
     let db = &state.db;
     let now = state.now();
     let cyc = cycle(db, actor.org_id, cycle_id).await?;
@@ -616,7 +621,12 @@ pub async fn close(state: &AppState, actor: &Actor, cycle_id: i32, comment: &str
 
 /// Records an amendment to an assessment of a closed cycle (admins) and
 /// issues the report again with it; the audit log keeps both hashes.
-pub async fn amend(state: &AppState, actor: &Actor, item_id: i32, text: &str) -> AppResult<()> {
+pub async fn amend(
+    state: &AppState,
+    actor: &Actor,
+    item_id: ReviewItemId,
+    text: &str,
+) -> AppResult<()> {
     let db = &state.db;
     let now = state.now();
     let it = item(db, actor.org_id, item_id).await?;

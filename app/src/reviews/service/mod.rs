@@ -6,7 +6,7 @@
 //! two people deciding at once, or a decision racing the cycle's closing,
 //! leave one winner and a clear refusal for the other.
 
-use crate::ids::OrgId;
+use crate::ids::{CycleId, OrgId, ReviewItemId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -101,7 +101,7 @@ async fn names<C: ConnectionTrait>(db: &C, ids: Vec<UserId>) -> AppResult<HashMa
 async fn cycle<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-    id: i32,
+    id: CycleId,
 ) -> AppResult<review_cycles::Model> {
     review_cycles::Entity::find_by_id(id)
         .filter(review_cycles::Column::OrgId.eq(org_id))
@@ -113,7 +113,7 @@ async fn cycle<C: ConnectionTrait>(
 async fn item<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
-    id: i32,
+    id: ReviewItemId,
 ) -> AppResult<review_items::Model> {
     review_items::Entity::find_by_id(id)
         .filter(review_items::Column::OrgId.eq(org_id))
@@ -124,7 +124,7 @@ async fn item<C: ConnectionTrait>(
 
 async fn items_of<C: ConnectionTrait>(
     db: &C,
-    cycle_id: i32,
+    cycle_id: CycleId,
 ) -> AppResult<Vec<review_items::Model>> {
     Ok(review_items::Entity::find()
         .filter(review_items::Column::CycleId.eq(cycle_id))
@@ -190,7 +190,7 @@ async fn event<C: ConnectionTrait>(
     now: DateTime<Utc>,
     actor: &Actor,
     cycle: &review_cycles::Model,
-    item_id: Option<i32>,
+    item_id: Option<ReviewItemId>,
     kind: &str,
     comment: &str,
 ) -> AppResult<()> {
@@ -222,7 +222,10 @@ fn event_label(kind: &str) -> &'static str {
     }
 }
 
-fn event_views(events: &[review_events::Model], labels: &HashMap<i32, String>) -> Vec<EventView> {
+fn event_views(
+    events: &[review_events::Model],
+    labels: &HashMap<ReviewItemId, String>,
+) -> Vec<EventView> {
     events
         .iter()
         .map(|e| EventView {

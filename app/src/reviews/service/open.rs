@@ -2,7 +2,7 @@
 //! mails that ask their owners.
 
 use super::*;
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CycleId, OrgId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct OpenInput {
@@ -21,7 +21,7 @@ pub async fn open_cycle(
     actor: &Actor,
     input: OpenInput,
     public_url: &str,
-) -> AppResult<i32> {
+) -> AppResult<CycleId> {
     if !actor.role.is_admin() {
         return Err(AppError::Forbidden);
     }
@@ -197,7 +197,7 @@ pub async fn open_cycle(
     txn.commit().await?;
     tracing::info!(
         org = %actor.org_id,
-        cycle = cycle.id,
+        cycle = %cycle.id,
         measures = chosen.len(),
         "review cycle opened"
     );

@@ -2,8 +2,8 @@
 //! is due, the dashboard and the figures the annex and the digest use.
 
 use super::*;
-use crate::ids::OrgId;
 use crate::ids::{CategoryId, MeasureId, UserId};
+use crate::ids::{CycleId, EvidenceId, OrgId, ReviewItemId};
 
 /// Each measure's last approved assessment (date and result).
 pub(super) async fn last_reviews<C: ConnectionTrait>(
@@ -149,9 +149,9 @@ pub async fn not_effective<C: ConnectionTrait>(
 
 pub(super) fn finding_view(
     f: &review_findings::Model,
-    labels: &HashMap<i32, String>,
+    labels: &HashMap<ReviewItemId, String>,
     people: &HashMap<UserId, String>,
-    evidence_titles: &HashMap<i32, String>,
+    evidence_titles: &HashMap<EvidenceId, String>,
     actor: &Actor,
     owned: &HashSet<MeasureId>,
     day: NaiveDate,
@@ -203,7 +203,7 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
     findings: &[review_findings::Model],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
-    let item_ids: Vec<i32> = findings
+    let item_ids: Vec<ReviewItemId> = findings
         .iter()
         .map(|f| f.item_id)
         .collect::<HashSet<_>>()
@@ -227,11 +227,11 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
             .collect::<Vec<_>>(),
     )
     .await?;
-    let ev_ids: Vec<i32> = findings
+    let ev_ids: Vec<EvidenceId> = findings
         .iter()
         .filter_map(|f| f.closing_evidence_id)
         .collect();
-    let evidence_titles: HashMap<i32, String> = if ev_ids.is_empty() {
+    let evidence_titles: HashMap<EvidenceId, String> = if ev_ids.is_empty() {
         HashMap::new()
     } else {
         evidence::Entity::find()
@@ -374,7 +374,7 @@ pub async fn overview(
 pub async fn cycle_view(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: CycleId,
     now: DateTime<Utc>,
 ) -> AppResult<CycleView> {
     let c = cycle(db, actor.org_id, id).await?;
@@ -407,7 +407,7 @@ pub async fn cycle_view(
         .order_by_desc(review_events::Column::Id)
         .all(db)
         .await?;
-    let labels: HashMap<i32, String> = items
+    let labels: HashMap<ReviewItemId, String> = items
         .iter()
         .map(|i| (i.id, i.measure_label.clone()))
         .collect();
@@ -429,7 +429,7 @@ pub async fn cycle_view(
 pub async fn item_view(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: ReviewItemId,
     now: DateTime<Utc>,
 ) -> AppResult<ItemView> {
     let it = item(db, actor.org_id, id).await?;
@@ -449,7 +449,7 @@ pub async fn item_view(
     .await?;
     let open = c.status == CycleStatus::Open;
     let row = rows_for(std::slice::from_ref(&it), &people, &owners, actor, open).remove(0);
-    let linked: HashSet<i32> = review_item_evidence::Entity::find()
+    let linked: HashSet<EvidenceId> = review_item_evidence::Entity::find()
         .filter(review_item_evidence::Column::ItemId.eq(it.id))
         .all(db)
         .await?

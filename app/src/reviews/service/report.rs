@@ -1,7 +1,7 @@
 //! The signed report of a cycle: its data, the render and the signature.
 
 use super::*;
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CycleId, EvidenceId, OrgId, ReviewItemId, UserId};
 
 #[derive(Debug, Serialize)]
 pub(super) struct ReportCount {
@@ -94,7 +94,7 @@ pub async fn report_data<C: ConnectionTrait>(
         .order_by_asc(review_events::Column::Id)
         .all(db)
         .await?;
-    let mut links: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut links: HashMap<ReviewItemId, Vec<EvidenceId>> = HashMap::new();
     let mut evidence_ids = Vec::new();
     for chunk in items.iter().map(|i| i.id).collect::<Vec<_>>().chunks(500) {
         for l in review_item_evidence::Entity::find()
@@ -106,7 +106,7 @@ pub async fn report_data<C: ConnectionTrait>(
             evidence_ids.push(l.evidence_id);
         }
     }
-    let mut evidence_titles: HashMap<i32, String> = HashMap::new();
+    let mut evidence_titles: HashMap<EvidenceId, String> = HashMap::new();
     for chunk in evidence_ids.chunks(500) {
         for e in evidence::Entity::find()
             .filter(evidence::Column::Id.is_in(chunk.to_vec()))
@@ -203,7 +203,7 @@ pub async fn report_data<C: ConnectionTrait>(
             }),
         }
     }
-    let labels: HashMap<i32, String> = items
+    let labels: HashMap<ReviewItemId, String> = items
         .iter()
         .map(|i| (i.id, i.measure_label.clone()))
         .collect();
@@ -346,7 +346,7 @@ pub async fn report(
 pub async fn report_for(
     state: &AppState,
     actor: &Actor,
-    cycle_id: i32,
+    cycle_id: CycleId,
 ) -> AppResult<(Vec<u8>, String)> {
     let cyc = cycle(&state.db, actor.org_id, cycle_id).await?;
     if !matches!(actor.role, Role::Admin | Role::Auditor) {
@@ -360,7 +360,7 @@ pub async fn report_by_id(
     db: &DatabaseConnection,
     setup: &crate::pdf::keys::SigningSetup,
     org_id: OrgId,
-    cycle_id: i32,
+    cycle_id: CycleId,
     now: DateTime<Utc>,
 ) -> AppResult<(Vec<u8>, String)> {
     let cyc = cycle(db, org_id, cycle_id).await?;

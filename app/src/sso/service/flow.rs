@@ -5,7 +5,7 @@ use super::*;
 
 pub(super) async fn provider(
     db: &DatabaseConnection,
-    id: i32,
+    id: ProviderId,
 ) -> Result<identity_providers::Model, SsoError> {
     identity_providers::Entity::find_by_id(id)
         .one(db)
@@ -32,7 +32,7 @@ pub(super) async fn discover(
                 D::Validation(v) => format!("discovery document failed validation: {v}"),
                 other => other.to_string(),
             };
-            tracing::warn!(provider = p.id, issuer = %p.issuer_url, "OIDC discovery: {why}");
+            tracing::warn!(provider = %p.id, issuer = %p.issuer_url, "OIDC discovery: {why}");
             SsoError::ProviderUnavailable(why)
         })
 }
@@ -51,7 +51,7 @@ pub(super) fn client_secret(
             .map(|s| Some(ClientSecret::new(s)))
             .ok_or_else(|| {
                 tracing::error!(
-                    provider = p.id,
+                    provider = %p.id,
                     "the stored client secret does not open with this instance secret"
                 );
                 SsoError::Internal(AppError::Unavailable(
@@ -70,7 +70,7 @@ pub(super) fn redirect_url(state: &AppState) -> Result<RedirectUrl, SsoError> {
 /// what the session must remember until it comes back.
 pub async fn begin(
     state: &AppState,
-    provider_id: i32,
+    provider_id: ProviderId,
     next: Option<&str>,
     login_hint: Option<&str>,
 ) -> Result<(String, Pending), SsoError> {
@@ -82,8 +82,8 @@ pub async fn begin(
 pub async fn confirmation_providers(
     db: &DatabaseConnection,
     actor: &Actor,
-) -> AppResult<Vec<(i32, String)>> {
-    let ids: Vec<i32> = user_identities::Entity::find()
+) -> AppResult<Vec<(ProviderId, String)>> {
+    let ids: Vec<ProviderId> = user_identities::Entity::find()
         .filter(user_identities::Column::UserId.eq(actor.user_id))
         .all(db)
         .await?
@@ -110,7 +110,7 @@ pub async fn confirmation_providers(
 pub async fn begin_confirmation(
     state: &AppState,
     actor: &Actor,
-    provider_id: i32,
+    provider_id: ProviderId,
     kind: &str,
     data: impl Serialize,
     back: &str,
@@ -140,7 +140,7 @@ pub async fn begin_confirmation(
 
 pub(super) async fn authorize(
     state: &AppState,
-    provider_id: i32,
+    provider_id: ProviderId,
     next: Option<&str>,
     login_hint: Option<&str>,
     purpose: Purpose,
@@ -323,7 +323,7 @@ pub async fn finish_confirmation(
 pub async fn begin_link(
     state: &AppState,
     actor: &Actor,
-    provider_id: i32,
+    provider_id: ProviderId,
 ) -> Result<(String, Pending), SsoError> {
     let p = link_target(state, actor, provider_id).await?;
     authorize(
@@ -342,7 +342,7 @@ pub async fn begin_link(
 pub async fn link_target(
     state: &AppState,
     actor: &Actor,
-    provider_id: i32,
+    provider_id: ProviderId,
 ) -> Result<identity_providers::Model, SsoError> {
     let p = provider(&state.db, provider_id).await?;
     if p.org_id != actor.org_id || p.customer_id.is_some() != (actor.role == Role::Customer) {

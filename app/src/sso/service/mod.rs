@@ -11,7 +11,7 @@
 //! and, if configured, a required claim. Refusals are written to the audit
 //! log for the DPO; nothing else is stored for them.
 
-use crate::ids::{OrgId, UserId};
+use crate::ids::{OrgId, ProviderId, UserId};
 use std::time::Duration;
 
 use base64::Engine;
@@ -50,7 +50,7 @@ pub const CALLBACK_PATH: &str = "/sso/callback";
 /// and coming back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
-    pub provider_id: i32,
+    pub provider_id: ProviderId,
     pub state: String,
     nonce: String,
     pkce_verifier: String,
@@ -118,7 +118,7 @@ pub enum SsoError {
     /// An account with this address exists and has not linked this
     /// provider's identity: the holder must link it while signed in.
     LinkRequired {
-        provider_id: i32,
+        provider_id: ProviderId,
         email: String,
     },
     Internal(AppError),

@@ -2,7 +2,7 @@
 //! sync from the configuration file, and discovery by e-mail domain.
 
 use super::*;
-use crate::ids::OrgId;
+use crate::ids::{CustomerId, OrgId, ProviderId};
 
 pub(super) fn secret_context(org_id: OrgId) -> String {
     format!("nachweis oidc client secret for organisation {org_id}")
@@ -110,7 +110,7 @@ pub async fn list(
     org_id: OrgId,
     public_url: &str,
 ) -> AppResult<Vec<ProviderView>> {
-    let names: std::collections::HashMap<i32, String> = customers::Entity::find()
+    let names: std::collections::HashMap<CustomerId, String> = customers::Entity::find()
         .filter(customers::Column::OrgId.eq(org_id))
         .all(db)
         .await?
@@ -222,7 +222,7 @@ pub(super) fn audit_view(row: &identity_providers::Model) -> serde_json::Value {
 }
 
 /// Adds a provider after checking every field; nothing is stored if one is wrong.
-pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<i32> {
+pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResult<ProviderId> {
     let now = state.now();
     let c = check(new)?;
     check_issuer_address(state, &c.issuer).await?;
@@ -339,7 +339,7 @@ pub async fn sync_configured(
     let actor = AuditActor::system("configuration file");
     let txn = state.db.begin().await?;
     let mut report = SyncReport::default();
-    let mut keep: Vec<i32> = Vec::new();
+    let mut keep: Vec<ProviderId> = Vec::new();
     for (i, entry) in configured.iter().enumerate() {
         let at = |e: AppError| {
             AppError::invalid(
@@ -508,7 +508,12 @@ pub async fn sync_configured(
     Ok(report)
 }
 
-pub async fn set_enabled(state: &AppState, actor: &Actor, id: i32, enabled: bool) -> AppResult<()> {
+pub async fn set_enabled(
+    state: &AppState,
+    actor: &Actor,
+    id: ProviderId,
+    enabled: bool,
+) -> AppResult<()> {
     let txn = state.db.begin().await?;
     let row = identity_providers::Entity::find_by_id(id)
         .filter(identity_providers::Column::OrgId.eq(actor.org_id))
@@ -567,7 +572,7 @@ pub(super) fn normalise_scopes(input: &str) -> AppResult<String> {
 pub async fn providers_for_domain(
     db: &DatabaseConnection,
     domain: &str,
-) -> AppResult<Vec<(i32, String)>> {
+) -> AppResult<Vec<(ProviderId, String)>> {
     let domain = domain.trim().to_lowercase();
     Ok(identity_providers::Entity::find()
         .filter(identity_providers::Column::Enabled.eq(true))

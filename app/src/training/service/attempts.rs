@@ -23,7 +23,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
         .order_by_desc(training_completions::Column::FinishedAt)
         .all(db)
         .await?;
-    let titles: HashMap<i32, String> = courses_of(db, actor.org_id)
+    let titles: HashMap<CourseId, String> = courses_of(db, actor.org_id)
         .await?
         .into_iter()
         .map(|c| (c.id, c.title))
@@ -82,8 +82,8 @@ pub async fn start(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    course_id: i32,
-) -> AppResult<i32> {
+    course_id: CourseId,
+) -> AppResult<AttemptId> {
     if !actor.role.must_sign_pledge() {
         return Err(AppError::Forbidden);
     }
@@ -135,7 +135,7 @@ pub async fn start(
 pub(super) async fn own_attempt(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: AttemptId,
 ) -> AppResult<(training_attempts::Model, training_versions::Model)> {
     let a = training_attempts::Entity::find_by_id(id)
         .filter(training_attempts::Column::OrgId.eq(actor.org_id))
@@ -154,7 +154,11 @@ pub(super) fn answers_of(a: &training_attempts::Model) -> Vec<Vec<usize>> {
     serde_json::from_str(&a.answers).unwrap_or_default()
 }
 
-pub async fn attempt(db: &DatabaseConnection, actor: &Actor, id: i32) -> AppResult<AttemptView> {
+pub async fn attempt(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: AttemptId,
+) -> AppResult<AttemptView> {
     let (a, v) = own_attempt(db, actor, id).await?;
     let parsed = quiz::parse(&v.source).map_err(AppError::internal)?;
     let layout: Layout = serde_json::from_str(&a.layout).map_err(AppError::internal)?;
@@ -210,7 +214,7 @@ pub async fn attempt(db: &DatabaseConnection, actor: &Actor, id: i32) -> AppResu
 /// What came back from the quiz form.
 #[derive(Debug)]
 pub struct Answers {
-    pub version_id: i32,
+    pub version_id: CourseVersionId,
     /// (`q<index>`, option index) pairs, as the form sends them.
     pub fields: Vec<(String, String)>,
     /// Hand in (score it) rather than only save for later.
@@ -224,7 +228,7 @@ pub enum Outcome {
     Passed {
         score: u32,
         max: u32,
-        completion_id: i32,
+        completion_id: CompletionId,
     },
     Failed {
         score: u32,
@@ -240,7 +244,7 @@ pub async fn answer(
     signing: &crate::pdf::keys::SigningSetup,
     now: DateTime<Utc>,
     actor: &Actor,
-    attempt_id: i32,
+    attempt_id: AttemptId,
     input: Answers,
 ) -> AppResult<Outcome> {
     let (a, v) = own_attempt(db, actor, attempt_id).await?;

@@ -83,7 +83,7 @@ pub(super) async fn certificate(
 pub async fn certificate_pdf(
     db: &DatabaseConnection,
     actor: &Actor,
-    id: i32,
+    id: CompletionId,
 ) -> AppResult<training_completions::Model> {
     let row = training_completions::Entity::find_by_id(id)
         .filter(training_completions::Column::OrgId.eq(actor.org_id))

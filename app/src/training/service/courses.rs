@@ -1,9 +1,9 @@
 //! Courses: writing a version (text, quiz, images), the rules, the list.
 
 use super::*;
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CourseId, OrgId, UserId};
 
-/// Creates a course (`course_id` = 0) or a new version of one. The source
+/// Creates a course (`course` is `None`) or a new version of one. The source
 /// is parsed and checked first; nothing is stored if it is wrong.
 #[allow(clippy::too_many_arguments)]
 pub async fn save_course(
@@ -12,11 +12,11 @@ pub async fn save_course(
     org_id: OrgId,
     user_id: Option<UserId>,
     audit: &AuditActor,
-    course_id: i32,
+    course: Option<CourseId>,
     title: &str,
     source: &str,
     pass_percent: i32,
-) -> AppResult<i32> {
+) -> AppResult<CourseId> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(AppError::invalid(
@@ -45,31 +45,34 @@ pub async fn save_course(
     }
     let sha256 = version_hash(title, pass_percent, &source);
     let txn = db.begin().await?;
-    let (course, previous) = if course_id == 0 {
-        let course = training_courses::ActiveModel {
-            org_id: Set(org_id),
-            title: Set(title.to_owned()),
-            interval_months: Set(12),
-            new_staff_days: Set(30),
-            retry_days: Set(14),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        (course, None)
-    } else {
-        let course = training_courses::Entity::find_by_id(course_id)
-            .filter(training_courses::Column::OrgId.eq(org_id))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
-        let previous = training_versions::Entity::find()
-            .filter(training_versions::Column::CourseId.eq(course.id))
-            .order_by_desc(training_versions::Column::Version)
-            .one(&txn)
+    let (course, previous) = match course {
+        None => {
+            let course = training_courses::ActiveModel {
+                org_id: Set(org_id),
+                title: Set(title.to_owned()),
+                interval_months: Set(12),
+                new_staff_days: Set(30),
+                retry_days: Set(14),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
             .await?;
-        (course, previous)
+            (course, None)
+        }
+        Some(course_id) => {
+            let course = training_courses::Entity::find_by_id(course_id)
+                .filter(training_courses::Column::OrgId.eq(org_id))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::NotFound("Der Kurs".into()))?;
+            let previous = training_versions::Entity::find()
+                .filter(training_versions::Column::CourseId.eq(course.id))
+                .order_by_desc(training_versions::Column::Version)
+                .one(&txn)
+                .await?;
+            (course, previous)
+        }
     };
     if previous.as_ref().is_some_and(|p| p.sha256 == sha256) {
         return Err(AppError::invalid(
@@ -129,7 +132,7 @@ pub async fn save_rules(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     actor: &Actor,
-    course_id: i32,
+    course_id: CourseId,
     interval_months: i32,
     new_staff_days: i32,
     retry_days: i32,

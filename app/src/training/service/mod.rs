@@ -1,6 +1,6 @@
 //! Courses, attempts, completions with certificates, and the overview.
 
-use crate::ids::OrgId;
+use crate::ids::{AttemptId, CompletionId, CourseId, CourseVersionId, EvidenceId, OrgId};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -48,8 +48,8 @@ fn version_hash(title: &str, pass_percent: i32, source: &str) -> String {
 async fn current_versions(
     db: &DatabaseConnection,
     org_id: OrgId,
-) -> AppResult<HashMap<i32, training_versions::Model>> {
-    let mut out: HashMap<i32, training_versions::Model> = HashMap::new();
+) -> AppResult<HashMap<CourseId, training_versions::Model>> {
+    let mut out: HashMap<CourseId, training_versions::Model> = HashMap::new();
     for v in training_versions::Entity::find()
         .filter(training_versions::Column::OrgId.eq(org_id))
         .order_by_asc(training_versions::Column::Version)
@@ -80,7 +80,7 @@ const IMAGE_SCHEME: &str = "nachweis:";
 
 /// The evidence a course's content shows as images (`![Beschreibung](nachweis:42)`),
 /// or what is wrong with an image: another address, no description.
-pub fn image_refs(content: &str) -> Result<Vec<i32>, String> {
+pub fn image_refs(content: &str) -> Result<Vec<EvidenceId>, String> {
     let mut ids = Vec::new();
     for b in crate::pledges::service::blocks_with_images(content) {
         let Some(src) = b.src.as_deref() else {
@@ -88,7 +88,7 @@ pub fn image_refs(content: &str) -> Result<Vec<i32>, String> {
         };
         let id = src
             .strip_prefix(IMAGE_SCHEME)
-            .and_then(|id| id.trim().parse::<i32>().ok())
+            .and_then(|id| id.trim().parse::<EvidenceId>().ok())
             .ok_or_else(|| {
                 format!(
                     "Das Bild „{src}“ lässt sich nicht einbinden: Bilder kommen aus den Nachweisen, geschrieben als ![Beschreibung]({IMAGE_SCHEME}Nummer). Adressen anderer Websites werden nicht geladen."
@@ -111,7 +111,7 @@ pub fn image_refs(content: &str) -> Result<Vec<i32>, String> {
 async fn course_image_file(
     db: &DatabaseConnection,
     org_id: OrgId,
-    evidence_id: i32,
+    evidence_id: EvidenceId,
 ) -> AppResult<crate::entities::evidence_versions::Model> {
     use crate::entities::{evidence, evidence_versions};
     let not_found = || AppError::NotFound("Das Bild".into());
@@ -138,8 +138,8 @@ async fn course_image_file(
 pub async fn course_image(
     db: &DatabaseConnection,
     actor: &Actor,
-    version_id: i32,
-    evidence_id: i32,
+    version_id: CourseVersionId,
+    evidence_id: EvidenceId,
 ) -> AppResult<crate::entities::evidence_versions::Model> {
     let not_found = || AppError::NotFound("Das Bild".into());
     if !actor.role.is_internal() {
@@ -161,16 +161,19 @@ pub async fn course_image(
 }
 
 /// The organisation's image evidence a course can show: (id, title).
-async fn usable_images(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<(i32, String)>> {
+async fn usable_images(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+) -> AppResult<Vec<(EvidenceId, String)>> {
     use crate::entities::{evidence, evidence_versions};
     use sea_orm::QuerySelect;
-    let images: std::collections::HashSet<i32> = evidence_versions::Entity::find()
+    let images: std::collections::HashSet<EvidenceId> = evidence_versions::Entity::find()
         .select_only()
         .column(evidence_versions::Column::EvidenceId)
         .filter(evidence_versions::Column::OrgId.eq(org_id))
         .filter(evidence_versions::Column::PurgedAt.is_null())
         .filter(evidence_versions::Column::ContentType.is_in(COURSE_IMAGE_TYPES.iter().copied()))
-        .into_tuple::<i32>()
+        .into_tuple::<EvidenceId>()
         .all(db)
         .await?
         .into_iter()

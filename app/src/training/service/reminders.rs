@@ -1,7 +1,7 @@
 //! Reminders: mails to people whose training is due or overdue.
 
 use super::*;
-use crate::ids::UserId;
+use crate::ids::{CourseId, CourseVersionId, UserId};
 
 /// Reminders written per transaction: one commit per mail would make the
 /// first run of a large organisation a few thousand disk syncs.
@@ -29,7 +29,7 @@ pub async fn send_reminders(
         if due.is_empty() {
             continue;
         }
-        let done: HashSet<(UserId, i32, i32, String, NaiveDate)> =
+        let done: HashSet<(UserId, CourseId, CourseVersionId, String, NaiveDate)> =
             training_reminders::Entity::find()
                 .select_only()
                 .columns([R::UserId, R::CourseId, R::VersionId, R::Kind, R::DueDate])

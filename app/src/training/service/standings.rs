@@ -1,13 +1,13 @@
 //! Standings: who is trained on what, the DPO's overview and its CSV.
 
 use super::*;
-use crate::ids::{OrgId, UserId};
+use crate::ids::{CompletionId, CourseId, CourseVersionId, OrgId, UserId};
 
 /// A completion as the standing needs it: the columns, not the certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
-    pub id: i32,
-    pub version_id: i32,
+    pub id: CompletionId,
+    pub version_id: CourseVersionId,
     pub version: i32,
     pub finished_at: DateTime<Utc>,
 }
@@ -122,25 +122,31 @@ pub(super) async fn standings(
         .into_iter()
         .collect();
     use training_completions::Column as C;
-    let completions: Vec<(UserId, i32, i32, i32, i32, DateTime<Utc>)> =
-        training_completions::Entity::find()
-            .select_only()
-            .columns([
-                C::UserId,
-                C::CourseId,
-                C::Id,
-                C::VersionId,
-                C::Version,
-                C::FinishedAt,
-            ])
-            .filter(C::OrgId.eq(org_id))
-            .order_by_asc(C::FinishedAt)
-            .order_by_asc(C::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
+    let completions: Vec<(
+        UserId,
+        CourseId,
+        CompletionId,
+        CourseVersionId,
+        i32,
+        DateTime<Utc>,
+    )> = training_completions::Entity::find()
+        .select_only()
+        .columns([
+            C::UserId,
+            C::CourseId,
+            C::Id,
+            C::VersionId,
+            C::Version,
+            C::FinishedAt,
+        ])
+        .filter(C::OrgId.eq(org_id))
+        .order_by_asc(C::FinishedAt)
+        .order_by_asc(C::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
     // Newest completion per (person, course); completions come oldest first.
-    let mut newest: HashMap<(UserId, i32), Pass> = HashMap::with_capacity(completions.len());
+    let mut newest: HashMap<(UserId, CourseId), Pass> = HashMap::with_capacity(completions.len());
     for (user_id, course_id, id, version_id, version, finished_at) in completions {
         newest.insert(
             (user_id, course_id),
@@ -153,14 +159,14 @@ pub(super) async fn standings(
         );
     }
     use training_attempts::Column as A;
-    let mut last_failure: HashMap<(UserId, i32), DateTime<Utc>> = HashMap::new();
+    let mut last_failure: HashMap<(UserId, CourseId), DateTime<Utc>> = HashMap::new();
     for (user_id, course_id, at) in training_attempts::Entity::find()
         .select_only()
         .columns([A::UserId, A::CourseId, A::FinishedAt])
         .filter(A::OrgId.eq(org_id))
         .filter(A::Passed.eq(false))
         .filter(A::FinishedAt.is_not_null())
-        .into_tuple::<(UserId, i32, DateTime<Utc>)>()
+        .into_tuple::<(UserId, CourseId, DateTime<Utc>)>()
         .all(db)
         .await?
     {
@@ -280,9 +286,9 @@ pub struct DueTraining {
     pub user_id: UserId,
     pub name: String,
     pub email: String,
-    pub course_id: i32,
+    pub course_id: CourseId,
     pub title: String,
-    pub version_id: i32,
+    pub version_id: CourseVersionId,
     pub due: NaiveDate,
     pub overdue: bool,
 }
