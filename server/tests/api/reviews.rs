@@ -15,7 +15,7 @@ use crate::helpers::*;
 use crate::publish::{annex_text, pdfsig};
 
 /// A form posted to one of the review routes, asking for JSON.
-async fn post(c: &Client, path: &str, form: &[(&str, &str)]) -> Answer {
+pub async fn post(c: &Client, path: &str, form: &[(&str, &str)]) -> Answer {
     let res = c
         .http
         .post(format!("{}{path}", c.base))

@@ -29,20 +29,20 @@ async fn mine(c: &Client) -> MyTraining {
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn attempt(c: &Client, id: AttemptId) -> AttemptView {
+pub async fn attempt(c: &Client, id: AttemptId) -> AttemptView {
     let a = c.call("training/attempt", &[("id", &id.to_string())]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     serde_json::from_str(&a.body).unwrap()
 }
 
-async fn start(c: &Client, course: &str) -> AttemptId {
+pub async fn start(c: &Client, course: &str) -> AttemptId {
     let a = c.call("training/start", &[("course_id", course)]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     a.body.parse().unwrap()
 }
 
 /// Posts the quiz form as JSON client: (status, body).
-async fn send(
+pub async fn send(
     c: &Client,
     attempt: AttemptId,
     version_id: CourseVersionId,
@@ -72,7 +72,7 @@ async fn send(
 }
 
 /// Answers: questions 0..right right, the rest wrong (question 4 is multiple choice).
-fn answers(right: usize) -> Vec<(usize, usize)> {
+pub fn answers(right: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for q in 0..5 {
         let ok = q < right;
