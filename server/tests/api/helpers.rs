@@ -125,8 +125,11 @@ impl TestDb {
             Backend::Postgres => {
                 let name = format!("nachweis_test_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(pg_admin_url()).await.expect("postgres");
+                // From template0: nothing ever connects to it, while an
+                // autovacuum worker in template1 can make CREATE DATABASE
+                // fail on a loaded machine ("being accessed by other users").
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE template0"))
                     .await
                     .expect("create database");
                 let _ = admin.close().await;
@@ -261,7 +264,9 @@ impl TestApp {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
-                .timeout(std::time::Duration::from_secs(120))
+                // Generous: a debug-built Typst render on two busy cores can
+                // take long; a request that hangs still fails the test.
+                .timeout(std::time::Duration::from_secs(300))
                 .build()
                 .expect("client"),
         }
