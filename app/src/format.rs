@@ -2,7 +2,9 @@
 //! for German date formats, the German calendar day, date input and
 //! percent-encoding (kernel: used by every layer, on both sides of the wire).
 
-use chrono::NaiveDate;
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::error::{AppError, AppResult};
@@ -10,13 +12,6 @@ use crate::error::{AppError, AppResult};
 /// A calendar day as German readers write it: `31.12.2026`.
 pub fn german_date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
-}
-
-/// An ISO date (`2026-12-31`) as `31.12.2026`; anything else unchanged.
-pub fn german_iso(iso: &str) -> String {
-    NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-        .map(german_date)
-        .unwrap_or_else(|_| iso.to_owned())
 }
 
 /// A day as it crosses the wire and sits in date inputs: `2026-12-31`.
@@ -47,6 +42,30 @@ pub fn parse_optional_date(field: &str, s: &str) -> AppResult<Option<NaiveDate>>
         .map_err(|_| AppError::invalid(field, format!("„{s}“ ist kein Datum (TT.MM.JJJJ).")))
 }
 
+/// A moment as it is shown: the local time in Germany, typed. Services
+/// hand it to pages, which write it (`31.12.2026 14:05`); the server makes
+/// it ([`LocalTime::of`]), since only it carries the time zone rules. On
+/// the wire it is the ISO local time, `2026-12-31T14:05:00`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct LocalTime(pub NaiveDateTime);
+
+impl LocalTime {
+    /// The calendar day of this moment in Germany.
+    pub fn day(self) -> NaiveDate {
+        self.0.date()
+    }
+}
+
+impl fmt::Display for LocalTime {
+    /// `31.12.2026 14:05`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.format("%d.%m.%Y %H:%M").fmt(f)
+    }
+}
+
 /// What a query value keeps unencoded: the unreserved characters of
 /// RFC 3986 and `/`, so a path like `/login?next=/anlage` stays readable.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -67,11 +86,16 @@ mod berlin {
     use chrono::{DateTime, NaiveDate, Utc};
     use chrono_tz::Europe::Berlin;
 
+    impl super::LocalTime {
+        /// A stored moment in German local time.
+        pub fn of(at: DateTime<Utc>) -> Self {
+            Self(at.with_timezone(&Berlin).naive_local())
+        }
+    }
+
     /// A timestamp for German readers in German local time: `31.12.2026 14:05`.
     pub fn german_datetime(at: DateTime<Utc>) -> String {
-        at.with_timezone(&Berlin)
-            .format("%d.%m.%Y %H:%M")
-            .to_string()
+        super::LocalTime::of(at).to_string()
     }
 
     /// The German calendar day of a timestamp (deadlines and validity are
@@ -96,8 +120,6 @@ mod tests {
     fn german_dates_both_ways() {
         let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
         assert_eq!(german_date(d), "09.03.2026");
-        assert_eq!(german_iso("2026-03-09"), "09.03.2026");
-        assert_eq!(german_iso("bald"), "bald");
         assert_eq!(iso_date(d), "2026-03-09");
         assert_eq!(parse_date("d", "2026-03-09").unwrap(), d);
         assert_eq!(parse_date("d", " 09.03.2026 ").unwrap(), d);
@@ -122,5 +144,12 @@ mod tests {
         assert_eq!(german_day(at), NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
         assert_eq!(german_day_text(at), "01.04.2026");
         assert_eq!(german_datetime(at), "01.04.2026 01:30");
+        let local = LocalTime::of(at);
+        assert_eq!(local.day(), german_day(at));
+        assert_eq!(
+            serde_json::to_string(&local).unwrap(),
+            "\"2026-04-01T01:30:00\""
+        );
+        assert_eq!(local.to_string(), "01.04.2026 01:30");
     }
 }

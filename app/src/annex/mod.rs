@@ -101,7 +101,7 @@ pub struct AnnexChange {
 pub struct PublicationInfo {
     pub version: i32,
     pub stand: String,
-    pub published_at: String,
+    pub published_at: crate::format::LocalTime,
     pub published_by: String,
     pub sha256: String,
     pub signer: String,

@@ -160,7 +160,7 @@ fn info(row: &publications::Model) -> PublicationInfo {
     PublicationInfo {
         version: row.version,
         stand: row.stand.format("%d.%m.%Y").to_string(),
-        published_at: crate::format::german_datetime(row.published_at),
+        published_at: crate::format::LocalTime::of(row.published_at),
         published_by: row.published_by_label.clone(),
         sha256: row.sha256.clone(),
         signer: row.signer_subject.clone(),

@@ -12,7 +12,7 @@ pub mod service;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub seq: i64,
-    pub at: String,
+    pub at: crate::format::LocalTime,
     pub actor: String,
     pub entity: String,
     pub entity_id: String,

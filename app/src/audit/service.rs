@@ -620,7 +620,7 @@ pub async fn list(
         .into_iter()
         .map(|r| AuditEntry {
             seq: r.seq,
-            at: crate::format::german_datetime(r.at),
+            at: crate::format::LocalTime::of(r.at),
             actor: r.actor_label,
             entity: r.entity,
             entity_id: r.entity_id,

@@ -33,8 +33,8 @@ pub struct CustomerView {
     pub id: CustomerId,
     pub name: String,
     pub avv_reference: String,
-    /// ISO date or empty.
-    pub avv_date: String,
+    /// The day the data processing agreement was concluded, if known.
+    pub avv_date: Option<chrono::NaiveDate>,
     pub contacts: Vec<ContactView>,
 }
 

@@ -46,7 +46,7 @@ pub fn CustomersPage() -> impl IntoView {
                                             <section class="card customer">
                                                 <h2>{c.name.clone()}</h2>
                                                 <p class="muted">
-                                                    {format!("AVV {} {}", c.avv_reference, c.avv_date)}
+                                                    {format!("AVV {} {}", c.avv_reference, c.avv_date.map(crate::format::german_date).unwrap_or_default())}
                                                 </p>
                                                 <ul>
                                                     {c.contacts

@@ -42,10 +42,7 @@ pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<Custo
             id: c.id,
             name: c.name,
             avv_reference: c.avv_reference,
-            avv_date: c
-                .avv_date
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
+            avv_date: c.avv_date,
         })
         .collect())
 }

@@ -16,10 +16,12 @@ pub mod sniff;
 #[cfg(feature = "ssr")]
 pub mod upload;
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::format::LocalTime;
 use crate::ids::{EvidenceId, EvidenceVersionId, MeasureId};
 
 pub use crate::domain::{EXPIRY_WARNING_DAYS, Validity};
@@ -33,7 +35,7 @@ pub struct EvidenceVersionView {
     pub content_type: String,
     pub sha256: String,
     pub uploaded_by: String,
-    pub uploaded_at: String,
+    pub uploaded_at: LocalTime,
     pub purged: bool,
 }
 
@@ -43,9 +45,8 @@ pub struct EvidenceView {
     pub measure_id: Option<MeasureId>,
     pub title: String,
     pub description: String,
-    /// ISO dates (`2026-12-31`), empty when not set.
-    pub valid_from: String,
-    pub valid_until: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
     pub validity: Validity,
     /// Newest first; the first is the current version.
     pub versions: Vec<EvidenceVersionView>,

@@ -136,7 +136,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
             <div class="evidence-head">
                 <strong>{e.title.clone()}</strong>
                 <span class=format!("badge validity-{}", e.validity.as_str())>{e.validity.label()}</span>
-                {(!e.valid_until.is_empty()).then(|| view! { <span class="muted">{format!("gültig bis {}", crate::format::german_iso(&e.valid_until))}</span> })}
+                {e.valid_until.map(|d| view! { <span class="muted">{format!("gültig bis {}", crate::format::german_date(d))}</span> })}
             </div>
             {(!e.description.is_empty()).then(|| view! { <p>{e.description.clone()}</p> })}
             {current
@@ -189,9 +189,9 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                                 <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
                                 <crate::ui::TextArea id=format!("ev-desc-{id}") name="description" rows=2 value=e.description.clone() />
                                 <label for=format!("ev-from-{id}")>"Gültig ab"</label>
-                                <input id=format!("ev-from-{id}") type="date" name="valid_from" value=e.valid_from.clone() />
+                                <input id=format!("ev-from-{id}") type="date" name="valid_from" value=e.valid_from.map(|d| d.to_string()).unwrap_or_default() />
                                 <label for=format!("ev-until-{id}")>"Gültig bis"</label>
-                                <input id=format!("ev-until-{id}") type="date" name="valid_until" value=e.valid_until.clone() />
+                                <input id=format!("ev-until-{id}") type="date" name="valid_until" value=e.valid_until.map(|d| d.to_string()).unwrap_or_default() />
                                 <button type="submit" class="button">"Speichern"</button>
                             </ActionForm>
                             <h3>"Neue Version hochladen"</h3>

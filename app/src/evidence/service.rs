@@ -271,11 +271,6 @@ pub async fn record_upload(
     })
 }
 
-fn date_str(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 /// Evidence items with their versions (newest first), hidden or not.
 pub async fn views(
     db: &DatabaseConnection,
@@ -303,7 +298,7 @@ pub async fn views(
                 content_type: v.content_type,
                 sha256: v.sha256,
                 uploaded_by: v.uploaded_by_label,
-                uploaded_at: crate::format::german_datetime(v.uploaded_at),
+                uploaded_at: crate::format::LocalTime::of(v.uploaded_at),
                 purged: v.purged_at.is_some(),
             });
     }
@@ -314,8 +309,8 @@ pub async fn views(
             measure_id: i.measure_id,
             title: i.title,
             description: i.description,
-            valid_from: date_str(i.valid_from),
-            valid_until: date_str(i.valid_until),
+            valid_from: i.valid_from,
+            valid_until: i.valid_until,
             validity: Validity::of(i.valid_until, today),
             versions: versions.remove(&i.id).unwrap_or_default(),
         })

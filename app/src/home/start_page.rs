@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::auth::Auth;
-use crate::format::german_iso;
+use crate::format::german_date;
 use crate::reminders::get_attention;
 use crate::toms::{MeasureSummary, my_measures};
 use crate::ui::{ErrorView, Loading};
@@ -133,7 +133,7 @@ fn AttentionPanel() -> impl IntoView {
                                             (
                                                 e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
                                                 format!("{} – {}", e.title, e.measure),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german_iso(&e.valid_until)))),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
                                             )
                                         })
                                         .collect()
@@ -148,7 +148,7 @@ fn AttentionPanel() -> impl IntoView {
                                             (
                                                 format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
                                                 format!("{}: {}", e.subprocessor, e.kind),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), german_iso(&e.valid_until)))),
+                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
                                             )
                                         })
                                         .collect()
@@ -174,7 +174,7 @@ fn AttentionPanel() -> impl IntoView {
                                                 format!("{}: {}", t.name, t.course),
                                                 Some((
                                                     if t.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_iso(&t.due)),
+                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_date(t.due)),
                                                 )),
                                             )
                                         })
@@ -201,7 +201,7 @@ fn AttentionPanel() -> impl IntoView {
                                                 format!("{}: {}", f.measure, f.action),
                                                 Some((
                                                     if f.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_iso(&f.due_date)),
+                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_date(f.due_date)),
                                                 )),
                                             )
                                         })
@@ -213,7 +213,7 @@ fn AttentionPanel() -> impl IntoView {
                                     items=a
                                         .reviews_overdue
                                         .iter()
-                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_iso(&d.next_due))))))
+                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_date(d.next_due))))))
                                         .collect()
                                 />
                                 <AttentionList

@@ -62,9 +62,9 @@ pub struct OutboxEntry {
     pub subject: String,
     pub status: OutboxStatus,
     pub attempts: i32,
-    pub created_at: String,
-    pub next_attempt_at: String,
-    pub sent_at: Option<String>,
+    pub created_at: crate::format::LocalTime,
+    pub next_attempt_at: crate::format::LocalTime,
+    pub sent_at: Option<crate::format::LocalTime>,
     pub last_error: Option<String>,
     pub server_reply: Option<String>,
 }

@@ -53,12 +53,12 @@ pub fn OutboxPage() -> impl IntoView {
                                                 };
                                                 view! {
                                                     <tr data-status=m.status.as_str()>
-                                                        <td>{m.created_at.clone()}</td>
+                                                        <td>{m.created_at.to_string()}</td>
                                                         <td>{m.recipient.clone()}</td>
                                                         <td>{m.subject.clone()}</td>
                                                         <td>
                                                             <span class=format!("badge outbox-{}", m.status.as_str())>{m.status.label()}</span>
-                                                            {m.sent_at.clone().map(|t| view! { <br /><small>{t}</small> })}
+                                                            {m.sent_at.map(|t| view! { <br /><small>{t.to_string()}</small> })}
                                                         </td>
                                                         <td>{m.attempts}</td>
                                                         <td class="reply">{detail}</td>

@@ -232,9 +232,9 @@ fn entry(r: outbox::Model) -> AppResult<OutboxEntry> {
         subject: r.subject,
         status: r.status,
         attempts: r.attempts,
-        created_at: crate::format::german_datetime(r.created_at),
-        next_attempt_at: crate::format::german_datetime(r.next_attempt_at),
-        sent_at: r.sent_at.map(crate::format::german_datetime),
+        created_at: crate::format::LocalTime::of(r.created_at),
+        next_attempt_at: crate::format::LocalTime::of(r.next_attempt_at),
+        sent_at: r.sent_at.map(crate::format::LocalTime::of),
         last_error: r.last_error,
         server_reply: r.server_reply,
     })

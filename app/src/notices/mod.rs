@@ -8,10 +8,12 @@
 mod page;
 pub use page::{NoticesPanel, PortalNotices};
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::format::LocalTime;
 use crate::ids::{NoticeId, SubprocessorId};
 use crate::subprocessors::PortalAttestation;
 
@@ -26,8 +28,7 @@ pub struct ObjectionView {
     pub customer: String,
     /// Name and address of the person who objected.
     pub by: String,
-    /// German date and time.
-    pub at: String,
+    pub at: LocalTime,
     pub reason: String,
 }
 
@@ -38,11 +39,10 @@ pub struct NoticeView {
     pub subprocessor: String,
     pub replaces: Option<String>,
     pub message: String,
-    /// German date and time.
-    pub issued_at: String,
+    pub issued_at: LocalTime,
     pub issued_by: String,
-    /// ISO date: the last day to object.
-    pub deadline: String,
+    /// The last day to object.
+    pub deadline: NaiveDate,
     /// The deadline has not passed yet.
     pub open: bool,
     /// Contacts the notice was mailed to.
@@ -58,14 +58,14 @@ pub struct NoticeList {
     pub can_issue: bool,
     /// Subprocessors a notice can name (not terminated): (id, name, status label).
     pub subprocessors: Vec<(SubprocessorId, String, String)>,
-    /// ISO date proposed as the deadline.
-    pub default_deadline: String,
+    /// The deadline proposed for a new notice.
+    pub default_deadline: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OwnObjection {
     pub by: String,
-    pub at: String,
+    pub at: LocalTime,
     pub reason: String,
 }
 
@@ -80,10 +80,10 @@ pub struct PortalNotice {
     pub attestations: Vec<PortalAttestation>,
     pub replaces: Option<String>,
     pub message: String,
-    /// German date.
-    pub issued_at: String,
-    /// ISO date: the last day to object.
-    pub deadline: String,
+    /// The day it was issued.
+    pub issued_at: NaiveDate,
+    /// The last day to object.
+    pub deadline: NaiveDate,
     pub open: bool,
     /// The objection of the person's company, if it objected.
     pub objection: Option<OwnObjection>,

@@ -1,7 +1,7 @@
 //! The DPO's notices panel (on `/unterauftragsverarbeiter`) and the
 //! customer's notices section in the portal.
 
-use crate::format::german_iso;
+use crate::format::german_date;
 use leptos::prelude::*;
 
 use super::{IssueNotice, NoticeView, ObjectToNotice, PortalNotice, list_notices, portal_notices};
@@ -45,7 +45,7 @@ pub fn NoticesPanel() -> impl IntoView {
                                                 <label for="notice-message">"Erläuterung für die Kunden"</label>
                                                 <crate::ui::TextArea id="notice-message" name="message" rows=4 placeholder="z. B. Grund des Wechsels, Zeitpunkt, betroffene Leistungen" />
                                                 <label for="notice-deadline">"Einspruchsfrist bis einschließlich"</label>
-                                                <input id="notice-deadline" type="date" name="deadline" value=list.default_deadline.clone() />
+                                                <input id="notice-deadline" type="date" name="deadline" value=list.default_deadline.to_string() />
                                                 <button type="submit" class="button primary">"Mitteilung an alle Kunden senden"</button>
                                             </ActionForm>
                                         </details>
@@ -67,9 +67,9 @@ pub fn NoticesPanel() -> impl IntoView {
 #[component]
 fn Notice(n: NoticeView) -> impl IntoView {
     let state = if n.open {
-        format!("Einspruchsfrist läuft bis {}", german_iso(&n.deadline))
+        format!("Einspruchsfrist läuft bis {}", german_date(n.deadline))
     } else {
-        format!("Einspruchsfrist endete am {}", german_iso(&n.deadline))
+        format!("Einspruchsfrist endete am {}", german_date(n.deadline))
     };
     let heading = match &n.replaces {
         None => format!("Neuer Unterauftragsverarbeiter: {}", n.subprocessor),
@@ -145,10 +145,10 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
     let deadline = if n.open {
         format!(
             "Einspruch möglich bis einschließlich {}",
-            german_iso(&n.deadline)
+            german_date(n.deadline)
         )
     } else {
-        format!("Einspruchsfrist endete am {}", german_iso(&n.deadline))
+        format!("Einspruchsfrist endete am {}", german_date(n.deadline))
     };
     view! {
         <section class="card notice" id=format!("mitteilung-{id}")>
@@ -165,10 +165,10 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
                     } else {
                         n.attestations
                             .iter()
-                            .map(|a| if a.valid_until.is_empty() {
+                            .map(|a| if a.valid_until.is_none() {
                                 a.kind.clone()
                             } else {
-                                format!("{} (gültig bis {})", a.kind, german_iso(&a.valid_until))
+                                format!("{} (gültig bis {})", a.kind, a.valid_until.map(german_date).unwrap_or_default())
                             })
                             .collect::<Vec<_>>()
                             .join(", ")

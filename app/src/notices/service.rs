@@ -21,8 +21,8 @@ use crate::entities::{
     subprocessor_notices, subprocessors, users,
 };
 use crate::error::{AppError, AppResult};
-use crate::format::german_datetime;
-use crate::format::{german_date, german_day as today, german_iso};
+use crate::format::LocalTime;
+use crate::format::{german_date, german_day as today};
 use crate::ids::{NoticeId, SubprocessorId};
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
@@ -421,9 +421,9 @@ pub async fn list(
                 subprocessor: name(n.subprocessor_id),
                 replaces: n.replaces_id.map(name),
                 message: n.message,
-                issued_at: german_datetime(n.issued_at),
+                issued_at: LocalTime::of(n.issued_at),
                 issued_by: labels.get(&n.issued_by).cloned().unwrap_or_default(),
-                deadline: n.deadline.to_string(),
+                deadline: n.deadline,
                 open: today <= n.deadline,
                 recipients: n.recipients,
                 objections: mine
@@ -435,7 +435,7 @@ pub async fn list(
                             .map(|c| c.name.clone())
                             .unwrap_or_default(),
                         by: labels.get(&o.user_id).cloned().unwrap_or_default(),
-                        at: german_datetime(o.created_at),
+                        at: LocalTime::of(o.created_at),
                         reason: o.reason.clone(),
                     })
                     .collect(),
@@ -460,7 +460,7 @@ pub async fn list(
             .into_iter()
             .map(|s| (s.id, s.name.clone(), s.status.label().to_owned()))
             .collect(),
-        default_deadline: (today + Duration::days(DEFAULT_OBJECTION_DAYS)).to_string(),
+        default_deadline: today + Duration::days(DEFAULT_OBJECTION_DAYS),
     })
 }
 
@@ -507,7 +507,7 @@ pub async fn for_portal(
                 .find(|o| o.notice_id == n.id)
                 .map(|o| OwnObjection {
                     by: labels.get(&o.user_id).cloned().unwrap_or_default(),
-                    at: german_datetime(o.created_at),
+                    at: LocalTime::of(o.created_at),
                     reason: o.reason.clone(),
                 });
             let open = today <= n.deadline;
@@ -523,7 +523,7 @@ pub async fn for_portal(
                     .map(|a| PortalAttestation {
                         kind: a.kind.label().to_owned(),
                         issuer: a.issuer.clone(),
-                        valid_until: a.valid_until.clone(),
+                        valid_until: a.valid_until,
                         validity: a.validity,
                     })
                     .collect(),
@@ -531,8 +531,8 @@ pub async fn for_portal(
                     .replaces_id
                     .and_then(|r| subs.iter().find(|s| s.id == r).map(|s| s.name.clone())),
                 message: n.message,
-                issued_at: crate::format::german_day_text(n.issued_at),
-                deadline: n.deadline.to_string(),
+                issued_at: crate::format::german_day(n.issued_at),
+                deadline: n.deadline,
                 open,
                 can_object: open
                     && objection.is_none()
@@ -616,12 +616,10 @@ pub fn notice_mail(
         ));
     }
     for a in attestations {
-        let valid = if a.valid_until.is_empty() {
-            String::new()
-        } else if de {
-            format!(", gültig bis {}", german_iso(&a.valid_until))
-        } else {
-            format!(", valid until {}", a.valid_until)
+        let valid = match a.valid_until {
+            None => String::new(),
+            Some(d) if de => format!(", gültig bis {}", german_date(d)),
+            Some(d) => format!(", valid until {d}"),
         };
         facts.push((
             if de { "Nachweis" } else { "Attestation" },

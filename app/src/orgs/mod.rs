@@ -48,7 +48,7 @@ pub struct PendingInvitation {
     pub id: InvitationId,
     pub email: String,
     pub role: Role,
-    pub expires_at: String,
+    pub expires_at: crate::format::LocalTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

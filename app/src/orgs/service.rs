@@ -332,7 +332,7 @@ pub async fn members(db: &DatabaseConnection, actor: &Actor) -> AppResult<Member
                 id: i.id,
                 email: i.email,
                 role: i.role.parse().ok()?,
-                expires_at: crate::format::german_datetime(i.expires_at),
+                expires_at: crate::format::LocalTime::of(i.expires_at),
             })
         })
         .collect();

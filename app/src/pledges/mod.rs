@@ -11,10 +11,12 @@ mod page;
 pub use page::{PledgeAdminPage, PledgePage, PledgeReminder};
 
 use crate::ids::{PledgeTextId, ProviderId, SignatureId, UserId};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::format::LocalTime;
 
 /// The signed copy, the overview as CSV, signing confirmed by SSO.
 #[cfg(feature = "ssr")]
@@ -52,8 +54,8 @@ pub struct PledgeTextView {
     pub blocks: Vec<Block>,
     pub sha256: String,
     pub clauses: Vec<String>,
-    /// German date.
-    pub created_at: String,
+    /// The day it was set (in Germany).
+    pub created_at: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,8 +63,7 @@ pub struct SignatureView {
     pub id: SignatureId,
     pub version: i32,
     pub typed_name: String,
-    /// German date and time.
-    pub signed_at: String,
+    pub signed_at: LocalTime,
     pub pdf_sha256: String,
 }
 
@@ -105,7 +106,7 @@ pub struct PledgeRow {
     pub role: String,
     pub state: PledgeState,
     pub signed_version: Option<i32>,
-    pub signed_at: Option<String>,
+    pub signed_at: Option<LocalTime>,
     pub signature_id: Option<SignatureId>,
 }
 

@@ -9,6 +9,7 @@ use super::{
     Block, CLAUSES, MyPledge, PledgeOverview, PledgeState, PublishPledge, SignPledge,
     get_my_pledge, get_pledge_overview,
 };
+use crate::format::german_date;
 use crate::ui::{ErrorView, FormError, Loading};
 
 enum Part {
@@ -103,7 +104,7 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
         }}
         <article class="card pledge" aria-label="Text der Verpflichtung">
             <h2>{text.title.clone()}</h2>
-            <p class="muted">{format!("Fassung {} vom {} · SHA-256 {}", text.version, text.created_at, text.sha256)}</p>
+            <p class="muted">{format!("Fassung {} vom {} · SHA-256 {}", text.version, german_date(text.created_at), text.sha256)}</p>
             <Text blocks=text.blocks.clone() />
         </article>
         {(signed.is_none() && p.must_sign).then(|| {
@@ -261,7 +262,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
                         <td>{r.role.clone()}</td>
                         <td><span class=format!("badge pledge-{}", r.state)>{state_label(r.state)}</span></td>
                         <td>
-                            {match (r.signature_id, r.signed_at.clone(), r.signed_version) {
+                            {match (r.signature_id, r.signed_at, r.signed_version) {
                                 (Some(id), Some(at), Some(v)) => view! {
                                     <a href=format!("/verpflichtung/{id}.pdf") rel="external">{format!("Fassung {v}, {at}")}</a>
                                 }.into_any(),
@@ -274,7 +275,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
         </table>
         {o.current.clone().map(|t| view! {
             <details class="card">
-                <summary>{format!("Aktueller Text: Fassung {} vom {}", t.version, t.created_at)}</summary>
+                <summary>{format!("Aktueller Text: Fassung {} vom {}", t.version, german_date(t.created_at))}</summary>
                 <Text blocks=t.blocks />
             </details>
         })}

@@ -162,7 +162,7 @@ fn view(t: &pledge_texts::Model) -> PledgeTextView {
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect(),
-        created_at: crate::format::german_day_text(t.created_at),
+        created_at: crate::format::german_day(t.created_at),
     }
 }
 
@@ -171,7 +171,7 @@ fn signature_view(s: &pledge_signatures::Model) -> SignatureView {
         id: s.id,
         version: s.version,
         typed_name: s.typed_name.clone(),
-        signed_at: german_datetime(s.signed_at),
+        signed_at: crate::format::LocalTime::of(s.signed_at),
         pdf_sha256: s.pdf_sha256.clone(),
     }
 }
@@ -705,7 +705,7 @@ pub async fn rows<C: ConnectionTrait>(
                 email,
                 state,
                 signed_version: s.map(|s| s.version),
-                signed_at: s.map(|s| german_datetime(s.signed_at)),
+                signed_at: s.map(|s| crate::format::LocalTime::of(s.signed_at)),
                 signature_id: s.map(|s| s.id),
             }
         })
@@ -730,7 +730,7 @@ pub fn csv(rows: &[PledgeRow]) -> String {
                 r.role.clone(),
                 r.state.label().to_owned(),
                 r.signed_version.map(|v| v.to_string()).unwrap_or_default(),
-                r.signed_at.clone().unwrap_or_default(),
+                r.signed_at.map(|t| t.to_string()).unwrap_or_default(),
             ]
         }),
     )
@@ -803,7 +803,12 @@ mod tests {
             role: "Mitarbeiter/in".into(),
             state: PledgeState::Signed,
             signed_version: Some(2),
-            signed_at: Some("01.12.2026 10:00".into()),
+            signed_at: Some(crate::format::LocalTime(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+                    .unwrap()
+                    .and_hms_opt(10, 0, 0)
+                    .unwrap(),
+            )),
             signature_id: Some(crate::ids::SignatureId(7)),
         }];
         let c = csv(&rows);

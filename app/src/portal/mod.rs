@@ -45,7 +45,7 @@ pub struct PortalView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SinceLastVisit {
     /// German date and time of the last visit.
-    pub visited_at: String,
+    pub visited_at: crate::format::LocalTime,
     /// The version that was current then (0: none was published).
     pub version_then: i32,
     /// From that version to the current one; empty if it is still current.

@@ -1,6 +1,6 @@
 //! `/portal`: the customer's view of the current annex and subprocessors.
 
-use crate::format::german_iso;
+use crate::format::german_date;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -85,7 +85,7 @@ fn Portal(v: PortalView) -> impl IntoView {
                                             <li>
                                                 {a.kind}
                                                 {(!a.issuer.is_empty()).then(|| format!(" ({})", a.issuer))}
-                                                {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_iso(&a.valid_until))}</span> })}
+                                                {a.valid_until.map(|d| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_date(d))}</span> })}
                                             </li>
                                         }
                                     })
@@ -111,7 +111,7 @@ fn Current(c: PublicationInfo) -> impl IntoView {
             </p>
             <dl class="facts">
                 <dt>"Veröffentlicht"</dt>
-                <dd>{c.published_at.clone()}</dd>
+                <dd>{c.published_at.to_string()}</dd>
                 <dt>"Signiert von"</dt>
                 <dd>{c.signer.clone()}</dd>
                 <dt>"SHA-256"</dt>

@@ -48,7 +48,7 @@ pub async fn overview(
     let since_last_visit = match visit(db, org_id, user_id, current_version, now).await? {
         None => None,
         Some(last) => Some(SinceLastVisit {
-            visited_at: crate::format::german_datetime(last.visited_at),
+            visited_at: crate::format::LocalTime::of(last.visited_at),
             version_then: last.last_version,
             changes: if last.last_version > 0 && last.last_version < current_version {
                 compare(db, org_id, last.last_version, current_version).await?

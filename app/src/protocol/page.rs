@@ -64,7 +64,7 @@ pub fn AuditPage() -> impl IntoView {
                                                 view! {
                                                     <tr>
                                                         <td>{r.seq}</td>
-                                                        <td>{r.at}</td>
+                                                        <td>{r.at.to_string()}</td>
                                                         <td>{r.actor}</td>
                                                         <td>{format!("{} {}", r.entity, r.entity_id)}</td>
                                                         <td>{r.action}</td>

@@ -1,7 +1,7 @@
 //! The daily digest mail: what needs attention, in German and English,
 //! with links into Nachweis.
 
-use crate::format::german_iso;
+use crate::format::german_date;
 use crate::mail::templates::{esc, html_page};
 use crate::mail::{Locale, Mail};
 
@@ -175,7 +175,7 @@ pub fn digest(
 }
 
 fn evidence_expiring(e: &super::ExpiringEvidence, de: bool, base: &str) -> Line {
-    let until = german_iso(&e.valid_until);
+    let until = e.valid_until.map(german_date).unwrap_or_default();
     let state = match (e.validity, de) {
         (crate::domain::Validity::Expired, true) => {
             format!("abgelaufen am {until}")
@@ -194,7 +194,7 @@ fn evidence_expiring(e: &super::ExpiringEvidence, de: bool, base: &str) -> Line 
 }
 
 fn attestations_expiring(e: &super::ExpiringAttestation, de: bool, base: &str) -> Line {
-    let until = german_iso(&e.valid_until);
+    let until = e.valid_until.map(german_date).unwrap_or_default();
     let state = match (e.validity, de) {
         (crate::domain::Validity::Expired, true) => {
             format!("abgelaufen am {until}")
@@ -219,7 +219,7 @@ fn implemented_without_evidence(m: &super::MeasureRef, base: &str) -> Line {
 }
 
 fn trainings_due(t: &super::TrainingDueRef, de: bool, base: &str) -> Line {
-    let due = german_iso(&t.due);
+    let due = german_date(t.due);
     let state = match (t.overdue, de) {
         (true, true) => format!("überfällig seit {due}"),
         (true, false) => format!("overdue since {due}"),
@@ -233,7 +233,7 @@ fn trainings_due(t: &super::TrainingDueRef, de: bool, base: &str) -> Line {
 }
 
 fn reviews_overdue(d: &crate::reviews::ReviewDue, de: bool, base: &str) -> Line {
-    let due = german_iso(&d.next_due);
+    let due = german_date(d.next_due);
     let state = if de {
         format!("fällig seit {due}")
     } else {
@@ -261,7 +261,7 @@ fn assessments_waiting(i: &crate::reviews::ItemRow, de: bool, base: &str) -> Lin
 }
 
 fn actions_due(f: &crate::reviews::FindingView, de: bool, base: &str) -> Line {
-    let due = german_iso(&f.due_date);
+    let due = german_date(f.due_date);
     let state = match (f.overdue, de) {
         (true, true) => format!("überfällig seit {due}"),
         (true, false) => format!("overdue since {due}"),

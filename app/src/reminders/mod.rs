@@ -4,6 +4,7 @@
 
 pub use crate::subprocessors::ExpiringAttestation;
 pub use crate::toms::MeasureRef;
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +25,7 @@ pub struct ExpiringEvidence {
     pub title: String,
     pub measure_id: Option<MeasureId>,
     pub measure: String,
-    /// ISO date.
-    pub valid_until: String,
+    pub valid_until: Option<NaiveDate>,
     pub validity: Validity,
 }
 
@@ -34,8 +34,7 @@ pub struct ExpiringEvidence {
 pub struct TrainingDueRef {
     pub name: String,
     pub course: String,
-    /// ISO date.
-    pub due: String,
+    pub due: NaiveDate,
     pub overdue: bool,
 }
 

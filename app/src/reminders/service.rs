@@ -111,15 +111,11 @@ pub async fn attention(
             measure: measure
                 .map(|m| crate::toms::label(&m.title, &m.body))
                 .unwrap_or_default(),
-            valid_until: e
-                .valid_until
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
+            valid_until: e.valid_until,
             validity,
         });
     }
-    out.evidence_expiring
-        .sort_by(|a, b| a.valid_until.cmp(&b.valid_until));
+    out.evidence_expiring.sort_by_key(|e| e.valid_until);
     if mine.is_none() {
         out.attestations_expiring =
             crate::subprocessors::service::expiring(db, org_id, today).await?;
@@ -135,7 +131,7 @@ pub async fn attention(
             .map(|d| super::TrainingDueRef {
                 name: d.name,
                 course: d.title,
-                due: d.due.format("%Y-%m-%d").to_string(),
+                due: d.due,
                 overdue: d.overdue,
             })
             .collect();
@@ -162,9 +158,7 @@ pub async fn attention(
     out.actions_due = crate::reviews::service::open_actions(db, &reader, owner, now)
         .await?
         .into_iter()
-        .filter(|a| {
-            chrono::NaiveDate::parse_from_str(&a.due_date, "%Y-%m-%d").is_ok_and(|d| d <= soon)
-        })
+        .filter(|a| a.due_date <= soon)
         .collect();
     out.not_effective = crate::reviews::service::not_effective(db, org_id)
         .await?

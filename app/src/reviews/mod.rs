@@ -12,10 +12,12 @@
 mod page;
 pub use page::{CyclePage, ItemPage, MeasureReviewInfo, MyReviews, ReviewsPage};
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::format::LocalTime;
 use crate::ids::{CycleId, EvidenceId, FindingId, MeasureId, ReviewItemId};
 use crate::toms::PersonRef;
 
@@ -124,8 +126,7 @@ impl ReviewResult {
 pub struct CycleSummary {
     pub id: CycleId,
     pub title: String,
-    /// ISO date.
-    pub due_date: String,
+    pub due_date: NaiveDate,
     pub status: CycleStatus,
     pub total: usize,
     pub approved: usize,
@@ -134,8 +135,8 @@ pub struct CycleSummary {
     pub open: usize,
     /// The due date has passed and the cycle is still open.
     pub overdue: bool,
-    pub opened_at: String,
-    pub closed_at: Option<String>,
+    pub opened_at: LocalTime,
+    pub closed_at: Option<LocalTime>,
 }
 
 /// A measure to choose when opening a cycle over a subset.
@@ -153,10 +154,9 @@ pub struct ReviewDue {
     pub measure_id: MeasureId,
     pub label: String,
     pub category: String,
-    /// ISO date of the last approved assessment, if any.
-    pub last_reviewed: Option<String>,
-    /// ISO date.
-    pub next_due: String,
+    /// The day of the last approved assessment, if any.
+    pub last_reviewed: Option<NaiveDate>,
+    pub next_due: NaiveDate,
     pub overdue: bool,
 }
 
@@ -172,7 +172,7 @@ pub struct ReviewsOverview {
     pub can_manage: bool,
     /// Suggested title and due date for the next cycle.
     pub suggested_title: String,
-    pub suggested_due: String,
+    pub suggested_due: NaiveDate,
 }
 
 /// One assessment in a cycle's list.
@@ -195,7 +195,7 @@ pub struct EventView {
     pub kind: String,
     pub label: String,
     pub actor: String,
-    pub at: String,
+    pub at: LocalTime,
     pub comment: String,
     pub item_id: Option<ReviewItemId>,
     pub measure: Option<String>,
@@ -211,13 +211,12 @@ pub struct FindingView {
     pub description: String,
     pub action: String,
     pub owner: Option<String>,
-    /// ISO date.
-    pub due_date: String,
+    pub due_date: NaiveDate,
     pub status: FindingStatus,
     pub overdue: bool,
     pub closing_note: String,
     pub closing_evidence: Option<String>,
-    pub closed_at: Option<String>,
+    pub closed_at: Option<LocalTime>,
     pub can_close: bool,
 }
 
@@ -242,7 +241,7 @@ pub struct CycleView {
 pub struct EvidenceChoice {
     pub id: EvidenceId,
     pub title: String,
-    pub valid_until: String,
+    pub valid_until: Option<NaiveDate>,
     pub linked: bool,
 }
 
@@ -257,9 +256,9 @@ pub struct ItemView {
     pub rationale: String,
     /// `yes`, `no` or empty.
     pub state_of_art: String,
-    pub assessed_at: Option<String>,
+    pub assessed_at: Option<LocalTime>,
     pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
+    pub decided_at: Option<LocalTime>,
     pub decision_comment: String,
     pub version: i32,
     pub evidence: Vec<EvidenceChoice>,
@@ -287,9 +286,9 @@ pub struct ReviewDashboard {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureReview {
     pub months: i32,
-    pub last_reviewed: Option<String>,
+    pub last_reviewed: Option<NaiveDate>,
     pub last_result: Option<ReviewResult>,
-    pub next_due: String,
+    pub next_due: NaiveDate,
     pub overdue: bool,
     pub flagged: bool,
     pub can_edit: bool,

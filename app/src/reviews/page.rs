@@ -8,7 +8,7 @@
 //! so they work with and without JavaScript; the other steps are server
 //! functions.
 
-use crate::format::german_iso;
+use crate::format::german_date;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -107,8 +107,8 @@ fn Overview(o: ReviewsOverview, close: ServerAction<CloseFinding>) -> impl IntoV
                             <span class="badge validity-expired">
                                 {format!(
                                     "fällig seit {}{}",
-                                    german_iso(&d.next_due),
-                                    d.last_reviewed.as_deref().map(|l| format!(", zuletzt geprüft {}", german_iso(l))).unwrap_or_else(|| ", noch nie geprüft".into()),
+                                    german_date(d.next_due),
+                                    d.last_reviewed.map(|l| format!(", zuletzt geprüft {}", german_date(l))).unwrap_or_else(|| ", noch nie geprüft".into()),
                                 )}
                             </span>
                         </li>
@@ -133,7 +133,7 @@ fn CycleLine(c: CycleSummary) -> impl IntoView {
     let status = if c.status == CycleStatus::Closed {
         format!(
             "abgeschlossen am {}",
-            c.closed_at.clone().unwrap_or_default()
+            c.closed_at.map(|t| t.to_string()).unwrap_or_default()
         )
     } else if c.overdue {
         "offen, überfällig".to_owned()
@@ -143,7 +143,7 @@ fn CycleLine(c: CycleSummary) -> impl IntoView {
     view! {
         <tr>
             <td><a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a></td>
-            <td>{german_iso(&c.due_date)}</td>
+            <td>{german_date(c.due_date)}</td>
             <td>{status}</td>
             <td>{format!("{} von {}", c.approved, c.total)}</td>
         </tr>
@@ -166,7 +166,7 @@ fn OpenForm(o: ReviewsOverview) -> impl IntoView {
                 <label for="cycle-title">"Titel"</label>
                 <input id="cycle-title" name="title" required value=o.suggested_title />
                 <label for="cycle-due">"Fällig bis"</label>
-                <input id="cycle-due" name="due_date" type="date" required value=o.suggested_due />
+                <input id="cycle-due" name="due_date" type="date" required value=o.suggested_due.to_string() />
                 <label for="cycle-method">"Methode (leer lassen für den Standardtext)"</label>
                 <crate::ui::TextArea id="cycle-method" name="method" rows=3 />
                 <fieldset>
@@ -227,7 +227,7 @@ fn Findings(
                             {format!(
                                 "Verantwortlich: {} · Frist: {}",
                                 f.owner.clone().unwrap_or_else(|| "–".into()),
-                                german_iso(&f.due_date),
+                                german_date(f.due_date),
                             )}
                             {f.overdue.then(|| view! { " " <span class="badge validity-expired">"überfällig"</span> })}
                         </p>
@@ -235,7 +235,7 @@ fn Findings(
                             <p class="notice-ok">
                                 {format!(
                                     "Erledigt am {}: {}{}",
-                                    f.closed_at.clone().unwrap_or_default(),
+                                    f.closed_at.map(|t| t.to_string()).unwrap_or_default(),
                                     f.closing_note,
                                     f.closing_evidence.clone().map(|e| format!(" (Nachweis: {e})")).unwrap_or_default(),
                                 )}
@@ -343,7 +343,7 @@ fn Cycle(
             {if open {
                 format!(
                     "Offen, fällig bis {}{} · {} von {} Bewertungen freigegeben ({pct} %), {} zur Freigabe eingereicht, {} bei den Verantwortlichen",
-                    german_iso(&s.due_date),
+                    german_date(s.due_date),
                     if s.overdue { " (überfällig)" } else { "" },
                     s.approved,
                     s.total,
@@ -351,7 +351,7 @@ fn Cycle(
                     s.open,
                 )
             } else {
-                format!("Abgeschlossen und gesperrt am {} · {} Bewertungen", s.closed_at.clone().unwrap_or_default(), s.total)
+                format!("Abgeschlossen und gesperrt am {} · {} Bewertungen", s.closed_at.map(|t| t.to_string()).unwrap_or_default(), s.total)
             }}
         </p>
         <progress max="100" value=pct.to_string() aria-label="Freigegebene Bewertungen"></progress>
@@ -533,8 +533,8 @@ fn Assessment(v: ItemView) -> impl IntoView {
                             {if linked.is_empty() { "–".to_owned() } else { linked.iter().map(|e| e.title.clone()).collect::<Vec<_>>().join("; ") }}
                         </dd>
                         <dt>"Bewertet"</dt>
-                        <dd>{format!("{}, {}", v.row.assessed_by.clone().unwrap_or_default(), v.assessed_at.clone().unwrap_or_default())}</dd>
-                        {v.decided_at.clone().map(|at| view! {
+                        <dd>{format!("{}, {}", v.row.assessed_by.clone().unwrap_or_default(), v.assessed_at.map(|t| t.to_string()).unwrap_or_default())}</dd>
+                        {v.decided_at.map(|at| view! {
                             <dt>"Entscheidung"</dt>
                             <dd>{format!("{} ({}, {})", v.row.state.label(), v.decided_by.clone().unwrap_or_default(), at)}</dd>
                         })}
@@ -588,7 +588,7 @@ fn AssessForm(v: ItemView) -> impl IntoView {
                             <label class="check">
                                 <input type="checkbox" name="evidence" value=e.id.to_string() checked=e.linked />
                                 " " {e.title.clone()}
-                                {(!e.valid_until.is_empty()).then(|| format!(" (gültig bis {})", german_iso(&e.valid_until)))}
+                                {e.valid_until.map(|d| format!(" (gültig bis {})", german_date(d)))}
                             </label>
                         }).collect_view().into_any()
                     }}
@@ -688,8 +688,8 @@ pub fn MeasureReviewInfo(measure_id: MeasureId) -> impl IntoView {
                             <p>
                                 {format!(
                                     "Zuletzt geprüft: {} · nächste Prüfung fällig: {}{} · Intervall: {} Monate",
-                                    r.last_reviewed.as_deref().map(german_iso).unwrap_or_else(|| "noch nie".into()),
-                                    german_iso(&r.next_due),
+                                    r.last_reviewed.map(german_date).unwrap_or_else(|| "noch nie".into()),
+                                    german_date(r.next_due),
                                     if r.overdue { " (überfällig)" } else { "" },
                                     r.months,
                                 )}
@@ -732,7 +732,7 @@ pub fn MyReviews() -> impl IntoView {
                                             <a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a>
                                             {format!(
                                                 ": {} von {} Bewertungen freigegeben ({pct} %), {} eingereicht, {} offen · fällig bis {}{}",
-                                                c.approved, c.total, c.submitted, c.open, german_iso(&c.due_date),
+                                                c.approved, c.total, c.submitted, c.open, german_date(c.due_date),
                                                 if c.overdue { " (überfällig)" } else { "" },
                                             )}
                                         </p>

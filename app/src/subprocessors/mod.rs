@@ -7,6 +7,7 @@
 mod page;
 pub use page::{ReliancePanel, SubprocessorsPage};
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +26,7 @@ pub struct AttestationView {
     pub kind: AttestationKind,
     pub issuer: String,
     pub scope: String,
-    /// ISO date or empty.
-    pub valid_until: String,
+    pub valid_until: Option<NaiveDate>,
     pub validity: Validity,
     /// The certificate or report as an evidence file (its current version).
     pub file_version_id: Option<EvidenceVersionId>,
@@ -56,8 +56,8 @@ pub struct SubprocessorView {
     pub safeguard: Safeguard,
     pub contact: String,
     pub status: SubStatus,
-    pub since: String,
-    pub until: String,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
     pub version: i32,
     pub attestations: Vec<AttestationView>,
     pub measures: Vec<MeasureLink>,
@@ -168,8 +168,7 @@ pub struct ExpiringAttestation {
     pub subprocessor: String,
     /// e.g. "ISO/IEC 27001".
     pub kind: String,
-    /// ISO date.
-    pub valid_until: String,
+    pub valid_until: Option<NaiveDate>,
     pub validity: Validity,
 }
 
@@ -178,7 +177,6 @@ pub struct ExpiringAttestation {
 pub struct PortalAttestation {
     pub kind: String,
     pub issuer: String,
-    /// ISO date or empty.
-    pub valid_until: String,
+    pub valid_until: Option<NaiveDate>,
     pub validity: Validity,
 }

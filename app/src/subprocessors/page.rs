@@ -2,7 +2,7 @@
 //! and the measures relying on them; admins add and edit. Also the small
 //! panel on a measure's page that links it to subprocessors.
 
-use crate::format::german_iso;
+use crate::format::german_date;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -94,11 +94,11 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                 <dt>"Drittlandübermittlung"</dt><dd>{s.safeguard.label()}</dd>
                 <dt>"Kontakt"</dt><dd>{s.contact.clone()}</dd>
                 <dt>"Zeitraum"</dt>
-                <dd>{match (s.since.is_empty(), s.until.is_empty()) {
-                    (true, true) => "–".to_owned(),
-                    (false, true) => format!("seit {}", german_iso(&s.since)),
-                    (true, false) => format!("bis {}", german_iso(&s.until)),
-                    (false, false) => format!("{} bis {}", german_iso(&s.since), german_iso(&s.until)),
+                <dd>{match (s.since, s.until) {
+                    (None, None) => "–".to_owned(),
+                    (Some(since), None) => format!("seit {}", german_date(since)),
+                    (None, Some(until)) => format!("bis {}", german_date(until)),
+                    (Some(since), Some(until)) => format!("{} bis {}", german_date(since), german_date(until)),
                 }}</dd>
             </dl>
             <h3>"Nachweise (Zertifikate, Prüfberichte)"</h3>
@@ -110,13 +110,13 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                         <li data-validity=a.validity.as_str()>
                             <strong>{a.kind.label()}</strong>
                             {(!a.issuer.is_empty()).then(|| format!(" · {}", a.issuer))}
-                            {(!a.valid_until.is_empty()).then(|| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_iso(&a.valid_until))}</span> })}
+                            {a.valid_until.map(|d| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_date(d))}</span> })}
                             {(!a.scope.is_empty()).then(|| view! { <br /><small>{format!("Geltungsbereich: {}", a.scope)}</small> })}
                             {a.file_version_id.map(|v| view! { <br /><a href=format!("/nachweise/datei/{v}") rel="external">{a.file_name.clone().unwrap_or_default()}</a> })}
                             {can_edit.then(|| view! {
                                 <form class="form upload inline-form" method="post" action="/nachweise/hochladen" enctype="multipart/form-data">
                                     <input type="hidden" name="attestation_id" value=aid.to_string() />
-                                    <input type="hidden" name="valid_until" value=a.valid_until.clone() />
+                                    <input type="hidden" name="valid_until" value=a.valid_until.map(|d| d.to_string()).unwrap_or_default() />
                                     <label for=format!("att-file-{aid}")>"Zertifikat/Bericht hochladen"</label>
                                     <input id=format!("att-file-{aid}") type="file" name="file" required />
                                     <button type="submit" class="button small">"Hochladen"</button>
@@ -185,8 +185,8 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
         v(|s| s.address.clone()),
         v(|s| s.locations.clone()),
         v(|s| s.contact.clone()),
-        v(|s| s.since.clone()),
-        v(|s| s.until.clone()),
+        v(|s| s.since.map(|d| d.to_string()).unwrap_or_default()),
+        v(|s| s.until.map(|d| d.to_string()).unwrap_or_default()),
     );
     view! {
         <ActionForm action=edits.save attr:class="form">

@@ -35,11 +35,6 @@ fn date(field: &str, s: &str) -> AppResult<Option<NaiveDate>> {
         .map_err(|_| AppError::invalid(field, format!("„{s}“ ist kein Datum (TT.MM.JJJJ).")))
 }
 
-fn iso(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 /// The fields of a subprocessor, checked.
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -291,7 +286,7 @@ async fn attestation_views(
                 kind: r.kind,
                 issuer: r.issuer,
                 scope: r.scope,
-                valid_until: iso(r.valid_until),
+                valid_until: r.valid_until,
                 validity: Validity::of(r.valid_until, today),
                 file_version_id: file.as_ref().map(|f| f.0),
                 file_name: file.map(|f| f.1),
@@ -355,8 +350,8 @@ pub async fn for_org(
             safeguard: s.safeguard,
             contact: s.contact,
             status: s.status,
-            since: iso(s.since),
-            until: iso(s.until),
+            since: s.since,
+            until: s.until,
             version: s.version,
         })
         .collect();
@@ -560,12 +555,12 @@ pub async fn expiring(
                 subprocessor_id: sub.id,
                 subprocessor: sub.name.clone(),
                 kind: a.kind.label().to_owned(),
-                valid_until: iso(a.valid_until),
+                valid_until: a.valid_until,
                 validity,
             })
         })
         .collect();
-    out.sort_by(|a, b| a.valid_until.cmp(&b.valid_until));
+    out.sort_by_key(|a| a.valid_until);
     Ok(out)
 }
 

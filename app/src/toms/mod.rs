@@ -55,7 +55,7 @@ pub struct CatalogueView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevisionView {
     pub version: i32,
-    pub at: String,
+    pub at: crate::format::LocalTime,
     pub actor: String,
     pub change: String,
     pub changes: Vec<String>,

@@ -676,7 +676,7 @@ pub async fn measure_detail(
         let snap: Snapshot = serde_json::from_str(&r.snapshot).map_err(AppError::internal)?;
         revisions.push(RevisionView {
             version: r.version,
-            at: crate::format::german_datetime(r.at),
+            at: crate::format::LocalTime::of(r.at),
             actor: r
                 .actor_id
                 .and_then(|a| actor_names.get(&a).cloned())

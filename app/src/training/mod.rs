@@ -8,10 +8,12 @@ pub mod quiz;
 pub use page::{AttemptPage, OpenTrainings, TrainingAdminPage, TrainingOverviewPage, TrainingPage};
 
 use crate::ids::{AttemptId, CompletionId, CourseId, CourseVersionId, EvidenceId, UserId};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::format::LocalTime;
 use crate::pledges::{Block, PledgeState};
 
 /// Training's plain routes (forms without JavaScript, certificate, images, CSV).
@@ -63,8 +65,8 @@ pub struct MyCourse {
     pub version: i32,
     pub state: CourseState,
     pub attempt_id: Option<AttemptId>,
-    /// German date of the newest pass, with its certificate.
-    pub passed_at: Option<String>,
+    /// The day of the newest pass, with its certificate.
+    pub passed_at: Option<NaiveDate>,
     pub completion_id: Option<CompletionId>,
 }
 
@@ -73,7 +75,7 @@ pub struct CertificateView {
     pub id: CompletionId,
     pub title: String,
     pub version: i32,
-    pub finished_at: String,
+    pub finished_at: LocalTime,
     pub score: i32,
     pub max_score: i32,
 }
@@ -126,7 +128,7 @@ pub struct CourseAdminView {
     pub sha256: String,
     pub questions: usize,
     pub source: String,
-    pub created_at: String,
+    pub created_at: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,10 +146,11 @@ pub struct CourseList {
 pub struct Cell {
     pub state: CellState,
     pub version: Option<i32>,
-    pub date: Option<String>,
+    /// The day of the newest pass.
+    pub date: Option<NaiveDate>,
     pub completion_id: Option<CompletionId>,
-    /// German date when it is (or was) due; none while done and not due soon.
-    pub due: Option<String>,
+    /// When it is (or was) due; none while done and not due soon.
+    pub due: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

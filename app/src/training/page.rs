@@ -11,6 +11,7 @@ use super::{
     StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
     list_courses,
 };
+use crate::format::german_date;
 use crate::ids::AttemptId;
 use crate::pledges::Block;
 use crate::ui::{ErrorView, FormError, Loading};
@@ -102,7 +103,7 @@ fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
                         <p>
                             <span class=format!("badge training-{}", c.state)>{c.state.label()}</span>
                             {format!(" · Version {}", c.version)}
-                            {c.passed_at.clone().map(|d| format!(" · zuletzt bestanden am {d}"))}
+                            {c.passed_at.map(|d| format!(" · zuletzt bestanden am {}", german_date(d)))}
                         </p>
                         {match c.attempt_id {
                             Some(a) => view! {
@@ -301,7 +302,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                     view! {
                                         <section class="card course-admin">
                                             <h2>{c.title.clone()}</h2>
-                                            <p class="muted">{format!("Version {} vom {} · {} Fragen · Bestehensgrenze {} % · SHA-256 {}", c.version, c.created_at, c.questions, c.pass_percent, c.sha256)}</p>
+                                            <p class="muted">{format!("Version {} vom {} · {} Fragen · Bestehensgrenze {} % · SHA-256 {}", c.version, german_date(c.created_at), c.questions, c.pass_percent, c.sha256)}</p>
                                             <p>{format!("Teilnahme: neue Mitarbeitende innerhalb von {} Tagen, danach alle {} Monate; nach nicht bestandenem Test erneut innerhalb von {} Tagen.", c.new_staff_days, c.interval_months, c.retry_days)}</p>
                                             {can_edit.then(|| view! {
                                                 <details>
@@ -523,9 +524,9 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
                             {r.cells.into_iter().map(|c| view! {
                                 <td data-state=c.state.as_str()>
                                     <span class=format!("badge cell-{}", c.state)>{c.state.label()}</span>
-                                    {c.due.clone().map(|d| view! { <br /><small>{format!("fällig {d}")}</small> })}
+                                    {c.due.map(|d| view! { <br /><small>{format!("fällig {}", german_date(d))}</small> })}
                                     {match (c.completion_id, c.date) {
-                                        (Some(id), Some(d)) => view! { <br /><a href=format!("/schulungen/zertifikat/{id}.pdf") rel="external">{format!("v{} am {d}", c.version.unwrap_or_default())}</a> }.into_any(),
+                                        (Some(id), Some(d)) => view! { <br /><a href=format!("/schulungen/zertifikat/{id}.pdf") rel="external">{format!("v{} am {}", c.version.unwrap_or_default(), german_date(d))}</a> }.into_any(),
                                         _ => ().into_any(),
                                     }}
                                 </td>

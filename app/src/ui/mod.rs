@@ -8,12 +8,6 @@ use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
-/// Formats a timestamp for German readers in German local time.
-#[cfg(feature = "ssr")]
-pub fn format_datetime(at: chrono::DateTime<chrono::Utc>) -> String {
-    crate::format::german_datetime(at)
-}
-
 /// Shows an error; an expired or missing session leads to the login page.
 #[component]
 pub fn ErrorView(err: AppError) -> impl IntoView {

@@ -141,7 +141,10 @@ async fn round_trip(backend: Backend, storage: Storage) {
     assert_eq!(list.items.len(), 1);
     assert_eq!(list.items[0].versions.len(), 2);
     assert_eq!(list.items[0].versions[0].version, 2);
-    assert_eq!(list.items[0].valid_until, "2027-03-31");
+    assert_eq!(
+        list.items[0].valid_until.map(|d| d.to_string()).as_deref(),
+        Some("2027-03-31")
+    );
 
     // Downloads: attachment, stored type, nosniff, the exact bytes.
     let (status, headers, body) = download(&admin, first.version_id).await;

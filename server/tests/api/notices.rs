@@ -268,7 +268,7 @@ async fn notices_reach_every_contact_and_objections_reach_the_dpo(backend: Backe
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].subprocessor, "Hetzner Online GmbH");
     assert_eq!(seen[0].replaces.as_deref(), Some("DomainFactory GmbH"));
-    assert_eq!(seen[0].deadline, deadline.to_string());
+    assert_eq!(seen[0].deadline, deadline);
     assert!(seen[0].can_object && seen[0].objection.is_none());
     let page = customer.get("/portal").await;
     assert!(

@@ -33,7 +33,7 @@ use crate::entities::{
     review_findings, review_item_evidence, review_items, users,
 };
 use crate::error::{AppError, AppResult};
-use crate::format::german_datetime;
+use crate::format::{LocalTime, german_datetime};
 use crate::format::{german_date as german, german_day as today, iso_date as iso, parse_date};
 use crate::ids::{CategoryId, MeasureId, UserId};
 use crate::pdf::typeset::{Template, typeset};
@@ -173,15 +173,15 @@ fn summary(
     CycleSummary {
         id: c.id,
         title: c.title.clone(),
-        due_date: iso(c.due_date),
+        due_date: c.due_date,
         status: c.status,
         total: items.len(),
         approved: count(ItemState::Approved),
         submitted: count(ItemState::Submitted),
         open: count(ItemState::Pending) + count(ItemState::Returned),
         overdue: c.status == CycleStatus::Open && c.due_date < today,
-        opened_at: german_datetime(c.opened_at),
-        closed_at: c.closed_at.map(german_datetime),
+        opened_at: LocalTime::of(c.opened_at),
+        closed_at: c.closed_at.map(LocalTime::of),
     }
 }
 
@@ -232,7 +232,7 @@ fn event_views(
             kind: e.kind.clone(),
             label: event_label(&e.kind).to_owned(),
             actor: e.actor_label.clone(),
-            at: german_datetime(e.at),
+            at: LocalTime::of(e.at),
             comment: e.comment.clone(),
             item_id: e.item_id,
             measure: e.item_id.and_then(|i| labels.get(&i).cloned()),

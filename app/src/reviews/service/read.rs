@@ -76,13 +76,13 @@ pub async fn reviews_due<C: ConnectionTrait>(
                 measure_id: m.id,
                 label: crate::toms::label(&m.title, &m.body),
                 category: cats.get(&m.category_id).cloned().unwrap_or_default(),
-                last_reviewed: l.map(iso),
-                next_due: iso(due),
+                last_reviewed: l,
+                next_due: due,
                 overdue: due < day,
             })
         })
         .collect();
-    out.sort_by(|a, b| a.next_due.cmp(&b.next_due));
+    out.sort_by_key(|d| d.next_due);
     Ok(out)
 }
 
@@ -165,14 +165,14 @@ pub(super) fn finding_view(
         description: f.description.clone(),
         action: f.action.clone(),
         owner: f.owner_id.and_then(|o| people.get(&o).cloned()),
-        due_date: iso(f.due_date),
+        due_date: f.due_date,
         status: f.status,
         overdue: f.status == FindingStatus::Open && f.due_date < day,
         closing_note: f.closing_note.clone(),
         closing_evidence: f
             .closing_evidence_id
             .and_then(|e| evidence_titles.get(&e).cloned()),
-        closed_at: f.closed_at.map(german_datetime),
+        closed_at: f.closed_at.map(LocalTime::of),
         can_close: f.status == FindingStatus::Open
             && match actor.role {
                 Role::Admin => true,
@@ -367,7 +367,7 @@ pub async fn overview(
         measures,
         can_manage: actor.role.is_admin(),
         suggested_title: format!("Wirksamkeitsprüfung {}", day.year()),
-        suggested_due: iso(day + chrono::Duration::days(30)),
+        suggested_due: day + chrono::Duration::days(30),
     })
 }
 
@@ -468,7 +468,7 @@ pub async fn item_view(
             id: e.id,
             linked: linked.contains(&e.id),
             title: e.title,
-            valid_until: e.valid_until.map(iso).unwrap_or_default(),
+            valid_until: e.valid_until,
         })
         .collect();
     let findings = review_findings::Entity::find()
@@ -520,9 +520,9 @@ pub async fn item_view(
         tested: it.tested,
         rationale: it.rationale,
         state_of_art: it.state_of_art.unwrap_or_default(),
-        assessed_at: it.assessed_at.map(german_datetime),
+        assessed_at: it.assessed_at.map(LocalTime::of),
         decided_by: it.decided_by.and_then(|u| people.get(&u).cloned()),
-        decided_at: it.decided_at.map(german_datetime),
+        decided_at: it.decided_at.map(LocalTime::of),
         decision_comment: it.decision_comment,
         version: it.version,
         evidence,
@@ -622,9 +622,9 @@ pub async fn measure_review(
         .any(|r| r.id == m.id);
     Ok(MeasureReview {
         months: m.review_months,
-        last_reviewed: last.map(|(d, _)| iso(d)),
+        last_reviewed: last.map(|(d, _)| d),
         last_result: last.and_then(|(_, r)| r),
-        next_due: iso(due),
+        next_due: due,
         overdue: m.status == MeasureStatus::Implemented && due < today(now),
         flagged,
         can_edit: actor.role.is_admin(),
@@ -713,7 +713,8 @@ pub async fn status_text(
             d.category,
             d.measure_id,
             d.label,
-            d.last_reviewed.as_deref().unwrap_or("never"),
+            d.last_reviewed
+                .map_or_else(|| "never".to_owned(), |day| day.to_string()),
             d.next_due
         ));
     }

@@ -56,7 +56,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
             version: v.version,
             state: state.to_owned(),
             attempt_id: open.map(|a| a.id),
-            passed_at: newest_pass.map(|c| crate::format::german_day_text(c.finished_at)),
+            passed_at: newest_pass.map(|c| crate::format::german_day(c.finished_at)),
             completion_id: newest_pass.map(|c| c.id),
         });
     }
@@ -69,7 +69,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
                 id: c.id,
                 title: titles.get(&c.course_id).cloned().unwrap_or_default(),
                 version: c.version,
-                finished_at: german_datetime(c.finished_at),
+                finished_at: crate::format::LocalTime::of(c.finished_at),
                 score: c.score,
                 max_score: c.max_score,
             })

@@ -211,7 +211,7 @@ pub async fn courses(db: &DatabaseConnection, actor: &Actor) -> AppResult<Course
                 sha256: v.sha256.clone(),
                 questions: quiz::parse(&v.source).map_or(0, |q| q.questions.len()),
                 source: v.source.clone(),
-                created_at: crate::format::german_day_text(v.created_at),
+                created_at: crate::format::german_day(v.created_at),
             })
         })
         .collect();

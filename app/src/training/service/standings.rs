@@ -191,9 +191,9 @@ pub(super) async fn standings(
                     let cell = Cell {
                         state: st.state,
                         version: pass.map(|c| c.version),
-                        date: pass.map(|c| crate::format::german_day_text(c.finished_at)),
+                        date: pass.map(|c| crate::format::german_day(c.finished_at)),
                         completion_id: pass.map(|c| c.id),
-                        due: st.due.map(|d| d.format("%d.%m.%Y").to_string()),
+                        due: st.due,
                     };
                     (cell, st)
                 })
@@ -336,7 +336,8 @@ pub fn csv(o: &TrainingOverview) -> String {
             let mut row = vec![r.name.clone(), r.email.clone(), r.role.clone()];
             row.extend(r.cells.iter().map(|c| {
                 let state = c.state.label();
-                match (&c.date, c.version, &c.due) {
+                let german = |d: &Option<NaiveDate>| d.map(crate::format::german_date);
+                match (german(&c.date), c.version, german(&c.due)) {
                     (Some(d), Some(v), None) => format!("{state} (v{v} am {d})"),
                     (Some(d), Some(v), Some(due)) => {
                         format!("{state} bis {due} (zuletzt v{v} am {d})")
