@@ -3,12 +3,13 @@
 
 use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
+use leptos::prelude::ElementChild;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{AnnexChange, ChangeKind};
 use crate::entities::customer_contacts;
 use crate::error::AppResult;
-use crate::mail::templates::{esc, html_page};
+use crate::mail::templates::html_page;
 use crate::mail::{Locale, Mail};
 
 /// The notice of a new annex version for one contact.
@@ -79,21 +80,25 @@ pub fn publication_notice(
         text.push_str(&format!("- {l}\n"));
     }
     text.push_str(&format!("\n{outro}\n{portal}\n"));
-    let mut html = format!("<p>{}</p><ul>", esc(&intro));
-    for l in &lines {
-        html.push_str(&format!("<li>{}</li>", esc(l)));
-    }
-    html.push_str(&format!(
-        "</ul><p>{} <a href=\"{}\">{}</a></p>",
-        esc(outro),
-        esc(portal),
-        esc(portal)
-    ));
+    let (link_href, link_text) = (portal.to_owned(), portal.to_owned());
+    let html = html_page(
+        locale,
+        leptos::view! {
+            <p>{intro}</p>
+            <ul>
+                {lines
+                    .into_iter()
+                    .map(|l| leptos::view! { <li>{l}</li> })
+                    .collect::<Vec<_>>()}
+            </ul>
+            <p>{format!("{outro} ")} <a href=link_href>{link_text}</a></p>
+        },
+    );
     Mail {
         locale,
         subject,
         text,
-        html: html_page(locale, &html),
+        html,
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
+use leptos::prelude::ElementChild;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -20,7 +21,7 @@ use crate::audit::service::{AuditActor, AuditEvent, record};
 use crate::domain::{EmailAddress, Role};
 use crate::entities::{customer_contacts, login_links, organisations, users};
 use crate::error::AppResult;
-use crate::mail::templates::{esc, html_page};
+use crate::mail::templates::html_page;
 use crate::mail::{Locale, Mail};
 
 /// How long a link works.
@@ -134,16 +135,15 @@ fn link_mail(locale: Locale, org_name: &str, link: &str) -> Mail {
     Mail {
         locale,
         text: format!("{intro}\n\n{link}\n\n{note}\n"),
-        html: html_page(
-            locale,
-            &format!(
-                "<p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p>",
-                esc(&intro),
-                esc(link),
-                esc(link),
-                esc(&note)
-            ),
-        ),
+        html: html_page(locale, {
+            let (intro, note) = (intro.clone(), note.clone());
+            let (link_href, link_text) = (link.to_owned(), link.to_owned());
+            leptos::view! {
+                <p>{intro}</p>
+                <p><a href=link_href>{link_text}</a></p>
+                <p>{note}</p>
+            }
+        }),
         subject,
     }
 }

@@ -48,7 +48,21 @@ pub struct Mail {
     pub locale: Locale,
     pub subject: String,
     pub text: String,
-    pub html: String,
+    pub html: MailHtml,
+}
+
+/// A message's HTML part. Only [`templates::html_page`] makes one, from view
+/// markup, so every value in it has been escaped; nothing else can build an
+/// HTML body from a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailHtml(String);
+
+impl std::ops::Deref for MailHtml {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 pub use crate::domain::OutboxStatus;

@@ -54,7 +54,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         locale: Set(mail.locale.as_str().to_owned()),
         subject: Set(mail.subject.clone()),
         body_text: Set(mail.text.clone()),
-        body_html: Set(mail.html.clone()),
+        body_html: Set(mail.html.to_string()),
         message_id: Set(format!("{token}@nachweis")),
         status: Set(OutboxStatus::Queued),
         attempts: Set(0),

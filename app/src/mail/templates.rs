@@ -1,53 +1,74 @@
 //! The messages Nachweis sends, in German and English, each as plain text and
-//! as HTML. Every value from the database is escaped in the HTML part.
+//! as HTML. The HTML part is view markup rendered to a string, so every value
+//! in it is escaped by construction.
 
-use super::{Locale, Mail};
+use leptos::either::Either;
+use leptos::prelude::*;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+use super::{Locale, Mail, MailHtml};
+
+/// A message's HTML part. `body` is view markup, so every value in it is
+/// escaped by construction (there is no way to splice raw text in); this
+/// puts the frame around it.
+pub fn html_page(locale: Locale, body: impl IntoView + 'static) -> MailHtml {
+    let footer = match locale {
+        Locale::De => "Technische und organisatorische Maßnahmen nach Art. 32 DSGVO",
+        Locale::En => "Technical and organisational measures under Art. 32 GDPR",
+    };
+    let page = view! {
+        <html lang=locale.as_str()>
+            <head>
+                <meta charset="utf-8" />
+            </head>
+            <body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a">
+                {body}
+                <p style="color: #666; font-size: 0.9em">{format!("Nachweis · {footer}")}</p>
+            </body>
+        </html>
+    };
+    MailHtml(format!("<!DOCTYPE html>\n{}\n", page.to_html()))
 }
 
-/// The HTML frame around a message body.
-pub fn html_page(locale: Locale, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head>\
-         <body style=\"font-family: sans-serif; line-height: 1.5; color: #1a1a1a\">{body}\
-         <p style=\"color: #666; font-size: 0.9em\">Nachweis · {}</p></body></html>\n",
-        locale.as_str(),
-        match locale {
-            Locale::De => "Technische und organisatorische Maßnahmen nach Art. 32 DSGVO",
-            Locale::En => "Technical and organisational measures under Art. 32 GDPR",
-        }
-    )
+/// Paragraphs (separated by a blank line), with their line breaks kept;
+/// nothing for an empty text.
+pub fn paragraphs(text: &str) -> impl IntoView + use<> {
+    text.split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            if !p.contains('\n') {
+                return Either::Left(view! { <p>{p.to_owned()}</p> });
+            }
+            let mut lines = Vec::new();
+            for (i, line) in p.split('\n').enumerate() {
+                if i > 0 {
+                    lines.push(view! { <br /> }.into_any());
+                }
+                lines.push(line.to_owned().into_any());
+            }
+            Either::Right(view! { <p>{lines}</p> })
+        })
+        .collect_view()
 }
 
 /// A plain message: paragraphs (separated by a blank line) and one link
-/// under them, as text and as escaped HTML.
+/// under them, as text and as HTML.
 pub fn simple(locale: Locale, subject: String, body: &str, link: &str) -> Mail {
-    let html = body
-        .split("\n\n")
-        .map(|p| format!("<p>{}</p>", esc(p)))
-        .collect::<String>()
-        + &format!("<p><a href=\"{}\">{}</a></p>", esc(link), esc(link));
+    let (link_href, link_text) = (link.to_owned(), link.to_owned());
+    let html = html_page(
+        locale,
+        view! {
+            {paragraphs(body)}
+            <p><a href=link_href>{link_text}</a></p>
+        },
+    );
     Mail {
         locale,
         subject,
         text: format!("{body}\n\n{link}\n"),
-        html: html_page(locale, &html),
+        html,
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Issuing notices, objecting to them, and reading both back.
 
 use crate::ids::{OrgId, UserId};
+use leptos::prelude::{ElementChild, StyleAttribute};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -24,7 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::format::LocalTime;
 use crate::format::{german_date, german_day as today};
 use crate::ids::{NoticeId, SubprocessorId};
-use crate::mail::templates::{esc, html_page};
+use crate::mail::templates::{html_page, paragraphs};
 use crate::mail::{Locale, Mail};
 use crate::subprocessors::PortalAttestation;
 use crate::subprocessors::{SubStatus, SubprocessorView};
@@ -636,34 +637,41 @@ pub fn notice_mail(
         )
     };
     let mut text = format!("{intro}\n\n");
-    let mut html = format!("<p>{}</p><table>", esc(&intro));
     for (k, v) in &facts {
         text.push_str(&format!("{k}: {v}\n"));
-        html.push_str(&format!(
-            "<tr><th style=\"text-align: left; padding-right: 1em\">{}</th><td>{}</td></tr>",
-            esc(k),
-            esc(v)
-        ));
     }
-    html.push_str("</table>");
     if !message.is_empty() {
         text.push_str(&format!("\n{message}\n"));
-        for p in message.split("\n\n") {
-            html.push_str(&format!("<p>{}</p>", esc(p).replace('\n', "<br>")));
-        }
     }
     text.push_str(&format!("\n{objection}\n{link}\n"));
-    html.push_str(&format!(
-        "<p>{}<br><a href=\"{}\">{}</a></p>",
-        esc(&objection),
-        esc(link),
-        esc(link)
-    ));
+    let message = message.to_owned();
+    let (link_href, link_text) = (link.to_owned(), link.to_owned());
+    let html = html_page(
+        locale,
+        leptos::view! {
+            <p>{intro}</p>
+            <table>
+                {facts
+                    .into_iter()
+                    .map(|(k, v)| {
+                        leptos::view! {
+                            <tr>
+                                <th style="text-align: left; padding-right: 1em">{k}</th>
+                                <td>{v}</td>
+                            </tr>
+                        }
+                    })
+                    .collect::<Vec<_>>()}
+            </table>
+            {paragraphs(&message)}
+            <p>{objection} <br /> <a href=link_href>{link_text}</a></p>
+        },
+    );
     Mail {
         locale,
         subject,
         text,
-        html: html_page(locale, &html),
+        html,
     }
 }
 
@@ -692,19 +700,21 @@ pub fn objection_mail(
         )
     };
     let text = format!("{intro}\n\n{label}:\n{reason}\n\n{link}\n");
-    let html = format!(
-        "<p>{}</p><p><strong>{}:</strong></p><blockquote>{}</blockquote><p><a href=\"{}\">{}</a></p>",
-        esc(&intro),
-        esc(label),
-        esc(reason).replace('\n', "<br>"),
-        esc(link),
-        esc(link)
+    let (link_href, link_text) = (link.to_owned(), link.to_owned());
+    let html = html_page(
+        locale,
+        leptos::view! {
+            <p>{intro}</p>
+            <p><strong>{format!("{label}:")}</strong></p>
+            <blockquote>{paragraphs(reason)}</blockquote>
+            <p><a href=link_href>{link_text}</a></p>
+        },
     );
     Mail {
         locale,
         subject,
         text,
-        html: html_page(locale, &html),
+        html,
     }
 }
 

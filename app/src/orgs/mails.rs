@@ -1,7 +1,9 @@
 //! The invitation mail, in German and English.
 
 use crate::domain::Role;
-use crate::mail::templates::{esc, html_page};
+use leptos::prelude::*;
+
+use crate::mail::templates::html_page;
 use crate::mail::{Locale, Mail};
 
 fn role_label(locale: Locale, role: Role) -> &'static str {
@@ -27,6 +29,7 @@ pub fn invitation(
     expires: &str,
 ) -> Mail {
     let role = role_label(locale, role);
+    let (org, href) = (org_name.to_owned(), link.to_owned());
     match locale {
         Locale::De => Mail {
             locale,
@@ -36,16 +39,18 @@ pub fn invitation(
             ),
             html: html_page(
                 locale,
-                &format!(
-                    "<p>Guten Tag,</p><p>{} lädt Sie ein, in Nachweis bei <strong>{}</strong> mitzuarbeiten (Rolle: {}).</p>\
-                     <p><a href=\"{}\">Einladung annehmen</a></p>\
-                     <p>Der Link ist bis {} gültig und nur für Sie bestimmt. Wenn Sie diese Einladung nicht erwartet haben, können Sie diese Nachricht ignorieren.</p>",
-                    esc(inviter),
-                    esc(org_name),
-                    esc(role),
-                    esc(link),
-                    esc(expires)
-                ),
+                view! {
+                    <p>"Guten Tag,"</p>
+                    <p>
+                        {format!("{inviter} lädt Sie ein, in Nachweis bei ")}
+                        <strong>{org}</strong>
+                        {format!(" mitzuarbeiten (Rolle: {role}).")}
+                    </p>
+                    <p><a href=href>"Einladung annehmen"</a></p>
+                    <p>
+                        {format!("Der Link ist bis {expires} gültig und nur für Sie bestimmt. Wenn Sie diese Einladung nicht erwartet haben, können Sie diese Nachricht ignorieren.")}
+                    </p>
+                },
             ),
         },
         Locale::En => Mail {
@@ -56,16 +61,18 @@ pub fn invitation(
             ),
             html: html_page(
                 locale,
-                &format!(
-                    "<p>Hello,</p><p>{} invites you to work with <strong>{}</strong> in Nachweis (role: {}).</p>\
-                     <p><a href=\"{}\">Accept the invitation</a></p>\
-                     <p>The link is valid until {} and meant for you only. If you did not expect this invitation, you can ignore this message.</p>",
-                    esc(inviter),
-                    esc(org_name),
-                    esc(role),
-                    esc(link),
-                    esc(expires)
-                ),
+                view! {
+                    <p>"Hello,"</p>
+                    <p>
+                        {format!("{inviter} invites you to work with ")}
+                        <strong>{org}</strong>
+                        {format!(" in Nachweis (role: {role}).")}
+                    </p>
+                    <p><a href=href>"Accept the invitation"</a></p>
+                    <p>
+                        {format!("The link is valid until {expires} and meant for you only. If you did not expect this invitation, you can ignore this message.")}
+                    </p>
+                },
             ),
         },
     }

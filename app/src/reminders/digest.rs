@@ -2,8 +2,9 @@
 //! with links into Nachweis.
 
 use crate::format::german_date;
-use crate::mail::templates::{esc, html_page};
+use crate::mail::templates::html_page;
 use crate::mail::{Locale, Mail};
+use leptos::prelude::{ElementChild, StyleAttribute};
 
 /// One entry of a section: its text and its link.
 type Line = (String, String);
@@ -141,23 +142,11 @@ pub fn digest(
         format!("this needs your attention at {org_name} in Nachweis:")
     };
     let mut text = format!("{greeting}\n\n{intro}\n");
-    let mut html = format!("<p>{}</p><p>{}</p>", esc(&greeting), esc(&intro));
     for (title, items) in &sections {
         text.push_str(&format!("\n{title} ({})\n", items.len()));
-        html.push_str(&format!(
-            "<h2 style=\"font-size: 1.1em\">{} ({})</h2><ul>",
-            esc(title),
-            items.len()
-        ));
         for (label, link) in items {
             text.push_str(&format!("- {label}\n  {link}\n"));
-            html.push_str(&format!(
-                "<li><a href=\"{}\">{}</a></li>",
-                esc(link),
-                esc(label)
-            ));
         }
-        html.push_str("</ul>");
     }
     let outro = if de {
         "Diese Übersicht kommt täglich, solange es etwas zu tun gibt."
@@ -165,12 +154,35 @@ pub fn digest(
         "This summary arrives daily while something needs to be done."
     };
     text.push_str(&format!("\n{outro}\n"));
-    html.push_str(&format!("<p>{}</p>", esc(outro)));
+    let sections = sections
+        .into_iter()
+        .map(|(title, items)| {
+            let heading = format!("{title} ({})", items.len());
+            leptos::view! {
+                <h2 style="font-size: 1.1em">{heading}</h2>
+                <ul>
+                    {items
+                        .into_iter()
+                        .map(|(label, link)| leptos::view! { <li><a href=link>{label}</a></li> })
+                        .collect::<Vec<_>>()}
+                </ul>
+            }
+        })
+        .collect::<Vec<_>>();
+    let html = html_page(
+        locale,
+        leptos::view! {
+            <p>{greeting}</p>
+            <p>{intro}</p>
+            {sections}
+            <p>{outro}</p>
+        },
+    );
     Mail {
         locale,
         subject,
         text,
-        html: html_page(locale, &html),
+        html,
     }
 }
 
