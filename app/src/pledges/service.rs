@@ -22,7 +22,7 @@ use crate::domain::Role;
 use crate::entities::{memberships, organisations, pledge_signatures, pledge_texts, users};
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
-use crate::pdf::typeset::{Template, typeset};
+use crate::pdf::typeset::Template;
 use crate::state::AppState;
 
 pub const DEFAULT_TITLE: &str = "Verpflichtung auf die Vertraulichkeit";
@@ -490,7 +490,6 @@ pub async fn sign(
         audit_anchor: anchor.label(),
     };
     let day = crate::format::german_day(now);
-    use chrono::Datelike;
     let details = crate::pdf::sign::SignatureDetails {
         signer_name: org.legal_name.clone(),
         reason: SIGNATURE_REASON.to_owned(),
@@ -501,19 +500,7 @@ pub async fn sign(
         "nachweis-verpflichtung/{}/{}/{}",
         org.id, actor.user_id, text.version
     );
-    let pdf = tokio::task::spawn_blocking(move || {
-        let rendered = typeset(
-            template(),
-            serde_json::to_vec(&data).map_err(AppError::internal)?,
-            Some((day.year(), day.month() as u8, day.day() as u8)),
-            ident,
-        )
-        .map_err(AppError::internal)?;
-        crate::pdf::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
-            .map_err(AppError::internal)
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let pdf = crate::pdf::typeset_signed(template(), &data, day, ident, identity, details).await?;
     let pdf_sha256 = hex::encode(Sha256::digest(&pdf));
     let txn = state.db.begin().await?;
     let row = pledge_signatures::ActiveModel {

@@ -36,7 +36,7 @@ use crate::error::{AppError, AppResult};
 use crate::format::{LocalTime, german_datetime};
 use crate::format::{german_date as german, german_day as today, iso_date as iso, parse_date};
 use crate::ids::{CategoryId, MeasureId, UserId};
-use crate::pdf::typeset::{Template, typeset};
+use crate::pdf::typeset::Template;
 use crate::state::AppState;
 use crate::toms::MeasureRef;
 use crate::toms::PersonRef;

@@ -85,7 +85,6 @@ pub async fn open_cycle(
             "Der Prüfzyklus umfasst keine Maßnahme. Wählen Sie Maßnahmen aus oder setzen Sie Maßnahmen auf „umgesetzt“.",
         ));
     }
-    let cats = category_titles(&txn, actor.org_id).await?;
     let cycle = review_cycles::ActiveModel {
         org_id: Set(actor.org_id),
         title: Set(title.clone()),
@@ -117,12 +116,42 @@ pub async fn open_cycle(
         ),
         _ => e.into(),
     })?;
+    insert_items(&txn, actor, cycle.id, &chosen).await?;
+    event(&txn, now, actor, &cycle, None, "open", "").await?;
+    record(
+        &txn,
+        now,
+        AuditEvent::new(&actor.audit(), "review_cycle", cycle.id.to_string(), "open").in_org(actor.org_id).after(json!({ "title": title, "due_date": iso(due), "measures": chosen.len(), "scope": cycle.scope })),
+    )
+    .await?;
+
+    ask_owners(&txn, now, actor, &cycle, &chosen, public_url).await?;
+    txn.commit().await?;
+    tracing::info!(
+        org = %actor.org_id,
+        cycle = %cycle.id,
+        measures = chosen.len(),
+        "review cycle opened"
+    );
+    Ok(cycle.id)
+}
+
+/// One pending assessment per chosen measure, with the measure's label,
+/// category and version as they are now.
+async fn insert_items<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    cycle_id: CycleId,
+    chosen: &[&measures::Model],
+) -> AppResult<()> {
+    let org_id = actor.org_id;
+    let cats = category_titles(txn, org_id).await?;
     // Many measures: insert in batches (PostgreSQL allows 65,535 parameters per statement).
     let rows: Vec<review_items::ActiveModel> = chosen
         .iter()
         .map(|m| review_items::ActiveModel {
-            org_id: Set(actor.org_id),
-            cycle_id: Set(cycle.id),
+            org_id: Set(org_id),
+            cycle_id: Set(cycle_id),
             measure_id: Set(m.id),
             measure_label: Set(crate::toms::label(&m.title, &m.body)),
             category: Set(cats
@@ -149,59 +178,56 @@ pub async fn open_cycle(
         .collect();
     for batch in rows.chunks(500) {
         review_items::Entity::insert_many(batch.to_vec())
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    event(&txn, now, actor, &cycle, None, "open", "").await?;
-    record(
-        &txn,
-        now,
-        AuditEvent::new(&actor.audit(), "review_cycle", cycle.id.to_string(), "open").in_org(actor.org_id).after(json!({ "title": title, "due_date": iso(due), "measures": chosen.len(), "scope": cycle.scope })),
-    )
-    .await?;
+    Ok(())
+}
 
-    // Ask every owner of a covered measure, once, with their count.
+/// Asks every owner of a covered measure, once, with their count (a mail
+/// through the outbox, in the caller's transaction).
+async fn ask_owners<C: ConnectionTrait>(
+    txn: &C,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    cycle: &review_cycles::Model,
+    chosen: &[&measures::Model],
+    public_url: &str,
+) -> AppResult<()> {
     let ids: Vec<MeasureId> = chosen.iter().map(|m| m.id).collect();
     let mut per_owner: BTreeMap<UserId, usize> = BTreeMap::new();
     for chunk in ids.chunks(500) {
         for o in measure_owners::Entity::find()
             .filter(measure_owners::Column::OrgId.eq(actor.org_id))
             .filter(measure_owners::Column::MeasureId.is_in(chunk.to_vec()))
-            .all(&txn)
+            .all(txn)
             .await?
         {
             *per_owner.entry(o.user_id).or_default() += 1;
         }
     }
     let org = organisations::Entity::find_by_id(actor.org_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let people = users::Entity::find()
         .filter(users::Column::Id.is_in(per_owner.keys().copied().collect::<Vec<_>>()))
-        .all(&txn)
+        .all(txn)
         .await?;
     for u in people.iter().filter(|u| !u.locked) {
         let mail = request_mail(
             crate::mail::Locale::parse_lenient(&u.locale),
             &org.legal_name,
             &u.display_name,
-            &title,
+            &cycle.title,
             per_owner.get(&u.id).copied().unwrap_or_default(),
-            due,
+            cycle.due_date,
             &format!("{public_url}/pruefungen/{}", cycle.id),
         );
-        crate::mail::service::enqueue(&txn, now, Some(org.id), "review-request", &u.email, &mail)
+        crate::mail::service::enqueue(txn, now, Some(org.id), "review-request", &u.email, &mail)
             .await?;
     }
-    txn.commit().await?;
-    tracing::info!(
-        org = %actor.org_id,
-        cycle = %cycle.id,
-        measures = chosen.len(),
-        "review cycle opened"
-    );
-    Ok(cycle.id)
+    Ok(())
 }
 
 pub fn default_method() -> String {

@@ -94,32 +94,7 @@ pub async fn report_data<C: ConnectionTrait>(
         .order_by_asc(review_events::Column::Id)
         .all(db)
         .await?;
-    let mut links: HashMap<ReviewItemId, Vec<EvidenceId>> = HashMap::new();
-    let mut evidence_ids = Vec::new();
-    for chunk in items.iter().map(|i| i.id).collect::<Vec<_>>().chunks(500) {
-        for l in review_item_evidence::Entity::find()
-            .filter(review_item_evidence::Column::ItemId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            links.entry(l.item_id).or_default().push(l.evidence_id);
-            evidence_ids.push(l.evidence_id);
-        }
-    }
-    let mut evidence_titles: HashMap<EvidenceId, String> = HashMap::new();
-    for chunk in evidence_ids.chunks(500) {
-        for e in evidence::Entity::find()
-            .filter(evidence::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            let until = e
-                .valid_until
-                .map(|d| format!(", gültig bis {}", german(d)))
-                .unwrap_or_default();
-            evidence_titles.insert(e.id, format!("{}{until}", e.title));
-        }
-    }
+    let evidence = evidence_by_item(db, &items).await?;
     let people = names(
         db,
         items
@@ -136,65 +111,10 @@ pub async fn report_data<C: ConnectionTrait>(
             .unwrap_or_else(|| "–".into())
     };
 
-    let mut counts: Vec<ReportCount> = ReviewResult::ALL
-        .iter()
-        .map(|r| ReportCount {
-            label: r.label().to_owned(),
-            count: items.iter().filter(|i| result_of(i) == Some(*r)).count(),
-        })
-        .collect();
-    let unassessed = items.iter().filter(|i| i.result.is_none()).count();
-    if unassessed > 0 {
-        counts.push(ReportCount {
-            label: "noch nicht bewertet".into(),
-            count: unassessed,
-        });
-    }
+    let counts = result_counts(&items);
     let mut sections: Vec<ReportSection> = Vec::new();
     for i in &items {
-        let entry = ReportItem {
-            label: i.measure_label.clone(),
-            result: match (result_of(i), i.state) {
-                (Some(r), ItemState::Approved) => r.label().to_owned(),
-                (Some(r), s) => format!("{} ({})", r.label(), s.label()),
-                (None, s) => format!("noch nicht bewertet ({})", s.label()),
-            },
-            tested: if i.tested.is_empty() {
-                "–".into()
-            } else {
-                i.tested.clone()
-            },
-            rationale: if i.rationale.is_empty() {
-                "–".into()
-            } else {
-                i.rationale.clone()
-            },
-            state_of_art: match i.state_of_art.as_deref() {
-                Some("yes") => "entspricht dem Stand der Technik".into(),
-                Some("no") => "entspricht nicht dem Stand der Technik".into(),
-                _ => "–".into(),
-            },
-            evidence: links
-                .get(&i.id)
-                .map(|ids| {
-                    ids.iter()
-                        .filter_map(|e| evidence_titles.get(e).cloned())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            assessed: match i.assessed_at {
-                Some(at) => format!("{}, {}", name(i.assessed_by), german_datetime(at)),
-                None => "–".into(),
-            },
-            decided: match (i.state, i.decided_at) {
-                (ItemState::Approved, Some(at)) => format!(
-                    "freigegeben von {}, {}",
-                    name(i.decided_by),
-                    german_datetime(at)
-                ),
-                (s, _) => s.label().to_owned(),
-            },
-        };
+        let entry = report_item(i, evidence.get(&i.id).cloned().unwrap_or_default(), &name);
         match sections.last_mut() {
             Some(s) if s.title == i.category => s.items.push(entry),
             _ => sections.push(ReportSection {
@@ -285,6 +205,112 @@ pub async fn report_data<C: ConnectionTrait>(
     })
 }
 
+/// The titles (with validity) of the evidence each assessment relies on.
+async fn evidence_by_item<C: ConnectionTrait>(
+    db: &C,
+    items: &[review_items::Model],
+) -> AppResult<HashMap<ReviewItemId, Vec<String>>> {
+    let mut links: HashMap<ReviewItemId, Vec<EvidenceId>> = HashMap::new();
+    let mut evidence_ids = Vec::new();
+    for chunk in items.iter().map(|i| i.id).collect::<Vec<_>>().chunks(500) {
+        for l in review_item_evidence::Entity::find()
+            .filter(review_item_evidence::Column::ItemId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            links.entry(l.item_id).or_default().push(l.evidence_id);
+            evidence_ids.push(l.evidence_id);
+        }
+    }
+    let mut evidence_titles: HashMap<EvidenceId, String> = HashMap::new();
+    for chunk in evidence_ids.chunks(500) {
+        for e in evidence::Entity::find()
+            .filter(evidence::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            let until = e
+                .valid_until
+                .map(|d| format!(", gültig bis {}", german(d)))
+                .unwrap_or_default();
+            evidence_titles.insert(e.id, format!("{}{until}", e.title));
+        }
+    }
+    Ok(links
+        .into_iter()
+        .map(|(item, ids)| {
+            let titles = ids
+                .iter()
+                .filter_map(|e| evidence_titles.get(e).cloned())
+                .collect();
+            (item, titles)
+        })
+        .collect())
+}
+
+/// How many assessments have each result, and how many none yet.
+fn result_counts(items: &[review_items::Model]) -> Vec<ReportCount> {
+    let mut counts: Vec<ReportCount> = ReviewResult::ALL
+        .iter()
+        .map(|r| ReportCount {
+            label: r.label().to_owned(),
+            count: items.iter().filter(|i| result_of(i) == Some(*r)).count(),
+        })
+        .collect();
+    let unassessed = items.iter().filter(|i| i.result.is_none()).count();
+    if unassessed > 0 {
+        counts.push(ReportCount {
+            label: "noch nicht bewertet".into(),
+            count: unassessed,
+        });
+    }
+    counts
+}
+
+/// One assessment as the report states it.
+fn report_item(
+    i: &review_items::Model,
+    evidence: Vec<String>,
+    name: &dyn Fn(Option<UserId>) -> String,
+) -> ReportItem {
+    ReportItem {
+        label: i.measure_label.clone(),
+        result: match (result_of(i), i.state) {
+            (Some(r), ItemState::Approved) => r.label().to_owned(),
+            (Some(r), s) => format!("{} ({})", r.label(), s.label()),
+            (None, s) => format!("noch nicht bewertet ({})", s.label()),
+        },
+        tested: if i.tested.is_empty() {
+            "–".into()
+        } else {
+            i.tested.clone()
+        },
+        rationale: if i.rationale.is_empty() {
+            "–".into()
+        } else {
+            i.rationale.clone()
+        },
+        state_of_art: match i.state_of_art.as_deref() {
+            Some("yes") => "entspricht dem Stand der Technik".into(),
+            Some("no") => "entspricht nicht dem Stand der Technik".into(),
+            _ => "–".into(),
+        },
+        evidence,
+        assessed: match i.assessed_at {
+            Some(at) => format!("{}, {}", name(i.assessed_by), german_datetime(at)),
+            None => "–".into(),
+        },
+        decided: match (i.state, i.decided_at) {
+            (ItemState::Approved, Some(at)) => format!(
+                "freigegeben von {}, {}",
+                name(i.decided_by),
+                german_datetime(at)
+            ),
+            (s, _) => s.label().to_owned(),
+        },
+    }
+}
+
 /// Renders and signs the report with the organisation's certificate.
 /// `identity` is resolved by the caller before any transaction: on SQLite
 /// the pool's connection may be the one holding the write lock.
@@ -306,20 +332,7 @@ pub(super) async fn sign_report(
         "nachweis-pruefbericht/{}/{}/{}",
         org.id, cyc.id, cyc.report_version
     );
-    tokio::task::spawn_blocking(move || {
-        let bytes = serde_json::to_vec(&data).map_err(AppError::internal)?;
-        let rendered = typeset(
-            template(),
-            bytes,
-            Some((day.year(), day.month() as u8, day.day() as u8)),
-            ident,
-        )
-        .map_err(AppError::internal)?;
-        crate::pdf::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
-            .map_err(AppError::internal)
-    })
-    .await
-    .map_err(AppError::internal)?
+    crate::pdf::typeset_signed(template(), &data, day, ident, identity, details).await
 }
 
 /// The signed report of `cyc` as it stands at `now`; a report that is

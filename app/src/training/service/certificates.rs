@@ -62,19 +62,7 @@ pub(super) async fn certificate(
     };
     let day = crate::format::german_day(now);
     let ident = format!("nachweis-schulung/{}/{}/{}", org.id, actor.user_id, a.id);
-    let pdf = tokio::task::spawn_blocking(move || {
-        let rendered = typeset(
-            template(),
-            serde_json::to_vec(&data).map_err(AppError::internal)?,
-            Some((day.year(), day.month() as u8, day.day() as u8)),
-            ident,
-        )
-        .map_err(AppError::internal)?;
-        crate::pdf::sign::sign_pdf(&rendered.pdf, &identity.identity, &details)
-            .map_err(AppError::internal)
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let pdf = crate::pdf::typeset_signed(template(), &data, day, ident, identity, details).await?;
     Ok((pdf, anchor))
 }
 

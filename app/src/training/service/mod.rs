@@ -4,7 +4,7 @@ use crate::ids::{AttemptId, CompletionId, CourseId, CourseVersionId, EvidenceId,
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -28,7 +28,7 @@ use crate::entities::{
 };
 use crate::error::{AppError, AppResult};
 use crate::format::german_datetime;
-use crate::pdf::typeset::{Template, typeset};
+use crate::pdf::typeset::Template;
 use crate::pledges::PledgeState;
 
 const MAX_SOURCE: usize = 200_000;
