@@ -48,6 +48,11 @@ build_site() {
       -o "$new/$LEPTOS_OUTPUT_NAME.wasm" "$new/$LEPTOS_OUTPUT_NAME.wasm"
   fi
   cp style/main.css "$new/$LEPTOS_OUTPUT_NAME.css"
+  if [ "$wasm_profile" = wasm-release ]; then
+    # Brotli and gzip copies, made once here, served as they are.
+    step "site: precompressing (brotli, gzip)"
+    node "$NACHWEIS_ROOT/scripts/precompress.mjs" "$new"
+  fi
   # An unchanged site keeps its files (and times): the server, which
   # embeds it, then does not compile again.
   if diff -rq "$new" "$pkg" >/dev/null 2>&1; then

@@ -12,6 +12,10 @@
 //! (`name.0123abcd.ext`) are cached for a year as immutable; the others
 //! (leptos asks for `/pkg/nachweis.wasm` by a fixed name) are revalidated
 //! on every use, which costs a 304 without a body.
+//!
+//! The release build writes brotli and gzip copies of the WebAssembly,
+//! JavaScript and CSS next to them (`name.br`, `name.gz`); a client that
+//! accepts one gets it as it is, with `Content-Encoding` and its own ETag.
 
 use std::path::PathBuf;
 
@@ -85,7 +89,12 @@ fn embedded(path: &str, headers: &HeaderMap, method: &Method) -> Option<Response
     if name.is_empty() || name.ends_with('/') {
         return None;
     }
-    let file = Embedded::get(name)?;
+    let original = Embedded::get(name)?;
+    // The brotli or gzip copy made at build time, if the client takes it.
+    let (file, encoding) = accepted_encodings(headers)
+        .into_iter()
+        .find_map(|(ext, coding)| Some((Embedded::get(&format!("{name}.{ext}"))?, Some(coding))))
+        .unwrap_or((original, None));
     let hash = file.metadata.sha256_hash();
     let etag = format!("\"{}\"", hex::encode(&hash[..16]));
     let cache = if content_hashed(name) {
@@ -116,9 +125,48 @@ fn embedded(path: &str, headers: &HeaderMap, method: &Method) -> Option<Response
         res
     };
     let h = res.headers_mut();
+    if let Some(coding) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    if compressible(name) {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::ETAG, HeaderValue::from_str(&etag).ok()?);
     Some(res)
+}
+
+/// Whether the build writes compressed copies of this file
+/// (`scripts/precompress.mjs`).
+fn compressible(name: &str) -> bool {
+    matches!(
+        name.rsplit_once('.').map(|(_, ext)| ext),
+        Some("wasm" | "js" | "mjs" | "css" | "svg" | "json" | "txt")
+    )
+}
+
+/// The precompressed copies the client accepts, best first: (file
+/// extension, `Content-Encoding`). A coding with `q=0` is refused.
+fn accepted_encodings(headers: &HeaderMap) -> Vec<(&'static str, &'static str)> {
+    let accepts = |coding: &str| {
+        headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
+                    && parts.all(|p| {
+                        p.strip_prefix("q=")
+                            .is_none_or(|q| q.parse::<f32>().is_ok_and(|q| q > 0.0))
+                    })
+            })
+    };
+    [("br", "br"), ("gz", "gzip")]
+        .into_iter()
+        .filter(|(_, coding)| accepts(coding))
+        .collect()
 }
 
 /// The content types the site uses; anything else is served as bytes.
@@ -158,6 +206,24 @@ mod tests {
         assert!(!content_hashed("pkg/nachweis.wasm"));
         assert!(!content_hashed("favicon.ico"));
         assert!(!content_hashed("a.b.c"));
+    }
+
+    #[test]
+    fn precompressed_copies_follow_accept_encoding() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepted_encodings(&h)
+        };
+        assert_eq!(
+            with("gzip, deflate, br, zstd"),
+            [("br", "br"), ("gz", "gzip")]
+        );
+        assert_eq!(with("gzip"), [("gz", "gzip")]);
+        assert_eq!(with("br;q=0, gzip;q=0.5"), [("gz", "gzip")]);
+        assert_eq!(with("identity"), []);
+        assert!(accepted_encodings(&HeaderMap::new()).is_empty());
+        assert!(compressible("pkg/nachweis.wasm") && !compressible("favicon.ico"));
     }
 
     #[test]

@@ -317,7 +317,25 @@ fn router(
         .layer(middleware::from_fn_with_state(state.clone(), client_addr))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn(log_request))
+        .layer(compression())
         .with_state(state)
+}
+
+/// Pages, server-function answers and CSV exports go out compressed when
+/// the client accepts brotli or gzip. The site's files come precompressed
+/// (they already carry a Content-Encoding, which this layer leaves alone);
+/// PDFs and images are compressed already.
+fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    tower_http::compression::CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("application/pdf"))
+                .and(NotForContentType::const_new("application/wasm")),
+        )
 }
 
 /// Puts the client's address into the request (see [`app::net`]): the

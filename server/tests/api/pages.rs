@@ -47,3 +47,94 @@ async fn pages_render_on_the_server(backend: Backend) {
     app.stop().await;
 }
 both!(pages_render_on_the_server);
+
+/// Sends `path` with `accept` as Accept-Encoding: (status, headers, raw body).
+async fn fetch(
+    c: &Client,
+    path: &str,
+    accept: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut req = c.http.get(format!("{}{path}", c.base));
+    if let Some(a) = accept {
+        req = req.header("Accept-Encoding", a);
+    }
+    let res = req.send().await.unwrap();
+    (
+        res.status(),
+        res.headers().clone(),
+        res.bytes().await.unwrap().to_vec(),
+    )
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+/// The WebAssembly goes out as the brotli or gzip copy the build made, pages
+/// are compressed on the way, PDFs are not; a client that asks for nothing
+/// gets the bytes as they are.
+async fn responses_are_compressed_for_clients_that_accept_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    let header = |h: &reqwest::header::HeaderMap, name: &str| {
+        h.get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+
+    let wasm = "/pkg/nachweis.wasm";
+    let (status, plain_h, plain) = fetch(&c, wasm, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&plain_h, "content-encoding"), "");
+    assert_eq!(header(&plain_h, "vary"), "accept-encoding");
+    assert!(plain.starts_with(b"\0asm"), "the WebAssembly itself");
+    let (_, br_h, br) = fetch(&c, wasm, Some("gzip, deflate, br, zstd")).await;
+    assert_eq!(header(&br_h, "content-encoding"), "br");
+    assert_eq!(header(&br_h, "content-type"), "application/wasm");
+    assert!(
+        br.len() * 3 < plain.len(),
+        "{} of {} bytes",
+        br.len(),
+        plain.len()
+    );
+    assert_ne!(header(&br_h, "etag"), header(&plain_h, "etag"));
+    let (_, gz_h, gz) = fetch(&c, wasm, Some("gzip")).await;
+    assert_eq!(header(&gz_h, "content-encoding"), "gzip");
+    assert_eq!(gunzip(&gz), plain, "the gzip copy is the same file");
+    // Revalidation of the compressed copy costs a 304, as for the plain one.
+    let res = c
+        .http
+        .get(format!("{}{wasm}", c.base))
+        .header("Accept-Encoding", "br")
+        .header("If-None-Match", header(&br_h, "etag"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    // A page: compressed on the way when asked for, plain otherwise.
+    let (status, h, body) = fetch(&c, "/login", Some("gzip")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-encoding"), "gzip");
+    let page = String::from_utf8(gunzip(&body)).unwrap();
+    assert!(page.contains("<form"), "{page}");
+    let (_, h, body) = fetch(&c, "/login", None).await;
+    assert_eq!(header(&h, "content-encoding"), "");
+    assert!(String::from_utf8(body).unwrap().contains("<form"));
+
+    // A PDF is compressed already: sent as it is.
+    c.login_ok(&org.email(Role::Admin)).await;
+    let (status, h, body) = fetch(&c, "/anlage/entwurf.pdf", Some("gzip, br")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-encoding"), "");
+    assert!(body.starts_with(b"%PDF-"));
+    app.stop().await;
+}
+both!(responses_are_compressed_for_clients_that_accept_it);
