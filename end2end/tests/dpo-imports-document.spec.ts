@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 
 // Runs in the with-js project only (see playwright.config.ts).
 test('the DPO imports a checklist, assigns the unmapped part and imports', async ({ page }) => {

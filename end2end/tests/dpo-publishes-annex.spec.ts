@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 
 // Each project publishes for its own demo organisation, so the runs do not
 // see each other's versions.

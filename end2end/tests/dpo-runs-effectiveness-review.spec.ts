@@ -1,11 +1,12 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { Page, Browser } from '@playwright/test';
+import { test, expect } from '../fixtures';
 import AxeBuilder from '@axe-core/playwright';
 
 // The annual effectiveness review (Art. 32(1)(d) GDPR) at clickbits: the DPO
 // opens a cycle over one measure, its owner assesses it with a new evidence
 // upload and a finding, the DPO returns it once, the owner resubmits, the
-// DPO approves, closes the cycle and downloads the signed report. Both
-// projects use clickbits one after the other: each closes its own cycle.
+// DPO approves, closes the cycle and downloads the signed report. Each
+// project runs against a server of its own (fixtures.ts).
 
 const PASSWORD = 'Nachweis-Demo-2026';
 const DPO = { email: 'dpo@clickbits.example', name: 'Sven Krüger' };

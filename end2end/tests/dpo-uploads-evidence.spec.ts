@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect } from '../fixtures';
 
 const DPO = { email: 'dpo@conrat.example', password: 'Nachweis-Demo-2026' };
 

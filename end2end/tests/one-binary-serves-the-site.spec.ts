@@ -1,7 +1,7 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from '../fixtures';
 
-// scripts/test.sh copies the nachweis binary alone into an empty directory
-// and runs `nachweis demo` and `nachweis serve` there: every file the page
+// The fixture (fixtures.ts) puts the nachweis binary alone into an empty
+// directory and runs `nachweis demo` and `nachweis serve` there: every file the page
 // loads comes out of the binary.
 test('the one binary serves the site and the page hydrates', async ({ page, request }, info) => {
   const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/nachweis.wasm'), { timeout: 30_000 }).catch(() => null);

@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect } from '../fixtures';
 
 // The DPO plans a new subprocessor and notifies every customer; a customer
 // reads the notice in the portal and objects with a reason; the DPO sees the

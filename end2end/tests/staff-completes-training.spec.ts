@@ -1,11 +1,12 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { test, expect } from '../fixtures';
+import { answerKey } from '../base-course';
 
 // A demo staff member completes the base course "Datenschutz-Grundschulung"
-// including its quiz and downloads the certificate; the pledge follows in
-// staff-signs-pledge.spec.ts, where the DPO checks both in the overview.
+// including its quiz and downloads the certificate. (staff-signs-pledge.spec.ts
+// has its staff member pass the course on its own, with base-course.ts.)
 // Each project uses its own organisation.
 
 const PASSWORD = 'Nachweis-Demo-2026';
@@ -13,25 +14,6 @@ const ORG = {
   'with-js': { staff: 'mitarbeiter@conrat.example', name: 'Mia Schulz' },
   'without-js': { staff: 'mitarbeiter@clickbits.example', name: 'Tim Wagner' },
 };
-
-/** The right answers of the shipped course, from its source: question text -> correct option texts. */
-function answerKey(): Map<string, string[]> {
-  const src = readFileSync(join(__dirname, '../../app/src/training/grundschulung.md'), 'utf8');
-  const quiz = src.split('\n---quiz---\n')[1];
-  const key = new Map<string, string[]>();
-  let current = '';
-  for (const raw of quiz.split('\n')) {
-    const line = raw.trim();
-    const q = line.match(/^\?\??\s+(.*)$/);
-    if (q) {
-      current = q[1];
-      key.set(current, []);
-    } else if (line.startsWith('- [x] ')) {
-      key.get(current)!.push(line.slice(6));
-    }
-  }
-  return key;
-}
 
 async function noSeriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
