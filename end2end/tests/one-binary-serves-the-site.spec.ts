@@ -1,4 +1,4 @@
-import { test, expect } from '../fixtures';
+import { test, expect, hydrated } from '../fixtures';
 
 // The fixture (fixtures.ts) puts the nachweis binary alone into an empty
 // directory and runs `nachweis demo` and `nachweis serve` there: every file the page
@@ -8,7 +8,7 @@ test('the one binary serves the site and the page hydrates', async ({ page, requ
   await page.goto('/login');
   await expect(page.getByRole('heading', { name: 'Anmelden', exact: true })).toBeVisible();
   if (info.project.name === 'with-js') {
-    await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+    await hydrated(page);
     const res = await wasm;
     expect(res, 'the page loaded its WebAssembly').not.toBeNull();
     expect(res!.status()).toBe(200);

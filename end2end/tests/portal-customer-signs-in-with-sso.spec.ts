@@ -1,5 +1,5 @@
 import { request as playwrightRequest, APIRequestContext } from '@playwright/test';
-import { test, expect } from '../fixtures';
+import { test, expect, hydrated } from '../fixtures';
 import { spawn, execFileSync, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -83,7 +83,7 @@ test('a customer signs in with SSO, downloads the signed annex, and sees nothing
 
   // The customer only knows their e-mail address.
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('Geschäftliche E-Mail für Single Sign-on').fill(org.user);
   await page.getByRole('button', { name: 'Weiter mit Single Sign-on' }).click();
   await page.getByRole('link', { name: `Weiter mit ${providerName}` }).click();
