@@ -1,19 +1,21 @@
 import { defineConfig } from '@playwright/test';
 
-// The server is started by scripts/test.sh (fresh data dir with the demo
-// data) and its address handed over in NACHWEIS_E2E_URL.
-const baseURL = process.env.NACHWEIS_E2E_URL ?? 'http://127.0.0.1:3000';
+// Every spec file gets a server of its own with fresh demo data, per
+// project (fixtures.ts; the binary is named in NACHWEIS_E2E_BINARY), so the
+// files run in parallel, in any order, and each one alone.
 
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
   expect: { timeout: 15_000 },
+  // Files in parallel, each file's tests in order in one worker.
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL,
+    // Elements the tests cannot find by role, label or text carry data-test="…".
+    testIdAttribute: 'data-test',
     locale: 'de-DE',
     trace: 'retain-on-failure',
     launchOptions: {

@@ -36,22 +36,10 @@ fi
 cargo test --workspace
 
 step "browser tests (Chromium, with and without JavaScript), against the binary alone"
-# One file to deploy: the binary, copied alone into an empty directory,
-# serves the site from inside itself (no LEPTOS_SITE_ROOT, no target/).
-install="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-cp "$CARGO_TARGET_DIR/debug/nachweis" "$install/"
-data="$install/data"
-mkdir -p "$data"
-# The test OpenID Connect provider listens on loopback: allowed explicitly.
-printf '[sso]\nallow_private_addresses = true\n' >"$data/nachweis.toml"
-(cd "$install" && env -u LEPTOS_SITE_ROOT ./nachweis demo >/dev/null)
-(cd "$install" && exec env -u LEPTOS_SITE_ROOT NACHWEIS_LOG=warn ./nachweis serve --listen "127.0.0.1:$port") &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$install"' EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-(cd end2end && NACHWEIS_E2E_URL="http://127.0.0.1:$port" npx playwright test)
+# One file to deploy: for every spec file (in each project) the fixture
+# (end2end/fixtures.ts) links the binary alone into an empty directory, runs
+# `nachweis demo` and `nachweis serve` there (no LEPTOS_SITE_ROOT, no
+# target/): the site comes from inside the binary, and each spec file starts
+# from fresh demo data, independent of the others and of their order.
+(cd end2end && NACHWEIS_E2E_BINARY="$CARGO_TARGET_DIR/debug/nachweis" npx playwright test)
 step "all checks passed"

@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
 const DPO = { email: 'dpo@conrat.example', password: 'Nachweis-Demo-2026' };
 
@@ -6,7 +7,7 @@ async function login(page: Page, js: boolean) {
   await page.goto('/login');
   // With JavaScript, interact only once the app has hydrated, so the
   // hydrated code path is what is tested.
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(DPO.email);
   await page.getByLabel('Passwort').fill(DPO.password);
   await page.getByRole('button', { name: 'Anmelden' }).click();
@@ -21,8 +22,8 @@ test('the DPO edits a measure, sees it in the history, and logs out', async ({ p
   await expect(page.getByRole('heading', { name: '3.1 Zutrittskontrolle' })).toBeVisible();
 
   // Each run edits its own measure: JS the Pseudonymisierung one, no-JS the Verschlüsselung one.
-  const section = page.locator('section.category', { has: page.getByRole('heading', { name: js ? '1 Pseudonymisierung' : '2 Verschlüsselung', exact: true }) });
-  await section.locator('a.measure-link').first().click();
+  const section = page.getByTestId('category').filter({ has: page.getByRole('heading', { name: js ? '1 Pseudonymisierung' : '2 Verschlüsselung', exact: true }) });
+  await section.getByTestId('measure-link').first().click();
   await expect(page.getByRole('heading', { name: 'Verlauf' })).toBeVisible();
 
   const marker = `Geprüft im Browsertest ${info.project.name} ${Date.now()}.`;
@@ -32,18 +33,18 @@ test('the DPO edits a measure, sees it in the history, and logs out', async ({ p
   await page.getByRole('button', { name: 'Speichern' }).click();
 
   // The new text is shown, and the history names the change with old and new text.
-  await expect(page.locator('.measure-body')).toContainText(marker);
-  const latest = page.locator('.revision').first();
+  await expect(page.getByTestId('measure-body')).toContainText(marker);
+  const latest = page.getByTestId('revision').first();
   await expect(latest).toContainText('Version 2');
   await expect(latest).toContainText('Katrin Vogel');
   await expect(latest).toContainText('Text geändert');
   await latest.getByText('Text vorher und nachher').click();
-  await expect(latest.locator('.diff .new')).toContainText(marker);
-  await expect(latest.locator('.diff .old')).not.toContainText(marker);
+  await expect(latest.getByTestId('diff-new')).toContainText(marker);
+  await expect(latest.getByTestId('diff-old')).not.toContainText(marker);
 
   // It survives a reload (it was stored, not just shown).
   await page.reload();
-  await expect(page.locator('.measure-body')).toContainText(marker);
+  await expect(page.getByTestId('measure-body')).toContainText(marker);
 
   await page.getByRole('button', { name: 'Abmelden' }).click();
   await expect(page).toHaveURL(/\/login/);
@@ -53,7 +54,7 @@ test('the DPO edits a measure, sees it in the history, and logs out', async ({ p
 
 test('a wrong password is refused with a clear message', async ({ page }, info) => {
   await page.goto('/login');
-  if (info.project.name === 'with-js') await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (info.project.name === 'with-js') await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(DPO.email);
   await page.getByLabel('Passwort').fill('falsches Passwort');
   await page.getByRole('button', { name: 'Anmelden' }).click();

@@ -1,16 +1,16 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
 // Runs in the with-js project only (see playwright.config.ts).
 test('the DPO imports a checklist, assigns the unmapped part and imports', async ({ page }) => {
   await page.goto('/login');
-  await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill('dpo@conrat.example');
   await page.getByLabel('Passwort').fill('Nachweis-Demo-2026');
   await page.getByRole('button', { name: 'Anmelden' }).click();
   await expect(page.getByRole('heading', { name: /Guten Tag/ })).toBeVisible();
 
   await page.goto('/massnahmen/import');
-  await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  await hydrated(page);
   const marker = `Browsertest ${Date.now()}`;
   await page.getByLabel('Datei laden (Markdown oder Text)').setInputFiles({
     name: 'tom-checkliste.txt',
@@ -22,16 +22,16 @@ test('the DPO imports a checklist, assigns the unmapped part and imports', async
   await expect(page.getByLabel('Text des Dokuments')).toHaveValue(/Alarmanlage/);
   await page.getByRole('button', { name: 'Zuordnung anzeigen' }).click();
 
-  await expect(page.locator('#unmapped-count')).toContainText('1 Abschnitt');
-  const unmapped = page.locator('tr.unmapped');
+  await expect(page.getByTestId('unmapped-count')).toContainText('1 Abschnitt');
+  const unmapped = page.getByTestId('unmapped');
   await expect(unmapped).toContainText('Auftragskontrolle');
   // Importing with the part left open is refused.
   await page.getByRole('button', { name: 'Importieren' }).click();
-  await expect(page.locator('#import-apply-form .form-error')).toContainText('noch keiner Kategorie zugeordnet');
+  await expect(page.getByTestId('import-apply-form').getByRole('alert')).toContainText('noch keiner Kategorie zugeordnet');
 
   await unmapped.getByRole('combobox').selectOption({ label: '4.1. Weitergabekontrolle' });
   await page.getByRole('button', { name: 'Importieren' }).click();
-  await expect(page.locator('#import-done')).toContainText('2 Maßnahmen importiert');
+  await expect(page.getByTestId('import-done')).toContainText('2 Maßnahmen importiert');
 
   await page.getByRole('link', { name: 'Zum Maßnahmenkatalog' }).click();
   await expect(page.getByText(`Alarmanlage (${marker})`)).toBeVisible();

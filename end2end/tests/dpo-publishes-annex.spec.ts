@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
 // Each project publishes for its own demo organisation, so the runs do not
 // see each other's versions.
@@ -11,7 +11,7 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
   const js = info.project.name === 'with-js';
   const dpo = DPO[info.project.name as keyof typeof DPO];
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(dpo.email);
   await page.getByLabel('Passwort').fill('Nachweis-Demo-2026');
   await page.getByRole('button', { name: 'Anmelden' }).click();
@@ -23,7 +23,7 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
   await expect(page.getByRole('note')).toContainText('nicht vertrauenswürdig');
 
   await page.getByRole('button', { name: 'Neue Version veröffentlichen' }).click();
-  const row = page.locator('table.publications tbody tr').first();
+  const row = page.getByTestId('publication').first();
   await expect(row).toContainText('1');
   await expect(row).toContainText(dpo.email);
   await expect(row).toContainText('selbst ausgestellt');
@@ -32,7 +32,7 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
   // Nothing changed since: publishing again is not offered.
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Änderungen seit Version 1' })).toBeVisible();
-  await expect(page.locator('#change-summary')).toContainText('Keine Änderungen');
+  await expect(page.getByTestId('change-summary')).toContainText('Keine Änderungen');
   await expect(page.getByRole('button', { name: 'Neue Version veröffentlichen' })).toBeDisabled();
 
   // The download is the signed PDF.

@@ -1,11 +1,12 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { Page, Browser } from '@playwright/test';
+import { test, expect, hydrated as hydratedPage } from '../fixtures';
 import AxeBuilder from '@axe-core/playwright';
 
 // The annual effectiveness review (Art. 32(1)(d) GDPR) at clickbits: the DPO
 // opens a cycle over one measure, its owner assesses it with a new evidence
 // upload and a finding, the DPO returns it once, the owner resubmits, the
-// DPO approves, closes the cycle and downloads the signed report. Both
-// projects use clickbits one after the other: each closes its own cycle.
+// DPO approves, closes the cycle and downloads the signed report. Each
+// project runs against a server of its own (fixtures.ts).
 
 const PASSWORD = 'Nachweis-Demo-2026';
 const DPO = { email: 'dpo@clickbits.example', name: 'Sven Krüger' };
@@ -15,7 +16,7 @@ async function signedIn(browser: Browser, js: boolean, who: { email: string; nam
   const ctx = await browser.newContext({ javaScriptEnabled: js, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydratedPage(page);
   await page.getByLabel('E-Mail-Adresse').fill(who.email);
   await page.getByLabel('Passwort').fill(PASSWORD);
   await page.getByRole('button', { name: 'Anmelden' }).click();
@@ -24,7 +25,7 @@ async function signedIn(browser: Browser, js: boolean, who: { email: string; nam
 }
 
 async function hydrated(page: Page, js: boolean) {
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydratedPage(page);
 }
 
 async function noSeriousViolations(page: Page) {
@@ -54,38 +55,38 @@ test('the DPO runs an effectiveness review: open, assess, return, approve, close
   await dpo.getByLabel('Fällig bis').fill(isoInDays(30));
   await dpo.getByLabel('Nur die unten ausgewählten Maßnahmen').check();
   await dpo.getByText('Maßnahmen auswählen').click();
-  const access = dpo.locator('fieldset.measure-choice', { has: dpo.locator('legend', { hasText: 'Zutrittskontrolle' }) });
+  const access = dpo.getByRole('group', { name: 'Zutrittskontrolle' });
   await access.getByRole('checkbox').first().check();
   await dpo.getByRole('button', { name: 'Prüfzyklus eröffnen' }).click();
   await expect(dpo.getByRole('heading', { name: title })).toBeVisible();
   await expect(dpo.getByRole('status').filter({ hasText: 'Der Prüfzyklus ist eröffnet' })).toBeVisible();
-  await expect(dpo.locator('[data-test=cycle-status]')).toContainText('0 von 1 Bewertungen freigegeben');
+  await expect(dpo.getByTestId('cycle-status')).toContainText('0 von 1 Bewertungen freigegeben');
   const cycleUrl = dpo.url();
   if (js) await noSeriousViolations(dpo);
 
   // The owner finds it on the start page and uploads new evidence first.
   const owner = await signedIn(browser, js, OWNER);
-  const todo = owner.locator('[data-test=my-reviews]');
+  const todo = owner.getByTestId('my-reviews');
   await expect(todo).toBeVisible();
   await todo.getByRole('link').first().click();
-  await expect(owner.locator('[data-test=item-state]')).toContainText('offen');
+  await expect(owner.getByTestId('item-state')).toContainText('offen');
   await hydrated(owner, js);
   const itemUrl = owner.url();
   const evidenceTitle = `Zutrittsprotokoll Q3 (${info.project.name})`;
-  const panel = owner.locator('#nachweise');
+  const panel = owner.getByTestId('evidence');
   await panel.getByText('Nachweis hochladen').click();
-  const upload = panel.locator('details.upload-new form');
+  const upload = panel.getByTestId('upload-new');
   await upload.getByLabel('Titel').fill(evidenceTitle);
   await upload.getByLabel(/^Datei/).setInputFiles({ name: 'Zutrittsprotokoll.pdf', mimeType: 'application/pdf', buffer: pdf() });
   await upload.getByRole('button', { name: 'Hochladen' }).click();
   if (!js) {
     // Without JavaScript the upload returns to the measure page.
-    await expect(owner.locator('.evidence-item', { hasText: evidenceTitle })).toBeVisible();
+    await expect(owner.getByTestId('evidence-item').filter({ hasText: evidenceTitle })).toBeVisible();
     await owner.goto(itemUrl);
   }
 
   // The assessment: partially effective, with the new evidence and a finding.
-  const form = owner.locator('form[action^="/pruefungen/bewertung/"]');
+  const form = owner.getByTestId('assess-form');
   await expect(form.getByLabel(evidenceTitle)).toBeVisible();
   await form.getByLabel('teilweise wirksam').check();
   await form.getByLabel('Was wurde wie geprüft?').fill('Zutrittsprotokoll des dritten Quartals gegen die Liste der Berechtigten abgeglichen.');
@@ -99,40 +100,40 @@ test('the DPO runs an effectiveness review: open, assess, return, approve, close
   await form.getByLabel('Frist').fill(isoInDays(14));
   await form.getByRole('button', { name: 'Zur Freigabe einreichen' }).click();
   await expect(owner.getByRole('status').filter({ hasText: 'zur Freigabe eingereicht' })).toBeVisible();
-  await expect(owner.locator('[data-test=item-state]')).toContainText('in Prüfung');
-  await expect(owner.locator('[data-test=findings]')).toContainText('Sperrung der Chipkarte in die Austritts-Checkliste aufnehmen.');
+  await expect(owner.getByTestId('item-state')).toContainText('in Prüfung');
+  await expect(owner.getByTestId('findings')).toContainText('Sperrung der Chipkarte in die Austritts-Checkliste aufnehmen.');
 
   // The DPO returns it once, with a comment.
   await dpo.goto(itemUrl);
   await hydrated(dpo, js);
-  await expect(dpo.locator('[data-test=assessment]')).toContainText('teilweise wirksam');
-  await expect(dpo.locator('[data-test=assessment]')).toContainText(evidenceTitle);
+  await expect(dpo.getByTestId('assessment')).toContainText('teilweise wirksam');
+  await expect(dpo.getByTestId('assessment')).toContainText(evidenceTitle);
   await dpo.getByLabel('Kommentar zur Rückgabe').fill('Bitte angeben, wie viele Zutritte geprüft wurden.');
   await dpo.getByRole('button', { name: 'Zur Überarbeitung zurückgeben' }).click();
-  await expect(dpo.locator('[data-test=item-state]')).toContainText('zurückgegeben');
+  await expect(dpo.getByTestId('item-state')).toContainText('zurückgegeben');
 
   // The owner revises and resubmits.
   await owner.goto(itemUrl);
   await hydrated(owner, js);
-  await expect(owner.locator('.notice-warn')).toContainText('Bitte angeben, wie viele Zutritte geprüft wurden.');
-  const again = owner.locator('form[action^="/pruefungen/bewertung/"]');
+  await expect(owner.getByTestId('returned')).toContainText('Bitte angeben, wie viele Zutritte geprüft wurden.');
+  const again = owner.getByTestId('assess-form');
   await again.getByLabel('Was wurde wie geprüft?').fill('Alle 214 Zutritte des dritten Quartals gegen die Liste der Berechtigten abgeglichen.');
   await again.getByRole('button', { name: 'Zur Freigabe einreichen' }).click();
-  await expect(owner.locator('[data-test=item-state]')).toContainText('in Prüfung');
+  await expect(owner.getByTestId('item-state')).toContainText('in Prüfung');
 
   // The DPO approves, closes the cycle and downloads the signed report.
   await dpo.goto(itemUrl);
   await hydrated(dpo, js);
-  await expect(dpo.locator('[data-test=assessment]')).toContainText('Alle 214 Zutritte');
+  await expect(dpo.getByTestId('assessment')).toContainText('Alle 214 Zutritte');
   await dpo.getByRole('button', { name: 'Freigeben' }).click();
-  await expect(dpo.locator('[data-test=item-state]')).toContainText('freigegeben');
+  await expect(dpo.getByTestId('item-state')).toContainText('freigegeben');
   if (js) await noSeriousViolations(dpo);
   await dpo.goto(cycleUrl);
   await hydrated(dpo, js);
-  await expect(dpo.locator('[data-test=cycle-status]')).toContainText('1 von 1 Bewertungen freigegeben');
+  await expect(dpo.getByTestId('cycle-status')).toContainText('1 von 1 Bewertungen freigegeben');
   await dpo.getByLabel('Abschlussvermerk (optional)').fill('Prüfung ohne weitere Auffälligkeiten abgeschlossen.');
   await dpo.getByRole('button', { name: 'Prüfzyklus abschließen' }).click();
-  await expect(dpo.locator('[data-test=cycle-status]')).toContainText('Abgeschlossen und gesperrt');
+  await expect(dpo.getByTestId('cycle-status')).toContainText('Abgeschlossen und gesperrt');
   const link = dpo.getByRole('link', { name: 'Prüfbericht herunterladen (signiertes PDF)' });
   const [download] = await Promise.all([dpo.waitForEvent('download'), link.click()]);
   expect(download.suggestedFilename()).toMatch(/^Pruefbericht-\d+-final\.pdf$/);
@@ -145,6 +146,6 @@ test('the DPO runs an effectiveness review: open, assess, return, approve, close
 
   // Locked: the owner can no longer change anything.
   await owner.goto(itemUrl);
-  await expect(owner.locator('[data-test=item-state]')).toContainText('abgeschlossen und gesperrt');
+  await expect(owner.getByTestId('item-state')).toContainText('abgeschlossen und gesperrt');
   await expect(owner.getByRole('button', { name: 'Zur Freigabe einreichen' })).toHaveCount(0);
 });

@@ -1,10 +1,11 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
 const DPO = { email: 'dpo@conrat.example', password: 'Nachweis-Demo-2026' };
 
 async function login(page: Page, js: boolean) {
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(DPO.email);
   await page.getByLabel('Passwort').fill(DPO.password);
   await page.getByRole('button', { name: 'Anmelden' }).click();
@@ -30,14 +31,14 @@ test('the DPO uploads evidence with a validity date and sees it expiring on the 
 
   // Each project its own measure: JS the Weitergabekontrolle one, no-JS the Eingabekontrolle one.
   await page.getByRole('link', { name: 'Maßnahmen' }).first().click();
-  const section = page.locator('section.category', { has: page.getByRole('heading', { name: js ? '4.1 Weitergabekontrolle' : '4.2 Eingabekontrolle', exact: true }) });
-  await section.locator('a.measure-link').first().click();
-  const panel = page.locator('#nachweise');
+  const section = page.getByTestId('category').filter({ has: page.getByRole('heading', { name: js ? '4.1 Weitergabekontrolle' : '4.2 Eingabekontrolle', exact: true }) });
+  await section.getByTestId('measure-link').first().click();
+  const panel = page.getByTestId('evidence');
   await expect(panel.getByRole('heading', { name: 'Nachweise' })).toBeVisible();
 
   const title = `Prüfbericht ${info.project.name} ${Date.now()}`;
   await panel.getByText('Nachweis hochladen').click();
-  const form = panel.locator('details.upload-new form');
+  const form = panel.getByTestId('upload-new');
   await form.getByLabel('Titel').fill(title);
   await form.getByLabel('Gültig bis').fill(isoInDays(12));
   await form.getByLabel(/^Datei/).setInputFiles({ name: 'Prüfbericht.pdf', mimeType: 'application/pdf', buffer: pdf(8 * 1024 * 1024) });
@@ -48,24 +49,24 @@ test('the DPO uploads evidence with a validity date and sees it expiring on the 
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
     await form.getByRole('button', { name: 'Hochladen' }).click();
-    const bar = form.locator('.upload-progress progress');
+    const bar = form.getByTestId('upload-progress').getByRole('progressbar');
     await expect(bar).toBeVisible();
-    await expect(form.locator('.upload-progress')).toContainText('%');
+    await expect(form.getByTestId('upload-progress')).toContainText('%');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   } else {
     await form.getByRole('button', { name: 'Hochladen' }).click();
   }
 
   // The item is listed with its file, its date and its state.
-  const item = panel.locator('.evidence-item', { hasText: title });
+  const item = panel.getByTestId('evidence-item').filter({ hasText: title });
   await expect(item).toBeVisible();
-  await expect(item.locator('.badge')).toHaveText('läuft bald ab');
+  await expect(item.getByTestId('validity')).toHaveText('läuft bald ab');
   await expect(item.getByRole('link', { name: 'Prüfbericht.pdf' })).toBeVisible();
   await expect(item).toContainText('8,0 MB');
 
   // The start page lists it among the evidence that is about to expire.
   await page.getByRole('link', { name: 'Start' }).click();
-  const expiring = page.locator('[data-test=expiring]');
+  const expiring = page.getByTestId('expiring');
   await expect(expiring).toContainText(title);
-  await expect(expiring.locator('li', { hasText: title }).locator('.badge')).toContainText('läuft bald ab');
+  await expect(expiring.getByRole('listitem').filter({ hasText: title }).getByTestId('validity')).toContainText('läuft bald ab');
 });

@@ -1,14 +1,14 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
-// scripts/test.sh copies the nachweis binary alone into an empty directory
-// and runs `nachweis demo` and `nachweis serve` there: every file the page
+// The fixture (fixtures.ts) puts the nachweis binary alone into an empty
+// directory and runs `nachweis demo` and `nachweis serve` there: every file the page
 // loads comes out of the binary.
 test('the one binary serves the site and the page hydrates', async ({ page, request }, info) => {
   const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/nachweis.wasm'), { timeout: 30_000 }).catch(() => null);
   await page.goto('/login');
   await expect(page.getByRole('heading', { name: 'Anmelden', exact: true })).toBeVisible();
   if (info.project.name === 'with-js') {
-    await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+    await hydrated(page);
     const res = await wasm;
     expect(res, 'the page loaded its WebAssembly').not.toBeNull();
     expect(res!.status()).toBe(200);

@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated } from '../fixtures';
 
 // The DPO plans a new subprocessor and notifies every customer; a customer
 // reads the notice in the portal and objects with a reason; the DPO sees the
@@ -12,7 +13,7 @@ const ORG = {
 
 async function login(page: Page, js: boolean, email: string) {
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(email);
   await page.getByLabel('Passwort').fill(PASSWORD);
   await page.getByRole('button', { name: 'Anmelden' }).click();
@@ -30,8 +31,8 @@ test('a customer objects to a planned subprocessor and the DPO sees it', async (
   await login(dpo, js, org.dpo);
   await expect(dpo.getByRole('heading', { name: new RegExp(`Guten Tag, ${org.dpoName}`) })).toBeVisible();
   await dpo.goto('/unterauftragsverarbeiter');
-  if (js) await expect(dpo.locator('body[data-hydrated=true]')).toBeAttached();
-  const add = dpo.locator('details', { has: dpo.getByText('Unterauftragsverarbeiter hinzufügen', { exact: true }) });
+  if (js) await hydrated(dpo);
+  const add = dpo.getByRole('group').filter({ has: dpo.getByText('Unterauftragsverarbeiter hinzufügen', { exact: true }) });
   await add.getByText('Unterauftragsverarbeiter hinzufügen', { exact: true }).click();
   await add.getByLabel('Name').fill(sub);
   await add.getByLabel('Leistung').fill('Rechenzentrumsbetrieb');
@@ -40,14 +41,14 @@ test('a customer objects to a planned subprocessor and the DPO sees it', async (
   await add.getByRole('button', { name: 'Speichern' }).click();
   await expect(dpo.getByRole('heading', { name: sub })).toBeVisible();
 
-  const notify = dpo.locator('details', { has: dpo.getByText('Kunden über einen Unterauftragsverarbeiter informieren') });
+  const notify = dpo.getByRole('group').filter({ has: dpo.getByText('Kunden über einen Unterauftragsverarbeiter informieren') });
   await notify.getByText('Kunden über einen Unterauftragsverarbeiter informieren').click();
   await notify.getByLabel('Geplanter Unterauftragsverarbeiter').selectOption({ label: `${sub} (geplant)` });
   await notify.getByLabel('Erläuterung für die Kunden').fill('Wir erweitern unsere Rechenzentrumskapazität.');
   // The deadline is proposed 30 days ahead.
   await expect(notify.getByLabel('Einspruchsfrist bis einschließlich')).not.toHaveValue('');
   await notify.getByRole('button', { name: 'Mitteilung an alle Kunden senden' }).click();
-  const card = dpo.locator('section.notice', { hasText: `Neuer Unterauftragsverarbeiter: ${sub}` });
+  const card = dpo.getByTestId('notice').filter({ hasText: `Neuer Unterauftragsverarbeiter: ${sub}` });
   await expect(card).toBeVisible();
   await expect(card).toContainText('Einspruchsfrist läuft bis');
   await expect(card).toContainText('Einsprüche (0)');
@@ -58,25 +59,25 @@ test('a customer objects to a planned subprocessor and the DPO sees it', async (
   await login(customer, js, org.customer);
   await expect(customer.getByRole('link', { name: 'Zum Kundenportal' })).toBeVisible();
   await customer.goto('/portal');
-  const notice = customer.locator('section.notice', { hasText: `Geplant: ${sub}` });
+  const notice = customer.getByTestId('notice').filter({ hasText: `Geplant: ${sub}` });
   await expect(notice).toBeVisible();
   await expect(notice).toContainText('Nürnberg (Deutschland)');
   await expect(notice).toContainText('Wir erweitern unsere Rechenzentrumskapazität.');
-  if (js) await expect(customer.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(customer);
   await notice.getByText('Einspruch einlegen').click();
   await notice.getByLabel('Begründung des Einspruchs').fill(reason);
   await notice.getByRole('button', { name: 'Einspruch senden' }).click();
-  const done = customer.locator('section.notice', { hasText: `Geplant: ${sub}` }).locator('.objection-done');
+  const done = customer.getByTestId('notice').filter({ hasText: `Geplant: ${sub}` }).getByTestId('objection-done');
   await expect(done).toContainText('Ihr Unternehmen hat am');
   await expect(done).toContainText(reason);
-  await expect(customer.locator('section.notice', { hasText: `Geplant: ${sub}` }).getByText('Einspruch einlegen')).toHaveCount(0);
+  await expect(customer.getByTestId('notice').filter({ hasText: `Geplant: ${sub}` }).getByText('Einspruch einlegen')).toHaveCount(0);
 
   // The DPO sees the objection for that customer.
   await dpo.reload();
-  const after = dpo.locator('section.notice', { hasText: `Neuer Unterauftragsverarbeiter: ${sub}` });
+  const after = dpo.getByTestId('notice').filter({ hasText: `Neuer Unterauftragsverarbeiter: ${sub}` });
   await expect(after).toContainText('Einsprüche (1)');
-  await expect(after.locator('.objections')).toContainText(org.customerName);
-  await expect(after.locator('.objections')).toContainText(reason);
+  await expect(after.getByTestId('objections')).toContainText(org.customerName);
+  await expect(after.getByTestId('objections')).toContainText(reason);
 
   await dpoCtx.close();
   await customerCtx.close();

@@ -1,11 +1,12 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { test, expect, hydrated } from '../fixtures';
+import { answerKey } from '../base-course';
 
 // A demo staff member completes the base course "Datenschutz-Grundschulung"
-// including its quiz and downloads the certificate; the pledge follows in
-// staff-signs-pledge.spec.ts, where the DPO checks both in the overview.
+// including its quiz and downloads the certificate. (staff-signs-pledge.spec.ts
+// has its staff member pass the course on its own, with base-course.ts.)
 // Each project uses its own organisation.
 
 const PASSWORD = 'Nachweis-Demo-2026';
@@ -13,25 +14,6 @@ const ORG = {
   'with-js': { staff: 'mitarbeiter@conrat.example', name: 'Mia Schulz' },
   'without-js': { staff: 'mitarbeiter@clickbits.example', name: 'Tim Wagner' },
 };
-
-/** The right answers of the shipped course, from its source: question text -> correct option texts. */
-function answerKey(): Map<string, string[]> {
-  const src = readFileSync(join(__dirname, '../../app/src/training/grundschulung.md'), 'utf8');
-  const quiz = src.split('\n---quiz---\n')[1];
-  const key = new Map<string, string[]>();
-  let current = '';
-  for (const raw of quiz.split('\n')) {
-    const line = raw.trim();
-    const q = line.match(/^\?\??\s+(.*)$/);
-    if (q) {
-      current = q[1];
-      key.set(current, []);
-    } else if (line.startsWith('- [x] ')) {
-      key.get(current)!.push(line.slice(6));
-    }
-  }
-  return key;
-}
 
 async function noSeriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -48,35 +30,35 @@ test('a staff member completes the base course with its quiz and gets the certif
   const ctx = await browser.newContext({ javaScriptEnabled: js, acceptDownloads: true });
   const page = await ctx.newPage();
   await page.goto('/login');
-  if (js) await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+  if (js) await hydrated(page);
   await page.getByLabel('E-Mail-Adresse').fill(org.staff);
   await page.getByLabel('Passwort').fill(PASSWORD);
   await page.getByRole('button', { name: 'Anmelden' }).click();
   await expect(page.getByRole('heading', { name: new RegExp(`Guten Tag, ${org.name}`) })).toBeVisible();
-  const open = page.locator('.open-trainings');
+  const open = page.getByTestId('open-trainings');
   await expect(open).toContainText('Datenschutz-Grundschulung');
   await open.getByRole('link', { name: 'Zu den Schulungen' }).click();
   await expect(page).toHaveURL(/\/schulungen$/);
   if (js) {
-    await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
+    await hydrated(page);
     await noSeriousViolations(page);
   }
 
-  const course = page.locator('li.course', { hasText: 'Datenschutz-Grundschulung' });
+  const course = page.getByTestId('course').filter({ hasText: 'Datenschutz-Grundschulung' });
   await course.getByRole('button', { name: 'Schulung starten' }).click();
   if (!js) {
     // Without JavaScript the list comes back with the started attempt.
-    await page.locator('li.course', { hasText: 'Datenschutz-Grundschulung' }).getByRole('link', { name: 'Fortsetzen' }).click();
+    await page.getByTestId('course').filter({ hasText: 'Datenschutz-Grundschulung' }).getByRole('link', { name: 'Fortsetzen' }).click();
   }
   await expect(page).toHaveURL(/\/schulungen\/durchgang\/\d+$/);
   await expect(page.getByRole('article', { name: 'Inhalt der Schulung' })).toContainText('Art. 5 DSGVO');
 
   // Pause after the first question, come back, finish.
-  const questions = page.locator('fieldset.question');
+  const questions = page.getByTestId('question');
   await expect(questions).toHaveCount(key.size);
   const answer = async (i: number) => {
     const q = questions.nth(i);
-    const legend = (await q.locator('legend').innerText()).replace(/^\d+\.\s*/, '');
+    const legend = (await q.getByTestId('question-text').innerText()).replace(/^\d+\.\s*/, '');
     const right = key.get(legend);
     expect(right, legend).toBeDefined();
     for (const text of right!) await q.getByLabel(text, { exact: true }).check();
@@ -88,7 +70,7 @@ test('a staff member completes the base course with its quiz and gets the certif
   for (let i = 1; i < key.size; i++) await answer(i);
   await page.getByRole('button', { name: 'Test abgeben' }).click();
 
-  const result = page.locator('section.result');
+  const result = page.getByTestId('result');
   await expect(result.getByRole('heading', { name: 'Bestanden' })).toBeVisible();
   await expect(result).toContainText(`${key.size} von ${key.size} Fragen richtig.`);
   const [download] = await Promise.all([

@@ -62,7 +62,7 @@ fn Overview(o: AnnexOverview, publish: ServerAction<PublishAnnex>) -> impl IntoV
     };
     view! {
         <h2>{heading}</h2>
-        <p id="change-summary">{summary}</p>
+        <p id="change-summary" data-test="change-summary">{summary}</p>
         {(!o.changes.is_empty()).then(|| view! { <ChangeList changes=o.changes.clone() /> })}
         {(!o.not_effective.is_empty())
             .then(|| {
@@ -181,7 +181,7 @@ fn PublicationTable(list: Vec<PublicationInfo>) -> impl IntoView {
                         let href = format!("/anlage/v{}.pdf", p.version);
                         let kb = format!("{} KB", (p.size + 1023) / 1024);
                         view! {
-                            <tr>
+                            <tr data-test="publication">
                                 <td>{p.version}</td>
                                 <td>{p.stand}</td>
                                 <td>{format!("{} · {}", p.published_at, p.published_by)}</td>

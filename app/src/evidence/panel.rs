@@ -46,7 +46,7 @@ pub fn EvidencePanel(
         move |_| list_evidence(measure_id),
     );
     view! {
-        <section class="card evidence" id="nachweise">
+        <section class="card evidence" id="nachweise" data-test="evidence">
             <h2>"Nachweise"</h2>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
@@ -89,7 +89,7 @@ fn Panel(d: MeasureEvidence, measure_id: MeasureId, actions: Actions) -> impl In
         {can_write
             .then(|| {
                 view! {
-                    <details class="upload-new" open=false>
+                    <details class="upload-new" open=false data-test="upload-new">
                         <summary>"Nachweis hochladen"</summary>
                         <UploadForm measure_id=Some(measure_id) evidence_id=None max actions />
                     </details>
@@ -132,10 +132,10 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
     let older: Vec<_> = e.versions.iter().skip(1).cloned().collect();
     let id = e.id;
     view! {
-        <li class="evidence-item" data-validity=e.validity.as_str()>
+        <li class="evidence-item" data-validity=e.validity.as_str() data-test="evidence-item">
             <div class="evidence-head">
                 <strong>{e.title.clone()}</strong>
-                <span class=format!("badge validity-{}", e.validity.as_str())>{e.validity.label()}</span>
+                <span class=format!("badge validity-{}", e.validity.as_str()) data-test="validity">{e.validity.label()}</span>
                 {e.valid_until.map(|d| view! { <span class="muted">{format!("gültig bis {}", crate::format::german_date(d))}</span> })}
             </div>
             {(!e.description.is_empty()).then(|| view! { <p>{e.description.clone()}</p> })}
@@ -266,7 +266,7 @@ fn UploadForm(
                     .get()
                     .map(|p| {
                         view! {
-                            <div class="upload-progress" role="status">
+                            <div class="upload-progress" role="status" data-test="upload-progress">
                                 <progress max="100" value=format!("{p:.0}")></progress>
                                 <span>{format!("{p:.0} %")}</span>
                             </div>

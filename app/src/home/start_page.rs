@@ -267,7 +267,7 @@ fn AttentionList(
                             view! {
                                 <li>
                                     <a href=href>{label}</a>
-                                    {badge.map(|(class, text)| view! { " " <span class=format!("badge validity-{class}")>{text}</span> })}
+                                    {badge.map(|(class, text)| view! { " " <span class=format!("badge validity-{class}") data-test="validity">{text}</span> })}
                                 </li>
                             }
                         })

@@ -77,7 +77,7 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
             <span class=format!("badge status-{}", m.status.as_str())>{m.status.label()}</span>
             <span>{format!("Version {}", m.version)}</span>
         </p>
-        <div class="measure-body">
+        <div class="measure-body" data-test="measure-body">
             <Paragraphs text=m.body.clone() />
         </div>
         <crate::evidence::EvidencePanel measure_id=id />
@@ -155,7 +155,7 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
                 .into_iter()
                 .map(|r| {
                     view! {
-                        <li class="revision">
+                        <li class="revision" data-test="revision">
                             <p class="revision-head">
                                 <strong>{format!("Version {}", r.version)}</strong>
                                 {format!(" · {} · {} · {}", r.at, r.actor, r.change)}
@@ -170,11 +170,11 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
                                         <details>
                                             <summary>"Text vorher und nachher"</summary>
                                             <div class="diff">
-                                                <div class="old">
+                                                <div class="old" data-test="diff-old">
                                                     <h4>"Vorher"</h4>
                                                     <Paragraphs text=old />
                                                 </div>
-                                                <div class="new">
+                                                <div class="new" data-test="diff-new">
                                                     <h4>"Nachher"</h4>
                                                     <Paragraphs text=r.body.clone() />
                                                 </div>

@@ -77,7 +77,7 @@ fn Notice(n: NoticeView) -> impl IntoView {
     };
     let objections = n.objections.len();
     view! {
-        <section class="card notice" id=format!("mitteilung-{}", n.id)>
+        <section class="card notice" id=format!("mitteilung-{}", n.id) data-test="notice">
             <h3>
                 {heading} " "
                 <span class=if n.open { "badge notice-open" } else { "badge notice-closed" }>{state}</span>
@@ -93,7 +93,7 @@ fn Notice(n: NoticeView) -> impl IntoView {
             {(!n.message.is_empty()).then(|| view! { <p class="notice-message">{n.message.clone()}</p> })}
             <h4>{format!("Einsprüche ({objections})")}</h4>
             {(objections == 0).then(|| view! { <p class="muted">"Keine."</p> })}
-            <ul class="objections">
+            <ul class="objections" data-test="objections">
                 {n.objections.into_iter().map(|o| view! {
                     <li>
                         <strong>{o.customer}</strong>
@@ -151,7 +151,7 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
         format!("Einspruchsfrist endete am {}", german_date(n.deadline))
     };
     view! {
-        <section class="card notice" id=format!("mitteilung-{id}")>
+        <section class="card notice" id=format!("mitteilung-{id}") data-test="notice">
             <h3>{heading}</h3>
             <p class="muted">{format!("Mitgeteilt am {} · {}", n.issued_at, deadline)}</p>
             <dl class="facts">
@@ -177,7 +177,7 @@ fn PortalNoticeCard(n: PortalNotice, object: ServerAction<ObjectToNotice>) -> im
             </dl>
             {(!n.message.is_empty()).then(|| view! { <p class="notice-message">{n.message.clone()}</p> })}
             {n.objection.clone().map(|o| view! {
-                <div class="objection-done" role="status">
+                <div class="objection-done" role="status" data-test="objection-done">
                     <p><strong>{format!("Ihr Unternehmen hat am {} Einspruch eingelegt ({}).", o.at, o.by)}</strong></p>
                     <blockquote>{o.reason}</blockquote>
                 </div>

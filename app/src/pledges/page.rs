@@ -200,7 +200,7 @@ pub fn PledgeReminder() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(p) if p.must_sign && p.signed.is_none() && p.current.is_some() => view! {
-                        <section class="card attention pledge-reminder">
+                        <section class="card attention pledge-reminder" data-test="pledge-reminder">
                             <h2>"Verpflichtung auf die Vertraulichkeit"</h2>
                             <p>"Bitte lesen und unterschreiben Sie die aktuelle Fassung."</p>
                             <p><a class="button primary" href="/verpflichtung">"Jetzt lesen und unterschreiben"</a></p>
@@ -249,7 +249,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
         .map(|c| c.clauses.clone())
         .unwrap_or_default();
     view! {
-        <p class="lead summary">{o.summary.clone()}</p>
+        <p class="lead summary" data-test="summary">{o.summary.clone()}</p>
         <p><a href="/verpflichtungen.csv" rel="external" download>"Übersicht als CSV herunterladen"</a></p>
         <table class="table pledge-matrix">
             <thead>

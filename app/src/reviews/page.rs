@@ -481,7 +481,7 @@ fn Item(
             <p><a href=format!("/massnahmen/{}", row.measure_id)>"Zur Maßnahme"</a></p>
         </details>
         {(row.state == ItemState::Returned && !v.decision_comment.is_empty()).then(|| view! {
-            <div class="notice-warn" role="status">
+            <div class="notice-warn" role="status" data-test="returned">
                 <p><strong>"Zurückgegeben: "</strong>{v.decision_comment.clone()}</p>
             </div>
         })}
@@ -553,7 +553,7 @@ fn AssessForm(v: ItemView) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Bewertung"</h2>
-            <form class="form" method="post" action=format!("/pruefungen/bewertung/{id}")>
+            <form class="form" method="post" action=format!("/pruefungen/bewertung/{id}") data-test="assess-form">
                 <input type="hidden" name="version" value=v.version.to_string() />
                 <fieldset>
                     <legend>"Ergebnis"</legend>

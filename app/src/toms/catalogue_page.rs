@@ -107,7 +107,7 @@ fn Category(c: CategoryView, can_edit: bool, edits: Edits) -> impl IntoView {
     let id = c.id;
     let count = c.measures.len();
     view! {
-        <section class=if sub { "category sub" } else { "category" } id=format!("kategorie-{id}")>
+        <section class=if sub { "category sub" } else { "category" } id=format!("kategorie-{id}") data-test="category">
             <div class="category-head">
                 {if sub { view! { <h3>{heading}</h3> }.into_any() } else { view! { <h2>{heading}</h2> }.into_any() }}
                 {can_edit
@@ -141,7 +141,7 @@ fn Category(c: CategoryView, can_edit: bool, edits: Edits) -> impl IntoView {
                         let mid = m.id;
                         view! {
                             <li class=format!("measure status-{}", m.status.as_str())>
-                                <a href=format!("/massnahmen/{mid}") class="measure-link">
+                                <a href=format!("/massnahmen/{mid}") class="measure-link" data-test="measure-link">
                                     {label(&m.title, &m.body)}
                                 </a>
                                 <span class=format!("badge status-{}", m.status.as_str())>{m.status.label()}</span>

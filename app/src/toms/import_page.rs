@@ -69,7 +69,7 @@ pub fn ImportPage() -> impl IntoView {
                     .and_then(|r| r.ok())
                     .map(|s| {
                         view! {
-                            <div class="notice success" role="status" id="import-done">
+                            <div class="notice success" role="status" id="import-done" data-test="import-done">
                                 <p>
                                     {format!(
                                         "{} Maßnahmen importiert{}{}.",
@@ -128,7 +128,7 @@ fn Mapping(p: ImportPreview, text: String, apply: ServerAction<ApplyImport>) -> 
         <h2>"Zuordnung prüfen"</h2>
         {if p.unmapped > 0 {
             view! {
-                <p class="notice warning" role="alert" id="unmapped-count">
+                <p class="notice warning" role="alert" id="unmapped-count" data-test="unmapped-count">
                     {format!(
                         "{} Abschnitt(e) ließen sich keiner Kategorie zuordnen. Sie sind unten markiert: bitte wählen Sie eine Kategorie oder „Nicht übernehmen“.",
                         p.unmapped,
@@ -139,7 +139,7 @@ fn Mapping(p: ImportPreview, text: String, apply: ServerAction<ApplyImport>) -> 
         } else {
             view! { <p>"Alle Abschnitte wurden zugeordnet. Prüfen Sie die Zuordnung und importieren Sie."</p> }.into_any()
         }}
-        <ActionForm action=apply attr:class="form" attr:id="import-apply-form">
+        <ActionForm action=apply attr:class="form" attr:id="import-apply-form" attr:data-test="import-apply-form">
             <input type="hidden" name="text" value=text />
             <table class="table import">
                 <thead>
@@ -156,6 +156,7 @@ fn Mapping(p: ImportPreview, text: String, apply: ServerAction<ApplyImport>) -> 
                         .map(|r| {
                             let name = format!("targets[{}]", r.index);
                             let class = if r.unmapped { "unmapped" } else if r.after_end { "after-end" } else { "" };
+                            let test = r.unmapped.then_some("unmapped");
                             let heading = if r.after_end {
                                 "nach dem Stand-Vermerk".to_owned()
                             } else if r.heading.is_empty() {
@@ -165,7 +166,7 @@ fn Mapping(p: ImportPreview, text: String, apply: ServerAction<ApplyImport>) -> 
                             };
                             let current = r.target.clone();
                             view! {
-                                <tr class=class>
+                                <tr class=class data-test=test>
                                     <td>{heading}</td>
                                     <td>{r.text}</td>
                                     <td>

@@ -98,7 +98,7 @@ fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
                 let retry = c.state == CourseState::Failed;
                 let done = c.state == CourseState::Passed;
                 view! {
-                    <li class="card course" data-state=c.state.as_str()>
+                    <li class="card course" data-state=c.state.as_str() data-test="course">
                         <h2>{c.title.clone()}</h2>
                         <p>
                             <span class=format!("badge training-{}", c.state)>{c.state.label()}</span>
@@ -148,7 +148,7 @@ pub fn OpenTrainings() -> impl IntoView {
                     Err(_) => Vec::new(),
                 };
                 (!open.is_empty()).then(|| view! {
-                    <section class="card attention open-trainings">
+                    <section class="card attention open-trainings" data-test="open-trainings">
                         <h2>"Offene Schulungen"</h2>
                         <ul>
                             {open.into_iter().map(|c| view! {
@@ -204,14 +204,14 @@ fn Attempt(a: AttemptView) -> impl IntoView {
             let (score, max) = (a.score.unwrap_or_default(), a.max_score);
             match (a.passed, a.completion_id) {
                 (Some(true), Some(c)) => view! {
-                    <section class="card result passed" role="status">
+                    <section class="card result passed" role="status" data-test="result">
                         <h2>"Bestanden"</h2>
                         <p>{format!("{score} von {max} Fragen richtig.")}</p>
                         <p><a class="button primary" href=format!("/schulungen/zertifikat/{c}.pdf") rel="external">"Teilnahmebescheinigung herunterladen (PDF)"</a></p>
                     </section>
                 }.into_any(),
                 _ => view! {
-                    <section class="card result failed" role="status">
+                    <section class="card result failed" role="status" data-test="result">
                         <h2>"Nicht bestanden"</h2>
                         <p>{format!("{score} von {max} Fragen richtig; nötig sind {} %. Lesen Sie den Inhalt noch einmal und versuchen Sie es erneut.", a.pass_percent)}</p>
                         <p><a class="button" href="/schulungen">"Zu den Schulungen"</a></p>
@@ -230,8 +230,8 @@ fn Attempt(a: AttemptView) -> impl IntoView {
                 {a.questions.clone().into_iter().enumerate().map(|(n, q)| {
                     let name = format!("q{}", q.index);
                     view! {
-                        <fieldset class="question">
-                            <legend>{format!("{}. {}", n + 1, q.text)}</legend>
+                        <fieldset class="question" data-test="question">
+                            <legend data-test="question-text">{format!("{}. {}", n + 1, q.text)}</legend>
                             {q.options.into_iter().map(|(oi, text)| {
                                 let input_id = format!("q{}-{}", q.index, oi);
                                 view! {
@@ -485,7 +485,7 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
         })
     };
     view! {
-        <p class="lead summary">{o.summary.clone()}</p>
+        <p class="lead summary" data-test="summary">{o.summary.clone()}</p>
         <p class="lead">{o.pledge_summary.clone()}</p>
         <p>
             <a href=csv rel="external" download>"Als CSV herunterladen"</a>
@@ -504,7 +504,7 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
             <input id="matrix-search" type="search" name="suche" value=search.clone() maxlength="200" />
             <button type="submit" class="button">"Anzeigen"</button>
         </form>
-        <p class="muted matrix-count" role="status">{shown}</p>
+        <p class="muted matrix-count" role="status" data-test="matrix-count">{shown}</p>
         {pager.clone()}
         <table class="table training-matrix">
             <thead>
@@ -518,11 +518,11 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
             <tbody>
                 {o.rows.into_iter().map(|r| {
                     view! {
-                        <tr>
+                        <tr data-test="matrix-row">
                             <td>{r.name.clone()}<br /><small>{r.email.clone()}</small></td>
                             <td>{r.role.clone()}</td>
                             {r.cells.into_iter().map(|c| view! {
-                                <td data-state=c.state.as_str()>
+                                <td data-state=c.state.as_str() data-test="course-state">
                                     <span class=format!("badge cell-{}", c.state)>{c.state.label()}</span>
                                     {c.due.map(|d| view! { <br /><small>{format!("fällig {}", german_date(d))}</small> })}
                                     {match (c.completion_id, c.date) {
@@ -531,7 +531,7 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
                                     }}
                                 </td>
                             }).collect_view()}
-                            <td data-state=r.pledge.as_str()><span class=format!("badge pledge-{}", r.pledge)>{r.pledge.label()}</span></td>
+                            <td data-state=r.pledge.as_str() data-test="pledge-state"><span class=format!("badge pledge-{}", r.pledge)>{r.pledge.label()}</span></td>
                         </tr>
                     }
                 }).collect_view()}
