@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::domain::{EmailAddress, Role, ShortName};
+use app::entities::BeginWrite;
 use futures::StreamExt;
-use sea_orm::TransactionTrait;
 
 const SIZE: usize = 200 * 1024 * 1024;
 const CHUNK: usize = 1024 * 1024;
@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
     let actor = app::audit::service::AuditActor::system("bench");
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let org = app::orgs::service::create_org(
         &txn,
         now,

@@ -26,6 +26,7 @@
 //! the target is empty; only then does it write. The rows go in within one
 //! transaction at the backup's schema, then the remaining migrations apply.
 
+use app::entities::BeginWrite;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -798,7 +799,7 @@ pub async fn backup(
 
     // One snapshot for every table.
     let txn: DatabaseTransaction = match db.get_database_backend() {
-        DatabaseBackend::Sqlite => db.begin().await?,
+        DatabaseBackend::Sqlite => db.begin_write().await?,
         _ => {
             db.begin_with_config(
                 Some(sea_orm::IsolationLevel::RepeatableRead),
@@ -1252,7 +1253,7 @@ async fn write_back(
             Ok(())
         })
     };
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let backend = txn.get_database_backend();
     let mut tables_data: HashMap<String, Vec<u8>> = HashMap::new();
     let mut evidence_files = 0usize;

@@ -1,5 +1,6 @@
 //! The `nachweis` command line.
 
+use app::entities::BeginWrite;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
@@ -7,7 +8,6 @@ use app::audit::service::{AuditActor, Verification};
 use app::domain::{EmailAddress, Role, ShortName, check_new_password};
 use clap::{Args, Parser, Subcommand};
 use rand::RngCore;
-use sea_orm::TransactionTrait;
 
 use crate::config::{Config, Overrides, ProcessEnv};
 use crate::startup::Application;
@@ -292,7 +292,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let config = global.config(None)?;
             let db = crate::db::connect(&config).await?;
             let short = ShortName::parse(&short)?;
-            let txn = db.begin().await?;
+            let txn = db.begin_write().await?;
             let org = app::orgs::service::create_org(
                 &txn,
                 now(),
@@ -315,7 +315,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let db = crate::db::connect(&config).await?;
             let email = EmailAddress::parse(&email)?;
             let (password, generated) = read_or_generate_password()?;
-            let txn = db.begin().await?;
+            let txn = db.begin_write().await?;
             let actor = AuditActor::system("cli");
             let org = app::orgs::service::find_by_short(&txn, &org).await?;
             let user = app::auth::service::create_user(

@@ -56,6 +56,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// `database_pool` (NACHWEIS_DATABASE_POOL): connections in the pool
+    /// (default 8 on SQLite, 16 on PostgreSQL).
+    pub database_pool: u32,
     pub public_url: String,
     /// A directory to serve the site from instead of the copy embedded in
     /// the binary (`LEPTOS_SITE_ROOT`); `None` serves the embedded one.
@@ -93,6 +96,7 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_pool: Option<u32>,
     public_url: Option<String>,
     site_root: Option<PathBuf>,
     session_idle_minutes: Option<i64>,
@@ -321,6 +325,28 @@ impl Config {
             None => None,
         };
 
+        let database_pool = match env.var("NACHWEIS_DATABASE_POOL") {
+            Some(v) => v.parse::<u32>().ok(),
+            None => Some(
+                file.database_pool
+                    .unwrap_or(if database_url.starts_with("sqlite:") {
+                        8
+                    } else {
+                        16
+                    }),
+            ),
+        };
+        let database_pool = match database_pool {
+            Some(n) if (1..=256).contains(&n) => n,
+            _ => {
+                return Err(err(
+                    "database_pool",
+                    Some("NACHWEIS_DATABASE_POOL"),
+                    "must be a number of connections between 1 and 256",
+                ));
+            }
+        };
+
         let worker_interval_secs = match env.var("NACHWEIS_WORKER_INTERVAL_SECS") {
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if (1..=3600).contains(&n) => n,
@@ -404,6 +430,7 @@ impl Config {
             listen,
             data_dir,
             database_url,
+            database_pool,
             public_url,
             site_root,
             session_idle_minutes,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::config::Config;
 
@@ -22,25 +22,47 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
             anyhow::anyhow!("configuration: setting `data_dir` (NACHWEIS_DATA_DIR / --data-dir): cannot create {}: {e}", config.data_dir.display())
         })?;
     }
-    let mut opts = ConnectOptions::new(config.database_url.clone());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30));
-    if config.is_sqlite() {
-        // One writer at a time is how SQLite works; a single connection makes
-        // that explicit and avoids "database is locked" on upgraded transactions.
-        opts.max_connections(1).min_connections(1);
+    let db = if config.is_sqlite() {
+        sqlite_pool(config).await?
     } else {
-        opts.max_connections(16);
-    }
-    let db = Database::connect(opts).await.map_err(|e| {
-        anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
-    })?;
-    if config.is_sqlite() {
-        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
-        db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
-        db.execute_unprepared("PRAGMA synchronous = NORMAL").await?;
-    }
+        let mut opts = ConnectOptions::new(config.database_url.clone());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(config.database_pool);
+        Database::connect(opts).await.map_err(|e| {
+            anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
+        })?
+    };
     Ok(db)
+}
+
+/// SQLite in WAL mode with a pool of `database_pool` connections: readers
+/// never wait for each other or for the writer. Writers take the write lock
+/// at the start of their transaction (`BeginWrite`) and wait for it up to
+/// the busy timeout; every connection gets the same settings.
+async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    use std::str::FromStr;
+
+    use sea_orm::sqlx::ConnectOptions as _;
+    use sea_orm::sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = SqliteConnectOptions::from_str(&config.database_url)
+        .map_err(|e| anyhow::anyhow!("database: DATABASE_URL: {e}"))?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+        .disable_statement_logging();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.database_pool)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
+        })?;
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 /// Applies pending migrations and installs the audit key.

@@ -4,6 +4,7 @@
 
 use app::audit::service::AuditActor;
 use app::domain::{EmailAddress, MeasureStatus, Role, ShortName};
+use app::entities::BeginWrite;
 use app::entities::{categories, organisations};
 use app::error::AppResult;
 use app::ids::OrgId;
@@ -12,10 +13,7 @@ use app::subprocessors::{AttestationKind, Safeguard, SubStatus};
 use app::toms::import::{self, Place};
 use app::toms::service::{MeasureInput, insert_measure};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 pub const DEMO_PASSWORD: &str = "Nachweis-Demo-2026";
 
@@ -211,7 +209,7 @@ pub async fn load(
         if exists {
             continue;
         }
-        let txn = db.begin().await?;
+        let txn = db.begin_write().await?;
         let short = ShortName::parse(o.short)?;
         let org = app::orgs::service::create_org(&txn, now, &actor, &short, o.legal).await?;
         let parsed = parse_annex(o.seed);

@@ -1,6 +1,7 @@
 //! Publishing the annex: immutable, signed versions, and what changed since
 //! the last one.
 
+use crate::entities::BeginWrite;
 use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use der::Encode;
@@ -410,7 +411,7 @@ pub async fn log_download(
     row: &publications::Model,
 ) -> AppResult<()> {
     // Its own transaction: the audit chain is appended under the head's lock.
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     record(
         &txn,
         now,

@@ -7,6 +7,7 @@
 //! serves one instance. A chain from before keying (plain SHA-256) is
 //! checked and keyed once at start ([`key_legacy_rows`]).
 
+use crate::entities::BeginWrite;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::ids::{OrgId, UserId};
@@ -298,7 +299,6 @@ pub enum Verification {
 /// legacy chain is left as it is (`audit verify` names the row). Returns
 /// the number of rows keyed.
 pub async fn key_legacy_rows(db: &DatabaseConnection) -> AppResult<u64> {
-    use sea_orm::TransactionTrait;
     let key = key()?;
     let any = audit_log::Entity::find()
         .filter(audit_log::Column::Keyed.eq(false))
@@ -307,7 +307,7 @@ pub async fn key_legacy_rows(db: &DatabaseConnection) -> AppResult<u64> {
     if any.is_none() {
         return Ok(0);
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     // Take the appenders' lock first (the head row), as `record` does.
     audit_head::Entity::update_many()
         .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))

@@ -1,6 +1,7 @@
 //! Passwords (argon2id), login with throttling, the session's contents, and
 //! the `require_*` guards every server function starts with.
 
+use crate::entities::BeginWrite;
 use crate::ids::{OrgId, UserId};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -303,7 +304,7 @@ pub async fn login(
         _ => None,
     };
 
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let (Some(u), Some(m)) = (user.filter(|_| ok), membership) else {
         let failures = match keys.first() {
             Some((key, _)) => login_throttle::Entity::find_by_id(key.clone())
@@ -456,7 +457,7 @@ async fn first_membership(
 
 pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
     if let Some(data) = session.get::<SessionData>(SESSION_KEY).await? {
-        let txn = state.db.begin().await?;
+        let txn = state.db.begin_write().await?;
         let label = users::Entity::find_by_id(data.user_id)
             .one(&txn)
             .await?

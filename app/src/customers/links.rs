@@ -5,6 +5,7 @@
 //! keeps only its SHA-256. Opening the link shows a button, and only the
 //! button's POST signs in: mail scanners that fetch links do not use it up.
 
+use crate::entities::BeginWrite;
 use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::ElementChild;
@@ -12,7 +13,7 @@ use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -43,7 +44,7 @@ pub async fn request(
     email: &str,
 ) -> AppResult<u32> {
     let email = EmailAddress::parse(email)?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let open = login_links::Entity::find()
         .filter(login_links::Column::Email.eq(email.as_str()))
         .filter(login_links::Column::UsedAt.is_null())
@@ -200,7 +201,7 @@ pub async fn redeem(
     now: DateTime<Utc>,
     token: &str,
 ) -> AppResult<Result<(UserId, OrgId), LinkError>> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let Some(row) = find(&txn, token).await? else {
         return Ok(Err(LinkError::Unknown));
     };

@@ -1,10 +1,10 @@
 //! Customers and contacts, and the notices they receive.
 
+use crate::entities::BeginWrite;
 use crate::ids::{ContactId, CustomerId, OrgId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -72,7 +72,7 @@ pub async fn add(
                 })?,
         ),
     };
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let row = customers::ActiveModel {
         org_id: Set(actor.org_id),
         name: Set(name.to_owned()),
@@ -102,7 +102,7 @@ pub async fn add_contact(
     email: &EmailAddress,
     locale: Locale,
 ) -> AppResult<ContactId> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let customer = customers::Entity::find_by_id(customer_id)
         .filter(customers::Column::OrgId.eq(actor.org_id))
         .one(&txn)
@@ -141,7 +141,7 @@ pub async fn remove_contact(
     actor: &Actor,
     id: ContactId,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let row = customer_contacts::Entity::find_by_id(id)
         .filter(customer_contacts::Column::OrgId.eq(actor.org_id))
         .one(&txn)

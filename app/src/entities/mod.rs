@@ -42,3 +42,36 @@ pub mod training_reminders;
 pub mod training_versions;
 pub mod user_identities;
 pub mod users;
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+/// Beginning a transaction that writes: the one way services open one.
+pub trait BeginWrite {
+    /// On SQLite the transaction takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a second writer waits for it (the busy timeout) instead
+    /// of reading first and failing with `SQLITE_BUSY` when it upgrades to
+    /// writing, so the pool can hold many connections. On PostgreSQL a
+    /// plain `BEGIN`.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<DatabaseTransaction, DbErr>> + Send;
+}
+
+impl BeginWrite for DatabaseConnection {
+    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.get_database_backend() {
+            DbBackend::Sqlite => {
+                self.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+            }
+            #[allow(clippy::disallowed_methods)] // the one plain BEGIN
+            _ => self.begin().await,
+        }
+    }
+}

@@ -1,13 +1,14 @@
 //! Evidence rows: validation, recording an upload, listing, editing, hiding
 //! and purging. Every query names the actor's organisation.
 
+use crate::entities::BeginWrite;
 use crate::ids::{EvidenceId, EvidenceVersionId, OrgId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -177,7 +178,7 @@ pub async fn record_upload(
     target: Target,
     blob: StoredBlob,
 ) -> AppResult<UploadResult> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let attestation = match &target {
         Target::Attestation { attestation_id, .. } => Some(*attestation_id),
         _ => None,
@@ -371,7 +372,7 @@ pub async fn update(
     if !actor.role.writes_evidence() {
         return Err(AppError::Forbidden);
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let item = visible(&txn, actor.org_id, id).await?;
     let before = json!({ "title": item.title, "description": item.description, "valid_from": item.valid_from, "valid_until": item.valid_until });
     let mut am: evidence::ActiveModel = item.into();
@@ -400,7 +401,7 @@ pub async fn hide(
     if !actor.role.writes_evidence() {
         return Err(AppError::Forbidden);
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let item = visible(&txn, actor.org_id, id).await?;
     let title = item.title.clone();
     let mut am: evidence::ActiveModel = item.into();
@@ -438,7 +439,7 @@ pub async fn purge(state: &AppState, actor: &Actor, id: EvidenceId) -> AppResult
         .filter(evidence_versions::Column::PurgedAt.is_null())
         .all(&state.db)
         .await?;
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let mut hashes = Vec::new();
     for v in &versions {
         let mut am: evidence_versions::ActiveModel = v.clone().into();

@@ -259,7 +259,7 @@ pub async fn retry(
             "Diese Nachricht wurde bereits versendet oder wird gerade versendet.".into(),
         ));
     }
-    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let txn = crate::entities::BeginWrite::begin_write(db).await?;
     let res = outbox::Entity::update_many()
         .col_expr(
             outbox::Column::Status,

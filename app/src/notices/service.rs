@@ -1,5 +1,6 @@
 //! Issuing notices, objecting to them, and reading both back.
 
+use crate::entities::BeginWrite;
 use crate::ids::{OrgId, UserId};
 use leptos::prelude::{ElementChild, StyleAttribute};
 use std::collections::HashMap;
@@ -7,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -110,7 +111,7 @@ pub async fn issue(
         .find(|s| s.id == input.subprocessor_id)
         .map(|s| s.attestations)
         .unwrap_or_default();
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let sub = sub_in_org(&txn, actor.org_id, input.subprocessor_id).await?;
     if sub.status == SubStatus::Terminated {
         return Err(AppError::invalid(
@@ -224,7 +225,7 @@ pub async fn object(
             format!("Die Begründung ist zu lang (höchstens {MAX_REASON} Zeichen)."),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let notice = subprocessor_notices::Entity::find_by_id(notice_id)
         .filter(subprocessor_notices::Column::OrgId.eq(actor.org_id))
         .one(&txn)

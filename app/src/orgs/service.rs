@@ -1,11 +1,12 @@
 //! Organisation rows, memberships and invitations.
 
+use crate::entities::BeginWrite;
 use crate::ids::{CustomerId, InvitationId, OrgId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -262,7 +263,7 @@ pub async fn update_profile(
     actor: &Actor,
     input: ProfileInput,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let o = organisations::Entity::find_by_id(actor.org_id)
         .one(&txn)
         .await?
@@ -357,7 +358,7 @@ pub async fn invite(
     locale: crate::mail::Locale,
     public_url: &str,
 ) -> AppResult<String> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     if let Some(u) = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(&txn)
@@ -432,7 +433,7 @@ pub async fn revoke_invitation(
     actor: &Actor,
     id: InvitationId,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let inv = invitations::Entity::find_by_id(id)
         .filter(invitations::Column::OrgId.eq(actor.org_id))
         .filter(invitations::Column::AcceptedAt.is_null())
@@ -461,7 +462,7 @@ pub async fn change_role(
     user_id: UserId,
     role: Option<Role>,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let m = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(actor.org_id))
         .filter(memberships::Column::UserId.eq(user_id))
@@ -574,7 +575,7 @@ pub async fn accept_invitation(
     display_name: &str,
     password: &str,
 ) -> AppResult<Joined> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let inv = open_invitation(&txn, now, token).await?;
     let email = EmailAddress::parse(&inv.email)?;
     let actor = AuditActor::system(email.as_str());

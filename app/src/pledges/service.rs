@@ -1,5 +1,6 @@
 //! Pledge texts, signing, the signer's PDF copy and the DPO's overview.
 
+use crate::entities::BeginWrite;
 use crate::ids::{OrgId, PledgeTextId, SignatureId, UserId};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -7,7 +8,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -238,7 +239,7 @@ pub async fn publish_as(
             format!("Der Text ist zu lang (höchstens {MAX_BODY} Zeichen)."),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let org = organisations::Entity::find_by_id(org_id)
         .one(&txn)
         .await?
@@ -502,7 +503,7 @@ pub async fn sign(
     );
     let pdf = crate::pdf::typeset_signed(template(), &data, day, ident, identity, details).await?;
     let pdf_sha256 = hex::encode(Sha256::digest(&pdf));
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let row = pledge_signatures::ActiveModel {
         org_id: Set(actor.org_id),
         user_id: Set(actor.user_id),

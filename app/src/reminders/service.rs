@@ -6,13 +6,13 @@
 //! that commits first has done the day's work; every other one finds the key
 //! taken and rolls back.
 
+use crate::entities::BeginWrite;
 use crate::ids::{EvidenceId, OrgId};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use super::{Attention, ExpiringEvidence, MeasureRef};
@@ -275,7 +275,7 @@ async fn digest_for_org(
         );
         outgoing.push((user.email, mail));
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let claimed = job_runs::ActiveModel {
         job: Set(DIGEST_JOB.to_owned()),
         org_id: Set(org.id),

@@ -1,13 +1,14 @@
 //! Subprocessors, attestations and measure links; every query names the
 //! actor's organisation, every change is audited in its transaction.
 
+use crate::entities::BeginWrite;
 use crate::ids::{EvidenceId, EvidenceVersionId, OrgId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -118,7 +119,7 @@ pub async fn save(
     version: i32,
     input: Input,
 ) -> AppResult<SubprocessorId> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let (row, before) = if id == SubprocessorId(0) {
         let row = subprocessors::ActiveModel {
             org_id: Set(actor.org_id),
@@ -189,7 +190,7 @@ pub async fn add_attestation(
     valid_until: &str,
 ) -> AppResult<AttestationId> {
     let valid_until = date("valid_until", valid_until)?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let sub = find(&txn, actor.org_id, subprocessor_id).await?;
     let row = attestations::ActiveModel {
         org_id: Set(actor.org_id),
@@ -235,7 +236,7 @@ pub async fn remove_attestation(
     actor: &Actor,
     id: AttestationId,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let row = check_attestation(&txn, actor.org_id, id).await?;
     let before = json!({ "kind": row.kind, "issuer": row.issuer, "valid_until": row.valid_until });
     let mut am: attestations::ActiveModel = row.into();
@@ -407,7 +408,7 @@ pub async fn link(
     subprocessor_id: SubprocessorId,
     on: bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     measures::Entity::find_by_id(measure_id)
         .filter(measures::Column::OrgId.eq(actor.org_id))
         .one(&txn)

@@ -2,13 +2,14 @@
 //! every change writes its audit row (and for measures a revision) in the
 //! same transaction.
 
+use crate::entities::BeginWrite;
 use crate::ids::OrgId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -385,7 +386,7 @@ pub async fn create_measure(
     actor: &Actor,
     input: MeasureInput,
 ) -> AppResult<MeasureId> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let id = insert_measure(&txn, now, &actor.audit(), actor.org_id, input, &[]).await?;
     txn.commit().await?;
     Ok(id)
@@ -399,7 +400,7 @@ pub async fn update_measure(
     expected_version: i32,
     input: MeasureInput,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
     let owner = is_owner(&txn, actor.org_id, id, actor.user_id).await?;
     if !(actor.role.is_admin() || (actor.role == Role::Owner && owner)) {
@@ -454,7 +455,7 @@ pub async fn retire_measure(
     actor: &Actor,
     id: MeasureId,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
     if m.status == MeasureStatus::Retired {
         return Err(AppError::invalid(
@@ -489,7 +490,7 @@ pub async fn move_measure(
     id: MeasureId,
     up: bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
     let siblings = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(actor.org_id))
@@ -530,7 +531,7 @@ pub async fn set_owner(
     user_id: UserId,
     add: bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, measure_id).await?;
     let member = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(actor.org_id))
@@ -753,7 +754,7 @@ pub async fn add_category(
     parent_id: Option<CategoryId>,
     title: &str,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     if let Some(p) = parent_id {
         let parent = find_category(&txn, actor.org_id, p).await?;
         if parent.parent_id.is_some() {
@@ -802,7 +803,7 @@ pub async fn rename_category(
     id: CategoryId,
     title: &str,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let c = find_category(&txn, actor.org_id, id).await?;
     if c.title == title {
         return Ok(());
@@ -831,7 +832,7 @@ pub async fn move_category(
     id: CategoryId,
     up: bool,
 ) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let c = find_category(&txn, actor.org_id, id).await?;
     let mut siblings = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(actor.org_id))

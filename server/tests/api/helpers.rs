@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use app::audit::service::AuditActor;
 use app::domain::{EmailAddress, Role, ShortName};
+use app::entities::BeginWrite;
 use app::state::Clock;
 use chrono::{DateTime, Utc};
 use reqwest::{StatusCode, redirect::Policy};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use server::config::{Config, Overrides};
 use server::startup::Application;
 use tokio::task::JoinHandle;
@@ -276,7 +277,7 @@ impl TestApp {
     pub async fn org(&self, short: &str) -> Org {
         let now = self.clock.now();
         let actor = AuditActor::system("test");
-        let txn = self.db.begin().await.expect("txn");
+        let txn = self.db.begin_write().await.expect("txn");
         let org = app::orgs::service::create_org(
             &txn,
             now,

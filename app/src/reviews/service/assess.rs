@@ -2,6 +2,7 @@
 //! their corrective actions, closing and amending a cycle, the cadence.
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{CycleId, EvidenceId, FindingId, OrgId, ReviewItemId};
 use crate::ids::{MeasureId, UserId};
 
@@ -213,7 +214,7 @@ pub async fn assess(
         ));
     }
 
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let existing_open = review_findings::Entity::find()
         .filter(review_findings::Column::ItemId.eq(it.id))
         .filter(review_findings::Column::Status.eq(FindingStatus::Open))
@@ -331,7 +332,7 @@ pub async fn decide(
         return Err(AppError::Conflict);
     }
     let comment = text_field("comment", "Kommentar", comment, step == Step::Return)?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let updated = review_items::Entity::update_many()
         .col_expr(review_items::Column::State, Expr::value(to))
         .col_expr(
@@ -431,7 +432,7 @@ pub async fn add_finding(
         }
         _ => {}
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let row = insert_finding(&txn, now, actor, &it, &input).await?;
     txn.commit().await?;
     Ok(row.id)
@@ -483,7 +484,7 @@ pub async fn close_finding(
                 )
             })?;
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let updated = review_findings::Entity::update_many()
         .col_expr(
             review_findings::Column::Status,
@@ -563,7 +564,7 @@ pub async fn close(
     let anchor = crate::audit::service::head(db).await?;
     let pdf = report(db, &state.signing, &closed, now, Some(&anchor)).await?;
     let sha = hex::encode(Sha256::digest(&pdf));
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let updated = review_cycles::Entity::update_many()
         .col_expr(review_cycles::Column::Status, Expr::value("closed"))
         .col_expr(
@@ -647,7 +648,7 @@ pub async fn amend(
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let identity = state.signing.identity(db, &org, now).await?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     event(&txn, now, actor, &cyc, Some(it.id), "amend", &text).await?;
     let mut next = cyc.clone();
     next.report_version = cyc.report_version + 1;
@@ -714,7 +715,7 @@ pub async fn set_cadence(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Maßnahme".into()))?;
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     measures::Entity::update_many()
         .col_expr(measures::Column::ReviewMonths, Expr::value(months))
         .filter(measures::Column::Id.eq(m.id))

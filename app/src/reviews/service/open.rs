@@ -2,6 +2,7 @@
 //! mails that ask their owners.
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{CycleId, OrgId, UserId};
 
 #[derive(Debug, Clone)]
@@ -46,7 +47,7 @@ pub async fn open_cycle(
         method
     };
 
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     if let Some(open) = review_cycles::Entity::find()
         .filter(review_cycles::Column::OrgId.eq(actor.org_id))
         .filter(review_cycles::Column::Status.eq(CycleStatus::Open))

@@ -2,6 +2,7 @@
 //! with which role (domains, required claims, role mapping, existing accounts).
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{OrgId, UserId};
 
 /// Domains an organisation's provider may claim. A domain belongs to the
@@ -293,7 +294,7 @@ pub(super) async fn admit(
         }
     }
     let now = state.now();
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let system = AuditActor::system(&format!("sso:{}", p.id));
     let known = user_identities::Entity::find()
         .filter(user_identities::Column::ProviderId.eq(p.id))
@@ -421,7 +422,7 @@ pub(super) async fn audit_refusal(
     email: Option<&str>,
     reason: &str,
 ) -> Result<(), SsoError> {
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     record(
         &txn,
         state.now(),

@@ -2,6 +2,7 @@
 //! the callback for sign-in, pledge confirmation and account linking.
 
 use super::*;
+use crate::entities::BeginWrite;
 
 pub(super) async fn provider(
     db: &DatabaseConnection,
@@ -382,7 +383,7 @@ pub async fn finish_link(
         return refuse_link(state, &p, actor, reason).await;
     }
     let now = state.now();
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let linked = user_identities::Entity::find()
         .filter(user_identities::Column::ProviderId.eq(p.id))
         .filter(user_identities::Column::Subject.eq(identity.subject.as_str()))

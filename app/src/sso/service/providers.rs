@@ -2,6 +2,7 @@
 //! sync from the configuration file, and discovery by e-mail domain.
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{CustomerId, OrgId, ProviderId};
 
 pub(super) fn secret_context(org_id: OrgId) -> String {
@@ -226,7 +227,7 @@ pub async fn add(state: &AppState, actor: &Actor, new: &NewProvider) -> AppResul
     let now = state.now();
     let c = check(new)?;
     check_issuer_address(state, &c.issuer).await?;
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     claim_domains(&txn, actor.org_id, &c.domains, false).await?;
     if let Some(customer_id) = new.customer_id {
         customers::Entity::find_by_id(customer_id)
@@ -337,7 +338,7 @@ pub async fn sync_configured(
     use crate::entities::organisations;
     let now = state.now();
     let actor = AuditActor::system("configuration file");
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let mut report = SyncReport::default();
     let mut keep: Vec<ProviderId> = Vec::new();
     for (i, entry) in configured.iter().enumerate() {
@@ -514,7 +515,7 @@ pub async fn set_enabled(
     id: ProviderId,
     enabled: bool,
 ) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = state.db.begin_write().await?;
     let row = identity_providers::Entity::find_by_id(id)
         .filter(identity_providers::Column::OrgId.eq(actor.org_id))
         .one(&txn)

@@ -1,6 +1,7 @@
 //! Attempts: what a person has to do, starting, saving and submitting.
 
 use super::*;
+use crate::entities::BeginWrite;
 
 pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTraining> {
     if !actor.role.must_sign_pledge() {
@@ -87,7 +88,7 @@ pub async fn start(
     if !actor.role.must_sign_pledge() {
         return Err(AppError::Forbidden);
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let course = training_courses::Entity::find_by_id(course_id)
         .filter(training_courses::Column::OrgId.eq(actor.org_id))
         .one(&txn)
@@ -331,7 +332,7 @@ pub async fn answer(
     } else {
         None
     };
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     // Only one hand-in wins, also with two tabs at once.
     let done = training_attempts::Entity::update_many()
         .col_expr(

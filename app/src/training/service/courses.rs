@@ -1,6 +1,7 @@
 //! Courses: writing a version (text, quiz, images), the rules, the list.
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{CourseId, OrgId, UserId};
 
 /// Creates a course (`course` is `None`) or a new version of one. The source
@@ -44,7 +45,7 @@ pub async fn save_course(
             })?;
     }
     let sha256 = version_hash(title, pass_percent, &source);
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let (course, previous) = match course {
         None => {
             let course = training_courses::ActiveModel {
@@ -154,7 +155,7 @@ pub async fn save_rules(
             ));
         }
     }
-    let txn = db.begin().await?;
+    let txn = db.begin_write().await?;
     let course = training_courses::Entity::find_by_id(course_id)
         .filter(training_courses::Column::OrgId.eq(actor.org_id))
         .one(&txn)

@@ -1,6 +1,7 @@
 //! Reminders: mails to people whose training is due or overdue.
 
 use super::*;
+use crate::entities::BeginWrite;
 use crate::ids::{CourseId, CourseVersionId, UserId};
 
 /// Reminders written per transaction: one commit per mail would make the
@@ -73,7 +74,7 @@ pub async fn send_reminders(
             .into_iter()
             .collect();
         for batch in open.chunks(REMINDER_BATCH) {
-            let txn = db.begin().await?;
+            let txn = db.begin_write().await?;
             for d in batch {
                 let claimed = training_reminders::Entity::insert(training_reminders::ActiveModel {
                     org_id: Set(org.id),
