@@ -36,6 +36,9 @@ pub struct AppState {
     pub evidence: EvidenceSettings,
     /// What the operator decided about network trust.
     pub net: NetSettings,
+    /// Appends audit rows that are a request's only write in shared
+    /// transactions (group commit).
+    pub audit: crate::audit::batch::AuditBatcher,
 }
 
 /// The operator's decisions about the network, from the configuration.

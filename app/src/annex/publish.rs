@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use der::Encode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -332,51 +332,50 @@ pub async fn publish_for(
     let org_name = org.legal_name.clone();
     let public_url = public_url.to_owned();
     let measures = snapshot.measures.len();
-    let saved = db
-        .transaction::<_, publications::Model, AppError>(|txn| {
-            Box::pin(async move {
-                // Re-read inside the transaction: a concurrent publication wins, this one stops.
-                let newest = publications::Entity::find()
-                    .filter(publications::Column::OrgId.eq(org_id))
-                    .select_only()
-                    .column_as(publications::Column::Version.max(), "max")
-                    .into_tuple::<Option<i32>>()
-                    .one(txn)
-                    .await?
-                    .flatten();
-                if newest != last.as_ref().map(|r| r.version) {
-                    return Err(AppError::Refused(
-                        "Gerade wurde eine andere Version veröffentlicht. Bitte prüfen Sie die Änderungen erneut.".into(),
-                    ));
-                }
-                let saved = row.insert(txn).await?;
-                super::customer_notice::queue_publication_notices(
-                    txn,
-                    now,
-                    org_id,
-                    &org_name,
-                    version,
-                    &saved.stand.format("%d.%m.%Y").to_string(),
-                    &notice_changes,
-                    &public_url,
-                )
-                .await?;
-                record(
-                    txn,
-                    now,
-                    AuditEvent::new(&audit_actor, "annex", version.to_string(), "publish").in_org(org_id).after(serde_json::json!({
-                            "version": version,
-                            "sha256": sha256,
-                            "measures": measures,
-                            "self_signed": saved.self_signed,
-                            "pdfa": saved.pdfa,
-                        })),
-                )
-                .await?;
-                Ok(saved)
-            })
-        })
-        .await?;
+    // One transaction holding the write lock from its start (a concurrent
+    // writer waits rather than failing when this one upgrades).
+    let txn = db.begin_write().await?;
+    // Re-read inside the transaction: a concurrent publication wins, this one stops.
+    let newest = publications::Entity::find()
+        .filter(publications::Column::OrgId.eq(org_id))
+        .select_only()
+        .column_as(publications::Column::Version.max(), "max")
+        .into_tuple::<Option<i32>>()
+        .one(&txn)
+        .await?
+        .flatten();
+    if newest != last.as_ref().map(|r| r.version) {
+        return Err(AppError::Refused(
+            "Gerade wurde eine andere Version veröffentlicht. Bitte prüfen Sie die Änderungen erneut.".into(),
+        ));
+    }
+    let saved = row.insert(&txn).await?;
+    super::customer_notice::queue_publication_notices(
+        &txn,
+        now,
+        org_id,
+        &org_name,
+        version,
+        &saved.stand.format("%d.%m.%Y").to_string(),
+        &notice_changes,
+        &public_url,
+    )
+    .await?;
+    record(
+        &txn,
+        now,
+        AuditEvent::new(&audit_actor, "annex", version.to_string(), "publish")
+            .in_org(org_id)
+            .after(serde_json::json!({
+                "version": version,
+                "sha256": sha256,
+                "measures": measures,
+                "self_signed": saved.self_signed,
+                "pdfa": saved.pdfa,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(org = %org.short_name, version, "annex published");
     Ok(Published {
         info: info(&saved),
@@ -405,27 +404,27 @@ pub async fn snapshot(db: &DatabaseConnection, org_id: OrgId, version: i32) -> A
 
 /// Records who received which version, for the DPO (Weitergabekontrolle).
 pub async fn log_download(
-    db: &DatabaseConnection,
+    audit: &crate::audit::batch::AuditBatcher,
     now: DateTime<Utc>,
     actor: &crate::auth::service::Actor,
     row: &publications::Model,
 ) -> AppResult<()> {
-    // Its own transaction: the audit chain is appended under the head's lock.
-    let txn = db.begin_write().await?;
-    record(
-        &txn,
-        now,
-        AuditEvent::new(&actor.audit(), "annex", row.version.to_string(), "download")
-            .in_org(row.org_id)
-            .after(serde_json::json!({
+    // Group-committed with other downloads: returns once the row is in.
+    audit
+        .append(crate::audit::batch::OwnedEvent {
+            at: now,
+            org_id: Some(row.org_id),
+            actor: actor.audit(),
+            entity: "annex",
+            entity_id: row.version.to_string(),
+            action: "download",
+            after: Some(serde_json::json!({
                 "version": row.version,
                 "sha256": row.sha256,
                 "role": actor.role,
             })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+        })
+        .await
 }
 
 /// The signed PDF of one version.

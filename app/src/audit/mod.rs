@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod batch;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 /// One row of the audit log as shown to admins and auditors.

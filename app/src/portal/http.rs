@@ -52,7 +52,7 @@ async fn annex(
     if download.unchanged_for(&headers) {
         return download.not_modified();
     }
-    if let Err(e) = publish::log_download(&state.db, state.now(), &actor, &row).await {
+    if let Err(e) = publish::log_download(&state.audit, state.now(), &actor, &row).await {
         return e.into_response();
     }
     download.respond(row.pdf)

@@ -335,8 +335,9 @@ mod tests {
 mod apply {
     use chrono::{DateTime, Utc};
 
+    use crate::entities::BeginWrite;
     use crate::ids::OrgId;
-    use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+    use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
     use serde_json::json;
 
     use super::{Block, Place, parse};
@@ -548,36 +549,32 @@ mod apply {
         let skipped = targets.iter().filter(|t| **t == Target::Skip).count() as i32;
         let actor = actor.clone();
         let intro_set = !intro.is_empty();
-        db.transaction::<_, (), AppError>(|txn| {
-            Box::pin(async move {
-                for (_, input) in inputs {
-                    insert_measure(txn, now, &actor, org_id, input, &[]).await?;
-                }
-                if !intro.is_empty() {
-                    let org = organisations::Entity::find_by_id(org_id)
-                        .one(txn)
-                        .await?
-                        .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
-                    let before = org.intro_text.clone();
-                    let after = intro.join("\n\n");
-                    let mut am: organisations::ActiveModel = org.into();
-                    am.intro_text = Set(after.clone());
-                    am.updated_at = Set(now);
-                    am.update(txn).await?;
-                    record(
-                        txn,
-                        now,
-                        AuditEvent::new(&actor, "organisation", org_id.to_string(), "import-intro")
-                            .in_org(org_id)
-                            .before(json!({ "intro_text": before }))
-                            .after(json!({ "intro_text": after })),
-                    )
-                    .await?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
+        let txn = db.begin_write().await?;
+        for (_, input) in inputs {
+            insert_measure(&txn, now, &actor, org_id, input, &[]).await?;
+        }
+        if !intro.is_empty() {
+            let org = organisations::Entity::find_by_id(org_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
+            let before = org.intro_text.clone();
+            let after = intro.join("\n\n");
+            let mut am: organisations::ActiveModel = org.into();
+            am.intro_text = Set(after.clone());
+            am.updated_at = Set(now);
+            am.update(&txn).await?;
+            record(
+                &txn,
+                now,
+                AuditEvent::new(&actor, "organisation", org_id.to_string(), "import-intro")
+                    .in_org(org_id)
+                    .before(json!({ "intro_text": before }))
+                    .after(json!({ "intro_text": after })),
+            )
+            .await?;
+        }
+        txn.commit().await?;
         Ok(ImportSummary {
             measures,
             intro: intro_set,

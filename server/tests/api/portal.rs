@@ -369,3 +369,59 @@ async fn a_category_move_reorders_the_annex_and_reads_as_moved_everywhere(backen
     app.stop().await;
 }
 both!(a_category_move_reorders_the_annex_and_reads_as_moved_everywhere);
+
+/// Downloads under load: each delivered download has its row in the audit
+/// log (group-committed, the chain intact), and a download whose row cannot
+/// be written is not delivered.
+async fn every_delivered_download_is_logged_first(backend: Backend) {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    create(
+        &admin,
+        category_id(&catalogue(&admin).await, "3.1"),
+        "Besucher werden am Empfang registriert.",
+    )
+    .await;
+    assert!(admin.call("annex/publish", &[]).await.status.is_success());
+    let customer = app.client();
+    customer.login_ok(&org.email(Role::Customer)).await;
+    let url = format!("{}/portal/anlage/v1.pdf", app.address);
+    let downloads = (0..40).map(|_| {
+        let c = customer.clone();
+        let url = url.clone();
+        async move {
+            let res = c.http.get(&url).send().await.unwrap();
+            (res.status(), res.bytes().await.unwrap())
+        }
+    });
+    let answers = futures::future::join_all(downloads).await;
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::OK);
+        assert!(body.starts_with(b"%PDF-"));
+    }
+    let logged = app::entities::audit_log::Entity::find()
+        .filter(app::entities::audit_log::Column::Action.eq("download"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(logged, 40, "delivered downloads without their audit row");
+    assert!(matches!(
+        app::audit::service::verify(&app.db).await.unwrap(),
+        app::audit::service::Verification::Intact { .. }
+    ));
+
+    // With the audit log unwritable (its head row gone), nothing is delivered.
+    app.db
+        .execute_unprepared("DELETE FROM audit_head")
+        .await
+        .unwrap();
+    let res = customer.http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!res.bytes().await.unwrap().starts_with(b"%PDF-"));
+    app.stop().await;
+}
+both!(every_delivered_download_is_logged_first);

@@ -1,0 +1,96 @@
+//! Group commit for audit rows that are the only write of a request (a
+//! delivered download): many requests, one transaction.
+//!
+//! Each caller hands its event to one writer task and waits until the
+//! transaction holding it has committed; only then does the request answer.
+//! So nothing acknowledged is lost in a crash: a download whose row was not
+//! committed was never delivered. Under load the writer takes whatever has
+//! queued up while the previous transaction ran (up to [`MAX_BATCH`]) and
+//! appends it in one transaction, one chain link per event, in arrival
+//! order. An idle writer commits a lone event at once.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::service::{AuditActor, AuditEvent, record};
+use crate::entities::BeginWrite;
+use crate::error::{AppError, AppResult};
+use crate::ids::OrgId;
+
+/// The most events one transaction appends.
+pub const MAX_BATCH: usize = 256;
+
+/// An audit event that owns its parts, to travel to the writer.
+#[derive(Debug, Clone)]
+pub struct OwnedEvent {
+    pub at: DateTime<Utc>,
+    pub org_id: Option<OrgId>,
+    pub actor: AuditActor,
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub action: &'static str,
+    pub after: Option<Value>,
+}
+
+type Job = (OwnedEvent, oneshot::Sender<Result<(), String>>);
+
+/// The handle requests use; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuditBatcher {
+    tx: mpsc::Sender<Job>,
+}
+
+impl AuditBatcher {
+    /// Starts the writer on the current runtime. It ends when the last
+    /// handle is dropped, after writing what was queued.
+    pub fn start(db: sea_orm::DatabaseConnection) -> Self {
+        let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(writer(db, rx));
+        Self { tx }
+    }
+
+    /// Appends `event` and returns once it is committed.
+    pub async fn append(&self, event: OwnedEvent) -> AppResult<()> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send((event, done))
+            .await
+            .map_err(|_| AppError::internal("the audit writer has stopped"))?;
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppError::internal(format!("audit log: {e}"))),
+            Err(_) => Err(AppError::internal("the audit writer has stopped")),
+        }
+    }
+}
+
+async fn writer(db: sea_orm::DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcome = write(&db, &batch).await.map_err(|e| e.to_string());
+        if let Err(e) = &outcome {
+            tracing::error!(events = batch.len(), "audit batch not written: {e}");
+        }
+        for (_, done) in batch.drain(..) {
+            // A caller that gave up (its connection closed) needs no answer.
+            let _ = done.send(outcome.clone());
+        }
+    }
+}
+
+async fn write(db: &sea_orm::DatabaseConnection, batch: &[Job]) -> AppResult<()> {
+    let txn = db.begin_write().await?;
+    for (e, _) in batch {
+        record(
+            &txn,
+            e.at,
+            AuditEvent::new(&e.actor, e.entity, e.entity_id.clone(), e.action)
+                .org(e.org_id)
+                .after_opt(e.after.clone()),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
