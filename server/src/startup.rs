@@ -66,6 +66,44 @@ pub struct Application {
     digest_hour: u32,
     /// The session store: the router's layer and the hourly sweep share it.
     sessions: app::auth::session_store::DbSessionStore,
+    statements: StatementCount,
+}
+
+/// How many SQL statements this application's connection has run, and how
+/// many of them wrote (INSERT, UPDATE, DELETE).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCount(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    all: std::sync::atomic::AtomicU64,
+    writes: std::sync::atomic::AtomicU64,
+}
+
+impl Counts {
+    fn add(&self, sql: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.all.fetch_add(1, Relaxed);
+        let verb = sql.trim_start().get(..6).unwrap_or_default();
+        if ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .any(|w| verb.eq_ignore_ascii_case(w))
+        {
+            self.writes.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+impl StatementCount {
+    /// Statements run so far.
+    pub fn get(&self) -> u64 {
+        self.0.all.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Of those, the ones that wrote.
+    pub fn writes(&self) -> u64 {
+        self.0.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Application {
@@ -74,7 +112,13 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let db = crate::db::connect(config).await?;
+        let mut db = crate::db::connect(config).await?;
+        // Every statement counted, so tests can show what a page costs.
+        let statements = StatementCount::default();
+        {
+            let count = statements.0.clone();
+            db.set_metric_callback(move |info| count.add(&info.statement.sql));
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("configuration: setting `listen` (NACHWEIS_LISTEN / --listen): cannot listen on {}: {e}", config.listen))?;
@@ -116,6 +160,7 @@ impl Application {
                 sso_allow_private_addresses: config.sso_allow_private_addresses,
                 trusted_proxies: config.trusted_proxies.clone(),
             },
+            audit: app::audit::batch::AuditBatcher::start(db.clone()),
         };
         let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
             .await
@@ -171,7 +216,18 @@ impl Application {
             worker_interval: std::time::Duration::from_secs(config.worker_interval_secs),
             digest_hour: config.digest_hour,
             sessions,
+            statements,
         })
+    }
+
+    /// The statements run so far (tests read it around a request).
+    pub fn statement_count(&self) -> StatementCount {
+        self.statements.clone()
+    }
+
+    /// The session store (tests and benches read its write count).
+    pub fn session_store(&self) -> app::auth::session_store::DbSessionStore {
+        self.sessions.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -437,7 +493,7 @@ fn is_public(path: &str) -> bool {
 async fn login_gate(
     State(state): State<AppState>,
     session: tower_sessions::Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let wants_page = request.method() == axum::http::Method::GET
@@ -447,22 +503,28 @@ async fn login_gate(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
     let path = request.uri().path();
-    if wants_page
-        && !is_public(path)
-        && let Err(AppError::Unauthenticated) =
-            app::auth::service::actor_for_session(&state, &session).await
-    {
-        let target = if path == "/" {
-            "/login".to_owned()
-        } else {
-            let full = request
-                .uri()
-                .path_and_query()
-                .map_or(path, |pq| pq.as_str());
-            app::http::with_query("/login", "next", full)
-        };
-        return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+    // The page's server functions reuse the lookup made here.
+    let mut once = app::auth::service::RequestActor::default();
+    if wants_page && !is_public(path) {
+        match app::auth::service::actor_for_session(&state, &session).await {
+            Ok(actor) => once = app::auth::service::RequestActor::known(actor),
+            Err(AppError::Unauthenticated) => {
+                let target = if path == "/" {
+                    "/login".to_owned()
+                } else {
+                    let full = request
+                        .uri()
+                        .path_and_query()
+                        .map_or(path, |pq| pq.as_str());
+                    app::http::with_query("/login", "next", full)
+                };
+                return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+            }
+            // The page shows the error where it needs the person.
+            Err(_) => {}
+        }
     }
+    request.extensions_mut().insert(once);
     next.run(request).await
 }
 

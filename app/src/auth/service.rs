@@ -567,11 +567,37 @@ pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult
     }
 }
 
+/// The person a request acts as, looked up once per request: a page's
+/// server functions (the layout, each panel) share one lookup. The server
+/// puts an empty one in every request's extensions (or one the login gate
+/// already filled); a failed lookup is not kept.
+#[derive(Clone, Default)]
+pub struct RequestActor(std::sync::Arc<tokio::sync::OnceCell<Actor>>);
+
+impl RequestActor {
+    /// One that already knows the actor.
+    pub fn known(actor: Actor) -> Self {
+        Self(std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(
+            actor,
+        ))))
+    }
+}
+
 /// Any signed-in person with a membership in the session's organisation.
 pub async fn require_signed_in() -> AppResult<(AppState, Actor)> {
     let state = expect_context::<AppState>();
     let session = session().await?;
-    let actor = actor_for_session(&state, &session).await?;
+    let once = leptos_axum::extract::<axum::Extension<RequestActor>>()
+        .await
+        .ok();
+    let actor = match once {
+        Some(axum::Extension(once)) => once
+            .0
+            .get_or_try_init(|| actor_for_session(&state, &session))
+            .await?
+            .clone(),
+        None => actor_for_session(&state, &session).await?,
+    };
     Ok((state, actor))
 }
 

@@ -9,8 +9,18 @@
 //! writes only when the data changed or the expiry has moved by more than
 //! [`TOUCH_EVERY`], so an active session costs one write a minute, not one
 //! per request.
+//!
+//! Which sessions need no write is decided without asking the database:
+//! `load` remembers what it read (the data and the stored expiry), and
+//! `save` compares against that. Every request loads before it saves, so
+//! the memory is never older than the request; another node's writes only
+//! make a skipped write more harmless (they extend the expiry). The
+//! database keeps the same rule in the statement's `WHERE` for saves
+//! without a load.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -31,19 +41,46 @@ pub struct DbSessionStore {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     idle: Duration,
+    /// What this process last read or wrote per session.
+    seen: Arc<Mutex<HashMap<Id, Seen>>>,
+    writes: Arc<AtomicU64>,
+}
+
+/// A session's row as this process last read or wrote it.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    data: String,
+    expires_at: DateTime<Utc>,
 }
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, idle: Duration) -> Self {
-        Self { db, clock, idle }
+        Self {
+            db,
+            clock,
+            idle,
+            seen: Arc::default(),
+            writes: Arc::default(),
+        }
     }
 
     fn expires_at(&self) -> DateTime<Utc> {
         self.clock.now() + self.idle
     }
 
+    /// Session rows written (created, changed or touched) since the start.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Seen>> {
+        // The map holds no invariant a panic could break.
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Removes expired sessions; run periodically.
     pub async fn delete_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.seen().retain(|_, s| s.expires_at > now);
         sessions::Entity::delete_many()
             .filter(sessions::Column::ExpiresAt.lt(now))
             .exec(&self.db)
@@ -71,6 +108,7 @@ impl tower_sessions::SessionStore for DbSessionStore {
             }
             .insert(&self.db)
             .await;
+            self.writes.fetch_add(1, Ordering::Relaxed);
             match res {
                 Ok(_) => return Ok(()),
                 Err(e)
@@ -89,9 +127,16 @@ impl tower_sessions::SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         let expires_at = self.expires_at();
+        let unchanged = self
+            .seen()
+            .get(&record.id)
+            .is_some_and(|seen| seen.data == data && seen.expires_at >= expires_at - TOUCH_EVERY);
+        if unchanged {
+            return Ok(());
+        }
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(record.id.to_string()),
-            data: Set(data),
+            data: Set(data.clone()),
             expires_at: Set(expires_at),
         })
         .on_conflict(
@@ -113,6 +158,8 @@ impl tower_sessions::SessionStore for DbSessionStore {
         .exec_without_returning(&self.db)
         .await
         .map_err(backend)?;
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.seen().insert(record.id, Seen { data, expires_at });
         Ok(())
     }
 
@@ -122,12 +169,21 @@ impl tower_sessions::SessionStore for DbSessionStore {
             .await
             .map_err(backend)?
         else {
+            self.seen().remove(id);
             return Ok(None);
         };
         // Expired sessions are gone, whatever the cookie says.
         if row.expires_at <= self.clock.now() {
+            self.seen().remove(id);
             return Ok(None);
         }
+        self.seen().insert(
+            *id,
+            Seen {
+                data: row.data.clone(),
+                expires_at: row.expires_at,
+            },
+        );
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
             .map_err(|e| Error::Decode(e.to_string()))?;
         let data = serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
@@ -139,6 +195,7 @@ impl tower_sessions::SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
+        self.seen().remove(id);
         sessions::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await

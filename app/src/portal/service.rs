@@ -66,7 +66,13 @@ pub async fn overview(
     })
 }
 
-/// Records this visit and returns the previous one.
+/// Page views closer together than this are one visit: the stored visit is
+/// not rewritten for each of them (a page view then writes nothing).
+pub const VISIT_GAP: chrono::Duration = chrono::Duration::minutes(30);
+
+/// Records this visit and returns the previous one. A view within
+/// [`VISIT_GAP`] of the stored visit that shows the same annex version is
+/// part of that visit and writes nothing.
 async fn visit(
     db: &DatabaseConnection,
     org_id: OrgId,
@@ -79,6 +85,12 @@ async fn visit(
         .filter(portal_visits::Column::UserId.eq(user_id))
         .one(db)
         .await?;
+    if last
+        .as_ref()
+        .is_some_and(|l| l.last_version == version && now - l.visited_at < VISIT_GAP)
+    {
+        return Ok(last);
+    }
     portal_visits::Entity::insert(portal_visits::ActiveModel {
         org_id: Set(org_id),
         user_id: Set(user_id),

@@ -268,3 +268,48 @@ async fn an_idle_session_ends(backend: Backend) {
     app.stop().await;
 }
 both!(an_idle_session_ends);
+
+/// An active session costs one write a minute: requests within a minute of
+/// the last write send no statement to the session table, the first one
+/// after it moves the stored expiry on.
+async fn an_active_session_is_written_at_most_once_a_minute(backend: Backend) {
+    use app::entities::sessions;
+    use app::state::Clock;
+    let db = TestDb::new(backend).await;
+    let mut config = config_for(&db);
+    config.session_idle_minutes = 30;
+    let app = spawn_with(config, TestClock::starting_now()).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let stored = || async {
+        let rows = sessions::Entity::find().all(&app.db).await.unwrap();
+        assert_eq!(rows.len(), 1, "one session");
+        rows[0].expires_at
+    };
+    let written = app.sessions.writes();
+    let expiry = stored().await;
+    // 20 requests over 40 seconds: no write.
+    for _ in 0..20 {
+        app.clock.advance(chrono::Duration::seconds(2));
+        assert_eq!(c.call("auth/me", &[]).await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        app.sessions.writes(),
+        written,
+        "a request within the minute wrote the session"
+    );
+    assert_eq!(stored().await, expiry);
+    // A minute after the last write, the next request writes once.
+    app.clock.advance(chrono::Duration::seconds(21));
+    assert_eq!(c.call("auth/me", &[]).await.status, StatusCode::OK);
+    assert_eq!(app.sessions.writes(), written + 1);
+    let moved = stored().await;
+    assert_eq!(
+        moved.timestamp(),
+        (app.clock.now() + chrono::Duration::minutes(30)).timestamp(),
+        "the stored expiry is 30 minutes after the last request"
+    );
+    app.stop().await;
+}
+both!(an_active_session_is_written_at_most_once_a_minute);

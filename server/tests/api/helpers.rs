@@ -175,6 +175,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: Arc<TestClock>,
     pub config: Config,
+    pub sessions: app::auth::session_store::DbSessionStore,
+    /// SQL statements the application has run.
+    pub statements: server::startup::StatementCount,
     server: JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -225,6 +228,8 @@ pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db.clone();
+    let sessions = app.session_store();
+    let statements = app.statement_count();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async move {
@@ -238,6 +243,8 @@ pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
         db,
         clock,
         config,
+        sessions,
+        statements,
         server,
         shutdown: Some(tx),
     }

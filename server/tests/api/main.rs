@@ -25,6 +25,7 @@ mod peers;
 mod pledges;
 mod portal;
 mod publish;
+mod queries;
 mod reviews;
 mod security;
 mod sso;
