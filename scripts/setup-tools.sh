@@ -5,6 +5,7 @@
 #   scripts/setup-tools.sh        build tools only (what run.sh needs)
 #   scripts/setup-tools.sh test   and the test tools: Chromium, poppler,
 #                                 the SMTP/S3 peers, the browser-test packages
+#   scripts/setup-tools.sh bench  and wrk and nginx for the load benchmark
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here="$NACHWEIS_ROOT"
@@ -16,6 +17,9 @@ sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=()
 if [ "$mode" = test ]; then
   apt_packages+=(chromium poppler-utils libnss3-tools qpdf python3-venv)
+fi
+if [ "$mode" = bench ]; then
+  apt_packages+=(wrk nginx-light)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -1,0 +1,445 @@
+//! The web server under load: `cargo bench -p server --bench load`.
+//!
+//! Needs `wrk` and `nginx` (`scripts/setup-tools.sh bench` installs both).
+//! For each database (SQLite in a temporary data directory, then a fresh
+//! PostgreSQL database on `NACHWEIS_TEST_PG_URL`, default the local `test`
+//! server) it starts the real application in this process with
+//!   - the demo data, ConRat's annex published,
+//!   - "Groß GmbH": 300 measures, 5,000 staff, a customer, its annex published,
+//!
+//! signs in as the DPO and the customer of each, and lets `wrk` hold 32 and
+//! then 64 connections open for `NACHWEIS_BENCH_SECONDS` (default 10) against
+//!   - the signed annex download, and the same with `If-None-Match` (304),
+//!   - `/massnahmen`, `/` and `/portal`, on the demo data and the 300 measures,
+//!   - `/login` (no session) and `/healthz`.
+//!
+//! nginx serving the same PDF (download and 304) is the reference, measured
+//! in the same run. The server's resident memory is printed before and
+//! after the load. Then the soak (`load/soak.rs`) mixes writes into the
+//! reads for `NACHWEIS_SOAK_SECONDS` (default 60) and checks that nothing
+//! was lost. `cargo bench -p server --bench load -- sqlite` (or `postgres`)
+//! runs one database only. Server, nginx and wrk share the cores.
+
+use std::process::{Child, Command};
+use std::sync::Arc;
+
+use app::domain::Role;
+use app::entities::{categories, measures, memberships, users};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+mod common;
+#[path = "load/soak.rs"]
+mod soak;
+
+const MEASURES: usize = 300;
+const STAFF: usize = 5_000;
+const CONNECTIONS: [u32; 2] = [32, 64];
+
+fn seconds() -> String {
+    std::env::var("NACHWEIS_BENCH_SECONDS").unwrap_or_else(|_| "10".into())
+}
+
+/// One wrk run; prints a row and returns requests per second. wrk runs on
+/// a blocking thread: the server's worker threads stay free.
+async fn wrk(label: &str, connections: u32, url: &str, headers: &[String]) -> anyhow::Result<f64> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t", "2", "--latency"])
+        .args(["-c", &connections.to_string()])
+        .args(["-d", &format!("{}s", seconds())]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    cmd.arg(url);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await?
+        .map_err(|e| {
+            anyhow::anyhow!("cannot run wrk ({e}); install it with `scripts/setup-tools.sh bench`")
+        })?;
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pick = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let errors = text
+        .lines()
+        .filter(|l| l.contains("Non-2xx or 3xx responses") || l.contains("Socket errors"))
+        .map(|l| format!(", {}", l.trim()))
+        .collect::<String>();
+    let rps = pick("Requests/sec:");
+    println!(
+        "{label:<44} c={connections:<3} {rps:>10} req/s   p50 {:>8}   p99 {:>8}{errors}",
+        pick("50%"),
+        pick("99%"),
+    );
+    Ok(rps.parse().unwrap_or(0.0))
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// This process's resident memory (the server runs in it; wrk does not).
+fn rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| format!("{} MB", kb / 1024))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// Signs in and returns the `Cookie:` header.
+async fn session(base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let res = client()?
+        .post(format!("{base}/api/auth/login"))
+        .header("Accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "login {email}: {}", res.status());
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .next()
+        .map(|c| format!("Cookie: {c}"))
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))
+}
+
+/// Publishes the DPO's organisation's annex.
+async fn publish(base: &str, dpo: &str) -> anyhow::Result<()> {
+    let (name, value) = dpo.split_once(": ").unwrap_or(("Cookie", dpo));
+    let res = client()?
+        .post(format!("{base}/api/annex/publish"))
+        .header("Accept", "application/json")
+        .header(name, value)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "publish: {}", res.text().await?);
+    Ok(())
+}
+
+/// GETs `url` and returns the body and ETag, checking for 200.
+async fn fetch(url: &str, headers: &[String]) -> anyhow::Result<(Vec<u8>, String)> {
+    let mut req = client()?.get(url);
+    for h in headers {
+        if let Some((n, v)) = h.split_once(": ") {
+            req = req.header(n, v);
+        }
+    }
+    let res = req.send().await?;
+    anyhow::ensure!(res.status().is_success(), "GET {url}: {}", res.status());
+    let etag = res
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((res.bytes().await?.to_vec(), etag))
+}
+
+/// Groß GmbH: 300 measures, 5,000 staff and a customer with a login, all
+/// inserted in bulk (not 5,300 audited requests).
+async fn big_org(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    let system = app::audit::service::AuditActor::system("bench");
+    let (org, dpo) = common::org_with_dpo(db, now).await?;
+    for chunk in (0..STAFF).collect::<Vec<_>>().chunks(500) {
+        users::Entity::insert_many(chunk.iter().map(|i| users::ActiveModel {
+            email: Set(format!("person{i:05}@gross.example")),
+            display_name: Set(format!("Person {i:05}")),
+            password_hash: Set(None),
+            locked: Set(false),
+            locale: Set("de".into()),
+            created_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    let staff: Vec<app::ids::UserId> = users::Entity::find()
+        .filter(users::Column::Email.like("person%@gross.example"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    for chunk in staff.chunks(500) {
+        memberships::Entity::insert_many(chunk.iter().map(|u| memberships::ActiveModel {
+            org_id: Set(org.id),
+            user_id: Set(*u),
+            role: Set(Role::Staff.as_str().into()),
+            created_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    let cats: Vec<app::ids::CategoryId> = categories::Entity::find()
+        .filter(categories::Column::OrgId.eq(org.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for chunk in (0..MEASURES).collect::<Vec<_>>().chunks(100) {
+        measures::Entity::insert_many(chunk.iter().map(|i| measures::ActiveModel {
+            org_id: Set(org.id),
+            category_id: Set(cats[i % cats.len()]),
+            title: Set(String::new()),
+            body: Set(format!(
+                "Maßnahme {i}: Der Zugriff auf System {i} erfolgt nur über personalisierte Konten mit Zwei-Faktor-Anmeldung; Berechtigungen werden halbjährlich überprüft."
+            )),
+            status: Set(app::domain::MeasureStatus::Implemented),
+            position: Set(*i as i32),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    let customer = app::customers::service::add(db, now, &dpo, "Kunde Groß", "AVV-1", "").await?;
+    let person = app::auth::service::create_user(
+        db,
+        now,
+        &system,
+        &app::domain::EmailAddress::parse(BIG_CUSTOMER)?,
+        "Kundin Groß",
+        Some(common::DPO_PASSWORD),
+    )
+    .await?;
+    app::orgs::service::add_membership(db, now, &system, org.id, person.id, Role::Customer).await?;
+    memberships::Entity::update_many()
+        .col_expr(
+            memberships::Column::CustomerId,
+            sea_orm::sea_query::Expr::value(customer),
+        )
+        .filter(memberships::Column::UserId.eq(person.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+const BIG_CUSTOMER: &str = "kundin@gross.example";
+
+/// nginx serving `dir` on a free port, until dropped.
+struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    async fn serve(file: &[u8]) -> anyhow::Result<Nginx> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("www");
+        std::fs::create_dir(&root)?;
+        std::fs::write(root.join("anlage.pdf"), file)?;
+        // nginx's workers may run as another user: let them read it.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+        let port = free_port()?;
+        let d = dir.path().display();
+        let conf = format!(
+            "worker_processes 2;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  \
+             fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n  \
+             server {{ listen 127.0.0.1:{port}; root {d}/www; }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf)?;
+        let child = Command::new("nginx")
+            .args(["-p", &d.to_string(), "-c"])
+            .arg(dir.path().join("nginx.conf"))
+            .spawn()
+            .map_err(|e| {
+                anyhow::anyhow!("cannot run nginx ({e}); `scripts/setup-tools.sh bench`")
+            })?;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(Nginx {
+                    child,
+                    port,
+                    _dir: dir,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("nginx did not start")
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database, dropped at the end.
+async fn pg_database() -> anyhow::Result<(String, String)> {
+    let admin_url = std::env::var("NACHWEIS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let name = format!("nachweis_bench_{}", std::process::id());
+    let admin = sea_orm::Database::connect(&admin_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .await?;
+    admin.close().await?;
+    let (prefix, _) = admin_url
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow::anyhow!("no database in {admin_url}"))?;
+    Ok((format!("{prefix}/{name}"), admin_url))
+}
+
+async fn drop_pg_database(admin_url: &str, url: &str) -> anyhow::Result<()> {
+    let name = url.rsplit_once('/').map(|(_, n)| n).unwrap_or_default();
+    let admin = sea_orm::Database::connect(admin_url).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    Ok(())
+}
+
+async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = common::config(dir.path())?;
+    if let Some(url) = database_url {
+        config.database_url = url;
+        config.database_pool = 16;
+    }
+    let app =
+        server::startup::Application::build_with_clock(&config, Arc::new(app::state::SystemClock))
+            .await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    let started = std::time::Instant::now();
+    #[allow(clippy::disallowed_methods)]
+    server::demo::load(&db, chrono::Utc::now()).await?;
+    big_org(&db).await?;
+    soak::prepare(&db).await?;
+    let pw = server::demo::DEMO_PASSWORD;
+    let demo_dpo = session(&base, "dpo@conrat.example", pw).await?;
+    let demo_customer = session(&base, "kunde@kanzlei-hoffmann.example", pw).await?;
+    let big_dpo = session(&base, common::DPO_EMAIL, common::DPO_PASSWORD).await?;
+    let big_customer = session(&base, BIG_CUSTOMER, common::DPO_PASSWORD).await?;
+    publish(&base, &demo_dpo).await?;
+    publish(&base, &big_dpo).await?;
+    let annex = format!("{base}/portal/anlage/v1.pdf");
+    let (pdf, etag) = fetch(&annex, std::slice::from_ref(&demo_customer)).await?;
+    anyhow::ensure!(!etag.is_empty(), "the annex has no ETag");
+    // Every page answers 200 before it is measured.
+    for (url, who) in [
+        ("/massnahmen", &demo_dpo),
+        ("/massnahmen", &big_dpo),
+        ("/", &demo_dpo),
+        ("/", &big_dpo),
+        ("/portal", &demo_customer),
+        ("/portal", &big_customer),
+    ] {
+        fetch(&format!("{base}{url}"), std::slice::from_ref(who)).await?;
+    }
+
+    let nginx = Nginx::serve(&pdf).await?;
+    let reference = format!("http://127.0.0.1:{}/anlage.pdf", nginx.port);
+    let (_, nginx_etag) = fetch(&reference, &[]).await?;
+
+    println!(
+        "\n{label}: demo data + Groß GmbH ({MEASURES} measures, {STAFF} staff); set up in {:.1} s; {} s per row; RSS before the load {}",
+        started.elapsed().as_secs_f64(),
+        seconds(),
+        rss()
+    );
+    let kb = pdf.len() / 1024;
+    for c in CONNECTIONS {
+        let ours = wrk(
+            &format!("annex download ({kb} KB)"),
+            c,
+            &annex,
+            std::slice::from_ref(&demo_customer),
+        )
+        .await?;
+        let theirs = wrk("  nginx, same file", c, &reference, &[]).await?;
+        println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
+        let ours = wrk(
+            "annex, If-None-Match (304)",
+            c,
+            &annex,
+            &[demo_customer.clone(), format!("If-None-Match: {etag}")],
+        )
+        .await?;
+        let theirs = wrk(
+            "  nginx, If-None-Match (304)",
+            c,
+            &reference,
+            &[format!("If-None-Match: {nginx_etag}")],
+        )
+        .await?;
+        println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
+        for (what, url, who) in [
+            ("/massnahmen, demo (15 measures)", "/massnahmen", &demo_dpo),
+            ("/massnahmen, 300 measures", "/massnahmen", &big_dpo),
+            ("/ (DPO start page), demo", "/", &demo_dpo),
+            ("/ (DPO start page), 300 measures", "/", &big_dpo),
+            ("/portal, demo", "/portal", &demo_customer),
+            ("/portal, 300 measures", "/portal", &big_customer),
+        ] {
+            wrk(what, c, &format!("{base}{url}"), std::slice::from_ref(who)).await?;
+        }
+        wrk("/login (no session)", c, &format!("{base}/login"), &[]).await?;
+        wrk("/healthz", c, &format!("{base}/healthz"), &[]).await?;
+    }
+    println!("{label}: RSS after the load {}", rss());
+    drop(nginx);
+    soak::run(label, &base, &db, big_dpo, big_customer).await?;
+    println!("{label}: RSS after the soak {}", rss());
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    println!(
+        "Nachweis under load (wrk, loopback; server, nginx and wrk share the machine's cores)"
+    );
+    if only.as_deref().is_none_or(|o| o == "sqlite") {
+        run("SQLite", None).await?;
+    }
+    if only.as_deref().is_none_or(|o| o == "postgres") {
+        let (url, admin) = pg_database().await?;
+        let result = run("PostgreSQL", Some(url.clone())).await;
+        drop_pg_database(&admin, &url).await?;
+        result?;
+    }
+    Ok(())
+}
