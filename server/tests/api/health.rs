@@ -201,3 +201,57 @@ async fn concurrent_writers_take_turns_and_lose_nothing(backend: Backend) {
     app.stop().await;
 }
 both!(concurrent_writers_take_turns_and_lose_nothing);
+
+/// Transactions that read before they write, side by side: each measure
+/// update reads the measure and its version, then writes. On SQLite a
+/// transaction that began deferred fails with SQLITE_BUSY when it upgrades
+/// while another connection writes (the busy timeout does not help there);
+/// every writer here takes the write lock at its start and waits its turn.
+async fn concurrent_read_then_write_transactions_all_succeed(backend: Backend) {
+    use crate::catalogue::{catalogue, category_id, create, measure};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let category = category_id(&catalogue(&admin).await, "3.1");
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        ids.push(create(&admin, category, &format!("Maßnahme {i}.")).await);
+    }
+    let updates = futures::future::join_all(ids.iter().map(|id| {
+        let admin = admin.clone();
+        let id = *id;
+        async move {
+            let m = measure(&admin, id).await;
+            admin
+                .call(
+                    "toms/measure/update",
+                    &[
+                        ("id", &id.to_string()),
+                        ("version", &m.version.to_string()),
+                        ("category_id", &category.to_string()),
+                        ("title", ""),
+                        ("body", &format!("Maßnahme {id}, überarbeitet.")),
+                        ("status", "implemented"),
+                    ],
+                )
+                .await
+        }
+    }))
+    .await;
+    for (id, a) in ids.iter().zip(&updates) {
+        assert_eq!(a.status, StatusCode::OK, "measure {id}: {}", a.body);
+    }
+    for id in &ids {
+        let m = measure(&admin, *id).await;
+        assert_eq!(m.body, format!("Maßnahme {id}, überarbeitet."));
+        assert_eq!(m.version, 2);
+    }
+    match app::audit::service::verify(&app.db).await.unwrap() {
+        app::audit::service::Verification::Intact { .. } => {}
+        broken => panic!("audit chain: {broken:?}"),
+    }
+    app.stop().await;
+}
+both!(concurrent_read_then_write_transactions_all_succeed);
