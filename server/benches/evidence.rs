@@ -7,6 +7,8 @@
 //! Prints MB/s per run and the median; the peak RSS of the bench process
 //! (server and client share it) shows that nothing is buffered whole.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,15 +21,7 @@ const CHUNK: usize = 1024 * 1024;
 const RUNS: usize = 3;
 
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    common::proc_status_kb("VmHWM").map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 fn mbps(d: Duration) -> f64 {

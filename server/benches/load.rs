@@ -24,7 +24,7 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 
 use app::domain::Role;
-use app::entities::{categories, measures, memberships, users};
+use app::entities::{memberships, users};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 mod common;
@@ -90,14 +90,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// This process's resident memory (the server runs in it; wrk does not).
 fn rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
+    common::proc_status_kb("VmRSS")
         .map(|kb| format!("{} MB", kb / 1024))
         .unwrap_or_else(|| "?".into())
 }
@@ -197,31 +190,7 @@ async fn big_org(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
         .exec(db)
         .await?;
     }
-    let cats: Vec<app::ids::CategoryId> = categories::Entity::find()
-        .filter(categories::Column::OrgId.eq(org.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    for chunk in (0..MEASURES).collect::<Vec<_>>().chunks(100) {
-        measures::Entity::insert_many(chunk.iter().map(|i| measures::ActiveModel {
-            org_id: Set(org.id),
-            category_id: Set(cats[i % cats.len()]),
-            title: Set(String::new()),
-            body: Set(format!(
-                "Maßnahme {i}: Der Zugriff auf System {i} erfolgt nur über personalisierte Konten mit Zwei-Faktor-Anmeldung; Berechtigungen werden halbjährlich überprüft."
-            )),
-            status: Set(app::domain::MeasureStatus::Implemented),
-            position: Set(*i as i32),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await?;
-    }
+    common::insert_measures(db, org.id, MEASURES, now).await?;
     let customer = app::customers::service::add(db, now, &dpo, "Kunde Groß", "AVV-1", "").await?;
     let person = app::auth::service::create_user(
         db,

@@ -24,7 +24,7 @@ const RUNS: usize = 7;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
-    use app::entities::{categories, measure_owners, measures, memberships, review_items, users};
+    use app::entities::{measure_owners, measures, memberships, review_items, users};
     let dir = tempfile::tempdir()?;
     let config = common::config(dir.path())?;
     let app =
@@ -65,31 +65,7 @@ async fn main() -> anyhow::Result<()> {
     }))
     .exec(&db)
     .await?;
-    let cats: Vec<app::ids::CategoryId> = categories::Entity::find()
-        .filter(categories::Column::OrgId.eq(org.id))
-        .all(&db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    for chunk in (0..MEASURES).collect::<Vec<_>>().chunks(200) {
-        measures::Entity::insert_many(chunk.iter().map(|i| measures::ActiveModel {
-            org_id: Set(org.id),
-            category_id: Set(cats[i % cats.len()]),
-            title: Set(String::new()),
-            body: Set(format!(
-                "Maßnahme {i}: Der Zugriff auf System {i} erfolgt nur über personalisierte Konten mit Zwei-Faktor-Anmeldung; Berechtigungen werden halbjährlich überprüft."
-            )),
-            status: Set(app::domain::MeasureStatus::Implemented),
-            position: Set(*i as i32),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }))
-        .exec(&db)
-        .await?;
-    }
+    common::insert_measures(&db, org.id, MEASURES, now).await?;
     let ids: Vec<app::ids::MeasureId> = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org.id))
         .all(&db)

@@ -328,9 +328,6 @@ pub async fn publish_for(
         audit_hash: Set(Some(anchor.hash)),
         ..Default::default()
     };
-    let audit_actor = by.clone();
-    let org_name = org.legal_name.clone();
-    let public_url = public_url.to_owned();
     let measures = snapshot.measures.len();
     // One transaction holding the write lock from its start (a concurrent
     // writer waits rather than failing when this one upgrades).
@@ -354,17 +351,17 @@ pub async fn publish_for(
         &txn,
         now,
         org_id,
-        &org_name,
+        &org.legal_name,
         version,
         &saved.stand.format("%d.%m.%Y").to_string(),
         &notice_changes,
-        &public_url,
+        public_url,
     )
     .await?;
     record(
         &txn,
         now,
-        AuditEvent::new(&audit_actor, "annex", version.to_string(), "publish")
+        AuditEvent::new(by, "annex", version.to_string(), "publish")
             .in_org(org_id)
             .after(serde_json::json!({
                 "version": version,

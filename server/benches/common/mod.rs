@@ -79,3 +79,51 @@ pub async fn org_with_dpo(
     };
     Ok((org, dpo))
 }
+
+/// `n` measures of the organisation, spread over its categories, inserted
+/// in bulk (not `n` audited requests).
+pub async fn insert_measures(
+    db: &sea_orm::DatabaseConnection,
+    org_id: app::ids::OrgId,
+    n: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use app::entities::{categories, measures};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+    let cats: Vec<app::ids::CategoryId> = categories::Entity::find()
+        .filter(categories::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        measures::Entity::insert_many(chunk.iter().map(|i| measures::ActiveModel {
+            org_id: Set(org_id),
+            category_id: Set(cats[i % cats.len()]),
+            title: Set(String::new()),
+            body: Set(format!(
+                "Maßnahme {i}: Der Zugriff auf System {i} erfolgt nur über personalisierte Konten mit Zwei-Faktor-Anmeldung; Berechtigungen werden halbjährlich überprüft."
+            )),
+            status: Set(app::domain::MeasureStatus::Implemented),
+            position: Set(*i as i32),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A field of `/proc/self/status` in kB (`VmRSS`, `VmHWM`, …).
+pub fn proc_status_kb(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+}
