@@ -2,17 +2,14 @@
 
 use leptos::prelude::*;
 
+use leptos::server_fn::ServerFn;
+
 use crate::auth::{Auth, CurrentUser, Logout, SwitchOrg, get_current_user};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    let switch = ServerAction::<SwitchOrg>::new();
     let epoch = RwSignal::new(0u32);
-    let user = Resource::new(
-        move || (epoch.get(), logout.version().get(), switch.version().get()),
-        |_| get_current_user(),
-    );
+    let user = Resource::new(move || epoch.get(), |_| get_current_user());
     provide_context(Auth::new(user, epoch));
 
     view! {
@@ -26,7 +23,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(u)) => view! { <Nav user=u logout switch /> }.into_any(),
+                        Ok(Some(u)) => view! { <Nav user=u /> }.into_any(),
                         _ => ().into_any(),
                     }
                 })}
@@ -39,12 +36,12 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// Signing out and switching the organisation are plain forms, with and
+/// without JavaScript: both change every page's data, so the browser loads
+/// the page the server redirects to afresh. (They hold no reactive state, so
+/// nothing here can outlive a render that was cancelled.)
 #[component]
-fn Nav(
-    user: CurrentUser,
-    logout: ServerAction<Logout>,
-    switch: ServerAction<SwitchOrg>,
-) -> impl IntoView {
+fn Nav(user: CurrentUser) -> impl IntoView {
     let role = user.org.role;
     let other_orgs: Vec<_> = user
         .orgs
@@ -77,7 +74,7 @@ fn Nav(
             {(!other_orgs.is_empty())
                 .then(|| {
                     view! {
-                        <ActionForm action=switch attr:class="inline">
+                        <form method="post" action=SwitchOrg::url() class="inline">
                             <label class="sr-only" for="org-switch">
                                 "Organisation wechseln"
                             </label>
@@ -90,14 +87,14 @@ fn Nav(
                             <button type="submit" class="link">
                                 "Wechseln"
                             </button>
-                        </ActionForm>
+                        </form>
                     }
                 })}
-            <ActionForm action=logout attr:class="inline">
+            <form method="post" action=Logout::url() class="inline">
                 <button type="submit" class="link" data-test="logout">
                     "Abmelden"
                 </button>
-            </ActionForm>
+            </form>
         </div>
     }
 }
