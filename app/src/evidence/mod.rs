@@ -3,7 +3,7 @@
 //! (streamed, never held in memory); listing and editing are server functions.
 
 mod panel;
-pub use panel::EvidencePanel;
+pub use panel::{EvidenceData, EvidencePanel};
 
 /// The upload and the download.
 #[cfg(feature = "ssr")]

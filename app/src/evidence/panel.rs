@@ -20,31 +20,51 @@ struct Actions {
     uploaded: RwSignal<u32>,
 }
 
+/// The panel's list and the actions it reloads after. The page creates it
+/// at its top, outside any `Suspend`, so the list is fetched once per render.
+#[derive(Clone, Copy)]
+pub struct EvidenceData {
+    data: Resource<Result<MeasureEvidence, AppError>>,
+    actions: Actions,
+}
+
+impl EvidenceData {
+    /// `measure` is the measure whose evidence to list (none: not found);
+    /// `uploaded` counts uploads, for a page that lists the evidence elsewhere too.
+    pub fn new(
+        measure: impl Fn() -> Option<MeasureId> + Send + Sync + 'static,
+        uploaded: RwSignal<u32>,
+    ) -> Self {
+        let actions = Actions {
+            update: ServerAction::new(),
+            delete: ServerAction::new(),
+            purge: ServerAction::new(),
+            uploaded,
+        };
+        let data = Resource::new(
+            move || {
+                (
+                    measure(),
+                    actions.update.version().get(),
+                    actions.delete.version().get(),
+                    actions.purge.version().get(),
+                    actions.uploaded.get(),
+                )
+            },
+            |(measure, ..)| async move {
+                match measure {
+                    Some(id) => list_evidence(id).await,
+                    None => Err(AppError::NotFound("Die Maßnahme".into())),
+                }
+            },
+        );
+        Self { data, actions }
+    }
+}
+
 #[component]
-pub fn EvidencePanel(
-    measure_id: MeasureId,
-    /// Counts uploads; a page that lists the measure's evidence elsewhere
-    /// passes its own signal to reload with the panel.
-    #[prop(optional)]
-    uploaded: Option<RwSignal<u32>>,
-) -> impl IntoView {
-    let actions = Actions {
-        update: ServerAction::new(),
-        delete: ServerAction::new(),
-        purge: ServerAction::new(),
-        uploaded: uploaded.unwrap_or_else(|| RwSignal::new(0)),
-    };
-    let data = Resource::new(
-        move || {
-            (
-                actions.update.version().get(),
-                actions.delete.version().get(),
-                actions.purge.version().get(),
-                actions.uploaded.get(),
-            )
-        },
-        move |_| list_evidence(measure_id),
-    );
+pub fn EvidencePanel(measure_id: MeasureId, data: EvidenceData) -> impl IntoView {
+    let EvidenceData { data, actions } = data;
     view! {
         <section class="card evidence" id="nachweise" data-test="evidence">
             <h2>"Nachweise"</h2>

@@ -8,3 +8,65 @@ mod start_page;
 pub use layout::Layout;
 pub use login_page::LoginPage;
 pub use start_page::HomePage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::reminders::AttentionPreview;
+use crate::reviews::ReviewDashboard;
+use crate::toms::MeasureSummary;
+use crate::training::MyCourse;
+
+/// Everything the start page shows besides the person's name, fetched in
+/// one call: a page's data comes from one resource created by the page
+/// itself, never from panels that each fetch their own (a panel built inside
+/// a `Suspend` is built again on each of its re-runs, and so is its fetch).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartPanels {
+    /// The current pledge text is still to be signed.
+    pub pledge_due: bool,
+    /// Courses not passed in their current version.
+    pub open_trainings: Vec<MyCourse>,
+    /// Admins, owners and auditors: the effectiveness review in figures.
+    pub reviews: Option<ReviewDashboard>,
+    /// Admins, owners and auditors: what needs attention, first entries only.
+    pub attention: Option<AttentionPreview>,
+    /// The measures the person is responsible for.
+    pub mine: Vec<MeasureSummary>,
+}
+
+#[server(endpoint = "home/start")]
+pub async fn get_start() -> Result<StartPanels, AppError> {
+    let (state, actor) = crate::auth::require_signed_in().await?;
+    if !actor.role.is_internal() {
+        return Ok(StartPanels::default());
+    }
+    let db = &state.db;
+    let pledge = crate::pledges::service::mine(db, &actor).await?;
+    let training = crate::training::service::mine(db, &actor).await?;
+    let dashboard = actor.role.reads_evidence();
+    let reviews = match dashboard {
+        true => Some(crate::reviews::service::dashboard(db, &actor, state.now()).await?),
+        false => None,
+    };
+    let attention = match dashboard {
+        true => Some(
+            crate::reminders::service::attention(db, actor.org_id, None, state.now())
+                .await?
+                .preview(crate::reminders::PREVIEW),
+        ),
+        false => None,
+    };
+    Ok(StartPanels {
+        pledge_due: pledge.must_sign && pledge.signed.is_none() && pledge.current.is_some(),
+        open_trainings: training
+            .courses
+            .into_iter()
+            .filter(|c| c.state != crate::training::CourseState::Passed)
+            .collect(),
+        reviews,
+        attention,
+        mine: crate::toms::service::owned_by(db, actor.org_id, actor.user_id).await?,
+    })
+}

@@ -6,13 +6,17 @@ use leptos_router::components::Redirect;
 
 use crate::auth::Auth;
 use crate::format::german_date;
-use crate::reminders::get_attention;
-use crate::toms::{MeasureSummary, my_measures};
+use crate::reminders::AttentionPreview;
+use crate::toms::MeasureSummary;
 use crate::ui::{ErrorView, Loading};
+
+use super::{StartPanels, get_start};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = expect_context::<Auth>();
+    // Created here, once: never inside the `Suspend` below (see `StartPanels`).
+    let panels = Resource::new(|| (), |_| get_start());
     view! {
         <Title text="Start" />
         <Suspense fallback=Loading>
@@ -39,10 +43,10 @@ pub fn HomePage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(Some(u)) => {
-                        view! { <InternalHome name=u.display_name org=u.org.legal_name dashboard=u.org.role.reads_evidence() /> }
-                            .into_any()
-                    }
+                    Ok(Some(u)) => match panels.await {
+                        Ok(p) => view! { <InternalHome name=u.display_name org=u.org.legal_name p /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    },
                 }
             })}
         </Suspense>
@@ -50,33 +54,34 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn InternalHome(name: String, org: String, dashboard: bool) -> impl IntoView {
-    let mine = Resource::new(|| (), |_| my_measures());
+fn InternalHome(name: String, org: String, p: StartPanels) -> impl IntoView {
+    let StartPanels {
+        pledge_due,
+        open_trainings,
+        reviews,
+        attention,
+        mine,
+    } = p;
     view! {
         <section class="page">
             <h1>{format!("Guten Tag, {name}")}</h1>
             <p class="lead">{org}</p>
-            <crate::pledges::PledgeReminder />
-            <crate::training::OpenTrainings />
-            {dashboard.then(|| view! { <crate::reviews::MyReviews /> <AttentionPanel /> })}
+            {pledge_due.then(|| view! { <crate::pledges::PledgeReminder /> })}
+            <crate::training::OpenTrainings open=open_trainings />
+            {reviews.map(|d| view! { <crate::reviews::MyReviews d /> })}
+            {attention.map(|a| view! { <AttentionPanel a /> })}
             <h2>"Meine Maßnahmen"</h2>
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
-                    match mine.await {
-                        Ok(list) if list.is_empty() => {
-                            view! {
-                                <p class="muted">
-                                    "Ihnen sind derzeit keine Maßnahmen zugeordnet. "
-                                    <a href="/massnahmen">"Zum Maßnahmenkatalog"</a>
-                                </p>
-                            }
-                                .into_any()
-                        }
-                        Ok(list) => view! { <MeasureList list /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {if mine.is_empty() {
+                view! {
+                    <p class="muted">
+                        "Ihnen sind derzeit keine Maßnahmen zugeordnet. "
+                        <a href="/massnahmen">"Zum Maßnahmenkatalog"</a>
+                    </p>
+                }
+                    .into_any()
+            } else {
+                view! { <MeasureList list=mine /> }.into_any()
+            }}
         </section>
     }
 }
@@ -104,144 +109,143 @@ pub fn MeasureList(list: Vec<MeasureSummary>) -> impl IntoView {
 
 /// What needs attention, with counts: the same lists as the daily digest.
 #[component]
-fn AttentionPanel() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_attention());
+fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
+    let AttentionPreview { shown: a, totals } = a;
+    let total = totals.sum();
     view! {
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(a) => {
-                        let total = a.evidence_expiring.len() + a.attestations_expiring.len()
-                            + a.measures_without_owner.len()
-                            + a.implemented_without_evidence.len()
-                            + a.trainings_due.len()
-                            + a.reviews_overdue.len()
-                            + a.actions_due.len()
-                            + a.not_effective.len()
-                            + a.assessments_waiting.len();
-                        view! {
-                            <section class="card attention" data-test="attention">
-                                <h2>{format!("Handlungsbedarf ({total})")}</h2>
-                                {(total == 0).then(|| view! { <p class="muted">"Alles aktuell: keine ablaufenden Nachweise, jede Maßnahme hat Verantwortliche und einen gültigen Nachweis."</p> })}
-                                <AttentionList
-                                    title="Nachweise, die ablaufen oder abgelaufen sind"
-                                    test="expiring"
-                                    items=a
-                                        .evidence_expiring
-                                        .iter()
-                                        .map(|e| {
-                                            (
-                                                e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
-                                                format!("{} – {}", e.title, e.measure),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
-                                            )
-                                        })
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Nachweise von Unterauftragsverarbeitern, die ablaufen oder abgelaufen sind"
-                                    test="attestations"
-                                    items=a
-                                        .attestations_expiring
-                                        .iter()
-                                        .map(|e| {
-                                            (
-                                                format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
-                                                format!("{}: {}", e.subprocessor, e.kind),
-                                                Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
-                                            )
-                                        })
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Maßnahmen ohne Verantwortliche"
-                                    test="no-owner"
-                                    items=a
-                                        .measures_without_owner
-                                        .iter()
-                                        .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), None))
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Schulungen, die fällig oder überfällig sind"
-                                    test="trainings"
-                                    items=a
-                                        .trainings_due
-                                        .iter()
-                                        .map(|t| {
-                                            (
-                                                "/schulungen/uebersicht".to_owned(),
-                                                format!("{}: {}", t.name, t.course),
-                                                Some((
-                                                    if t.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_date(t.due)),
-                                                )),
-                                            )
-                                        })
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Als nicht wirksam bewertete Maßnahmen"
-                                    test="not-effective"
-                                    items=a
-                                        .not_effective
-                                        .iter()
-                                        .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), Some(("expired", "nicht wirksam".to_owned()))))
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Korrekturmaßnahmen, die fällig oder überfällig sind"
-                                    test="actions"
-                                    items=a
-                                        .actions_due
-                                        .iter()
-                                        .map(|f| {
-                                            (
-                                                format!("/pruefungen/bewertung/{}", f.item_id),
-                                                format!("{}: {}", f.measure, f.action),
-                                                Some((
-                                                    if f.overdue { "expired" } else { "expiring" },
-                                                    format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_date(f.due_date)),
-                                                )),
-                                            )
-                                        })
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Überfällige Wirksamkeitsprüfungen"
-                                    test="reviews-overdue"
-                                    items=a
-                                        .reviews_overdue
-                                        .iter()
-                                        .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_date(d.next_due))))))
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Bewertungen, die auf Freigabe warten"
-                                    test="assessments"
-                                    items=a
-                                        .assessments_waiting
-                                        .iter()
-                                        .map(|i| (format!("/pruefungen/bewertung/{}", i.id), format!("{}: {}", i.category, i.label), Some(("expiring", i.state.label().to_owned()))))
-                                        .collect()
-                                />
-                                <AttentionList
-                                    title="Umgesetzte Maßnahmen ohne gültigen Nachweis"
-                                    test="no-evidence"
-                                    items=a
-                                        .implemented_without_evidence
-                                        .iter()
-                                        .map(|m| (format!("/massnahmen/{}#nachweise", m.id), format!("{}: {}", m.category, m.label), None))
-                                        .collect()
-                                />
-                            </section>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <section class="card attention" data-test="attention">
+            <h2>{format!("Handlungsbedarf ({total})")}</h2>
+            {(total == 0).then(|| view! { <p class="muted">"Alles aktuell: keine ablaufenden Nachweise, jede Maßnahme hat Verantwortliche und einen gültigen Nachweis."</p> })}
+            <AttentionList
+                title="Nachweise, die ablaufen oder abgelaufen sind"
+                test="expiring"
+                total=totals.evidence_expiring
+                more="/massnahmen"
+                items=a
+                    .evidence_expiring
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
+                            format!("{} – {}", e.title, e.measure),
+                            Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
+                        )
+                    })
+                    .collect()
+            />
+            <AttentionList
+                title="Nachweise von Unterauftragsverarbeitern, die ablaufen oder abgelaufen sind"
+                test="attestations"
+                total=totals.attestations_expiring
+                more="/unterauftragsverarbeiter"
+                items=a
+                    .attestations_expiring
+                    .iter()
+                    .map(|e| {
+                        (
+                            format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
+                            format!("{}: {}", e.subprocessor, e.kind),
+                            Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
+                        )
+                    })
+                    .collect()
+            />
+            <AttentionList
+                title="Maßnahmen ohne Verantwortliche"
+                test="no-owner"
+                total=totals.measures_without_owner
+                more="/massnahmen"
+                items=a
+                    .measures_without_owner
+                    .iter()
+                    .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), None))
+                    .collect()
+            />
+            <AttentionList
+                title="Schulungen, die fällig oder überfällig sind"
+                test="trainings"
+                total=totals.trainings_due
+                more="/schulungen/uebersicht"
+                items=a
+                    .trainings_due
+                    .iter()
+                    .map(|t| {
+                        (
+                            "/schulungen/uebersicht".to_owned(),
+                            format!("{}: {}", t.name, t.course),
+                            Some((
+                                if t.overdue { "expired" } else { "expiring" },
+                                format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_date(t.due)),
+                            )),
+                        )
+                    })
+                    .collect()
+            />
+            <AttentionList
+                title="Als nicht wirksam bewertete Maßnahmen"
+                test="not-effective"
+                total=totals.not_effective
+                more="/pruefungen"
+                items=a
+                    .not_effective
+                    .iter()
+                    .map(|m| (format!("/massnahmen/{}", m.id), format!("{}: {}", m.category, m.label), Some(("expired", "nicht wirksam".to_owned()))))
+                    .collect()
+            />
+            <AttentionList
+                title="Korrekturmaßnahmen, die fällig oder überfällig sind"
+                test="actions"
+                total=totals.actions_due
+                more="/pruefungen"
+                items=a
+                    .actions_due
+                    .iter()
+                    .map(|f| {
+                        (
+                            format!("/pruefungen/bewertung/{}", f.item_id),
+                            format!("{}: {}", f.measure, f.action),
+                            Some((
+                                if f.overdue { "expired" } else { "expiring" },
+                                format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_date(f.due_date)),
+                            )),
+                        )
+                    })
+                    .collect()
+            />
+            <AttentionList
+                title="Überfällige Wirksamkeitsprüfungen"
+                test="reviews-overdue"
+                total=totals.reviews_overdue
+                more="/pruefungen"
+                items=a
+                    .reviews_overdue
+                    .iter()
+                    .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_date(d.next_due))))))
+                    .collect()
+            />
+            <AttentionList
+                title="Bewertungen, die auf Freigabe warten"
+                test="assessments"
+                total=totals.assessments_waiting
+                more="/pruefungen"
+                items=a
+                    .assessments_waiting
+                    .iter()
+                    .map(|i| (format!("/pruefungen/bewertung/{}", i.id), format!("{}: {}", i.category, i.label), Some(("expiring", i.state.label().to_owned()))))
+                    .collect()
+            />
+            <AttentionList
+                title="Umgesetzte Maßnahmen ohne gültigen Nachweis"
+                test="no-evidence"
+                total=totals.implemented_without_evidence
+                more="/massnahmen"
+                items=a
+                    .implemented_without_evidence
+                    .iter()
+                    .map(|m| (format!("/massnahmen/{}#nachweise", m.id), format!("{}: {}", m.category, m.label), None))
+                    .collect()
+            />
+        </section>
     }
 }
 
@@ -252,13 +256,17 @@ fn AttentionList(
     title: &'static str,
     test: &'static str,
     items: Vec<AttentionItem>,
+    /// The list's size before the start page cut it.
+    total: usize,
+    /// Where the whole list is.
+    more: &'static str,
 ) -> impl IntoView {
-    let count = items.len();
-    (count > 0).then(|| {
+    let hidden = total.saturating_sub(items.len());
+    (total > 0).then(|| {
         view! {
-            <details class="attention-list" data-test=test open=count <= 5>
+            <details class="attention-list" data-test=test open=total <= 5>
                 <summary>
-                    {title} " " <span class="count">{count}</span>
+                    {title} " " <span class="count">{total}</span>
                 </summary>
                 <ul>
                     {items
@@ -273,6 +281,11 @@ fn AttentionList(
                         })
                         .collect_view()}
                 </ul>
+                {(hidden > 0).then(|| view! {
+                    <p class="more" data-test="more">
+                        <a href=more>{format!("… und {hidden} weitere")}</a>
+                    </p>
+                })}
             </details>
         }
     })

@@ -31,6 +31,13 @@ pub fn MeasurePage() -> impl IntoView {
         add_owner: ServerAction::new(),
         remove_owner: ServerAction::new(),
     };
+    // The panels' resources too are created here, once, not in `Detail`
+    // (which the `Suspend` below builds again on each of its runs).
+    let panels = Panels {
+        evidence: crate::evidence::EvidenceData::new(id, RwSignal::new(0)),
+        reliance: crate::subprocessors::RelianceData::new(id),
+        review: crate::reviews::MeasureReviewData::new(id),
+    };
     let data = Resource::new(
         move || {
             (
@@ -56,7 +63,7 @@ pub fn MeasurePage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(m) => view! { <Detail m edits /> }.into_any(),
+                        Ok(m) => view! { <Detail m edits panels /> }.into_any(),
                         Err(e) => view! { <ErrorView err=e /> }.into_any(),
                     }
                 })}
@@ -65,8 +72,15 @@ pub fn MeasurePage() -> impl IntoView {
     }
 }
 
+#[derive(Clone, Copy)]
+struct Panels {
+    evidence: crate::evidence::EvidenceData,
+    reliance: crate::subprocessors::RelianceData,
+    review: crate::reviews::MeasureReviewData,
+}
+
 #[component]
-fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
+fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
     let heading = label(&m.title, &m.body);
     let id = m.id;
     view! {
@@ -80,9 +94,9 @@ fn Detail(m: MeasureDetail, edits: Edits) -> impl IntoView {
         <div class="measure-body" data-test="measure-body">
             <Paragraphs text=m.body.clone() />
         </div>
-        <crate::evidence::EvidencePanel measure_id=id />
-        <crate::subprocessors::ReliancePanel measure_id=id />
-        <crate::reviews::MeasureReviewInfo measure_id=id />
+        <crate::evidence::EvidencePanel measure_id=id data=panels.evidence />
+        <crate::subprocessors::ReliancePanel measure_id=id data=panels.reliance />
+        <crate::reviews::MeasureReviewInfo measure_id=id data=panels.review />
         <h2>"Verantwortlich"</h2>
         {if m.owners.is_empty() {
             view! { <p class="muted">"Noch niemand ist für diese Maßnahme verantwortlich."</p> }.into_any()

@@ -12,7 +12,11 @@ use crate::ui::{ErrorView, FormError, Loading};
 #[component]
 pub fn NoticesPanel() -> impl IntoView {
     let issue = ServerAction::<IssueNotice>::new();
-    let data = Resource::new(move || issue.version().get(), |_| list_notices());
+    let list = use_context::<crate::subprocessors::ListVersion>();
+    let data = Resource::new(
+        move || (issue.version().get(), list.map(|l| l.0.get())),
+        |_| list_notices(),
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -109,12 +113,25 @@ fn Notice(n: NoticeView) -> impl IntoView {
     }
 }
 
+/// The portal's notices with the objection action they reload after: the
+/// page creates them once and hands them to [`PortalNotices`].
+pub fn portal_notices_resource() -> (
+    Resource<Result<Vec<PortalNotice>, crate::error::AppError>>,
+    ServerAction<ObjectToNotice>,
+) {
+    let object = ServerAction::<ObjectToNotice>::new();
+    let data = Resource::new(move || object.version().get(), |_| portal_notices());
+    (data, object)
+}
+
 /// The portal's section of notices, with the objection form while the
 /// deadline runs. Plain forms, so it works without JavaScript too.
 #[component]
-pub fn PortalNotices() -> impl IntoView {
-    let object = ServerAction::<ObjectToNotice>::new();
-    let data = Resource::new(move || object.version().get(), |_| portal_notices());
+pub fn PortalNotices(
+    /// From [`portal_notices_resource`], created by the page.
+    data: Resource<Result<Vec<PortalNotice>, crate::error::AppError>>,
+    object: ServerAction<ObjectToNotice>,
+) -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

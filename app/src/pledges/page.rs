@@ -194,22 +194,12 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
 /// On the start page: a reminder while the current text is unsigned.
 #[component]
 pub fn PledgeReminder() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_my_pledge());
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(p) if p.must_sign && p.signed.is_none() && p.current.is_some() => view! {
-                        <section class="card attention pledge-reminder" data-test="pledge-reminder">
-                            <h2>"Verpflichtung auf die Vertraulichkeit"</h2>
-                            <p>"Bitte lesen und unterschreiben Sie die aktuelle Fassung."</p>
-                            <p><a class="button primary" href="/verpflichtung">"Jetzt lesen und unterschreiben"</a></p>
-                        </section>
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
+        <section class="card attention pledge-reminder" data-test="pledge-reminder">
+            <h2>"Verpflichtung auf die Vertraulichkeit"</h2>
+            <p>"Bitte lesen und unterschreiben Sie die aktuelle Fassung."</p>
+            <p><a class="button primary" href="/verpflichtung">"Jetzt lesen und unterschreiben"</a></p>
+        </section>
     }
 }
 

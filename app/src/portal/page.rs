@@ -8,18 +8,38 @@ use leptos_router::hooks::use_query_map;
 
 use super::{PortalView, SinceLastVisit, compare_versions, get_portal};
 use crate::annex::{AnnexChange, PublicationInfo};
+use crate::error::AppError;
 use crate::ui::{ErrorView, Loading};
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
+    // Every resource of the page is created here, once; the views inside the
+    // `Suspend` below are built again on each of its runs and must not fetch.
     let data = Resource::new(|| (), |_| get_portal());
+    let (notices, object) = crate::notices::portal_notices_resource();
+    let query = use_query_map();
+    let param = move |name: &str| query.with(|q| q.get(name).and_then(|v| v.parse::<i32>().ok()));
+    let compared = Resource::new(
+        move || (param("von"), param("bis")),
+        |(from, to)| async move {
+            match (from, to) {
+                (Some(from), Some(to)) => Some(compare_versions(from, to).await),
+                _ => None,
+            }
+        },
+    );
+    let panels = Panels {
+        notices,
+        object,
+        compared,
+    };
     view! {
         <Title text="Kundenportal" />
         <section class="page portal">
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(v) => view! { <Portal v /> }.into_any(),
+                        Ok(v) => view! { <Portal v panels /> }.into_any(),
                         Err(e) => view! { <ErrorView err=e /> }.into_any(),
                     }
                 })}
@@ -28,8 +48,16 @@ pub fn PortalPage() -> impl IntoView {
     }
 }
 
+/// The page's resources that parts of the portal show.
+#[derive(Clone, Copy)]
+struct Panels {
+    notices: Resource<Result<Vec<crate::notices::PortalNotice>, AppError>>,
+    object: ServerAction<crate::notices::ObjectToNotice>,
+    compared: Resource<Option<Result<Vec<AnnexChange>, AppError>>>,
+}
+
 #[component]
-fn Portal(v: PortalView) -> impl IntoView {
+fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
     view! {
         <h1>"Technische und organisatorische Maßnahmen"</h1>
         <p class="lead">
@@ -41,7 +69,7 @@ fn Portal(v: PortalView) -> impl IntoView {
             all.sort_unstable();
             match v.current.clone() {
                 None => view! { <p class="muted">"Es wurde noch keine Version der Anlage veröffentlicht."</p> }.into_any(),
-                Some(c) => view! { <Current c /> {(all.len() > 1).then(|| view! { <Compare versions=all.clone() /> })} }.into_any(),
+                Some(c) => view! { <Current c /> {(all.len() > 1).then(|| view! { <Compare versions=all.clone() result=panels.compared /> })} }.into_any(),
             }
         }
         {(!v.earlier.is_empty())
@@ -64,7 +92,7 @@ fn Portal(v: PortalView) -> impl IntoView {
                     </ul>
                 }
             })}
-        <crate::notices::PortalNotices />
+        <crate::notices::PortalNotices data=panels.notices object=panels.object />
         <h2>"Unterauftragsverarbeiter"</h2>
         {v.subprocessors.is_empty().then(|| view! { <p class="muted">"Keine."</p> })}
         <ul class="portal-subprocessors">
@@ -149,18 +177,14 @@ fn SinceLast(s: SinceLastVisit, current: i32) -> impl IntoView {
 /// Any two versions side by side: a plain GET form (`?von=1&bis=3`), so it
 /// works without JavaScript too.
 #[component]
-fn Compare(versions: Vec<i32>) -> impl IntoView {
+fn Compare(
+    versions: Vec<i32>,
+    result: Resource<Option<Result<Vec<AnnexChange>, AppError>>>,
+) -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.with(|q| q.get(name).and_then(|v| v.parse::<i32>().ok()));
     let newest = versions.last().copied().unwrap_or(1);
     let oldest = versions.first().copied().unwrap_or(1);
-    let pair = move || (param("von"), param("bis"));
-    let result = Resource::new(pair, |(from, to)| async move {
-        match (from, to) {
-            (Some(from), Some(to)) => Some(compare_versions(from, to).await),
-            _ => None,
-        }
-    });
     let options = move |selected: i32| {
         versions
             .iter()

@@ -8,8 +8,12 @@ use leptos::prelude::{ElementChild, StyleAttribute};
 
 /// One entry of a section: its text and its link.
 type Line = (String, String);
-/// A section: its title and its entries.
-type Section = (String, Vec<Line>);
+/// A section: its title, its size and its entries.
+type Section = (String, usize, Vec<Line>);
+
+/// How many entries a section of the mail lists; the rest are counted, with
+/// a link to Nachweis (a mail with 5,000 overdue trainings helps nobody).
+pub const LINES: usize = 25;
 
 /// Adds a section for `items`, unless there are none.
 fn add<T>(
@@ -21,7 +25,11 @@ fn add<T>(
 ) {
     if !items.is_empty() {
         let title = if de { title_de } else { title_en };
-        sections.push((title.to_owned(), items.iter().map(line).collect()));
+        sections.push((
+            title.to_owned(),
+            items.len(),
+            items.iter().take(LINES).map(line).collect(),
+        ));
     }
 }
 
@@ -142,9 +150,20 @@ pub fn digest(
         format!("this needs your attention at {org_name} in Nachweis:")
     };
     let mut text = format!("{greeting}\n\n{intro}\n");
-    for (title, items) in &sections {
-        text.push_str(&format!("\n{title} ({})\n", items.len()));
-        for (label, link) in items {
+    for (title, total, items) in &mut sections {
+        if *total > items.len() {
+            let more = *total - items.len();
+            items.push(if de {
+                (
+                    format!("… und {more} weitere in Nachweis"),
+                    format!("{base}/"),
+                )
+            } else {
+                (format!("… and {more} more in Nachweis"), format!("{base}/"))
+            });
+        }
+        text.push_str(&format!("\n{title} ({total})\n"));
+        for (label, link) in items.iter() {
             text.push_str(&format!("- {label}\n  {link}\n"));
         }
     }
@@ -156,8 +175,8 @@ pub fn digest(
     text.push_str(&format!("\n{outro}\n"));
     let sections = sections
         .into_iter()
-        .map(|(title, items)| {
-            let heading = format!("{title} ({})", items.len());
+        .map(|(title, total, items)| {
+            let heading = format!("{title} ({total})");
             leptos::view! {
                 <h2 style="font-size: 1.1em">{heading}</h2>
                 <ul>
@@ -292,4 +311,42 @@ fn measure(m: &super::MeasureRef, base: &str) -> Line {
         format!("{}: {}", m.category, m.label),
         format!("{base}/massnahmen/{}", m.id),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reminders::{Attention, TrainingDueRef};
+
+    #[test]
+    fn a_long_section_lists_its_first_entries_and_counts_the_rest() {
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let a = Attention {
+            trainings_due: (0..LINES + 7)
+                .map(|i| TrainingDueRef {
+                    name: format!("Person {i:03}"),
+                    course: "Grundschulung".into(),
+                    due,
+                    overdue: true,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        for (locale, more) in [
+            (Locale::De, "… und 7 weitere"),
+            (Locale::En, "… and 7 more"),
+        ] {
+            let mail = digest(locale, "Acme", "Ada", &a, "https://n.example", "1.12.2026");
+            let listed = mail.text.matches("Person ").count();
+            assert_eq!(listed, LINES, "{}", mail.text);
+            assert!(
+                mail.text.contains(&format!("({})", LINES + 7)),
+                "{}",
+                mail.text
+            );
+            assert!(mail.text.contains(more), "{}", mail.text);
+            assert!(mail.html.contains(more), "{}", &*mail.html);
+            assert_eq!(mail.html.matches("Person ").count(), LINES);
+        }
+    }
 }

@@ -73,6 +73,71 @@ impl Attention {
     }
 }
 
+/// How many entries each list of the start page shows; the rest are counted
+/// and linked, so the page stays the same size with 5 or 5,000 people.
+pub const PREVIEW: usize = 10;
+
+/// How many entries each list had before [`Attention::preview`] cut it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttentionTotals {
+    pub evidence_expiring: usize,
+    pub attestations_expiring: usize,
+    pub measures_without_owner: usize,
+    pub implemented_without_evidence: usize,
+    pub trainings_due: usize,
+    pub reviews_overdue: usize,
+    pub actions_due: usize,
+    pub not_effective: usize,
+    pub assessments_waiting: usize,
+}
+
+impl AttentionTotals {
+    pub fn sum(&self) -> usize {
+        self.evidence_expiring
+            + self.attestations_expiring
+            + self.measures_without_owner
+            + self.implemented_without_evidence
+            + self.trainings_due
+            + self.reviews_overdue
+            + self.actions_due
+            + self.not_effective
+            + self.assessments_waiting
+    }
+}
+
+/// The start page's panel: the first entries of each list and every list's size.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttentionPreview {
+    pub shown: Attention,
+    pub totals: AttentionTotals,
+}
+
+impl Attention {
+    /// Cuts every list to its first `n` entries, keeping the counts.
+    pub fn preview(mut self, n: usize) -> AttentionPreview {
+        fn cut<T>(list: &mut Vec<T>, n: usize) -> usize {
+            let total = list.len();
+            list.truncate(n);
+            total
+        }
+        let totals = AttentionTotals {
+            evidence_expiring: cut(&mut self.evidence_expiring, n),
+            attestations_expiring: cut(&mut self.attestations_expiring, n),
+            measures_without_owner: cut(&mut self.measures_without_owner, n),
+            implemented_without_evidence: cut(&mut self.implemented_without_evidence, n),
+            trainings_due: cut(&mut self.trainings_due, n),
+            reviews_overdue: cut(&mut self.reviews_overdue, n),
+            actions_due: cut(&mut self.actions_due, n),
+            not_effective: cut(&mut self.not_effective, n),
+            assessments_waiting: cut(&mut self.assessments_waiting, n),
+        };
+        AttentionPreview {
+            shown: self,
+            totals,
+        }
+    }
+}
+
 /// The dashboard lists of the current organisation (admins, owners, auditors).
 #[server(endpoint = "reminders/dashboard")]
 pub async fn get_attention() -> Result<Attention, AppError> {

@@ -10,7 +10,7 @@
 //! a closed cycle are recorded amendments.
 
 mod page;
-pub use page::{CyclePage, ItemPage, MeasureReviewInfo, MyReviews, ReviewsPage};
+pub use page::{CyclePage, ItemPage, MeasureReviewData, MeasureReviewInfo, MyReviews, ReviewsPage};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

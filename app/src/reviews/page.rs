@@ -16,8 +16,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{
     AddFinding, AmendReview, CloseCycle, CloseFinding, CycleStatus, CycleSummary, CycleView,
     DecideReview, EventView, FindingStatus, FindingView, ItemRow, ItemState, ItemView,
-    ReviewResult, ReviewsOverview, SetReviewCadence, get_cycle, get_measure_review,
-    get_review_dashboard, get_review_item, get_reviews,
+    ReviewDashboard, ReviewResult, ReviewsOverview, SetReviewCadence, get_cycle,
+    get_measure_review, get_review_item, get_reviews,
 };
 use crate::ids::{CycleId, MeasureId, ReviewItemId};
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
@@ -490,7 +490,13 @@ fn Item(
         } else {
             view! { <Assessment v=v.clone() /> }.into_any()
         }}
-        {row.can_assess.then(|| view! { <crate::evidence::EvidencePanel measure_id=row.measure_id uploaded /> })}
+        {row.can_assess.then(|| {
+            // Built inside the item's `Suspend` (the measure is known only
+            // once the item is loaded), so it may be fetched more than once.
+            let measure_id = row.measure_id;
+            let data = crate::evidence::EvidenceData::new(move || Some(measure_id), uploaded);
+            view! { <crate::evidence::EvidencePanel measure_id data /> }
+        })}
         <h2>"Feststellungen und Korrekturmaßnahmen"</h2>
         <Findings list=v.findings.clone() evidence=v.evidence.iter().filter(|e| !e.title.is_empty()).cloned().collect() close />
         {(row.can_assess || (v.can_decide)).then(|| view! { <FindingForm id members=v.members.clone() add /> })}
@@ -667,14 +673,34 @@ fn Decision(id: ReviewItemId, version: i32, decide: ServerAction<DecideReview>) 
     }
 }
 
+/// The review panel's data and action, created by the measure page at its
+/// top (outside any `Suspend`, so it is fetched once per render).
+#[derive(Clone, Copy)]
+pub struct MeasureReviewData {
+    set: ServerAction<SetReviewCadence>,
+    data: Resource<Result<super::MeasureReview, crate::error::AppError>>,
+}
+
+impl MeasureReviewData {
+    pub fn new(measure: impl Fn() -> Option<MeasureId> + Send + Sync + 'static) -> Self {
+        let set = ServerAction::<SetReviewCadence>::new();
+        let data = Resource::new(
+            move || (measure(), set.version().get()),
+            |(measure, _)| async move {
+                match measure {
+                    Some(id) => get_measure_review(id).await,
+                    None => Err(crate::error::AppError::NotFound("Die Maßnahme".into())),
+                }
+            },
+        );
+        Self { set, data }
+    }
+}
+
 /// On the measure page: cadence, last and next review, the flag.
 #[component]
-pub fn MeasureReviewInfo(measure_id: MeasureId) -> impl IntoView {
-    let set = ServerAction::<SetReviewCadence>::new();
-    let data = Resource::new(
-        move || set.version().get(),
-        move |_| get_measure_review(measure_id),
-    );
+pub fn MeasureReviewInfo(measure_id: MeasureId, data: MeasureReviewData) -> impl IntoView {
+    let MeasureReviewData { set, data } = data;
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -715,55 +741,44 @@ pub fn MeasureReviewInfo(measure_id: MeasureId) -> impl IntoView {
 /// On the start page: the open cycle's coverage, overdue reviews, actions,
 /// and the assessments waiting for the signed-in person.
 #[component]
-pub fn MyReviews() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_review_dashboard());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) if d.cycle.is_some() || d.overdue_reviews > 0 || d.open_actions > 0 || d.not_effective > 0 => {
-                        view! {
-                            <section class="card reviews" data-test="review-dashboard">
-                                <h2>"Wirksamkeitsprüfung"</h2>
-                                {d.cycle.clone().map(|c| {
-                                    let pct = (c.approved * 100).checked_div(c.total).unwrap_or(0);
-                                    view! {
-                                        <p>
-                                            <a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a>
-                                            {format!(
-                                                ": {} von {} Bewertungen freigegeben ({pct} %), {} eingereicht, {} offen · fällig bis {}{}",
-                                                c.approved, c.total, c.submitted, c.open, german_date(c.due_date),
-                                                if c.overdue { " (überfällig)" } else { "" },
-                                            )}
-                                        </p>
-                                    }
-                                })}
-                                <p>
-                                    <a href="/pruefungen">
-                                        {format!(
-                                            "Überfällige Prüfungen: {} · offene Korrekturmaßnahmen: {} (überfällig: {}) · nicht wirksam: {}",
-                                            d.overdue_reviews, d.open_actions, d.overdue_actions, d.not_effective,
-                                        )}
-                                    </a>
-                                </p>
-                                {(!d.mine.is_empty()).then(|| view! {
-                                    <h3>"Für Sie zu erledigen"</h3>
-                                    <ul data-test="my-reviews">
-                                        {d.mine.iter().map(|i| view! {
-                                            <li>
-                                                <a href=format!("/pruefungen/bewertung/{}", i.id)>{i.label.clone()}</a>
-                                                " " <span class=format!("badge state-{}", i.state.as_str())>{i.state.label()}</span>
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                })}
-                            </section>
-                        }
-                            .into_any()
+pub fn MyReviews(d: ReviewDashboard) -> impl IntoView {
+    (d.cycle.is_some() || d.overdue_reviews > 0 || d.open_actions > 0 || d.not_effective > 0).then(|| {
+        view! {
+            <section class="card reviews" data-test="review-dashboard">
+                <h2>"Wirksamkeitsprüfung"</h2>
+                {d.cycle.clone().map(|c| {
+                    let pct = (c.approved * 100).checked_div(c.total).unwrap_or(0);
+                    view! {
+                        <p>
+                            <a href=format!("/pruefungen/{}", c.id)>{c.title.clone()}</a>
+                            {format!(
+                                ": {} von {} Bewertungen freigegeben ({pct} %), {} eingereicht, {} offen · fällig bis {}{}",
+                                c.approved, c.total, c.submitted, c.open, german_date(c.due_date),
+                                if c.overdue { " (überfällig)" } else { "" },
+                            )}
+                        </p>
                     }
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
-    }
+                })}
+                <p>
+                    <a href="/pruefungen">
+                        {format!(
+                            "Überfällige Prüfungen: {} · offene Korrekturmaßnahmen: {} (überfällig: {}) · nicht wirksam: {}",
+                            d.overdue_reviews, d.open_actions, d.overdue_actions, d.not_effective,
+                        )}
+                    </a>
+                </p>
+                {(!d.mine.is_empty()).then(|| view! {
+                    <h3>"Für Sie zu erledigen"</h3>
+                    <ul data-test="my-reviews">
+                        {d.mine.iter().map(|i| view! {
+                            <li>
+                                <a href=format!("/pruefungen/bewertung/{}", i.id)>{i.label.clone()}</a>
+                                " " <span class=format!("badge state-{}", i.state.as_str())>{i.state.label()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })}
+            </section>
+        }
+    })
 }

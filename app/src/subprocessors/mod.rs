@@ -5,7 +5,7 @@
 //! it and its current attestations.
 
 mod page;
-pub use page::{ReliancePanel, SubprocessorsPage};
+pub use page::{ListVersion, RelianceData, ReliancePanel, SubprocessorsPage};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

@@ -22,10 +22,11 @@ struct Edits {
 
 #[component]
 pub fn SubprocessorsPage(
-    /// What the page shows below the list, rendered afresh whenever the list
-    /// reloads (the route adds the notices panel, whose choices are the
-    /// subprocessors).
-    children: ChildrenFn,
+    /// What the page shows below the list (the route adds the notices panel,
+    /// whose choices are the subprocessors: it reloads on [`ListVersion`]).
+    /// Rendered once, outside the list's `Suspense`, so that its resources
+    /// are created once.
+    children: Children,
 ) -> impl IntoView {
     let edits = Edits {
         save: ServerAction::new(),
@@ -42,6 +43,13 @@ pub fn SubprocessorsPage(
         },
         |_| list_subprocessors(),
     );
+    provide_context(ListVersion(Signal::derive(move || {
+        (
+            edits.save.version().get(),
+            edits.add.version().get(),
+            edits.remove.version().get(),
+        )
+    })));
     view! {
         <Title text="Unterauftragsverarbeiter" />
         <section class="page wide">
@@ -54,7 +62,6 @@ pub fn SubprocessorsPage(
             <FormError value=edits.remove.value() />
             <Suspense fallback=Loading>
                 {move || {
-                    let children = children.clone();
                     Suspend::new(async move {
                     match data.await {
                         Ok(list) => {
@@ -68,7 +75,6 @@ pub fn SubprocessorsPage(
                                         <SubForm s=None edits />
                                     </details>
                                 })}
-                                {children()}
                             }
                                 .into_any()
                         }
@@ -77,9 +83,15 @@ pub fn SubprocessorsPage(
                     })
                 }}
             </Suspense>
+            {children()}
         </section>
     }
 }
+
+/// Changes whenever the subprocessor list was edited in this page: panels
+/// below the list that show subprocessors reload on it.
+#[derive(Clone, Copy)]
+pub struct ListVersion(pub Signal<(usize, usize, usize)>);
 
 #[component]
 fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
@@ -219,14 +231,34 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
     }
 }
 
+/// The reliance panel's data and action, created by the measure page at its
+/// top (outside any `Suspend`, so it is fetched once per render).
+#[derive(Clone, Copy)]
+pub struct RelianceData {
+    link: ServerAction<LinkMeasure>,
+    data: Resource<Result<super::Reliance, crate::error::AppError>>,
+}
+
+impl RelianceData {
+    pub fn new(measure: impl Fn() -> Option<MeasureId> + Send + Sync + 'static) -> Self {
+        let link = ServerAction::<LinkMeasure>::new();
+        let data = Resource::new(
+            move || (measure(), link.version().get()),
+            |(measure, _)| async move {
+                match measure {
+                    Some(id) => get_reliance(id).await,
+                    None => Err(crate::error::AppError::NotFound("Die Maßnahme".into())),
+                }
+            },
+        );
+        Self { link, data }
+    }
+}
+
 /// On a measure's page: the subprocessors it relies on.
 #[component]
-pub fn ReliancePanel(measure_id: MeasureId) -> impl IntoView {
-    let link = ServerAction::<LinkMeasure>::new();
-    let data = Resource::new(
-        move || link.version().get(),
-        move |_| get_reliance(measure_id),
-    );
+pub fn ReliancePanel(measure_id: MeasureId, data: RelianceData) -> impl IntoView {
+    let RelianceData { link, data } = data;
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::{
-    AddBaseCourse, AttemptView, CourseState, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse, SaveRules,
-    StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
+    AddBaseCourse, AttemptView, CourseState, MyCourse, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse,
+    SaveRules, StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
     list_courses,
 };
 use crate::format::german_date;
@@ -138,29 +138,20 @@ fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
 
 /// On the start page: the trainings still to do.
 #[component]
-pub fn OpenTrainings() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_my_training());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let open: Vec<_> = match data.await {
-                    Ok(t) => t.courses.into_iter().filter(|c| c.state != CourseState::Passed).collect(),
-                    Err(_) => Vec::new(),
-                };
-                (!open.is_empty()).then(|| view! {
-                    <section class="card attention open-trainings" data-test="open-trainings">
-                        <h2>"Offene Schulungen"</h2>
-                        <ul>
-                            {open.into_iter().map(|c| view! {
-                                <li>{c.title} " – " {c.state.label()}</li>
-                            }).collect_view()}
-                        </ul>
-                        <p><a class="button primary" href="/schulungen">"Zu den Schulungen"</a></p>
-                    </section>
-                })
-            })}
-        </Suspense>
-    }
+pub fn OpenTrainings(open: Vec<MyCourse>) -> impl IntoView {
+    (!open.is_empty()).then(|| {
+        view! {
+            <section class="card attention open-trainings" data-test="open-trainings">
+                <h2>"Offene Schulungen"</h2>
+                <ul>
+                    {open.into_iter().map(|c| view! {
+                        <li>{c.title} " – " {c.state.label()}</li>
+                    }).collect_view()}
+                </ul>
+                <p><a class="button primary" href="/schulungen">"Zu den Schulungen"</a></p>
+            </section>
+        }
+    })
 }
 
 #[component]

@@ -138,6 +138,12 @@ fn cases() -> Vec<Case> {
             allowed: &Role::ALL,
             args: |_| vec![],
         },
+        // Every member: customers get empty panels (their start page links the portal).
+        Case {
+            endpoint: "home/start",
+            allowed: &Role::ALL,
+            args: |_| vec![],
+        },
         Case {
             endpoint: "reminders/dashboard",
             allowed: EVIDENCE_READERS,
