@@ -3,7 +3,8 @@
 //! Needs `wrk` and `nginx` (`scripts/setup-tools.sh bench` installs both).
 //! For each database (SQLite in a temporary data directory, then a fresh
 //! PostgreSQL database on `NACHWEIS_TEST_PG_URL`, default the local `test`
-//! server) it starts the real application in this process with
+//! server) it starts the release `nachweis serve` in a process of its own
+//! (so that its memory is its own) with
 //!   - the demo data, ConRat's annex published,
 //!   - "Groß GmbH": 300 measures, 5,000 staff, a customer, its annex published,
 //!
@@ -21,7 +22,6 @@
 //! runs one database only. Server, nginx and wrk share the cores.
 
 use std::process::{Child, Command};
-use std::sync::Arc;
 
 use app::domain::Role;
 use app::entities::{memberships, users};
@@ -88,11 +88,64 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// This process's resident memory (the server runs in it; wrk does not).
-fn rss() -> String {
-    common::proc_status_kb("VmRSS")
+/// The server process's resident memory.
+fn rss(server: &Server) -> String {
+    common::pid_status_kb(&server.child.id().to_string(), "VmRSS")
         .map(|kb| format!("{} MB", kb / 1024))
         .unwrap_or_else(|| "?".into())
+}
+
+/// `nachweis serve`, built by cargo with this bench, until dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(config: &server::config::Config) -> anyhow::Result<Server> {
+        let port = free_port()?;
+        let log = std::fs::File::create(config.data_dir.join("server.log"))?;
+        let child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
+            .arg("serve")
+            .env("NACHWEIS_DATA_DIR", &config.data_dir)
+            .env("NACHWEIS_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &config.database_url)
+            .env("NACHWEIS_DATABASE_POOL", config.database_pool.to_string())
+            .env(
+                "NACHWEIS_WORKER_INTERVAL_SECS",
+                config.worker_interval_secs.to_string(),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..200 {
+            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await
+                && res.status().is_success()
+            {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                anyhow::bail!(
+                    "nachweis serve exited ({status}): {}",
+                    std::fs::read_to_string(config.data_dir.join("server.log"))?
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("nachweis serve did not answer /healthz")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
@@ -305,12 +358,10 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         config.database_url = url;
         config.database_pool = 16;
     }
-    let app =
-        server::startup::Application::build_with_clock(&config, Arc::new(app::state::SystemClock))
-            .await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    // Migrates the database; the server then finds it current.
+    let db = server::db::connect(&config).await?;
+    let srv = Server::start(&config).await?;
+    let base = srv.base.clone();
 
     let started = std::time::Instant::now();
     #[allow(clippy::disallowed_methods)]
@@ -347,7 +398,7 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         "\n{label}: demo data + Groß GmbH ({MEASURES} measures, {STAFF} staff); set up in {:.1} s; {} s per row; RSS before the load {}",
         started.elapsed().as_secs_f64(),
         seconds(),
-        rss()
+        rss(&srv)
     );
     let kb = pdf.len() / 1024;
     for c in CONNECTIONS {
@@ -388,10 +439,10 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         wrk("/login (no session)", c, &format!("{base}/login"), &[]).await?;
         wrk("/healthz", c, &format!("{base}/healthz"), &[]).await?;
     }
-    println!("{label}: RSS after the load {}", rss());
+    println!("{label}: RSS after the load {}", rss(&srv));
     drop(nginx);
     soak::run(label, &base, &db, big_dpo, big_customer).await?;
-    println!("{label}: RSS after the soak {}", rss());
+    println!("{label}: RSS after the soak {}", rss(&srv));
     Ok(())
 }
 

@@ -120,7 +120,13 @@ pub async fn insert_measures(
 
 /// A field of `/proc/self/status` in kB (`VmRSS`, `VmHWM`, …).
 pub fn proc_status_kb(field: &str) -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status")
+    pid_status_kb("self", field)
+}
+
+/// A field of `/proc/<pid>/status` in kB (`pid` may be `self`).
+#[allow(dead_code)]
+pub fn pid_status_kb(pid: &str, field: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()?
         .lines()
         .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))

@@ -95,7 +95,12 @@ struct Ctx {
     http: reqwest::Client,
     dpo: String,
     customer: String,
+    /// Measures edited and given evidence: one category's, a few of them hot.
     measures: Vec<app::ids::MeasureId>,
+    /// Measures reordered: the other categories'. A move changes the version
+    /// of both measures it swaps, so reorders in the edited category would
+    /// turn nearly every edit into a conflict and prove nothing about edits.
+    movable: Vec<app::ids::MeasureId>,
     signers: Mutex<Vec<(String, String)>>,
     ack: Mutex<Acknowledged>,
     tally: Tally,
@@ -140,7 +145,12 @@ impl Ctx {
     fn measure(&self) -> app::ids::MeasureId {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         // A few hot measures, so that edits really collide.
-        self.measures[(n * 7) % 20]
+        self.measures[(n * 7) % self.measures.len().min(10)]
+    }
+
+    fn movable(&self) -> app::ids::MeasureId {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        self.movable[(n * 7) % self.movable.len().min(20)]
     }
 
     async fn read(&self, i: usize) -> anyhow::Result<()> {
@@ -199,7 +209,7 @@ impl Ctx {
     }
 
     async fn reorder(&self, n: usize) -> anyhow::Result<()> {
-        let id = self.measure();
+        let id = self.movable();
         let direction = if n.is_multiple_of(2) { "up" } else { "down" };
         let (status, body) = self
             .call(
@@ -309,14 +319,22 @@ pub async fn run(
     dpo: String,
     customer: String,
 ) -> anyhow::Result<()> {
-    let measures: Vec<app::ids::MeasureId> = measures::Entity::find()
+    let all = measures::Entity::find()
         .filter(measures::Column::Body.like("Maßnahme %: Der Zugriff%"))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    anyhow::ensure!(measures.len() >= 20, "too few measures");
+        .await?;
+    let edited = all
+        .iter()
+        .map(|m| m.category_id)
+        .min()
+        .ok_or_else(|| anyhow::anyhow!("no measures"))?;
+    let (measures, movable): (Vec<_>, Vec<_>) = all.iter().partition(|m| m.category_id == edited);
+    let measures: Vec<_> = measures.iter().map(|m| m.id).collect();
+    let movable: Vec<_> = movable.iter().map(|m| m.id).collect();
+    anyhow::ensure!(
+        measures.len() >= 10 && movable.len() >= 20,
+        "too few measures"
+    );
     let mut signers = Vec::new();
     for i in 0..SIGNERS {
         let cookie =
@@ -332,6 +350,7 @@ pub async fn run(
         dpo,
         customer,
         measures,
+        movable,
         signers: Mutex::new(signers),
         ack: Mutex::default(),
         tally: Tally::default(),
