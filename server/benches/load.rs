@@ -105,16 +105,22 @@ impl Server {
     async fn start(config: &server::config::Config) -> anyhow::Result<Server> {
         let port = free_port()?;
         let log = std::fs::File::create(config.data_dir.join("server.log"))?;
-        let child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nachweis"));
+        // Only what is set here: the bench's own configuration ignores the
+        // environment, and so must the server's.
+        for (name, _) in std::env::vars() {
+            if name.starts_with("NACHWEIS_") || name == "DATABASE_URL" {
+                cmd.env_remove(name);
+            }
+        }
+        let child = cmd
             .arg("serve")
             .env("NACHWEIS_DATA_DIR", &config.data_dir)
             .env("NACHWEIS_LISTEN", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", &config.database_url)
             .env("NACHWEIS_DATABASE_POOL", config.database_pool.to_string())
-            .env(
-                "NACHWEIS_WORKER_INTERVAL_SECS",
-                config.worker_interval_secs.to_string(),
-            )
+            // The longest interval allowed: no background job in the figures.
+            .env("NACHWEIS_WORKER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", "warn")
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -138,6 +144,15 @@ impl Server {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         anyhow::bail!("nachweis serve did not answer /healthz")
+    }
+}
+
+impl Server {
+    /// Lines of the server's log that report a panic.
+    fn panics(&self, config: &server::config::Config) -> usize {
+        std::fs::read_to_string(config.data_dir.join("server.log"))
+            .map(|log| log.lines().filter(|l| l.contains("panicked")).count())
+            .unwrap_or(0)
     }
 }
 
@@ -439,10 +454,18 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         wrk("/login (no session)", c, &format!("{base}/login"), &[]).await?;
         wrk("/healthz", c, &format!("{base}/healthz"), &[]).await?;
     }
-    println!("{label}: RSS after the load {}", rss(&srv));
+    println!(
+        "{label}: RSS after the load {}; panics in the server's log: {}",
+        rss(&srv),
+        srv.panics(&config)
+    );
     drop(nginx);
     soak::run(label, &base, &db, big_dpo, big_customer).await?;
-    println!("{label}: RSS after the soak {}", rss(&srv));
+    println!(
+        "{label}: RSS after the soak {}; panics in the server's log: {}",
+        rss(&srv),
+        srv.panics(&config)
+    );
     Ok(())
 }
 
