@@ -38,6 +38,7 @@ pub struct StartPanels {
 
 #[server(endpoint = "home/start")]
 pub async fn get_start() -> Result<StartPanels, AppError> {
+    use crate::domain::Role;
     let (state, actor) = crate::auth::require_signed_in().await?;
     if !actor.role.is_internal() {
         return Ok(StartPanels::default());
@@ -45,18 +46,34 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     let db = &state.db;
     let pledge = crate::pledges::service::mine(db, &actor).await?;
     let training = crate::training::service::mine(db, &actor).await?;
-    let dashboard = actor.role.reads_evidence();
-    let reviews = match dashboard {
-        true => Some(crate::reviews::service::dashboard(db, &actor, state.now()).await?),
-        false => None,
-    };
-    let attention = match dashboard {
-        true => Some(
-            crate::reminders::service::attention(db, actor.org_id, None, state.now())
+    // The review figures are read once and shown twice: in the dashboard
+    // and in the attention lists (the organisation's admin view). Only an
+    // owner's dashboard differs from that view: it counts their measures.
+    let (reviews, attention) = if actor.role.reads_evidence() {
+        use crate::reviews::service::review_state;
+        let org_view = match actor.role {
+            Role::Admin => actor.clone(),
+            _ => crate::reminders::service::reader(actor.org_id, None),
+        };
+        let org_state = review_state(db, &org_view, None, state.now()).await?;
+        let dashboard = match actor.role {
+            Role::Owner => review_state(db, &actor, Some(actor.user_id), state.now())
                 .await?
-                .preview(crate::reminders::PREVIEW),
-        ),
-        false => None,
+                .dashboard(actor.role, state.now()),
+            _ => org_state.dashboard(actor.role, state.now()),
+        };
+        let attention = crate::reminders::service::attention_with(
+            db,
+            actor.org_id,
+            None,
+            state.now(),
+            org_state,
+        )
+        .await?
+        .preview(crate::reminders::PREVIEW);
+        (Some(dashboard), Some(attention))
+    } else {
+        (None, None)
     };
     Ok(StartPanels {
         pledge_due: pledge.must_sign && pledge.signed.is_none() && pledge.current.is_some(),

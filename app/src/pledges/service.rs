@@ -616,13 +616,51 @@ pub async fn rows<C: ConnectionTrait>(
     org_id: OrgId,
     current: Option<&pledge_texts::Model>,
 ) -> AppResult<Vec<PledgeRow>> {
-    let members = memberships::Entity::find()
+    rows_of(db, org_id, current, &members(db, org_id).await?).await
+}
+
+/// A membership as the overviews need it.
+pub struct Member {
+    pub role: Option<Role>,
+    pub joined: DateTime<Utc>,
+}
+
+/// The organisation's members: role and when they joined. Columns only;
+/// the training overview reads them once for its pledge rows and its dates.
+pub async fn members<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<HashMap<UserId, Member>> {
+    use sea_orm::QuerySelect;
+    Ok(memberships::Entity::find()
+        .select_only()
+        .columns([
+            memberships::Column::UserId,
+            memberships::Column::Role,
+            memberships::Column::CreatedAt,
+        ])
         .filter(memberships::Column::OrgId.eq(org_id))
+        .into_tuple::<(UserId, String, DateTime<Utc>)>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|(user_id, role, joined)| {
+            let role = role.parse::<Role>().ok();
+            (user_id, Member { role, joined })
+        })
+        .collect())
+}
+
+/// [`rows`] for `members` already read.
+pub async fn rows_of<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    current: Option<&pledge_texts::Model>,
+    members: &HashMap<UserId, Member>,
+) -> AppResult<Vec<PledgeRow>> {
     let roles: HashMap<UserId, Role> = members
         .iter()
-        .filter_map(|m| Some((m.user_id, m.role.parse::<Role>().ok()?)))
+        .filter_map(|(id, m)| Some((*id, m.role?)))
         .filter(|(_, r)| r.must_sign_pledge())
         .collect();
     // Columns only (the stored PDFs stay in the database), and the members

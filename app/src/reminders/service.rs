@@ -28,12 +28,43 @@ use crate::mail::Locale;
 
 pub const DIGEST_JOB: &str = "digest";
 
+/// Whom the attention lists are read as: the organisation's admin view, or
+/// with `owner` that person's.
+pub fn reader(org_id: OrgId, owner: Option<UserId>) -> crate::auth::service::Actor {
+    crate::auth::service::Actor {
+        user_id: owner.unwrap_or(UserId(0)),
+        org_id,
+        role: if owner.is_some() {
+            Role::Owner
+        } else {
+            Role::Admin
+        },
+        display_name: String::new(),
+        email: String::new(),
+        single_org: true,
+    }
+}
+
 /// The lists for an organisation; with `owner`, only that person's measures.
 pub async fn attention(
     db: &DatabaseConnection,
     org_id: OrgId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
+) -> AppResult<Attention> {
+    let reviews =
+        crate::reviews::service::review_state(db, &reader(org_id, owner), owner, now).await?;
+    attention_with(db, org_id, owner, now, reviews).await
+}
+
+/// [`attention`] with the review figures already read (as [`reader`] sees
+/// them): the start page shows them in two places and reads them once.
+pub async fn attention_with(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+    reviews: crate::reviews::service::ReviewState,
 ) -> AppResult<Attention> {
     let today = crate::format::german_day(now);
     let cats: HashMap<CategoryId, String> = categories::Entity::find()
@@ -120,11 +151,8 @@ pub async fn attention(
         out.attestations_expiring =
             crate::subprocessors::service::expiring(db, org_id, today).await?;
         let soon = today + chrono::Duration::days(14);
-        let mut due: Vec<_> = crate::training::service::due_trainings(db, org_id, now)
-            .await?
-            .into_iter()
-            .filter(|d| d.overdue || d.due <= soon)
-            .collect();
+        // Overdue ones are due before today, so before `soon` too.
+        let mut due = crate::training::service::due_trainings_until(db, org_id, now, soon).await?;
         due.sort_by(|a, b| a.due.cmp(&b.due).then(a.name.cmp(&b.name)));
         out.trainings_due = due
             .into_iter()
@@ -137,39 +165,23 @@ pub async fn attention(
             .collect();
     }
     // Effectiveness reviews: overdue reviews, actions, flagged measures, waiting assessments.
-    let reader = crate::auth::service::Actor {
-        user_id: owner.unwrap_or(UserId(0)),
-        org_id,
-        role: if owner.is_some() {
-            Role::Owner
-        } else {
-            Role::Admin
-        },
-        display_name: String::new(),
-        email: String::new(),
-        single_org: true,
-    };
-    out.reviews_overdue = crate::reviews::service::reviews_due(db, org_id, owner, now, 0)
-        .await?
-        .into_iter()
-        .filter(|d| d.overdue)
-        .collect();
     let soon = today + chrono::Duration::days(14);
-    out.actions_due = crate::reviews::service::open_actions(db, &reader, owner, now)
-        .await?
-        .into_iter()
-        .filter(|a| a.due_date <= soon)
-        .collect();
-    out.not_effective = crate::reviews::service::not_effective(db, org_id)
-        .await?
+    let cycle_due_soon = reviews.cycle_due_by(soon);
+    let crate::reviews::service::ReviewState {
+        due,
+        actions,
+        not_effective,
+        waiting,
+        ..
+    } = reviews;
+    out.reviews_overdue = due.into_iter().filter(|d| d.overdue).collect();
+    out.actions_due = actions.into_iter().filter(|a| a.due_date <= soon).collect();
+    out.not_effective = not_effective
         .into_iter()
         .filter(|m| in_scope(m.id))
         .collect();
-    let cycle_due_soon = crate::reviews::service::current_cycle(db, org_id)
-        .await?
-        .is_some_and(|c| c.due_date <= soon);
     if owner.is_none() || cycle_due_soon {
-        out.assessments_waiting = crate::reviews::service::waiting_for(db, &reader).await?;
+        out.assessments_waiting = waiting;
     }
     for m in &all_measures {
         if !in_scope(m.id) {

@@ -550,7 +550,15 @@ pub async fn waiting_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult
     let Some(c) = current_cycle(db, actor.org_id).await? else {
         return Ok(Vec::new());
     };
-    let items = items_of(db, c.id).await?;
+    waiting_in(db, actor, &items_of(db, c.id).await?).await
+}
+
+/// [`waiting_for`] among the open cycle's `items`, already read.
+async fn waiting_in<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    items: &[review_items::Model],
+) -> AppResult<Vec<ItemRow>> {
     let owners = owners_of(db, actor.org_id).await?;
     let people = names(
         db,
@@ -560,7 +568,7 @@ pub async fn waiting_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult
             .collect::<Vec<_>>(),
     )
     .await?;
-    let rows = rows_for(&items, &people, &owners, actor, true);
+    let rows = rows_for(items, &people, &owners, actor, true);
     Ok(rows
         .into_iter()
         .filter(|r| match actor.role {
@@ -571,6 +579,73 @@ pub async fn waiting_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult
         .collect())
 }
 
+/// The review figures as `actor` sees them (with `owner`: that person's
+/// measures and actions), read once per request: the start page's
+/// dashboard and its attention lists are both cut from one of these.
+pub struct ReviewState {
+    cycle: Option<review_cycles::Model>,
+    cycle_items: Vec<review_items::Model>,
+    /// Implemented measures with their next review, oldest due first.
+    pub due: Vec<ReviewDue>,
+    /// Open actions, due first.
+    pub actions: Vec<FindingView>,
+    pub not_effective: Vec<MeasureRef>,
+    /// Assessments in the open cycle waiting for `actor` (see [`waiting_for`]).
+    pub waiting: Vec<ItemRow>,
+}
+
+pub async fn review_state(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+) -> AppResult<ReviewState> {
+    let cycle = current_cycle(db, actor.org_id).await?;
+    let cycle_items = match &cycle {
+        Some(c) => items_of(db, c.id).await?,
+        None => Vec::new(),
+    };
+    let waiting = match cycle {
+        Some(_) => waiting_in(db, actor, &cycle_items).await?,
+        None => Vec::new(),
+    };
+    Ok(ReviewState {
+        due: reviews_due(db, actor.org_id, owner, now, 0).await?,
+        actions: open_actions(db, actor, owner, now).await?,
+        not_effective: not_effective(db, actor.org_id).await?,
+        waiting,
+        cycle,
+        cycle_items,
+    })
+}
+
+impl ReviewState {
+    /// Whether an open cycle is due by `day`.
+    pub fn cycle_due_by(&self, day: NaiveDate) -> bool {
+        self.cycle.as_ref().is_some_and(|c| c.due_date <= day)
+    }
+
+    /// The dashboard for someone in `role`; only admins and owners have
+    /// assessments of their own to do.
+    pub fn dashboard(&self, role: Role, now: DateTime<Utc>) -> ReviewDashboard {
+        ReviewDashboard {
+            cycle: self
+                .cycle
+                .as_ref()
+                .map(|c| summary(c, &self.cycle_items, today(now))),
+            overdue_reviews: self.due.iter().filter(|d| d.overdue).count(),
+            open_actions: self.actions.len(),
+            overdue_actions: self.actions.iter().filter(|a| a.overdue).count(),
+            not_effective: self.not_effective.len(),
+            mine: match role {
+                Role::Admin | Role::Owner => self.waiting.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// The review dashboard of `actor`: owners see their own measures' figures.
 pub async fn dashboard(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -579,25 +654,10 @@ pub async fn dashboard(
     if !can_read(actor.role) {
         return Ok(ReviewDashboard::default());
     }
-    let day = today(now);
-    let cycle = match current_cycle(db, actor.org_id).await? {
-        Some(c) => Some(summary(&c, &items_of(db, c.id).await?, day)),
-        None => None,
-    };
     let owner = (actor.role == Role::Owner).then_some(actor.user_id);
-    let actions = open_actions(db, actor, owner, now).await?;
-    Ok(ReviewDashboard {
-        cycle,
-        overdue_reviews: reviews_due(db, actor.org_id, owner, now, 0)
-            .await?
-            .iter()
-            .filter(|d| d.overdue)
-            .count(),
-        open_actions: actions.len(),
-        overdue_actions: actions.iter().filter(|a| a.overdue).count(),
-        not_effective: not_effective(db, actor.org_id).await?.len(),
-        mine: waiting_for(db, actor).await?,
-    })
+    Ok(review_state(db, actor, owner, now)
+        .await?
+        .dashboard(actor.role, now))
 }
 
 pub async fn measure_review(

@@ -108,19 +108,9 @@ pub(super) async fn standings(
         })
         .collect();
     let pledge_text = crate::pledges::service::current(db, org_id).await?;
-    let people = crate::pledges::service::rows(db, org_id, pledge_text.as_ref()).await?;
-    let joined: HashMap<UserId, DateTime<Utc>> = crate::entities::memberships::Entity::find()
-        .select_only()
-        .columns([
-            crate::entities::memberships::Column::UserId,
-            crate::entities::memberships::Column::CreatedAt,
-        ])
-        .filter(crate::entities::memberships::Column::OrgId.eq(org_id))
-        .into_tuple::<(UserId, DateTime<Utc>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let members = crate::pledges::service::members(db, org_id).await?;
+    let people =
+        crate::pledges::service::rows_of(db, org_id, pledge_text.as_ref(), &members).await?;
     use training_completions::Column as C;
     let completions: Vec<(
         UserId,
@@ -183,7 +173,9 @@ pub(super) async fn standings(
                     let st = standing(
                         course,
                         version,
-                        joined.get(&p.user_id).copied().unwrap_or(course.created_at),
+                        members
+                            .get(&p.user_id)
+                            .map_or(course.created_at, |m| m.joined),
                         pass,
                         last_failure.get(&(p.user_id, course.id)).copied(),
                         today,
@@ -299,12 +291,25 @@ pub async fn due_trainings(
     org_id: OrgId,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<DueTraining>> {
+    due_trainings_until(db, org_id, now, NaiveDate::MAX).await
+}
+
+/// [`due_trainings`] due by `until` (overdue ones included): the lists
+/// that show only the next days copy no one else's name.
+pub async fn due_trainings_until(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    now: DateTime<Utc>,
+    until: NaiveDate,
+) -> AppResult<Vec<DueTraining>> {
     let today = crate::format::german_day(now);
     let (courses, people) = standings(db, org_id, today).await?;
     let mut out = Vec::new();
     for p in people {
         for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
-            let Some(due) = st.due else { continue };
+            let Some(due) = st.due.filter(|d| *d <= until) else {
+                continue;
+            };
             out.push(DueTraining {
                 user_id: p.row.user_id,
                 name: p.row.name.clone(),
