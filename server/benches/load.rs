@@ -15,7 +15,8 @@
 //!   - `/login` (no session) and `/healthz`.
 //!
 //! nginx serving the same PDF (download and 304) is the reference, measured
-//! in the same run. The server's resident memory is printed before and
+//! in the same run. Before the load, `/login` and `/portal` are opened in
+//! Chromium on a throttled phone profile, and the time to hydration printed. The server's resident memory is printed before and
 //! after the load. Then the soak (`load/soak.rs`) mixes writes into the
 //! reads for `NACHWEIS_SOAK_SECONDS` (default 60) and checks that nothing
 //! was lost. `cargo bench -p server --bench load -- sqlite` (or `postgres`)
@@ -341,6 +342,56 @@ impl Drop for Nginx {
     }
 }
 
+/// Hydration of `/login` and `/portal` on a throttled phone, cold cache
+/// (`end2end/bench/hydration.mjs` in Debian's Chromium), while the server
+/// is otherwise idle. Needs the site in the binary (`scripts/build.sh` or
+/// the test command wrote `target/site` before this bench was built) and
+/// the node packages (`scripts/setup-tools.sh test`); without them the row
+/// says what is missing.
+async fn hydration(base: &str, customer: &str) -> anyhow::Result<()> {
+    let label = "hydration, phone (9 Mbit/s, 60 ms RTT, CPU 4x slower), cold, median of 3";
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end");
+    let wasm = reqwest::get(format!("{base}/pkg/nachweis.wasm"))
+        .await?
+        .status();
+    let missing = if !wasm.is_success() {
+        Some("the binary holds no site: run scripts/build.sh --release first")
+    } else if !root.join("node_modules/playwright-core").is_dir() {
+        Some("no end2end/node_modules: run scripts/setup-tools.sh test")
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        println!("{label}: not measured, {why}");
+        return Ok(());
+    }
+    let cookie = customer
+        .strip_prefix("Cookie: ")
+        .unwrap_or(customer)
+        .to_owned();
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&root)
+        .arg("bench/hydration.mjs")
+        .args([base, "/login", "-", "/portal", &cookie]);
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await??;
+    anyhow::ensure!(
+        out.status.success(),
+        "hydration.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{label}:");
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [path, _, fcp, _, hydrated, _, bytes] = f[..] {
+            let kb = bytes.parse::<f64>().unwrap_or(0.0) / 1000.0;
+            println!(
+                "  {path:<12} first contentful paint {fcp:>5} ms, hydrated {hydrated:>5} ms, {kb:.0} KB transferred"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A fresh PostgreSQL database, dropped at the end.
 async fn pg_database() -> anyhow::Result<(String, String)> {
     let admin_url = std::env::var("NACHWEIS_TEST_PG_URL")
@@ -415,6 +466,7 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         seconds(),
         rss(&srv)
     );
+    hydration(&base, &demo_customer).await?;
     let kb = pdf.len() / 1024;
     for c in CONNECTIONS {
         let ours = wrk(

@@ -399,12 +399,39 @@ pub async fn snapshot(db: &DatabaseConnection, org_id: OrgId, version: i32) -> A
     parse_snapshot(&row(db, org_id, version).await?)
 }
 
+/// What a download needs before the bytes: a conditional GET answered
+/// "unchanged" reads nothing more (the PDF and the snapshot stay on disk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub org_id: OrgId,
+    pub version: i32,
+    pub sha256: String,
+}
+
+pub async fn stored(db: &DatabaseConnection, org_id: OrgId, version: i32) -> AppResult<Stored> {
+    use sea_orm::QuerySelect;
+    publications::Entity::find()
+        .select_only()
+        .column(publications::Column::Sha256)
+        .filter(publications::Column::OrgId.eq(org_id))
+        .filter(publications::Column::Version.eq(version))
+        .into_tuple::<String>()
+        .one(db)
+        .await?
+        .map(|sha256| Stored {
+            org_id,
+            version,
+            sha256,
+        })
+        .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))
+}
+
 /// Records who received which version, for the DPO (Weitergabekontrolle).
 pub async fn log_download(
     audit: &crate::audit::batch::AuditBatcher,
     now: DateTime<Utc>,
     actor: &crate::auth::service::Actor,
-    row: &publications::Model,
+    row: &Stored,
 ) -> AppResult<()> {
     // Group-committed with other downloads: returns once the row is in.
     audit
@@ -424,14 +451,17 @@ pub async fn log_download(
         .await
 }
 
-/// The signed PDF of one version.
+/// The signed PDF of one version (that column only).
 pub async fn pdf(db: &DatabaseConnection, org_id: OrgId, version: i32) -> AppResult<Vec<u8>> {
+    use sea_orm::QuerySelect;
     publications::Entity::find()
+        .select_only()
+        .column(publications::Column::Pdf)
         .filter(publications::Column::OrgId.eq(org_id))
         .filter(publications::Column::Version.eq(version))
+        .into_tuple::<Vec<u8>>()
         .one(db)
         .await?
-        .map(|row| row.pdf)
         .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))
 }
 

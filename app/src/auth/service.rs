@@ -515,32 +515,43 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: OrgId) -> A
     Ok(())
 }
 
-/// Loads the actor for a session's user and organisation.
+/// Loads the actor for a session's user and organisation: one query (every
+/// request asks it), the user joined to their membership there.
 pub async fn load_actor<C: ConnectionTrait>(
     db: &C,
     user_id: UserId,
     org_id: OrgId,
 ) -> AppResult<Option<Actor>> {
-    let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else {
-        return Ok(None);
-    };
-    if user.locked {
-        return Ok(None);
-    }
-    let Some(m) = memberships::Entity::find()
-        .filter(memberships::Column::UserId.eq(user_id))
+    use sea_orm::{JoinType, QuerySelect};
+    let membership = memberships::Entity::belongs_to(users::Entity)
+        .from(memberships::Column::UserId)
+        .to(users::Column::Id)
+        .into();
+    let Some((locked, display_name, email, role)) = users::Entity::find_by_id(user_id)
+        .select_only()
+        .columns([
+            users::Column::Locked,
+            users::Column::DisplayName,
+            users::Column::Email,
+        ])
+        .column(memberships::Column::Role)
+        .join_rev(JoinType::InnerJoin, membership)
         .filter(memberships::Column::OrgId.eq(org_id))
+        .into_tuple::<(bool, String, String, String)>()
         .one(db)
         .await?
     else {
         return Ok(None);
     };
+    if locked {
+        return Ok(None);
+    }
     Ok(Some(Actor {
         user_id,
         org_id,
-        role: m.role.parse().map_err(AppError::internal)?,
-        display_name: user.display_name,
-        email: user.email,
+        role: role.parse().map_err(AppError::internal)?,
+        display_name,
+        email,
         single_org: false,
     }))
 }

@@ -33,7 +33,7 @@ async fn annex(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let row = match publish::row(&state.db, actor.org_id, version).await {
+    let row = match publish::stored(&state.db, actor.org_id, version).await {
         Ok(row) => row,
         Err(e) => return e.into_response(),
     };
@@ -52,8 +52,13 @@ async fn annex(
     if download.unchanged_for(&headers) {
         return download.not_modified();
     }
+    // The bytes first, then the log entry: only what can be delivered is logged.
+    let pdf = match publish::pdf(&state.db, actor.org_id, version).await {
+        Ok(pdf) => pdf,
+        Err(e) => return e.into_response(),
+    };
     if let Err(e) = publish::log_download(&state.audit, state.now(), &actor, &row).await {
         return e.into_response();
     }
-    download.respond(row.pdf)
+    download.respond(pdf)
 }
