@@ -3,6 +3,13 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc instead of glibc's malloc, for Rust and for the C libraries
+/// (SQLite): under load it is faster and hands freed memory back to the
+/// system. The tests link the library with the system allocator; the
+/// binary users run is what the load bench measures.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
