@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -492,13 +492,19 @@ pub async fn move_measure(
 ) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, id).await?;
-    let siblings = measures::Entity::find()
+    // Locked (in id order), so that concurrent moves in one category take
+    // turns and each renumbers what the one before left. Unlocked, two moves
+    // on PostgreSQL renumbered from the same reading: the second wrote
+    // revision versions the first had taken, or they deadlocked. SQLite's
+    // writers take turns anyway (`begin_write`); it has no lock clause.
+    let mut siblings = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(actor.org_id))
         .filter(measures::Column::CategoryId.eq(m.category_id))
-        .order_by_asc(measures::Column::Position)
         .order_by_asc(measures::Column::Id)
+        .lock_exclusive()
         .all(&txn)
         .await?;
+    siblings.sort_by_key(|s| (s.position, s.id));
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
     let j = neighbour(i, siblings.len(), up);
     let Some(j) = j else {
@@ -834,16 +840,18 @@ pub async fn move_category(
 ) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let c = find_category(&txn, actor.org_id, id).await?;
+    // Locked like a measure's siblings in `move_measure`.
     let mut siblings = categories::Entity::find()
         .filter(categories::Column::OrgId.eq(actor.org_id))
         .filter(match c.parent_id {
             Some(p) => categories::Column::ParentId.eq(p),
             None => categories::Column::ParentId.is_null(),
         })
-        .order_by_asc(categories::Column::Position)
         .order_by_asc(categories::Column::Id)
+        .lock_exclusive()
         .all(&txn)
         .await?;
+    siblings.sort_by_key(|s| (s.position, s.id));
     let i = siblings.iter().position(|s| s.id == id).unwrap_or(0);
     let j = neighbour(i, siblings.len(), up);
     let Some(j) = j else {
