@@ -158,28 +158,78 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> (Vec<AnnexChange>, Vec<Stri
 }
 
 fn info(row: &publications::Model) -> PublicationInfo {
-    PublicationInfo {
+    Listed {
         version: row.version,
-        stand: row.stand.format("%d.%m.%Y").to_string(),
-        published_at: crate::format::LocalTime::of(row.published_at),
-        published_by: row.published_by_label.clone(),
+        stand: row.stand,
+        published_at: row.published_at,
+        published_by_label: row.published_by_label.clone(),
         sha256: row.sha256.clone(),
-        signer: row.signer_subject.clone(),
+        signer_subject: row.signer_subject.clone(),
         self_signed: row.self_signed,
         pdfa: row.pdfa,
         size: row.pdf.len() as i64,
     }
+    .into()
 }
 
-/// Publications of the organisation, newest first, without their bytes.
+/// A publication as lists show it: the columns, and the PDF's size only.
+#[derive(sea_orm::FromQueryResult)]
+struct Listed {
+    version: i32,
+    stand: chrono::NaiveDate,
+    published_at: DateTime<Utc>,
+    published_by_label: String,
+    sha256: String,
+    signer_subject: String,
+    self_signed: bool,
+    pdfa: bool,
+    size: i64,
+}
+
+impl From<Listed> for PublicationInfo {
+    fn from(r: Listed) -> Self {
+        PublicationInfo {
+            version: r.version,
+            stand: r.stand.format("%d.%m.%Y").to_string(),
+            published_at: crate::format::LocalTime::of(r.published_at),
+            published_by: r.published_by_label,
+            sha256: r.sha256,
+            signer: r.signer_subject,
+            self_signed: r.self_signed,
+            pdfa: r.pdfa,
+            size: r.size,
+        }
+    }
+}
+
+/// Publications of the organisation, newest first, without their bytes:
+/// the portal lists every version on each view, and a PDF, its snapshot
+/// and certificate are most of a row.
 pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<PublicationInfo>> {
+    use publications::Column as P;
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Expr;
     Ok(publications::Entity::find()
-        .filter(publications::Column::OrgId.eq(org_id))
-        .order_by_desc(publications::Column::Version)
+        .select_only()
+        .columns([
+            P::Version,
+            P::Stand,
+            P::PublishedAt,
+            P::PublishedByLabel,
+            P::Sha256,
+            P::SignerSubject,
+            P::SelfSigned,
+            P::Pdfa,
+        ])
+        // Bytes in both databases; BIGINT because PostgreSQL's is an int4.
+        .column_as(Expr::cust("CAST(length(pdf) AS BIGINT)"), "size")
+        .filter(P::OrgId.eq(org_id))
+        .order_by_desc(P::Version)
+        .into_model::<Listed>()
         .all(db)
         .await?
-        .iter()
-        .map(info)
+        .into_iter()
+        .map(PublicationInfo::from)
         .collect())
 }
 

@@ -87,6 +87,8 @@ async fn customers_fetch_the_current_annex_and_see_subprocessors(backend: Backen
     let pdf = res.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     assert_eq!(hex::encode(Sha256::digest(&pdf)), current.sha256);
+    // The list reads the size in the database, not the bytes.
+    assert_eq!(current.size, pdf.len() as i64);
     let res = customer
         .http
         .get(&url)
