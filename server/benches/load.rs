@@ -24,6 +24,8 @@
 
 use std::process::{Child, Command};
 
+use secrecy::ExposeSecret;
+
 use app::domain::Role;
 use app::entities::{memberships, users};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -120,6 +122,14 @@ impl Server {
             .env("NACHWEIS_LISTEN", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", &config.database_url)
             .env("NACHWEIS_DATABASE_POOL", config.database_pool.to_string())
+            .env(
+                "NACHWEIS_SECRET_KEY",
+                config
+                    .secret_key
+                    .as_ref()
+                    .map(|k| k.expose_secret().to_owned())
+                    .unwrap_or_default(),
+            )
             // The longest interval allowed: no background job in the figures.
             .env("NACHWEIS_WORKER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", "warn")
@@ -420,6 +430,11 @@ async fn drop_pg_database(admin_url: &str, url: &str) -> anyhow::Result<()> {
 async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = common::config(dir.path())?;
+    // One instance secret for both databases: the audit key it derives is
+    // installed once per process (this one migrates and verifies the chain).
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let secret = SECRET.get_or_init(|| hex::encode(rand::random::<[u8; 32]>()));
+    config.secret_key = Some(secret.clone().into());
     if let Some(url) = database_url {
         config.database_url = url;
         config.database_pool = 16;
