@@ -51,12 +51,7 @@ impl EvidenceData {
                     actions.uploaded.get(),
                 )
             },
-            |(measure, ..)| async move {
-                match measure {
-                    Some(id) => list_evidence(id).await,
-                    None => Err(AppError::NotFound("Die Maßnahme".into())),
-                }
-            },
+            |(measure, ..)| crate::ui::for_measure(measure, list_evidence),
         );
         Self { data, actions }
     }

@@ -128,7 +128,7 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                         (
                             e.measure_id.map(|m| format!("/massnahmen/{m}#nachweise")).unwrap_or_default(),
                             format!("{} – {}", e.title, e.measure),
-                            Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
+                            validity_badge(e.validity, e.valid_until),
                         )
                     })
                     .collect()
@@ -145,7 +145,7 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                         (
                             format!("/unterauftragsverarbeiter#sub-{}", e.subprocessor_id),
                             format!("{}: {}", e.subprocessor, e.kind),
-                            Some((e.validity.as_str(), format!("{} {}", e.validity.label(), e.valid_until.map(german_date).unwrap_or_default()))),
+                            validity_badge(e.validity, e.valid_until),
                         )
                     })
                     .collect()
@@ -173,10 +173,7 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                         (
                             "/schulungen/uebersicht".to_owned(),
                             format!("{}: {}", t.name, t.course),
-                            Some((
-                                if t.overdue { "expired" } else { "expiring" },
-                                format!("{} {}", if t.overdue { "überfällig seit" } else { "fällig bis" }, german_date(t.due)),
-                            )),
+                            due_badge(t.overdue, t.due),
                         )
                     })
                     .collect()
@@ -204,10 +201,7 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                         (
                             format!("/pruefungen/bewertung/{}", f.item_id),
                             format!("{}: {}", f.measure, f.action),
-                            Some((
-                                if f.overdue { "expired" } else { "expiring" },
-                                format!("{} {}", if f.overdue { "überfällig seit" } else { "fällig bis" }, german_date(f.due_date)),
-                            )),
+                            due_badge(f.overdue, f.due_date),
                         )
                     })
                     .collect()
@@ -250,6 +244,30 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
 }
 
 type AttentionItem = (String, String, Option<(&'static str, String)>);
+
+/// The badge of a file with a validity: "läuft ab" or "abgelaufen", and the day.
+fn validity_badge(
+    validity: crate::domain::Validity,
+    until: Option<chrono::NaiveDate>,
+) -> Option<(&'static str, String)> {
+    Some((
+        validity.as_str(),
+        format!(
+            "{} {}",
+            validity.label(),
+            until.map(german_date).unwrap_or_default()
+        ),
+    ))
+}
+
+/// The badge of something due on `day`: "fällig bis", or once it has
+/// passed, "überfällig seit".
+fn due_badge(overdue: bool, day: chrono::NaiveDate) -> Option<(&'static str, String)> {
+    Some(match overdue {
+        true => ("expired", format!("überfällig seit {}", german_date(day))),
+        false => ("expiring", format!("fällig bis {}", german_date(day))),
+    })
+}
 
 #[component]
 fn AttentionList(

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::domain::MeasureStatus;
-use crate::error::AppError;
 use crate::ids::MeasureId;
 use crate::toms::{
     AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
@@ -48,12 +47,7 @@ pub fn MeasurePage() -> impl IntoView {
                 edits.remove_owner.version().get(),
             )
         },
-        |(id, ..)| async move {
-            match id {
-                Some(id) => get_measure(id).await,
-                None => Err(AppError::NotFound("Die Maßnahme".into())),
-            }
-        },
+        |(id, ..)| crate::ui::for_measure(id, get_measure),
     );
     view! {
         <section class="page">

@@ -686,12 +686,7 @@ impl MeasureReviewData {
         let set = ServerAction::<SetReviewCadence>::new();
         let data = Resource::new(
             move || (measure(), set.version().get()),
-            |(measure, _)| async move {
-                match measure {
-                    Some(id) => get_measure_review(id).await,
-                    None => Err(crate::error::AppError::NotFound("Die Maßnahme".into())),
-                }
-            },
+            |(measure, _)| crate::ui::for_measure(measure, get_measure_review),
         );
         Self { set, data }
     }

@@ -244,12 +244,7 @@ impl RelianceData {
         let link = ServerAction::<LinkMeasure>::new();
         let data = Resource::new(
             move || (measure(), link.version().get()),
-            |(measure, _)| async move {
-                match measure {
-                    Some(id) => get_reliance(id).await,
-                    None => Err(crate::error::AppError::NotFound("Die Maßnahme".into())),
-                }
-            },
+            |(measure, _)| crate::ui::for_measure(measure, get_reliance),
         );
         Self { link, data }
     }

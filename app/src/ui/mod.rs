@@ -53,6 +53,22 @@ pub fn Paragraphs(text: String) -> impl IntoView {
         .collect_view()
 }
 
+/// Loads what a page shows about the measure in its address: no valid id
+/// there is "not found", like an unknown one. The measure page and each of
+/// its panels fetch through this.
+pub async fn for_measure<T, Fut>(
+    id: Option<crate::ids::MeasureId>,
+    load: impl FnOnce(crate::ids::MeasureId) -> Fut,
+) -> Result<T, AppError>
+where
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    match id {
+        Some(id) => load(id).await,
+        None => Err(AppError::NotFound("Die Maßnahme".into())),
+    }
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading">"Wird geladen …"</p> }

@@ -19,6 +19,18 @@ pub async fn measure(c: &Client, id: i32) -> MeasureDetail {
     serde_json::from_str(&a.body).unwrap()
 }
 
+/// The measures of a category, in the catalogue's order.
+pub fn measure_ids(cat: &CatalogueView, category: i32) -> Vec<i32> {
+    cat.categories
+        .iter()
+        .find(|c| c.id.0 == category)
+        .expect("category")
+        .measures
+        .iter()
+        .map(|m| m.id.0)
+        .collect()
+}
+
 pub fn category_id(cat: &CatalogueView, number: &str) -> i32 {
     cat.categories
         .iter()
@@ -123,16 +135,7 @@ async fn create_edit_reorder_retire_with_history(backend: Backend) {
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let cat = catalogue(&c).await;
-    let ids: Vec<i32> = cat
-        .categories
-        .iter()
-        .find(|c| c.id.0 == zutritt)
-        .unwrap()
-        .measures
-        .iter()
-        .map(|m| m.id.0)
-        .collect();
+    let ids = measure_ids(&catalogue(&c).await, zutritt);
     assert_eq!(ids, vec![second, first]);
 
     // Owners.

@@ -264,7 +264,7 @@ both!(concurrent_read_then_write_transactions_all_succeed);
 /// succeeds, positions stay dense, each measure's revisions are numbered
 /// without gaps, and the same holds for categories.
 async fn concurrent_reorders_take_turns(backend: Backend) {
-    use crate::catalogue::{catalogue, category_id, create, measure};
+    use crate::catalogue::{catalogue, category_id, create, measure, measure_ids};
     let db = TestDb::new(backend).await;
     let app = spawn_app(&db).await;
     let org = app.org("acme").await;
@@ -275,33 +275,11 @@ async fn concurrent_reorders_take_turns(backend: Backend) {
     for i in 0..6 {
         ids.push(create(&admin, category, &format!("Maßnahme {i}.")).await);
     }
-    let moves = futures::future::join_all((0..36).map(|n| {
-        let admin = admin.clone();
-        let id = ids[n % ids.len()];
-        let direction = if n % 2 == 0 { "up" } else { "down" };
-        async move {
-            admin
-                .call(
-                    "toms/measure/move",
-                    &[("id", &id.to_string()), ("direction", direction)],
-                )
-                .await
-        }
-    }))
-    .await;
-    for a in &moves {
+    for a in &moves_at_once(&admin, "toms/measure/move", &ids, 36).await {
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     }
     let cat = catalogue(&admin).await;
-    let mut listed: Vec<i32> = cat
-        .categories
-        .iter()
-        .find(|c| c.id.0 == category)
-        .unwrap()
-        .measures
-        .iter()
-        .map(|m| m.id.0)
-        .collect();
+    let mut listed = measure_ids(&cat, category);
     listed.sort();
     assert_eq!(listed, ids, "every measure is listed once");
     for id in &ids {
@@ -335,21 +313,7 @@ async fn concurrent_reorders_take_turns(backend: Backend) {
         .filter(|c| c.parent_id.is_none())
         .map(|c| c.id.0)
         .collect();
-    let moves = futures::future::join_all((0..24).map(|n| {
-        let admin = admin.clone();
-        let id = tops[n % tops.len()];
-        let direction = if n % 2 == 0 { "up" } else { "down" };
-        async move {
-            admin
-                .call(
-                    "toms/category/move",
-                    &[("id", &id.to_string()), ("direction", direction)],
-                )
-                .await
-        }
-    }))
-    .await;
-    for a in &moves {
+    for a in &moves_at_once(&admin, "toms/category/move", &tops, 24).await {
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     }
     let mut after: Vec<i32> = catalogue(&admin)
@@ -370,3 +334,18 @@ async fn concurrent_reorders_take_turns(backend: Backend) {
     app.stop().await;
 }
 both!(concurrent_reorders_take_turns);
+
+/// `n` moves at once, up and down in turn, round the `ids`.
+async fn moves_at_once(admin: &Client, endpoint: &str, ids: &[i32], n: usize) -> Vec<Answer> {
+    futures::future::join_all((0..n).map(|i| {
+        let admin = admin.clone();
+        let id = ids[i % ids.len()].to_string();
+        let direction = if i % 2 == 0 { "up" } else { "down" };
+        async move {
+            admin
+                .call(endpoint, &[("id", &id), ("direction", direction)])
+                .await
+        }
+    }))
+    .await
+}
