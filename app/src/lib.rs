@@ -1,6 +1,12 @@
 //! Nachweis: the web application (Leptos), compiled twice: with `ssr` into
 //! the server, with `hydrate` to WebAssembly for the browser.
 //!
+//! Islands: every page is rendered on the server and works as plain HTML
+//! (forms post, the server redirects back). Only the parts that need the
+//! browser are `#[island]`s, hydrated on their own: the upload with its
+//! progress bar and the import's mapping preview. The WebAssembly holds
+//! those and the reactive runtime, not the pages.
+//!
 //! Four layers, arrows pointing down only (the order is `layers::MODULES`,
 //! checked by a test; the README has the table):
 //! kernel, platform, features, aggregators. One folder per concept, each
@@ -113,7 +119,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -167,9 +173,17 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // A marker for browser tests (and curious admins): the app is interactive now.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    leptos::mount::hydrate_islands();
+    // A marker for browser tests (and curious admins): the page is
+    // interactive now. Leptos' loader hydrates the islands right after this
+    // function returns, awaiting only microtasks; a task queued now runs
+    // after all of them.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -148,5 +148,10 @@ pub async fn publish_annex() -> Result<PublicationInfo, AppError> {
         &state.public_url,
     )
     .await?;
+    // A form comes back to the page, which confirms the new version.
+    leptos_axum::redirect(&format!(
+        "/anlage?veroeffentlicht={}",
+        published.info.version
+    ));
     Ok(published.info)
 }

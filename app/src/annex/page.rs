@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{AnnexChange, AnnexOverview, PublicationInfo, PublishAnnex, get_annex_overview};
 use crate::ui::{ErrorView, FormError, Loading};
@@ -37,6 +38,13 @@ pub fn AnnexPage() -> impl IntoView {
 
 #[component]
 fn Overview(o: AnnexOverview, publish: ServerAction<PublishAnnex>) -> impl IntoView {
+    // After publishing, the server leads back here with the new version
+    // in the address; the confirmation names it as it is stored.
+    let query = use_query_map();
+    let just_published = query
+        .with_untracked(|q| q.get("veroeffentlicht"))
+        .and_then(|v| v.parse::<i32>().ok())
+        .and_then(|v| o.publications.iter().find(|p| p.version == v).cloned());
     let heading = match o.last_version {
         Some(v) => format!("Änderungen seit Version {v}"),
         None => "Noch keine Version veröffentlicht".to_owned(),
@@ -108,19 +116,14 @@ fn Overview(o: AnnexOverview, publish: ServerAction<PublishAnnex>) -> impl IntoV
                 view! {
                     <ActionForm action=publish attr:class="form" attr:id="publish-form">
                         <FormError value=publish.value() />
-                        {move || {
-                            publish
-                                .value()
-                                .get()
-                                .and_then(|r| r.ok())
-                                .map(|p| {
-                                    view! {
-                                        <p class="notice success" role="status">
-                                            {format!("Version {} mit Stand {} wurde veröffentlicht und signiert.", p.version, p.stand)}
-                                        </p>
-                                    }
-                                })
-                        }}
+                        {just_published
+                            .map(|p| {
+                                view! {
+                                    <p class="notice success" role="status">
+                                        {format!("Version {} mit Stand {} wurde veröffentlicht und signiert.", p.version, p.stand)}
+                                    </p>
+                                }
+                            })}
                         <button type="submit" class="button primary" disabled=o.unchanged>
                             "Neue Version veröffentlichen"
                         </button>

@@ -1,6 +1,7 @@
 //! The evidence of a measure on its page: the files with validity and
-//! versions, the upload form (with a progress bar when JavaScript runs; a
-//! plain multipart form without), editing, hiding and, for admins, purging.
+//! versions, the upload form (an island: a progress bar when JavaScript
+//! runs; a plain multipart form without), editing, hiding and, for admins,
+//! purging.
 
 use leptos::prelude::*;
 
@@ -17,7 +18,6 @@ struct Actions {
     update: ServerAction<UpdateEvidence>,
     delete: ServerAction<DeleteEvidence>,
     purge: ServerAction<PurgeEvidence>,
-    uploaded: RwSignal<u32>,
 }
 
 /// The panel's list and the actions it reloads after. The page creates it
@@ -29,17 +29,12 @@ pub struct EvidenceData {
 }
 
 impl EvidenceData {
-    /// `measure` is the measure whose evidence to list (none: not found);
-    /// `uploaded` counts uploads, for a page that lists the evidence elsewhere too.
-    pub fn new(
-        measure: impl Fn() -> Option<MeasureId> + Send + Sync + 'static,
-        uploaded: RwSignal<u32>,
-    ) -> Self {
+    /// `measure` is the measure whose evidence to list (none: not found).
+    pub fn new(measure: impl Fn() -> Option<MeasureId> + Send + Sync + 'static) -> Self {
         let actions = Actions {
             update: ServerAction::new(),
             delete: ServerAction::new(),
             purge: ServerAction::new(),
-            uploaded,
         };
         let data = Resource::new(
             move || {
@@ -48,7 +43,6 @@ impl EvidenceData {
                     actions.update.version().get(),
                     actions.delete.version().get(),
                     actions.purge.version().get(),
-                    actions.uploaded.get(),
                 )
             },
             |(measure, ..)| crate::ui::for_measure(measure, list_evidence),
@@ -106,7 +100,7 @@ fn Panel(d: MeasureEvidence, measure_id: MeasureId, actions: Actions) -> impl In
                 view! {
                     <details class="upload-new" open=false data-test="upload-new">
                         <summary>"Nachweis hochladen"</summary>
-                        <UploadForm measure_id=Some(measure_id) evidence_id=None max actions />
+                        <UploadForm measure_id=Some(measure_id) evidence_id=None max />
                     </details>
                 }
             })}
@@ -210,7 +204,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                                 <button type="submit" class="button">"Speichern"</button>
                             </ActionForm>
                             <h3>"Neue Version hochladen"</h3>
-                            <UploadForm measure_id=None evidence_id=Some(id) max actions />
+                            <UploadForm measure_id=None evidence_id=Some(id) max />
                             <ActionForm action=actions.delete attr:class="inline">
                                 <input type="hidden" name="id" value=id.to_string() />
                                 <button type="submit" class="link danger">"Nachweis löschen"</button>
@@ -222,15 +216,15 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
     }
 }
 
-/// The upload form. Without JavaScript it posts multipart to the upload
-/// route and comes back to the measure; with JavaScript it sends the same
-/// form by XMLHttpRequest and shows the upload progress.
-#[component]
+/// The upload form, an island. Without JavaScript it posts multipart to
+/// the upload route and comes back to the measure; with JavaScript it sends
+/// the same form by XMLHttpRequest, shows the upload progress, and reloads
+/// the page it is on (the measure, or a review item) once the file is in.
+#[island]
 fn UploadForm(
     measure_id: Option<MeasureId>,
     evidence_id: Option<EvidenceId>,
     max: u64,
-    actions: Actions,
 ) -> impl IntoView {
     let progress = RwSignal::new(None::<f64>);
     let error = RwSignal::new(None::<String>);
@@ -240,11 +234,11 @@ fn UploadForm(
         #[cfg(feature = "hydrate")]
         {
             ev.prevent_default();
-            upload_with_progress(ev, progress, error, done, actions.uploaded);
+            upload_with_progress(ev, progress, error, done);
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (ev, &actions);
+            let _ = ev;
         }
     };
     view! {
@@ -300,7 +294,6 @@ fn upload_with_progress(
     progress: RwSignal<Option<f64>>,
     error: RwSignal<Option<String>>,
     done: RwSignal<Option<String>>,
-    uploaded: RwSignal<u32>,
 ) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -343,8 +336,10 @@ fn upload_with_progress(
         progress.set(None);
         if (200..300).contains(&status) {
             form.reset();
-            done.set(Some("Hochgeladen.".to_owned()));
-            uploaded.update(|n| *n += 1);
+            done.set(Some("Hochgeladen. Die Seite wird neu geladen …".to_owned()));
+            // The lists around the island (evidence, a review's choices)
+            // are server-rendered: the page comes again with the new file.
+            let _ = leptos::prelude::window().location().reload();
         } else if status == 0 {
             error.set(Some(
                 "Die Verbindung zum Server wurde unterbrochen. Bitte versuchen Sie es erneut."

@@ -33,7 +33,7 @@ pub fn MeasurePage() -> impl IntoView {
     // The panels' resources too are created here, once, not in `Detail`
     // (which the `Suspend` below builds again on each of its runs).
     let panels = Panels {
-        evidence: crate::evidence::EvidenceData::new(id, RwSignal::new(0)),
+        evidence: crate::evidence::EvidenceData::new(id),
         reliance: crate::subprocessors::RelianceData::new(id),
         review: crate::reviews::MeasureReviewData::new(id),
     };

@@ -9,7 +9,6 @@ use crate::ui::{ErrorView, FormError, Loading};
 
 #[derive(Clone, Copy)]
 struct Edits {
-    invite: ServerAction<InviteMember>,
     revoke: ServerAction<RevokeInvitation>,
     role: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveMember>,
@@ -18,7 +17,6 @@ struct Edits {
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let edits = Edits {
-        invite: ServerAction::new(),
         revoke: ServerAction::new(),
         role: ServerAction::new(),
         remove: ServerAction::new(),
@@ -26,7 +24,6 @@ pub fn MembersPage() -> impl IntoView {
     let data = Resource::new(
         move || {
             (
-                edits.invite.version().get(),
                 edits.revoke.version().get(),
                 edits.role.version().get(),
                 edits.remove.version().get(),
@@ -61,7 +58,6 @@ fn role_options(selected: Role) -> impl IntoView {
 
 #[component]
 fn Members(v: MembersView, edits: Edits) -> impl IntoView {
-    let link = move || edits.invite.value().get().and_then(|r| r.ok());
     view! {
         <table class="table">
             <thead>
@@ -109,39 +105,7 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
-        <section class="card">
-            <h2>"Einladen"</h2>
-            <ActionForm action=edits.invite attr:class="form">
-                <label for="invite-email">"E-Mail-Adresse"</label>
-                <input id="invite-email" type="email" name="email" required />
-                <label for="invite-role">"Rolle"</label>
-                <select id="invite-role" name="role">
-                    {role_options(Role::Staff)}
-                </select>
-                <label for="invite-locale">"Sprache der Einladung"</label>
-                <select id="invite-locale" name="locale">
-                    <option value="de" selected>"Deutsch"</option>
-                    <option value="en">"English"</option>
-                </select>
-                <FormError value=edits.invite.value() />
-                <button type="submit" class="button primary">
-                    "Einladung senden"
-                </button>
-            </ActionForm>
-            {move || {
-                link()
-                    .map(|l| {
-                        view! {
-                            <div class="notice" role="status">
-                                <p>"Die Einladung wird per E-Mail versendet (siehe Postausgang). Der Link ist 14 Tage gültig; Sie können ihn auch selbst weitergeben:"</p>
-                                <p>
-                                    <code class="invite-link">{l}</code>
-                                </p>
-                            </div>
-                        }
-                    })
-            }}
-        </section>
+        <InviteForm />
         {(!v.invitations.is_empty())
             .then(|| {
                 view! {
@@ -167,5 +131,51 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                     </ul>
                 }
             })}
+    }
+}
+
+/// The invitation form, an island: the link of a new invitation is shown
+/// once, right here, so the admin can pass it on another way; it is not
+/// put into an address. Without JavaScript the form posts, the page comes
+/// back with the invitation listed, and the link travels by mail only.
+#[island]
+fn InviteForm() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let link = move || invite.value().get().and_then(|r| r.ok());
+    view! {
+        <section class="card">
+            <h2>"Einladen"</h2>
+            <ActionForm action=invite attr:class="form">
+                <label for="invite-email">"E-Mail-Adresse"</label>
+                <input id="invite-email" type="email" name="email" required />
+                <label for="invite-role">"Rolle"</label>
+                <select id="invite-role" name="role">
+                    {role_options(Role::Staff)}
+                </select>
+                <label for="invite-locale">"Sprache der Einladung"</label>
+                <select id="invite-locale" name="locale">
+                    <option value="de" selected>"Deutsch"</option>
+                    <option value="en">"English"</option>
+                </select>
+                <FormError value=invite.value() />
+                <button type="submit" class="button primary">
+                    "Einladung senden"
+                </button>
+            </ActionForm>
+            {move || {
+                link()
+                    .map(|l| {
+                        view! {
+                            <div class="notice" role="status">
+                                <p>"Die Einladung wird per E-Mail versendet (siehe Postausgang). Der Link ist 14 Tage gültig; Sie können ihn auch selbst weitergeben:"</p>
+                                <p>
+                                    <code class="invite-link">{l}</code>
+                                </p>
+                                <p class="muted">"Unter „Offene Einladungen“ steht sie, sobald Sie die Seite neu laden."</p>
+                            </div>
+                        }
+                    })
+            }}
+        </section>
     }
 }

@@ -93,7 +93,10 @@ pub async fn update_profile(
         &intro_text,
     )?;
     input.annex_review_dates = !annex_review_dates.trim().is_empty();
-    service::update_profile(&state.db, state.now(), &actor, input).await
+    service::update_profile(&state.db, state.now(), &actor, input).await?;
+    // A form comes back to the page, which confirms the save.
+    leptos_axum::redirect("/organisation?gespeichert=1");
+    Ok(())
 }
 
 #[server(endpoint = "orgs/members")]

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{OrgProfile, UpdateProfile, get_profile};
 use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
@@ -47,7 +48,9 @@ fn ProfileView(p: OrgProfile) -> impl IntoView {
 
 #[component]
 fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoView {
-    let saved = move || update.value().get().map(|r| r.is_ok()).unwrap_or(false);
+    // The server leads back here with `?gespeichert=1` after a save.
+    let query = use_query_map();
+    let saved = query.with_untracked(|q| q.get("gespeichert").is_some());
     view! {
         <p class="muted">{format!("Kürzel: {}", p.short_name)}</p>
         <ActionForm action=update attr:class="form">
@@ -66,7 +69,7 @@ fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoV
                 " Die Anlage nennt je Abschnitt, wann die Wirksamkeit seiner Maßnahmen zuletzt geprüft wurde"
             </label>
             <FormError value=update.value() />
-            {move || saved().then(|| view! { <p class="form-ok" role="status">"Gespeichert."</p> })}
+            {saved.then(|| view! { <p class="form-ok" role="status">"Gespeichert."</p> })}
             <button type="submit" class="button primary">
                 "Speichern"
             </button>

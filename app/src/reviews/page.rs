@@ -425,7 +425,6 @@ pub fn ItemPage() -> impl IntoView {
     let add = ServerAction::<AddFinding>::new();
     let close = ServerAction::<CloseFinding>::new();
     let amend = ServerAction::<AmendReview>::new();
-    let uploaded = RwSignal::new(0u32);
     let data = Resource::new(
         move || {
             (
@@ -434,7 +433,6 @@ pub fn ItemPage() -> impl IntoView {
                 add.version().get(),
                 close.version().get(),
                 amend.version().get(),
-                uploaded.get(),
             )
         },
         |(id, ..)| get_review_item(id),
@@ -446,7 +444,7 @@ pub fn ItemPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(v) => view! { <Item v decide add close amend uploaded /> }.into_any(),
+                        Ok(v) => view! { <Item v decide add close amend /> }.into_any(),
                         Err(e) => view! { <ErrorView err=e /> }.into_any(),
                     }
                 })}
@@ -462,7 +460,6 @@ fn Item(
     add: ServerAction<AddFinding>,
     close: ServerAction<CloseFinding>,
     amend: ServerAction<AmendReview>,
-    uploaded: RwSignal<u32>,
 ) -> impl IntoView {
     let row = v.row.clone();
     let id = row.id;
@@ -494,7 +491,7 @@ fn Item(
             // Built inside the item's `Suspend` (the measure is known only
             // once the item is loaded), so it may be fetched more than once.
             let measure_id = row.measure_id;
-            let data = crate::evidence::EvidenceData::new(move || Some(measure_id), uploaded);
+            let data = crate::evidence::EvidenceData::new(move || Some(measure_id));
             view! { <crate::evidence::EvidencePanel measure_id data /> }
         })}
         <h2>"Feststellungen und Korrekturmaßnahmen"</h2>

@@ -1,4 +1,6 @@
 //! Importing an existing TOM document: paste, check the mapping, import.
+//! The page is server-rendered; the workbench (file, text, mapping) is an
+//! island, the one part of it that needs the browser.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,13 +10,6 @@ use crate::ui::FormError;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let preview = ServerAction::<PreviewImport>::new();
-    let apply = ServerAction::<ApplyImport>::new();
-    let text = RwSignal::new(String::new());
-    let file_error = RwSignal::new(None::<String>);
-    // The file picker needs the browser; without JavaScript the text is pasted.
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
     view! {
         <Title text="TOM-Dokument importieren" />
         <section class="page wide">
@@ -30,6 +25,22 @@ pub fn ImportPage() -> impl IntoView {
                     "Die Vorschau der Zuordnung braucht JavaScript. Ohne JavaScript importieren Sie mit „nachweis tom import“ auf dem Server."
                 </p>
             </noscript>
+            <ImportWorkbench />
+        </section>
+    }
+}
+
+/// The text (pasted or loaded from a file), its mapping and the import.
+#[island]
+fn ImportWorkbench() -> impl IntoView {
+    let preview = ServerAction::<PreviewImport>::new();
+    let apply = ServerAction::<ApplyImport>::new();
+    let text = RwSignal::new(String::new());
+    let file_error = RwSignal::new(None::<String>);
+    // The file picker needs the browser; without JavaScript the text is pasted.
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
             <ActionForm action=preview attr:class="form" attr:id="import-preview-form">
                 <Show when=move || mounted.get()>
                     <label for="import-file">"Datei laden (Markdown oder Text)"</label>
@@ -92,7 +103,6 @@ pub fn ImportPage() -> impl IntoView {
                         }
                     })
             }}
-        </section>
     }
 }
 

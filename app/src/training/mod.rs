@@ -247,11 +247,14 @@ pub async fn get_my_training() -> Result<MyTraining, AppError> {
     service::mine(&state.db, &actor).await
 }
 
-/// Starts a course, or resumes the unfinished attempt; returns the attempt id.
+/// Starts a course, or resumes the unfinished attempt; returns the attempt
+/// id, and leads a form's browser straight to the attempt.
 #[server(endpoint = "training/start")]
 pub async fn start_course(course_id: CourseId) -> Result<AttemptId, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
-    service::start(&state.db, state.now(), &actor, course_id).await
+    let id = service::start(&state.db, state.now(), &actor, course_id).await?;
+    leptos_axum::redirect(&format!("/schulungen/durchgang/{id}"));
+    Ok(id)
 }
 
 /// One of the member's own attempts.

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AddBaseCourse, AttemptView, CourseState, MyCourse, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse,
@@ -64,13 +64,6 @@ pub fn Blocks(blocks: Vec<Block>) -> impl IntoView {
 pub fn TrainingPage() -> impl IntoView {
     let start = ServerAction::<StartCourse>::new();
     let data = Resource::new(move || start.version().get(), |_| get_my_training());
-    // With JavaScript: straight to the attempt once it exists.
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = start.value().get() {
-            navigate(&format!("/schulungen/durchgang/{id}"), Default::default());
-        }
-    });
     view! {
         <Title text="Schulungen" />
         <section class="page">

@@ -138,3 +138,83 @@ async fn responses_are_compressed_for_clients_that_accept_it(backend: Backend) {
     app.stop().await;
 }
 both!(responses_are_compressed_for_clients_that_accept_it);
+
+/// Pages are islands: the HTML carries no hydration of the page itself,
+/// only the few interactive parts. Without JavaScript (and, the same, with
+/// it outside an island) a form posts, the server leads back to the page,
+/// and the page confirms what happened from what is stored.
+async fn forms_come_back_to_a_page_that_confirms_them(backend: Backend) {
+    use crate::catalogue::{catalogue, category_id, create};
+
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let id = create(
+        &c,
+        category_id(&cat, "3.1"),
+        "Besucher werden am Empfang registriert.",
+    )
+    .await;
+
+    // The measure page: the upload form is an island, the rest is HTML.
+    let page = c.get(&format!("/massnahmen/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("<leptos-island").count(),
+        1,
+        "one island: the upload"
+    );
+    assert!(
+        page.body.contains(r#"data-component="UploadForm_"#),
+        "the upload is an island"
+    );
+    // The catalogue has no island at all, and no hydration data.
+    let list = c.get("/massnahmen").await;
+    assert!(!list.body.contains("<leptos-island"));
+    // Leptos' hydration data stays empty: no resource is sent twice.
+    let data = &list.body[list
+        .body
+        .find("__RESOLVED_RESOURCES=[")
+        .expect("the data script")..];
+    assert!(
+        data.starts_with("__RESOLVED_RESOURCES=[];"),
+        "{}",
+        &data[..data.len().min(200)]
+    );
+
+    // Publishing leads to the annex page, which names the new version.
+    let a = c.post_form("annex/publish", &[], "/anlage").await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    assert_eq!(a.headers["location"], "/anlage?veroeffentlicht=1");
+    let back = c.get("/anlage?veroeffentlicht=1").await;
+    let status = &back.body[back.body.find(r#"role="status""#).expect("a confirmation")..];
+    assert!(status.contains("Version 1 mit Stand"), "{status}");
+    // A version that does not exist is not confirmed.
+    let other = c.get("/anlage?veroeffentlicht=7").await;
+    assert!(!other.body.contains("Version 7 mit Stand"));
+
+    // Saving the profile comes back with "Gespeichert.".
+    let a = c
+        .post_form(
+            "orgs/profile/update",
+            &[
+                ("legal_name", "Acme Hosting GmbH"),
+                ("display_short", "Acme"),
+                ("address", ""),
+                ("dpo_contact", ""),
+                ("intro_text", "Acme verarbeitet Daten im Auftrag."),
+            ],
+            "/organisation",
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    assert_eq!(a.headers["location"], "/organisation?gespeichert=1");
+    let saved = c.get("/organisation?gespeichert=1").await;
+    assert!(saved.body.contains("Gespeichert."));
+    assert!(!c.get("/organisation").await.body.contains("Gespeichert."));
+    app.stop().await;
+}
+both!(forms_come_back_to_a_page_that_confirms_them);
