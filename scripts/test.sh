@@ -22,6 +22,8 @@ scripts/build.sh --shipped-site
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+step "cargo clippy for the browser build (hydrate, wasm32) -- -D warnings"
+cargo clippy -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
 step "cargo test (unit and integration, SQLite and PostgreSQL)"
 pg_url="${NACHWEIS_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"

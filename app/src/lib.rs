@@ -19,6 +19,10 @@
 // without `--cfg erase_components`): without this the release build fails
 // with "queries overflow the depth limit".
 #![recursion_limit = "256"]
+// A server function's browser stub takes the same arguments as the
+// function (form fields); the lint is allowed on the functions themselves,
+// which `#[server]` does not pass on to the stub it writes.
+#![cfg_attr(feature = "hydrate", allow(clippy::too_many_arguments))]
 
 // Kernel: domain types, errors, formatting, entities.
 /// Domain newtypes that parse input once (shared with the browser).
