@@ -49,24 +49,24 @@ fn Nav(user: CurrentUser) -> impl IntoView {
         .filter(|o| o.id != user.org.id)
         .cloned()
         .collect();
+    let links = nav_links(role);
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let current = current_link(&links, &path);
     view! {
         <nav class="nav" aria-label="Hauptnavigation">
-            <a href="/">"Start"</a>
-            {role
-                .is_internal()
-                .then(|| {
+            {links
+                .into_iter()
+                .enumerate()
+                .map(|(i, (href, label))| {
                     view! {
-                        <a href="/massnahmen">"Maßnahmen"</a>
-                        <a href="/unterauftragsverarbeiter">"Unterauftragsverarbeiter"</a>
-                        <a href="/organisation">"Organisation"</a>
+                        <a href=href aria-current=(Some(i) == current).then_some("page")>
+                            {label}
+                        </a>
                     }
-                })}
-            {role.previews_annex().then(|| view! { <a href="/anlage">"Anlage"</a> <a href="/pruefungen">"Prüfungen"</a> })}
-            {(!role.is_internal()).then(|| view! { <a href="/portal">"Anlage TOM"</a> })}
-            {role.is_admin().then(|| view! { <a href="/mitglieder">"Mitglieder"</a> <a href="/kunden">"Kunden"</a> <a href="/anmeldedienste">"Anmeldedienste"</a> <a href="/postausgang">"Postausgang"</a> })}
-            {role.must_sign_pledge().then(|| view! { <a href="/schulungen">"Schulungen"</a> <a href="/verpflichtung">"Verpflichtung"</a> })}
-            {matches!(role, crate::domain::Role::Admin | crate::domain::Role::Auditor).then(|| view! { <a href="/schulungen/uebersicht">"Schulungsstand"</a> <a href="/verpflichtungen">"Verpflichtungen"</a> })}
-            {role.reads_audit_log().then(|| view! { <a href="/protokoll">"Protokoll"</a> })}
+                })
+                .collect_view()}
         </nav>
         <div class="who">
             <span class="who-name">{user.display_name.clone()}</span>
@@ -96,5 +96,98 @@ fn Nav(user: CurrentUser) -> impl IntoView {
                 </button>
             </form>
         </div>
+    }
+}
+
+/// The pages a role may use, in the order of the navigation.
+fn nav_links(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
+    use crate::domain::Role;
+    let mut links = vec![("/", "Start")];
+    if role.is_internal() {
+        links.extend([
+            ("/massnahmen", "Maßnahmen"),
+            ("/unterauftragsverarbeiter", "Unterauftragsverarbeiter"),
+            ("/organisation", "Organisation"),
+        ]);
+    }
+    if role.previews_annex() {
+        links.extend([("/anlage", "Anlage"), ("/pruefungen", "Prüfungen")]);
+    }
+    if !role.is_internal() {
+        links.push(("/portal", "Anlage TOM"));
+    }
+    if role.is_admin() {
+        links.extend([
+            ("/mitglieder", "Mitglieder"),
+            ("/kunden", "Kunden"),
+            ("/anmeldedienste", "Anmeldedienste"),
+            ("/postausgang", "Postausgang"),
+        ]);
+    }
+    if role.must_sign_pledge() {
+        links.extend([
+            ("/schulungen", "Schulungen"),
+            ("/verpflichtung", "Verpflichtung"),
+        ]);
+    }
+    if matches!(role, Role::Admin | Role::Auditor) {
+        links.extend([
+            ("/schulungen/uebersicht", "Schulungsstand"),
+            ("/verpflichtungen", "Verpflichtungen"),
+        ]);
+    }
+    if role.reads_audit_log() {
+        links.push(("/protokoll", "Protokoll"));
+    }
+    links
+}
+
+/// The link of the page at `path` (`aria-current`): the one whose address
+/// is the path or its longest leading part (`/massnahmen/12` is under
+/// "Maßnahmen", `/schulungen/uebersicht` is "Schulungsstand", not
+/// "Schulungen").
+fn current_link(links: &[(&str, &str)], path: &str) -> Option<usize> {
+    links
+        .iter()
+        .enumerate()
+        .filter(|(_, (href, _))| {
+            path == *href
+                || (*href != "/"
+                    && path
+                        .strip_prefix(href)
+                        .is_some_and(|rest| rest.starts_with('/')))
+        })
+        .max_by_key(|(_, (href, _))| href.len())
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{current_link, nav_links};
+    use crate::domain::Role;
+
+    #[test]
+    fn the_current_page_is_the_longest_matching_link() {
+        let links = nav_links(Role::Admin);
+        let label = |path: &str| current_link(&links, path).map(|i| links[i].1);
+        assert_eq!(label("/"), Some("Start"));
+        assert_eq!(label("/massnahmen"), Some("Maßnahmen"));
+        assert_eq!(label("/massnahmen/12"), Some("Maßnahmen"));
+        assert_eq!(label("/schulungen/uebersicht"), Some("Schulungsstand"));
+        assert_eq!(label("/massnahmenliste"), None);
+        assert_eq!(label("/gibt-es-nicht"), None);
+    }
+
+    #[test]
+    fn each_role_sees_its_own_links() {
+        let hrefs = |role| {
+            nav_links(role)
+                .into_iter()
+                .map(|(h, _)| h)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hrefs(Role::Customer), ["/", "/portal"]);
+        assert!(!hrefs(Role::Staff).contains(&"/mitglieder"));
+        assert!(hrefs(Role::Admin).contains(&"/protokoll"));
     }
 }

@@ -38,6 +38,13 @@ async fn pages_render_on_the_server(backend: Backend) {
     let cat = c.get("/massnahmen").await;
     assert_eq!(cat.status, StatusCode::OK);
     assert!(cat.body.contains("3.1 Zutrittskontrolle"));
+    // The navigation marks where you are, and only there.
+    assert!(
+        cat.body
+            .contains(r#"<a href="/massnahmen" aria-current="page">Maßnahmen</a>"#),
+        "the current page is marked"
+    );
+    assert_eq!(cat.body.matches("aria-current").count(), 1);
 
     let missing = c.get("/gibt-es-nicht").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
