@@ -92,10 +92,22 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// The server process's resident memory.
+/// The server's resident memory, and how much of it is its own: most of
+/// the rest are pages of the binary (the embedded fonts and site), which
+/// the kernel can drop and read again.
 fn rss(server: &Server) -> String {
-    common::pid_status_kb(&server.child.id().to_string(), "VmRSS")
-        .map(|kb| format!("{} MB", kb / 1024))
-        .unwrap_or_else(|| "?".into())
+    let pid = server.child.id().to_string();
+    let mb = |field| {
+        common::pid_status_kb(&pid, field)
+            .map(|kb| format!("{} MB", kb / 1024))
+            .unwrap_or_else(|| "?".into())
+    };
+    format!(
+        "{} (anonymous {}, file-backed {})",
+        mb("VmRSS"),
+        mb("RssAnon"),
+        mb("RssFile")
+    )
 }
 
 /// `nachweis serve`, built by cargo with this bench, until dropped.
