@@ -60,3 +60,26 @@ test('a wrong password is refused with a clear message', async ({ page }, info) 
   await page.getByRole('button', { name: 'Anmelden' }).click();
   await expect(page.getByRole('alert')).toContainText('Anmeldung fehlgeschlagen');
 });
+
+test('retiring a measure asks first and says what happens', async ({ page }, info) => {
+  const js = info.project.name === 'with-js';
+  await login(page, js);
+  await page.getByRole('link', { name: 'Maßnahmen' }).first().click();
+  // Each run retires its own measure: JS the first of 3.1, no-JS the first of 3.2.
+  const section = page.getByTestId('category').filter({ has: page.getByRole('heading', { name: js ? '3.1 Zutrittskontrolle' : '3.2 Zugangskontrolle', exact: true }) });
+  await section.getByTestId('measure-link').first().click();
+  await expect(page.getByRole('heading', { name: 'Verlauf' })).toBeVisible();
+
+  // One click only opens the question; nothing is retired yet.
+  const confirm = page.getByRole('button', { name: 'Ja, außer Kraft setzen' });
+  await expect(confirm).toBeHidden();
+  await page.getByText('Außer Kraft setzen …').click();
+  await expect(page.getByText('erscheint aber ab der nächsten veröffentlichten Version nicht mehr in der Anlage')).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('measure-status')).not.toHaveText('außer Kraft');
+
+  await page.getByText('Außer Kraft setzen …').click();
+  await page.getByRole('button', { name: 'Ja, außer Kraft setzen' }).click();
+  await expect(page.getByTestId('measure-status')).toHaveText('außer Kraft');
+  await expect(page.getByText('Außer Kraft setzen …')).toHaveCount(0);
+});

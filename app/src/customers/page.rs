@@ -55,10 +55,15 @@ pub fn CustomersPage() -> impl IntoView {
                                                             view! {
                                                                 <li>
                                                                     {format!("{} <{}> ({})", k.name, k.email, k.locale)}
-                                                                    <ActionForm action=remove attr:class="inline">
-                                                                        <input type="hidden" name="id" value=k.id.to_string() />
-                                                                        <button type="submit" class="link danger">"entfernen"</button>
-                                                                    </ActionForm>
+                                                                    <crate::ui::Confirm
+                                                                        action="entfernen …"
+                                                                        consequence=format!("{} ist dann keine Ansprechperson dieses Kunden mehr und erhält keine Mitteilungen mehr.", k.name)
+                                                                    >
+                                                                        <ActionForm action=remove attr:class="inline">
+                                                                            <input type="hidden" name="id" value=k.id.to_string() />
+                                                                            <button type="submit" class="link danger">"Ja, entfernen"</button>
+                                                                        </ActionForm>
+                                                                    </crate::ui::Confirm>
                                                                 </li>
                                                             }
                                                         })

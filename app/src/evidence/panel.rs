@@ -120,10 +120,15 @@ fn Panel(d: MeasureEvidence, measure_id: MeasureId, actions: Actions) -> impl In
                                     view! {
                                         <li>
                                             {h.title.clone()}
-                                            <ActionForm action=actions.purge attr:class="inline">
-                                                <input type="hidden" name="id" value=h.id.to_string() />
-                                                <button type="submit" class="link danger">"Endgültig entfernen"</button>
-                                            </ActionForm>
+                                            <crate::ui::Confirm
+                                                action="Endgültig entfernen …"
+                                                consequence="Die Dateien dieses Nachweises werden gelöscht und lassen sich nicht wiederherstellen; das Protokoll behält ihre Prüfsummen."
+                                            >
+                                                <ActionForm action=actions.purge attr:class="inline">
+                                                    <input type="hidden" name="id" value=h.id.to_string() />
+                                                    <button type="submit" class="link danger">"Ja, endgültig entfernen"</button>
+                                                </ActionForm>
+                                            </crate::ui::Confirm>
                                         </li>
                                     }
                                 })
@@ -205,10 +210,15 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                             </ActionForm>
                             <h3>"Neue Version hochladen"</h3>
                             <UploadForm measure_id=None evidence_id=Some(id) max />
-                            <ActionForm action=actions.delete attr:class="inline">
-                                <input type="hidden" name="id" value=id.to_string() />
-                                <button type="submit" class="link danger">"Nachweis löschen"</button>
-                            </ActionForm>
+                            <crate::ui::Confirm
+                                action="Nachweis löschen …"
+                                consequence="Der Nachweis wird ausgeblendet und zählt nicht mehr für die Maßnahme; seine Dateien bleiben gespeichert, bis ihn jemand endgültig entfernt."
+                            >
+                                <ActionForm action=actions.delete attr:class="inline">
+                                    <input type="hidden" name="id" value=id.to_string() />
+                                    <button type="submit" class="link danger">"Ja, löschen"</button>
+                                </ActionForm>
+                            </crate::ui::Confirm>
                         </details>
                     }
                 })}

@@ -82,7 +82,7 @@ fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
         <h1 class="measure-title">{heading}</h1>
         <p class="meta">
             <span>{m.category.clone()}</span>
-            <span class=format!("badge status-{}", m.status.as_str())>{m.status.label()}</span>
+            <span class=format!("badge status-{}", m.status.as_str()) data-test="measure-status">{m.status.label()}</span>
             <span>{format!("Version {}", m.version)}</span>
         </p>
         <div class="measure-body" data-test="measure-body">
@@ -109,13 +109,18 @@ fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
                                         .is_admin
                                         .then(|| {
                                             view! {
-                                                <ActionForm action=edits.remove_owner attr:class="inline">
-                                                    <input type="hidden" name="measure_id" value=id.to_string() />
-                                                    <input type="hidden" name="user_id" value=uid.to_string() />
-                                                    <button type="submit" class="link">
-                                                        "entfernen"
-                                                    </button>
-                                                </ActionForm>
+                                                <crate::ui::Confirm
+                                                    action="entfernen …"
+                                                    consequence=format!("{} ist dann nicht mehr für diese Maßnahme verantwortlich.", o.display_name)
+                                                >
+                                                    <ActionForm action=edits.remove_owner attr:class="inline">
+                                                        <input type="hidden" name="measure_id" value=id.to_string() />
+                                                        <input type="hidden" name="user_id" value=uid.to_string() />
+                                                        <button type="submit" class="link danger">
+                                                            "Ja, entfernen"
+                                                        </button>
+                                                    </ActionForm>
+                                                </crate::ui::Confirm>
                                             }
                                         })}
                                 </li>
@@ -141,7 +146,8 @@ fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
                             <ActionForm action=edits.add_owner attr:class="form inline-form">
                                 <input type="hidden" name="measure_id" value=id.to_string() />
                                 <label for="owner-add">"Verantwortliche Person hinzufügen"</label>
-                                <select id="owner-add" name="user_id">
+                                <select id="owner-add" name="user_id" required>
+                                    <crate::ui::ChooseOption />
                                     {candidates
                                         .into_iter()
                                         .map(|p| view! { <option value=p.user_id.to_string()>{p.display_name}</option> })
@@ -243,16 +249,20 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
         {(m.is_admin && !retired)
             .then(|| {
                 view! {
-                    <ActionForm action=edits.retire attr:class="form danger-zone">
-                        <input type="hidden" name="id" value=id.to_string() />
-                        <p class="hint">
-                            "Außer Kraft gesetzte Maßnahmen bleiben mit ihrem Verlauf erhalten, erscheinen aber nicht mehr in der Anlage."
-                        </p>
+                    <div class="danger-zone">
                         <FormError value=edits.retire.value() />
-                        <button type="submit" class="button danger">
-                            "Außer Kraft setzen"
-                        </button>
-                    </ActionForm>
+                        <crate::ui::Confirm
+                            action="Außer Kraft setzen …"
+                            consequence="Die Maßnahme bleibt mit ihrem Verlauf erhalten, erscheint aber ab der nächsten veröffentlichten Version nicht mehr in der Anlage."
+                        >
+                            <ActionForm action=edits.retire attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit" class="button danger">
+                                    "Ja, außer Kraft setzen"
+                                </button>
+                            </ActionForm>
+                        </crate::ui::Confirm>
+                    </div>
                 }
             })}
     }

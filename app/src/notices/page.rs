@@ -38,7 +38,8 @@ pub fn NoticesPanel() -> impl IntoView {
                                             <FormError value=issue.value() />
                                             <ActionForm action=issue attr:class="form">
                                                 <label for="notice-sub">"Geplanter Unterauftragsverarbeiter"</label>
-                                                <select id="notice-sub" name="subprocessor_id">
+                                                <select id="notice-sub" name="subprocessor_id" required>
+                                                    <crate::ui::ChooseOption />
                                                     {subs.iter().map(|(id, name, status)| view! { <option value=id.to_string()>{format!("{name} ({status})")}</option> }).collect_view()}
                                                 </select>
                                                 <label for="notice-replaces">"Ersetzt"</label>

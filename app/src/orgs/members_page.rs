@@ -76,6 +76,7 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                     .into_iter()
                     .map(|m| {
                         let uid = m.user_id;
+                        let name = m.display_name.clone();
                         view! {
                             <tr>
                                 <td>{m.display_name}</td>
@@ -92,12 +93,17 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                                     </ActionForm>
                                 </td>
                                 <td>
-                                    <ActionForm action=edits.remove attr:class="inline">
-                                        <input type="hidden" name="user_id" value=uid.to_string() />
-                                        <button type="submit" class="link danger">
-                                            "Entfernen"
-                                        </button>
-                                    </ActionForm>
+                                    <crate::ui::Confirm
+                                        action="Entfernen …"
+                                        consequence=format!("{name} verliert den Zugang zu dieser Organisation und ist für keine Maßnahme mehr verantwortlich. Verlauf, Protokoll, unterschriebene Verpflichtungen und Schulungsnachweise bleiben erhalten.")
+                                    >
+                                        <ActionForm action=edits.remove attr:class="inline">
+                                            <input type="hidden" name="user_id" value=uid.to_string() />
+                                            <button type="submit" class="link danger">
+                                                "Ja, entfernen"
+                                            </button>
+                                        </ActionForm>
+                                    </crate::ui::Confirm>
                                 </td>
                             </tr>
                         }
@@ -118,12 +124,17 @@ fn Members(v: MembersView, edits: Edits) -> impl IntoView {
                                 view! {
                                     <li>
                                         {format!("{} · {} · gültig bis {}", i.email, i.role.label(), i.expires_at)}
-                                        <ActionForm action=edits.revoke attr:class="inline">
-                                            <input type="hidden" name="id" value=i.id.to_string() />
-                                            <button type="submit" class="link danger">
-                                                "Widerrufen"
-                                            </button>
-                                        </ActionForm>
+                                        <crate::ui::Confirm
+                                            action="Widerrufen …"
+                                            consequence=format!("Der Einladungslink für {} gilt dann nicht mehr.", i.email)
+                                        >
+                                            <ActionForm action=edits.revoke attr:class="inline">
+                                                <input type="hidden" name="id" value=i.id.to_string() />
+                                                <button type="submit" class="link danger">
+                                                    "Ja, widerrufen"
+                                                </button>
+                                            </ActionForm>
+                                        </crate::ui::Confirm>
                                     </li>
                                 }
                             })

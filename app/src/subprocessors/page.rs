@@ -133,10 +133,15 @@ fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
                                     <input id=format!("att-file-{aid}") type="file" name="file" required />
                                     <button type="submit" class="button small">"Hochladen"</button>
                                 </form>
-                                <ActionForm action=edits.remove attr:class="inline">
-                                    <input type="hidden" name="id" value=aid.to_string() />
-                                    <button type="submit" class="link danger">"entfernen"</button>
-                                </ActionForm>
+                                <crate::ui::Confirm
+                                    action="entfernen …"
+                                    consequence="Dieser Nachweis erscheint dann nicht mehr beim Unterauftragsverarbeiter und im Portal; seine Dateien und das Protokoll bleiben erhalten."
+                                >
+                                    <ActionForm action=edits.remove attr:class="inline">
+                                        <input type="hidden" name="id" value=aid.to_string() />
+                                        <button type="submit" class="link danger">"Ja, entfernen"</button>
+                                    </ActionForm>
+                                </crate::ui::Confirm>
                             })}
                         </li>
                     }
@@ -287,7 +292,8 @@ pub fn ReliancePanel(measure_id: MeasureId, data: RelianceData) -> impl IntoView
                                 <ActionForm action=link attr:class="form inline-form">
                                     <input type="hidden" name="measure_id" value=measure_id.to_string() />
                                     <label for="reliance-add">"Beruht auf"</label>
-                                    <select id="reliance-add" name="subprocessor_id">
+                                    <select id="reliance-add" name="subprocessor_id" required>
+                                        <crate::ui::ChooseOption />
                                         {r.available.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.label}</option> }).collect_view()}
                                     </select>
                                     <button type="submit" class="button">"Verknüpfen"</button>

@@ -69,6 +69,42 @@ where
     }
 }
 
+/// A destructive action behind a second, explicit step, with and without
+/// JavaScript: the summary names the action; opened, it says what will
+/// happen and holds the form whose button confirms (`children`).
+#[component]
+pub fn Confirm(
+    /// What the first click says, e.g. "Außer Kraft setzen".
+    #[prop(into)]
+    action: String,
+    /// What will happen, in a sentence.
+    #[prop(into)]
+    consequence: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="danger">{action}</summary>
+            <div class="confirm-body">
+                <p>{consequence}</p>
+                {children()}
+            </div>
+        </details>
+    }
+}
+
+/// The first option of a select that must be chosen on purpose: nothing is
+/// preselected, and a `required` select refuses it (in the browser; the
+/// server refuses an empty value too).
+#[component]
+pub fn ChooseOption() -> impl IntoView {
+    view! {
+        <option value="" selected disabled>
+            "— auswählen —"
+        </option>
+    }
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading">"Wird geladen …"</p> }
