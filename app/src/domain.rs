@@ -57,6 +57,13 @@ impl Role {
         !matches!(self, Role::Customer)
     }
 
+    /// May be responsible for measures: the DPO and owners (staff have
+    /// nothing to do as an owner, auditors must stay independent of what
+    /// they audit).
+    pub fn may_own_measures(self) -> bool {
+        matches!(self, Role::Admin | Role::Owner)
+    }
+
     /// May create, reorder, retire measures and manage categories, members, profile.
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Admin)

@@ -544,16 +544,19 @@ pub async fn set_owner(
         .filter(memberships::Column::UserId.eq(user_id))
         .one(&txn)
         .await?
-        .filter(|ms| {
-            ms.role
-                .parse::<Role>()
-                .map(|r| r.is_internal())
-                .unwrap_or(false)
-        });
-    if member.is_none() {
+        .and_then(|ms| ms.role.parse::<Role>().ok())
+        .filter(|r| r.is_internal());
+    let Some(role) = member else {
         return Err(AppError::invalid(
             "user_id",
             "Diese Person gehört nicht zu Ihrer Organisation.",
+        ));
+    };
+    // Removing stays possible whatever the role is now (it may have changed).
+    if add && !role.may_own_measures() {
+        return Err(AppError::invalid(
+            "user_id",
+            "Verantwortlich für Maßnahmen können nur Datenschutzbeauftragte und Verantwortliche für Maßnahmen sein (Rolle unter „Mitglieder“).",
         ));
     }
     let already = is_owner(&txn, actor.org_id, measure_id, user_id).await?;
@@ -707,12 +710,7 @@ pub async fn measure_detail(
             .await?;
         let ids: Vec<UserId> = ms
             .iter()
-            .filter(|m| {
-                m.role
-                    .parse::<Role>()
-                    .map(|r| r.is_internal())
-                    .unwrap_or(false)
-            })
+            .filter(|m| m.role.parse::<Role>().is_ok_and(|r| r.may_own_measures()))
             .map(|m| m.user_id)
             .collect();
         let mut people: Vec<PersonRef> = users::Entity::find()

@@ -162,6 +162,39 @@ async fn create_edit_reorder_retire_with_history(backend: Backend) {
         )
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    // Nor can the auditor (who must stay independent) or staff; the form
+    // offers only those who may own measures.
+    for role in [Role::Auditor, Role::Staff] {
+        let a = c
+            .call(
+                "toms/measure/owner/add",
+                &[
+                    ("measure_id", &first.to_string()),
+                    ("user_id", &org.user_id(role).to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{role:?}: {}",
+            a.body
+        );
+        assert!(
+            a.body.contains("Verantwortlich für Maßnahmen können nur"),
+            "{}",
+            a.body
+        );
+    }
+    let offered: Vec<_> = measure(&c, first)
+        .await
+        .members
+        .into_iter()
+        .map(|p| p.user_id)
+        .collect();
+    assert!(offered.contains(&org.user_id(Role::Admin)) && offered.contains(&owner));
+    assert!(!offered.contains(&org.user_id(Role::Auditor)));
+    assert!(!offered.contains(&org.user_id(Role::Staff)));
 
     // Retire.
     let a = c
