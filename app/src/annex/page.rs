@@ -28,7 +28,7 @@ pub fn AnnexPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(o) => view! { <Overview o publish /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

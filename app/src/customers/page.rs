@@ -89,22 +89,33 @@ pub fn CustomersPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
-            <section class="card">
-                <h2>"Kunden hinzufügen"</h2>
-                <ActionForm action=add attr:class="form">
-                    <label for="cu-name">"Name"</label>
-                    <input id="cu-name" name="name" required />
-                    <label for="cu-ref">"AVV-Referenz"</label>
-                    <input id="cu-ref" name="avv_reference" />
-                    <label for="cu-date">"AVV vom"</label>
-                    <input id="cu-date" type="date" name="avv_date" />
-                    <button type="submit" class="button primary">"Hinzufügen"</button>
-                </ActionForm>
-            </section>
+            // Only for whom the list loaded: no form below a refusal.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    data.await
+                        .is_ok()
+                        .then(|| {
+                            view! {
+                                <section class="card">
+                                    <h2>"Kunden hinzufügen"</h2>
+                                    <ActionForm action=add attr:class="form">
+                                        <label for="cu-name">"Name"</label>
+                                        <input id="cu-name" name="name" required />
+                                        <label for="cu-ref">"AVV-Referenz"</label>
+                                        <input id="cu-ref" name="avv_reference" />
+                                        <label for="cu-date">"AVV vom"</label>
+                                        <input id="cu-date" type="date" name="avv_date" />
+                                        <button type="submit" class="button primary">"Hinzufügen"</button>
+                                    </ActionForm>
+                                </section>
+                            }
+                        })
+                })}
+            </Suspense>
         </section>
     }
 }

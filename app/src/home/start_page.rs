@@ -23,7 +23,7 @@ pub fn HomePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match auth.user.await {
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     Ok(Some(u)) if !u.org.role.is_internal() => {
                         view! {
                             <section class="page narrow">
@@ -45,7 +45,7 @@ pub fn HomePage() -> impl IntoView {
                     }
                     Ok(Some(u)) => match panels.await {
                         Ok(p) => view! { <InternalHome name=u.display_name org=u.org.legal_name p /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     },
                 }
             })}

@@ -58,7 +58,7 @@ pub fn MeasurePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(m) => view! { <Detail m edits panels /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

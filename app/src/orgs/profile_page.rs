@@ -20,7 +20,7 @@ pub fn ProfilePage() -> impl IntoView {
                     match data.await {
                         Ok(p) if p.can_edit => view! { <ProfileForm p update /> }.into_any(),
                         Ok(p) => view! { <ProfileView p /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

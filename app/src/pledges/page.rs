@@ -59,7 +59,7 @@ pub fn PledgePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(p) => view! { <Mine p sign /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -215,7 +215,7 @@ pub fn PledgeAdminPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(o) => view! { <Overview o publish /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -24,22 +24,33 @@ pub fn AuditPage() -> impl IntoView {
         <section class="page wide">
             <h1>"Protokoll (Eingabekontrolle)"</h1>
             <p class="lead">"Jede Änderung mit Person, Zeitpunkt, vorher und nachher. Die Einträge sind miteinander verkettet; Manipulationen erkennt „nachweis audit verify“."</p>
-            <form method="get" class="form filters">
-                <label for="f-entity">"Objekt"</label>
-                <select id="f-entity" name="entity">
-                    {[("", "alle"), ("measure", "Maßnahme"), ("category", "Kategorie"), ("membership", "Mitgliedschaft"), ("invitation", "Einladung"), ("organisation", "Organisation"), ("session", "Anmeldung"), ("user", "Person")]
-                        .into_iter()
-                        .map(|(v, l)| view! { <option value=v selected=move || filter().entity == v>{l}</option> })
-                        .collect_view()}
-                </select>
-                <label for="f-action">"Aktion"</label>
-                <input id="f-action" name="action" value=move || filter().action placeholder="z. B. update" />
-                <label for="f-actor">"Person"</label>
-                <input id="f-actor" name="actor" value=move || filter().actor placeholder="E-Mail enthält …" />
-                <button type="submit" class="button">
-                    "Filtern"
-                </button>
-            </form>
+            // The filter only for whom the log loaded: no form below a refusal.
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    rows.await
+                        .is_ok()
+                        .then(|| {
+                            view! {
+                                <form method="get" class="form filters">
+                                    <label for="f-entity">"Objekt"</label>
+                                    <select id="f-entity" name="entity">
+                                        {[("", "alle"), ("measure", "Maßnahme"), ("category", "Kategorie"), ("membership", "Mitgliedschaft"), ("invitation", "Einladung"), ("organisation", "Organisation"), ("session", "Anmeldung"), ("user", "Person")]
+                                            .into_iter()
+                                            .map(|(v, l)| view! { <option value=v selected=move || filter().entity == v>{l}</option> })
+                                            .collect_view()}
+                                    </select>
+                                    <label for="f-action">"Aktion"</label>
+                                    <input id="f-action" name="action" value=move || filter().action placeholder="z. B. update" />
+                                    <label for="f-actor">"Person"</label>
+                                    <input id="f-actor" name="actor" value=move || filter().actor placeholder="E-Mail enthält …" />
+                                    <button type="submit" class="button">
+                                        "Filtern"
+                                    </button>
+                                </form>
+                            }
+                        })
+                })}
+            </Suspense>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match rows.await {
@@ -84,7 +95,7 @@ pub fn AuditPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -58,7 +58,7 @@ pub fn ReviewsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(o) => view! { <Overview o close /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -312,7 +312,7 @@ pub fn CyclePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(c) => view! { <Cycle c close close_finding /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -445,7 +445,7 @@ pub fn ItemPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(v) => view! { <Item v decide add close amend /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -119,7 +119,7 @@ pub fn ProvidersPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -78,7 +78,7 @@ pub fn SubprocessorsPage(
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                     })
                 }}

@@ -73,7 +73,7 @@ pub fn TrainingPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(t) => view! { <Mine t start /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -165,7 +165,7 @@ pub fn AttemptPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(a) => view! { <Attempt a /> }.into_any(),
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -356,7 +356,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -394,7 +394,7 @@ pub fn TrainingOverviewPage() -> impl IntoView {
                             let (show, search, _) = params();
                             view! { <Matrix o show search /> }.into_any()
                         }
-                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>

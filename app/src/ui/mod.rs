@@ -9,8 +9,22 @@ use leptos_router::hooks::use_location;
 use crate::error::AppError;
 
 /// Shows an error; an expired or missing session leads to the login page.
+/// With `page`, the error is the page's own (it could not load what the
+/// address names, or the role may not use it): the response carries the
+/// error's status (404, 403, …) instead of 200. Panels within a page leave
+/// the page's status alone.
 #[component]
-pub fn ErrorView(err: AppError) -> impl IntoView {
+pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if page
+        && err != AppError::Unauthenticated
+        && let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(err.status())
+    {
+        resp.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = page;
     if err == AppError::Unauthenticated {
         let loc = use_location();
         let next = loc.pathname.get_untracked();
