@@ -4,7 +4,8 @@
 //! Islands: every page is rendered on the server and works as plain HTML
 //! (forms post, the server redirects back). Only the parts that need the
 //! browser are `#[island]`s, hydrated on their own: the upload with its
-//! progress bar and the import's mapping preview. The WebAssembly holds
+//! progress bar, the import's mapping preview and the new invitation's
+//! one-time link. The WebAssembly holds
 //! those and the reactive runtime, not the pages.
 //!
 //! Four layers, arrows pointing down only (the order is `layers::MODULES`,

@@ -539,14 +539,14 @@ pub async fn set_owner(
 ) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let m = find_measure(&txn, actor.org_id, measure_id).await?;
-    let member = memberships::Entity::find()
+    let role = memberships::Entity::find()
         .filter(memberships::Column::OrgId.eq(actor.org_id))
         .filter(memberships::Column::UserId.eq(user_id))
         .one(&txn)
         .await?
         .and_then(|ms| ms.role.parse::<Role>().ok())
         .filter(|r| r.is_internal());
-    let Some(role) = member else {
+    let Some(role) = role else {
         return Err(AppError::invalid(
             "user_id",
             "Diese Person gehört nicht zu Ihrer Organisation.",

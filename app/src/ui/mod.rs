@@ -15,16 +15,9 @@ use crate::error::AppError;
 /// the page's status alone.
 #[component]
 pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if page
-        && err != AppError::Unauthenticated
-        && let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = axum::http::StatusCode::from_u16(err.status())
-    {
-        resp.set_status(status);
+    if page && err != AppError::Unauthenticated {
+        set_status(err.status());
     }
-    #[cfg(not(feature = "ssr"))]
-    let _ = page;
     if err == AppError::Unauthenticated {
         let loc = use_location();
         let next = loc.pathname.get_untracked();
@@ -119,6 +112,19 @@ pub fn ChooseOption() -> impl IntoView {
     }
 }
 
+/// The HTTP status of the page being rendered (on the server; in the
+/// browser there is no response to set).
+fn set_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(status)
+    {
+        resp.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="loading">"Wird geladen …"</p> }
@@ -126,12 +132,7 @@ pub fn Loading() -> impl IntoView {
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-    }
+    set_status(404);
     view! {
         <Title text="Seite nicht gefunden" />
         <section class="page narrow">
