@@ -104,13 +104,24 @@ mod berlin {
         at.with_timezone(&Berlin).date_naive()
     }
 
+    /// The moment a German calendar day begins (midnight in Berlin).
+    pub fn german_midnight(day: NaiveDate) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let midnight = day.and_time(chrono::NaiveTime::MIN);
+        Berlin
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    }
+
     /// The German calendar day of a timestamp, written `31.12.2026`.
     pub fn german_day_text(at: DateTime<Utc>) -> String {
         super::german_date(german_day(at))
     }
 }
 #[cfg(feature = "ssr")]
-pub use berlin::{german_datetime, german_day, german_day_text};
+pub use berlin::{german_datetime, german_day, german_day_text, german_midnight};
 
 #[cfg(test)]
 mod tests {

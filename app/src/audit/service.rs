@@ -601,7 +601,28 @@ pub async fn list(
     filter: &AuditFilter,
     limit: u64,
 ) -> AppResult<Vec<AuditEntry>> {
+    list_from(db, org_id, filter, 0, limit).await
+}
+
+/// [`list`] from the `offset`-th newest matching row on.
+pub async fn list_from(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    filter: &AuditFilter,
+    offset: u64,
+    limit: u64,
+) -> AppResult<Vec<AuditEntry>> {
+    let day = |field: &str, text: &str| -> AppResult<Option<chrono::NaiveDate>> {
+        crate::format::parse_optional_date(field, text)
+    };
     let mut q = audit_log::Entity::find().filter(audit_log::Column::OrgId.eq(org_id));
+    if let Some(from) = day("from", &filter.from)? {
+        q = q.filter(audit_log::Column::At.gte(crate::format::german_midnight(from)));
+    }
+    if let Some(to) = day("to", &filter.to)? {
+        let end = to.succ_opt().unwrap_or(to);
+        q = q.filter(audit_log::Column::At.lt(crate::format::german_midnight(end)));
+    }
     if !filter.entity.trim().is_empty() {
         q = q.filter(audit_log::Column::Entity.eq(filter.entity.trim()));
     }
@@ -613,6 +634,7 @@ pub async fn list(
     }
     let rows = q
         .order_by_desc(audit_log::Column::Seq)
+        .offset(offset)
         .limit(limit)
         .all(db)
         .await?;

@@ -1,11 +1,13 @@
-//! The audit log for admins and auditors, filterable by entity, action and actor.
+//! The audit log for admins and auditors: entries in German, linked to
+//! what they changed, filtered by date range, person, object and action
+//! (GET parameters: bookmarkable, no JavaScript needed), a page at a time.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::list_audit;
-use crate::audit::AuditFilter;
+use super::audit_page;
+use crate::audit::{ACTIONS, AuditFilter, ENTITIES};
 use crate::ui::{ErrorView, Loading};
 
 #[component]
@@ -16,33 +18,58 @@ pub fn AuditPage() -> impl IntoView {
             entity: q.get("entity").unwrap_or_default(),
             action: q.get("action").unwrap_or_default(),
             actor: q.get("actor").unwrap_or_default(),
+            from: q.get("from").unwrap_or_default(),
+            to: q.get("to").unwrap_or_default(),
         })
     };
-    let rows = Resource::new(filter, list_audit);
+    let page = move || {
+        query.with(|q| {
+            q.get("seite")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1)
+                .max(1)
+        })
+    };
+    let rows = Resource::new(move || (filter(), page()), |(f, p)| audit_page(f, p));
     view! {
         <Title text="Protokoll" />
         <section class="page wide">
             <h1>"Protokoll (Eingabekontrolle)"</h1>
-            <p class="lead">"Jede Änderung mit Person, Zeitpunkt, vorher und nachher. Die Einträge sind miteinander verkettet; Manipulationen erkennt „nachweis audit verify“."</p>
+            <p class="lead">"Jede Änderung mit Person, Zeitpunkt, vorher und nachher."</p>
             // The filter only for whom the log loaded: no form below a refusal.
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     rows.await
                         .is_ok()
                         .then(|| {
+                            let f = filter();
                             view! {
-                                <form method="get" class="form filters">
+                                <p class="hint">
+                                    "Die Einträge sind fortlaufend nummeriert und miteinander verkettet, über alle Organisationen dieser Installation hinweg: Lücken in den Nummern sind Einträge anderer Organisationen. Ob die Kette unverändert ist, prüft der Betrieb mit „nachweis audit verify“."
+                                </p>
+                                <form method="get" action="/protokoll" class="form filters" role="search">
+                                    <label for="f-from">"Von"</label>
+                                    <input id="f-from" name="from" type="date" value=f.from.clone() />
+                                    <label for="f-to">"Bis"</label>
+                                    <input id="f-to" name="to" type="date" value=f.to.clone() />
                                     <label for="f-entity">"Objekt"</label>
                                     <select id="f-entity" name="entity">
-                                        {[("", "alle"), ("measure", "Maßnahme"), ("category", "Kategorie"), ("membership", "Mitgliedschaft"), ("invitation", "Einladung"), ("organisation", "Organisation"), ("session", "Anmeldung"), ("user", "Person")]
-                                            .into_iter()
-                                            .map(|(v, l)| view! { <option value=v selected=move || filter().entity == v>{l}</option> })
+                                        <option value="" selected=f.entity.is_empty()>"alle"</option>
+                                        {ENTITIES
+                                            .iter()
+                                            .map(|(v, l)| view! { <option value=*v selected=f.entity == *v>{*l}</option> })
                                             .collect_view()}
                                     </select>
                                     <label for="f-action">"Aktion"</label>
-                                    <input id="f-action" name="action" value=move || filter().action placeholder="z. B. update" />
+                                    <select id="f-action" name="action">
+                                        <option value="" selected=f.action.is_empty()>"alle"</option>
+                                        {ACTIONS
+                                            .iter()
+                                            .map(|(v, l)| view! { <option value=*v selected=f.action == *v>{*l}</option> })
+                                            .collect_view()}
+                                    </select>
                                     <label for="f-actor">"Person"</label>
-                                    <input id="f-actor" name="actor" value=move || filter().actor placeholder="E-Mail enthält …" />
+                                    <input id="f-actor" name="actor" value=f.actor.clone() placeholder="E-Mail enthält …" />
                                     <button type="submit" class="button">
                                         "Filtern"
                                     </button>
@@ -54,31 +81,39 @@ pub fn AuditPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match rows.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"Keine Einträge."</p> }.into_any(),
-                        Ok(list) => {
+                        Ok(p) if p.entries.is_empty() => view! { <p class="muted">"Keine Einträge."</p> }.into_any(),
+                        Ok(p) => {
+                            let here = filter();
+                            let link = move |page: u64| page_href(&here, page);
                             view! {
                                 <table class="table audit">
                                     <thead>
                                         <tr>
-                                            <th>"#"</th>
-                                            <th>"Zeit"</th>
-                                            <th>"Person"</th>
-                                            <th>"Objekt"</th>
-                                            <th>"Aktion"</th>
-                                            <th>"Vorher / nachher"</th>
+                                            <th scope="col">"Nr."</th>
+                                            <th scope="col">"Zeit"</th>
+                                            <th scope="col">"Person"</th>
+                                            <th scope="col">"Objekt"</th>
+                                            <th scope="col">"Aktion"</th>
+                                            <th scope="col">"Vorher / nachher"</th>
                                         </tr>
                                     </thead>
                                     <tbody>
-                                        {list
+                                        {p
+                                            .entries
                                             .into_iter()
                                             .map(|r| {
+                                                let object = format!("{} {}", r.entity_label(), r.entity_id);
+                                                let object = match r.href() {
+                                                    Some(href) => view! { <a href=href>{object}</a> }.into_any(),
+                                                    None => view! { <span>{object}</span> }.into_any(),
+                                                };
                                                 view! {
-                                                    <tr>
+                                                    <tr data-test="audit-row">
                                                         <td>{r.seq}</td>
                                                         <td>{r.at.to_string()}</td>
-                                                        <td>{r.actor}</td>
-                                                        <td>{format!("{} {}", r.entity, r.entity_id)}</td>
-                                                        <td>{r.action}</td>
+                                                        <td>{r.actor.clone()}</td>
+                                                        <td>{object}</td>
+                                                        <td>{r.action_label()}</td>
                                                         <td>
                                                             <details>
                                                                 <summary>"Details"</summary>
@@ -92,6 +127,11 @@ pub fn AuditPage() -> impl IntoView {
                                             .collect_view()}
                                     </tbody>
                                 </table>
+                                <nav class="pager" aria-label="Seiten">
+                                    {(p.page > 1).then(|| view! { <a class="button" href=link(p.page - 1) rel="prev">"Neuere Einträge"</a> })}
+                                    <span>{format!("Seite {}", p.page)}</span>
+                                    {p.more.then(|| view! { <a class="button" href=link(p.page + 1) rel="next" data-test="older">"Ältere Einträge"</a> })}
+                                </nav>
                             }
                                 .into_any()
                         }
@@ -100,5 +140,47 @@ pub fn AuditPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// `/protokoll` with the filter and page `page`.
+fn page_href(f: &AuditFilter, page: u64) -> String {
+    use crate::format::query_value;
+    let mut parts: Vec<String> = [
+        ("from", &f.from),
+        ("to", &f.to),
+        ("entity", &f.entity),
+        ("action", &f.action),
+        ("actor", &f.actor),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", query_value(v.trim())))
+    .collect();
+    if page > 1 {
+        parts.push(format!("seite={page}"));
+    }
+    match parts.is_empty() {
+        true => "/protokoll".to_owned(),
+        false => format!("/protokoll?{}", parts.join("&")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_links_keep_the_filter() {
+        let f = AuditFilter {
+            entity: "measure".into(),
+            actor: "dpo@".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            page_href(&f, 2),
+            "/protokoll?entity=measure&actor=dpo%40&seite=2"
+        );
+        assert_eq!(page_href(&AuditFilter::default(), 1), "/protokoll");
     }
 }

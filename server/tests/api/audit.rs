@@ -375,3 +375,77 @@ async fn row_hash(app: &TestApp, seq: i64) -> String {
         .expect("anchored row exists")
         .hash
 }
+
+/// `/protokoll` for people: German words, each entry linked to what it
+/// changed, a date range, pages of 100.
+async fn the_protocol_reads_in_german_and_pages(backend: Backend) {
+    use app::state::Clock;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let id = create(&c, category_id(&cat, "5"), "Tägliche Backups.").await;
+
+    let page = c.get("/protokoll?entity=measure").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = page.body.replace("<!>", "");
+    assert!(
+        body.contains(&format!(r#"<a href="/massnahmen/{id}">Maßnahme {id}</a>"#)),
+        "{body}"
+    );
+    assert!(body.contains("<td>angelegt</td>"), "{body}");
+    assert!(!body.contains("<td>create</td>"));
+    assert!(body.contains("über alle Organisationen dieser Installation"));
+
+    // The date range: today has the entry, tomorrow has none.
+    let today = app::format::german_day(app.clock.now());
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let listed = |from: String, to: String| {
+        let c = &c;
+        async move {
+            let a = c
+                .call(
+                    "audit/page",
+                    &[
+                        ("filter[entity]", "measure"),
+                        ("filter[from]", &from),
+                        ("filter[to]", &to),
+                        ("page", "1"),
+                    ],
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            serde_json::from_str::<app::audit::AuditLogPage>(&a.body).unwrap()
+        }
+    };
+    let p = listed(day(today), day(today)).await;
+    assert!(p.entries.iter().any(|e| e.entity_id == id.to_string()));
+    assert!(!p.more);
+    let tomorrow = today.succ_opt().unwrap();
+    assert!(
+        listed(day(tomorrow), String::new())
+            .await
+            .entries
+            .is_empty()
+    );
+    let a = c
+        .call("audit/page", &[("filter[from]", "gestern"), ("page", "1")])
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+
+    // More than a page: the first has 100 and says more follow.
+    for i in 0..101 {
+        create(&c, category_id(&cat, "5"), &format!("Maßnahme {i}.")).await;
+    }
+    let first = listed(String::new(), String::new()).await;
+    assert_eq!(first.entries.len(), 100);
+    assert!(first.more);
+    let page = c.get("/protokoll?entity=measure").await;
+    assert!(page.body.contains("/protokoll?entity=measure&amp;seite=2"));
+    let second = c.get("/protokoll?entity=measure&seite=2").await;
+    assert!(second.body.contains("Seite 2"));
+    app.stop().await;
+}
+both!(the_protocol_reads_in_german_and_pages);

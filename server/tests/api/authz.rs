@@ -263,6 +263,11 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            endpoint: "audit/page",
+            allowed: &[Role::Admin, Role::Auditor],
+            args: |_| vec![("filter[entity]", String::new()), ("page", "1".to_owned())],
+        },
+        Case {
             endpoint: "toms/measure/create",
             allowed: ADMIN,
             args: |f| {
