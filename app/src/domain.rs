@@ -295,6 +295,25 @@ impl Validity {
         }
     }
 
+    /// Whether a measure whose best evidence file stands at `best` has
+    /// valid evidence: a current or expiring file, not an expired one or none.
+    pub fn counts(best: Option<Validity>) -> bool {
+        matches!(best, Some(Validity::Current | Validity::Expiring))
+    }
+
+    /// The better of two: current over expiring over expired.
+    pub fn best(a: Option<Validity>, b: Validity) -> Validity {
+        let rank = |v: Validity| match v {
+            Validity::Current => 2,
+            Validity::Expiring => 1,
+            Validity::Expired => 0,
+        };
+        match a {
+            Some(a) if rank(a) >= rank(b) => a,
+            _ => b,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Validity::Current => "current",
@@ -437,6 +456,34 @@ codes! {
         Scc = "scc", "Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO)";
         Bcr = "bcr", "verbindliche interne Datenschutzvorschriften (Art. 47 DSGVO)";
         Other = "other", "andere Garantie (siehe Beschreibung)";
+    }
+}
+
+impl AttestationKind {
+    /// What the attestation shows, in words for a customer who is not an
+    /// auditor.
+    pub fn for_customers(self) -> &'static str {
+        match self {
+            Self::Iso27001 => {
+                "Zertifikat nach ISO/IEC 27001: ein unabhängig geprüftes Managementsystem für Informationssicherheit"
+            }
+            Self::Iso27017 => {
+                "Zertifikat nach ISO/IEC 27017: unabhängig geprüfte Sicherheitsmaßnahmen für Cloud-Dienste"
+            }
+            Self::Iso27018 => {
+                "Zertifikat nach ISO/IEC 27018: unabhängig geprüfter Schutz personenbezogener Daten in der Cloud"
+            }
+            Self::Soc2 => {
+                "SOC-2-Typ-II-Bericht: Wirtschaftsprüfer haben die Sicherheitskontrollen über einen Zeitraum geprüft"
+            }
+            Self::C5 => {
+                "BSI-C5-Testat: Prüfung nach dem Kriterienkatalog des Bundesamts für Sicherheit in der Informationstechnik"
+            }
+            Self::Tisax => {
+                "TISAX-Prüfung: geprüfte Informationssicherheit nach dem Standard der Automobilindustrie"
+            }
+            Self::Other => "Nachweis zur Datensicherheit",
+        }
     }
 }
 

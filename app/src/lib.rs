@@ -145,7 +145,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=ui::NotFound>
                     <Route path=path!("/") view=home::HomePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=home::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/massnahmen") view=toms::CataloguePage ssr=SsrMode::Async />
+                    <Route path=path!("/massnahmen") view=measure::CataloguePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/neu") view=toms::NewMeasurePage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/import") view=toms::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/massnahmen/:id") view=measure::MeasurePage ssr=SsrMode::Async />
@@ -178,6 +178,7 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    refuse_blank_text_areas();
     leptos::mount::hydrate_islands();
     // A marker for browser tests (and curious admins): the page is
     // interactive now. Leptos' loader hydrates the islands right after this
@@ -191,4 +192,68 @@ pub fn hydrate() {
         },
         std::time::Duration::ZERO,
     );
+}
+
+/// `required` lets a text area through with nothing but spaces in it (an
+/// input refuses that through `pattern`, which text areas lack). The server
+/// refuses it; with JavaScript the browser does too, before sending: a
+/// capturing listener checks every form's required text areas and stops
+/// the submission (islands' own handlers included) with the browser's own
+/// message bubble. Typing clears the complaint.
+#[cfg(feature = "hydrate")]
+fn refuse_blank_text_areas() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let document = leptos::prelude::document();
+    let on_submit = Closure::<dyn Fn(web_sys::SubmitEvent)>::new(|ev: web_sys::SubmitEvent| {
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if form.no_validate() {
+            return;
+        }
+        let Ok(areas) = form.query_selector_all("textarea[required]") else {
+            return;
+        };
+        for i in 0..areas.length() {
+            let Some(area) = areas
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            else {
+                continue;
+            };
+            if area.value().trim().is_empty() {
+                area.set_custom_validity("Bitte geben Sie einen Text ein, nicht nur Leerzeichen.");
+                area.report_validity();
+                ev.prevent_default();
+                ev.stop_immediate_propagation();
+                return;
+            }
+        }
+    });
+    let on_input = Closure::<dyn Fn(web_sys::Event)>::new(|ev: web_sys::Event| {
+        if let Some(area) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        {
+            area.set_custom_validity("");
+        }
+    });
+    let _ = document.add_event_listener_with_callback_and_bool(
+        "submit",
+        on_submit.as_ref().unchecked_ref(),
+        true,
+    );
+    let _ = document.add_event_listener_with_callback_and_bool(
+        "input",
+        on_input.as_ref().unchecked_ref(),
+        true,
+    );
+    // The listeners live as long as the page.
+    on_submit.forget();
+    on_input.forget();
 }

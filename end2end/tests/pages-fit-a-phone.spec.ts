@@ -1,29 +1,36 @@
 import { Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures';
 
-// Every main page of each role, on a 360 px wide phone: nothing scrolls
-// sideways (checksums, signer names, URLs and inline forms wrap), and the
-// quiz's check boxes stand beside their answers, not in the middle of the
-// line. Read-only: the pages are looked at, nothing is changed.
+// Every main page of each role, on phones of 360 and 390 px and a laptop of
+// 1366 px: nothing scrolls sideways (checksums, signer names, URLs and
+// inline forms wrap), and each page at 390 and 1366 px is kept as a
+// screenshot among the test results (test-results/…/screenshots). The
+// quiz's check boxes stand beside their answers; the focus ring stands out
+// from the page. Read-only: the pages are looked at, nothing is changed.
 
 const PASSWORD = 'Nachweis-Demo-2026';
-const WIDTH = 360;
+const WIDTHS = [360, 390, 1366];
+const SCREENSHOT_WIDTHS = [390, 1366];
 
-const ROLES: { email: string; pages: string[] }[] = [
+const ROLES: { name: string; email: string; pages: string[] }[] = [
   {
+    name: 'dpo',
     email: 'dpo@conrat.example',
     pages: [
-      '/', '/massnahmen', '/massnahmen/1', '/massnahmen/neu', '/anlage', '/unterauftragsverarbeiter',
+      '/', '/massnahmen', '/massnahmen?filter=pruefung-faellig', '/massnahmen?anordnen=1', '/massnahmen/1',
+      '/massnahmen/1?bearbeiten=1', '/massnahmen/neu', '/anlage', '/unterauftragsverarbeiter',
       '/kunden', '/mitglieder', '/organisation', '/verpflichtungen', '/schulungen/kurse',
       '/schulungen/uebersicht', '/pruefungen', '/protokoll', '/postausgang', '/anmeldedienste',
     ],
   },
-  { email: 'mitarbeiter@conrat.example', pages: ['/', '/verpflichtung', '/schulungen'] },
-  { email: 'kunde@praxis-weber.example', pages: ['/portal'] },
+  { name: 'owner', email: 'it@conrat.example', pages: ['/', '/massnahmen', '/pruefungen', '/schulungen', '/verpflichtung'] },
+  { name: 'auditor', email: 'pruefer@audit.example', pages: ['/', '/massnahmen', '/anlage', '/pruefungen', '/protokoll', '/schulungen/uebersicht', '/verpflichtungen'] },
+  { name: 'staff', email: 'mitarbeiter@conrat.example', pages: ['/', '/massnahmen', '/verpflichtung', '/schulungen'] },
+  { name: 'customer', email: 'kunde@praxis-weber.example', pages: ['/portal'] },
 ];
 
-async function signedIn(browser: Browser, js: boolean, email: string): Promise<Page> {
-  const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: WIDTH, height: 800 } });
+async function signedIn(browser: Browser, js: boolean, email: string, width = 360): Promise<Page> {
+  const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width, height: 800 } });
   const page = await ctx.newPage();
   await page.goto('/login');
   await page.getByLabel('E-Mail-Adresse').fill(email);
@@ -33,20 +40,66 @@ async function signedIn(browser: Browser, js: boolean, email: string): Promise<P
   return page;
 }
 
-test('no page scrolls sideways on a 360 px phone', async ({ browser }, info) => {
+const fileName = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'start';
+
+test('no page scrolls sideways, on a phone or a laptop; each is kept as a screenshot', async ({ browser }, info) => {
+  test.setTimeout(240_000);
   const js = info.project.name === 'with-js';
   const wide: string[] = [];
   for (const role of ROLES) {
-    const page = await signedIn(browser, js, role.email);
-    for (const path of role.pages) {
-      const res = await page.goto(path);
-      expect(res?.status(), `${role.email} ${path}`).toBe(200);
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      if (width > WIDTH) wide.push(`${role.email} ${path}: ${width} px`);
+    for (const width of WIDTHS) {
+      const page = await signedIn(browser, js, role.email, width);
+      for (const path of role.pages) {
+        const res = await page.goto(path);
+        expect(res?.status(), `${role.email} ${path}`).toBe(200);
+        const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scroll > width) wide.push(`${role.email} ${path} at ${width} px: ${scroll} px`);
+        if (SCREENSHOT_WIDTHS.includes(width)) {
+          await page.screenshot({ path: info.outputPath('screenshots', `${width}`, `${role.name}-${fileName(path)}.png`), fullPage: true });
+        }
+      }
+      await page.context().close();
     }
-    await page.context().close();
   }
   expect(wide).toEqual([]);
+});
+
+/** The WCAG contrast ratio of two CSS colours `rgb(r, g, b)`. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number).map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+test('the keyboard focus ring stands out from the page (3:1)', async ({ browser }, info) => {
+  const page = await signedIn(browser, info.project.name === 'with-js', 'dpo@conrat.example', 1366);
+  await page.goto('/massnahmen');
+  // Tab until the focus is in the page's content (past the header's links).
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => !!document.activeElement?.closest('main'))) break;
+  }
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    const style = getComputedStyle(el);
+    // The ring stands outside the element (outline-offset): against what surrounds it.
+    let bg = 'rgba(0, 0, 0, 0)';
+    for (let n: HTMLElement | null = el.parentElement; n && /rgba\(0, 0, 0, 0\)|transparent/.test(bg); n = n.parentElement) {
+      bg = getComputedStyle(n).backgroundColor;
+    }
+    if (/rgba\(0, 0, 0, 0\)|transparent/.test(bg)) bg = getComputedStyle(document.body).backgroundColor;
+    return { outline: style.outlineColor, width: style.outlineWidth, style: style.outlineStyle, bg };
+  });
+  expect(ring.style, JSON.stringify(ring)).not.toBe('none');
+  expect(parseFloat(ring.width)).toBeGreaterThanOrEqual(2);
+  expect(contrast(ring.outline, ring.bg), JSON.stringify(ring)).toBeGreaterThanOrEqual(3);
+  await page.context().close();
 });
 
 test('the quiz shows each check box beside its answer', async ({ browser }, info) => {

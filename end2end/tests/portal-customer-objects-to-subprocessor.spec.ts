@@ -57,8 +57,8 @@ test('a customer objects to a planned subprocessor and the DPO sees it', async (
   const customerCtx = await browser.newContext({ javaScriptEnabled: js });
   const customer = await customerCtx.newPage();
   await login(customer, js, org.customer);
-  await expect(customer.getByRole('link', { name: 'Zum Kundenportal' })).toBeVisible();
-  await customer.goto('/portal');
+  // A customer has nothing else here: signing in leads straight to the portal.
+  await expect(customer).toHaveURL(/\/portal$/);
   const notice = customer.getByTestId('notice').filter({ hasText: `Geplant: ${sub}` });
   await expect(notice).toBeVisible();
   await expect(notice).toContainText('Nürnberg (Deutschland)');

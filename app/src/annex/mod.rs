@@ -110,6 +110,60 @@ pub struct PublicationInfo {
     pub size: i64,
 }
 
+impl PublicationInfo {
+    /// Who signed, by name: the certificate subject's common name, and its
+    /// organisation where that says more (`CN=Katrin Vogel,O=ConRat GmbH`
+    /// is "Katrin Vogel, ConRat GmbH"); the subject itself if it has neither.
+    pub fn signer_name(&self) -> String {
+        signer_name(&self.signer)
+    }
+}
+
+/// See [`PublicationInfo::signer_name`]: RFC 4514 text, `\,` escapes a comma.
+pub fn signer_name(subject: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut part = String::new();
+    let mut chars = subject.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => part.extend(chars.next()),
+            ',' | '+' => parts.push(std::mem::take(&mut part)),
+            c => part.push(c),
+        }
+    }
+    parts.push(part);
+    let attribute = |name: &str| {
+        parts.iter().find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().to_owned())
+        })
+    };
+    match (attribute("CN"), attribute("O")) {
+        (Some(cn), Some(o)) if cn != o => format!("{cn}, {o}"),
+        (Some(name), _) | (None, Some(name)) => name,
+        (None, None) => subject.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod signer_tests {
+    use super::signer_name;
+
+    #[test]
+    fn the_signer_is_named_by_common_name_and_organisation() {
+        assert_eq!(
+            signer_name("CN=Katrin Vogel,O=ConRat GmbH,C=DE"),
+            "Katrin Vogel, ConRat GmbH"
+        );
+        assert_eq!(signer_name("CN=ConRat GmbH,O=ConRat GmbH"), "ConRat GmbH");
+        assert_eq!(
+            signer_name("O=Kanzlei Hoffmann \\, Partner,C=DE"),
+            "Kanzlei Hoffmann , Partner"
+        );
+        assert_eq!(signer_name("C=DE"), "C=DE");
+    }
+}
+
 /// Everything the annex page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnnexOverview {

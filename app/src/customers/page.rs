@@ -72,7 +72,7 @@ pub fn CustomersPage() -> impl IntoView {
                                                 <ActionForm action=contact attr:class="form inline-form">
                                                     <input type="hidden" name="customer_id" value=id.to_string() />
                                                     <label for=format!("ct-name-{id}")>"Name"</label>
-                                                    <input id=format!("ct-name-{id}") name="name" required />
+                                                    <input id=format!("ct-name-{id}") name="name" required pattern=crate::ui::NOT_BLANK />
                                                     <label for=format!("ct-email-{id}")>"E-Mail-Adresse"</label>
                                                     <input id=format!("ct-email-{id}") type="email" name="email" required />
                                                     <label for=format!("ct-locale-{id}")>"Sprache"</label>
@@ -104,7 +104,7 @@ pub fn CustomersPage() -> impl IntoView {
                                     <h2>"Kunden hinzufügen"</h2>
                                     <ActionForm action=add attr:class="form">
                                         <label for="cu-name">"Name"</label>
-                                        <input id="cu-name" name="name" required />
+                                        <input id="cu-name" name="name" required pattern=crate::ui::NOT_BLANK />
                                         <label for="cu-ref">"AVV-Referenz"</label>
                                         <input id="cu-ref" name="avv_reference" />
                                         <label for="cu-date">"AVV vom"</label>

@@ -199,7 +199,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                             <ActionForm action=actions.update attr:class="form">
                                 <input type="hidden" name="id" value=id.to_string() />
                                 <label for=format!("ev-title-{id}")>"Titel"</label>
-                                <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required />
+                                <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required pattern=crate::ui::NOT_BLANK />
                                 <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
                                 <crate::ui::TextArea id=format!("ev-desc-{id}") name="description" rows=2 value=e.description.clone() />
                                 <label for=format!("ev-from-{id}")>"Gültig ab"</label>
@@ -266,7 +266,7 @@ fn UploadForm(
                 .then(|| {
                     view! {
                         <label for=format!("up-title-{key}")>"Titel"</label>
-                        <input id=format!("up-title-{key}") name="title" required placeholder="z. B. Prüfbericht Rücksicherung 2026" />
+                        <input id=format!("up-title-{key}") name="title" required pattern=crate::ui::NOT_BLANK placeholder="z. B. Prüfbericht Rücksicherung 2026" />
                         <label for=format!("up-desc-{key}")>"Beschreibung"</label>
                         <crate::ui::TextArea id=format!("up-desc-{key}") name="description" rows=2 />
                         <label for=format!("up-from-{key}")>"Gültig ab"</label>

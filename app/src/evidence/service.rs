@@ -20,6 +20,50 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{AttestationId, MeasureId};
 use crate::state::AppState;
 
+/// An organisation's evidence that still has a file: the items not
+/// deleted, and which of them have a version not purged.
+pub struct Files {
+    pub items: Vec<evidence::Model>,
+    pub with_file: std::collections::HashSet<EvidenceId>,
+}
+
+impl Files {
+    pub async fn load<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Self> {
+        let items = evidence::Entity::find()
+            .filter(evidence::Column::OrgId.eq(org_id))
+            .filter(evidence::Column::DeletedAt.is_null())
+            .all(db)
+            .await?;
+        let with_file = evidence_versions::Entity::find()
+            .filter(evidence_versions::Column::OrgId.eq(org_id))
+            .filter(evidence_versions::Column::PurgedAt.is_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| v.evidence_id)
+            .collect();
+        Ok(Self { items, with_file })
+    }
+
+    /// The items that have a file.
+    pub fn present(&self) -> impl Iterator<Item = &evidence::Model> {
+        self.items.iter().filter(|e| self.with_file.contains(&e.id))
+    }
+
+    /// Per measure, the best validity of its files on `today` (see
+    /// [`Validity::counts`] for what makes a measure's evidence valid).
+    pub fn best_by_measure(&self, today: NaiveDate) -> HashMap<MeasureId, Validity> {
+        let mut out: HashMap<MeasureId, Validity> = HashMap::new();
+        for e in self.present() {
+            if let Some(m) = e.measure_id {
+                let v = Validity::of(e.valid_until, today);
+                out.insert(m, Validity::best(out.get(&m).copied(), v));
+            }
+        }
+        out
+    }
+}
+
 /// Title, description and validity of an evidence item, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {

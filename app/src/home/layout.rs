@@ -49,21 +49,52 @@ fn Nav(user: CurrentUser) -> impl IntoView {
         .filter(|o| o.id != user.org.id)
         .cloned()
         .collect();
+    let groups = nav_groups(role);
     let links = nav_links(role);
     let path = leptos_router::hooks::use_location()
         .pathname
         .get_untracked();
-    let current = current_link(&links, &path);
+    let current = current_link(&links, &path).map(|i| links[i].0);
+    // Below about 700 px the navigation folds behind a menu button: a check
+    // box and its label, so it opens and closes without JavaScript too.
     view! {
-        <nav class="nav" aria-label="Hauptnavigation">
-            {links
+        <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="hauptnavigation" />
+        <label for="menu-toggle" class="menu-button">
+            "Menü"
+        </label>
+        <nav class="nav" id="hauptnavigation" aria-label="Hauptnavigation">
+            {groups
                 .into_iter()
                 .enumerate()
-                .map(|(i, (href, label))| {
-                    view! {
-                        <a href=href aria-current=(Some(i) == current).then_some("page")>
-                            {label}
-                        </a>
+                .map(|(g, (name, links))| {
+                    let here = links.iter().any(|(href, _)| Some(*href) == current);
+                    let items = links
+                        .into_iter()
+                        .map(|(href, label)| {
+                            view! {
+                                <li>
+                                    <a href=href aria-current=(Some(href) == current).then_some("page")>
+                                        {label}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    match name {
+                        None => view! { <ul class="nav-group nav-single">{items}</ul> }.into_any(),
+                        Some(name) => {
+                            let id = format!("nav-group-{g}");
+                            let labelled_by = id.clone();
+                            view! {
+                                <div class=if here { "nav-group here" } else { "nav-group" } role="group" aria-labelledby=labelled_by>
+                                    <span class="nav-group-label" id=id>
+                                        {name}
+                                    </span>
+                                    <ul>{items}</ul>
+                                </div>
+                            }
+                                .into_any()
+                        }
                     }
                 })
                 .collect_view()}
@@ -99,47 +130,86 @@ fn Nav(user: CurrentUser) -> impl IntoView {
     }
 }
 
-/// The pages a role may use, in the order of the navigation.
-fn nav_links(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
+/// A group of the navigation: its name (none for "Start") and its links.
+type NavGroup = (Option<&'static str>, Vec<(&'static str, &'static str)>);
+
+/// The pages a role may use, in groups, in the order of the navigation;
+/// groups without a page for the role are left out.
+fn nav_groups(role: crate::domain::Role) -> Vec<NavGroup> {
     use crate::domain::Role;
-    let mut links = vec![("/", "Start")];
-    if role.is_internal() {
-        links.extend([
-            ("/massnahmen", "Maßnahmen"),
-            ("/unterauftragsverarbeiter", "Unterauftragsverarbeiter"),
-            ("/organisation", "Organisation"),
-        ]);
-    }
-    if role.previews_annex() {
-        links.extend([("/anlage", "Anlage"), ("/pruefungen", "Prüfungen")]);
-    }
-    if !role.is_internal() {
-        links.push(("/portal", "Anlage TOM"));
-    }
-    if role.is_admin() {
-        links.extend([
-            ("/mitglieder", "Mitglieder"),
-            ("/kunden", "Kunden"),
-            ("/anmeldedienste", "Anmeldedienste"),
-            ("/postausgang", "Postausgang"),
-        ]);
-    }
-    if role.must_sign_pledge() {
-        links.extend([
-            ("/schulungen", "Schulungen"),
-            ("/verpflichtung", "Verpflichtung"),
-        ]);
-    }
-    if matches!(role, Role::Admin | Role::Auditor) {
-        links.extend([
-            ("/schulungen/uebersicht", "Schulungsstand"),
-            ("/verpflichtungen", "Verpflichtungen"),
-        ]);
-    }
-    if role.reads_audit_log() {
-        links.push(("/protokoll", "Protokoll"));
-    }
-    links
+    let internal = role.is_internal();
+    let admin = role.is_admin();
+    let people = matches!(role, Role::Admin | Role::Auditor);
+    let pick = |links: &[(bool, &'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        links
+            .iter()
+            .filter(|(may, ..)| *may)
+            .map(|(_, href, label)| (*href, *label))
+            .collect()
+    };
+    let groups: Vec<NavGroup> = vec![
+        (
+            None,
+            pick(&[
+                (internal, "/", "Start"),
+                (!internal, "/portal", "Anlage TOM"),
+            ]),
+        ),
+        (
+            Some("Meine Aufgaben"),
+            pick(&[
+                (role.must_sign_pledge(), "/schulungen", "Schulungen"),
+                (role.must_sign_pledge(), "/verpflichtung", "Verpflichtung"),
+            ]),
+        ),
+        (
+            Some("Katalog"),
+            pick(&[
+                (internal, "/massnahmen", "Maßnahmen"),
+                (role.previews_annex(), "/anlage", "Anlage"),
+            ]),
+        ),
+        (
+            Some("Nachweise & Prüfungen"),
+            pick(&[
+                (role.previews_annex(), "/pruefungen", "Prüfungen"),
+                (
+                    internal,
+                    "/unterauftragsverarbeiter",
+                    "Unterauftragsverarbeiter",
+                ),
+                (role.reads_audit_log(), "/protokoll", "Protokoll"),
+            ]),
+        ),
+        (
+            Some("Personen"),
+            pick(&[
+                (admin, "/mitglieder", "Mitglieder"),
+                (people, "/schulungen/uebersicht", "Schulungsstand"),
+                (people, "/verpflichtungen", "Verpflichtungen"),
+            ]),
+        ),
+        (
+            Some("Kunden & Portal"),
+            pick(&[
+                (admin, "/kunden", "Kunden"),
+                (admin, "/anmeldedienste", "Anmeldedienste"),
+            ]),
+        ),
+        (
+            Some("Einstellungen"),
+            pick(&[
+                (internal, "/organisation", "Organisation"),
+                (admin, "/postausgang", "Postausgang"),
+            ]),
+        ),
+    ];
+    groups.into_iter().filter(|(_, l)| !l.is_empty()).collect()
+}
+
+/// Every link of the navigation, in order.
+fn nav_links(role: crate::domain::Role) -> Vec<(&'static str, &'static str)> {
+    nav_groups(role).into_iter().flat_map(|(_, l)| l).collect()
 }
 
 /// The link of the page at `path` (`aria-current`): the one whose address
@@ -186,8 +256,28 @@ mod tests {
                 .map(|(h, _)| h)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(hrefs(Role::Customer), ["/", "/portal"]);
+        // Customers have the portal and nothing else ("/" leads there).
+        assert_eq!(hrefs(Role::Customer), ["/portal"]);
         assert!(!hrefs(Role::Staff).contains(&"/mitglieder"));
         assert!(hrefs(Role::Admin).contains(&"/protokoll"));
+        assert!(!hrefs(Role::Auditor).contains(&"/schulungen"));
+        assert!(hrefs(Role::Auditor).contains(&"/schulungen/uebersicht"));
+        // The DPO's fifteen pages stand in a handful of named groups.
+        let groups = super::nav_groups(Role::Admin);
+        assert_eq!(
+            groups
+                .iter()
+                .filter_map(|(name, _)| *name)
+                .collect::<Vec<_>>(),
+            [
+                "Meine Aufgaben",
+                "Katalog",
+                "Nachweise & Prüfungen",
+                "Personen",
+                "Kunden & Portal",
+                "Einstellungen"
+            ]
+        );
+        assert_eq!(nav_links(Role::Admin).len(), 15);
     }
 }

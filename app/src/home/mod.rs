@@ -84,6 +84,11 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             .collect(),
         reviews,
         attention,
-        mine: crate::toms::service::owned_by(db, actor.org_id, actor.user_id).await?,
+        mine: {
+            let standings =
+                crate::measure::standings::Standings::load(db, actor.org_id, state.now()).await?;
+            crate::toms::service::owned_by(db, actor.org_id, actor.user_id, &|m| standings.of(m))
+                .await?
+        },
     })
 }

@@ -24,25 +24,8 @@ pub fn HomePage() -> impl IntoView {
                 match auth.user.await {
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                     Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
-                    Ok(Some(u)) if !u.org.role.is_internal() => {
-                        view! {
-                            <section class="page narrow">
-                                <h1>{format!("Willkommen, {}", u.display_name)}</h1>
-                                <p>
-                                    {format!(
-                                        "Sie sind als Kunde von {} angemeldet. Im Kundenportal finden Sie die jeweils gültige, signierte Anlage „Technische und organisatorische Maßnahmen“ zu Ihrem Auftragsverarbeitungsvertrag, alle früheren Fassungen und die Unterauftragsverarbeiter.",
-                                        u.org.legal_name,
-                                    )}
-                                </p>
-                                <p>
-                                    <a class="button primary" href="/portal">
-                                        "Zum Kundenportal"
-                                    </a>
-                                </p>
-                            </section>
-                        }
-                            .into_any()
-                    }
+                    // A customer has one place here: the portal.
+                    Ok(Some(u)) if !u.org.role.is_internal() => view! { <Redirect path="/portal" /> }.into_any(),
                     Ok(Some(u)) => match panels.await {
                         Ok(p) => view! { <InternalHome name=u.display_name org=u.org.legal_name p /> }.into_any(),
                         Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
@@ -99,6 +82,13 @@ pub fn MeasureList(list: Vec<MeasureSummary>) -> impl IntoView {
                                 {crate::toms::label(&m.title, &m.body)}
                             </a>
                             <span class=format!("badge status-{}", m.status.as_str())>{m.status.label()}</span>
+                            {m.lacks_evidence().then(|| view! { <span class="badge validity-expired">"ohne gültigen Nachweis"</span> })}
+                            {m.review_due
+                                .then(|| view! {
+                                    <span class="badge validity-expired">
+                                        {format!("Prüfung fällig seit {}", m.next_review.map(german_date).unwrap_or_default())}
+                                    </span>
+                                })}
                         </li>
                     }
                 })
@@ -154,7 +144,8 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                 title="Maßnahmen ohne Verantwortliche"
                 test="no-owner"
                 total=totals.measures_without_owner
-                more="/massnahmen"
+                more="/massnahmen?filter=ohne-verantwortliche"
+                listed=true
                 items=a
                     .measures_without_owner
                     .iter()
@@ -207,14 +198,15 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                     .collect()
             />
             <AttentionList
-                title="Überfällige Wirksamkeitsprüfungen"
-                test="reviews-overdue"
-                total=totals.reviews_overdue
-                more="/pruefungen"
+                title="Fällige Wirksamkeitsprüfungen"
+                test="reviews-due"
+                total=totals.reviews_due
+                more="/massnahmen?filter=pruefung-faellig"
+                listed=true
                 items=a
-                    .reviews_overdue
+                    .reviews_due
                     .iter()
-                    .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", format!("fällig seit {}", german_date(d.next_due))))))
+                    .map(|d| (format!("/massnahmen/{}", d.measure_id), format!("{}: {}", d.category, d.label), Some(("expired", d.describe(true)))))
                     .collect()
             />
             <AttentionList
@@ -232,7 +224,8 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                 title="Umgesetzte Maßnahmen ohne gültigen Nachweis"
                 test="no-evidence"
                 total=totals.implemented_without_evidence
-                more="/massnahmen"
+                more="/massnahmen?filter=ohne-nachweis"
+                listed=true
                 items=a
                     .implemented_without_evidence
                     .iter()
@@ -278,6 +271,9 @@ fn AttentionList(
     total: usize,
     /// Where the whole list is.
     more: &'static str,
+    /// `more` is the catalogue filtered to exactly this list: link it always.
+    #[prop(optional)]
+    listed: bool,
 ) -> impl IntoView {
     let hidden = total.saturating_sub(items.len());
     (total > 0).then(|| {
@@ -302,6 +298,11 @@ fn AttentionList(
                 {(hidden > 0).then(|| view! {
                     <p class="more" data-test="more">
                         <a href=more>{format!("… und {hidden} weitere")}</a>
+                    </p>
+                })}
+                {(listed && hidden == 0).then(|| view! {
+                    <p class="more" data-test="more">
+                        <a href=more>"Im Maßnahmenkatalog zeigen"</a>
                     </p>
                 })}
             </details>

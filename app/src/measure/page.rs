@@ -3,14 +3,14 @@
 //! and its effectiveness reviews.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::domain::MeasureStatus;
 use crate::ids::MeasureId;
 use crate::toms::{
     AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
 };
-use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, Paragraphs, invalid};
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -24,6 +24,15 @@ struct Edits {
 pub fn MeasurePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<MeasureId>().ok()));
+    // `?bearbeiten=1`: the edit form instead of the read view; a saved edit
+    // comes back to the read view with `?gespeichert=1`.
+    let query = use_query_map();
+    let mode = move || {
+        query.with(|q| Mode {
+            edit: q.get("bearbeiten").is_some_and(|v| !v.is_empty()),
+            saved: q.get("gespeichert").is_some_and(|v| !v.is_empty()),
+        })
+    };
     let edits = Edits {
         update: ServerAction::new(),
         retire: ServerAction::new(),
@@ -57,13 +66,20 @@ pub fn MeasurePage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(m) => view! { <Detail m edits panels /> }.into_any(),
+                        Ok(m) if mode().edit && m.can_edit => view! { <EditForm m edits /> }.into_any(),
+                        Ok(m) => view! { <Detail m edits panels saved=mode().saved /> }.into_any(),
                         Err(e) => view! { <ErrorView err=e page=true /> }.into_any(),
                     }
                 })}
             </Suspense>
         </section>
     }
+}
+
+#[derive(Clone, Copy)]
+struct Mode {
+    edit: bool,
+    saved: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -74,24 +90,33 @@ struct Panels {
 }
 
 #[component]
-fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
+fn Detail(m: MeasureDetail, edits: Edits, panels: Panels, saved: bool) -> impl IntoView {
     let heading = label(&m.title, &m.body);
     let id = m.id;
+    let retired = m.status == MeasureStatus::Retired;
     view! {
         <crate::ui::PageTitle text=heading.clone() />
         <h1 class="measure-title">{heading}</h1>
+        {saved.then(|| view! { <crate::ui::Saved text=format!("Gespeichert – Version {}", m.version) /> })}
         <p class="meta">
             <span>{m.category.clone()}</span>
             <span class=format!("badge status-{}", m.status.as_str()) data-test="measure-status">{m.status.label()}</span>
             <span>{format!("Version {}", m.version)}</span>
         </p>
+        {m.can_edit.then(|| view! {
+            <p class="actions">
+                <a class="button primary" href=format!("/massnahmen/{id}?bearbeiten=1") data-test="edit">
+                    "Bearbeiten"
+                </a>
+            </p>
+        })}
         <div class="measure-body" data-test="measure-body">
             <Paragraphs text=m.body.clone() />
         </div>
         <crate::evidence::EvidencePanel measure_id=id data=panels.evidence />
         <crate::subprocessors::ReliancePanel measure_id=id data=panels.reliance />
         <crate::reviews::MeasureReviewInfo measure_id=id data=panels.review />
-        <h2>"Verantwortlich"</h2>
+        <h2 id="verantwortlich">"Verantwortlich"</h2>
         {if m.owners.is_empty() {
             view! { <p class="muted">"Noch niemand ist für diese Maßnahme verantwortlich."</p> }.into_any()
         } else {
@@ -161,7 +186,6 @@ fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
                         }
                     })
             })}
-        {m.can_edit.then(|| view! { <EditForm m=m.clone() edits /> })}
         <h2>"Verlauf"</h2>
         <ol class="history">
             {m
@@ -201,15 +225,48 @@ fn Detail(m: MeasureDetail, edits: Edits, panels: Panels) -> impl IntoView {
                 })
                 .collect_view()}
         </ol>
+        {(m.is_admin && !retired)
+            .then(|| {
+                view! {
+                    <div class="danger-zone">
+                        <FormError value=edits.retire.value() />
+                        <crate::ui::Confirm
+                            action="Außer Kraft setzen …"
+                            consequence="Die Maßnahme bleibt mit ihrem Verlauf erhalten, erscheint aber ab der nächsten veröffentlichten Version nicht mehr in der Anlage."
+                        >
+                            <ActionForm action=edits.retire attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit" class="button danger">
+                                    "Ja, außer Kraft setzen"
+                                </button>
+                            </ActionForm>
+                        </crate::ui::Confirm>
+                    </div>
+                }
+            })}
     }
 }
 
 #[component]
 fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
     let id = m.id;
-    let retired = m.status == MeasureStatus::Retired;
+    let heading = label(&m.title, &m.body);
+    let failed = move |field: &str| edits.update.value().with_untracked(|v| invalid(v, field));
+    let described = move |field: &str| {
+        edits
+            .update
+            .value()
+            .with_untracked(|v| crate::ui::described_by(v, field))
+    };
     view! {
-        <h2>"Bearbeiten"</h2>
+        <crate::ui::PageTitle text=format!("Bearbeiten: {heading}") />
+        <h1 class="measure-title">"Maßnahme bearbeiten"</h1>
+        <p class="meta">
+            <span>{m.category.clone()}</span>
+            <span>{format!("Version {}", m.version)}</span>
+        </p>
+        <FormError value=edits.update.value() />
+        <p class="hint">"Pflichtfelder sind mit * markiert."</p>
         <ActionForm action=edits.update attr:class="form" attr:id="edit-measure">
             <input type="hidden" name="id" value=id.to_string() />
             <input type="hidden" name="version" value=m.version.to_string() />
@@ -230,9 +287,18 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             {(!m.is_admin)
                 .then(|| view! { <input type="hidden" name="category_id" value=m.category_id.to_string() /> })}
             <label for="title">"Kurztitel (optional)"</label>
-            <input id="title" name="title" value=m.title.clone() maxlength="200" />
-            <label for="body">"Beschreibung der Maßnahme"</label>
-            <crate::ui::TextArea id="body" name="body" rows=10 required=true value=m.body.clone() />
+            <input
+                id="title"
+                name="title"
+                value=m.title.clone()
+                maxlength="200"
+                aria-invalid=failed("title").then_some("true")
+                aria-describedby=described("title")
+            />
+            <FieldError value=edits.update.value() field="title" />
+            <label for="body" class="required">"Beschreibung der Maßnahme"</label>
+            <crate::ui::TextArea id="body" name="body" rows=14 required=true value=m.body.clone() invalid=failed("body") />
+            <FieldError value=edits.update.value() field="body" />
             <label for="status">"Status"</label>
             <select id="status" name="status">
                 {MeasureStatus::ALL
@@ -241,29 +307,14 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
                     .map(|s| view! { <option value=s.as_str() selected=s == m.status>{s.label()}</option> })
                     .collect_view()}
             </select>
-            <FormError value=edits.update.value() />
-            <button type="submit" class="button primary">
-                "Speichern"
-            </button>
+            <p class="actions">
+                <button type="submit" class="button primary">
+                    "Speichern"
+                </button>
+                <a class="button" href=format!("/massnahmen/{id}")>
+                    "Abbrechen"
+                </a>
+            </p>
         </ActionForm>
-        {(m.is_admin && !retired)
-            .then(|| {
-                view! {
-                    <div class="danger-zone">
-                        <FormError value=edits.retire.value() />
-                        <crate::ui::Confirm
-                            action="Außer Kraft setzen …"
-                            consequence="Die Maßnahme bleibt mit ihrem Verlauf erhalten, erscheint aber ab der nächsten veröffentlichten Version nicht mehr in der Anlage."
-                        >
-                            <ActionForm action=edits.retire attr:class="inline">
-                                <input type="hidden" name="id" value=id.to_string() />
-                                <button type="submit" class="button danger">
-                                    "Ja, außer Kraft setzen"
-                                </button>
-                            </ActionForm>
-                        </crate::ui::Confirm>
-                    </div>
-                }
-            })}
     }
 }

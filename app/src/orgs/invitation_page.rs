@@ -71,7 +71,7 @@ pub fn InvitationPage() -> impl IntoView {
                                             <ActionForm action=accept attr:class="form">
                                                 <input type="hidden" name="token" value=token() />
                                                 <label for="display_name">"Ihr Name"</label>
-                                                <input id="display_name" name="display_name" required maxlength="120" autocomplete="name" />
+                                                <input id="display_name" name="display_name" required pattern=crate::ui::NOT_BLANK maxlength="120" autocomplete="name" />
                                                 <label for="password">"Neues Passwort (mindestens 12 Zeichen)"</label>
                                                 <input id="password" type="password" name="password" required minlength="12" autocomplete="new-password" />
                                                 <FormError value=accept.value() />

@@ -55,7 +55,7 @@ fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoV
         <p class="muted">{format!("Kürzel: {}", p.short_name)}</p>
         <ActionForm action=update attr:class="form">
             <label for="legal_name">"Firma (vollständiger Name)"</label>
-            <input id="legal_name" name="legal_name" value=p.legal_name required maxlength="200" />
+            <input id="legal_name" name="legal_name" value=p.legal_name required pattern=crate::ui::NOT_BLANK maxlength="200" />
             <label for="display_short">"Kurzbezeichnung in der Anlage („nachfolgend …“)"</label>
             <input id="display_short" name="display_short" value=p.display_short maxlength="60" />
             <label for="address">"Anschrift"</label>

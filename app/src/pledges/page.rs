@@ -116,7 +116,7 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
                     " Ich habe den Text vollständig gelesen und verpflichte mich entsprechend."
                 </label>
                 <label for="pledge-name">"Ihr vollständiger Name"</label>
-                <input id="pledge-name" name="typed_name" required autocomplete="name" placeholder=p.display_name.clone() />
+                <input id="pledge-name" name="typed_name" required pattern=crate::ui::NOT_BLANK autocomplete="name" placeholder=p.display_name.clone() />
             };
             let confirm = if p.has_password {
                 view! {
@@ -276,7 +276,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
                 <FormError value=publish.value() />
                 <ActionForm action=publish attr:class="form">
                     <label for="pledge-title">"Titel"</label>
-                    <input id="pledge-title" name="title" required value=o.draft_title.clone() />
+                    <input id="pledge-title" name="title" required pattern=crate::ui::NOT_BLANK value=o.draft_title.clone() />
                     <label for="pledge-body">"Text (Markdown: Absätze, ## Überschriften, - Aufzählungen)"</label>
                     <crate::ui::TextArea id="pledge-body" name="body" rows=18 required=true value=o.draft_body.clone() />
                     <fieldset>

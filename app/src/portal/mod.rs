@@ -32,6 +32,8 @@ pub struct PortalSubprocessor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortalView {
     pub org_name: String,
+    /// How to reach the processor's data protection officer (free text).
+    pub dpo_contact: String,
     /// The newest published version, if any.
     pub current: Option<PublicationInfo>,
     /// Older versions, newest first.

@@ -69,7 +69,7 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
             all.sort_unstable();
             match v.current.clone() {
                 None => view! { <p class="muted">"Es wurde noch keine Version der Anlage veröffentlicht."</p> }.into_any(),
-                Some(c) => view! { <Current c /> {(all.len() > 1).then(|| view! { <Compare versions=all.clone() result=panels.compared /> })} }.into_any(),
+                Some(c) => view! { <Current c org=v.org_name.clone() /> {(all.len() > 1).then(|| view! { <Compare versions=all.clone() result=panels.compared /> })} }.into_any(),
             }
         }
         {(!v.earlier.is_empty())
@@ -85,6 +85,15 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
                                         <a href=format!("/portal/anlage/v{}.pdf", p.version) rel="external">
                                             {format!("Version {} (Stand {})", p.version, p.stand)}
                                         </a>
+                                        {(p.version > 1)
+                                            .then(|| {
+                                                view! {
+                                                    " · "
+                                                    <a href=format!("/portal?von={}&bis={}#vergleich", p.version - 1, p.version) data-test="what-changed">
+                                                        "Was hat sich geändert?"
+                                                    </a>
+                                                }
+                                            })}
                                     </li>
                                 }
                             })
@@ -93,6 +102,18 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
                 }
             })}
         <crate::notices::PortalNotices data=panels.notices object=panels.object />
+        <section class="card dpo-contact" data-test="dpo-contact">
+            <h2>"Fragen zum Datenschutz"</h2>
+            {if v.dpo_contact.trim().is_empty() {
+                view! { <p class="muted">{format!("{} hat noch keinen Kontakt für Datenschutzfragen hinterlegt.", v.org_name)}</p> }.into_any()
+            } else {
+                view! {
+                    <p>{format!("Ihr Ansprechpartner bei {} für Datenschutz und diese Anlage:", v.org_name)}</p>
+                    <p class="pre">{v.dpo_contact.clone()}</p>
+                }
+                    .into_any()
+            }}
+        </section>
         <h2>"Unterauftragsverarbeiter"</h2>
         {v.subprocessors.is_empty().then(|| view! { <p class="muted">"Keine."</p> })}
         <ul class="portal-subprocessors">
@@ -110,10 +131,18 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
                                     .into_iter()
                                     .map(|a| {
                                         view! {
-                                            <li>
+                                            <li data-test="attestation">
                                                 {a.kind}
-                                                {(!a.issuer.is_empty()).then(|| format!(" ({})", a.issuer))}
-                                                {a.valid_until.map(|d| view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{format!("{} {}", a.validity.label(), german_date(d))}</span> })}
+                                                {(!a.issuer.is_empty()).then(|| format!(", ausgestellt von {}", a.issuer))}
+                                                {a
+                                                    .valid_until
+                                                    .map(|d| {
+                                                        let text = match a.validity {
+                                                            crate::domain::Validity::Expired => format!("abgelaufen am {}", german_date(d)),
+                                                            _ => format!("gültig bis {}", german_date(d)),
+                                                        };
+                                                        view! { " " <span class=format!("badge validity-{}", a.validity.as_str())>{text}</span> }
+                                                    })}
                                             </li>
                                         }
                                     })
@@ -128,7 +157,8 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
 }
 
 #[component]
-fn Current(c: PublicationInfo) -> impl IntoView {
+fn Current(c: PublicationInfo, org: String) -> impl IntoView {
+    let file = format!("anlage-v{}.pdf", c.version);
     view! {
         <section class="card current-annex">
             <h2>{format!("Aktuelle Fassung: Version {} · Stand {}", c.version, c.stand)}</h2>
@@ -141,13 +171,47 @@ fn Current(c: PublicationInfo) -> impl IntoView {
                 <dt>"Veröffentlicht"</dt>
                 <dd>{c.published_at.to_string()}</dd>
                 <dt>"Signiert von"</dt>
-                <dd>{c.signer.clone()}</dd>
-                <dt>"SHA-256"</dt>
-                <dd class="hash">{c.sha256.clone()}</dd>
+                <dd data-test="signer">{c.signer_name()}</dd>
+                <dt>"Prüfsumme (SHA-256)"</dt>
+                <dd>
+                    <code class="hash" data-test="sha256">{c.sha256.clone()}</code>
+                </dd>
             </dl>
-            <p class="muted">
-                "Ihr PDF-Programm prüft die digitale Signatur. Die Prüfsumme (SHA-256) weist nach, dass Ihre Datei genau diese Fassung ist."
-            </p>
+            <details class="signature-help" data-test="signature-help">
+                <summary>"Was bedeutet die Signatur, und wie prüfe ich die Datei?"</summary>
+                {if c.self_signed {
+                    view! {
+                        <p>
+                            {format!(
+                                "{org} hat diese Fassung digital signiert. Das Zertifikat dafür hat {org} selbst ausgestellt, nicht eine öffentliche Zertifizierungsstelle. Ihr PDF-Programm meldet deshalb etwa „Gültigkeit der Unterschrift ist unbekannt“ oder „Unterzeichner nicht vertrauenswürdig“. Das heißt nicht, dass die Datei verändert wurde: Es sagt nur, dass Ihr Programm den Aussteller nicht kennt.",
+                            )}
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <p>
+                            {format!(
+                                "{org} hat diese Fassung digital signiert, mit einem Zertifikat einer anerkannten Stelle. Ihr PDF-Programm zeigt die Signatur als gültig an, solange die Datei unverändert ist.",
+                            )}
+                        </p>
+                    }
+                        .into_any()
+                }}
+                <p>
+                    "Sicher prüfen Sie die Datei mit ihrer Prüfsumme: Stimmt die Prüfsumme Ihrer Datei mit der oben angezeigten überein, ist es genau diese Fassung, Zeichen für Zeichen."
+                </p>
+                <ul>
+                    <li>
+                        "Windows (Eingabeaufforderung): "
+                        <code>{format!("certutil -hashfile {file} SHA256")}</code>
+                    </li>
+                    <li>
+                        "macOS und Linux (Terminal): "
+                        <code>{format!("shasum -a 256 {file}")}</code>
+                    </li>
+                </ul>
+            </details>
         </section>
     }
 }
@@ -194,7 +258,7 @@ fn Compare(
     let from_default = param("von").unwrap_or(if newest > oldest { newest - 1 } else { oldest });
     let to_default = param("bis").unwrap_or(newest);
     view! {
-        <section class="card compare">
+        <section class="card compare" id="vergleich">
             <h2>"Versionen vergleichen"</h2>
             <form method="get" action="/portal" class="form inline-form">
                 <label for="cmp-from">"Von"</label>

@@ -36,7 +36,7 @@ pub async fn overview(
                 .attestations
                 .into_iter()
                 .map(|a| PortalAttestation {
-                    kind: a.kind.label().to_owned(),
+                    kind: a.kind.for_customers().to_owned(),
                     issuer: a.issuer,
                     valid_until: a.valid_until,
                     validity: a.validity,
@@ -58,6 +58,7 @@ pub async fn overview(
         }),
     };
     Ok(PortalView {
+        dpo_contact: org.dpo_contact,
         org_name: org.legal_name,
         current,
         earlier: versions.collect(),

@@ -97,12 +97,9 @@ pub fn digest(
     add(
         &mut sections,
         de,
-        (
-            "Überfällige Wirksamkeitsprüfungen",
-            "Overdue effectiveness reviews",
-        ),
-        &a.reviews_overdue,
-        |x| reviews_overdue(x, de, base),
+        ("Fällige Wirksamkeitsprüfungen", "Effectiveness reviews due"),
+        &a.reviews_due,
+        |x| reviews_due(x, de, base),
     );
     add(
         &mut sections,
@@ -263,15 +260,9 @@ fn trainings_due(t: &super::TrainingDueRef, de: bool, base: &str) -> Line {
     )
 }
 
-fn reviews_overdue(d: &crate::reviews::ReviewDue, de: bool, base: &str) -> Line {
-    let due = german_date(d.next_due);
-    let state = if de {
-        format!("fällig seit {due}")
-    } else {
-        format!("due since {due}")
-    };
+fn reviews_due(d: &crate::reviews::ReviewDue, de: bool, base: &str) -> Line {
     (
-        format!("{}: {} ({state})", d.category, d.label),
+        format!("{}: {} ({})", d.category, d.label, d.describe(de)),
         format!("{base}/massnahmen/{}", d.measure_id),
     )
 }

@@ -49,7 +49,7 @@ pub struct Attention {
     /// Admins only: trainings overdue or due within two weeks.
     pub trainings_due: Vec<TrainingDueRef>,
     /// Implemented measures whose effectiveness review is overdue.
-    pub reviews_overdue: Vec<crate::reviews::ReviewDue>,
+    pub reviews_due: Vec<crate::reviews::ReviewDue>,
     /// Open corrective actions that are overdue or due within two weeks.
     pub actions_due: Vec<crate::reviews::FindingView>,
     /// Measures judged not (fully) effective with an action still open.
@@ -66,7 +66,7 @@ impl Attention {
             && self.measures_without_owner.is_empty()
             && self.implemented_without_evidence.is_empty()
             && self.trainings_due.is_empty()
-            && self.reviews_overdue.is_empty()
+            && self.reviews_due.is_empty()
             && self.actions_due.is_empty()
             && self.not_effective.is_empty()
             && self.assessments_waiting.is_empty()
@@ -85,7 +85,7 @@ pub struct AttentionTotals {
     pub measures_without_owner: usize,
     pub implemented_without_evidence: usize,
     pub trainings_due: usize,
-    pub reviews_overdue: usize,
+    pub reviews_due: usize,
     pub actions_due: usize,
     pub not_effective: usize,
     pub assessments_waiting: usize,
@@ -98,7 +98,7 @@ impl AttentionTotals {
             + self.measures_without_owner
             + self.implemented_without_evidence
             + self.trainings_due
-            + self.reviews_overdue
+            + self.reviews_due
             + self.actions_due
             + self.not_effective
             + self.assessments_waiting
@@ -126,7 +126,7 @@ impl Attention {
             measures_without_owner: cut(&mut self.measures_without_owner, n),
             implemented_without_evidence: cut(&mut self.implemented_without_evidence, n),
             trainings_due: cut(&mut self.trainings_due, n),
-            reviews_overdue: cut(&mut self.reviews_overdue, n),
+            reviews_due: cut(&mut self.reviews_due, n),
             actions_due: cut(&mut self.actions_due, n),
             not_effective: cut(&mut self.not_effective, n),
             assessments_waiting: cut(&mut self.assessments_waiting, n),

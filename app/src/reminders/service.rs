@@ -7,7 +7,7 @@
 //! taken and rolls back.
 
 use crate::entities::BeginWrite;
-use crate::ids::{EvidenceId, OrgId};
+use crate::ids::OrgId;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -19,8 +19,7 @@ use super::{Attention, ExpiringEvidence, MeasureRef};
 use crate::domain::Validity;
 use crate::domain::{MeasureStatus, Role};
 use crate::entities::{
-    categories, evidence, evidence_versions, job_runs, measure_owners, measures, memberships,
-    organisations, users,
+    categories, job_runs, measure_owners, measures, memberships, organisations, users,
 };
 use crate::error::AppResult;
 use crate::ids::{CategoryId, MeasureId, UserId};
@@ -100,35 +99,15 @@ pub async fn attention_with(
         category: cats.get(&m.category_id).cloned().unwrap_or_default(),
     };
 
-    let items = evidence::Entity::find()
-        .filter(evidence::Column::OrgId.eq(org_id))
-        .filter(evidence::Column::DeletedAt.is_null())
-        .all(db)
-        .await?;
-    let with_file: HashSet<EvidenceId> = evidence_versions::Entity::find()
-        .filter(evidence_versions::Column::OrgId.eq(org_id))
-        .filter(evidence_versions::Column::PurgedAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| v.evidence_id)
-        .collect();
+    let files = crate::evidence::service::Files::load(db, org_id).await?;
+    let best_evidence = files.best_by_measure(today);
     let by_id: HashMap<MeasureId, &measures::Model> =
         all_measures.iter().map(|m| (m.id, m)).collect();
 
     let mut out = Attention::default();
-    let mut current_evidence: HashSet<MeasureId> = HashSet::new();
-    for e in &items {
-        if !with_file.contains(&e.id) {
-            continue;
-        }
+    for e in files.present() {
         let validity = Validity::of(e.valid_until, today);
         let measure = e.measure_id.and_then(|id| by_id.get(&id).copied());
-        if validity != Validity::Expired
-            && let Some(m) = e.measure_id
-        {
-            current_evidence.insert(m);
-        }
         if validity == Validity::Current || !e.measure_id.is_none_or(in_scope) {
             continue;
         }
@@ -164,7 +143,7 @@ pub async fn attention_with(
             })
             .collect();
     }
-    // Effectiveness reviews: overdue reviews, actions, flagged measures, waiting assessments.
+    // Effectiveness reviews: due reviews, actions, flagged measures, waiting assessments.
     let soon = today + chrono::Duration::days(14);
     let cycle_due_soon = reviews.cycle_due_by(soon);
     let crate::reviews::service::ReviewState {
@@ -174,7 +153,7 @@ pub async fn attention_with(
         waiting,
         ..
     } = reviews;
-    out.reviews_overdue = due.into_iter().filter(|d| d.overdue).collect();
+    out.reviews_due = due;
     out.actions_due = actions.into_iter().filter(|a| a.due_date <= soon).collect();
     out.not_effective = not_effective
         .into_iter()
@@ -190,7 +169,9 @@ pub async fn attention_with(
         if mine.is_none() && !owned.contains(&m.id) {
             out.measures_without_owner.push(reference(m));
         }
-        if m.status == MeasureStatus::Implemented && !current_evidence.contains(&m.id) {
+        if m.status == MeasureStatus::Implemented
+            && !Validity::counts(best_evidence.get(&m.id).copied())
+        {
             out.implemented_without_evidence.push(reference(m));
         }
     }

@@ -148,7 +148,7 @@ pub struct MeasureChoice {
     pub implemented: bool,
 }
 
-/// A measure whose review is due or overdue.
+/// An implemented measure whose review is due (`overdue`: since before today).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewDue {
     pub measure_id: MeasureId,
@@ -160,12 +160,26 @@ pub struct ReviewDue {
     pub overdue: bool,
 }
 
-/// `/pruefungen`: the cycles, the open actions and what is overdue.
+impl ReviewDue {
+    /// Since when it is due, and when it was last reviewed, if ever: the
+    /// words the pages and the digest use.
+    pub fn describe(&self, de: bool) -> String {
+        let due = crate::format::german_date(self.next_due);
+        match (self.last_reviewed.map(crate::format::german_date), de) {
+            (Some(last), true) => format!("fällig seit {due}, zuletzt geprüft {last}"),
+            (Some(last), false) => format!("due since {due}, last reviewed {last}"),
+            (None, true) => format!("noch nie geprüft, fällig seit {due}"),
+            (None, false) => format!("never reviewed, due since {due}"),
+        }
+    }
+}
+
+/// `/pruefungen`: the cycles, the open actions and what is due.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewsOverview {
     pub cycles: Vec<CycleSummary>,
     pub actions: Vec<FindingView>,
-    pub overdue_reviews: Vec<ReviewDue>,
+    pub due_reviews: Vec<ReviewDue>,
     pub not_effective: Vec<crate::toms::MeasureRef>,
     /// Implemented measures (admins choose a subset from them).
     pub measures: Vec<MeasureChoice>,
@@ -274,7 +288,7 @@ pub struct ItemView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReviewDashboard {
     pub cycle: Option<CycleSummary>,
-    pub overdue_reviews: usize,
+    pub due_reviews: usize,
     pub open_actions: usize,
     pub overdue_actions: usize,
     pub not_effective: usize,
@@ -289,7 +303,8 @@ pub struct MeasureReview {
     pub last_reviewed: Option<NaiveDate>,
     pub last_result: Option<ReviewResult>,
     pub next_due: NaiveDate,
-    pub overdue: bool,
+    /// Implemented and due (see `service::is_due`).
+    pub due: bool,
     pub flagged: bool,
     pub can_edit: bool,
 }

@@ -94,22 +94,18 @@ fn Overview(o: ReviewsOverview, close: ServerAction<CloseFinding>) -> impl IntoV
         {(o.can_manage && !has_open).then(|| view! { <OpenForm o=o.clone() /> })}
         <h2>"Offene Korrekturmaßnahmen"</h2>
         <Findings list=o.actions.clone() evidence=Vec::new() close />
-        <h2>"Überfällige Prüfungen"</h2>
-        {if o.overdue_reviews.is_empty() {
-            view! { <p class="muted">"Keine: jede umgesetzte Maßnahme ist innerhalb ihres Prüfintervalls geprüft."</p> }.into_any()
+        <h2>"Fällige Prüfungen"</h2>
+        {if o.due_reviews.is_empty() {
+            view! { <p class="muted">"Keine: jede umgesetzte Maßnahme ist geprüft und innerhalb ihres Prüfintervalls."</p> }.into_any()
         } else {
             view! {
                 <ul class="attention-list" data-test="overdue-reviews">
-                    {o.overdue_reviews.iter().map(|d| view! {
+                    {o.due_reviews.iter().map(|d| view! {
                         <li>
                             <a href=format!("/massnahmen/{}", d.measure_id)>{format!("{}: {}", d.category, d.label)}</a>
                             " "
                             <span class="badge validity-expired">
-                                {format!(
-                                    "fällig seit {}{}",
-                                    german_date(d.next_due),
-                                    d.last_reviewed.map(|l| format!(", zuletzt geprüft {}", german_date(l))).unwrap_or_else(|| ", noch nie geprüft".into()),
-                                )}
+                                {d.describe(true)}
                             </span>
                         </li>
                     }).collect_view()}
@@ -164,7 +160,7 @@ fn OpenForm(o: ReviewsOverview) -> impl IntoView {
             <h2>"Prüfzyklus eröffnen"</h2>
             <form class="form" method="post" action="/pruefungen/neu">
                 <label for="cycle-title">"Titel"</label>
-                <input id="cycle-title" name="title" required value=o.suggested_title />
+                <input id="cycle-title" name="title" required pattern=crate::ui::NOT_BLANK value=o.suggested_title />
                 <label for="cycle-due">"Fällig bis"</label>
                 <input id="cycle-due" name="due_date" type="date" required value=o.suggested_due.to_string() />
                 <label for="cycle-method">"Methode (leer lassen für den Standardtext)"</label>
@@ -705,12 +701,13 @@ pub fn MeasureReviewInfo(measure_id: MeasureId, data: MeasureReviewData) -> impl
                             })}
                             <p>
                                 {format!(
-                                    "Zuletzt geprüft: {} · nächste Prüfung fällig: {}{} · Intervall: {} Monate",
+                                    "Zuletzt geprüft: {} · {} {} · Intervall: {} Monate",
                                     r.last_reviewed.map(german_date).unwrap_or_else(|| "noch nie".into()),
+                                    if r.due { "Prüfung fällig seit" } else { "nächste Prüfung fällig am" },
                                     german_date(r.next_due),
-                                    if r.overdue { " (überfällig)" } else { "" },
                                     r.months,
                                 )}
+                                {r.due.then(|| view! { " " <span class="badge validity-expired" data-test="review-due">"Prüfung fällig"</span> })}
                             </p>
                             {r.can_edit.then(|| view! {
                                 <FormError value=set.value() />
@@ -734,7 +731,7 @@ pub fn MeasureReviewInfo(measure_id: MeasureId, data: MeasureReviewData) -> impl
 /// and the assessments waiting for the signed-in person.
 #[component]
 pub fn MyReviews(d: ReviewDashboard) -> impl IntoView {
-    (d.cycle.is_some() || d.overdue_reviews > 0 || d.open_actions > 0 || d.not_effective > 0).then(|| {
+    (d.cycle.is_some() || d.due_reviews > 0 || d.open_actions > 0 || d.not_effective > 0).then(|| {
         view! {
             <section class="card reviews" data-test="review-dashboard">
                 <h2>"Wirksamkeitsprüfung"</h2>
@@ -754,8 +751,8 @@ pub fn MyReviews(d: ReviewDashboard) -> impl IntoView {
                 <p>
                     <a href="/pruefungen">
                         {format!(
-                            "Überfällige Prüfungen: {} · offene Korrekturmaßnahmen: {} (überfällig: {}) · nicht wirksam: {}",
-                            d.overdue_reviews, d.open_actions, d.overdue_actions, d.not_effective,
+                            "Fällige Prüfungen: {} · offene Korrekturmaßnahmen: {} (überfällig: {}) · nicht wirksam: {}",
+                            d.due_reviews, d.open_actions, d.overdue_actions, d.not_effective,
                         )}
                     </a>
                 </p>

@@ -91,15 +91,15 @@ pub fn ProvidersPage() -> impl IntoView {
                                                 .collect_view()}
                                         </select>
                                         <label for="sso-name">"Name (auf der Anmeldeseite)"</label>
-                                        <input id="sso-name" name="name" required placeholder="Microsoft Entra ID" />
+                                        <input id="sso-name" name="name" required pattern=crate::ui::NOT_BLANK placeholder="Microsoft Entra ID" />
                                         <label for="sso-issuer">"Aussteller-URL (Issuer)"</label>
                                         <input id="sso-issuer" name="issuer_url" type="url" required placeholder="https://login.microsoftonline.com/<Tenant-ID>/v2.0" />
                                         <label for="sso-client">"Client-ID"</label>
-                                        <input id="sso-client" name="client_id" required />
+                                        <input id="sso-client" name="client_id" required pattern=crate::ui::NOT_BLANK />
                                         <label for="sso-secret">"Client-Geheimnis"</label>
                                         <input id="sso-secret" name="client_secret" type="password" autocomplete="off" />
                                         <label for="sso-domains">"Erlaubte E-Mail-Domains"</label>
-                                        <input id="sso-domains" name="allowed_domains" required placeholder="beispiel.de, beispiel.com" />
+                                        <input id="sso-domains" name="allowed_domains" required pattern=crate::ui::NOT_BLANK placeholder="beispiel.de, beispiel.com" />
                                         <label for="sso-scopes">"Scopes"</label>
                                         <input id="sso-scopes" name="scopes" value="openid email profile" />
                                         <label for="sso-claim">"Geforderter Claim (optional, z. B. groups=nachweis)"</label>

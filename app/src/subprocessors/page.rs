@@ -210,7 +210,7 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
             <input type="hidden" name="id" value=id.to_string() />
             <input type="hidden" name="version" value=version.to_string() />
             <label for=format!("sp-name-{key}")>"Name"</label>
-            <input id=format!("sp-name-{key}") name="name" required value=name />
+            <input id=format!("sp-name-{key}") name="name" required pattern=crate::ui::NOT_BLANK value=name />
             <label for=format!("sp-service-{key}")>"Leistung"</label>
             <input id=format!("sp-service-{key}") name="service" value=service placeholder="z. B. Rechenzentrumsbetrieb, Hosting" />
             <label for=format!("sp-address-{key}")>"Anschrift"</label>

@@ -2,12 +2,10 @@
 //! them, with owners, status, order and full history.
 
 pub mod art32;
-mod catalogue_page;
 #[cfg(feature = "ssr")]
 pub mod import;
 mod import_page;
 mod new_measure_page;
-pub use catalogue_page::CataloguePage;
 pub use import_page::ImportPage;
 pub use new_measure_page::NewMeasurePage;
 
@@ -17,7 +15,9 @@ pub mod service;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::MeasureStatus;
+use chrono::NaiveDate;
+
+use crate::domain::{MeasureStatus, Validity};
 use crate::error::AppError;
 use crate::ids::{CategoryId, MeasureId, UserId};
 
@@ -27,6 +27,8 @@ pub struct PersonRef {
     pub display_name: String,
 }
 
+/// A measure in a list, with where it stands: the catalogue's columns and
+/// filters and the start page read these, computed once per request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureSummary {
     pub id: MeasureId,
@@ -34,6 +36,98 @@ pub struct MeasureSummary {
     pub body: String,
     pub status: MeasureStatus,
     pub owners: Vec<String>,
+    /// Whether the reader is one of its owners.
+    pub mine: bool,
+    /// The best validity among its evidence files; `None`: no file at all.
+    pub evidence: Option<Validity>,
+    /// Implemented measures: when the next effectiveness review is due.
+    pub next_review: Option<NaiveDate>,
+    /// Implemented and its review is due (the rule of `/pruefungen`).
+    pub review_due: bool,
+}
+
+impl MeasureSummary {
+    /// Implemented but without a current or expiring evidence file: what
+    /// the start page counts as "ohne gültigen Nachweis".
+    pub fn lacks_evidence(&self) -> bool {
+        self.status == MeasureStatus::Implemented && !Validity::counts(self.evidence)
+    }
+
+    /// In force and nobody is responsible for it.
+    pub fn lacks_owner(&self) -> bool {
+        self.status != MeasureStatus::Retired && self.owners.is_empty()
+    }
+}
+
+/// The catalogue's filter chips, as GET parameters (`?filter=…`) so that a
+/// filtered list works without JavaScript and can be bookmarked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogueFilter {
+    WithoutEvidence,
+    ReviewDue,
+    WithoutOwner,
+}
+
+impl CatalogueFilter {
+    pub const ALL: [CatalogueFilter; 3] = [
+        CatalogueFilter::WithoutEvidence,
+        CatalogueFilter::ReviewDue,
+        CatalogueFilter::WithoutOwner,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            CatalogueFilter::WithoutEvidence => "ohne-nachweis",
+            CatalogueFilter::ReviewDue => "pruefung-faellig",
+            CatalogueFilter::WithoutOwner => "ohne-verantwortliche",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CatalogueFilter::WithoutEvidence => "Umgesetzt ohne gültigen Nachweis",
+            CatalogueFilter::ReviewDue => "Prüfung fällig",
+            CatalogueFilter::WithoutOwner => "Ohne Verantwortliche",
+        }
+    }
+
+    /// The filter a `?filter=` value names; anything else (an old bookmark)
+    /// filters nothing.
+    pub fn parse(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.slug() == slug)
+    }
+
+    pub fn matches(self, m: &MeasureSummary) -> bool {
+        match self {
+            CatalogueFilter::WithoutEvidence => m.lacks_evidence(),
+            CatalogueFilter::ReviewDue => m.review_due,
+            CatalogueFilter::WithoutOwner => m.lacks_owner(),
+        }
+    }
+}
+
+/// What the catalogue shows: a filter, a search text, only the reader's
+/// own measures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogueQuery {
+    pub filter: Option<CatalogueFilter>,
+    pub search: String,
+    pub mine: bool,
+}
+
+impl CatalogueQuery {
+    pub fn is_empty(&self) -> bool {
+        self.filter.is_none() && self.search.trim().is_empty() && !self.mine
+    }
+
+    pub fn matches(&self, m: &MeasureSummary) -> bool {
+        let needle = self.search.trim().to_lowercase();
+        self.filter.is_none_or(|f| f.matches(m))
+            && (!self.mine || m.mine)
+            && (needle.is_empty()
+                || m.title.to_lowercase().contains(&needle)
+                || m.body.to_lowercase().contains(&needle))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +141,12 @@ pub struct CategoryView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogueView {
+    /// With a query: only the categories holding a match.
     pub categories: Vec<CategoryView>,
     pub can_edit: bool,
+    /// Measures shown, and in the whole catalogue.
+    pub shown: usize,
+    pub total: usize,
 }
 
 /// One entry of a measure's history, with what changed against the previous one.
@@ -86,22 +184,10 @@ pub struct MeasureDetail {
     pub members: Vec<PersonRef>,
 }
 
-#[server(endpoint = "toms/catalogue")]
-pub async fn get_catalogue() -> Result<CatalogueView, AppError> {
-    let (state, actor) = crate::auth::require_internal().await?;
-    service::catalogue(&state.db, &actor).await
-}
-
 #[server(endpoint = "toms/measure")]
 pub async fn get_measure(id: MeasureId) -> Result<MeasureDetail, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     service::measure_detail(&state.db, &actor, id).await
-}
-
-#[server(endpoint = "toms/my-measures")]
-pub async fn my_measures() -> Result<Vec<MeasureSummary>, AppError> {
-    let (state, actor) = crate::auth::require_internal().await?;
-    service::owned_by(&state.db, actor.org_id, actor.user_id).await
 }
 
 #[server(endpoint = "toms/categories")]
@@ -135,7 +221,10 @@ pub async fn update_measure(
 ) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
     let input = service::MeasureInput::parse(category_id, &title, &body, &status)?;
-    service::update_measure(&state.db, state.now(), &actor, id, version, input).await
+    service::update_measure(&state.db, state.now(), &actor, id, version, input).await?;
+    // A form comes back to the read view, which confirms the saved version.
+    leptos_axum::redirect(&format!("/massnahmen/{id}?gespeichert=1"));
+    Ok(())
 }
 
 #[server(endpoint = "toms/measure/retire")]
@@ -154,13 +243,18 @@ pub async fn move_measure(id: MeasureId, direction: String) -> Result<(), AppErr
 #[server(endpoint = "toms/measure/owner/add")]
 pub async fn add_owner(measure_id: MeasureId, user_id: UserId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
-    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, true).await
+    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, true).await?;
+    // Back to where the form stood, not to the top of the page.
+    leptos_axum::redirect(&format!("/massnahmen/{measure_id}#verantwortlich"));
+    Ok(())
 }
 
 #[server(endpoint = "toms/measure/owner/remove")]
 pub async fn remove_owner(measure_id: MeasureId, user_id: UserId) -> Result<(), AppError> {
     let (state, actor) = crate::auth::require_admin().await?;
-    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, false).await
+    service::set_owner(&state.db, state.now(), &actor, measure_id, user_id, false).await?;
+    leptos_axum::redirect(&format!("/massnahmen/{measure_id}#verantwortlich"));
+    Ok(())
 }
 
 #[server(endpoint = "toms/category/add")]

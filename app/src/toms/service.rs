@@ -6,7 +6,7 @@ use crate::entities::BeginWrite;
 use crate::ids::OrgId;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -151,23 +151,45 @@ async fn owner_names<C: ConnectionTrait>(
     Ok(map)
 }
 
+/// Where a measure stands, as the layer above computes it (evidence and
+/// reviews are features of their own): see `measure::standings`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Standing {
+    pub evidence: Option<crate::domain::Validity>,
+    pub next_review: Option<NaiveDate>,
+    pub review_due: bool,
+}
+
+/// A measure for lists: `reader` decides `mine`, `standing` the rest.
 fn summary(
     m: measures::Model,
     owners: &HashMap<MeasureId, Vec<PersonRef>>,
-) -> AppResult<MeasureSummary> {
-    Ok(MeasureSummary {
+    reader: UserId,
+    standing: Standing,
+) -> MeasureSummary {
+    let names = owners.get(&m.id);
+    MeasureSummary {
         id: m.id,
-        owners: owners
-            .get(&m.id)
+        owners: names
             .map(|v| v.iter().map(|p| p.display_name.clone()).collect())
             .unwrap_or_default(),
+        mine: names.is_some_and(|v| v.iter().any(|p| p.user_id == reader)),
+        evidence: standing.evidence,
+        next_review: standing.next_review,
+        review_due: standing.review_due,
         title: m.title,
         body: m.body,
         status: m.status,
-    })
+    }
 }
 
-pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<CatalogueView> {
+/// The catalogue by category, narrowed down by `query`.
+pub async fn catalogue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    query: &CatalogueQuery,
+    standing: &(dyn Fn(&measures::Model) -> Standing + Sync),
+) -> AppResult<CatalogueView> {
     let cats = ordered_categories(db, actor.org_id).await?;
     let all = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(actor.org_id))
@@ -175,13 +197,18 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
         .order_by_asc(measures::Column::Id)
         .all(db)
         .await?;
+    let total = all.len();
     let owners = owner_names(db, actor.org_id).await?;
     let mut by_cat: HashMap<CategoryId, Vec<MeasureSummary>> = HashMap::new();
+    let mut shown = 0;
     for m in all {
-        by_cat
-            .entry(m.category_id)
-            .or_default()
-            .push(summary(m, &owners)?);
+        let category = m.category_id;
+        let st = standing(&m);
+        let s = summary(m, &owners, actor.user_id, st);
+        if query.matches(&s) {
+            shown += 1;
+            by_cat.entry(category).or_default().push(s);
+        }
     }
     Ok(CatalogueView {
         categories: cats
@@ -193,8 +220,11 @@ pub async fn catalogue(db: &DatabaseConnection, actor: &Actor) -> AppResult<Cata
                 title: c.title,
                 parent_id: c.parent_id,
             })
+            .filter(|c| query.is_empty() || !c.measures.is_empty())
             .collect(),
         can_edit: actor.role.is_admin(),
+        shown,
+        total,
     })
 }
 
@@ -202,6 +232,7 @@ pub async fn owned_by(
     db: &DatabaseConnection,
     org_id: OrgId,
     user_id: UserId,
+    standing: &(dyn Fn(&measures::Model) -> Standing + Sync),
 ) -> AppResult<Vec<MeasureSummary>> {
     let ids: Vec<MeasureId> = measure_owners::Entity::find()
         .filter(measure_owners::Column::OrgId.eq(org_id))
@@ -219,7 +250,13 @@ pub async fn owned_by(
         .all(db)
         .await?;
     let owners = owner_names(db, org_id).await?;
-    rows.into_iter().map(|m| summary(m, &owners)).collect()
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let st = standing(&m);
+            summary(m, &owners, user_id, st)
+        })
+        .collect())
 }
 
 /// A measure of this organisation, or NotFound (also for other organisations' ids).

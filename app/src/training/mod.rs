@@ -82,6 +82,9 @@ pub struct CertificateView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MyTraining {
+    /// Whether the person's role takes the organisation's trainings
+    /// (auditors do not).
+    pub takes_part: bool,
     pub courses: Vec<MyCourse>,
     pub certificates: Vec<CertificateView>,
 }
@@ -235,6 +238,8 @@ pub struct TrainingOverview {
     pub pages: usize,
     pub trained: usize,
     pub total: usize,
+    /// The reader may manage the courses (admins; auditors only read).
+    pub can_manage: bool,
     /// The sentence the annex can state.
     pub summary: String,
     pub pledge_summary: String,

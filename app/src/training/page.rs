@@ -84,7 +84,17 @@ pub fn TrainingPage() -> impl IntoView {
 #[component]
 fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
     view! {
-        {t.courses.is_empty().then(|| view! { <p class="muted">"Ihre Organisation hat noch keine Schulung angelegt."</p> })}
+        {(!t.takes_part)
+            .then(|| {
+                view! {
+                    <p class="muted">
+                        "In Ihrer Rolle nehmen Sie an den Schulungen dieser Organisation nicht teil. Wer geschult ist, zeigt der "
+                        <a href="/schulungen/uebersicht">"Schulungsstand"</a>
+                        "."
+                    </p>
+                }
+            })}
+        {(t.takes_part && t.courses.is_empty()).then(|| view! { <p class="muted">"Ihre Organisation hat noch keine Schulung angelegt."</p> })}
         <ul class="courses">
             {t.courses.into_iter().map(|c| {
                 let id = c.course_id;
@@ -307,7 +317,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                                     <ActionForm action=save attr:class="form">
                                                         <input type="hidden" name="course_id" value=key.to_string() />
                                                         <label for=format!("c-title-{key}")>"Titel"</label>
-                                                        <input id=format!("c-title-{key}") name="title" required value=c.title.clone() />
+                                                        <input id=format!("c-title-{key}") name="title" required pattern=crate::ui::NOT_BLANK value=c.title.clone() />
                                                         <label for=format!("c-pass-{key}")>"Bestehensgrenze in %"</label>
                                                         <input id=format!("c-pass-{key}") name="pass_percent" type="number" min="1" max="100" value=c.pass_percent.to_string() />
                                                         <label for=format!("c-src-{key}")>"Inhalt und Test"</label>
@@ -344,7 +354,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                         <summary>"Neuen Kurs anlegen"</summary>
                                         <ActionForm action=save attr:class="form">
                                             <label for="c-title-new">"Titel"</label>
-                                            <input id="c-title-new" name="title" required />
+                                            <input id="c-title-new" name="title" required pattern=crate::ui::NOT_BLANK />
                                             <label for="c-pass-new">"Bestehensgrenze in %"</label>
                                             <input id="c-pass-new" name="pass_percent" type="number" min="1" max="100" value="80" />
                                             <label for="c-src-new">"Inhalt und Test"</label>
@@ -473,8 +483,7 @@ fn Matrix(o: TrainingOverview, show: String, search: String) -> impl IntoView {
         <p class="lead">{o.pledge_summary.clone()}</p>
         <p>
             <a href=csv rel="external" download>"Als CSV herunterladen"</a>
-            " · "
-            <a href="/schulungen/kurse">"Kurse verwalten"</a>
+            {o.can_manage.then(|| view! { " · " <a href="/schulungen/kurse">"Kurse verwalten"</a> })}
         </p>
         <form class="form inline-form" method="get" action="/schulungen/uebersicht">
             <label for="matrix-filter">"Zeigen"</label>

@@ -32,7 +32,13 @@ pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
     .into_any()
 }
 
-/// The error of the last submission of a form, if any.
+/// The error of the last submission of a form, if any, as a summary that
+/// takes the focus when the page comes back (and so is in view, wherever
+/// the form stands) and links to the field the error is about. The field
+/// shows the message too, through [`FieldError`] and [`invalid`].
+///
+/// The same without JavaScript: a refused form post comes back with the
+/// error in its address, and `autofocus` does what a script would.
 #[component]
 pub fn FormError<T, S>(value: S) -> impl IntoView
 where
@@ -41,14 +47,69 @@ where
 {
     move || {
         value.get().and_then(|r| r.err()).map(|e| {
+            let message = e.to_string();
+            let body = match e.field() {
+                Some(field) => view! { <a href=format!("#{field}")>{message}</a> }.into_any(),
+                None => view! { <span>{message}</span> }.into_any(),
+            };
             view! {
-                <p class="form-error" role="alert">
-                    {e.to_string()}
-                </p>
+                <div class="form-error error-summary" role="alert" tabindex="-1" autofocus data-test="error-summary">
+                    <p class="error-summary-title">"Nicht gespeichert:"</p>
+                    <p>{body}</p>
+                </div>
             }
         })
     }
 }
+
+/// Whether the last submission failed on `field`: for the field's
+/// `aria-invalid` (use with [`described_by`] and [`FieldError`]).
+pub fn invalid<T>(value: &Option<Result<T, AppError>>, field: &str) -> bool {
+    matches!(value, Some(Err(e)) if e.field() == Some(field))
+}
+
+/// The `aria-describedby` of a field while it is invalid: its [`FieldError`].
+pub fn described_by<T>(value: &Option<Result<T, AppError>>, field: &str) -> Option<String> {
+    invalid(value, field).then(|| format!("{field}-error"))
+}
+
+/// The message of the last submission's error, at the field it is about;
+/// the field's id is its name, and the message's id `{field}-error`.
+#[component]
+pub fn FieldError<T, S>(value: S, field: &'static str) -> impl IntoView
+where
+    T: Send + Sync + Clone + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || {
+        value
+            .get()
+            .and_then(|r| r.err())
+            .filter(|e| e.field() == Some(field))
+            .map(|e| {
+                view! {
+                    <p class="field-error" id=format!("{field}-error") data-test="field-error">
+                        {e.to_string()}
+                    </p>
+                }
+            })
+    }
+}
+
+/// The confirmation after a save: a status message that assistive
+/// technology reads out and that stands where the person looks.
+#[component]
+pub fn Saved(#[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <p class="notice success" role="status" data-test="saved">
+            {text}
+        </p>
+    }
+}
+
+/// What an input refuses besides emptiness: text of nothing but spaces
+/// (`pattern` is anchored; the server refuses the same).
+pub const NOT_BLANK: &str = r".*\S.*";
 
 /// Plain text with blank-line separated paragraphs; never interpreted as HTML.
 #[component]
@@ -190,9 +251,21 @@ pub fn TextArea(
     #[prop(optional)] rows: Option<u32>,
     #[prop(optional)] required: bool,
     #[prop(into, optional)] placeholder: Option<String>,
+    /// The last submission failed on this field (see [`invalid`]).
+    #[prop(optional)]
+    invalid: bool,
 ) -> impl IntoView {
+    let described = invalid.then(|| format!("{id}-error"));
     view! {
-        <textarea id=id name=name rows=rows.map(|r| r.to_string()) required=required placeholder=placeholder>
+        <textarea
+            id=id
+            name=name
+            rows=rows.map(|r| r.to_string())
+            required=required
+            placeholder=placeholder
+            aria-invalid=invalid.then_some("true")
+            aria-describedby=described
+        >
             {textarea_text(value)}
         </textarea>
     }

@@ -57,7 +57,14 @@ async fn customers_fetch_the_current_annex_and_see_subprocessors(backend: Backen
     let current = v.current.expect("a published version");
     assert_eq!(current.version, 1);
     assert_eq!(v.subprocessors.len(), 1);
-    assert_eq!(v.subprocessors[0].attestations[0].kind, "ISO/IEC 27001");
+    // Described for customers, not as the auditor's code.
+    assert!(
+        v.subprocessors[0].attestations[0]
+            .kind
+            .starts_with("Zertifikat nach ISO/IEC 27001: "),
+        "{}",
+        v.subprocessors[0].attestations[0].kind
+    );
     assert_eq!(
         v.subprocessors[0].attestations[0]
             .valid_until
@@ -66,6 +73,14 @@ async fn customers_fetch_the_current_annex_and_see_subprocessors(backend: Backen
         Some("2030-12-31")
     );
     let page = customer.get("/portal").await;
+    // The signer by name (not `CN=…`), the signature explained, the DPO's contact.
+    let signer = app::annex::signer_name(&current.signer);
+    assert!(
+        !signer.contains("CN=") && page.body.contains(&signer),
+        "{signer}"
+    );
+    assert!(page.body.contains("Was bedeutet die Signatur"));
+    assert!(page.body.contains("Fragen zum Datenschutz"));
     assert!(
         page.body.contains("Signierte Anlage herunterladen") && page.body.contains(&current.sha256),
         "{}",

@@ -782,3 +782,172 @@ async fn overdue_actions_and_reviews_reach_the_digest(backend: Backend) {
     );
 }
 both!(overdue_actions_and_reviews_reach_the_digest);
+
+/// The measures `/massnahmen?filter=…` lists.
+async fn filtered(c: &Client, filter: &str) -> std::collections::BTreeSet<i32> {
+    let a = c.call("toms/catalogue", &[("filter", filter)]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cat: app::toms::CatalogueView = serde_json::from_str(&a.body).unwrap();
+    let ids: std::collections::BTreeSet<i32> = cat
+        .categories
+        .iter()
+        .flat_map(|c| c.measures.iter().map(|m| m.id.0))
+        .collect();
+    assert_eq!(ids.len(), cat.shown, "{filter}");
+    ids
+}
+
+/// "Due" is one computation: on the demo data, with one measure reviewed
+/// and one given evidence, the catalogue's filters list exactly what the
+/// start page counts, `/pruefungen` lists, each measure page says and the
+/// daily digest reports; and a measure never reviewed is due.
+async fn one_computation_of_what_is_due(backend: Backend) {
+    use std::collections::BTreeSet;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    server::demo::load(&app.db, app.clock.now())
+        .await
+        .expect("demo");
+    let dpo = app.client();
+    let a = dpo
+        .login("dpo@conrat.example", server::demo::DEMO_PASSWORD)
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let owner = app.client();
+    let a = owner
+        .login("it@conrat.example", server::demo::DEMO_PASSWORD)
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+
+    let all = catalogue(&dpo).await;
+    let implemented: BTreeSet<i32> = all
+        .categories
+        .iter()
+        .flat_map(|c| &c.measures)
+        .filter(|m| m.status == app::domain::MeasureStatus::Implemented)
+        .map(|m| m.id.0)
+        .collect();
+    assert!(implemented.len() > 10, "{implemented:?}");
+    // Before anything happened: never reviewed, every implemented measure is due.
+    assert_eq!(filtered(&dpo, "pruefung-faellig").await, implemented);
+
+    // The owner's first measure is reviewed and approved; another gets evidence.
+    let owned: Vec<i32> = all
+        .categories
+        .iter()
+        .flat_map(|c| &c.measures)
+        .filter(|m| !m.owners.is_empty())
+        .map(|m| m.id.0)
+        .collect();
+    let reviewed = owned[0];
+    let id = cycle_id(&open(&dpo, "Wirksamkeitsprüfung", &date(&app, 30), &[reviewed]).await);
+    let c = cycle(&owner, id).await;
+    let mine = c
+        .items
+        .iter()
+        .find(|i| i.can_assess)
+        .expect("the owner's item");
+    let it = item(&owner, mine.id).await;
+    let ok = assess(&owner, &it, "effective", true, &[]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let it = item(&dpo, mine.id).await;
+    let ok = decide(&dpo, &it, "approve", "").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let with_evidence = *implemented.iter().find(|m| **m != reviewed).unwrap();
+    let up = crate::evidence::upload(
+        &dpo,
+        crate::evidence::form(
+            with_evidence,
+            "Bericht",
+            "2099-12-31",
+            "bericht.pdf",
+            crate::evidence::PDF.to_vec(),
+        ),
+    )
+    .await;
+    assert!(up.status.is_success(), "{}", up.body);
+
+    let due = filtered(&dpo, "pruefung-faellig").await;
+    let mut expected = implemented.clone();
+    expected.remove(&reviewed);
+    assert_eq!(
+        due, expected,
+        "never reviewed means due; reviewed means not"
+    );
+    let no_evidence = filtered(&dpo, "ohne-nachweis").await;
+    let mut expected = implemented.clone();
+    expected.remove(&with_evidence);
+    assert_eq!(no_evidence, expected);
+    let no_owner = filtered(&dpo, "ohne-verantwortliche").await;
+    assert!(!no_owner.is_empty() && !no_owner.contains(&reviewed));
+
+    // The start page counts the same and lists from the same.
+    let a = dpo.call("home/start", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let start: app::home::StartPanels = serde_json::from_str(&a.body).unwrap();
+    let attention = start.attention.expect("the DPO's attention panel");
+    assert_eq!(attention.totals.reviews_due, due.len());
+    assert_eq!(
+        attention.totals.implemented_without_evidence,
+        no_evidence.len()
+    );
+    assert_eq!(attention.totals.measures_without_owner, no_owner.len());
+    assert!(
+        attention
+            .shown
+            .reviews_due
+            .iter()
+            .all(|d| due.contains(&d.measure_id.0))
+    );
+    assert!(
+        attention
+            .shown
+            .implemented_without_evidence
+            .iter()
+            .all(|m| no_evidence.contains(&m.id.0))
+    );
+    assert_eq!(start.reviews.expect("dashboard").due_reviews, due.len());
+    let page = dpo.get("/").await;
+    assert!(
+        page.body.contains("/massnahmen?filter=pruefung-faellig")
+            && page.body.contains("/massnahmen?filter=ohne-nachweis"),
+        "the start page's counts link to the filtered list"
+    );
+
+    // /pruefungen lists the same measures.
+    let o = overview(&dpo).await;
+    let listed: BTreeSet<i32> = o.due_reviews.iter().map(|d| d.measure_id.0).collect();
+    assert_eq!(listed, due);
+    assert!(
+        o.due_reviews
+            .iter()
+            .all(|d| d.last_reviewed.is_none() && d.describe(true).starts_with("noch nie geprüft"))
+    );
+
+    // Each measure page says the same.
+    for m in &implemented {
+        let a = dpo
+            .call("reviews/measure", &[("measure_id", &m.to_string())])
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let r: app::reviews::MeasureReview = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(r.due, due.contains(m), "measure {m}");
+    }
+
+    // And so does the daily digest, which reads the start page's lists.
+    use app::state::Clock;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let org = app::entities::organisations::Entity::find()
+        .filter(app::entities::organisations::Column::ShortName.eq("conrat"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the demo organisation")
+        .id;
+    let digest = app::reminders::service::attention(&app.db, org, None, app.clock.now())
+        .await
+        .unwrap();
+    let reported: BTreeSet<i32> = digest.reviews_due.iter().map(|d| d.measure_id.0).collect();
+    assert_eq!(reported, due);
+}
+both!(one_computation_of_what_is_due);

@@ -6,7 +6,7 @@ use crate::ids::{CategoryId, MeasureId, UserId};
 use crate::ids::{CycleId, EvidenceId, OrgId, ReviewItemId};
 
 /// Each measure's last approved assessment (date and result).
-pub(super) async fn last_reviews<C: ConnectionTrait>(
+pub async fn last_reviews<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
 ) -> AppResult<HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)>> {
@@ -29,10 +29,26 @@ pub(super) async fn last_reviews<C: ConnectionTrait>(
         .collect())
 }
 
-pub(super) fn next_due(m: &measures::Model, last: Option<NaiveDate>) -> NaiveDate {
-    let from = last.unwrap_or_else(|| today(m.created_at));
-    from.checked_add_months(Months::new(m.review_months.max(1) as u32))
-        .unwrap_or(from)
+/// When a measure's next effectiveness review is due: its interval after
+/// the last approved assessment. A measure never reviewed has been due
+/// since the day it entered the catalogue: Art. 32(1)(d) asks for its
+/// effectiveness to be tested, and nobody has yet.
+///
+/// This and [`is_due`] are the one computation behind every figure of
+/// due reviews: `/pruefungen`, the measure page, the catalogue's column
+/// and filter, the start page and the daily digest.
+pub fn next_due(m: &measures::Model, last: Option<NaiveDate>) -> NaiveDate {
+    match last {
+        Some(from) => from
+            .checked_add_months(Months::new(m.review_months.max(1) as u32))
+            .unwrap_or(from),
+        None => today(m.created_at),
+    }
+}
+
+/// Whether a review due on `next` is due on `day`: on its day and after.
+pub fn is_due(status: MeasureStatus, next: NaiveDate, day: NaiveDate) -> bool {
+    status == MeasureStatus::Implemented && next <= day
 }
 
 /// Implemented measures whose review is overdue (or, with `within_days`,
@@ -72,7 +88,7 @@ pub async fn reviews_due<C: ConnectionTrait>(
         .filter_map(|m| {
             let l = last.get(&m.id).map(|(d, _)| *d);
             let due = next_due(&m, l);
-            (due <= day + chrono::Duration::days(within_days)).then(|| ReviewDue {
+            is_due(m.status, due, day + chrono::Duration::days(within_days)).then(|| ReviewDue {
                 measure_id: m.id,
                 label: crate::toms::label(&m.title, &m.body),
                 category: cats.get(&m.category_id).cloned().unwrap_or_default(),
@@ -358,11 +374,7 @@ pub async fn overview(
     Ok(ReviewsOverview {
         cycles: summaries,
         actions: open_actions(db, actor, None, now).await?,
-        overdue_reviews: reviews_due(db, actor.org_id, None, now, 0)
-            .await?
-            .into_iter()
-            .filter(|d| d.overdue)
-            .collect(),
+        due_reviews: reviews_due(db, actor.org_id, None, now, 0).await?,
         not_effective: not_effective(db, actor.org_id).await?,
         measures,
         can_manage: actor.role.is_admin(),
@@ -633,7 +645,7 @@ impl ReviewState {
                 .cycle
                 .as_ref()
                 .map(|c| summary(c, &self.cycle_items, today(now))),
-            overdue_reviews: self.due.iter().filter(|d| d.overdue).count(),
+            due_reviews: self.due.len(),
             open_actions: self.actions.len(),
             overdue_actions: self.actions.iter().filter(|a| a.overdue).count(),
             not_effective: self.not_effective.len(),
@@ -685,7 +697,7 @@ pub async fn measure_review(
         last_reviewed: last.map(|(d, _)| d),
         last_result: last.and_then(|(_, r)| r),
         next_due: due,
-        overdue: m.status == MeasureStatus::Implemented && due < today(now),
+        due: is_due(m.status, due, today(now)),
         flagged,
         can_edit: actor.role.is_admin(),
     })
@@ -761,13 +773,9 @@ pub async fn status_text(
         }
         None => out.push_str("No review cycle is open.\n"),
     }
-    let overdue: Vec<ReviewDue> = reviews_due(db, org_id, None, now, 0)
-        .await?
-        .into_iter()
-        .filter(|d| d.overdue)
-        .collect();
-    out.push_str(&format!("Overdue reviews: {}\n", overdue.len()));
-    for d in &overdue {
+    let due: Vec<ReviewDue> = reviews_due(db, org_id, None, now, 0).await?;
+    out.push_str(&format!("Reviews due: {}\n", due.len()));
+    for d in &due {
         out.push_str(&format!(
             "  {} {}: {} (last reviewed {}, due {})\n",
             d.category,

@@ -7,6 +7,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
     if !actor.role.must_sign_pledge() {
         // Auditors take no trainings here.
         return Ok(MyTraining {
+            takes_part: false,
             courses: Vec::new(),
             certificates: Vec::new(),
         });
@@ -63,6 +64,7 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
     }
     courses.sort_by_key(|c| c.course_id);
     Ok(MyTraining {
+        takes_part: true,
         courses,
         certificates: completions
             .iter()

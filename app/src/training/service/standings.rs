@@ -251,6 +251,7 @@ pub async fn overview(
         }
     };
     Ok(TrainingOverview {
+        can_manage: actor.role.is_admin(),
         summary: if courses.is_empty() {
             "Es ist noch kein Schulungskurs angelegt.".to_owned()
         } else {
