@@ -183,11 +183,12 @@ fn PublicationTable(list: Vec<PublicationInfo>) -> impl IntoView {
                     .map(|p| {
                         let href = format!("/anlage/v{}.pdf", p.version);
                         let kb = format!("{} KB", (p.size + 1023) / 1024);
+                        let by = publisher_line(&p);
                         view! {
                             <tr data-test="publication">
                                 <td>{p.version}</td>
                                 <td>{p.stand}</td>
-                                <td>{format!("{} · {}", p.published_at, p.published_by)}</td>
+                                <td>{by}</td>
                                 <td>
                                     {p.signer}
                                     {p.self_signed.then(|| view! { <span class="badge">"selbst ausgestellt"</span> })}
@@ -209,5 +210,15 @@ fn PublicationTable(list: Vec<PublicationInfo>) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// When and by whom: "durch die Kommandozeile" rather than "· cli" for a
+/// publication made with `nachweis annex publish`.
+fn publisher_line(p: &crate::annex::PublicationInfo) -> String {
+    match p.published_by.as_str() {
+        "" => p.published_at.to_string(),
+        "cli" => format!("{} · über die Kommandozeile", p.published_at),
+        by => format!("{} · {by}", p.published_at),
     }
 }

@@ -46,7 +46,7 @@ pub fn CustomersPage() -> impl IntoView {
                                             <section class="card customer">
                                                 <h2>{c.name.clone()}</h2>
                                                 <p class="muted">
-                                                    {format!("AVV {} {}", c.avv_reference, c.avv_date.map(crate::format::german_date).unwrap_or_default())}
+                                                    {avv_line(&c.avv_reference, c.avv_date)}
                                                 </p>
                                                 <ul>
                                                     {c.contacts
@@ -54,7 +54,12 @@ pub fn CustomersPage() -> impl IntoView {
                                                         .map(|k| {
                                                             view! {
                                                                 <li>
-                                                                    {format!("{} <{}> ({})", k.name, k.email, k.locale)}
+                                                                    {format!(
+                                                                        "{} <{}>, Mitteilungen auf {} ",
+                                                                        k.name,
+                                                                        k.email,
+                                                                        if k.locale == "en" { "Englisch" } else { "Deutsch" },
+                                                                    )}
                                                                     <crate::ui::Confirm
                                                                         action="entfernen …"
                                                                         consequence=format!("{} ist dann keine Ansprechperson dieses Kunden mehr und erhält keine Mitteilungen mehr.", k.name)
@@ -101,7 +106,7 @@ pub fn CustomersPage() -> impl IntoView {
                         .then(|| {
                             view! {
                                 <section class="card">
-                                    <h2>"Kunden hinzufügen"</h2>
+                                    <h2>"Kunde hinzufügen"</h2>
                                     <ActionForm action=add attr:class="form">
                                         <label for="cu-name">"Name"</label>
                                         <input id="cu-name" name="name" required pattern=crate::ui::NOT_BLANK />
@@ -117,5 +122,43 @@ pub fn CustomersPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// "Vertrag AVV-2024-013 vom 01.03.2025": the reference once (it often
+/// starts with "AVV" itself), the date in German.
+fn avv_line(reference: &str, date: Option<chrono::NaiveDate>) -> String {
+    let reference = reference.trim();
+    let date = date.map(|d| format!("vom {}", crate::format::german_date(d)));
+    match (reference.is_empty(), date) {
+        (true, None) => "Kein AVV-Aktenzeichen erfasst".to_owned(),
+        (true, Some(d)) => format!("AVV {d}"),
+        (false, d) => {
+            let lead = if reference.to_uppercase().starts_with("AVV") {
+                "Vertrag"
+            } else {
+                "AVV"
+            };
+            format!(
+                "{lead} {reference}{}",
+                d.map(|d| format!(" {d}")).unwrap_or_default()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::avv_line;
+
+    #[test]
+    fn the_contract_is_named_once_with_a_german_date() {
+        let d = chrono::NaiveDate::from_ymd_opt(2025, 3, 1);
+        assert_eq!(
+            avv_line("AVV-2024-013", d),
+            "Vertrag AVV-2024-013 vom 01.03.2025"
+        );
+        assert_eq!(avv_line("K-17", None), "AVV K-17");
+        assert_eq!(avv_line("", d), "AVV vom 01.03.2025");
     }
 }

@@ -45,7 +45,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     }
     let db = &state.db;
     let pledge = crate::pledges::service::mine(db, &actor).await?;
-    let training = crate::training::service::mine(db, &actor).await?;
+    let training = crate::training::service::mine(db, &actor, state.now()).await?;
     // The review figures are read once and shown twice: in the dashboard
     // and in the attention lists (the organisation's admin view). Only an
     // owner's dashboard differs from that view: it counts their measures.

@@ -278,20 +278,84 @@ pub async fn move_category(id: CategoryId, direction: String) -> Result<(), AppE
     service::move_category(&state.db, state.now(), &actor, id, up).await
 }
 
-/// How a measure is named in lists: its title, or the start of its text.
+/// How a measure is named in lists: its title; without one, its first
+/// sentence when that is short enough to scan (most seed measures open
+/// with one that says what they are), else its start, cut at a word.
 pub fn label(title: &str, body: &str) -> String {
-    if !title.is_empty() {
-        return title.to_owned();
+    const SHORT: usize = 90;
+    const CUT: usize = 80;
+    if !title.trim().is_empty() {
+        return title.trim().to_owned();
     }
-    let first = body.split("\n\n").next().unwrap_or(body);
-    let mut out: String = first.chars().take(140).collect();
-    if first.chars().count() > 140 {
-        if let Some(cut) = out.rfind(' ') {
-            out.truncate(cut);
-        }
-        out.push_str(" …");
+    let first = body.split("\n\n").next().unwrap_or(body).trim();
+    // The first sentence: up to a full stop, question or exclamation mark
+    // followed by a space and a capital, unless the stop ends an
+    // abbreviation ("z. B. Firewalls", "gem. Art. 32").
+    const ABBREVIATIONS: &[&str] = &[
+        "z", "b", "d", "h", "u", "a", "s", "art", "abs", "nr", "ggf", "bzw", "inkl", "ca", "usw",
+        "etc", "vgl", "gem", "lit", "bspw", "evtl", "max", "min", "ff", "dr", "str",
+    ];
+    let chars: Vec<char> = first.chars().collect();
+    let sentence_end = (1..chars.len().saturating_sub(1)).find(|&i| {
+        let word: String = chars[..i]
+            .iter()
+            .rev()
+            .take_while(|c| !c.is_whitespace())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        matches!(chars[i], '.' | '!' | '?')
+            && chars[i + 1] == ' '
+            && chars.get(i + 2).is_some_and(|c| c.is_uppercase())
+            && !(chars[i] == '.' && ABBREVIATIONS.contains(&word.to_lowercase().as_str()))
+    });
+    let sentence: String = match sentence_end {
+        Some(i) => chars[..=i].iter().collect(),
+        None => first.to_owned(),
+    };
+    if sentence.chars().count() <= SHORT {
+        return sentence;
     }
+    let mut out: String = sentence.chars().take(CUT).collect();
+    if let Some(cut) = out.rfind(' ') {
+        out.truncate(cut);
+    }
+    out.push_str(" …");
     out
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::label;
+
+    #[test]
+    fn a_measure_is_named_by_its_title_or_a_short_first_sentence() {
+        assert_eq!(label("Serverraum", "Irgendein Text."), "Serverraum");
+        assert_eq!(
+            label(
+                "",
+                "Virenschutz auf allen Clients. Er wird täglich aktualisiert."
+            ),
+            "Virenschutz auf allen Clients."
+        );
+        assert_eq!(
+            label(
+                "",
+                "Backups nach Art. 32 DSGVO werden täglich erstellt. Mehr dazu im Handbuch."
+            ),
+            "Backups nach Art. 32 DSGVO werden täglich erstellt."
+        );
+        let long = "Die vom Kunden in der Software eingegebenen sowie die vom System erhobenen Daten werden mit einer User-ID gespeichert. Diese ist ein Pseudonym.";
+        let l = label("", long);
+        assert!(l.ends_with(" …") && l.chars().count() <= 82, "{l}");
+        assert!(long.starts_with(l.trim_end_matches(" …")));
+        assert_eq!(label("", "Kurz"), "Kurz");
+        assert_eq!(
+            label("", "Schutz z. B. durch Firewalls. Zweiter Satz."),
+            "Schutz z. B. durch Firewalls."
+        );
+    }
 }
 
 /// One block of an imported document and where it would go.

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{CreateMeasure, list_categories};
 use crate::domain::MeasureStatus;
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, invalid};
 
 #[component]
 pub fn NewMeasurePage() -> impl IntoView {
@@ -33,10 +33,19 @@ pub fn NewMeasurePage() -> impl IntoView {
                     match cats.await {
                         Ok(cats) => {
                             let pre = preselected();
+                            let failed = move |field: &str| create.value().with_untracked(|v| invalid(v, field));
                             view! {
+                                <FormError value=create.value() />
+                                <p class="hint">"Pflichtfelder sind mit * markiert."</p>
                                 <ActionForm action=create attr:class="form">
-                                    <label for="category_id">"Kategorie"</label>
-                                    <select id="category_id" name="category_id" required>
+                                    <label for="category_id" class="required">"Kategorie"</label>
+                                    <select
+                                        id="category_id"
+                                        name="category_id"
+                                        required
+                                        aria-invalid=failed("category_id").then_some("true")
+                                        aria-describedby=failed("category_id").then_some("category_id-error")
+                                    >
                                         {cats
                                             .into_iter()
                                             .map(|c| {
@@ -48,10 +57,19 @@ pub fn NewMeasurePage() -> impl IntoView {
                                             })
                                             .collect_view()}
                                     </select>
+                                    <FieldError value=create.value() field="category_id" />
                                     <label for="title">"Kurztitel (optional)"</label>
-                                    <input id="title" name="title" maxlength="200" />
-                                    <label for="body">"Beschreibung der Maßnahme"</label>
-                                    <crate::ui::TextArea id="body" name="body" rows=8 required=true />
+                                    <input
+                                        id="title"
+                                        name="title"
+                                        maxlength="200"
+                                        aria-invalid=failed("title").then_some("true")
+                                        aria-describedby=failed("title").then_some("title-error")
+                                    />
+                                    <FieldError value=create.value() field="title" />
+                                    <label for="body" class="required">"Beschreibung der Maßnahme"</label>
+                                    <crate::ui::TextArea id="body" name="body" rows=8 required=true invalid=failed("body") />
+                                    <FieldError value=create.value() field="body" />
                                     <p class="hint">"Absätze durch eine Leerzeile trennen. So erscheint der Text in der Anlage."</p>
                                     <label for="status">"Status"</label>
                                     <select id="status" name="status">
@@ -62,7 +80,6 @@ pub fn NewMeasurePage() -> impl IntoView {
                                             .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
                                             .collect_view()}
                                     </select>
-                                    <FormError value=create.value() />
                                     <button type="submit" class="button primary">
                                         "Anlegen"
                                     </button>

@@ -68,6 +68,10 @@ pub struct MyCourse {
     /// The day of the newest pass, with its certificate.
     pub passed_at: Option<NaiveDate>,
     pub completion_id: Option<CompletionId>,
+    /// When it is due for this person (the overview's rule); `None` while
+    /// passed and not due again soon.
+    pub due: Option<NaiveDate>,
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,7 +253,7 @@ pub struct TrainingOverview {
 #[server(endpoint = "training/mine")]
 pub async fn get_my_training() -> Result<MyTraining, AppError> {
     let (state, actor) = crate::auth::require_internal().await?;
-    service::mine(&state.db, &actor).await
+    service::mine(&state.db, &actor, state.now()).await
 }
 
 /// Starts a course, or resumes the unfinished attempt; returns the attempt

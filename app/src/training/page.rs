@@ -107,6 +107,12 @@ fn Mine(t: MyTraining, start: ServerAction<StartCourse>) -> impl IntoView {
                             <span class=format!("badge training-{}", c.state)>{c.state.label()}</span>
                             {format!(" · Version {}", c.version)}
                             {c.passed_at.map(|d| format!(" · zuletzt bestanden am {}", german_date(d)))}
+                            {c.due.map(|d| view! {
+                                " · "
+                                <span class=if c.overdue { "badge validity-expired" } else { "badge validity-expiring" } data-test="training-due">
+                                    {if c.overdue { format!("überfällig seit {}", german_date(d)) } else { format!("fällig bis {}", german_date(d)) }}
+                                </span>
+                            })}
                         </p>
                         {match c.attempt_id {
                             Some(a) => view! {

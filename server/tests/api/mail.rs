@@ -351,9 +351,11 @@ async fn the_daily_digest_lists_what_needs_attention_once_a_day(backend: Backend
             .collect::<Vec<_>>(),
         vec![orphan]
     );
+    // Both measures are implemented and were never reviewed: both are due.
+    assert_eq!(dash.reviews_due.len(), 2);
     let home = admin.get("/").await;
     assert!(
-        home.body.contains("Handlungsbedarf (3)")
+        home.body.contains("Handlungsbedarf (5)")
             && home.body.contains("Prüfbericht Rücksicherung"),
         "{}",
         home.body
@@ -386,6 +388,8 @@ async fn the_daily_digest_lists_what_needs_attention_once_a_day(backend: Backend
         "Prüfbericht Rücksicherung",
         "Maßnahmen ohne Verantwortliche (1)",
         "Umgesetzte Maßnahmen ohne gültigen Nachweis (1)",
+        "Fällige Wirksamkeitsprüfungen (2)",
+        "noch nie geprüft, fällig seit",
         "Besucher werden am Empfang registriert.",
         &format!("{}/massnahmen/{orphan}", app.address),
     ] {

@@ -408,9 +408,28 @@ async fn due_overdue_and_new_joiner_reminders_go_out_once(backend: Backend) {
             .collect::<Vec<_>>()
     );
 
-    // Staff passes; the others become overdue after the deadline, once.
+    // Staff see the same due day on their own page as the reminder says.
     let staff = app.client();
     staff.login_ok(&org.email(Role::Staff)).await;
+    let theirs = mine(&staff).await;
+    let open = theirs
+        .courses
+        .iter()
+        .find(|c| c.title == "Passwortkurs")
+        .unwrap();
+    assert_eq!(
+        open.due,
+        Some(app::format::german_day(t0 + Duration::days(14)))
+    );
+    assert!(!open.overdue);
+    let page = staff.get("/schulungen").await;
+    assert!(
+        page.body.contains(&format!("fällig bis {due}")),
+        "{}",
+        page.body
+    );
+
+    // Staff passes; the others become overdue after the deadline, once.
     let id = start(&staff, &course).await;
     let v = attempt(&staff, id).await.version_id;
     let (status, body) = send(&staff, id, v, &answers(5), true).await;
@@ -424,6 +443,23 @@ async fn due_overdue_and_new_joiner_reminders_go_out_once(backend: Backend) {
         .filter(|m| m.subject.starts_with("Überfällig"))
         .collect();
     assert_eq!(overdue.len(), 2);
+    // The owner's page says overdue; the staff member's, having passed, no date.
+    let owner = app.client();
+    owner.login_ok(&org.email(Role::Owner)).await;
+    let c = mine(&owner).await;
+    let c = c
+        .courses
+        .iter()
+        .find(|c| c.title == "Passwortkurs")
+        .unwrap();
+    assert!(c.overdue && c.due.is_some());
+    let s = mine(&staff).await;
+    let s = s
+        .courses
+        .iter()
+        .find(|c| c.title == "Passwortkurs")
+        .unwrap();
+    assert_eq!((s.due, s.overdue), (None, false));
     assert!(
         !overdue
             .iter()

@@ -3,7 +3,11 @@
 use super::*;
 use crate::entities::BeginWrite;
 
-pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTraining> {
+pub async fn mine(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> AppResult<MyTraining> {
     if !actor.role.must_sign_pledge() {
         // Auditors take no trainings here.
         return Ok(MyTraining {
@@ -25,11 +29,21 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
         .order_by_desc(training_completions::Column::FinishedAt)
         .all(db)
         .await?;
-    let titles: HashMap<CourseId, String> = courses_of(db, actor.org_id)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.title))
+    let course_models = courses_of(db, actor.org_id).await?;
+    let titles: HashMap<CourseId, String> = course_models
+        .iter()
+        .map(|c| (c.id, c.title.clone()))
         .collect();
+    // The same rule as the DPO's overview: when each course is due for
+    // this person (joining, a failure, or a pass running out).
+    use crate::entities::memberships;
+    let joined = memberships::Entity::find()
+        .filter(memberships::Column::OrgId.eq(actor.org_id))
+        .filter(memberships::Column::UserId.eq(actor.user_id))
+        .one(db)
+        .await?
+        .map(|m| m.created_at);
+    let today = crate::format::german_day(now);
     let mut courses = Vec::new();
     for (course_id, v) in &current {
         let open = attempts
@@ -52,7 +66,30 @@ pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyTrainin
         } else {
             CourseState::Open
         };
+        let due = course_models.iter().find(|c| c.id == *course_id).map(|c| {
+            let pass = newest_pass.map(|p| super::standings::Pass {
+                id: p.id,
+                version_id: p.version_id,
+                version: p.version,
+                finished_at: p.finished_at,
+            });
+            let last_failure = attempts
+                .iter()
+                .filter(|a| a.course_id == *course_id && a.passed == Some(false))
+                .filter_map(|a| a.finished_at)
+                .max();
+            super::standings::standing(
+                c,
+                v,
+                joined.unwrap_or(c.created_at),
+                pass.as_ref(),
+                last_failure,
+                today,
+            )
+        });
         courses.push(MyCourse {
+            due: due.as_ref().and_then(|s| s.due),
+            overdue: due.is_some_and(|s| s.state == CellState::Overdue),
             course_id: *course_id,
             title: v.title.clone(),
             version: v.version,
