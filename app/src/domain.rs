@@ -85,6 +85,12 @@ impl Role {
         matches!(self, Role::Admin | Role::Auditor)
     }
 
+    /// May read the organisation's contract texts (the AVV) and, later,
+    /// who concluded them: the people who answer for contracts.
+    pub fn reads_contracts(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+
     /// May list and download evidence files.
     pub fn reads_evidence(self) -> bool {
         matches!(self, Role::Admin | Role::Owner | Role::Auditor)

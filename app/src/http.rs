@@ -210,8 +210,20 @@ where
     R: IntoIterator<Item = Vec<F>>,
     F: AsRef<str>,
 {
+    let mut out = csv_rows([header.to_vec()]);
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// Rows of a [`csv`] file without its header, for a file written in parts.
+/// A field a spreadsheet would read as a formula is prefixed with `'`.
+pub fn csv_rows<R, F>(rows: R) -> String
+where
+    R: IntoIterator<Item = Vec<F>>,
+    F: AsRef<str>,
+{
     let guard = |s: &str| {
-        if s.starts_with(['=', '+', '-', '@']) {
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             format!("'{s}")
         } else {
             s.to_owned()
@@ -222,7 +234,6 @@ where
         .terminator(::csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail, and every field is valid UTF-8.
-    let _ = w.write_record(header.iter().map(|h| guard(h)));
     for row in rows {
         let _ = w.write_record(row.iter().map(|f| guard(f.as_ref())));
     }
@@ -394,6 +405,8 @@ mod tests {
             out,
             "Name;Stand\n\"Schulz; Mia\";verpflichtet\n\"'=HYPERLINK(\"\"x\"\")\";\"Zeile\nzwei\"\n"
         );
+        // A tab or carriage return ahead of a formula is defused too.
+        assert_eq!(csv_rows([vec!["\t=1+1"]]), "'\t=1+1\n");
     }
 
     #[test]

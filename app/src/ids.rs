@@ -82,6 +82,8 @@ ids! {
     InvitationId,
     /// A mail in the outbox.
     MessageId,
+    /// One version of the organisation's AVV text in one language.
+    AvvTextId,
 }
 
 #[cfg(test)]

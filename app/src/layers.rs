@@ -53,6 +53,7 @@ const MODULES: &[(&str, Layer)] = &[
     ("training", Feature),
     ("reviews", Feature),
     ("protocol", Feature),
+    ("avv", Feature),
     ("reminders", Aggregator),
     ("annex", Aggregator),
     ("portal", Aggregator),

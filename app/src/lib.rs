@@ -66,6 +66,8 @@ pub mod state;
 pub mod ui;
 
 // Features, one folder each; which may use which: `layers::MODULES`.
+/// The AVV (Art. 28 GDPR): the processor's contract text, versioned.
+pub mod avv;
 /// Customers (controllers), their contacts, and their login links.
 pub mod customers;
 /// Evidence files that prove measures.
@@ -161,6 +163,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/anlage") view=annex::AnnexPage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtung") view=pledges::PledgePage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtungen") view=pledges::PledgeAdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/avv") view=avv::AvvPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen") view=training::TrainingPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/durchgang/:id") view=training::AttemptPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/kurse") view=training::TrainingAdminPage ssr=SsrMode::Async />

@@ -35,6 +35,21 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
   await expect(page.getByTestId('change-summary')).toContainText('Keine Änderungen');
   await expect(page.getByRole('button', { name: 'Neue Version veröffentlichen' })).toBeDisabled();
 
+  // The checksum copies with one click where scripts run; without them the
+  // button is not offered (the value selects with one click).
+  const copy = row.getByRole('button', { name: 'Prüfsumme kopieren' });
+  if (js) {
+    await hydrated(page);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await copy.click();
+    await expect(row.getByRole('status')).toHaveText('Kopiert');
+    const sha = (await row.locator('code.hash').textContent())!.trim();
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sha);
+  } else {
+    await expect(copy).toBeHidden();
+  }
+
   // The download is the signed PDF.
   const href = await row.getByRole('link', { name: 'Herunterladen' }).getAttribute('href');
   expect(href).toBe('/anlage/v1.pdf');

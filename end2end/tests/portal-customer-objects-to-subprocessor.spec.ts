@@ -40,6 +40,10 @@ test('a customer objects to a planned subprocessor and the DPO sees it', async (
   await add.getByLabel('Status').selectOption('planned');
   await add.getByRole('button', { name: 'Speichern' }).click();
   await expect(dpo.getByRole('heading', { name: sub })).toBeVisible();
+  // The save is confirmed in the saved card, which is where the page stands.
+  const saved = dpo.locator('section.subprocessor').filter({ has: dpo.getByRole('heading', { name: sub }) }).getByTestId('saved');
+  await expect(saved).toContainText('Gespeichert – Version');
+  await expect(saved).toBeInViewport();
 
   const notify = dpo.getByRole('group').filter({ has: dpo.getByText('Kunden über einen Unterauftragsverarbeiter informieren') });
   await notify.getByText('Kunden über einen Unterauftragsverarbeiter informieren').click();

@@ -26,6 +26,7 @@ mod m0018_one_open_cycle;
 mod m0019_sso_trust;
 mod m0020_keyed_audit;
 mod m0021_anchored_records;
+mod m0022_avv_texts;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_sso_trust::Migration),
             Box::new(m0020_keyed_audit::Migration),
             Box::new(m0021_anchored_records::Migration),
+            Box::new(m0022_avv_texts::Migration),
         ]
     }
 }

@@ -528,7 +528,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     println!("Audit log intact: {rows} rows verified.");
                     Ok(0)
                 }
-                Verification::Broken { seq, reason } => {
+                Verification::Broken { seq, reason, .. } => {
                     println!("Audit log BROKEN at row {seq}: {reason}");
                     Ok(1)
                 }

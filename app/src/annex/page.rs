@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{AnnexChange, AnnexOverview, PublicationInfo, PublishAnnex, get_annex_overview};
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{CopyButton, ErrorView, FormError, Loading};
 
 #[component]
 pub fn AnnexPage() -> impl IntoView {
@@ -195,7 +195,8 @@ fn PublicationTable(list: Vec<PublicationInfo>) -> impl IntoView {
                                     {(!p.pdfa).then(|| view! { <span class="badge warning">"kein PDF/A"</span> })}
                                 </td>
                                 <td>
-                                    <code class="hash">{p.sha256}</code>
+                                    <code class="hash">{p.sha256.clone()}</code>
+                                    <CopyButton text=p.sha256 label="Prüfsumme kopieren".to_owned() />
                                 </td>
                                 <td>
                                     <a href=href rel="external">

@@ -45,6 +45,19 @@ pub struct AuditLogPage {
     pub more: bool,
 }
 
+/// The result of checking the chain, as an organisation's admins and
+/// auditors are told it: the chain is shared by the whole installation, so
+/// a break in another organisation's row is named by its number only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainCheck {
+    /// Every row up to `up_to` recomputed, and every signed document's
+    /// anchor found in the chain.
+    Intact { up_to: i64 },
+    /// The first broken row; `finding` only where the row (or the document
+    /// anchoring it) is the organisation's own.
+    Broken { seq: i64, finding: Option<String> },
+}
+
 /// Rows per page of `/protokoll`.
 pub const PAGE_SIZE: u64 = 100;
 
@@ -62,6 +75,7 @@ pub const ENTITIES: &[(&str, &str)] = &[
     ("subprocessor_notice", "Mitteilung an Kunden"),
     ("customer", "Kunde"),
     ("pledge_text", "Verpflichtungstext"),
+    ("avv_text", "AVV-Vertragstext"),
     ("pledge", "Verpflichtung"),
     ("training_course", "Schulungskurs"),
     ("training", "Schulung"),
@@ -143,6 +157,7 @@ impl AuditEntry {
             ("membership" | "invitation", _) => "/mitglieder".to_owned(),
             ("organisation", _) => "/organisation".to_owned(),
             ("pledge_text" | "pledge", _) => "/verpflichtungen".to_owned(),
+            ("avv_text", _) => "/avv".to_owned(),
             ("training_course", _) => "/schulungen/kurse".to_owned(),
             ("training", _) => "/schulungen/uebersicht".to_owned(),
             ("identity_provider", _) => "/anmeldedienste".to_owned(),

@@ -290,7 +290,45 @@ pub enum Verification {
     Broken {
         seq: i64,
         reason: String,
+        kind: Break,
+        /// The organisation of the broken row (or of the document holding
+        /// a broken anchor), where known: only its admins and auditors are
+        /// told more than the row's number.
+        org_id: Option<OrgId>,
     },
+}
+
+/// What is wrong at the first broken row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Break {
+    Missing,
+    Link,
+    Unkeyed,
+    Content,
+    Head,
+    Anchor,
+}
+
+impl Break {
+    /// The finding in German, for the Protokoll page.
+    pub fn german(self) -> &'static str {
+        match self {
+            Break::Missing => "Der Eintrag fehlt: Die Kette ist an dieser Stelle unterbrochen.",
+            Break::Link => {
+                "Der Eintrag passt nicht zu seinem Vorgänger: Davor wurde etwas geändert, entfernt oder eingefügt."
+            }
+            Break::Unkeyed => {
+                "Der Eintrag ist nicht mit dem Schlüssel dieser Installation gesichert."
+            }
+            Break::Content => "Der Inhalt des Eintrags wurde nachträglich verändert.",
+            Break::Head => {
+                "Die Kette endet früher, als ihr gespeichertes Ende angibt: Einträge am Ende fehlen."
+            }
+            Break::Anchor => {
+                "Ein signiertes Dokument nennt für diesen Eintrag einen Prüfwert, den die Kette nicht hat."
+            }
+        }
+    }
 }
 
 /// Keys a chain written before the audit log was keyed, once: checks the
@@ -406,12 +444,12 @@ impl Anchor {
 
 /// Every stored anchor, with what holds it: annexes, review reports,
 /// training certificates and pledge copies.
-async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Anchor)>> {
+async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, i32, Anchor)>> {
     use crate::entities::{pledge_signatures, review_cycles, training_completions};
     let mut all = Vec::new();
-    let mut add = |what: String, seq: Option<i64>, hash: Option<String>| {
+    let mut add = |what: String, org: i32, seq: Option<i64>, hash: Option<String>| {
         if let (Some(seq), Some(hash)) = (seq, hash) {
-            all.push((what, Anchor { seq, hash }));
+            all.push((what, org, Anchor { seq, hash }));
         }
     };
     for (id, org, version, seq, hash) in publications::Entity::find()
@@ -431,6 +469,7 @@ async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Ancho
     {
         add(
             format!("the signed annex version {version} (organisation {org}, id {id})"),
+            org,
             seq,
             hash,
         );
@@ -452,6 +491,7 @@ async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Ancho
     {
         add(
             format!("the review report of cycle {id}, version {version} (organisation {org})"),
+            org,
             seq,
             hash,
         );
@@ -472,6 +512,7 @@ async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Ancho
     {
         add(
             format!("the training certificate {id} (organisation {org})"),
+            org,
             seq,
             hash,
         );
@@ -492,6 +533,7 @@ async fn stored_anchors(db: &DatabaseConnection) -> AppResult<Vec<(String, Ancho
     {
         add(
             format!("the signed pledge {id} (organisation {org})"),
+            org,
             seq,
             hash,
         );
@@ -522,18 +564,24 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                 return Ok(Verification::Broken {
                     seq: expected_seq,
                     reason: format!("row {expected_seq} is missing"),
+                    kind: Break::Missing,
+                    org_id: None,
                 });
             }
             if r.prev_hash != prev {
                 return Ok(Verification::Broken {
                     seq: r.seq,
                     reason: "link to the previous row does not match".into(),
+                    kind: Break::Link,
+                    org_id: r.org_id,
                 });
             }
             if !r.keyed {
                 return Ok(Verification::Broken {
                     seq: r.seq,
                     reason: "the row is not keyed (its hash is plain SHA-256)".into(),
+                    kind: Break::Unkeyed,
+                    org_id: r.org_id,
                 });
             }
             let h = row_digest(
@@ -554,6 +602,8 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                 return Ok(Verification::Broken {
                     seq: r.seq,
                     reason: "content does not match its hash".into(),
+                    kind: Break::Content,
+                    org_id: r.org_id,
                 });
             }
             prev = r.hash;
@@ -571,9 +621,11 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                 "chain ends at row {rows} but the head names row {}",
                 head.seq
             ),
+            kind: Break::Head,
+            org_id: None,
         });
     }
-    for (what, anchor) in stored_anchors(db).await? {
+    for (what, org, anchor) in stored_anchors(db).await? {
         let matches = if anchor.seq == 0 {
             anchor.hash == "0".repeat(64)
         } else {
@@ -589,6 +641,8 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
                     "{what} anchors row {} with a hash the chain does not have",
                     anchor.seq
                 ),
+                kind: Break::Anchor,
+                org_id: Some(OrgId(org)),
             });
         }
     }
@@ -612,6 +666,38 @@ pub async fn list_from(
     offset: u64,
     limit: u64,
 ) -> AppResult<Vec<AuditEntry>> {
+    let rows = filtered(org_id, filter)?
+        .order_by_desc(audit_log::Column::Seq)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+/// [`list`] of the rows older than row `before` (all, without it): pages
+/// that stay put while new rows are written, for an export.
+pub async fn list_older(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<AuditEntry>> {
+    let mut q = filtered(org_id, filter)?;
+    if let Some(before) = before {
+        q = q.filter(audit_log::Column::Seq.lt(before));
+    }
+    let rows = q
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+/// The organisation's rows that match the filter (a bad date is refused).
+fn filtered(org_id: OrgId, filter: &AuditFilter) -> AppResult<sea_orm::Select<audit_log::Entity>> {
     let day = |field: &str, text: &str| -> AppResult<Option<chrono::NaiveDate>> {
         crate::format::parse_optional_date(field, text)
     };
@@ -632,25 +718,20 @@ pub async fn list_from(
     if !filter.actor.trim().is_empty() {
         q = q.filter(audit_log::Column::ActorLabel.contains(filter.actor.trim()));
     }
-    let rows = q
-        .order_by_desc(audit_log::Column::Seq)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            seq: r.seq,
-            at: crate::format::LocalTime::of(r.at),
-            actor: r.actor_label,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            action: r.action,
-            before: r.before,
-            after: r.after,
-        })
-        .collect())
+    Ok(q)
+}
+
+fn entry(r: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        seq: r.seq,
+        at: crate::format::LocalTime::of(r.at),
+        actor: r.actor_label,
+        entity: r.entity,
+        entity_id: r.entity_id,
+        action: r.action,
+        before: r.before,
+        after: r.after,
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{AddContact, AddCustomer, RemoveContact, list_customers};
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, Saved, described_by_in, invalid};
 
 #[component]
 pub fn CustomersPage() -> impl IntoView {
@@ -29,9 +29,8 @@ pub fn CustomersPage() -> impl IntoView {
             <p class="lead">
                 "Die Verantwortlichen, mit denen ein Auftragsverarbeitungsvertrag besteht. Ihre Kontaktpersonen erhalten bei jeder neuen Fassung der Anlage eine Nachricht mit den Änderungen und dem Link zum Kundenportal."
             </p>
-            <FormError value=add.value() />
-            <FormError value=contact.value() />
-            <FormError value=remove.value() />
+            <FormError value=contact.value() unlinked=true />
+            <FormError value=remove.value() unlinked=true />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -106,14 +105,31 @@ pub fn CustomersPage() -> impl IntoView {
                         .then(|| {
                             view! {
                                 <section class="card">
-                                    <h2>"Kunde hinzufügen"</h2>
+                                    <h2 id="kunde-hinzufuegen">"Kunde hinzufügen"</h2>
+                                    <FormError value=add.value() prefix="cu-" />
+                                    {move || add.value().with(|v| matches!(v, Some(Ok(_)))).then(|| view! { <Saved text="Kunde hinzugefügt – er steht oben in der Liste." /> })}
                                     <ActionForm action=add attr:class="form">
-                                        <label for="cu-name">"Name"</label>
-                                        <input id="cu-name" name="name" required pattern=crate::ui::NOT_BLANK />
-                                        <label for="cu-ref">"AVV-Referenz"</label>
-                                        <input id="cu-ref" name="avv_reference" />
-                                        <label for="cu-date">"AVV vom"</label>
-                                        <input id="cu-date" type="date" name="avv_date" />
+                                        <label for="cu-name" class="required">"Name"</label>
+                                        <input
+                                            id="cu-name"
+                                            name="name"
+                                            required
+                                            pattern=crate::ui::NOT_BLANK
+                                            aria-invalid=move || add.value().with(|v| invalid(v, "name")).then_some("true")
+                                            aria-describedby=move || add.value().with(|v| described_by_in(v, "cu-", "name"))
+                                        />
+                                        <FieldError value=add.value() field="name" prefix="cu-" />
+                                        <label for="cu-avv_reference">"AVV-Referenz"</label>
+                                        <input id="cu-avv_reference" name="avv_reference" />
+                                        <label for="cu-avv_date">"AVV vom"</label>
+                                        <input
+                                            id="cu-avv_date"
+                                            type="date"
+                                            name="avv_date"
+                                            aria-invalid=move || add.value().with(|v| invalid(v, "avv_date")).then_some("true")
+                                            aria-describedby=move || add.value().with(|v| described_by_in(v, "cu-", "avv_date"))
+                                        />
+                                        <FieldError value=add.value() field="avv_date" prefix="cu-" />
                                         <button type="submit" class="button primary">"Hinzufügen"</button>
                                     </ActionForm>
                                 </section>

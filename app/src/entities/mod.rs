@@ -4,6 +4,7 @@
 pub mod attestations;
 pub mod audit_head;
 pub mod audit_log;
+pub mod avv_texts;
 pub mod categories;
 pub mod customer_contacts;
 pub mod customers;

@@ -193,6 +193,7 @@ fn nav_groups(role: crate::domain::Role) -> Vec<NavGroup> {
             Some("Kunden & Portal"),
             pick(&[
                 (admin, "/kunden", "Kunden"),
+                (role.reads_contracts(), "/avv", "AVV-Vertragstext"),
                 (admin, "/anmeldedienste", "Anmeldedienste"),
             ]),
         ),
@@ -262,7 +263,7 @@ mod tests {
         assert!(hrefs(Role::Admin).contains(&"/protokoll"));
         assert!(!hrefs(Role::Auditor).contains(&"/schulungen"));
         assert!(hrefs(Role::Auditor).contains(&"/schulungen/uebersicht"));
-        // The DPO's fifteen pages stand in a handful of named groups.
+        // The DPO's sixteen pages stand in a handful of named groups.
         let groups = super::nav_groups(Role::Admin);
         assert_eq!(
             groups
@@ -278,6 +279,9 @@ mod tests {
                 "Einstellungen"
             ]
         );
-        assert_eq!(nav_links(Role::Admin).len(), 15);
+        assert_eq!(nav_links(Role::Admin).len(), 16);
+        // The AVV text for who answers for contracts, not for staff.
+        assert!(hrefs(Role::Auditor).contains(&"/avv"));
+        assert!(!hrefs(Role::Staff).contains(&"/avv"));
     }
 }

@@ -8,7 +8,7 @@
 //! with Typst. Signatures are never changed.
 
 mod page;
-pub use page::{PledgeAdminPage, PledgePage, PledgeReminder};
+pub use page::{PledgeAdminPage, PledgePage, PledgeReminder, Text};
 
 use crate::ids::{PledgeTextId, ProviderId, SignatureId, UserId};
 use chrono::NaiveDate;

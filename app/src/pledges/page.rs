@@ -10,7 +10,7 @@ use super::{
     get_my_pledge, get_pledge_overview,
 };
 use crate::format::german_date;
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, described_by_in, invalid};
 
 enum Part {
     Heading(String),
@@ -20,7 +20,7 @@ enum Part {
 
 /// The text's blocks as HTML: consecutive list items form one list.
 #[component]
-fn Text(blocks: Vec<Block>) -> impl IntoView {
+pub fn Text(blocks: Vec<Block>) -> impl IntoView {
     let mut parts: Vec<Part> = Vec::new();
     for b in blocks {
         match (b.kind.as_str(), parts.last_mut()) {
@@ -112,15 +112,26 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
             let sha = text.sha256.clone();
             let read = view! {
                 <label class="check">
-                    <input type="checkbox" name="confirm" value="ja" required />
+                    <input id="pledge-confirm" type="checkbox" name="confirm" value="ja" required />
                     " Ich habe den Text vollständig gelesen und verpflichte mich entsprechend."
                 </label>
-                <label for="pledge-name">"Ihr vollständiger Name"</label>
-                <input id="pledge-name" name="typed_name" required pattern=crate::ui::NOT_BLANK autocomplete="name" placeholder=p.display_name.clone() />
+                <FieldError value=sign.value() field="confirm" prefix="pledge-" />
+                <label for="pledge-typed_name" class="required">"Ihr vollständiger Name"</label>
+                <input
+                    id="pledge-typed_name"
+                    name="typed_name"
+                    required
+                    pattern=crate::ui::NOT_BLANK
+                    autocomplete="name"
+                    placeholder=p.display_name.clone()
+                    aria-invalid=move || sign.value().with(|v| invalid(v, "typed_name")).then_some("true")
+                    aria-describedby=move || sign.value().with(|v| described_by_in(v, "pledge-", "typed_name"))
+                />
+                <FieldError value=sign.value() field="typed_name" prefix="pledge-" />
             };
             let confirm = if p.has_password {
                 view! {
-                    <FormError value=sign.value() />
+                    <FormError value=sign.value() prefix="pledge-" />
                     <ActionForm action=sign attr:class="form">
                         <input type="hidden" name="text_id" value=id.to_string() />
                         <input type="hidden" name="text_sha256" value=sha />
@@ -238,7 +249,12 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
         .as_ref()
         .map(|c| c.clauses.clone())
         .unwrap_or_default();
+    let version = o.current.as_ref().map(|c| c.version);
+    let published = publish.value().with_untracked(|v| matches!(v, Some(Ok(_))));
     view! {
+        {(published && version.is_some()).then(|| view! {
+            <crate::ui::Saved text=format!("Gespeichert – Fassung {} gilt jetzt und ist allen zur Unterschrift vorgelegt.", version.unwrap_or_default()) />
+        })}
         <p class="lead summary" data-test="summary">{o.summary.clone()}</p>
         <p><a href="/verpflichtungen.csv" rel="external" download>"Übersicht als CSV herunterladen"</a></p>
         <table class="table pledge-matrix">
@@ -273,12 +289,30 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
             <details class="card" open=first>
                 <summary>{if first { "Text festlegen (Fassung 1)" } else { "Neue Fassung festlegen" }}</summary>
                 <p class="muted">"Eine neue Fassung muss von allen erneut unterschrieben werden. Bisherige Unterschriften bleiben unverändert erhalten."</p>
-                <FormError value=publish.value() />
+                <FormError value=publish.value() prefix="pledge-" />
+                <p class="hint">"Pflichtfelder sind mit * markiert."</p>
                 <ActionForm action=publish attr:class="form">
-                    <label for="pledge-title">"Titel"</label>
-                    <input id="pledge-title" name="title" required pattern=crate::ui::NOT_BLANK value=o.draft_title.clone() />
-                    <label for="pledge-body">"Text (Markdown: Absätze, ## Überschriften, - Aufzählungen)"</label>
-                    <crate::ui::TextArea id="pledge-body" name="body" rows=18 required=true value=o.draft_body.clone() />
+                    <label for="pledge-title" class="required">"Titel"</label>
+                    <input
+                        id="pledge-title"
+                        name="title"
+                        required
+                        pattern=crate::ui::NOT_BLANK
+                        value=o.draft_title.clone()
+                        aria-invalid=move || publish.value().with(|v| invalid(v, "title")).then_some("true")
+                        aria-describedby=move || publish.value().with(|v| described_by_in(v, "pledge-", "title"))
+                    />
+                    <FieldError value=publish.value() field="title" prefix="pledge-" />
+                    <label for="pledge-body" class="required">"Text (Markdown: Absätze, ## Überschriften, - Aufzählungen)"</label>
+                    <crate::ui::TextArea
+                        id="pledge-body"
+                        name="body"
+                        rows=18
+                        required=true
+                        value=o.draft_body.clone()
+                        invalid=Signal::derive(move || publish.value().with(|v| invalid(v, "body")))
+                    />
+                    <FieldError value=publish.value() field="body" prefix="pledge-" />
                     <fieldset>
                         <legend>"Zusätzliche Klauseln"</legend>
                         {CLAUSES.iter().map(|(key, label)| {

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::{PortalView, SinceLastVisit, compare_versions, get_portal};
 use crate::annex::{AnnexChange, PublicationInfo};
 use crate::error::AppError;
-use crate::ui::{ErrorView, Loading};
+use crate::ui::{CopyButton, ErrorView, Loading};
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
@@ -175,6 +175,7 @@ fn Current(c: PublicationInfo, org: String) -> impl IntoView {
                 <dt>"Prüfsumme (SHA-256)"</dt>
                 <dd>
                     <code class="hash" data-test="sha256">{c.sha256.clone()}</code>
+                    <CopyButton text=c.sha256.clone() label="Prüfsumme kopieren".to_owned() />
                 </dd>
             </dl>
             <details class="signature-help" data-test="signature-help">

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::audit_page;
-use crate::audit::{ACTIONS, AuditFilter, ENTITIES};
+use super::{audit_page, verify_chain};
+use crate::audit::{ACTIONS, AuditFilter, ChainCheck, ENTITIES};
 use crate::ui::{ErrorView, Loading};
 
 #[component]
@@ -31,6 +31,17 @@ pub fn AuditPage() -> impl IntoView {
         })
     };
     let rows = Resource::new(move || (filter(), page()), |(f, p)| audit_page(f, p));
+    // "Kette prüfen" is a link (`?pruefen=1`): the same without JavaScript,
+    // and the result stands on the page it was asked from.
+    let check = Resource::new(
+        move || query.with(|q| q.get("pruefen").is_some()),
+        |asked| async move {
+            match asked {
+                true => verify_chain().await.map(Some),
+                false => Ok(None),
+            }
+        },
+    );
     view! {
         <Title text="Protokoll" />
         <section class="page wide">
@@ -45,7 +56,15 @@ pub fn AuditPage() -> impl IntoView {
                             let f = filter();
                             view! {
                                 <p class="hint">
-                                    "Die Einträge sind fortlaufend nummeriert und miteinander verkettet, über alle Organisationen dieser Installation hinweg: Lücken in den Nummern sind Einträge anderer Organisationen. Ob die Kette unverändert ist, prüft der Betrieb mit „nachweis audit verify“."
+                                    "Die Einträge sind fortlaufend nummeriert und miteinander verkettet, über alle Organisationen dieser Installation hinweg: Lücken in den Nummern sind Einträge anderer Organisationen. „Kette prüfen“ rechnet jeden Eintrag nach und zeigt, ob seit dem Schreiben etwas verändert, entfernt oder eingefügt wurde."
+                                </p>
+                                <p class="actions">
+                                    <a class="button" href=check_href(&f) data-test="verify-chain">
+                                        "Kette prüfen"
+                                    </a>
+                                    <a class="button" href=csv_href(&f) download data-test="audit-csv">
+                                        "Als CSV herunterladen"
+                                    </a>
                                 </p>
                                 <form method="get" action="/protokoll" class="form filters" role="search">
                                     <label for="f-from">"Von"</label>
@@ -76,6 +95,15 @@ pub fn AuditPage() -> impl IntoView {
                                 </form>
                             }
                         })
+                })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match check.await {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(result)) => view! { <ChainResult result /> }.into_any(),
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
                 })}
             </Suspense>
             <Suspense fallback=Loading>
@@ -143,6 +171,50 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
+/// What checking the chain found, read out when it appears.
+#[component]
+fn ChainResult(result: ChainCheck) -> impl IntoView {
+    match result {
+        ChainCheck::Intact { up_to } => view! {
+            <div class="notice success" role="status" data-test="chain-result">
+                <p>
+                    <strong>"Die Kette ist unverändert."</strong>
+                    {format!(" Alle Einträge bis Nr. {up_to} wurden nachgerechnet, und jedes signierte Dokument (Anlagen, Prüfberichte, Zertifikate, Verpflichtungen) verweist auf einen Eintrag, den die Kette hat.")}
+                </p>
+            </div>
+        }
+        .into_any(),
+        ChainCheck::Broken { seq, finding } => {
+            let finding = finding.unwrap_or_else(|| {
+                "Der Eintrag gehört nicht zu Ihrer Organisation. Der Betrieb dieser Installation kann ihn mit „nachweis audit verify“ untersuchen.".to_owned()
+            });
+            view! {
+                <div class="notice notice-error" role="alert" data-test="chain-result">
+                    <p>
+                        <strong>{format!("Die Kette ist ab Eintrag Nr. {seq} nicht mehr intakt.")}</strong>
+                        " "
+                        {finding}
+                    </p>
+                    <p>"Einträge davor sind bestätigt. Bitte informieren Sie den Betrieb; bis zur Klärung gelten Einträge ab dieser Nummer als unsicher."</p>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// `/protokoll` with the filter and `pruefen=1`.
+fn check_href(f: &AuditFilter) -> String {
+    let here = page_href(f, 1);
+    let sep = if here.contains('?') { '&' } else { '?' };
+    format!("{here}{sep}pruefen=1")
+}
+
+/// `/protokoll.csv` with the filter.
+fn csv_href(f: &AuditFilter) -> String {
+    page_href(f, 1).replacen("/protokoll", "/protokoll.csv", 1)
+}
+
 /// `/protokoll` with the filter and page `page`.
 fn page_href(f: &AuditFilter, page: u64) -> String {
     use crate::format::query_value;
@@ -182,5 +254,7 @@ mod tests {
             "/protokoll?entity=measure&actor=dpo%40&seite=2"
         );
         assert_eq!(page_href(&AuditFilter::default(), 1), "/protokoll");
+        assert_eq!(csv_href(&f), "/protokoll.csv?entity=measure&actor=dpo%40");
+        assert_eq!(check_href(&AuditFilter::default()), "/protokoll?pruefen=1");
     }
 }

@@ -103,7 +103,13 @@ pub async fn save_subprocessor(
     let input = service::Input::parse(
         &name, &address, &service, &locations, &safeguard, &contact, &status, &since, &until,
     )?;
-    service::save(&state.db, state.now(), &actor, id, version, input).await
+    let id = service::save(&state.db, state.now(), &actor, id, version, input).await?;
+    // Back to the saved card, which confirms the save (with and without
+    // JavaScript).
+    leptos_axum::redirect(&format!(
+        "/unterauftragsverarbeiter?gespeichert={id}#sub-{id}"
+    ));
+    Ok(id)
 }
 
 #[server(endpoint = "subprocessors/attestation/add")]

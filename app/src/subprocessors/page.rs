@@ -50,6 +50,14 @@ pub fn SubprocessorsPage(
             edits.remove.version().get(),
         )
     })));
+    // After a save the server leads back to the card with `?gespeichert=ID`.
+    let query = leptos_router::hooks::use_query_map();
+    let saved = move || {
+        query.with(|q| {
+            q.get("gespeichert")
+                .and_then(|v| v.parse::<SubprocessorId>().ok())
+        })
+    };
     view! {
         <Title text="Unterauftragsverarbeiter" />
         <section class="page wide">
@@ -57,9 +65,9 @@ pub fn SubprocessorsPage(
             <p class="lead">
                 "Wer Daten in Ihrem Auftrag verarbeitet, wo, mit welcher Garantie für Drittländer, und mit welchen Nachweisen (z. B. ISO/IEC 27001). Maßnahmen, die auf den Maßnahmen eines Unterauftragsverarbeiters beruhen, nennen ihn in der Anlage."
             </p>
-            <FormError value=edits.save.value() />
-            <FormError value=edits.add.value() />
-            <FormError value=edits.remove.value() />
+            <FormError value=edits.save.value() unlinked=true />
+            <FormError value=edits.add.value() unlinked=true />
+            <FormError value=edits.remove.value() unlinked=true />
             <Suspense fallback=Loading>
                 {move || {
                     Suspend::new(async move {
@@ -68,7 +76,7 @@ pub fn SubprocessorsPage(
                             let can_edit = list.can_edit;
                             view! {
                                 {list.items.is_empty().then(|| view! { <p class="muted">"Noch keine Unterauftragsverarbeiter erfasst."</p> })}
-                                {list.items.into_iter().map(|s| view! { <Sub s can_edit edits /> }).collect_view()}
+                                {list.items.into_iter().map(|s| { let saved = saved() == Some(s.id); view! { <Sub s can_edit edits saved /> } }).collect_view()}
                                 {can_edit.then(|| view! {
                                     <details class="card">
                                         <summary>"Unterauftragsverarbeiter hinzufügen"</summary>
@@ -94,11 +102,12 @@ pub fn SubprocessorsPage(
 pub struct ListVersion(pub Signal<(usize, usize, usize)>);
 
 #[component]
-fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits) -> impl IntoView {
+fn Sub(s: SubprocessorView, can_edit: bool, edits: Edits, saved: bool) -> impl IntoView {
     let id = s.id;
     view! {
         <section class="card subprocessor" id=format!("sub-{id}")>
             <h2>{s.name.clone()} " " <span class=format!("badge sub-{}", s.status.as_str())>{s.status.label()}</span></h2>
+            {saved.then(|| view! { <crate::ui::Saved text=format!("Gespeichert – Version {}", s.version) /> })}
             <dl class="facts">
                 <dt>"Leistung"</dt><dd>{s.service.clone()}</dd>
                 <dt>"Anschrift"</dt><dd>{s.address.clone()}</dd>
@@ -209,7 +218,7 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
         <ActionForm action=edits.save attr:class="form">
             <input type="hidden" name="id" value=id.to_string() />
             <input type="hidden" name="version" value=version.to_string() />
-            <label for=format!("sp-name-{key}")>"Name"</label>
+            <label for=format!("sp-name-{key}") class="required">"Name"</label>
             <input id=format!("sp-name-{key}") name="name" required pattern=crate::ui::NOT_BLANK value=name />
             <label for=format!("sp-service-{key}")>"Leistung"</label>
             <input id=format!("sp-service-{key}") name="service" value=service placeholder="z. B. Rechenzentrumsbetrieb, Hosting" />

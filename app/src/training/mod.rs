@@ -280,6 +280,18 @@ pub async fn list_courses() -> Result<CourseList, AppError> {
     service::courses(&state.db, &actor).await
 }
 
+/// A new course (admins): [`save_course`] with an endpoint of its own, so
+/// that a refused form without JavaScript comes back to the new course's
+/// form only, not to every course's.
+#[server(endpoint = "training/courses/create")]
+pub async fn create_course(
+    title: String,
+    source: String,
+    #[server(default)] pass_percent: String,
+) -> Result<CourseId, AppError> {
+    save_course(CourseId::default(), title, source, pass_percent).await
+}
+
 /// A new course (`course_id` = 0) or a new version of one (admins).
 #[server(endpoint = "training/courses/save")]
 pub async fn save_course(

@@ -7,14 +7,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AddBaseCourse, AttemptView, CourseState, MyCourse, MyTraining, OVERVIEW_PAGE_SIZE, SaveCourse,
-    SaveRules, StartCourse, TrainingOverview, get_attempt, get_my_training, get_training_overview,
-    list_courses,
+    AddBaseCourse, AttemptView, CourseState, CreateCourse, MyCourse, MyTraining,
+    OVERVIEW_PAGE_SIZE, SaveCourse, SaveRules, StartCourse, TrainingOverview, get_attempt,
+    get_my_training, get_training_overview, list_courses,
 };
 use crate::format::german_date;
 use crate::ids::AttemptId;
 use crate::pledges::Block;
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, Saved, described_by_in, invalid};
 
 enum Part {
     Heading(String),
@@ -262,18 +262,28 @@ fn Attempt(a: AttemptView) -> impl IntoView {
 #[component]
 pub fn TrainingAdminPage() -> impl IntoView {
     let save = ServerAction::<SaveCourse>::new();
+    // The new course's form has an action of its own: its errors stand in
+    // that form, at its fields, and only a course actually created reloads
+    // the list (a refused one keeps the form open with what was typed).
+    let create = ServerAction::<CreateCourse>::new();
     let base = ServerAction::<AddBaseCourse>::new();
     let rules = ServerAction::<SaveRules>::new();
     let data = Resource::new(
         move || {
             (
                 save.version().get(),
+                create
+                    .value()
+                    .with(|v| v.as_ref().and_then(|r| r.as_ref().ok().copied())),
                 base.version().get(),
                 rules.version().get(),
             )
         },
         |_| list_courses(),
     );
+    let create_failed = move || create.value().with_untracked(|v| matches!(v, Some(Err(_))));
+    let failed = move |field: &str| create.value().with(|v| invalid(v, field));
+    let described = move |field: &str| create.value().with(|v| described_by_in(v, "c-new-", field));
     view! {
         <Title text="Schulungskurse" />
         <section class="page wide">
@@ -356,15 +366,37 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                     }
                                 })}
                                 {can_edit.then(|| view! {
-                                    <details class="card">
+                                    <details class="card" id="neuer-kurs" open=create_failed()>
                                         <summary>"Neuen Kurs anlegen"</summary>
-                                        <ActionForm action=save attr:class="form">
-                                            <label for="c-title-new">"Titel"</label>
-                                            <input id="c-title-new" name="title" required pattern=crate::ui::NOT_BLANK />
-                                            <label for="c-pass-new">"Bestehensgrenze in %"</label>
-                                            <input id="c-pass-new" name="pass_percent" type="number" min="1" max="100" value="80" />
-                                            <label for="c-src-new">"Inhalt und Test"</label>
-                                            <crate::ui::TextArea id="c-src-new" name="source" rows=16 required=true placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch" />
+                                        <FormError value=create.value() prefix="c-new-" />
+                                        {move || create.value().with(|v| matches!(v, Some(Ok(_)))).then(|| view! { <Saved text="Kurs angelegt – er steht oben in der Liste und ist allen zugewiesen, für die seine Regeln gelten." /> })}
+                                        <p class="hint">"Pflichtfelder sind mit * markiert."</p>
+                                        <ActionForm action=create attr:class="form">
+                                            <label for="c-new-title" class="required">"Titel"</label>
+                                            <input
+                                                id="c-new-title"
+                                                name="title"
+                                                required
+                                                pattern=crate::ui::NOT_BLANK
+                                                aria-invalid=move || failed("title").then_some("true")
+                                                aria-describedby=move || described("title")
+                                            />
+                                            <FieldError value=create.value() field="title" prefix="c-new-" />
+                                            <label for="c-new-pass_percent">"Bestehensgrenze in %"</label>
+                                            <input
+                                                id="c-new-pass_percent"
+                                                name="pass_percent"
+                                                type="number"
+                                                min="1"
+                                                max="100"
+                                                value="80"
+                                                aria-invalid=move || failed("pass_percent").then_some("true")
+                                                aria-describedby=move || described("pass_percent")
+                                            />
+                                            <FieldError value=create.value() field="pass_percent" prefix="c-new-" />
+                                            <label for="c-new-source" class="required">"Inhalt und Test"</label>
+                                            <FieldError value=create.value() field="source" prefix="c-new-" />
+                                            <crate::ui::TextArea id="c-new-source" name="source" rows=16 required=true invalid=Signal::derive(move || failed("source")) placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch" />
                                             <button type="submit" class="button primary">"Kurs anlegen"</button>
                                         </ActionForm>
                                     </details>

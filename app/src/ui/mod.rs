@@ -8,6 +8,9 @@ use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
+mod copy;
+pub use copy::CopyButton;
+
 /// Shows an error; an expired or missing session leads to the login page.
 /// With `page`, the error is the page's own (it could not load what the
 /// address names, or the role may not use it): the response carries the
@@ -39,8 +42,20 @@ pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
 ///
 /// The same without JavaScript: a refused form post comes back with the
 /// error in its address, and `autofocus` does what a script would.
+///
+/// The link goes to the element whose id is `prefix` + the field's name
+/// (the measure's `body`, the customer form's `cu-name`); forms repeated on
+/// one page, whose fields' ids the summary cannot know, pass `unlinked`.
 #[component]
-pub fn FormError<T, S>(value: S) -> impl IntoView
+pub fn FormError<T, S>(
+    value: S,
+    /// What the form's field ids start with (see [`FieldError`]).
+    #[prop(optional)]
+    prefix: &'static str,
+    /// The message without a link to its field.
+    #[prop(optional)]
+    unlinked: bool,
+) -> impl IntoView
 where
     T: Send + Sync + Clone + 'static,
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
@@ -48,8 +63,10 @@ where
     move || {
         value.get().and_then(|r| r.err()).map(|e| {
             let message = e.to_string();
-            let body = match e.field() {
-                Some(field) => view! { <a href=format!("#{field}")>{message}</a> }.into_any(),
+            let body = match e.field().filter(|_| !unlinked) {
+                Some(field) => {
+                    view! { <a href=format!("#{prefix}{field}")>{message}</a> }.into_any()
+                }
                 None => view! { <span>{message}</span> }.into_any(),
             };
             view! {
@@ -70,13 +87,27 @@ pub fn invalid<T>(value: &Option<Result<T, AppError>>, field: &str) -> bool {
 
 /// The `aria-describedby` of a field while it is invalid: its [`FieldError`].
 pub fn described_by<T>(value: &Option<Result<T, AppError>>, field: &str) -> Option<String> {
-    invalid(value, field).then(|| format!("{field}-error"))
+    described_by_in(value, "", field)
+}
+
+/// [`described_by`] for a form whose field ids start with `prefix`.
+pub fn described_by_in<T>(
+    value: &Option<Result<T, AppError>>,
+    prefix: &str,
+    field: &str,
+) -> Option<String> {
+    invalid(value, field).then(|| format!("{prefix}{field}-error"))
 }
 
 /// The message of the last submission's error, at the field it is about;
-/// the field's id is its name, and the message's id `{field}-error`.
+/// the field's id is `prefix` + its name, and the message's id that id
+/// + `-error` (what [`TextArea`] and [`described_by_in`] point to).
 #[component]
-pub fn FieldError<T, S>(value: S, field: &'static str) -> impl IntoView
+pub fn FieldError<T, S>(
+    value: S,
+    field: &'static str,
+    #[prop(optional)] prefix: &'static str,
+) -> impl IntoView
 where
     T: Send + Sync + Clone + 'static,
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
@@ -88,7 +119,7 @@ where
             .filter(|e| e.field() == Some(field))
             .map(|e| {
                 view! {
-                    <p class="field-error" id=format!("{field}-error") data-test="field-error">
+                    <p class="field-error" id=format!("{prefix}{field}-error") data-test="field-error">
                         {e.to_string()}
                     </p>
                 }
@@ -251,11 +282,14 @@ pub fn TextArea(
     #[prop(optional)] rows: Option<u32>,
     #[prop(optional)] required: bool,
     #[prop(into, optional)] placeholder: Option<String>,
-    /// The last submission failed on this field (see [`invalid`]).
-    #[prop(optional)]
-    invalid: bool,
+    /// The last submission failed on this field (see [`invalid`]); a
+    /// signal where the form stays on the page while its action answers.
+    #[prop(into, optional)]
+    invalid: MaybeProp<bool>,
 ) -> impl IntoView {
-    let described = invalid.then(|| format!("{id}-error"));
+    let is_invalid = move || invalid.get().unwrap_or(false);
+    let error_id = format!("{id}-error");
+    let described = move || is_invalid().then(|| error_id.clone());
     view! {
         <textarea
             id=id
@@ -263,7 +297,7 @@ pub fn TextArea(
             rows=rows.map(|r| r.to_string())
             required=required
             placeholder=placeholder
-            aria-invalid=invalid.then_some("true")
+            aria-invalid=move || is_invalid().then_some("true")
             aria-describedby=described
         >
             {textarea_text(value)}

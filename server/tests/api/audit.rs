@@ -247,9 +247,19 @@ async fn upgrades_key_the_chain_and_publications_anchor_the_log(backend: Backend
         plain.push((r.seq, prev.clone(), hash.clone()));
         prev = hash;
     }
-    // Back past the anchors of the other signed records (m0021) and the
-    // keying (m0020).
-    migrations::Migrator::down(&conn, Some(2)).await.unwrap();
+    // Back past the keying (m0020) and every migration after it (the
+    // anchors of the other signed records, m0021, and what came later).
+    let names: Vec<String> = migrations::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let keying = names
+        .iter()
+        .position(|n| n == "m0020_keyed_audit")
+        .expect("the keying migration");
+    migrations::Migrator::down(&conn, Some((names.len() - keying) as u32))
+        .await
+        .unwrap();
     for (seq, prev, hash) in &plain {
         conn.execute_unprepared(&format!(
             "UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {seq}"
@@ -449,3 +459,115 @@ async fn the_protocol_reads_in_german_and_pages(backend: Backend) {
     app.stop().await;
 }
 both!(the_protocol_reads_in_german_and_pages);
+
+/// The export and the chain check on the page: the CSV holds exactly the
+/// organisation's rows the filter names; "Kette prüfen" says whether the
+/// chain is intact and, once a row was changed, names its number, with the
+/// finding only for the organisation whose row it is.
+async fn the_protocol_exports_and_checks_its_chain(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let acme = app.org("acme").await;
+    let beta = app.org("beta").await;
+    let c = app.client();
+    c.login_ok(&acme.email(Role::Admin)).await;
+    let cat = catalogue(&c).await;
+    let id = create(&c, category_id(&cat, "5"), "=Tägliche Backups.").await;
+    let other = app.client();
+    other.login_ok(&beta.email(Role::Admin)).await;
+    let beta_cat = catalogue(&other).await;
+    create(&other, category_id(&beta_cat, "5"), "Beta-Maßnahme.").await;
+
+    let csv = c.get("/protokoll.csv?entity=measure").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Nr.;Zeit;Person;Objekt;Objekt-Nr.;Aktion;Vorher;Nachher")
+    );
+    let rows: Vec<&str> = lines.filter(|l| l.contains(";Maßnahme;")).collect();
+    assert_eq!(rows.len(), 1, "{}", csv.body);
+    assert!(
+        rows[0].contains(&format!(";Maßnahme;{id};angelegt;")),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        !csv.body.contains("Beta-Maßnahme"),
+        "another organisation's row"
+    );
+    // Only the header when nothing matches; a bad date is refused.
+    let none = c.get("/protokoll.csv?entity=measure&from=2099-01-01").await;
+    assert_eq!(none.body.lines().count(), 1, "{}", none.body);
+    let bad = c.get("/protokoll.csv?from=gestern").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Staff neither read nor export the log.
+    let staff = app.client();
+    staff.login_ok(&acme.email(Role::Staff)).await;
+    assert_eq!(
+        staff.get("/protokoll.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let page = c.get("/protokoll").await;
+    assert!(
+        page.body.contains(r#"href="/protokoll.csv""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"href="/protokoll?pruefen=1""#));
+
+    let intact = c.get("/protokoll?pruefen=1").await;
+    assert!(
+        intact.body.contains("Die Kette ist unverändert."),
+        "{}",
+        intact.body
+    );
+
+    // Somebody edits acme's row in the database.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE audit_log SET after = replace(after, 'Tägliche', 'Wöchentliche') WHERE entity = 'measure' AND entity_id = '{id}'"
+        ))
+        .await
+        .unwrap();
+    let seq = serde_json::from_str::<app::audit::AuditLogPage>(
+        &c.call(
+            "audit/page",
+            &[("filter[entity]", "measure"), ("page", "1")],
+        )
+        .await
+        .body,
+    )
+    .unwrap()
+    .entries
+    .iter()
+    .find(|e| e.entity_id == id.to_string())
+    .unwrap()
+    .seq;
+    let broken = |body: &str| body.replace("<!>", "");
+    let own = broken(&c.get("/protokoll?pruefen=1").await.body);
+    assert!(
+        own.contains(&format!(
+            "Die Kette ist ab Eintrag Nr. {seq} nicht mehr intakt."
+        )),
+        "{own}"
+    );
+    assert!(own.contains("Der Inhalt des Eintrags wurde nachträglich verändert."));
+    let theirs = broken(&other.get("/protokoll?pruefen=1").await.body);
+    assert!(
+        theirs.contains(&format!(
+            "Die Kette ist ab Eintrag Nr. {seq} nicht mehr intakt."
+        )),
+        "{theirs}"
+    );
+    assert!(theirs.contains("gehört nicht zu Ihrer Organisation"));
+    assert!(!theirs.contains("Der Inhalt des Eintrags"), "{theirs}");
+    app.stop().await;
+}
+both!(the_protocol_exports_and_checks_its_chain);

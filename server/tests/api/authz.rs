@@ -268,6 +268,11 @@ fn cases() -> Vec<Case> {
             args: |_| vec![("filter[entity]", String::new()), ("page", "1".to_owned())],
         },
         Case {
+            endpoint: "audit/verify",
+            allowed: &[Role::Admin, Role::Auditor],
+            args: |_| vec![],
+        },
+        Case {
             endpoint: "toms/measure/create",
             allowed: ADMIN,
             args: |f| {
@@ -712,6 +717,7 @@ async fn every_plain_route_as_every_role(backend: Backend) {
             EVIDENCE_READERS,
         ),
         ("GET", "/verpflichtungen.csv".into(), READERS),
+        ("GET", "/protokoll.csv".into(), READERS),
         ("GET", "/schulungen/uebersicht.csv".into(), READERS),
         (
             "GET",
@@ -1279,6 +1285,16 @@ fn more_cases() -> Vec<MoreCase> {
         // Pledges.
         case("pledges/mine", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
         case("pledges/overview", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        // The AVV text.
+        case("avv/texts", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("avv/save", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![
+                ("locale", "de".into()),
+                ("title", "Vertrag zur Auftragsverarbeitung".into()),
+                ("body", format!("## § 1\n\nFassung {}.", f.n)),
+            ]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM avv_texts".into()),
         case("pledges/publish", Roles(ADMIN), Nothing, |f, _, _| {
             vec![
                 ("title", "Verpflichtung auf die Vertraulichkeit".into()),
@@ -1308,6 +1324,13 @@ fn more_cases() -> Vec<MoreCase> {
         case("training/courses/save", Roles(ADMIN), Nothing, |f, _, _| {
             vec![
                 ("title", format!("Kurs {}", f.n)),
+                ("source", crate::training::COURSE.into()),
+            ]
+        })
+        .effect(|_, _| "SELECT COUNT(*) FROM training_courses".into()),
+        case("training/courses/create", Roles(ADMIN), Nothing, |f, _, _| {
+            vec![
+                ("title", format!("Neuer Kurs {}", f.n)),
                 ("source", crate::training::COURSE.into()),
             ]
         })
@@ -1789,6 +1812,11 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
         "GET",
         "/verpflichtungen.csv",
         "admin, auditor: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/protokoll.csv",
+        "admin, auditor: every_plain_route_as_every_role, audit::the_protocol_exports_and_checks_its_chain",
     ),
     (
         "POST",

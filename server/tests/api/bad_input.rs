@@ -215,3 +215,94 @@ async fn no_js_form_post_shows_the_error_on_the_page(backend: Backend) {
     app.stop().await;
 }
 both!(no_js_form_post_shows_the_error_on_the_page);
+
+/// The form pattern without JavaScript, beyond the measure: a refused post
+/// comes back with a summary that takes the focus and links to the field,
+/// and the message at the field (`aria-invalid`, `aria-describedby`); a
+/// good save comes back to what was saved, with a confirmation.
+async fn forms_without_javascript_answer_at_the_field(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let refused =
+        |endpoint: &'static str, form: Vec<(&'static str, &'static str)>, page: &'static str| {
+            let c = &c;
+            async move {
+                let a = c.post_form(endpoint, &form, page).await;
+                assert_eq!(a.status, StatusCode::FOUND, "{endpoint}: {}", a.body);
+                let back = a.headers["location"].to_str().unwrap().to_owned();
+                assert!(back.contains("__err="), "{back}");
+                c.get(back.trim_start_matches(&c.base)).await.body
+            }
+        };
+    for (endpoint, form, page, id) in [
+        ("customers/add", vec![("name", "   ")], "/kunden", "cu-name"),
+        (
+            "pledges/publish",
+            vec![("title", " "), ("body", "Ich verpflichte mich.")],
+            "/verpflichtungen",
+            "pledge-title",
+        ),
+        (
+            "training/courses/create",
+            vec![("title", "Kurs"), ("source", "# Kurs\n\nOhne Test.")],
+            "/schulungen/kurse",
+            "c-new-source",
+        ),
+    ] {
+        let body = refused(endpoint, form, page).await;
+        assert!(
+            body.contains("data-test=\"error-summary\""),
+            "{endpoint}: {body}"
+        );
+        assert!(body.contains("autofocus"), "{endpoint}");
+        assert!(
+            body.contains(&format!(r##"href="#{id}""##)),
+            "{endpoint}: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#"id="{id}-error""#)),
+            "{endpoint}: {body}"
+        );
+        assert!(
+            body.contains(&format!(r#"aria-describedby="{id}-error""#)),
+            "{endpoint}: {body}"
+        );
+        assert!(body.contains(r#"aria-invalid="true""#), "{endpoint}");
+    }
+
+    let a = c
+        .post_form(
+            "subprocessors/save",
+            &[
+                ("name", "Rechenzentrum GmbH"),
+                ("safeguard", "eu"),
+                ("status", "active"),
+            ],
+            "/unterauftragsverarbeiter",
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    let to = a.headers["location"].to_str().unwrap().to_owned();
+    let id = to
+        .strip_prefix("/unterauftragsverarbeiter?gespeichert=")
+        .and_then(|rest| rest.split('#').next())
+        .unwrap_or_else(|| panic!("{to}"));
+    assert!(to.ends_with(&format!("#sub-{id}")), "{to}");
+    let page = c.get(to.split('#').next().unwrap()).await.body;
+    let card = page
+        .split(&format!(r#"id="sub-{id}""#))
+        .nth(1)
+        .expect("the saved card");
+    assert!(
+        card.split("</section>")
+            .next()
+            .unwrap()
+            .contains("Gespeichert – Version"),
+        "{page}"
+    );
+    app.stop().await;
+}
+both!(forms_without_javascript_answer_at_the_field);

@@ -134,6 +134,7 @@ async fn stored_text_never_becomes_markup(backend: Backend) {
         "/anlage",
         "/verpflichtung",
         "/verpflichtungen",
+        "/avv",
         "/schulungen",
         "/schulungen/kurse",
         "/schulungen/uebersicht",

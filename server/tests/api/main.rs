@@ -7,6 +7,7 @@ mod annex;
 mod audit;
 mod auth;
 mod authz;
+mod avv;
 mod backup;
 mod bad_input;
 mod catalogue;

@@ -62,7 +62,13 @@ async fn pages_render_on_the_server(backend: Backend) {
     // A page the role may not use answers 403, and shows none of its forms.
     let staff = app.client();
     staff.login_ok(&org.email(Role::Staff)).await;
-    for path in ["/mitglieder", "/kunden", "/protokoll", "/postausgang"] {
+    for path in [
+        "/mitglieder",
+        "/kunden",
+        "/protokoll",
+        "/postausgang",
+        "/avv",
+    ] {
         let page = staff.get(path).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
         assert!(!page.body.contains("<form class=\"form"), "{path}: a form");
