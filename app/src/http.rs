@@ -85,6 +85,31 @@ pub fn with_query(path: &str, name: &str, value: &str) -> String {
     format!("{path}{sep}{name}={}", query_value(value))
 }
 
+/// A posted form as its pairs, in order: a name may repeat (check boxes).
+pub type Fields = Vec<(String, String)>;
+
+/// The first value posted under `name`, or "".
+pub fn form_field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+/// Every value posted under `name`, as ids; one that is not is refused.
+pub fn field_ids<T: std::str::FromStr>(fields: &Fields, name: &str) -> Result<Vec<T>, AppError> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|_| AppError::BadRequest(format!("{name}: keine Nummer")))
+        })
+        .collect()
+}
+
 /// How long a browser may keep a download.
 #[derive(Debug, Clone, Copy)]
 pub enum Caching {

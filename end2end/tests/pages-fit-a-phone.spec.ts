@@ -1,5 +1,6 @@
 import { Browser, Page } from '@playwright/test';
-import { test, expect } from '../fixtures';
+import AxeBuilder from '@axe-core/playwright';
+import { test, expect, hydrated } from '../fixtures';
 
 // Every main page of each role, on phones of 360 and 390 px and a laptop of
 // 1366 px: nothing scrolls sideways (checksums, signer names, URLs and
@@ -20,11 +21,12 @@ const ROLES: { name: string; email: string; pages: string[] }[] = [
       '/', '/massnahmen', '/massnahmen?filter=pruefung-faellig', '/massnahmen?anordnen=1', '/massnahmen/1',
       '/massnahmen/1?bearbeiten=1', '/massnahmen/neu', '/anlage', '/unterauftragsverarbeiter',
       '/kunden', '/mitglieder', '/organisation', '/verpflichtungen', '/schulungen/kurse',
-      '/schulungen/uebersicht', '/pruefungen', '/protokoll', '/postausgang', '/anmeldedienste',
+      '/schulungen/uebersicht', '/pruefungen', '/protokoll', '/protokoll?pruefen=1', '/postausgang', '/anmeldedienste',
+      '/avv', '/avv?sprache=en',
     ],
   },
   { name: 'owner', email: 'it@conrat.example', pages: ['/', '/massnahmen', '/pruefungen', '/schulungen', '/verpflichtung'] },
-  { name: 'auditor', email: 'pruefer@audit.example', pages: ['/', '/massnahmen', '/anlage', '/pruefungen', '/protokoll', '/schulungen/uebersicht', '/verpflichtungen'] },
+  { name: 'auditor', email: 'pruefer@audit.example', pages: ['/', '/massnahmen', '/anlage', '/pruefungen', '/protokoll', '/schulungen/uebersicht', '/verpflichtungen', '/avv'] },
   { name: 'staff', email: 'mitarbeiter@conrat.example', pages: ['/', '/massnahmen', '/verpflichtung', '/schulungen'] },
   { name: 'customer', email: 'kunde@praxis-weber.example', pages: ['/portal'] },
 ];
@@ -62,6 +64,24 @@ test('no page scrolls sideways, on a phone or a laptop; each is kept as a screen
     }
   }
   expect(wide).toEqual([]);
+});
+
+test('the contract and log pages pass axe-core (nothing serious or critical)', async ({ browser }, info) => {
+  const js = info.project.name === 'with-js';
+  // axe-core is a script it runs in the page: with JavaScript only.
+  test.skip(!js, 'axe-core needs JavaScript in the page');
+  const page = await signedIn(browser, js, 'dpo@conrat.example', 1366);
+  const found: string[] = [];
+  for (const path of ['/avv', '/avv?sprache=en', '/kunden', '/protokoll?pruefen=1']) {
+    await page.goto(path);
+    if (js) await hydrated(page);
+    const results = await new AxeBuilder({ page }).analyze();
+    for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+      found.push(`${path}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    }
+  }
+  await page.context().close();
+  expect(found).toEqual([]);
 });
 
 /** The WCAG contrast ratio of two CSS colours `rgb(r, g, b)`. */

@@ -27,6 +27,7 @@ mod m0019_sso_trust;
 mod m0020_keyed_audit;
 mod m0021_anchored_records;
 mod m0022_avv_texts;
+mod m0023_customer_particulars;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_keyed_audit::Migration),
             Box::new(m0021_anchored_records::Migration),
             Box::new(m0022_avv_texts::Migration),
+            Box::new(m0023_customer_particulars::Migration),
         ]
     }
 }

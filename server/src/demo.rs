@@ -59,6 +59,9 @@ struct DemoOrg {
     data_centre: DemoSubprocessor,
     /// The customer (controller) the demo customer person belongs to, and its AVV reference.
     customer: (&'static str, &'static str),
+    /// That customer's particulars of the processing, in the order of
+    /// `app::customers::PARTICULARS`.
+    particulars: [&'static str; 8],
 }
 
 struct DemoSubprocessor {
@@ -126,6 +129,16 @@ const ORGS: &[DemoOrg] = &[
             ),
         },
         customer: ("Kanzlei Hoffmann & Partner", "AVV-2024-013"),
+        particulars: [
+            "Betrieb und Hosting der Kanzlei-Website und des Mandantenportals von Kanzlei Hoffmann & Partner, für die Laufzeit des Hosting- und Wartungsvertrags vom 01.03.2025.",
+            "Hosting, Betrieb, Datensicherung, Wartung und Weiterentwicklung der Web-Anwendungen; Hilfe bei Störungen.",
+            "Kontaktdaten (Name, E-Mail-Adresse, Telefon), Inhalte von Kontaktformularen und Terminanfragen, Zugangsdaten zum Mandantenportal, dort hochgeladene Dokumente, Protokolldaten (IP-Adressen, Zeitpunkte).",
+            "Mandantinnen und Mandanten, Interessenten, Besucherinnen und Besucher der Website, Beschäftigte der Kanzlei.",
+            "Hosting-Paket „Kanzlei Pro“; Wartungsvertrag für Website und Mandantenportal.",
+            "Dr. Jana Hoffmann, Partnerin, hoffmann@kanzlei-hoffmann.example; Büroleitung, buero@kanzlei-hoffmann.example",
+            "RA Thomas Berg, Datenschutzbeauftragter der Kanzlei, datenschutz@kanzlei-hoffmann.example",
+            "unverzüglich, spätestens 24 Stunden nach Bekanntwerden",
+        ],
     },
     DemoOrg {
         short: "clickbits",
@@ -182,6 +195,16 @@ const ORGS: &[DemoOrg] = &[
             ),
         },
         customer: ("Praxis Dr. Weber", "AVV-2025-007"),
+        particulars: [
+            "Bereitstellung der Cloud-Software „clickbits Praxisplaner“ (Terminverwaltung und Online-Terminbuchung) für die Praxis Dr. Weber, für die Laufzeit des Nutzungsvertrags.",
+            "Speicherung und Verwaltung von Terminen, Versand von Terminerinnerungen, Datensicherung, Support.",
+            "Name, Kontaktdaten, Geburtsdatum, Termine und Terminanlass (kann Gesundheitsdaten nach Art. 9 DSGVO enthalten), Nachrichten zwischen Praxis und Patienten.",
+            "Patientinnen und Patienten, Beschäftigte der Praxis.",
+            "clickbits Praxisplaner (Cloud-Abonnement) mit Erinnerungen per E-Mail und SMS.",
+            "Dr. Anna Weber, Praxisinhaberin, praxis@praxis-weber.example",
+            "Maria Schulz, externe Datenschutzbeauftragte, dsb@praxis-weber.example",
+            "unverzüglich, spätestens 24 Stunden nach Bekanntwerden",
+        ],
     },
 ];
 
@@ -243,7 +266,7 @@ pub async fn load(
             };
             app::orgs::service::add_membership(&txn, now, &actor, org.id, user.id, p.role).await?;
             if p.role == Role::Customer {
-                add_customer(&txn, now, org.id, o.customer, p, user.id).await?;
+                add_customer(&txn, now, org.id, (o.customer, &o.particulars), p, user.id).await?;
             }
             user_ids.push((p.role, user.id));
         }
@@ -317,17 +340,28 @@ async fn add_customer<C: sea_orm::ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     org_id: OrgId,
-    (name, avv_reference): (&str, &str),
+    ((name, avv_reference), particulars): ((&str, &str), &[&str; 8]),
     person: &Person,
     user_id: UserId,
 ) -> AppResult<()> {
     use app::entities::{customer_contacts, customers, memberships};
+    let text = |i: usize| Set(particulars[i].to_owned());
     let customer = customers::ActiveModel {
         org_id: Set(org_id),
         name: Set(name.to_owned()),
         avv_reference: Set(avv_reference.to_owned()),
         avv_date: Set(chrono::NaiveDate::from_ymd_opt(2025, 3, 1)),
         created_at: Set(now),
+        subject: text(0),
+        purpose: text(1),
+        data_types: text(2),
+        data_subjects: text(3),
+        services: text(4),
+        instructors: text(5),
+        controller_dpo: text(6),
+        breach_deadline: text(7),
+        // The data centre (added later) is chosen for it there.
+        particulars_at: Set(Some(now)),
         ..Default::default()
     }
     .insert(db)
@@ -400,6 +434,22 @@ async fn add_data_centre<C: sea_orm::ConnectionTrait>(
             measure_id: Set(*m),
             subprocessor_id: Set(sub.id),
             org_id: Set(org_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    // Every demo customer's services run in this data centre (Anlage 2).
+    use app::entities::{customer_subprocessors, customers};
+    for c in customers::Entity::find()
+        .filter(customers::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+    {
+        customer_subprocessors::ActiveModel {
+            org_id: Set(org_id),
+            customer_id: Set(c.id),
+            subprocessor_id: Set(sub.id),
+            ..Default::default()
         }
         .insert(db)
         .await?;

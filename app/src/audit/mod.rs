@@ -118,6 +118,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("no_longer_relies_on", "stützt sich nicht mehr darauf"),
     ("objection", "Einspruch"),
     ("add_contact", "Kontakt hinzugefügt"),
+    ("particulars", "Angaben zur Verarbeitung geändert"),
     ("remove_contact", "Kontakt entfernt"),
     ("review_cadence", "Prüfintervall geändert"),
     ("rules", "Regeln geändert"),

@@ -16,6 +16,52 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/anmeldelink/{token}", get(login_link_page))
         .route("/anmeldelink", post(login_link_redeem))
+        .route("/kunden/{id}/angaben", post(save_particulars))
+}
+
+/// `POST /kunden/{id}/angaben` (admins): the particulars of the processing,
+/// the texts under their names in [`super::PARTICULARS`] and a repeated
+/// `sub` for each subprocessor the customer's services use. A plain form,
+/// the same with and without JavaScript: back to the customer's card, with
+/// the confirmation or the error.
+async fn save_particulars(
+    State(state): State<AppState>,
+    session: Session,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(fields): axum::Form<crate::http::Fields>,
+) -> Response {
+    use crate::http::{Done, field_ids, form_answer, form_field};
+    let Ok(id) = id.parse::<crate::ids::CustomerId>() else {
+        return crate::error::AppError::NotFound("Der Kunde".into()).into_response();
+    };
+    let actor = match crate::http::actor_or_login(&state, &session, "/kunden").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let back = format!("/kunden?kunde={id}");
+    let result = async {
+        let text = |name: &str| form_field(&fields, name).to_owned();
+        let input = super::Particulars {
+            subject: text("subject"),
+            purpose: text("purpose"),
+            data_types: text("data_types"),
+            data_subjects: text("data_subjects"),
+            services: text("services"),
+            instructors: text("instructors"),
+            controller_dpo: text("controller_dpo"),
+            breach_deadline: text("breach_deadline"),
+            subprocessors: field_ids(&fields, "sub")?,
+            chosen: true,
+        };
+        super::service::save_particulars(&state.db, state.now(), &actor, id, input).await
+    }
+    .await;
+    let done = result.map(|()| Done {
+        json: serde_json::json!({ "customer_id": id }),
+        then: format!("/kunden?kunde={id}&gespeichert=1#kunde-{id}"),
+    });
+    form_answer(&headers, &back, done)
 }
 
 /// The page a one-time login link opens: says whether the link still works

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AddContact, AddCustomer, RemoveContact, list_customers};
+use super::{AddContact, AddCustomer, PARTICULARS, Particulars, RemoveContact, list_customers};
+use crate::ids::{CustomerId, SubprocessorId};
 use crate::ui::{ErrorView, FieldError, FormError, Loading, Saved, described_by_in, invalid};
 
 #[component]
@@ -22,6 +23,16 @@ pub fn CustomersPage() -> impl IntoView {
         },
         |_| list_customers(),
     );
+    // The subprocessors to choose from in each customer's particulars.
+    let subs = Resource::new(|| (), |_| crate::subprocessors::list_subprocessors());
+    // After the particulars' form: `?kunde=ID` with `gespeichert` or `fehler`.
+    let query = leptos_router::hooks::use_query_map();
+    let answer = move || {
+        query.with(|q| {
+            let customer = q.get("kunde").and_then(|v| v.parse::<CustomerId>().ok());
+            (customer, q.get("gespeichert").is_some(), q.get("fehler"))
+        })
+    };
     view! {
         <Title text="Kunden" />
         <section class="page wide">
@@ -35,18 +46,31 @@ pub fn CustomersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(list) => {
+                            let choices: Vec<(SubprocessorId, String)> = subs
+                                .await
+                                .map(|l| l.items.into_iter().map(|s| (s.id, s.name)).collect())
+                                .unwrap_or_default();
+                            let (answered, saved, failed) = answer();
                             view! {
                                 {list.is_empty().then(|| view! { <p class="muted">"Noch keine Kunden erfasst."</p> })}
                                 {list
                                     .into_iter()
                                     .map(|c| {
                                         let id = c.id;
+                                        let here = answered == Some(id);
                                         view! {
-                                            <section class="card customer">
+                                            <section class="card customer" id=format!("kunde-{id}")>
                                                 <h2>{c.name.clone()}</h2>
                                                 <p class="muted">
                                                     {avv_line(&c.avv_reference, c.avv_date)}
                                                 </p>
+                                                <ParticularsPanel
+                                                    id
+                                                    p=c.particulars.clone()
+                                                    choices=choices.clone()
+                                                    saved=here && saved
+                                                    failed=failed.clone().filter(|_| here)
+                                                />
                                                 <ul>
                                                     {c.contacts
                                                         .into_iter()
@@ -138,6 +162,80 @@ pub fn CustomersPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// A customer's particulars of the processing: what is still missing for
+/// the AVV offer, and a plain form (the same with and without JavaScript)
+/// that comes back here with the confirmation or the error.
+#[component]
+fn ParticularsPanel(
+    id: CustomerId,
+    p: Particulars,
+    choices: Vec<(SubprocessorId, String)>,
+    saved: bool,
+    failed: Option<String>,
+) -> impl IntoView {
+    let missing = p.missing();
+    let complete = missing.is_empty();
+    let open = !complete || failed.is_some();
+    let prefix = format!("pa-{id}-");
+    view! {
+        {saved.then(|| view! { <Saved text="Angaben gespeichert." /> })}
+        {failed.map(|message| view! {
+            <div class="form-error error-summary" role="alert" tabindex="-1" autofocus data-test="error-summary">
+                <p class="error-summary-title">"Nicht gespeichert:"</p>
+                <p>{message}</p>
+            </div>
+        })}
+        {if complete {
+            view! { <p class="notice success" data-test="particulars-complete">"Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden."</p> }.into_any()
+        } else {
+            view! {
+                <p class="notice" data-test="particulars-missing">
+                    {format!("Für das AVV-Angebot fehlen noch: {}.", missing.join(", "))}
+                </p>
+            }
+                .into_any()
+        }}
+        <details class="particulars" open=open>
+            <summary>"Angaben zur Verarbeitung (AVV)"</summary>
+            <form method="post" action=format!("/kunden/{id}/angaben") class="form">
+                {PARTICULARS
+                    .iter()
+                    .map(|(field, label, hint)| {
+                        let input_id = format!("{prefix}{field}");
+                        let value = p.text(field).to_owned();
+                        let field_view = if *field == "breach_deadline" {
+                            view! { <input id=input_id.clone() name=*field value=value placeholder=*hint maxlength="200" /> }.into_any()
+                        } else {
+                            view! { <crate::ui::TextArea id=input_id.clone() name=*field rows=2 value placeholder=hint.to_string() /> }.into_any()
+                        };
+                        view! {
+                            <label for=input_id>{*label}</label>
+                            {field_view}
+                        }
+                    })
+                    .collect_view()}
+                <fieldset>
+                    <legend>"Unterauftragsverarbeiter, die die Leistungen dieses Kunden nutzen (Anlage 2)"</legend>
+                    {choices.is_empty().then(|| view! { <p class="muted">"Ihre Organisation hat keine Unterauftragsverarbeiter erfasst."</p> })}
+                    {choices
+                        .into_iter()
+                        .map(|(sub, name)| {
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" name="sub" value=sub.to_string() checked=p.subprocessors.contains(&sub) />
+                                    " "
+                                    {name}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <button type="submit" class="button primary">"Angaben speichern"</button>
+            </form>
+        </details>
     }
 }
 

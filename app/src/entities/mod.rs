@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod avv_texts;
 pub mod categories;
 pub mod customer_contacts;
+pub mod customer_subprocessors;
 pub mod customers;
 pub mod evidence;
 pub mod evidence_versions;

@@ -10,7 +10,8 @@ use axum::routing::{self, post};
 
 use super::service::{self, Assessment, FindingInput, OpenInput};
 use crate::error::AppError;
-use crate::http::{Done, Download, actor_or_login, form_answer, with_query};
+use crate::http::{Done, Download, Fields, actor_or_login, form_answer, with_query};
+use crate::http::{field_ids as ids, form_field as get};
 use crate::ids::{CycleId, ReviewItemId};
 use crate::state::AppState;
 
@@ -19,28 +20,6 @@ pub fn routes() -> Router<AppState> {
         .route("/pruefungen/neu", post(open))
         .route("/pruefungen/bewertung/{id}", post(assess))
         .route("/pruefungen/{id}/bericht.pdf", routing::get(report))
-}
-
-type Fields = Vec<(String, String)>;
-
-fn get<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
-}
-
-fn ids<T: std::str::FromStr>(fields: &Fields, name: &str) -> Result<Vec<T>, AppError> {
-    fields
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| {
-            v.trim()
-                .parse::<T>()
-                .map_err(|_| AppError::BadRequest(format!("{name}: keine Nummer")))
-        })
-        .collect()
 }
 
 /// `POST /pruefungen/neu`: `title`, `due_date`, `method`, `scope` (`all` or

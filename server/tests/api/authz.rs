@@ -1845,6 +1845,11 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/kunden/{id}/angaben",
+        "the admins of the customer's organisation: avv::particulars_are_kept_per_customer",
+    ),
+    (
+        "POST",
         "/pruefungen/bewertung/{id}",
         "the measure's owner and the DPO: the_personal_plain_routes_as_every_role",
     ),

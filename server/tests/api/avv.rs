@@ -178,3 +178,163 @@ async fn the_avv_text_is_versioned_per_language(backend: Backend) {
     app.stop().await;
 }
 both!(the_avv_text_is_versioned_per_language);
+
+/// The particulars of the processing per customer: what is missing before
+/// the AVV can be offered, saved by a plain form (with and without
+/// JavaScript), only by the customer's own organisation's admins, and only
+/// with that organisation's subprocessors.
+async fn particulars_are_kept_per_customer(backend: Backend) {
+    use app::customers::CustomerView;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let customer = c
+        .call("customers/add", &[("name", "Kanzlei Beispiel")])
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    let customer = customer.body;
+    let sub = |c: &Client, name: &'static str| {
+        let c = c.clone();
+        async move {
+            let a = c
+                .call(
+                    "subprocessors/save",
+                    &[("name", name), ("safeguard", "eu"), ("status", "active")],
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            a.body
+        }
+    };
+    let ours = sub(&c, "Rechenzentrum GmbH").await;
+    let theirs_admin = app.client();
+    theirs_admin.login_ok(&other.email(Role::Admin)).await;
+    let theirs = sub(&theirs_admin, "Fremd GmbH").await;
+
+    let listed = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let a = c.call("customers/list", &[]).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            serde_json::from_str::<Vec<CustomerView>>(&a.body).unwrap()
+        }
+    };
+    let missing = listed(&c).await[0].particulars.missing();
+    assert_eq!(missing.len(), 9, "{missing:?}");
+    let page = c.get("/kunden").await.body.replace("<!>", "");
+    assert!(
+        page.contains("Für das AVV-Angebot fehlen noch: Gegenstand und Dauer der Verarbeitung"),
+        "{page}"
+    );
+
+    let path = format!("/kunden/{customer}/angaben");
+    let mut form: Vec<(&str, &str)> = vec![
+        (
+            "subject",
+            "Hosting der Website, Laufzeit des Hauptvertrags.",
+        ),
+        ("purpose", "Hosting und Wartung."),
+        ("data_types", "Kontaktdaten."),
+        ("data_subjects", "Kunden des Verantwortlichen."),
+        ("services", "Hosting-Paket."),
+        ("instructors", "Frau Beispiel, Geschäftsführerin."),
+        ("controller_dpo", "nicht benannt"),
+        ("breach_deadline", "unverzüglich, spätestens 24 Stunden"),
+        ("sub", &ours),
+    ];
+    // Another organisation's subprocessor is refused, and nothing is saved.
+    let mut foreign = form.clone();
+    foreign.push(("sub", &theirs));
+    let a = crate::reviews::post(&c, &path, &foreign).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert_eq!(listed(&c).await[0].particulars.missing().len(), 9);
+    // Other roles and other organisations' admins do not save.
+    for (who, role, status) in [
+        (&org, Role::Auditor, StatusCode::FORBIDDEN),
+        (&org, Role::Staff, StatusCode::FORBIDDEN),
+        (&other, Role::Admin, StatusCode::NOT_FOUND),
+    ] {
+        let x = app.client();
+        x.login_ok(&who.email(role)).await;
+        assert_eq!(
+            crate::reviews::post(&x, &path, &form).await.status,
+            status,
+            "{role:?}"
+        );
+    }
+    assert_eq!(listed(&c).await[0].particulars.missing().len(), 9);
+
+    // The admin saves; nothing is missing any more.
+    let a = crate::reviews::post(&c, &path, &form).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let p = listed(&c).await[0].particulars.clone();
+    assert!(p.missing().is_empty(), "{:?}", p.missing());
+    assert_eq!(p.subprocessors.len(), 1);
+    assert_eq!(p.subprocessors[0].to_string(), ours);
+    assert_eq!(p.breach_deadline, "unverzüglich, spätestens 24 Stunden");
+
+    // Without JavaScript: back to the card, confirmed; an error comes back
+    // there too. No subprocessor is a choice as well.
+    form.retain(|(k, _)| *k != "sub");
+    form[0] = ("subject", " ");
+    let long = "x".repeat(4001);
+    let mut too_long = form.clone();
+    too_long[1] = ("purpose", &long);
+    let res = browser_post(&c, &path, &too_long).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with(&format!("/kunden?kunde={customer}&fehler=")),
+        "{to}"
+    );
+    let page = c.get(&to).await.body.replace("<!>", "");
+    let card = page
+        .split(&format!(r#"id="kunde-{customer}""#))
+        .nth(1)
+        .unwrap();
+    assert!(card.contains("data-test=\"error-summary\""), "{card}");
+    assert!(card.contains("ist zu lang"), "{card}");
+
+    let res = browser_post(&c, &path, &form).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        format!("/kunden?kunde={customer}&gespeichert=1#kunde-{customer}")
+    );
+    let page = c
+        .get(to.split('#').next().unwrap())
+        .await
+        .body
+        .replace("<!>", "");
+    assert!(page.contains("Angaben gespeichert."), "{page}");
+    let p = listed(&c).await[0].particulars.clone();
+    assert!(p.subprocessors.is_empty() && p.chosen);
+    assert_eq!(p.missing(), ["Gegenstand und Dauer der Verarbeitung"]);
+
+    // Each save is in the log, with before and after.
+    let log = c
+        .call(
+            "audit/page",
+            &[("filter[action]", "particulars"), ("page", "1")],
+        )
+        .await;
+    let log: app::audit::AuditLogPage = serde_json::from_str(&log.body).unwrap();
+    assert_eq!(log.entries.len(), 2, "{log:?}");
+    app.stop().await;
+}
+both!(particulars_are_kept_per_customer);
+
+/// A form posted as a browser without JavaScript does.
+async fn browser_post(c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    c.http
+        .post(format!("{}{path}", c.base))
+        .header("Accept", "text/html")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
