@@ -79,10 +79,15 @@ pub fn form_answer(headers: &HeaderMap, back: &str, result: Result<Done, AppErro
     }
 }
 
-/// `path?name=value`, the value percent-encoded.
+/// `path?name=value`, the value percent-encoded; a `#fragment` of the
+/// path stays at the end.
 pub fn with_query(path: &str, name: &str, value: &str) -> String {
+    let (path, fragment) = path
+        .split_once('#')
+        .map_or((path, None), |(p, f)| (p, Some(f)));
     let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}{name}={}", query_value(value))
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{path}{sep}{name}={}{fragment}", query_value(value))
 }
 
 /// A posted form as its pairs, in order: a name may repeat (check boxes).
@@ -438,5 +443,9 @@ mod tests {
     fn queries_append_and_encode() {
         assert_eq!(with_query("/a", "fehler", "x & y"), "/a?fehler=x%20%26%20y");
         assert_eq!(with_query("/a?b=1", "ok", "ä"), "/a?b=1&ok=%C3%A4");
+        assert_eq!(
+            with_query("/kunden?kunde=3#kunde-3", "fehler", "x"),
+            "/kunden?kunde=3&fehler=x#kunde-3"
+        );
     }
 }

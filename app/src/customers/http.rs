@@ -39,7 +39,7 @@ async fn save_particulars(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let back = format!("/kunden?kunde={id}");
+    let back = format!("/kunden?kunde={id}#kunde-{id}");
     let result = async {
         let text = |name: &str| form_field(&fields, name).to_owned();
         let input = super::Particulars {

@@ -182,12 +182,7 @@ fn ParticularsPanel(
     let prefix = format!("pa-{id}-");
     view! {
         {saved.then(|| view! { <Saved text="Angaben gespeichert." /> })}
-        {failed.map(|message| view! {
-            <div class="form-error error-summary" role="alert" tabindex="-1" autofocus data-test="error-summary">
-                <p class="error-summary-title">"Nicht gespeichert:"</p>
-                <p>{message}</p>
-            </div>
-        })}
+        {failed.map(|message| view! { <crate::ui::ErrorSummary>{message}</crate::ui::ErrorSummary> })}
         {if complete {
             view! { <p class="notice success" data-test="particulars-complete">"Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden."</p> }.into_any()
         } else {

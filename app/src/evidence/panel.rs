@@ -78,9 +78,14 @@ fn Panel(d: MeasureEvidence, measure_id: MeasureId, actions: Actions) -> impl In
     let can_write = d.can_write;
     let max = d.max_bytes;
     view! {
-        <FormError value=actions.update.value() />
-        <FormError value=actions.delete.value() />
-        <FormError value=actions.purge.value() />
+        <FormError value=actions.update.value() unlinked=true />
+        <FormError value=actions.delete.value() unlinked=true />
+        <FormError value=actions.purge.value() unlinked=true />
+        {actions
+            .update
+            .value()
+            .with_untracked(|v| matches!(v, Some(Ok(_))))
+            .then(|| view! { <crate::ui::Saved text="Angaben zum Nachweis gespeichert." /> })}
         {if d.items.is_empty() {
             view! { <p class="muted">"Für diese Maßnahme ist noch kein Nachweis hinterlegt."</p> }.into_any()
         } else {
@@ -198,7 +203,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
                             <summary>"Bearbeiten, neue Version, löschen"</summary>
                             <ActionForm action=actions.update attr:class="form">
                                 <input type="hidden" name="id" value=id.to_string() />
-                                <label for=format!("ev-title-{id}")>"Titel"</label>
+                                <label for=format!("ev-title-{id}") class="required">"Titel"</label>
                                 <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required pattern=crate::ui::NOT_BLANK />
                                 <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
                                 <crate::ui::TextArea id=format!("ev-desc-{id}") name="description" rows=2 value=e.description.clone() />

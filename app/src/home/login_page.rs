@@ -53,7 +53,7 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action=link attr:class="form">
                     <label for="link-email">"Hinterlegte E-Mail für den Anmeldelink"</label>
                     <input id="link-email" type="email" name="email" autocomplete="email" required />
-                    <FormError value=link.value() />
+                    <FormError value=link.value() prefix="link-" />
                     <button type="submit" class="button">"Anmeldelink senden"</button>
                 </ActionForm>
                 {move || {

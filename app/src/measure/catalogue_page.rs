@@ -120,9 +120,9 @@ pub fn CataloguePage() -> impl IntoView {
         <section class="page">
             <h1>"Technische und organisatorische Maßnahmen"</h1>
             <p class="lead">"Der Katalog nach Art. 32 DSGVO, gegliedert wie die Anlage zum AVV."</p>
-            <FormError value=edits.move_measure.value() />
-            <FormError value=edits.move_category.value() />
-            <FormError value=edits.rename.value() />
+            <FormError value=edits.move_measure.value() unlinked=true />
+            <FormError value=edits.move_category.value() unlinked=true />
+            <FormError value=edits.rename.value() unlinked=true />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     let p = params();

@@ -35,15 +35,15 @@ pub fn NoticesPanel() -> impl IntoView {
                                     view! {
                                         <details class="card">
                                             <summary>"Kunden über einen Unterauftragsverarbeiter informieren"</summary>
-                                            <FormError value=issue.value() />
+                                            <FormError value=issue.value() prefix="notice-" />
                                             <ActionForm action=issue attr:class="form">
-                                                <label for="notice-sub">"Geplanter Unterauftragsverarbeiter"</label>
-                                                <select id="notice-sub" name="subprocessor_id" required>
+                                                <label for="notice-subprocessor_id">"Geplanter Unterauftragsverarbeiter"</label>
+                                                <select id="notice-subprocessor_id" name="subprocessor_id" required>
                                                     <crate::ui::ChooseOption />
                                                     {subs.iter().map(|(id, name, status)| view! { <option value=id.to_string()>{format!("{name} ({status})")}</option> }).collect_view()}
                                                 </select>
-                                                <label for="notice-replaces">"Ersetzt"</label>
-                                                <select id="notice-replaces" name="replaces_id">
+                                                <label for="notice-replaces_id">"Ersetzt"</label>
+                                                <select id="notice-replaces_id" name="replaces_id">
                                                     <option value="0">"– niemanden (zusätzlich) –"</option>
                                                     {subs.iter().map(|(id, name, _)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
                                                 </select>
@@ -141,7 +141,7 @@ pub fn PortalNotices(
                     Ok(list) => view! {
                         <section class="portal-notices" aria-label="Mitteilungen zu Unterauftragsverarbeitern">
                             <h2>"Mitteilungen zu Unterauftragsverarbeitern"</h2>
-                            <FormError value=object.value() />
+                            <FormError value=object.value() unlinked=true />
                             {list.into_iter().map(|n| view! { <PortalNoticeCard n object /> }).collect_view()}
                         </section>
                     }

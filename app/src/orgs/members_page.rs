@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::{ChangeRole, InviteMember, MembersView, RemoveMember, RevokeInvitation, list_members};
 use crate::domain::Role;
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, described_by_in, invalid};
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -35,8 +35,8 @@ pub fn MembersPage() -> impl IntoView {
         <Title text="Mitglieder" />
         <section class="page">
             <h1>"Mitglieder"</h1>
-            <FormError value=edits.role.value() />
-            <FormError value=edits.remove.value() />
+            <FormError value=edits.role.value() unlinked=true />
+            <FormError value=edits.remove.value() unlinked=true />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -157,8 +157,16 @@ fn InviteForm() -> impl IntoView {
         <section class="card">
             <h2>"Einladen"</h2>
             <ActionForm action=invite attr:class="form">
-                <label for="invite-email">"E-Mail-Adresse"</label>
-                <input id="invite-email" type="email" name="email" required />
+                <label for="invite-email" class="required">"E-Mail-Adresse"</label>
+                <input
+                    id="invite-email"
+                    type="email"
+                    name="email"
+                    required
+                    aria-invalid=move || invite.value().with(|v| invalid(v, "email")).then_some("true")
+                    aria-describedby=move || invite.value().with(|v| described_by_in(v, "invite-", "email"))
+                />
+                <FieldError value=invite.value() field="email" prefix="invite-" />
                 <label for="invite-role">"Rolle"</label>
                 <select id="invite-role" name="role">
                     {role_options(Role::Staff)}
@@ -168,7 +176,7 @@ fn InviteForm() -> impl IntoView {
                     <option value="de" selected>"Deutsch"</option>
                     <option value="en">"English"</option>
                 </select>
-                <FormError value=invite.value() />
+                <FormError value=invite.value() prefix="invite-" />
                 <button type="submit" class="button primary">
                     "Einladung senden"
                 </button>

@@ -150,7 +150,7 @@ fn Mine(p: MyPledge, sign: ServerAction<SignPledge>) -> impl IntoView {
                 let providers = p.sso.clone();
                 let only = p.sso[0].1.clone();
                 view! {
-                    {move || query.with(|q| q.get("fehler")).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    {move || query.with(|q| q.get("fehler")).map(|e| view! { <crate::ui::ErrorSummary>{e}</crate::ui::ErrorSummary> })}
                     <form class="form" method="post" action="/verpflichtung/sso">
                         <input type="hidden" name="text_id" value=id.to_string() />
                         <input type="hidden" name="text_sha256" value=sha />

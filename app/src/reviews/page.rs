@@ -37,7 +37,7 @@ fn query_notices() -> impl IntoView {
     let error = move || query.with(|q| q.get("fehler"));
     let saved = move || query.with(|q| q.get("ok"));
     view! {
-        {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+        {move || error().map(|e| view! { <crate::ui::ErrorSummary>{e}</crate::ui::ErrorSummary> })}
         {move || saved().map(|m| view! { <p class="notice-ok" role="status">{m}</p> })}
     }
 }

@@ -198,7 +198,7 @@ fn Attempt(a: AttemptView) -> impl IntoView {
     view! {
         <h1>{a.title.clone()}</h1>
         <p class="muted">{format!("Version {} · Bestehensgrenze {} %", a.version, a.pass_percent)}</p>
-        {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+        {move || error().map(|e| view! { <crate::ui::ErrorSummary title="Noch nicht eingereicht:">{e}</crate::ui::ErrorSummary> })}
         {move || saved().then(|| view! { <p class="notice-ok" role="status">"Ihre Antworten sind gespeichert. Sie können später hier weitermachen."</p> })}
         {a.finished.then(|| {
             let (score, max) = (a.score.unwrap_or_default(), a.max_score);
@@ -292,9 +292,9 @@ pub fn TrainingAdminPage() -> impl IntoView {
                 "Kurse in Markdown mit einem Test am Ende. Jede Änderung ergibt eine neue Version; wer eine frühere Version bestanden hat, behält deren Nachweis und wird zur neuen Version eingeladen."
             </p>
             <p><a href="/schulungen/uebersicht">"Zur Übersicht Mitarbeitende × Schulungen"</a></p>
-            <FormError value=save.value() />
-            <FormError value=base.value() />
-            <FormError value=rules.value() />
+            <FormError value=save.value() unlinked=true />
+            <FormError value=base.value() unlinked=true />
+            <FormError value=rules.value() unlinked=true />
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {

@@ -69,13 +69,27 @@ where
                 }
                 None => view! { <span>{message}</span> }.into_any(),
             };
-            view! {
-                <div class="form-error error-summary" role="alert" tabindex="-1" autofocus data-test="error-summary">
-                    <p class="error-summary-title">"Nicht gespeichert:"</p>
-                    <p>{body}</p>
-                </div>
-            }
+            view! { <ErrorSummary>{body}</ErrorSummary> }
         })
+    }
+}
+
+/// The summary of a refused form: it takes the focus when the page comes
+/// back (so it is in view and read out, with or without JavaScript). For
+/// a form that comes back with `?fehler=…` in its address, as the plain
+/// form routes answer; [`FormError`] uses it for the server functions.
+#[component]
+pub fn ErrorSummary(
+    /// What did not happen; "Nicht gespeichert:" unless given.
+    #[prop(into, optional)]
+    title: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="form-error error-summary" role="alert" tabindex="-1" autofocus data-test="error-summary">
+            <p class="error-summary-title">{title.unwrap_or("Nicht gespeichert:")}</p>
+            <p>{children()}</p>
+        </div>
     }
 }
 

@@ -246,6 +246,12 @@ async fn forms_without_javascript_answer_at_the_field(backend: Backend) {
             "pledge-title",
         ),
         (
+            "orgs/invite",
+            vec![("email", "keine-adresse"), ("role", "staff")],
+            "/mitglieder",
+            "invite-email",
+        ),
+        (
             "training/courses/create",
             vec![("title", "Kurs"), ("source", "# Kurs\n\nOhne Test.")],
             "/schulungen/kurse",
