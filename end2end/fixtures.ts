@@ -24,6 +24,28 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated=true]')).toBeAttached();
 }
 
+/** The password of every demo login (`nachweis demo`). */
+export const DEMO_PASSWORD = 'Nachweis-Demo-2026';
+
+/**
+ * Signs in through the login form, as a person does. With JavaScript the
+ * form is used only once the app has hydrated, so the hydrated code path
+ * is what is tested.
+ */
+export async function logIn(page: Page, js: boolean, email: string, password = DEMO_PASSWORD) {
+  await page.goto('/login');
+  if (js) await hydrated(page);
+  await page.getByLabel('E-Mail-Adresse').fill(email);
+  await page.getByLabel('Passwort').fill(password);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+}
+
+/** [`logIn`] as the ConRat DPO, until the start page greets her. */
+export async function logInAsDpo(page: Page, js: boolean) {
+  await logIn(page, js, 'dpo@conrat.example');
+  await expect(page.getByRole('heading', { name: /Guten Tag, Katrin Vogel/ })).toBeVisible();
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -1,18 +1,8 @@
-import { Page } from '@playwright/test';
-import { test, expect, hydrated } from '../fixtures';
+import { test, expect, hydrated, logInAsDpo } from '../fixtures';
 
 const DPO = { email: 'dpo@conrat.example', password: 'Nachweis-Demo-2026' };
 
-async function login(page: Page, js: boolean) {
-  await page.goto('/login');
-  // With JavaScript, interact only once the app has hydrated, so the
-  // hydrated code path is what is tested.
-  if (js) await hydrated(page);
-  await page.getByLabel('E-Mail-Adresse').fill(DPO.email);
-  await page.getByLabel('Passwort').fill(DPO.password);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
-  await expect(page.getByRole('heading', { name: /Guten Tag, Katrin Vogel/ })).toBeVisible();
-}
+const login = logInAsDpo;
 
 test('the DPO edits a measure, sees it in the history, and logs out', async ({ page }, info) => {
   const js = info.project.name === 'with-js';

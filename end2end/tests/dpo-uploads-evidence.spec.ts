@@ -1,16 +1,6 @@
-import { Page } from '@playwright/test';
-import { test, expect, hydrated } from '../fixtures';
+import { test, expect, logInAsDpo } from '../fixtures';
 
-const DPO = { email: 'dpo@conrat.example', password: 'Nachweis-Demo-2026' };
-
-async function login(page: Page, js: boolean) {
-  await page.goto('/login');
-  if (js) await hydrated(page);
-  await page.getByLabel('E-Mail-Adresse').fill(DPO.email);
-  await page.getByLabel('Passwort').fill(DPO.password);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
-  await expect(page.getByRole('heading', { name: /Guten Tag, Katrin Vogel/ })).toBeVisible();
-}
+const login = logInAsDpo;
 
 /** A real (tiny) PDF, padded so the upload takes a moment. */
 function pdf(sizeBytes: number): Buffer {

@@ -1,23 +1,15 @@
-import { Page } from '@playwright/test';
-import { test, expect, hydrated } from '../fixtures';
+import { test, expect, hydrated, logIn } from '../fixtures';
 
 // The DPO plans a new subprocessor and notifies every customer; a customer
 // reads the notice in the portal and objects with a reason; the DPO sees the
 // objection for that customer. Each project uses its own organisation.
 
-const PASSWORD = 'Nachweis-Demo-2026';
 const ORG = {
   'with-js': { dpo: 'dpo@conrat.example', dpoName: 'Katrin Vogel', customer: 'kunde@kanzlei-hoffmann.example', customerName: 'Kanzlei Hoffmann & Partner' },
   'without-js': { dpo: 'dpo@clickbits.example', dpoName: 'Sven Krüger', customer: 'kunde@praxis-weber.example', customerName: 'Praxis Dr. Weber' },
 };
 
-async function login(page: Page, js: boolean, email: string) {
-  await page.goto('/login');
-  if (js) await hydrated(page);
-  await page.getByLabel('E-Mail-Adresse').fill(email);
-  await page.getByLabel('Passwort').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
-}
+const login = logIn;
 
 test('a customer objects to a planned subprocessor and the DPO sees it', async ({ browser }, info) => {
   const js = info.project.name === 'with-js';

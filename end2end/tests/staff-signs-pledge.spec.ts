@@ -1,6 +1,6 @@
 import { Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { test, expect, hydrated } from '../fixtures';
+import { test, expect, hydrated, logIn, DEMO_PASSWORD } from '../fixtures';
 import { passBaseCourse } from '../base-course';
 
 // A demo staff member passes the base course (base-course.ts), then reads and
@@ -9,19 +9,12 @@ import { passBaseCourse } from '../base-course';
 // pledge pages pass an axe-core check (with JavaScript: axe runs in the
 // page). Each project uses its own organisation.
 
-const PASSWORD = 'Nachweis-Demo-2026';
 const ORG = {
   'with-js': { dpo: 'dpo@conrat.example', staff: 'mitarbeiter@conrat.example', name: 'Mia Schulz' },
   'without-js': { dpo: 'dpo@clickbits.example', staff: 'mitarbeiter@clickbits.example', name: 'Tim Wagner' },
 };
 
-async function login(page: Page, js: boolean, email: string) {
-  await page.goto('/login');
-  if (js) await hydrated(page);
-  await page.getByLabel('E-Mail-Adresse').fill(email);
-  await page.getByLabel('Passwort').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
-}
+const login = logIn;
 
 async function noSeriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -35,7 +28,7 @@ test('a staff member signs the confidentiality pledge and the DPO sees it', asyn
   // The base course, a signature and several axe checks: slow on a busy machine.
   test.setTimeout(180_000);
   // The overview below shows the base course as passed: the person passes it first.
-  await passBaseCourse(browser, js, org.staff, PASSWORD);
+  await passBaseCourse(browser, js, org.staff, DEMO_PASSWORD);
 
   const ctx = await browser.newContext({ javaScriptEnabled: js, acceptDownloads: true });
   const page = await ctx.newPage();
@@ -60,7 +53,7 @@ test('a staff member signs the confidentiality pledge and the DPO sees it', asyn
 
   await page.getByLabel('Ich habe den Text vollständig gelesen').check();
   await page.getByLabel('Ihr vollständiger Name').fill(org.name);
-  await page.getByLabel('Ihr Kennwort zur Bestätigung').fill(PASSWORD);
+  await page.getByLabel('Ihr Kennwort zur Bestätigung').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Verbindlich unterschreiben' }).click();
   await expect(page.getByText(/Sie haben Fassung 1 am .* unterschrieben\./)).toBeVisible();
   if (js) await noSeriousViolations(page);
