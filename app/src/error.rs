@@ -118,6 +118,15 @@ mod ssr {
             tracing::error!(operation = %op, "internal error: {cause}");
             Self::Internal(op)
         }
+
+        /// A write's database error, where a unique index refusing the
+        /// row means `lost` (two saves at once: the other one won).
+        pub fn unless_unique(e: sea_orm::DbErr, lost: AppError) -> Self {
+            match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => lost,
+                _ => e.into(),
+            }
+        }
     }
 
     impl From<sea_orm::DbErr> for AppError {

@@ -6,7 +6,6 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{AvvLanguage, AvvSaved, AvvTextView, AvvTexts, LOCALES, default_text};
 use crate::audit::service::{AuditEvent, record};
@@ -18,11 +17,6 @@ use crate::ids::OrgId;
 
 /// The longest text accepted, in characters.
 const MAX_BODY: usize = 100_000;
-
-/// SHA-256 of title and body: what a concluded contract will name.
-pub fn text_hash(title: &str, body: &str) -> String {
-    hex::encode(Sha256::digest(format!("{title}\n\n{body}").as_bytes()))
-}
 
 fn known_locale(locale: &str) -> AppResult<&'static str> {
     LOCALES
@@ -152,7 +146,7 @@ pub async fn save(
             format!("Der Text ist zu lang (höchstens {MAX_BODY} Zeichen)."),
         ));
     }
-    let sha256 = text_hash(title, &body);
+    let sha256 = crate::pledges::service::text_hash(title, &body);
     let txn = db.begin_write().await?;
     let previous = current(&txn, actor.org_id, locale).await?;
     if let Some(p) = previous.as_ref().filter(|p| p.sha256 == sha256) {
@@ -177,10 +171,7 @@ pub async fn save(
     }
     .insert(&txn)
     .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict,
-        _ => e.into(),
-    })?;
+    .map_err(|e| AppError::unless_unique(e, AppError::Conflict))?;
     record(
         &txn,
         now,

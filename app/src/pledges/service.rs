@@ -146,7 +146,9 @@ fn parse_blocks(markdown: &str, images: bool) -> Vec<Block> {
     out
 }
 
-fn text_hash(title: &str, body: &str) -> String {
+/// SHA-256 (hex) of a versioned text's title and body: what a signature
+/// or a concluded contract names. The AVV texts use it too.
+pub fn text_hash(title: &str, body: &str) -> String {
     hex::encode(Sha256::digest(format!("{title}\n\n{body}").as_bytes()))
 }
 
@@ -277,10 +279,7 @@ pub async fn publish_as(
     }
     .insert(&txn)
     .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict,
-        _ => e.into(),
-    })?;
+    .map_err(|e| AppError::unless_unique(e, AppError::Conflict))?;
     record(
         &txn,
         now,

@@ -96,10 +96,7 @@ pub async fn save_course(
     }
     .insert(&txn)
     .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict,
-        _ => e.into(),
-    })?;
+    .map_err(|e| AppError::unless_unique(e, AppError::Conflict))?;
     if course.title != title {
         let mut active: training_courses::ActiveModel = course.clone().into();
         active.title = Set(title.to_owned());
