@@ -66,7 +66,9 @@ pub struct Done {
 /// The one answer to a form post. JSON for a client that asked for it (the
 /// result, or the error with its status). A browser is sent on to
 /// [`Done::then`]; on an error it goes back to `back` with the message in
-/// `?fehler=`, except for "not found", which has nothing to go back to.
+/// `?fehler=` and the field it is about, if any, in `&feld=` (the page
+/// shows both through `ui::Refused`), except for "not found", which has
+/// nothing to go back to.
 pub fn form_answer(headers: &HeaderMap, back: &str, result: Result<Done, AppError>) -> Response {
     match (wants_json(headers), result) {
         (true, Ok(done)) => axum::Json(done.json).into_response(),
@@ -74,7 +76,12 @@ pub fn form_answer(headers: &HeaderMap, back: &str, result: Result<Done, AppErro
         (false, Ok(done)) => Redirect::to(&done.then).into_response(),
         (false, Err(e @ AppError::NotFound(_))) => e.into_response(),
         (false, Err(e)) => {
-            Redirect::to(&with_query(back, "fehler", &e.to_string())).into_response()
+            let back = with_query(back, "fehler", &e.to_string());
+            let back = match e.field() {
+                Some(field) => with_query(&back, "feld", field),
+                None => back,
+            };
+            Redirect::to(&back).into_response()
         }
     }
 }

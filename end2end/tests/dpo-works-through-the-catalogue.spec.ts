@@ -56,6 +56,8 @@ test('a refused save shows what failed, in view and at the field; a good one con
 
   const body = page.getByLabel('Beschreibung der Maßnahme');
   const old = await body.inputValue();
+  const title = page.getByLabel('Kurztitel (optional)');
+  await title.fill(`Kurztitel ${info.project.name}`);
   await body.fill('   \n  ');
   if (js) {
     // The browser refuses a text of spaces before sending it …
@@ -75,6 +77,8 @@ test('a refused save shows what failed, in view and at the field; a good one con
   await expect(field).toHaveAttribute('aria-invalid', 'true');
   await expect(field).toHaveAttribute('aria-describedby', 'body-error');
   await expect(page.locator('#body-error')).toHaveText('Der Text der Maßnahme darf nicht leer sein.');
+  // What was typed is still there (the server refused it, it did not lose it).
+  await expect(title).toHaveValue(`Kurztitel ${info.project.name}`);
   // The summary links to the field.
   await summary.getByRole('link').click();
   await expect(page).toHaveURL(/#body$/);

@@ -332,6 +332,10 @@ fn router(
         })
         .fallback(site_or_not_found(state.clone(), site))
         .layer(middleware::from_fn(server_fn_status))
+        .layer(middleware::from_fn_with_state(
+            KEPT_FORMS,
+            app::ui::kept::keep_refused_forms,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         // Added after the body limits: the upload streams and counts itself.
@@ -570,6 +574,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+/// The forms of plain text whose input a refused post keeps for the page
+/// it returns to (`app::ui::kept`). No form with a password or a token.
+const KEPT_FORMS: app::ui::kept::KeptForms = {
+    use leptos::server_fn::ServerFn;
+    app::ui::kept::KeptForms(&[
+        app::toms::CreateMeasure::PATH,
+        app::toms::UpdateMeasure::PATH,
+        app::avv::SaveAvvText::PATH,
+        app::pledges::PublishPledge::PATH,
+        app::subprocessors::SaveSubprocessor::PATH,
+        app::customers::AddCustomer::PATH,
+        app::orgs::UpdateProfile::PATH,
+        app::training::CreateCourse::PATH,
+        app::evidence::UpdateEvidence::PATH,
+        "/kunden/*/angaben",
+        "/pruefungen/neu",
+        "/pruefungen/bewertung/*",
+    ])
+};
 
 /// Server functions answer errors with 500 by default; give each
 /// [`app::error::AppError`] its own status (400, 401, 403, 404, 409, 422, 429).

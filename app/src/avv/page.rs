@@ -151,7 +151,7 @@ fn Language(lang: AvvLanguage, can_edit: bool, save: ServerAction<SaveAvvText>) 
                             name="title"
                             required
                             pattern=crate::ui::NOT_BLANK
-                            value=lang.draft_title.clone()
+                            value={crate::ui::typed::<SaveAvvText>("title", lang.draft_title.clone())}
                             aria-invalid=move || failed("title").then_some("true")
                             aria-describedby=move || described("title")
                         />
@@ -163,7 +163,7 @@ fn Language(lang: AvvLanguage, can_edit: bool, save: ServerAction<SaveAvvText>) 
                             name="body"
                             rows=24
                             required=true
-                            value=lang.draft_body.clone()
+                            value={crate::ui::typed::<SaveAvvText>("body", lang.draft_body.clone())}
                             invalid=Signal::derive(move || failed("body"))
                         />
                         <button type="submit" class="button primary">"Fassung speichern"</button>

@@ -30,7 +30,7 @@ pub fn CustomersPage() -> impl IntoView {
     let answer = move || {
         query.with(|q| {
             let customer = q.get("kunde").and_then(|v| v.parse::<CustomerId>().ok());
-            (customer, q.get("gespeichert").is_some(), q.get("fehler"))
+            (customer, q.get("gespeichert").is_some())
         })
     };
     view! {
@@ -50,7 +50,7 @@ pub fn CustomersPage() -> impl IntoView {
                                 .await
                                 .map(|l| l.items.into_iter().map(|s| (s.id, s.name)).collect())
                                 .unwrap_or_default();
-                            let (answered, saved, failed) = answer();
+                            let (answered, saved) = answer();
                             view! {
                                 {list.is_empty().then(|| view! { <p class="muted">"Noch keine Kunden erfasst."</p> })}
                                 {list
@@ -69,7 +69,7 @@ pub fn CustomersPage() -> impl IntoView {
                                                     p=c.particulars.clone()
                                                     choices=choices.clone()
                                                     saved=here && saved
-                                                    failed=failed.clone().filter(|_| here)
+                                                    refused=crate::ui::Refused::in_address().filter(|_| here)
                                                 />
                                                 <ul>
                                                     {c.contacts
@@ -137,6 +137,7 @@ pub fn CustomersPage() -> impl IntoView {
                                         <input
                                             id="cu-name"
                                             name="name"
+                                            value={crate::ui::typed::<AddCustomer>("name", String::new())}
                                             required
                                             pattern=crate::ui::NOT_BLANK
                                             aria-invalid=move || add.value().with(|v| invalid(v, "name")).then_some("true")
@@ -144,12 +145,13 @@ pub fn CustomersPage() -> impl IntoView {
                                         />
                                         <FieldError value=add.value() field="name" prefix="cu-" />
                                         <label for="cu-avv_reference">"AVV-Referenz"</label>
-                                        <input id="cu-avv_reference" name="avv_reference" />
+                                        <input id="cu-avv_reference" name="avv_reference" value={crate::ui::typed::<AddCustomer>("avv_reference", String::new())} />
                                         <label for="cu-avv_date">"AVV vom"</label>
                                         <input
                                             id="cu-avv_date"
                                             type="date"
                                             name="avv_date"
+                                            value={crate::ui::typed::<AddCustomer>("avv_date", String::new())}
                                             aria-invalid=move || add.value().with(|v| invalid(v, "avv_date")).then_some("true")
                                             aria-describedby=move || add.value().with(|v| described_by_in(v, "cu-", "avv_date"))
                                         />
@@ -174,15 +176,22 @@ fn ParticularsPanel(
     p: Particulars,
     choices: Vec<(SubprocessorId, String)>,
     saved: bool,
-    failed: Option<String>,
+    refused: Option<crate::ui::Refused>,
 ) -> impl IntoView {
     let missing = p.missing();
     let complete = missing.is_empty();
-    let open = !complete || failed.is_some();
+    let open = !complete || refused.is_some();
     let prefix = format!("pa-{id}-");
+    let mut targets: Vec<(&'static str, String)> = PARTICULARS
+        .iter()
+        .map(|(field, _, _)| (*field, format!("{prefix}{field}")))
+        .collect();
+    targets.push(("subprocessors", format!("{prefix}subprocessors")));
+    // After a refused save the form shows what was typed.
+    let kept = crate::ui::kept::kept(&format!("/kunden/{id}/angaben"));
     view! {
         {saved.then(|| view! { <Saved text="Angaben gespeichert." /> })}
-        {failed.map(|message| view! { <crate::ui::ErrorSummary>{message}</crate::ui::ErrorSummary> })}
+        {refused.clone().map(|refused| view! { <crate::ui::RefusedSummary refused targets /> })}
         {if complete {
             view! { <p class="notice success" data-test="particulars-complete">"Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden."</p> }.into_any()
         } else {
@@ -200,27 +209,50 @@ fn ParticularsPanel(
                     .iter()
                     .map(|(field, label, hint)| {
                         let input_id = format!("{prefix}{field}");
-                        let value = p.text(field).to_owned();
+                        let value = kept
+                            .as_ref()
+                            .and_then(|k| k.get(field))
+                            .unwrap_or(p.text(field))
+                            .to_owned();
+                        let invalid = crate::ui::refused_at(&refused, field);
                         let field_view = if *field == "breach_deadline" {
-                            view! { <input id=input_id.clone() name=*field value=value placeholder=*hint maxlength="200" /> }.into_any()
+                            view! {
+                                <input
+                                    id=input_id.clone()
+                                    name=*field
+                                    value=value
+                                    placeholder=*hint
+                                    maxlength="200"
+                                    aria-invalid=invalid.then_some("true")
+                                    aria-describedby=crate::ui::refused_described_by(&refused, field, &input_id)
+                                />
+                            }
+                                .into_any()
                         } else {
-                            view! { <crate::ui::TextArea id=input_id.clone() name=*field rows=2 value placeholder=hint.to_string() /> }.into_any()
+                            view! { <crate::ui::TextArea id=input_id.clone() name=*field rows=2 value placeholder=hint.to_string() invalid /> }.into_any()
                         };
                         view! {
-                            <label for=input_id>{*label}</label>
+                            <label for=input_id.clone()>{*label}</label>
                             {field_view}
+                            <crate::ui::RefusedField refused=refused.clone() field=*field id=input_id />
                         }
                     })
                     .collect_view()}
-                <fieldset>
+                <fieldset
+                    id=format!("{prefix}subprocessors")
+                    tabindex="-1"
+                    aria-invalid=crate::ui::refused_at(&refused, "subprocessors").then_some("true")
+                    aria-describedby=crate::ui::refused_described_by(&refused, "subprocessors", &format!("{prefix}subprocessors"))
+                >
                     <legend>"Unterauftragsverarbeiter, die die Leistungen dieses Kunden nutzen (Anlage 2)"</legend>
+                    <crate::ui::RefusedField refused=refused.clone() field="subprocessors" id=format!("{prefix}subprocessors") />
                     {choices.is_empty().then(|| view! { <p class="muted">"Ihre Organisation hat keine Unterauftragsverarbeiter erfasst."</p> })}
                     {choices
                         .into_iter()
                         .map(|(sub, name)| {
                             view! {
                                 <label class="check">
-                                    <input type="checkbox" name="sub" value=sub.to_string() checked=p.subprocessors.contains(&sub) />
+                                    <input type="checkbox" name="sub" value=sub.to_string() checked=kept.as_ref().map_or(p.subprocessors.contains(&sub), |k| k.all("sub").contains(&sub.to_string().as_str())) />
                                     " "
                                     {name}
                                 </label>

@@ -150,6 +150,51 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
     let current = e.versions.first().cloned();
     let older: Vec<_> = e.versions.iter().skip(1).cloned().collect();
     let id = e.id;
+    // A refused save of this item's form (and only this one: the kept input
+    // names the item) reopens it with what was typed and the message at
+    // its field.
+    let kept = crate::ui::kept::kept(<UpdateEvidence as server_fn::ServerFn>::PATH)
+        .filter(|k| k.get("id") == Some(id.to_string().as_str()));
+    let refused = kept.is_some();
+    let was = |field: &str, stored: String| {
+        kept.as_ref()
+            .and_then(|k| k.get(field))
+            .map_or(stored, str::to_owned)
+    };
+    let error_at = move |field: &str| {
+        actions.update.value().with_untracked(|v| match v {
+            Some(Err(e)) if refused && e.field() == Some(field) => Some(e.to_string()),
+            _ => None,
+        })
+    };
+    let field_error = move |field: &str, input: String| {
+        error_at(field).map(|message| {
+            view! { <p class="field-error" id=format!("{input}-error") data-test="field-error">{message}</p> }
+        })
+    };
+    let aria = move |field: &str, input: &str| {
+        let bad = error_at(field).is_some();
+        (bad.then_some("true"), bad.then(|| format!("{input}-error")))
+    };
+    let (title_in, desc_in, from_in, until_in) = (
+        format!("ev-title-{id}"),
+        format!("ev-desc-{id}"),
+        format!("ev-from-{id}"),
+        format!("ev-until-{id}"),
+    );
+    let title = was("title", e.title.clone());
+    let description = was("description", e.description.clone());
+    let valid_from = was(
+        "valid_from",
+        e.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+    );
+    let valid_until = was(
+        "valid_until",
+        e.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+    );
+    let (title_invalid, title_described) = aria("title", &title_in);
+    let (from_invalid, from_described) = aria("valid_from", &from_in);
+    let (until_invalid, until_described) = aria("valid_until", &until_in);
     view! {
         <li class="evidence-item" data-validity=e.validity.as_str() data-test="evidence-item">
             <div class="evidence-head">
@@ -199,18 +244,30 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
             {can_write
                 .then(|| {
                     view! {
-                        <details class="evidence-edit">
+                        <details class="evidence-edit" open=refused>
                             <summary>"Bearbeiten, neue Version, löschen"</summary>
                             <ActionForm action=actions.update attr:class="form">
                                 <input type="hidden" name="id" value=id.to_string() />
-                                <label for=format!("ev-title-{id}") class="required">"Titel"</label>
-                                <input id=format!("ev-title-{id}") name="title" value=e.title.clone() required pattern=crate::ui::NOT_BLANK />
-                                <label for=format!("ev-desc-{id}")>"Beschreibung"</label>
-                                <crate::ui::TextArea id=format!("ev-desc-{id}") name="description" rows=2 value=e.description.clone() />
-                                <label for=format!("ev-from-{id}")>"Gültig ab"</label>
-                                <input id=format!("ev-from-{id}") type="date" name="valid_from" value=e.valid_from.map(|d| d.to_string()).unwrap_or_default() />
-                                <label for=format!("ev-until-{id}")>"Gültig bis"</label>
-                                <input id=format!("ev-until-{id}") type="date" name="valid_until" value=e.valid_until.map(|d| d.to_string()).unwrap_or_default() />
+                                <label for=title_in.clone() class="required">"Titel"</label>
+                                <input
+                                    id=title_in.clone()
+                                    name="title"
+                                    value=title
+                                    required
+                                    pattern=crate::ui::NOT_BLANK
+                                    aria-invalid=title_invalid
+                                    aria-describedby=title_described
+                                />
+                                {field_error("title", title_in)}
+                                <label for=desc_in.clone()>"Beschreibung"</label>
+                                <crate::ui::TextArea id=desc_in.clone() name="description" rows=2 value=description invalid=error_at("description").is_some() />
+                                {field_error("description", desc_in)}
+                                <label for=from_in.clone()>"Gültig ab"</label>
+                                <input id=from_in.clone() type="date" name="valid_from" value=valid_from aria-invalid=from_invalid aria-describedby=from_described />
+                                {field_error("valid_from", from_in)}
+                                <label for=until_in.clone()>"Gültig bis"</label>
+                                <input id=until_in.clone() type="date" name="valid_until" value=valid_until aria-invalid=until_invalid aria-describedby=until_described />
+                                {field_error("valid_until", until_in)}
                                 <button type="submit" class="button">"Speichern"</button>
                             </ActionForm>
                             <h3>"Neue Version hochladen"</h3>

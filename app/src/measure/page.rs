@@ -10,7 +10,7 @@ use crate::ids::MeasureId;
 use crate::toms::{
     AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
 };
-use crate::ui::{ErrorView, FieldError, FormError, Loading, Paragraphs, invalid};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, Paragraphs, invalid, typed};
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -258,6 +258,11 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             .value()
             .with_untracked(|v| crate::ui::described_by(v, field))
     };
+    // After a refused save the form shows what was typed, not the stored text.
+    let title = typed::<UpdateMeasure>("title", m.title.clone());
+    let body = typed::<UpdateMeasure>("body", m.body.clone());
+    let status = typed::<UpdateMeasure>("status", m.status.as_str().to_owned());
+    let category = typed::<UpdateMeasure>("category_id", m.category_id.to_string());
     view! {
         <crate::ui::PageTitle text=format!("Bearbeiten: {heading}") />
         <h1 class="measure-title">"Maßnahme bearbeiten"</h1>
@@ -266,6 +271,21 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             <span>{format!("Version {}", m.version)}</span>
         </p>
         <FormError value=edits.update.value() />
+        {edits
+            .update
+            .value()
+            .with_untracked(|v| matches!(v, Some(Err(crate::error::AppError::Conflict))))
+            .then(|| {
+                view! {
+                    <p class="hint" data-test="conflict-hint">
+                        {format!(
+                            "Ihre Eingabe steht unten im Formular. Gespeichert ist inzwischen Version {} (siehe Verlauf); speichern Sie erneut, wird Ihre Eingabe Version {}.",
+                            m.version,
+                            m.version + 1,
+                        )}
+                    </p>
+                }
+            })}
         <p class="hint">"Pflichtfelder sind mit * markiert."</p>
         <ActionForm action=edits.update attr:class="form" attr:id="edit-measure">
             <input type="hidden" name="id" value=id.to_string() />
@@ -277,7 +297,7 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
                     .iter()
                     .map(|c| {
                         view! {
-                            <option value=c.id.to_string() selected=c.id == m.category_id>
+                            <option value=c.id.to_string() selected=c.id.to_string() == category>
                                 {c.label.clone()}
                             </option>
                         }
@@ -290,21 +310,21 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             <input
                 id="title"
                 name="title"
-                value=m.title.clone()
+                value=title
                 maxlength="200"
                 aria-invalid=failed("title").then_some("true")
                 aria-describedby=described("title")
             />
             <FieldError value=edits.update.value() field="title" />
             <label for="body" class="required">"Beschreibung der Maßnahme"</label>
-            <crate::ui::TextArea id="body" name="body" rows=14 required=true value=m.body.clone() invalid=failed("body") />
+            <crate::ui::TextArea id="body" name="body" rows=14 required=true value=body invalid=failed("body") />
             <FieldError value=edits.update.value() field="body" />
             <label for="status">"Status"</label>
             <select id="status" name="status">
                 {MeasureStatus::ALL
                     .iter()
                     .copied()
-                    .map(|s| view! { <option value=s.as_str() selected=s == m.status>{s.label()}</option> })
+                    .map(|s| view! { <option value=s.as_str() selected=s.as_str() == status>{s.label()}</option> })
                     .collect_view()}
             </select>
             <p class="actions">

@@ -286,7 +286,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
             </details>
         })}
         {o.can_edit.then(|| view! {
-            <details class="card" open=first>
+            <details class="card" open=first || publish.value().with_untracked(|v| matches!(v, Some(Err(_))))>
                 <summary>{if first { "Text festlegen (Fassung 1)" } else { "Neue Fassung festlegen" }}</summary>
                 <p class="muted">"Eine neue Fassung muss von allen erneut unterschrieben werden. Bisherige Unterschriften bleiben unverändert erhalten."</p>
                 <FormError value=publish.value() prefix="pledge-" />
@@ -298,7 +298,7 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
                         name="title"
                         required
                         pattern=crate::ui::NOT_BLANK
-                        value=o.draft_title.clone()
+                        value={crate::ui::typed::<PublishPledge>("title", o.draft_title.clone())}
                         aria-invalid=move || publish.value().with(|v| invalid(v, "title")).then_some("true")
                         aria-describedby=move || publish.value().with(|v| described_by_in(v, "pledge-", "title"))
                     />
@@ -309,14 +309,17 @@ fn Overview(o: PledgeOverview, publish: ServerAction<PublishPledge>) -> impl Int
                         name="body"
                         rows=18
                         required=true
-                        value=o.draft_body.clone()
+                        value={crate::ui::typed::<PublishPledge>("body", o.draft_body.clone())}
                         invalid=Signal::derive(move || publish.value().with(|v| invalid(v, "body")))
                     />
                     <FieldError value=publish.value() field="body" prefix="pledge-" />
                     <fieldset>
                         <legend>"Zusätzliche Klauseln"</legend>
                         {CLAUSES.iter().map(|(key, label)| {
-                            let on = active_clauses.iter().any(|k| k == key);
+                            let on = match crate::ui::kept::kept(<PublishPledge as server_fn::ServerFn>::PATH) {
+                                Some(kept) => kept.get(key).is_some(),
+                                None => active_clauses.iter().any(|k| k == key),
+                            };
                             view! {
                                 <label class="check">
                                     <input type="checkbox" name=*key value="ja" checked=on />

@@ -20,7 +20,11 @@ use super::{
     get_measure_review, get_review_item, get_reviews,
 };
 use crate::ids::{CycleId, MeasureId, ReviewItemId};
-use crate::ui::{ErrorView, FormError, Loading, Paragraphs};
+use crate::ui::kept::kept;
+use crate::ui::{
+    ErrorView, FormError, Loading, Paragraphs, Refused, RefusedField, RefusedSummary, refused_at,
+    refused_described_by,
+};
 
 fn result_class(r: Option<ReviewResult>) -> &'static str {
     match r {
@@ -32,15 +36,42 @@ fn result_class(r: Option<ReviewResult>) -> &'static str {
     }
 }
 
-fn query_notices() -> impl IntoView {
+/// A plain form's answer: the refusal (linked to its field where the
+/// page's form has it: `targets` pairs field names with element ids) or
+/// the confirmation.
+fn query_notices(targets: &[(&'static str, &'static str)]) -> impl IntoView {
     let query = use_query_map();
-    let error = move || query.with(|q| q.get("fehler"));
     let saved = move || query.with(|q| q.get("ok"));
+    let targets: Vec<(&'static str, String)> = targets
+        .iter()
+        .map(|(f, id)| (*f, (*id).to_owned()))
+        .collect();
     view! {
-        {move || error().map(|e| view! { <crate::ui::ErrorSummary>{e}</crate::ui::ErrorSummary> })}
+        {Refused::in_address().map(|refused| view! { <RefusedSummary refused targets /> })}
         {move || saved().map(|m| view! { <p class="notice-ok" role="status">{m}</p> })}
     }
 }
+
+/// The fields of the form that opens a cycle, and their ids.
+const OPEN_FIELDS: &[(&str, &str)] = &[
+    ("title", "cycle-title"),
+    ("due_date", "cycle-due"),
+    ("method", "cycle-method"),
+    ("measures", "cycle-scope"),
+];
+
+/// The fields of the assessment form, and their ids.
+const ASSESS_FIELDS: &[(&str, &str)] = &[
+    ("result", "rev-result"),
+    ("tested", "rev-tested"),
+    ("rationale", "rev-rationale"),
+    ("state_of_art", "rev-sota"),
+    ("evidence", "rev-evidence"),
+    ("finding_description", "finding_description"),
+    ("finding_action", "finding_action"),
+    ("finding_owner_id", "finding_owner_id"),
+    ("finding_due_date", "finding_due_date"),
+];
 
 #[component]
 pub fn ReviewsPage() -> impl IntoView {
@@ -53,7 +84,7 @@ pub fn ReviewsPage() -> impl IntoView {
             <p class="lead">
                 "Regelmäßige Überprüfung, Bewertung und Evaluierung der Wirksamkeit der technischen und organisatorischen Maßnahmen (Art. 32 Abs. 1 lit. d DSGVO)."
             </p>
-            {query_notices()}
+            {query_notices(OPEN_FIELDS)}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -155,35 +186,73 @@ fn OpenForm(o: ReviewsOverview) -> impl IntoView {
             _ => groups.push((m.category.clone(), vec![m])),
         }
     }
+    // A refused form comes back with what was typed and the message at its field.
+    let refused = Refused::in_address();
+    let kept = kept("/pruefungen/neu");
+    let was = |field: &str| kept.as_ref().and_then(|k| k.get(field)).map(str::to_owned);
+    let subset = was("scope").as_deref() == Some("subset");
+    let chosen: Vec<String> = kept
+        .as_ref()
+        .map(|k| k.all("m").into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let field = |name: &'static str, id: &'static str| {
+        (
+            refused_at(&refused, name).then_some("true"),
+            refused_described_by(&refused, name, id),
+        )
+    };
+    let (title_invalid, title_described) = field("title", "cycle-title");
+    let (due_invalid, due_described) = field("due_date", "cycle-due");
+    let (scope_invalid, scope_described) = field("measures", "cycle-scope");
     view! {
         <section class="card">
             <h2>"Prüfzyklus eröffnen"</h2>
+            <p class="hint">"Pflichtfelder sind mit * markiert."</p>
             <form class="form" method="post" action="/pruefungen/neu">
-                <label for="cycle-title">"Titel"</label>
-                <input id="cycle-title" name="title" required pattern=crate::ui::NOT_BLANK value=o.suggested_title />
-                <label for="cycle-due">"Fällig bis"</label>
-                <input id="cycle-due" name="due_date" type="date" required value=o.suggested_due.to_string() />
+                <label for="cycle-title" class="required">"Titel"</label>
+                <input
+                    id="cycle-title"
+                    name="title"
+                    required
+                    pattern=crate::ui::NOT_BLANK
+                    value=was("title").unwrap_or(o.suggested_title)
+                    aria-invalid=title_invalid
+                    aria-describedby=title_described
+                />
+                <RefusedField refused=refused.clone() field="title" id="cycle-title" />
+                <label for="cycle-due" class="required">"Fällig bis"</label>
+                <input
+                    id="cycle-due"
+                    name="due_date"
+                    type="date"
+                    required
+                    value=was("due_date").unwrap_or(o.suggested_due.to_string())
+                    aria-invalid=due_invalid
+                    aria-describedby=due_described
+                />
+                <RefusedField refused=refused.clone() field="due_date" id="cycle-due" />
                 <label for="cycle-method">"Methode (leer lassen für den Standardtext)"</label>
-                <crate::ui::TextArea id="cycle-method" name="method" rows=3 />
-                <fieldset>
+                <crate::ui::TextArea id="cycle-method" name="method" rows=3 value=was("method").unwrap_or_default() />
+                <fieldset id="cycle-scope" tabindex="-1" aria-invalid=scope_invalid aria-describedby=scope_described>
                     <legend>"Umfang"</legend>
+                    <RefusedField refused=refused.clone() field="measures" id="cycle-scope" />
                     <label class="check">
-                        <input type="radio" name="scope" value="all" checked />
+                        <input type="radio" name="scope" value="all" checked=!subset />
                         " Alle umgesetzten Maßnahmen"
                     </label>
                     <label class="check">
-                        <input type="radio" name="scope" value="subset" />
+                        <input type="radio" name="scope" value="subset" checked=subset />
                         " Nur die unten ausgewählten Maßnahmen"
                     </label>
                 </fieldset>
-                <details>
+                <details open=!chosen.is_empty()>
                     <summary>"Maßnahmen auswählen"</summary>
                     {groups.into_iter().map(|(cat, list)| view! {
                         <fieldset class="measure-choice">
                             <legend>{cat}</legend>
                             {list.into_iter().map(|m| view! {
                                 <label class="check">
-                                    <input type="checkbox" name="m" value=m.id.to_string() />
+                                    <input type="checkbox" name="m" value=m.id.to_string() checked=chosen.contains(&m.id.to_string()) />
                                     " " {m.label} {(!m.implemented).then_some(" (geplant)")}
                                 </label>
                             }).collect_view()}
@@ -303,7 +372,7 @@ pub fn CyclePage() -> impl IntoView {
     view! {
         <Title text="Prüfzyklus" />
         <section class="page">
-            {query_notices()}
+            {query_notices(&[])}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -436,7 +505,7 @@ pub fn ItemPage() -> impl IntoView {
     view! {
         <Title text="Bewertung" />
         <section class="page">
-            {query_notices()}
+            {query_notices(ASSESS_FIELDS)}
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -547,15 +616,35 @@ fn Assessment(v: ItemView) -> impl IntoView {
 #[component]
 fn AssessForm(v: ItemView) -> impl IntoView {
     let id = v.row.id;
-    let current = v.row.result;
-    let sota = v.state_of_art.clone();
+    // A refused form comes back with what was typed and the message at its field.
+    let refused = Refused::in_address();
+    let kept = kept(&format!("/pruefungen/bewertung/{id}"));
+    let was = |field: &str| kept.as_ref().and_then(|k| k.get(field)).map(str::to_owned);
+    let current = match &kept {
+        Some(_) => {
+            was("result").and_then(|r| ReviewResult::ALL.into_iter().find(|x| x.as_str() == r))
+        }
+        None => v.row.result,
+    };
+    let sota = match &kept {
+        Some(_) => was("state_of_art").unwrap_or_default(),
+        None => v.state_of_art.clone(),
+    };
+    let tested = was("tested").unwrap_or(v.tested.clone());
+    let rationale = was("rationale").unwrap_or(v.rationale.clone());
+    let linked: Option<Vec<String>> = kept
+        .as_ref()
+        .map(|k| k.all("evidence").into_iter().map(str::to_owned).collect());
+    let invalid = |field: &str| refused_at(&refused, field);
+    let described = |field: &str, id: &str| refused_described_by(&refused, field, id);
     view! {
         <section class="card">
             <h2>"Bewertung"</h2>
             <form class="form" method="post" action=format!("/pruefungen/bewertung/{id}") data-test="assess-form">
                 <input type="hidden" name="version" value=v.version.to_string() />
-                <fieldset>
+                <fieldset id="rev-result" tabindex="-1" aria-invalid=invalid("result").then_some("true") aria-describedby=described("result", "rev-result")>
                     <legend>"Ergebnis"</legend>
+                    <RefusedField refused=refused.clone() field="result" id="rev-result" />
                     {ReviewResult::ALL.into_iter().map(|r| view! {
                         <label class="check">
                             <input type="radio" name="result" value=r.as_str() checked=current == Some(r) />
@@ -564,11 +653,14 @@ fn AssessForm(v: ItemView) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <label for="rev-tested">"Was wurde wie geprüft?"</label>
-                <crate::ui::TextArea id="rev-tested" name="tested" rows=3 placeholder="z. B. Rücksicherung einer Stichprobe von 3 Systemen aus der Datensicherung vom 01.10." value=v.tested.clone() />
+                <crate::ui::TextArea id="rev-tested" name="tested" rows=3 placeholder="z. B. Rücksicherung einer Stichprobe von 3 Systemen aus der Datensicherung vom 01.10." value=tested invalid=invalid("tested") />
+                <RefusedField refused=refused.clone() field="tested" id="rev-tested" />
                 <label for="rev-rationale">"Begründung des Ergebnisses"</label>
-                <crate::ui::TextArea id="rev-rationale" name="rationale" rows=3 value=v.rationale.clone() />
-                <fieldset>
+                <crate::ui::TextArea id="rev-rationale" name="rationale" rows=3 value=rationale invalid=invalid("rationale") />
+                <RefusedField refused=refused.clone() field="rationale" id="rev-rationale" />
+                <fieldset id="rev-sota" tabindex="-1" aria-invalid=invalid("state_of_art").then_some("true") aria-describedby=described("state_of_art", "rev-sota")>
                     <legend>"Entspricht die Maßnahme dem Stand der Technik?"</legend>
+                    <RefusedField refused=refused.clone() field="state_of_art" id="rev-sota" />
                     <label class="check">
                         <input type="radio" name="state_of_art" value="yes" checked=sota == "yes" />
                         " Ja"
@@ -578,23 +670,25 @@ fn AssessForm(v: ItemView) -> impl IntoView {
                         " Nein"
                     </label>
                 </fieldset>
-                <fieldset>
+                <fieldset id="rev-evidence" tabindex="-1" aria-invalid=invalid("evidence").then_some("true") aria-describedby=described("evidence", "rev-evidence")>
                     <legend>"Nachweise, auf die sich die Bewertung stützt"</legend>
+                    <RefusedField refused=refused.clone() field="evidence" id="rev-evidence" />
                     {if v.evidence.is_empty() {
                         view! { <p class="muted">"Zu dieser Maßnahme gibt es noch keinen Nachweis. Laden Sie unten einen hoch."</p> }.into_any()
                     } else {
                         v.evidence.iter().map(|e| view! {
                             <label class="check">
-                                <input type="checkbox" name="evidence" value=e.id.to_string() checked=e.linked />
+                                <input type="checkbox" name="evidence" value=e.id.to_string() checked=linked.as_ref().map_or(e.linked, |l| l.contains(&e.id.to_string())) />
                                 " " {e.title.clone()}
                                 {e.valid_until.map(|d| format!(" (gültig bis {})", german_date(d)))}
                             </label>
                         }).collect_view().into_any()
                     }}
                 </fieldset>
-                <details>
+                <details open=refused.as_ref().and_then(|r| r.field.as_deref()).is_some_and(|f| f.starts_with("finding_"))>
                     <summary>"Feststellung mit Korrekturmaßnahme hinzufügen"</summary>
                     <p class="muted">"Pflicht, wenn die Maßnahme nicht oder nur teilweise wirksam ist."</p>
+                    <RefusedField refused=refused.clone() field="finding_description" id="finding_description" />
                     <FindingFields members=v.members.clone() prefix="finding_" />
                 </details>
                 <div class="actions">

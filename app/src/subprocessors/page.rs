@@ -205,15 +205,31 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
     let (id, version) = s
         .as_ref()
         .map_or((SubprocessorId(0), 0), |s| (s.id, s.version));
+    // After a refused save, this form (and only this one) shows what was typed.
+    let kept = crate::ui::kept::kept(<SaveSubprocessor as server_fn::ServerFn>::PATH)
+        .filter(|k| k.get("id").unwrap_or("0") == id.to_string());
+    let t = |field: &str, stored: String| {
+        kept.as_ref()
+            .and_then(|k| k.get(field))
+            .map_or(stored, str::to_owned)
+    };
     let (name, service, address, locations, contact, since, until) = (
-        v(|s| s.name.clone()),
-        v(|s| s.service.clone()),
-        v(|s| s.address.clone()),
-        v(|s| s.locations.clone()),
-        v(|s| s.contact.clone()),
-        v(|s| s.since.map(|d| d.to_string()).unwrap_or_default()),
-        v(|s| s.until.map(|d| d.to_string()).unwrap_or_default()),
+        t("name", v(|s| s.name.clone())),
+        t("service", v(|s| s.service.clone())),
+        t("address", v(|s| s.address.clone())),
+        t("locations", v(|s| s.locations.clone())),
+        t("contact", v(|s| s.contact.clone())),
+        t(
+            "since",
+            v(|s| s.since.map(|d| d.to_string()).unwrap_or_default()),
+        ),
+        t(
+            "until",
+            v(|s| s.until.map(|d| d.to_string()).unwrap_or_default()),
+        ),
     );
+    let safeguard = t("safeguard", safeguard.as_str().to_owned());
+    let status = t("status", status.as_str().to_owned());
     view! {
         <ActionForm action=edits.save attr:class="form">
             <input type="hidden" name="id" value=id.to_string() />
@@ -228,13 +244,13 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
             <input id=format!("sp-loc-{key}") name="locations" value=locations placeholder="z. B. Rechenzentren in Deutschland" />
             <label for=format!("sp-safeguard-{key}")>"Garantie bei Drittlandübermittlung"</label>
             <select id=format!("sp-safeguard-{key}") name="safeguard">
-                {Safeguard::ALL.iter().map(|g| view! { <option value=g.as_str() selected=*g == safeguard>{g.label()}</option> }).collect_view()}
+                {Safeguard::ALL.iter().map(|g| view! { <option value=g.as_str() selected=g.as_str() == safeguard>{g.label()}</option> }).collect_view()}
             </select>
             <label for=format!("sp-contact-{key}")>"Kontakt"</label>
             <input id=format!("sp-contact-{key}") name="contact" value=contact />
             <label for=format!("sp-status-{key}")>"Status"</label>
             <select id=format!("sp-status-{key}") name="status">
-                {SubStatus::ALL.iter().map(|st| view! { <option value=st.as_str() selected=*st == status>{st.label()}</option> }).collect_view()}
+                {SubStatus::ALL.iter().map(|st| view! { <option value=st.as_str() selected=st.as_str() == status>{st.label()}</option> }).collect_view()}
             </select>
             <label for=format!("sp-since-{key}")>"Seit"</label>
             <input id=format!("sp-since-{key}") type="date" name="since" value=since />

@@ -32,7 +32,11 @@ pub fn NewMeasurePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match cats.await {
                         Ok(cats) => {
-                            let pre = preselected();
+                            // After a refused post the form shows what was typed.
+                            let kept = crate::ui::kept::kept(<CreateMeasure as server_fn::ServerFn>::PATH);
+                            let was = move |field: &str| kept.as_ref().and_then(|k| k.get(field)).map(str::to_owned);
+                            let pre = was("category_id").and_then(|c| c.parse().ok()).or_else(preselected);
+                            let status = was("status");
                             let failed = move |field: &str| create.value().with_untracked(|v| invalid(v, field));
                             view! {
                                 <FormError value=create.value() />
@@ -62,13 +66,14 @@ pub fn NewMeasurePage() -> impl IntoView {
                                     <input
                                         id="title"
                                         name="title"
+                                        value=was("title")
                                         maxlength="200"
                                         aria-invalid=failed("title").then_some("true")
                                         aria-describedby=failed("title").then_some("title-error")
                                     />
                                     <FieldError value=create.value() field="title" />
                                     <label for="body" class="required">"Beschreibung der Maßnahme"</label>
-                                    <crate::ui::TextArea id="body" name="body" rows=8 required=true invalid=failed("body") />
+                                    <crate::ui::TextArea id="body" name="body" rows=8 required=true value=was("body").unwrap_or_default() invalid=failed("body") />
                                     <FieldError value=create.value() field="body" />
                                     <p class="hint">"Absätze durch eine Leerzeile trennen. So erscheint der Text in der Anlage."</p>
                                     <label for="status">"Status"</label>
@@ -77,7 +82,7 @@ pub fn NewMeasurePage() -> impl IntoView {
                                             .iter()
                                             .copied()
                                             .filter(|s| *s != MeasureStatus::Retired)
-                                            .map(|s| view! { <option value=s.as_str()>{s.label()}</option> })
+                                            .map(|s| view! { <option value=s.as_str() selected=status.as_deref() == Some(s.as_str())>{s.label()}</option> })
                                             .collect_view()}
                                     </select>
                                     <button type="submit" class="button primary">

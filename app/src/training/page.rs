@@ -376,6 +376,7 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                             <input
                                                 id="c-new-title"
                                                 name="title"
+                                                value={crate::ui::typed::<CreateCourse>("title", String::new())}
                                                 required
                                                 pattern=crate::ui::NOT_BLANK
                                                 aria-invalid=move || failed("title").then_some("true")
@@ -389,14 +390,14 @@ pub fn TrainingAdminPage() -> impl IntoView {
                                                 type="number"
                                                 min="1"
                                                 max="100"
-                                                value="80"
+                                                value={crate::ui::typed::<CreateCourse>("pass_percent", "80".to_owned())}
                                                 aria-invalid=move || failed("pass_percent").then_some("true")
                                                 aria-describedby=move || described("pass_percent")
                                             />
                                             <FieldError value=create.value() field="pass_percent" prefix="c-new-" />
                                             <label for="c-new-source" class="required">"Inhalt und Test"</label>
                                             <FieldError value=create.value() field="source" prefix="c-new-" />
-                                            <crate::ui::TextArea id="c-new-source" name="source" rows=16 required=true invalid=Signal::derive(move || failed("source")) placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch" />
+                                            <crate::ui::TextArea id="c-new-source" name="source" rows=16 required=true value={crate::ui::typed::<CreateCourse>("source", String::new())} invalid=Signal::derive(move || failed("source")) placeholder="# Titel\n\nInhalt in Markdown …\n\n---quiz---\n\n? Frage mit genau einer richtigen Antwort\n- [x] richtig\n- [ ] falsch\n\n?? Frage mit mehreren richtigen Antworten\n- [x] richtig\n- [x] auch richtig\n- [ ] falsch" />
                                             <button type="submit" class="button primary">"Kurs anlegen"</button>
                                         </ActionForm>
                                     </details>

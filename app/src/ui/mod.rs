@@ -10,6 +10,8 @@ use crate::error::AppError;
 
 mod copy;
 pub use copy::CopyButton;
+pub mod kept;
+pub use kept::{typed, typed_at};
 
 /// Shows an error; an expired or missing session leads to the login page.
 /// With `page`, the error is the page's own (it could not load what the
@@ -91,6 +93,80 @@ pub fn ErrorSummary(
             <p>{children()}</p>
         </div>
     }
+}
+
+/// The error a plain form route sent the browser back with: `?fehler=`
+/// and, when it is about one field, `&feld=` (see `http::form_answer`).
+/// What [`FormError`] and [`FieldError`] are for server functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl Refused {
+    /// The error in the page's address, if any.
+    pub fn in_address() -> Option<Self> {
+        let query = leptos_router::hooks::use_query_map();
+        query.with_untracked(|q| {
+            q.get("fehler").map(|message| Self {
+                message,
+                field: q.get("feld").filter(|f| !f.is_empty()),
+            })
+        })
+    }
+
+    /// Whether the error is about `field`.
+    pub fn at(&self, field: &str) -> bool {
+        self.field.as_deref() == Some(field)
+    }
+}
+
+/// Whether `refused` is about `field`: for the field's `aria-invalid`.
+pub fn refused_at(refused: &Option<Refused>, field: &str) -> bool {
+    refused.as_ref().is_some_and(|r| r.at(field))
+}
+
+/// The summary of a plain route's refusal, linked to its field when the
+/// page's form has it: `targets` pairs field names with their element ids.
+#[component]
+pub fn RefusedSummary(
+    refused: Refused,
+    #[prop(optional)] targets: Vec<(&'static str, String)>,
+    #[prop(into, optional)] title: Option<&'static str>,
+) -> impl IntoView {
+    let target = refused
+        .field
+        .as_deref()
+        .and_then(|f| targets.iter().find(|(name, _)| *name == f))
+        .map(|(_, id)| id.clone());
+    let body = match target {
+        Some(id) => view! { <a href=format!("#{id}")>{refused.message}</a> }.into_any(),
+        None => view! { <span>{refused.message}</span> }.into_any(),
+    };
+    view! { <ErrorSummary title=title.unwrap_or("Nicht gespeichert:")>{body}</ErrorSummary> }
+}
+
+/// A plain route's refusal at the field it is about; its id is the
+/// field's id + `-error` (what [`refused_described_by`] points to).
+#[component]
+pub fn RefusedField(
+    refused: Option<Refused>,
+    field: &'static str,
+    #[prop(into)] id: String,
+) -> impl IntoView {
+    refused.filter(|r| r.at(field)).map(|r| {
+        view! {
+            <p class="field-error" id=format!("{id}-error") data-test="field-error">
+                {r.message}
+            </p>
+        }
+    })
+}
+
+/// The `aria-describedby` of the field with `id` while `refused` is about it.
+pub fn refused_described_by(refused: &Option<Refused>, field: &str, id: &str) -> Option<String> {
+    refused_at(refused, field).then(|| format!("{id}-error"))
 }
 
 /// Whether the last submission failed on `field`: for the field's

@@ -312,3 +312,186 @@ async fn forms_without_javascript_answer_at_the_field(backend: Backend) {
     app.stop().await;
 }
 both!(forms_without_javascript_answer_at_the_field);
+
+/// A refused form comes back with what was typed, not with the stored data
+/// (outside the islands every form posts, with and without JavaScript):
+/// once, for the session that typed it, and escaped like any text.
+async fn refused_forms_keep_what_was_typed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let zutritt = category_id(&catalogue(&c).await, "3.1");
+    let id = create(&c, zutritt, "Besucher werden registriert.").await;
+    let (id_s, cat_s) = (id.to_string(), zutritt.to_string());
+
+    // Someone else saves first (version 2) …
+    let other = app.client();
+    other.login_ok(&org.email(Role::Admin)).await;
+    let saved = "Besucher werden am Empfang registriert.";
+    let a = other
+        .call(
+            "toms/measure/update",
+            &[
+                ("id", &id_s),
+                ("version", "1"),
+                ("category_id", &cat_s),
+                ("title", ""),
+                ("body", saved),
+                ("status", "implemented"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    // … so the DPO's careful rewrite from the open form is refused.
+    let typed = "Besucher tragen sich ein </textarea><b>und</b> werden begleitet.";
+    let page = format!("/massnahmen/{id}?bearbeiten=1");
+    let a = c
+        .post_form(
+            "toms/measure/update",
+            &[
+                ("id", &id_s),
+                ("version", "1"),
+                ("category_id", &cat_s),
+                ("title", "Besucherregel"),
+                ("body", typed),
+                ("status", "planned"),
+            ],
+            &page,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    let back = a.headers["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("__err="), "{back}");
+    let back = back.trim_start_matches(&c.base).to_owned();
+
+    // Another session at the same address sees the stored text only.
+    let theirs = other.get(&back).await.body;
+    assert!(!theirs.contains("Besucher tragen sich ein"), "{theirs}");
+
+    let body = c.get(&back).await.body;
+    assert!(body.contains("data-test=\"error-summary\""), "{body}");
+    assert!(
+        body.contains(
+            "Besucher tragen sich ein &lt;/textarea&gt;&lt;b&gt;und&lt;/b&gt; werden begleitet."
+        ),
+        "{body}"
+    );
+    assert!(!body.contains("<b>und</b>"), "{body}");
+    assert!(body.contains(r#"value="Besucherregel""#), "{body}");
+    assert!(body.contains("data-test=\"conflict-hint\""), "{body}");
+    assert!(body.contains("Version 2"), "{body}");
+    // Once: the next view of the page shows the stored text again.
+    let again = c.get(&back).await.body;
+    assert!(!again.contains("Besucher tragen sich ein"), "{again}");
+    assert!(again.contains(saved), "{again}");
+    // The refused save changed nothing.
+    let m = measure(&c, id).await;
+    assert_eq!(m.body, saved);
+
+    // Evidence forms stand once per item: only the refused item's form
+    // shows what was typed, and the message at its field.
+    let first = crate::evidence::upload(
+        &c,
+        crate::evidence::form(
+            id,
+            "Protokoll A",
+            "",
+            "a.pdf",
+            crate::evidence::PDF.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let first: app::evidence::UploadResult = serde_json::from_str(&first.body).unwrap();
+    let second = crate::evidence::upload(
+        &c,
+        crate::evidence::form(
+            id,
+            "Protokoll B",
+            "",
+            "b.pdf",
+            crate::evidence::PDF.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    let ev = first.evidence_id.to_string();
+    let a = c
+        .post_form(
+            "evidence/update",
+            &[
+                ("id", &ev),
+                ("title", "Protokoll A, neu benannt"),
+                ("valid_from", "2026-12-01"),
+                ("valid_until", "2026-01-01"),
+            ],
+            &format!("/massnahmen/{id}"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    let back = a.headers["location"].to_str().unwrap().to_owned();
+    let body = c.get(back.trim_start_matches(&c.base)).await.body;
+    assert!(
+        body.contains(r#"value="Protokoll A, neu benannt""#),
+        "{body}"
+    );
+    assert_eq!(
+        body.matches("data-test=\"field-error\"").count(),
+        1,
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"id="ev-until-{ev}-error""#)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"aria-describedby="ev-until-{ev}-error""#)),
+        "{body}"
+    );
+
+    // A plain form route (the customer's particulars) keeps its fields and
+    // check boxes the same way.
+    let customer = c
+        .call("customers/add", &[("name", "Kanzlei Beispiel")])
+        .await;
+    assert_eq!(customer.status, StatusCode::OK, "{}", customer.body);
+    let path = format!("/kunden/{}/angaben", customer.body);
+    let res = c
+        .http
+        .post(format!("{}{path}", c.base))
+        .header("Accept", "text/html")
+        .form(&[
+            ("subject", "Hosting der Website <i>Mandantenportal</i>"),
+            ("sub", "999999"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.contains("fehler=") && to.contains("feld=subprocessors"),
+        "{to}"
+    );
+    let page = c.get(&to).await.body;
+    assert!(page.contains("data-test=\"error-summary\""), "{page}");
+    // The summary leads to the field, which carries the message.
+    let field = format!("pa-{}-subprocessors", customer.body);
+    assert!(page.contains(&format!(r##"href="#{field}""##)), "{page}");
+    assert!(page.contains(&format!(r#"id="{field}-error""#)), "{page}");
+    assert!(
+        page.contains(&format!(r#"aria-describedby="{field}-error""#)),
+        "{page}"
+    );
+    assert!(
+        page.contains("Hosting der Website &lt;i&gt;Mandantenportal&lt;/i&gt;"),
+        "{page}"
+    );
+    let again = c.get(&to).await.body;
+    assert!(!again.contains("Mandantenportal"), "{again}");
+    app.stop().await;
+}
+both!(refused_forms_keep_what_was_typed);
