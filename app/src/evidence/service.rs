@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -34,13 +34,17 @@ impl Files {
             .filter(evidence::Column::DeletedAt.is_null())
             .all(db)
             .await?;
+        // Only which items have a file: one id each, not every version's row.
         let with_file = evidence_versions::Entity::find()
             .filter(evidence_versions::Column::OrgId.eq(org_id))
             .filter(evidence_versions::Column::PurgedAt.is_null())
+            .select_only()
+            .column(evidence_versions::Column::EvidenceId)
+            .distinct()
+            .into_tuple::<EvidenceId>()
             .all(db)
             .await?
             .into_iter()
-            .map(|v| v.evidence_id)
             .collect();
         Ok(Self { items, with_file })
     }

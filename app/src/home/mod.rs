@@ -44,6 +44,9 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
         return Ok(StartPanels::default());
     }
     let db = &state.db;
+    // Read once, used by the attention lists and "Meine Maßnahmen".
+    let files = crate::evidence::service::Files::load(db, actor.org_id).await?;
+    let last_reviews = crate::reviews::service::last_reviews(db, actor.org_id).await?;
     let pledge = crate::pledges::service::mine(db, &actor).await?;
     let training = crate::training::service::mine(db, &actor, state.now()).await?;
     // The review figures are read once and shown twice: in the dashboard
@@ -68,6 +71,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             None,
             state.now(),
             org_state,
+            &files,
         )
         .await?
         .preview(crate::reminders::PREVIEW);
@@ -86,7 +90,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
         attention,
         mine: {
             let standings =
-                crate::measure::standings::Standings::load(db, actor.org_id, state.now()).await?;
+                crate::measure::standings::Standings::of_read(&files, &last_reviews, state.now());
             crate::toms::service::owned_by(db, actor.org_id, actor.user_id, &|m| standings.of(m))
                 .await?
         },

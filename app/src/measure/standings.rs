@@ -27,18 +27,27 @@ impl Standings {
         org_id: OrgId,
         now: DateTime<Utc>,
     ) -> AppResult<Self> {
+        let files = crate::evidence::service::Files::load(db, org_id).await?;
+        let last = crate::reviews::service::last_reviews(db, org_id).await?;
+        Ok(Self::of_read(&files, &last, now))
+    }
+
+    /// The standings from evidence files and last reviews a page has read
+    /// already (the start page needs them for its attention lists too).
+    pub fn of_read(
+        files: &crate::evidence::service::Files,
+        last_reviews: &HashMap<MeasureId, (NaiveDate, Option<crate::reviews::ReviewResult>)>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let today = crate::format::german_day(now);
-        Ok(Self {
-            evidence: crate::evidence::service::Files::load(db, org_id)
-                .await?
-                .best_by_measure(today),
-            last_reviewed: crate::reviews::service::last_reviews(db, org_id)
-                .await?
-                .into_iter()
-                .map(|(m, (day, _))| (m, day))
+        Self {
+            evidence: files.best_by_measure(today),
+            last_reviewed: last_reviews
+                .iter()
+                .map(|(m, (day, _))| (*m, *day))
                 .collect(),
             today,
-        })
+        }
     }
 
     pub fn of(&self, m: &measures::Model) -> Standing {

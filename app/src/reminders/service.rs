@@ -53,17 +53,20 @@ pub async fn attention(
 ) -> AppResult<Attention> {
     let reviews =
         crate::reviews::service::review_state(db, &reader(org_id, owner), owner, now).await?;
-    attention_with(db, org_id, owner, now, reviews).await
+    let files = crate::evidence::service::Files::load(db, org_id).await?;
+    attention_with(db, org_id, owner, now, reviews, &files).await
 }
 
-/// [`attention`] with the review figures already read (as [`reader`] sees
-/// them): the start page shows them in two places and reads them once.
+/// [`attention`] with the review figures (as [`reader`] sees them) and the
+/// evidence files already read: the start page shows them in two places
+/// and reads them once.
 pub async fn attention_with(
     db: &DatabaseConnection,
     org_id: OrgId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
     reviews: crate::reviews::service::ReviewState,
+    files: &crate::evidence::service::Files,
 ) -> AppResult<Attention> {
     let today = crate::format::german_day(now);
     let cats: HashMap<CategoryId, String> = categories::Entity::find()
@@ -99,7 +102,6 @@ pub async fn attention_with(
         category: cats.get(&m.category_id).cloned().unwrap_or_default(),
     };
 
-    let files = crate::evidence::service::Files::load(db, org_id).await?;
     let best_evidence = files.best_by_measure(today);
     let by_id: HashMap<MeasureId, &measures::Model> =
         all_measures.iter().map(|m| (m.id, m)).collect();
