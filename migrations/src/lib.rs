@@ -28,6 +28,7 @@ mod m0020_keyed_audit;
 mod m0021_anchored_records;
 mod m0022_avv_texts;
 mod m0023_customer_particulars;
+mod m0024_subprocessor_lists;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_anchored_records::Migration),
             Box::new(m0022_avv_texts::Migration),
             Box::new(m0023_customer_particulars::Migration),
+            Box::new(m0024_subprocessor_lists::Migration),
         ]
     }
 }

@@ -325,6 +325,7 @@ fn router(
                 .on(app::pledges::http::CONFIRM_KIND, app::pledges::http::confirmed),
         ))
         .merge(app::customers::http::routes())
+        .merge(app::subprocessors::http::routes())
         .merge(app::protocol::http::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();

@@ -35,6 +35,7 @@ pub mod review_item_evidence;
 pub mod review_items;
 pub mod sessions;
 pub mod signing_keys;
+pub mod subprocessor_lists;
 pub mod subprocessor_notices;
 pub mod subprocessors;
 pub mod training_attempts;

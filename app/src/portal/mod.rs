@@ -40,6 +40,8 @@ pub struct PortalView {
     pub earlier: Vec<PublicationInfo>,
     /// Active and planned subprocessors.
     pub subprocessors: Vec<PortalSubprocessor>,
+    /// The newest published Anlage 2 (version and SHA-256), if any.
+    pub anlage2: Option<(i32, String)>,
     /// What changed since this person last opened the portal; `None` on the first visit.
     pub since_last_visit: Option<SinceLastVisit>,
 }

@@ -115,6 +115,13 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
             }}
         </section>
         <h2>"Unterauftragsverarbeiter"</h2>
+        {v.anlage2.clone().map(|(version, sha256)| view! {
+            <p data-test="portal-anlage2">
+                "Anlage 2 zum AVV (die signierte Liste): "
+                <a href=format!("/anlage2/v{version}.pdf")>{format!("Version {version} herunterladen (PDF)")}</a>
+            </p>
+            <p class="muted checksum">{format!("SHA-256 {sha256}")}</p>
+        })}
         {v.subprocessors.is_empty().then(|| view! { <p class="muted">"Keine."</p> })}
         <ul class="portal-subprocessors">
             {v.subprocessors

@@ -63,6 +63,7 @@ pub async fn overview(
         current,
         earlier: versions.collect(),
         subprocessors,
+        anlage2: crate::subprocessors::anlage2::latest(db, org_id).await?,
         since_last_visit,
     })
 }

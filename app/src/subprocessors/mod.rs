@@ -16,6 +16,10 @@ use crate::error::AppError;
 use crate::ids::{AttestationId, EvidenceVersionId, MeasureId, SubprocessorId};
 
 #[cfg(feature = "ssr")]
+pub mod anlage2;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 pub use crate::domain::{AttestationKind, Safeguard, SubStatus};
@@ -75,6 +79,52 @@ pub struct Reliance {
     pub linked: Vec<SubprocessorLink>,
     pub available: Vec<SubprocessorLink>,
     pub can_edit: bool,
+}
+
+/// One published version of Anlage 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anlage2Version {
+    pub version: i32,
+    pub published_at: String,
+    pub published_by: String,
+    pub sha256: String,
+    pub self_signed: bool,
+    /// The subprocessors it names.
+    pub subprocessors: Vec<String>,
+    /// What changed since the version before ("Neu: …", "Geändert: … (…)").
+    pub changes: Vec<String>,
+}
+
+/// Anlage 2 as the organisation's people see it: its versions, newest
+/// first, and what the next version would change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anlage2Overview {
+    pub versions: Vec<Anlage2Version>,
+    pub pending: Vec<String>,
+    pub can_publish: bool,
+    /// Notices whose objection deadline has passed while the newest
+    /// version does not name their subprocessor yet: the next version is due.
+    pub notices_due: Vec<String>,
+    /// Objections to notices: for those customers the change waits.
+    pub blocked: Vec<String>,
+}
+
+#[server(endpoint = "subprocessors/anlage2")]
+pub async fn get_anlage2() -> Result<Anlage2Overview, AppError> {
+    let (state, actor) = crate::auth::require_internal().await?;
+    anlage2::overview(&state.db, &actor, state.now()).await
+}
+
+/// Publishes the next version of Anlage 2 (admins).
+#[server(endpoint = "subprocessors/anlage2/publish")]
+pub async fn publish_anlage2() -> Result<i32, AppError> {
+    let (state, actor) = crate::auth::require_admin().await?;
+    let version = anlage2::publish(&state.db, &state.signing, &actor, state.now()).await?;
+    // A form comes back to the list, which confirms the version.
+    leptos_axum::redirect(&format!(
+        "/unterauftragsverarbeiter?anlage2={version}#anlage2"
+    ));
+    Ok(version)
 }
 
 #[server(endpoint = "subprocessors/list")]

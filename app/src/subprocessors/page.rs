@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    AddAttestation, AttestationKind, LinkMeasure, RemoveAttestation, Safeguard, SaveSubprocessor,
-    SubStatus, SubprocessorView, get_reliance, list_subprocessors,
+    AddAttestation, AttestationKind, LinkMeasure, PublishAnlage2, RemoveAttestation, Safeguard,
+    SaveSubprocessor, SubStatus, SubprocessorView, get_anlage2, get_reliance, list_subprocessors,
 };
 use crate::ids::{MeasureId, SubprocessorId};
-use crate::ui::{ErrorView, FormError, Loading};
+use crate::ui::{ErrorView, FormError, Loading, Saved};
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -91,7 +91,90 @@ pub fn SubprocessorsPage(
                     })
                 }}
             </Suspense>
+            <Anlage2Panel />
             {children()}
+        </section>
+    }
+}
+
+/// Anlage 2 of the AVV: its published versions with what each changed,
+/// what the next would change, and (admins) the button that publishes it.
+#[component]
+fn Anlage2Panel() -> impl IntoView {
+    let publish = ServerAction::<PublishAnlage2>::new();
+    let data = Resource::new(move || publish.version().get(), |_| get_anlage2());
+    let query = leptos_router::hooks::use_query_map();
+    let published = move || query.with_untracked(|q| q.get("anlage2"));
+    view! {
+        <section class="card" id="anlage2" data-test="anlage2">
+            <h2>"Anlage 2 zum AVV"</h2>
+            <p class="muted">
+                "Die Liste der aktiven Unterauftragsverarbeiter für Ihre Kunden: versioniert, signiert und unveränderlich wie die TOM-Anlage. Kunden finden die aktuelle Version im Kundenportal."
+            </p>
+            <FormError value=publish.value() unlinked=true />
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(o) => {
+                            let confirmed = published()
+                                .and_then(|v| o.versions.iter().find(|x| x.version.to_string() == v))
+                                .map(|x| view! { <Saved text=format!("Veröffentlicht – Version {}", x.version) /> });
+                            let first = o.versions.is_empty();
+                            let next = o.versions.len() + 1;
+                            view! {
+                                {confirmed}
+                                {(!o.notices_due.is_empty()).then(|| view! {
+                                    <div class="notice" data-test="anlage2-notices-due">
+                                        {o.notices_due.iter().map(|t| view! { <p>{t.clone()}</p> }).collect_view()}
+                                    </div>
+                                })}
+                                {(!o.blocked.is_empty()).then(|| view! {
+                                    <div class="notice notice-error" data-test="anlage2-blocked">
+                                        {o.blocked.iter().map(|t| view! { <p>{t.clone()}</p> }).collect_view()}
+                                    </div>
+                                })}
+                                {if o.pending.is_empty() {
+                                    view! { <p data-test="anlage2-current">{if first { "Noch keine Version veröffentlicht; es gibt keinen aktiven Unterauftragsverarbeiter." } else { "Die veröffentlichte Version entspricht der Liste." }}</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <div data-test="anlage2-pending">
+                                            <p>{if first { "Noch keine Version veröffentlicht. Version 1 nennt:" } else { "Seit der letzten Version geändert:" }}</p>
+                                            <ul>{o.pending.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
+                                        </div>
+                                    }.into_any()
+                                }}
+                                {(o.can_publish && !o.pending.is_empty()).then(|| view! {
+                                    <ActionForm action=publish attr:class="inline">
+                                        <button type="submit" class="button primary">
+                                            {if first { "Anlage 2 veröffentlichen (Version 1)".to_owned() } else { format!("Version {next} veröffentlichen") }}
+                                        </button>
+                                    </ActionForm>
+                                })}
+                                {(!first).then(|| view! {
+                                    <h3>"Veröffentlichte Versionen"</h3>
+                                    <ul class="history" data-test="anlage2-versions">
+                                        {o.versions.iter().map(|v| view! {
+                                            <li data-test="anlage2-version">
+                                                <p>
+                                                    <a href=format!("/anlage2/v{}.pdf", v.version)>{format!("Version {}", v.version)}</a>
+                                                    {format!(" · {} · {} · {} Unterauftragsverarbeiter", v.published_at, v.published_by, v.subprocessors.len())}
+                                                </p>
+                                                <p class="muted checksum">{format!("SHA-256 {}", v.sha256)}</p>
+                                                <details>
+                                                    <summary>"Was hat sich geändert?"</summary>
+                                                    <ul>{v.changes.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
+                                                </details>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                })}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <ErrorView err=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

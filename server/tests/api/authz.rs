@@ -678,6 +678,8 @@ async fn every_plain_route_as_every_role(backend: Backend) {
     let m = create(&admin, category_id(&cat, "3.2"), "Geheimer Text acme").await;
     let a = admin.call("annex/publish", &[]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = admin.call("subprocessors/anlage2/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let uploaded = crate::evidence::upload(
         &admin,
         crate::evidence::form(m, "Nachweis", "", "n.pdf", crate::evidence::PDF.to_vec()),
@@ -711,6 +713,7 @@ async fn every_plain_route_as_every_role(backend: Backend) {
         ("GET", "/anlage/entwurf.pdf".into(), PREVIEW),
         ("GET", "/anlage/v1.pdf".into(), INTERNAL),
         ("GET", "/portal/anlage/v1.pdf".into(), MEMBERS),
+        ("GET", "/anlage2/v1.pdf".into(), MEMBERS),
         (
             "GET",
             format!("/nachweise/datei/{}", uploaded.version_id),
@@ -1198,6 +1201,10 @@ fn more_cases() -> Vec<MoreCase> {
             vec![("from", "1".into()), ("to", "1".into())]
         }),
         case("portal/notices", Roles(MEMBERS), Nothing, |_, _, _| vec![]),
+        // Anlage 2 (the subprocessors as a publication).
+        case("subprocessors/anlage2", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
+        case("subprocessors/anlage2/publish", Roles(ADMIN), Nothing, |_, _, _| vec![])
+            .effect(|_, _| "SELECT COUNT(*) FROM subprocessor_lists".into()),
         case(
             "portal/notices/object",
             Roles(&[Role::Customer]),
@@ -1797,6 +1804,11 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
         "GET",
         "/portal/anlage/{file}",
         "members: every_plain_route_as_every_role",
+    ),
+    (
+        "GET",
+        "/anlage2/{file}",
+        "members (customers included): every_plain_route_as_every_role",
     ),
     (
         "GET",

@@ -181,3 +181,233 @@ async fn subprocessors_attestations_and_the_annex(backend: Backend) {
     app.stop().await;
 }
 both!(subprocessors_attestations_and_the_annex);
+
+/// Anlage 2 of the AVV is a publication of its own: version 1 names the
+/// active subprocessors in a signed PDF; an unchanged list makes no version;
+/// a change makes the next one and says what changed; the organisation's
+/// members (customers included) download it, nobody else.
+async fn anlage2_is_a_signed_versioned_publication(backend: Backend) {
+    use app::subprocessors::Anlage2Overview;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("bravo").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    let overview = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let a = c.call("subprocessors/anlage2", &[]).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            serde_json::from_str::<Anlage2Overview>(&a.body).unwrap()
+        }
+    };
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let admin = admin.clone();
+        async move {
+            let a = admin.call("subprocessors/save", &fields).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            a.body
+        }
+    };
+    let hoster = save(vec![
+        ("name", "Rechenzentrum #Nord GmbH"),
+        ("address", "Hafenstraße 1, 20457 Hamburg"),
+        ("service", "Hosting *der* Website"),
+        ("locations", "Hamburg, Deutschland"),
+        ("safeguard", "eu"),
+        ("status", "active"),
+    ])
+    .await;
+    let planned = save(vec![
+        ("name", "Planung AG"),
+        ("safeguard", "scc"),
+        ("status", "planned"),
+    ])
+    .await;
+
+    let o = overview(&admin).await;
+    assert!(o.versions.is_empty() && o.can_publish, "{o:?}");
+    assert_eq!(o.pending, vec!["Neu: Rechenzentrum #Nord GmbH"], "{o:?}");
+    let a = admin.call("subprocessors/anlage2/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body, "1");
+
+    let res = admin
+        .http
+        .get(format!("{}/anlage2/v1.pdf", admin.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let pdf = res.bytes().await.unwrap().to_vec();
+    let (valid, whole, out) = crate::publish::pdfsig(&pdf);
+    assert!(valid && whole, "pdfsig:\n{out}");
+    let text = pdftotext(&pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Markup in the data is text: `#Nord` and `*der*` appear as typed.
+    for expected in [
+        "Anlage 2 zum Vertrag über die Auftragsverarbeitung",
+        "Rechenzentrum #Nord GmbH",
+        "Hafenstraße 1, 20457 Hamburg",
+        "Hosting *der* Website",
+        "keine Drittlandübermittlung (EU/EWR)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    // A planned subprocessor is not (yet) in the list.
+    assert!(!text.contains("Planung AG"), "{text}");
+    let o = overview(&admin).await;
+    assert_eq!(o.versions.len(), 1);
+    assert_eq!(o.versions[0].sha256, etag.trim_matches('"'));
+    assert!(o.pending.is_empty(), "{o:?}");
+
+    // Unchanged: refused, nothing stored.
+    let again = admin.call("subprocessors/anlage2/publish", &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("nichts geändert"), "{}", again.body);
+    assert_eq!(overview(&admin).await.versions.len(), 1);
+
+    // A change: version 2 says what changed; version 1 stays as it was.
+    let a = admin
+        .call(
+            "subprocessors/save",
+            &[
+                ("id", &hoster),
+                ("version", "1"),
+                ("name", "Rechenzentrum #Nord GmbH"),
+                ("address", "Hafenstraße 1, 20457 Hamburg"),
+                ("service", "Hosting *der* Website"),
+                ("locations", "Frankfurt am Main, Deutschland"),
+                ("safeguard", "eu"),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let o = overview(&admin).await;
+    assert_eq!(
+        o.pending,
+        vec!["Geändert: Rechenzentrum #Nord GmbH (Ort der Verarbeitung)"]
+    );
+    // Without JavaScript the form comes back to the list, which confirms.
+    let a = admin
+        .post_form(
+            "subprocessors/anlage2/publish",
+            &[],
+            "/unterauftragsverarbeiter",
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    let to = a.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, "/unterauftragsverarbeiter?anlage2=2#anlage2");
+    let page = admin.get("/unterauftragsverarbeiter?anlage2=2").await.body;
+    assert!(page.contains("Veröffentlicht – Version 2"), "{page}");
+    assert!(page.contains(r#"href="/anlage2/v1.pdf""#), "{page}");
+    let o = overview(&admin).await;
+    assert_eq!(o.versions[0].version, 2);
+    assert_eq!(
+        o.versions[0].changes,
+        vec!["Geändert: Rechenzentrum #Nord GmbH (Ort der Verarbeitung)"]
+    );
+    assert_eq!(o.versions[1].changes, vec!["Neu: Rechenzentrum #Nord GmbH"]);
+    let v1 = admin
+        .http
+        .get(format!("{}/anlage2/v1.pdf", admin.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(v1.to_vec(), pdf, "version 1 is never rewritten");
+
+    // The customer sees the current version in the portal and downloads it;
+    // staff read but do not publish; another organisation finds nothing.
+    let customer = app.client();
+    customer.login_ok(&org.email(Role::Customer)).await;
+    let portal = customer.get("/portal").await.body;
+    assert!(portal.contains(r#"href="/anlage2/v2.pdf""#), "{portal}");
+    let res = customer
+        .http
+        .get(format!("{}/anlage2/v2.pdf", customer.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let staff = app.client();
+    staff.login_ok(&org.email(Role::Staff)).await;
+    assert!(!overview(&staff).await.can_publish);
+    let a = staff.call("subprocessors/anlage2/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let a = customer.call("subprocessors/anlage2", &[]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let stranger = app.client();
+    stranger.login_ok(&other.email(Role::Admin)).await;
+    let res = stranger
+        .http
+        .get(format!("{}/anlage2/v1.pdf", stranger.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // A notice about the planned one: once its objection deadline has
+    // passed, the section calls for the next version; an objection holds
+    // the change back for that customer, and the section says so.
+    let kanzlei = admin
+        .call("customers/add", &[("name", "Kanzlei Beispiel")])
+        .await;
+    assert_eq!(kanzlei.status, StatusCode::OK, "{}", kanzlei.body);
+    crate::notices::assign(&app, org.id, org.user_id(Role::Customer), &kanzlei.body).await;
+    let deadline = app::format::german_day(app.clock.now()) + Duration::days(14);
+    let notice = admin
+        .call(
+            "notices/issue",
+            &[
+                ("subprocessor_id", &planned),
+                ("deadline", &deadline.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(notice.status, StatusCode::OK, "{}", notice.body);
+    let a = customer
+        .call(
+            "portal/notices/object",
+            &[("notice_id", &notice.body), ("reason", "Nicht mit uns.")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let o = overview(&admin).await;
+    assert!(o.notices_due.is_empty(), "{o:?}");
+    assert_eq!(o.blocked.len(), 1, "{o:?}");
+    assert!(
+        o.blocked[0]
+            .starts_with("Kanzlei Beispiel hat der Mitteilung über Planung AG widersprochen")
+    );
+    app.clock.advance(Duration::days(15));
+    let o = overview(&admin).await;
+    assert_eq!(o.notices_due.len(), 1, "{o:?}");
+    assert!(
+        o.notices_due[0].contains("Setzen Sie Planung AG auf „aktiv“"),
+        "{o:?}"
+    );
+    let page = admin.get("/unterauftragsverarbeiter").await.body;
+    assert!(page.contains("data-test=\"anlage2-notices-due\""), "{page}");
+    assert!(page.contains("data-test=\"anlage2-blocked\""), "{page}");
+
+    // Each publication is in the audit log.
+    let log = admin
+        .call(
+            "audit/page",
+            &[("filter[entity]", "anlage2"), ("page", "1")],
+        )
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let log: app::audit::AuditLogPage = serde_json::from_str(&log.body).unwrap();
+    assert_eq!(log.entries.len(), 2, "{log:?}");
+    app.stop().await;
+}
+both!(anlage2_is_a_signed_versioned_publication);
