@@ -58,6 +58,7 @@ const MODULES: &[(&str, Layer)] = &[
     ("annex", Aggregator),
     ("portal", Aggregator),
     ("measure", Aggregator),
+    ("contract", Aggregator),
     ("home", Aggregator),
     ("layers", Aggregator),
 ];

@@ -94,6 +94,8 @@ pub mod training;
 // Aggregators: read many features, own none.
 /// The TOM annex (Art. 32 DSGVO) as data, rendered to PDF on the server.
 pub mod annex;
+/// The AVV as one document per customer: the draft today.
+pub mod contract;
 /// The frame of every page, the login page and the start page.
 pub mod home;
 /// A measure's page with its evidence, subprocessors and reviews.

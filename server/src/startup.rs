@@ -326,6 +326,7 @@ fn router(
         ))
         .merge(app::customers::http::routes())
         .merge(app::subprocessors::http::routes())
+        .merge(app::contract::http::routes())
         .merge(app::protocol::http::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();

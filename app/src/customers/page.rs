@@ -193,7 +193,13 @@ fn ParticularsPanel(
         {saved.then(|| view! { <Saved text="Angaben gespeichert." /> })}
         {refused.clone().map(|refused| view! { <crate::ui::RefusedSummary refused targets /> })}
         {if complete {
-            view! { <p class="notice success" data-test="particulars-complete">"Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden."</p> }.into_any()
+            view! {
+                <p class="notice success" data-test="particulars-complete">
+                    "Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden. "
+                    <a href=format!("/kunden/{id}/avv-entwurf.pdf") data-test="avv-draft">"AVV-Entwurf ansehen (PDF)"</a>
+                </p>
+            }
+                .into_any()
         } else {
             view! {
                 <p class="notice" data-test="particulars-missing">

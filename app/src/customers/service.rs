@@ -179,6 +179,31 @@ pub async fn remove_contact(
     Ok(())
 }
 
+/// One customer of the organisation with its particulars; another
+/// organisation's customer is not found.
+pub async fn one(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    id: CustomerId,
+) -> AppResult<(customers::Model, Particulars)> {
+    let c = customers::Entity::find_by_id(id)
+        .filter(customers::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Der Kunde".into()))?;
+    let uses = customer_subprocessors::Entity::find()
+        .filter(customer_subprocessors::Column::OrgId.eq(org_id))
+        .filter(customer_subprocessors::Column::CustomerId.eq(id))
+        .order_by_asc(customer_subprocessors::Column::SubprocessorId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.subprocessor_id)
+        .collect();
+    let p = particulars_of(&c, uses);
+    Ok((c, p))
+}
+
 fn particulars_of(c: &customers::Model, subprocessors: Vec<SubprocessorId>) -> Particulars {
     Particulars {
         subject: c.subject.clone(),

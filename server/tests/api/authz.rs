@@ -1812,6 +1812,11 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/kunden/{id}/avv-entwurf.pdf",
+        "admin, auditor of the customer's organisation: avv::the_contract_draft_holds_text_particulars_and_both_annexes",
+    ),
+    (
+        "GET",
         "/verpflichtung/{file}",
         "the signer, admin, auditor: the_personal_plain_routes_as_every_role",
     ),

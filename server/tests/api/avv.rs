@@ -343,3 +343,148 @@ async fn browser_post(c: &Client, path: &str, form: &[(&str, &str)]) -> reqwest:
         .await
         .unwrap()
 }
+
+/// The contract for one customer, as the DPO previews it before offering:
+/// refused while something is missing (named), then one PDF holding, in
+/// order, the particulars, every section heading of the published TOM
+/// annex (Anlage 1), this customer's subprocessors from the published
+/// Anlage 2, and the closing protocol. Markup in a particular is text.
+async fn the_contract_draft_holds_text_particulars_and_both_annexes(backend: Backend) {
+    use crate::annex::pdftotext;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    let customer = c
+        .call("customers/add", &[("name", "Kanzlei Beispiel")])
+        .await
+        .body;
+    let path = format!("/kunden/{customer}/avv-entwurf.pdf");
+    let get = |c: &Client| {
+        let (c, path) = (c.clone(), path.clone());
+        async move {
+            let res = c
+                .http
+                .get(format!("{}{path}", c.base))
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    // Nothing there yet: the missing particulars are named.
+    let (status, body) = get(&c).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        body.contains("Gegenstand und Dauer der Verarbeitung")
+            && body.contains("Unterauftragsverarbeiter dieses Kunden"),
+        "{body}"
+    );
+
+    let cat = crate::catalogue::catalogue(&c).await;
+    crate::catalogue::create(
+        &c,
+        crate::catalogue::category_id(&cat, "3.2"),
+        "Anmeldung nur mit zweitem Faktor.",
+    )
+    .await;
+    let hoster = c
+        .call(
+            "subprocessors/save",
+            &[
+                ("name", "Rechenzentrum Nord GmbH"),
+                ("locations", "Hamburg"),
+                ("safeguard", "eu"),
+                ("status", "active"),
+            ],
+        )
+        .await
+        .body;
+    let subject = "Hosting *fett* #Kanal _x_ $y$ <b>";
+    let form: Vec<(&str, &str)> = vec![
+        ("subject", subject),
+        ("purpose", "Betrieb und Wartung."),
+        ("data_types", "Kontaktdaten."),
+        ("data_subjects", "Mandanten des Verantwortlichen."),
+        ("services", "Website und Mandantenportal."),
+        ("instructors", "Frau Beispiel, Geschäftsführerin."),
+        ("controller_dpo", "Herr Datenschutz, dsb@kanzlei.example"),
+        ("breach_deadline", "unverzüglich, spätestens 24 Stunden"),
+        ("sub", &hoster),
+    ];
+    let a = crate::reviews::post(&c, &format!("/kunden/{customer}/angaben"), &form).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    // Still refused: no contract text, then no Anlage 1, then no Anlage 2.
+    let (status, body) = get(&c).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("AVV-Vertragstext")
+    );
+    save(
+        &c,
+        "de",
+        "Vertrag über die Auftragsverarbeitung",
+        "## § 1 Gegenstand\n\nDieser Vertrag regelt die Verarbeitung.",
+    )
+    .await;
+    let (status, body) = get(&c).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(String::from_utf8(body).unwrap().contains("TOM-Anlage"));
+    let a = c.call("annex/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let (status, body) = get(&c).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(String::from_utf8(body).unwrap().contains("Anlage 2"));
+    let a = c.call("subprocessors/anlage2/publish", &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    let (status, pdf) = get(&c).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdftotext(&pdf)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let at = |needle: &str, from: usize| {
+        text[from..]
+            .find(needle)
+            .map(|i| i + from)
+            .unwrap_or_else(|| panic!("{needle:?} after {from} in {text}"))
+    };
+    let mut pos = at("§ 1 Gegenstand", 0);
+    pos = at("Angaben zur Verarbeitung", pos);
+    // The particular exactly as typed: no markup was evaluated.
+    pos = at(subject, pos);
+    pos = at("spätestens 24 Stunden", pos);
+    pos = at("Anlage 1", pos);
+    let annex = app::annex::publish::snapshot(&app.db, org.id, 1)
+        .await
+        .unwrap();
+    assert!(!annex.annex.sections.is_empty());
+    for s in &annex.annex.sections {
+        pos = at(&format!("{} {}", s.number, s.title), pos);
+    }
+    pos = at("Anlage 2", pos);
+    pos = at("Rechenzentrum Nord GmbH", pos);
+    at("Abschlussprotokoll", pos);
+
+    // Auditors read it; staff and customers do not; another organisation
+    // finds no such customer.
+    for (who, role, status) in [
+        (&org, Role::Auditor, StatusCode::OK),
+        (&org, Role::Staff, StatusCode::FORBIDDEN),
+        (&org, Role::Customer, StatusCode::FORBIDDEN),
+        (&other, Role::Admin, StatusCode::NOT_FOUND),
+    ] {
+        let x = app.client();
+        x.login_ok(&who.email(role)).await;
+        assert_eq!(get(&x).await.0, status, "{role:?}");
+    }
+    app.stop().await;
+}
+both!(the_contract_draft_holds_text_particulars_and_both_annexes);
