@@ -404,6 +404,166 @@ impl ResultPage<'_> {
     }
 }
 
+pub use kept_forms::{KeptForms, keep_refused_forms};
+
+/// Keeps what was typed into a refused form for the page it returns to
+/// (see [`crate::ui::kept`], which the pages read it through).
+mod kept_forms {
+    use axum::body::Body;
+    use axum::extract::{Request, State};
+    use axum::http::{Method, StatusCode, header};
+    use axum::middleware::Next;
+    use axum::response::{IntoResponse, Response};
+    use tower_sessions::Session;
+
+    use crate::auth::service::session_owner;
+    use crate::ui::kept::KeptForm;
+
+    /// The session key of the one kept form.
+    const KEY: &str = "kept_form";
+
+    /// The most a kept form may hold, in bytes of its values: a larger
+    /// post is not kept (the session row stays small).
+    const MAX_KEPT: usize = 256 * 1024;
+
+    /// The forms whose refused posts are kept: server function paths and
+    /// plain routes, where `*` stands for one path segment (an id).
+    #[derive(Debug, Clone, Copy)]
+    pub struct KeptForms(pub &'static [&'static str]);
+
+    impl KeptForms {
+        fn covers(&self, path: &str) -> bool {
+            self.0.iter().any(|pattern| matches(pattern, path))
+        }
+    }
+
+    fn matches(pattern: &str, path: &str) -> bool {
+        let mut p = pattern.split('/');
+        let mut s = path.split('/');
+        loop {
+            match (p.next(), s.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(seg)) if !seg.is_empty() => {}
+                (Some(a), Some(b)) if a == b => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// Whether an answer sends the browser back with an error in the address.
+    fn refused(res: &Response) -> bool {
+        res.status().is_redirection()
+            && res
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .is_some_and(has_error)
+    }
+
+    /// Whether an address carries a refused form's error.
+    fn has_error(uri: &str) -> bool {
+        uri.split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default()
+            .split(['&', '#'])
+            .any(|pair| pair.starts_with("__err=") || pair.starts_with("fehler="))
+    }
+
+    /// The middleware (inside the session layer, inside the body limits):
+    /// keeps the fields of a refused post to one of the [`KeptForms`], and
+    /// hands them to the page view that shows the error (as a request
+    /// extension, which the page reads through [`super::kept`]).
+    pub async fn keep_refused_forms(
+        State(forms): State<KeptForms>,
+        session: Session,
+        req: Request,
+        next: Next,
+    ) -> Response {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if req.method() == Method::POST && is_form && forms.covers(req.uri().path()) {
+            let action = req.uri().path().to_owned();
+            let (parts, body) = req.into_parts();
+            // The body limit stands outside: a body over it fails here.
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            let fields: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let res = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            // Only a signed-in person's post, and only a bounded one: a
+            // post without a session (refused as unauthenticated) must not
+            // make the server store what it sent.
+            let size: usize = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+            if refused(&res)
+                && size <= MAX_KEPT
+                && let Some((user, org)) = session_owner(&session).await
+            {
+                let kept = KeptForm {
+                    owner: (user.0, org.0),
+                    action,
+                    fields,
+                };
+                if let Err(e) = session.insert(KEY, kept).await {
+                    tracing::warn!("a refused form's input could not be kept: {e}");
+                }
+            }
+            return res;
+        }
+        let mut req = req;
+        if req.method() == Method::GET
+            && req
+                .uri()
+                .path_and_query()
+                .is_some_and(|pq| has_error(pq.as_str()))
+        {
+            match session.remove::<KeptForm>(KEY).await {
+                // The page shows it only to whoever typed it, in the
+                // organisation they typed it in (a sign-in or a switch of
+                // organisation in between drops it).
+                Ok(Some(kept)) => {
+                    let owner = session_owner(&session).await.map(|(u, o)| (u.0, o.0));
+                    if owner == Some(kept.owner) {
+                        req.extensions_mut().insert(kept);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("a refused form's input could not be read: {e}"),
+            }
+        }
+        next.run(req).await
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn patterns_match_whole_segments() {
+            assert!(matches("/api/avv/save", "/api/avv/save"));
+            assert!(!matches("/api/avv/save", "/api/avv/save/x"));
+            assert!(matches("/kunden/*/angaben", "/kunden/12/angaben"));
+            assert!(!matches("/kunden/*/angaben", "/kunden//angaben"));
+            assert!(!matches("/kunden/*/angaben", "/kunden/12/kontakte"));
+        }
+
+        #[test]
+        fn errors_are_found_in_the_query_only() {
+            assert!(has_error("/massnahmen/3?__path=/api/x&__err=abc"));
+            assert!(has_error("/kunden?fehler=Fehlt#kunde-3"));
+            assert!(!has_error("/fehler=x"));
+            assert!(!has_error("/kunden?gespeichert=1"));
+            assert!(!has_error("/kunden?xfehler=1"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -336,7 +336,7 @@ fn router(
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             KEPT_FORMS,
-            app::ui::kept::keep_refused_forms,
+            app::http::keep_refused_forms,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
@@ -579,9 +579,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The forms of plain text whose input a refused post keeps for the page
 /// it returns to (`app::ui::kept`). No form with a password or a token.
-const KEPT_FORMS: app::ui::kept::KeptForms = {
+const KEPT_FORMS: app::http::KeptForms = {
     use leptos::server_fn::ServerFn;
-    app::ui::kept::KeptForms(&[
+    app::http::KeptForms(&[
         app::toms::CreateMeasure::PATH,
         app::toms::UpdateMeasure::PATH,
         app::avv::SaveAvvText::PATH,

@@ -455,6 +455,18 @@ async fn first_membership(
         .await?)
 }
 
+/// Who the session is signed in as, and in which organisation, from the
+/// session alone (no database read; whether the account is still valid is
+/// [`actor_for_session`]'s question).
+pub async fn session_owner(session: &Session) -> Option<(UserId, OrgId)> {
+    session
+        .get::<SessionData>(SESSION_KEY)
+        .await
+        .ok()
+        .flatten()
+        .map(|d| (d.user_id, d.org_id))
+}
+
 pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
     if let Some(data) = session.get::<SessionData>(SESSION_KEY).await? {
         let txn = state.db.begin_write().await?;

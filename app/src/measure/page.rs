@@ -10,7 +10,7 @@ use crate::ids::MeasureId;
 use crate::toms::{
     AddOwner, MeasureDetail, RemoveOwner, RetireMeasure, UpdateMeasure, get_measure, label,
 };
-use crate::ui::{ErrorView, FieldError, FormError, Loading, Paragraphs, invalid, typed};
+use crate::ui::{ErrorView, FieldError, FormError, Loading, Paragraphs, invalid};
 
 #[derive(Clone, Copy)]
 struct Edits {
@@ -258,11 +258,19 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
             .value()
             .with_untracked(|v| crate::ui::described_by(v, field))
     };
-    // After a refused save the form shows what was typed, not the stored text.
-    let title = typed::<UpdateMeasure>("title", m.title.clone());
-    let body = typed::<UpdateMeasure>("body", m.body.clone());
-    let status = typed::<UpdateMeasure>("status", m.status.as_str().to_owned());
-    let category = typed::<UpdateMeasure>("category_id", m.category_id.to_string());
+    // After a refused save of this measure the form shows what was typed,
+    // not the stored text (the endpoint is every measure's: match the id).
+    let kept = crate::ui::kept::kept(<UpdateMeasure as server_fn::ServerFn>::PATH)
+        .filter(|k| k.get("id") == Some(id.to_string().as_str()));
+    let typed = |field: &str, stored: String| {
+        kept.as_ref()
+            .and_then(|k| k.get(field))
+            .map_or(stored, str::to_owned)
+    };
+    let title = typed("title", m.title.clone());
+    let body = typed("body", m.body.clone());
+    let status = typed("status", m.status.as_str().to_owned());
+    let category = typed("category_id", m.category_id.to_string());
     view! {
         <crate::ui::PageTitle text=format!("Bearbeiten: {heading}") />
         <h1 class="measure-title">"Maßnahme bearbeiten"</h1>

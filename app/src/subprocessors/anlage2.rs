@@ -366,7 +366,17 @@ pub async fn publish(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| {
+        // Two publications at once (on PostgreSQL both pass the check
+        // above): the unique version index lets one win.
+        AppError::unless_unique(
+            e,
+            AppError::Refused(
+                "Gerade wurde eine andere Version der Anlage 2 veröffentlicht. Bitte prüfen Sie die Liste erneut.".into(),
+            ),
+        )
+    })?;
     record(
         &txn,
         now,

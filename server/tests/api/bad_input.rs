@@ -369,6 +369,7 @@ async fn refused_forms_keep_what_was_typed(backend: Backend) {
 
     // Another session at the same address sees the stored text only.
     let theirs = other.get(&back).await.body;
+    assert!(theirs.contains(saved), "{theirs}");
     assert!(!theirs.contains("Besucher tragen sich ein"), "{theirs}");
 
     let body = c.get(&back).await.body;
@@ -382,7 +383,10 @@ async fn refused_forms_keep_what_was_typed(backend: Backend) {
     assert!(!body.contains("<b>und</b>"), "{body}");
     assert!(body.contains(r#"value="Besucherregel""#), "{body}");
     assert!(body.contains("data-test=\"conflict-hint\""), "{body}");
-    assert!(body.contains("Version 2"), "{body}");
+    assert!(
+        body.contains("Gespeichert ist inzwischen Version 2"),
+        "{body}"
+    );
     // Once: the next view of the page shows the stored text again.
     let again = c.get(&back).await.body;
     assert!(!again.contains("Besucher tragen sich ein"), "{again}");
@@ -491,7 +495,38 @@ async fn refused_forms_keep_what_was_typed(backend: Backend) {
         "{page}"
     );
     let again = c.get(&to).await.body;
+    assert!(again.contains("data-test=\"error-summary\""), "{again}");
     assert!(!again.contains("Mandantenportal"), "{again}");
+
+    // A post without a signed-in session keeps nothing: it makes no
+    // session row, whatever it sends.
+    let sessions = || async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        app::entities::sessions::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let before = sessions().await;
+    let anonymous = app.client();
+    let big = "x".repeat(200_000);
+    let a = anonymous
+        .post_form(
+            "toms/measure/update",
+            &[
+                ("id", &id_s),
+                ("version", "1"),
+                ("category_id", &cat_s),
+                ("title", ""),
+                ("body", &big),
+                ("status", "planned"),
+            ],
+            &format!("/massnahmen/{id}?bearbeiten=1"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FOUND, "{}", a.body);
+    assert!(a.headers["location"].to_str().unwrap().contains("__err="));
+    assert_eq!(sessions().await, before, "an anonymous post made a session");
     app.stop().await;
 }
 both!(refused_forms_keep_what_was_typed);
