@@ -156,11 +156,7 @@ fn Item(e: EvidenceView, can_write: bool, actions: Actions, max: u64) -> impl In
     let kept = crate::ui::kept::kept(<UpdateEvidence as server_fn::ServerFn>::PATH)
         .filter(|k| k.get("id") == Some(id.to_string().as_str()));
     let refused = kept.is_some();
-    let was = |field: &str, stored: String| {
-        kept.as_ref()
-            .and_then(|k| k.get(field))
-            .map_or(stored, str::to_owned)
-    };
+    let was = |field: &str, stored: String| crate::ui::kept::or_stored(&kept, field, stored);
     let error_at = move |field: &str| {
         actions.update.value().with_untracked(|v| match v {
             Some(Err(e)) if refused && e.field() == Some(field) => Some(e.to_string()),

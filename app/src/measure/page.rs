@@ -262,11 +262,7 @@ fn EditForm(m: MeasureDetail, edits: Edits) -> impl IntoView {
     // not the stored text (the endpoint is every measure's: match the id).
     let kept = crate::ui::kept::kept(<UpdateMeasure as server_fn::ServerFn>::PATH)
         .filter(|k| k.get("id") == Some(id.to_string().as_str()));
-    let typed = |field: &str, stored: String| {
-        kept.as_ref()
-            .and_then(|k| k.get(field))
-            .map_or(stored, str::to_owned)
-    };
+    let typed = |field: &str, stored: String| crate::ui::kept::or_stored(&kept, field, stored);
     let title = typed("title", m.title.clone());
     let body = typed("body", m.body.clone());
     let status = typed("status", m.status.as_str().to_owned());

@@ -53,11 +53,7 @@ fn ProfileForm(p: OrgProfile, update: ServerAction<UpdateProfile>) -> impl IntoV
     let saved = query.with_untracked(|q| q.get("gespeichert").is_some());
     // After a refused save the form shows what was typed.
     let kept = crate::ui::kept::kept(<UpdateProfile as server_fn::ServerFn>::PATH);
-    let typed = |field: &str, stored: String| {
-        kept.as_ref()
-            .and_then(|k| k.get(field))
-            .map_or(stored, str::to_owned)
-    };
+    let typed = |field: &str, stored: String| crate::ui::kept::or_stored(&kept, field, stored);
     let legal_name = typed("legal_name", p.legal_name);
     let display_short = typed("display_short", p.display_short);
     let address = typed("address", p.address);

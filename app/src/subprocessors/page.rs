@@ -291,11 +291,7 @@ fn SubForm(s: Option<SubprocessorView>, edits: Edits) -> impl IntoView {
     // After a refused save, this form (and only this one) shows what was typed.
     let kept = crate::ui::kept::kept(<SaveSubprocessor as server_fn::ServerFn>::PATH)
         .filter(|k| k.get("id").unwrap_or("0") == id.to_string());
-    let t = |field: &str, stored: String| {
-        kept.as_ref()
-            .and_then(|k| k.get(field))
-            .map_or(stored, str::to_owned)
-    };
+    let t = |field: &str, stored: String| crate::ui::kept::or_stored(&kept, field, stored);
     let (name, service, address, locations, contact, since, until) = (
         t("name", v(|s| s.name.clone())),
         t("service", v(|s| s.service.clone())),

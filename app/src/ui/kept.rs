@@ -73,7 +73,13 @@ pub fn typed<S: server_fn::ServerFn>(field: &str, stored: String) -> String {
 
 /// [`typed`] for a plain form route posted to `action`.
 pub fn typed_at(action: &str, field: &str, stored: String) -> String {
-    kept(action)
-        .and_then(|k| k.get(field).map(str::to_owned))
-        .unwrap_or(stored)
+    or_stored(&kept(action), field, stored)
+}
+
+/// What was typed into `field` of a form's `kept` input, else `stored`
+/// (for forms that choose their kept input themselves: one of many).
+pub fn or_stored(kept: &Option<KeptForm>, field: &str, stored: String) -> String {
+    kept.as_ref()
+        .and_then(|k| k.get(field))
+        .map_or(stored, str::to_owned)
 }
