@@ -161,6 +161,15 @@ impl Download {
         }
     }
 
+    /// An Excel workbook (XLSX).
+    pub fn xlsx(file_name: impl Into<String>) -> Self {
+        Self {
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            caching: Caching::NoStore,
+            ..Self::pdf(file_name)
+        }
+    }
+
     pub fn inline(self) -> Self {
         Self {
             inline: true,

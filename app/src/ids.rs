@@ -84,6 +84,8 @@ ids! {
     MessageId,
     /// One version of the organisation's AVV text in one language.
     AvvTextId,
+    /// One offer of the AVV to one customer (a sealed contract document).
+    OfferId,
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ pub mod home;
 pub mod measure;
 /// The customer portal: current annex, earlier versions, subprocessors.
 pub mod portal;
+pub mod register;
 /// What needs attention: dashboard lists and the daily digest.
 pub mod reminders;
 
@@ -166,6 +167,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verpflichtung") view=pledges::PledgePage ssr=SsrMode::Async />
                     <Route path=path!("/verpflichtungen") view=pledges::PledgeAdminPage ssr=SsrMode::Async />
                     <Route path=path!("/avv") view=avv::AvvPage ssr=SsrMode::Async />
+                    <Route path=path!("/avv-abschluss") view=contract::ContractsPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen") view=training::TrainingPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/durchgang/:id") view=training::AttemptPage ssr=SsrMode::Async />
                     <Route path=path!("/schulungen/kurse") view=training::TrainingAdminPage ssr=SsrMode::Async />

@@ -29,6 +29,7 @@ mod m0021_anchored_records;
 mod m0022_avv_texts;
 mod m0023_customer_particulars;
 mod m0024_subprocessor_lists;
+mod m0025_contract_offers;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_avv_texts::Migration),
             Box::new(m0023_customer_particulars::Migration),
             Box::new(m0024_subprocessor_lists::Migration),
+            Box::new(m0025_contract_offers::Migration),
         ]
     }
 }

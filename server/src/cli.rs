@@ -90,6 +90,16 @@ pub enum Command {
         #[command(subcommand)]
         command: PledgeCommand,
     },
+    /// The AVV concluded in the portal: which customer has which contract
+    Avv {
+        #[command(subcommand)]
+        command: AvvCommand,
+    },
+    /// The record of processing activities as processor (Art. 30(2) GDPR)
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
     /// Effectiveness reviews of the measures (Art. 32(1)(d) GDPR)
     Review {
         #[command(subcommand)]
@@ -136,6 +146,34 @@ pub enum ReviewCommand {
 pub enum TrainingCommand {
     /// Staff × courses (and the pledge), with the figure for the annex
     Report {
+        #[arg(long)]
+        org: String,
+        /// Semicolon-separated CSV instead of a table
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegisterCommand {
+    /// Write the register: a signed PDF, an XLSX workbook or a CSV file
+    Export {
+        #[arg(long)]
+        org: String,
+        /// pdf, xlsx or csv
+        #[arg(long, value_parser = ["pdf", "xlsx", "csv"])]
+        format: String,
+        /// The file to write (replaced atomically)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AvvCommand {
+    /// Per customer: not offered, offered since, concluded (which offer,
+    /// by whom, when) or outdated; exits 0
+    Status {
         #[arg(long)]
         org: String,
         /// Semicolon-separated CSV instead of a table
@@ -393,6 +431,82 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     cells.join(", "),
                     r.pledge
                 );
+            }
+            Ok(0)
+        }
+        Command::Register {
+            command: RegisterCommand::Export { org, format, out },
+        } => {
+            let config = global.config(None)?;
+            let db = crate::db::connect(&config).await?;
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let format = app::register::service::Format::parse(&format)
+                .ok_or_else(|| anyhow::anyhow!("--format must be pdf, xlsx or csv"))?;
+            // The register reads as the organisation's auditor would.
+            let reader = app::auth::service::Actor {
+                user_id: app::ids::UserId(0),
+                org_id: org.id,
+                role: app::domain::Role::Auditor,
+                display_name: "cli".into(),
+                email: "cli".into(),
+                single_org: true,
+            };
+            let setup = crate::secrets::signing_setup(&config)?;
+            let bytes = app::register::service::export(&db, &setup, &reader, format, now()).await?;
+            write_atomically(&out, &bytes)?;
+            println!(
+                "{}: the register (Art. 30(2) GDPR) written to {} ({} bytes).",
+                org.legal_name,
+                out.display(),
+                bytes.len()
+            );
+            Ok(0)
+        }
+        Command::Avv {
+            command: AvvCommand::Status { org, csv },
+        } => {
+            let config = global.config(None)?;
+            let db = crate::db::connect(&config).await?;
+            let org = app::orgs::service::find_by_short(&db, &org).await?;
+            let rows = app::contract::service::rows(&db, org.id).await?;
+            if csv {
+                print!("{}", app::contract::service::csv(&rows));
+                return Ok(0);
+            }
+            let concluded = rows
+                .iter()
+                .filter(|r| r.standing == app::contract::ContractStanding::Accepted)
+                .count();
+            println!(
+                "{}: {concluded} of {} customers have concluded the current AVV.",
+                org.legal_name,
+                rows.len()
+            );
+            for r in &rows {
+                let detail = match (&r.concluded, &r.newest) {
+                    (Some((o, a)), _)
+                        if r.standing == app::contract::ContractStanding::Accepted =>
+                    {
+                        format!(
+                            "offer {} (text version {}) accepted {} by {} ({})",
+                            o.number, o.text_version, a.accepted_at, a.typed_name, a.function
+                        )
+                    }
+                    (Some((o, a)), Some(n)) => format!(
+                        "offer {} accepted {} by {}; offer {} waiting since {}",
+                        o.number, a.accepted_at, a.typed_name, n.number, n.offered_at
+                    ),
+                    (None, Some(n)) => format!("offer {} waiting since {}", n.number, n.offered_at),
+                    _ if !r.missing.is_empty() => format!("missing: {}", r.missing.join(", ")),
+                    _ => "ready to offer".to_owned(),
+                };
+                let state = match r.standing {
+                    app::contract::ContractStanding::NotOffered => "none",
+                    app::contract::ContractStanding::Offered => "offered",
+                    app::contract::ContractStanding::Accepted => "concluded",
+                    app::contract::ContractStanding::Outdated => "outdated",
+                };
+                println!("  {state:<10} {:<34} {detail}", r.customer_name);
             }
             Ok(0)
         }

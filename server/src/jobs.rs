@@ -24,6 +24,14 @@ pub async fn pass(state: &AppState, mailer: Option<&Mailer>, node: &str, digest_
             Ok(_) => {}
             Err(e) => tracing::warn!("daily digest failed: {e}"),
         }
+        // AVV offers not accepted after 14 days: one reminder each.
+        let recalled = app::contract::service::remind(&state.db, now, &state.public_url).await;
+        crate::metrics::metrics().job("contract_reminders", recalled.is_ok());
+        match recalled {
+            Ok(n) if n > 0 => tracing::info!(offers = n, "AVV offer reminders queued"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("AVV offer reminders failed: {e}"),
+        }
         // Training reminders: each goes out once, ever (see send_reminders).
         let reminders =
             app::training::service::send_reminders(&state.db, now, &state.public_url).await;
@@ -33,6 +41,17 @@ pub async fn pass(state: &AppState, mailer: Option<&Mailer>, node: &str, digest_
             Ok(_) => {}
             Err(e) => tracing::warn!("training reminders failed: {e}"),
         }
+    }
+    // A changed AVV text or changed particulars: a new offer to the
+    // customers that had one (sealed here, not in the DPO's request).
+    let offers =
+        app::contract::service::reoffer_changed(&state.db, &state.signing, &state.public_url, now)
+            .await;
+    crate::metrics::metrics().job("contract_offers", offers.is_ok());
+    match offers {
+        Ok(n) if n > 0 => tracing::info!(offers = n, "new AVV offers after a change"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("AVV offers failed: {e}"),
     }
     if let Some(mailer) = mailer {
         let mail = send_due(&state.db, mailer, now, node).await;

@@ -322,11 +322,13 @@ fn router(
         .merge(app::reviews::http::routes())
         .merge(app::sso::http::routes(
             app::sso::http::Confirmations::default()
-                .on(app::pledges::http::CONFIRM_KIND, app::pledges::http::confirmed),
+                .on(app::pledges::http::CONFIRM_KIND, app::pledges::http::confirmed)
+                .on(app::contract::http::CONFIRM_KIND, app::contract::http::confirmed),
         ))
         .merge(app::customers::http::routes())
         .merge(app::subprocessors::http::routes())
         .merge(app::contract::http::routes())
+        .merge(app::register::http::routes())
         .merge(app::protocol::http::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();

@@ -89,6 +89,7 @@ pub const ENTITIES: &[(&str, &str)] = &[
     ("session", "Anmeldung"),
     ("organisation", "Organisation"),
     ("outbox", "Postausgang"),
+    ("contract", "AVV-Abschluss"),
 ];
 
 /// What the log's actions are called on the page.
@@ -102,6 +103,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("delete", "gelöscht"),
     ("purge", "Datei endgültig gelöscht"),
     ("publish", "veröffentlicht"),
+    ("offer", "angeboten"),
+    ("accept", "angenommen"),
     ("download", "heruntergeladen"),
     ("sign", "unterschrieben"),
     ("open", "eröffnet"),
@@ -161,6 +164,7 @@ impl AuditEntry {
             ("organisation", _) => "/organisation".to_owned(),
             ("pledge_text" | "pledge", _) => "/verpflichtungen".to_owned(),
             ("avv_text", _) => "/avv".to_owned(),
+            ("contract", _) => "/avv-abschluss".to_owned(),
             ("training_course", _) => "/schulungen/kurse".to_owned(),
             ("training", _) => "/schulungen/uebersicht".to_owned(),
             ("identity_provider", _) => "/anmeldedienste".to_owned(),

@@ -197,6 +197,8 @@ fn ParticularsPanel(
                 <p class="notice success" data-test="particulars-complete">
                     "Angaben zur Verarbeitung vollständig: Der AVV kann angeboten werden. "
                     <a href=format!("/kunden/{id}/avv-entwurf.pdf") data-test="avv-draft">"AVV-Entwurf ansehen (PDF)"</a>
+                    " · "
+                    <a href=format!("/avv-abschluss#kunde-{id}")>"Zum AVV-Abschluss"</a>
                 </p>
             }
                 .into_any()

@@ -194,6 +194,7 @@ fn nav_groups(role: crate::domain::Role) -> Vec<NavGroup> {
             pick(&[
                 (admin, "/kunden", "Kunden"),
                 (role.reads_contracts(), "/avv", "AVV-Vertragstext"),
+                (role.reads_contracts(), "/avv-abschluss", "AVV-Abschluss"),
                 (admin, "/anmeldedienste", "Anmeldedienste"),
             ]),
         ),
@@ -279,9 +280,14 @@ mod tests {
                 "Einstellungen"
             ]
         );
-        assert_eq!(nav_links(Role::Admin).len(), 16);
-        // The AVV text for who answers for contracts, not for staff.
+        // 16 until the AVV concluded in the portal got its page.
+        assert_eq!(nav_links(Role::Admin).len(), 17);
+        // The AVV text and its conclusion for who answers for contracts,
+        // not for staff.
         assert!(hrefs(Role::Auditor).contains(&"/avv"));
         assert!(!hrefs(Role::Staff).contains(&"/avv"));
+        assert!(hrefs(Role::Auditor).contains(&"/avv-abschluss"));
+        assert!(!hrefs(Role::Owner).contains(&"/avv-abschluss"));
+        assert!(!hrefs(Role::Staff).contains(&"/avv-abschluss"));
     }
 }

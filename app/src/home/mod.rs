@@ -65,7 +65,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
                 .dashboard(actor.role, state.now()),
             _ => org_state.dashboard(actor.role, state.now()),
         };
-        let attention = crate::reminders::service::attention_with(
+        let mut attention = crate::reminders::service::attention_with(
             db,
             actor.org_id,
             None,
@@ -73,8 +73,12 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             org_state,
             &files,
         )
-        .await?
-        .preview(crate::reminders::PREVIEW);
+        .await?;
+        // Customers' contracts are for those who read them (not owners).
+        if !actor.role.reads_contracts() {
+            attention.contracts_open.clear();
+        }
+        let attention = attention.preview(crate::reminders::PREVIEW);
         (Some(dashboard), Some(attention))
     } else {
         (None, None)

@@ -221,6 +221,23 @@ fn AttentionPanel(a: AttentionPreview) -> impl IntoView {
                     .collect()
             />
             <AttentionList
+                title="Kunden ohne geschlossenen oder mit veraltetem AVV"
+                test="contracts"
+                total=totals.contracts_open
+                more="/avv-abschluss"
+                items=a
+                    .contracts_open
+                    .iter()
+                    .map(|c| {
+                        let badge = match c.standing {
+                            crate::contract::ContractStanding::Outdated => ("expired", c.standing.label().to_owned()),
+                            _ => ("expiring", c.standing.label().to_owned()),
+                        };
+                        (format!("/avv-abschluss#kunde-{}", c.customer_id), c.line(true), Some(badge))
+                    })
+                    .collect()
+            />
+            <AttentionList
                 title="Umgesetzte Maßnahmen ohne gültigen Nachweis"
                 test="no-evidence"
                 total=totals.implemented_without_evidence

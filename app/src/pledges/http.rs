@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::http::{Download, actor_or_login, with_query};
 use crate::ids::{PledgeTextId, ProviderId, SignatureId};
 use crate::net::Client;
-use crate::sso::http::{BoxedResponse, failure, leave_for};
+use crate::sso::http::{BoxedResponse, failure, leave_by_link};
 use crate::sso::service::{self as sso, Confirmed};
 use crate::state::AppState;
 
@@ -117,7 +117,7 @@ async fn pledge_start(
     )
     .await;
     match started {
-        Ok((url, pending)) => leave_for(&session, &state, pending, url).await,
+        Ok((url, pending)) => leave_by_link(&session, &state, pending, url).await,
         Err(e) => failure(e),
     }
 }

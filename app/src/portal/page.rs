@@ -28,10 +28,17 @@ pub fn PortalPage() -> impl IntoView {
             }
         },
     );
+    let accept = ServerAction::<crate::contract::AcceptContract>::new();
+    let contract = Resource::new(
+        move || accept.version().get(),
+        |_| crate::contract::get_portal_contract(),
+    );
     let panels = Panels {
         notices,
         object,
         compared,
+        contract,
+        accept,
     };
     view! {
         <Title text="Kundenportal" />
@@ -54,6 +61,8 @@ struct Panels {
     notices: Resource<Result<Vec<crate::notices::PortalNotice>, AppError>>,
     object: ServerAction<crate::notices::ObjectToNotice>,
     compared: Resource<Option<Result<Vec<AnnexChange>, AppError>>>,
+    contract: Resource<Result<Option<crate::contract::PortalContract>, AppError>>,
+    accept: ServerAction<crate::contract::AcceptContract>,
 }
 
 #[component]
@@ -63,6 +72,7 @@ fn Portal(v: PortalView, panels: Panels) -> impl IntoView {
         <p class="lead">
             {format!("Anlage zur Vereinbarung zur Auftragsverarbeitung mit {}", v.org_name)}
         </p>
+        <crate::contract::PortalContractPanel data=panels.contract accept=panels.accept />
         {v.since_last_visit.clone().map(|s| view! { <SinceLast s current=v.current.as_ref().map_or(0, |c| c.version) /> })}
         {
             let mut all: Vec<i32> = v.current.iter().chain(v.earlier.iter()).map(|p| p.version).collect();

@@ -131,6 +131,21 @@ pub fn digest(
         &a.not_effective,
         |x| measure(x, base),
     );
+    add(
+        &mut sections,
+        de,
+        (
+            "Kunden ohne geschlossenen oder mit veraltetem AVV",
+            "Customers without a concluded or with an outdated AVV",
+        ),
+        &a.contracts_open,
+        |x| {
+            (
+                x.line(de),
+                format!("{base}/avv-abschluss#kunde-{}", x.customer_id),
+            )
+        },
+    );
     let subject = if de {
         format!("Nachweis: Handlungsbedarf bei {org_name} ({day})")
     } else {

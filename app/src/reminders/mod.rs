@@ -57,6 +57,9 @@ pub struct Attention {
     /// Owners: their assessments in the open cycle once it is due within two
     /// weeks; admins: assessments waiting for their decision.
     pub assessments_waiting: Vec<crate::reviews::ItemRow>,
+    /// Admins only: customers without a concluded AVV, or with an outdated one.
+    #[serde(default)]
+    pub contracts_open: Vec<crate::contract::ContractDue>,
 }
 
 impl Attention {
@@ -70,6 +73,7 @@ impl Attention {
             && self.actions_due.is_empty()
             && self.not_effective.is_empty()
             && self.assessments_waiting.is_empty()
+            && self.contracts_open.is_empty()
     }
 }
 
@@ -89,6 +93,8 @@ pub struct AttentionTotals {
     pub actions_due: usize,
     pub not_effective: usize,
     pub assessments_waiting: usize,
+    #[serde(default)]
+    pub contracts_open: usize,
 }
 
 impl AttentionTotals {
@@ -102,6 +108,7 @@ impl AttentionTotals {
             + self.actions_due
             + self.not_effective
             + self.assessments_waiting
+            + self.contracts_open
     }
 }
 
@@ -130,6 +137,7 @@ impl Attention {
             actions_due: cut(&mut self.actions_due, n),
             not_effective: cut(&mut self.not_effective, n),
             assessments_waiting: cut(&mut self.assessments_waiting, n),
+            contracts_open: cut(&mut self.contracts_open, n),
         };
         AttentionPreview {
             shown: self,
@@ -145,5 +153,10 @@ pub async fn get_attention() -> Result<Attention, AppError> {
     if !actor.role.reads_evidence() {
         return Err(AppError::Forbidden);
     }
-    service::attention(&state.db, actor.org_id, None, state.now()).await
+    let mut attention = service::attention(&state.db, actor.org_id, None, state.now()).await?;
+    // Customers' contracts are for those who read them (not owners).
+    if !actor.role.reads_contracts() {
+        attention.contracts_open.clear();
+    }
+    Ok(attention)
 }

@@ -131,6 +131,7 @@ pub async fn attention_with(
     if mine.is_none() {
         out.attestations_expiring =
             crate::subprocessors::service::expiring(db, org_id, today).await?;
+        out.contracts_open = crate::contract::service::open(db, org_id).await?;
         let soon = today + chrono::Duration::days(14);
         // Overdue ones are due before today, so before `soon` too.
         let mut due = crate::training::service::due_trainings_until(db, org_id, now, soon).await?;

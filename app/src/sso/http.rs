@@ -160,13 +160,44 @@ async fn start(
 }
 
 /// Remembers a started sign-in in the session (several tabs may have one
-/// open) and sends the browser to the provider.
-pub async fn leave_for(
+/// open) and sends the browser to the provider. Only for a link the person
+/// followed (a GET): see [`leave_by_link`] for a form.
+async fn leave_for(session: &Session, state: &AppState, pending: Pending, url: String) -> Response {
+    if let Err(r) = remember_pending(session, state, pending).await {
+        return r;
+    }
+    (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
+}
+
+/// [`leave_for`] after a form post (confirming a pledge or a contract,
+/// linking an identity): browsers apply a page's `form-action 'self'` to
+/// the redirects that follow a form submission too, so a redirect to the
+/// provider would be blocked. The answer is a page with the link to the
+/// provider instead; following a link is no form submission.
+pub async fn leave_by_link(
     session: &Session,
     state: &AppState,
     pending: Pending,
     url: String,
 ) -> Response {
+    if let Err(r) = remember_pending(session, state, pending).await {
+        return r;
+    }
+    ResultPage {
+        title: "Weiter zu Ihrem Anmeldedienst",
+        de: "Bestätigen Sie bei Ihrem Anmeldedienst, dass Sie es sind: Sie melden sich dort erneut an und kehren danach hierher zurück.",
+        en: "Confirm at your sign-in service that it is you: you sign in there again and then come back here.",
+        action: Action::Links(vec![(url, "Weiter zur Anmeldung".to_owned())]),
+        back: ("/", "Abbrechen"),
+    }
+    .respond(StatusCode::OK)
+}
+
+async fn remember_pending(
+    session: &Session,
+    state: &AppState,
+    pending: Pending,
+) -> Result<(), Response> {
     let open = session
         .get::<Vec<Pending>>(PENDING_KEY)
         .await
@@ -174,10 +205,7 @@ pub async fn leave_for(
         .flatten()
         .unwrap_or_default();
     let open = service::remember(open, pending, state.now());
-    if let Err(e) = session.insert(PENDING_KEY, open).await {
-        return internal(e);
-    }
-    (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
+    session.insert(PENDING_KEY, open).await.map_err(internal)
 }
 
 #[derive(Debug, Deserialize)]
@@ -411,7 +439,7 @@ async fn link_start(
         Err(r) => return r,
     };
     match service::begin_link(&state, &actor, id).await {
-        Ok((url, pending)) => leave_for(&session, &state, pending, url).await,
+        Ok((url, pending)) => leave_by_link(&session, &state, pending, url).await,
         Err(e) => failure(e),
     }
 }

@@ -1060,6 +1060,11 @@ enum Needs {
     ApprovedCycle,
     ClosedCycle,
     OpenFinding,
+    /// A customer with everything its AVV needs, not yet offered.
+    OfferableCustomer,
+    /// That customer offered the AVV, the organisation's customer user
+    /// assigned to it.
+    Offer,
 }
 
 /// Ids prepared for one call.
@@ -1079,6 +1084,8 @@ struct Prepared {
     item: String,
     item_version: String,
     finding: String,
+    offer: String,
+    offer_sha: String,
     /// A due date for a corrective action (ISO, 20 days ahead).
     due: String,
 }
@@ -1288,6 +1295,35 @@ fn more_cases() -> Vec<MoreCase> {
         .effect(|_, _| {
             "SELECT COUNT(*) FROM measures WHERE body LIKE '%Importierte Maßnahme aus dem Altdokument%'"
                 .into()
+        }),
+        // The AVV concluded in the portal: admins offer, auditors read the
+        // overview, only the customer's own users accept.
+        case("contract/overview", Roles(ADMIN_AUDITOR), Nothing, |_, _, _| vec![]),
+        case("contract/portal", Roles(MEMBERS), Nothing, |_, _, _| vec![]),
+        case("contract/offer", Roles(ADMIN), OfferableCustomer, |_, p, _| {
+            vec![("customer_id", p.customer.clone())]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM contract_offers WHERE customer_id = {}",
+                p.customer
+            )
+        }),
+        case("contract/accept", Roles(&[Role::Customer]), Offer, |_, p, c| {
+            vec![
+                ("offer_id", p.offer.clone()),
+                ("sha256", p.offer_sha.clone()),
+                ("typed_name", c.name.clone()),
+                ("function", "Geschäftsführerin".into()),
+                ("password", PASSWORD.into()),
+                ("confirm", "ja".into()),
+            ]
+        })
+        .effect(|_, p| {
+            format!(
+                "SELECT COUNT(*) FROM contract_acceptances WHERE offer_id = {}",
+                p.offer
+            )
         }),
         // Pledges.
         case("pledges/mine", Roles(READERS_ALL), Nothing, |_, _, _| vec![]),
@@ -1612,6 +1648,32 @@ async fn prepare(app: &TestApp, admin: &Client, org: &Org, f: &Fixture, needs: N
             let a = admin.call("annex/publish", &[]).await;
             ok(&a);
         }
+        OfferableCustomer | Offer => {
+            p.customer = crate::contract::ready_customer(
+                admin,
+                &format!("Kunde {}", f.n),
+                "Hosting.",
+                &format!("Rechenzentrum {}", f.n),
+            )
+            .await;
+            if needs == Offer {
+                ok(&admin
+                    .call("contract/offer", &[("customer_id", &p.customer)])
+                    .await);
+                crate::notices::assign(app, org.id, org.user_id(Role::Customer), &p.customer).await;
+                let offer = app::entities::contract_offers::Entity::find()
+                    .filter(
+                        app::entities::contract_offers::Column::CustomerId
+                            .eq(p.customer.parse::<i32>().unwrap()),
+                    )
+                    .one(&app.db)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                p.offer = offer.id.to_string();
+                p.offer_sha = offer.sha256;
+            }
+        }
         PendingItem | SubmittedItem | ApprovedCycle | ClosedCycle | OpenFinding => {
             let (cycle, mut item) = review_item(app, admin, f).await;
             p.cycle = cycle.to_string();
@@ -1814,6 +1876,31 @@ const PLAIN_ROUTES: &[(&str, &str, &str)] = &[
         "GET",
         "/kunden/{id}/avv-entwurf.pdf",
         "admin, auditor of the customer's organisation: avv::the_contract_draft_holds_text_particulars_and_both_annexes",
+    ),
+    (
+        "GET",
+        "/avv-abschluss/{id}/angebot.pdf",
+        "admin, auditor, the customer's own users (others 404, staff 403): contract::the_contract_is_offered_accepted_sealed_and_offered_again_after_a_change",
+    ),
+    (
+        "GET",
+        "/avv-abschluss/{id}/vertrag.pdf",
+        "admin, auditor, the customer's own users (others 404, staff 403): contract::the_contract_is_offered_accepted_sealed_and_offered_again_after_a_change",
+    ),
+    (
+        "GET",
+        "/avv-abschluss.csv",
+        "admin, auditor: contract::the_contract_overview_is_exported_and_reminded",
+    ),
+    (
+        "GET",
+        "/verzeichnis/{file}",
+        "admin, auditor (staff, customers 403): cli::the_register_of_the_demo_data_as_pdf_xlsx_and_csv",
+    ),
+    (
+        "POST",
+        "/avv-abschluss/sso",
+        "the customer's own users, confirmed at their provider: sso::a_customer_accepts_the_contract_with_a_fresh_login",
     ),
     (
         "GET",

@@ -378,3 +378,175 @@ async fn evidence_check_exits_1_for_a_row_without_its_file(backend: Backend) {
     app.stop().await;
 }
 both!(evidence_check_exits_1_for_a_row_without_its_file);
+
+/// The rows of an XLSX sheet, every cell as text.
+pub fn xlsx_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let range = book.worksheet_range(sheet).expect("the sheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// The rows of a `;`-separated CSV file, header first.
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The Art. 30(2) register of the demo data, from the command line and
+/// from the browser: the XLSX lists each customer with its categories of
+/// processing, its third-country transfers (Microsoft under standard
+/// contractual clauses for clickbits) and the TOM annex by version and
+/// SHA-256; the CSV holds the same rows; the PDF is signed. Only admins and
+/// auditors may fetch it.
+async fn the_register_of_the_demo_data_as_pdf_xlsx_and_csv(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    ok(&db, &["demo"]);
+    let annex = db.dir.path().join("anlage.pdf");
+    ok(
+        &db,
+        &[
+            "annex",
+            "publish",
+            "--org",
+            "clickbits",
+            "--out",
+            annex.to_str().unwrap(),
+        ],
+    );
+    let annex_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(&annex).unwrap(),
+    ));
+    let export = |format: &str| {
+        let out = db.dir.path().join(format!("verzeichnis.{format}"));
+        let printed = ok(
+            &db,
+            &[
+                "register",
+                "export",
+                "--org",
+                "clickbits",
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(printed.contains("Art. 30(2)"), "{printed}");
+        std::fs::read(out).unwrap()
+    };
+    let rows = xlsx_rows(&export("xlsx"), "Verzeichnis");
+    assert_eq!(
+        rows[0],
+        app::register::service::COLUMNS.to_vec(),
+        "{rows:?}"
+    );
+    let customers: Vec<String> = app::entities::customers::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| rows.iter().any(|r| r[0] == c.name))
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        customers.contains(&"Praxis Dr. Weber".to_owned()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.len(),
+        customers.len() + 1,
+        "one row per customer: {rows:?}"
+    );
+    let weber = rows.iter().find(|r| r[0] == "Praxis Dr. Weber").unwrap();
+    assert_eq!(weber[4], "clickbits GmbH");
+    assert!(
+        weber[7].contains("Art und Zweck:") && weber[7].contains("Betroffene:"),
+        "{weber:?}"
+    );
+    assert!(
+        weber[8].contains("Microsoft") && weber[8].contains("Standardvertragsklauseln"),
+        "{weber:?}"
+    );
+    assert!(
+        weber[9].contains("Version 1") && weber[9].contains(&annex_sha),
+        "{weber:?}"
+    );
+    // The CSV holds the same rows.
+    let csv = String::from_utf8(export("csv")).unwrap();
+    assert_eq!(csv_rows(&csv), rows);
+    // The PDF is signed and names every customer and the transfer.
+    let pdf = export("pdf");
+    let (valid, whole, out) = pdfsig(&pdf);
+    assert!(valid && whole, "{out}");
+    let text = crate::annex::pdftotext(&pdf);
+    assert!(
+        text.contains("Praxis Dr. Weber") && text.contains("Microsoft"),
+        "{text}"
+    );
+
+    // Who has concluded the AVV: nobody yet.
+    let status = ok(&db, &["avv", "status", "--org", "clickbits"]);
+    assert!(
+        status.contains("clickbits GmbH: 0 of 1 customers have concluded the current AVV."),
+        "{status}"
+    );
+    assert!(
+        status
+            .lines()
+            .any(|l| l.contains("none") && l.contains("Praxis Dr. Weber")),
+        "{status}"
+    );
+    let status = ok(&db, &["avv", "status", "--org", "clickbits", "--csv"]);
+    assert!(status.starts_with("Kunde;Stand;"), "{status}");
+    assert!(
+        status.contains("Praxis Dr. Weber;nicht angeboten;"),
+        "{status}"
+    );
+
+    // From the browser: the DPO gets the same rows; staff and customers do not.
+    let dpo = app.client();
+    let a = dpo
+        .login("dpo@clickbits.example", server::demo::DEMO_PASSWORD)
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let res = dpo
+        .http
+        .get(format!("{}/verzeichnis/art30.xlsx", dpo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(xlsx_rows(&res.bytes().await.unwrap(), "Verzeichnis"), rows);
+    for who in [
+        "mitarbeiter@clickbits.example",
+        "kunde@praxis-weber.example",
+    ] {
+        let c = app.client();
+        let a = c.login(who, server::demo::DEMO_PASSWORD).await;
+        assert!(a.status.is_success(), "{who}: {}", a.body);
+        let res = c
+            .http
+            .get(format!("{}/verzeichnis/art30.csv", c.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    app.stop().await;
+}
+both!(the_register_of_the_demo_data_as_pdf_xlsx_and_csv);

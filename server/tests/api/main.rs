@@ -12,6 +12,7 @@ mod backup;
 mod bad_input;
 mod catalogue;
 mod cli;
+mod contract;
 mod escaping;
 mod evidence;
 mod evidence_process;

@@ -33,6 +33,18 @@ fn location(res: &reqwest::Response) -> String {
     res.url().join(loc).unwrap().to_string()
 }
 
+/// The provider's address on the page a confirmation form answers with
+/// (a link, not a redirect: `form-action 'self'` also holds for a form's
+/// redirects, so the browser would not follow one to the provider).
+fn provider_link(page: &str) -> String {
+    let at = page
+        .find("Weiter zur Anmeldung")
+        .unwrap_or_else(|| panic!("no link to the provider in {page}"));
+    let start = page[..at].rfind("href=\"").unwrap() + "href=\"".len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&")
+}
+
 /// Starts a sign-in at Nachweis; returns the provider's authorization URL.
 async fn start(c: &Client, provider_id: ProviderId) -> String {
     let res = c
@@ -885,6 +897,8 @@ async fn confirm_pledge_form(c: &Client, form: &[(&str, &str)]) -> (StatusCode, 
     let status = res.status();
     let target = if status == StatusCode::SEE_OTHER {
         location(&res)
+    } else if status == StatusCode::OK {
+        provider_link(&res.text().await.unwrap())
     } else {
         res.text().await.unwrap()
     };
@@ -986,7 +1000,11 @@ async fn staff_without_password_confirm_the_pledge_with_a_fresh_login(backend: B
 
     // Somebody else logs in at the provider: nothing is signed.
     let (status, auth) = post(form("Max Mitarbeiter")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{auth}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a page linking the provider: {auth}"
+    );
     assert_eq!(query_param(&auth, "prompt"), "login");
     assert_eq!(query_param(&auth, "max_age"), "0");
     assert_eq!(
@@ -1049,6 +1067,136 @@ async fn staff_without_password_confirm_the_pledge_with_a_fresh_login(backend: B
     app.stop().await;
 }
 both!(staff_without_password_confirm_the_pledge_with_a_fresh_login);
+
+/// A customer's employee who signs in only through their company's
+/// provider accepts the offered AVV with a fresh login there (the same
+/// mechanism as the pledge). A mistake or a stale document goes back to
+/// the portal before anyone leaves; the record names the provider and the
+/// subject; the provider's answer works once.
+async fn a_customer_accepts_the_contract_with_a_fresh_login(backend: Backend) {
+    use app::entities::contract_acceptances;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let idp = OidcProvider::start(&format!("{}/sso/callback", app.address));
+    let (_org, admin, customer_id, provider) = setup(&app, &idp.issuer).await;
+    crate::contract::make_ready(
+        &admin,
+        &customer_id.to_string(),
+        "Hosting.",
+        "Rechenzentrum Süd",
+    )
+    .await;
+    let a = admin
+        .call(
+            "contract/offer",
+            &[("customer_id", &customer_id.to_string())],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    let kunde = app.client();
+    let (status, target) = sign_in(
+        &app,
+        &kunde,
+        provider,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    let c: Option<app::contract::PortalContract> =
+        serde_json::from_str(&kunde.call("contract/portal", &[]).await.body).unwrap();
+    let c = c.expect("offered");
+    assert!(!c.has_password);
+    assert_eq!(c.sso, vec![(provider, "Kunden-IdP".to_owned())]);
+    let offer = c.pending.expect("pending").offer;
+    let form = |name: &str, sha: &str| {
+        vec![
+            ("offer_id", offer.id.to_string()),
+            ("sha256", sha.to_owned()),
+            ("typed_name", name.to_owned()),
+            ("function", "Prokuristin".to_owned()),
+            ("confirm", "ja".to_owned()),
+            ("provider_id", provider.to_string()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>| {
+        let kunde = kunde.clone();
+        async move {
+            let res = kunde
+                .http
+                .post(format!("{}/avv-abschluss/sso", kunde.base))
+                .form(&f)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let target = if status == StatusCode::OK {
+                provider_link(&res.text().await.unwrap())
+            } else {
+                location(&res)
+            };
+            (status, target)
+        }
+    };
+    let stored = || async {
+        contract_acceptances::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+    };
+    // A wrong name, a stale document: back to the portal, nothing stored.
+    let (status, back) = post(form("Karl Kunde", &offer.sha256)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(back.contains("/portal?fehler="), "{back}");
+    assert!(back.contains("Karla%20Kunde"), "names the name: {back}");
+    let (status, back) = post(form("Karla Kunde", &"f".repeat(64))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(back.contains("ge%C3%A4ndert"), "{back}");
+    assert!(stored().await.is_empty());
+
+    // Freshly at the provider: accepted, by SSO, and the record says who.
+    let (status, auth) = post(form("Karla Kunde", &offer.sha256)).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a page linking the provider: {auth}"
+    );
+    assert_eq!(query_param(&auth, "prompt"), "login");
+    let callback = login_at_provider(
+        &kunde,
+        &auth,
+        "kunde@beispiel-kunde.example",
+        "kunde-passwort",
+    )
+    .await;
+    let (status, target) = finish(&app, &kunde, &callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{target}");
+    assert!(target.contains("/portal?avv=angenommen"), "{target}");
+    let rows = stored().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].method, "sso");
+    assert!(
+        rows[0].identity.contains("Kunden-IdP")
+            && rows[0]
+                .identity
+                .contains("Subjekt kunde@beispiel-kunde.example"),
+        "{}",
+        rows[0].identity
+    );
+    let text = crate::annex::pdftotext(&rows[0].pdf);
+    assert!(text.contains("erneute Anmeldung bei Kunden-IdP"), "{text}");
+    assert!(text.contains("Prokuristin"), "{text}");
+    // The answer works once; the contract is accepted once.
+    let (status, _) = finish(&app, &kunde, &callback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, back) = post(form("Karla Kunde", &offer.sha256)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(back.contains("bereits"), "{back}");
+    assert_eq!(stored().await.len(), 1);
+    app.stop().await;
+}
+both!(a_customer_accepts_the_contract_with_a_fresh_login);
 
 /// A provider the admin of one organisation controls must never reach into
 /// another organisation. Two real provider processes, one per organisation:
@@ -1232,8 +1380,8 @@ async fn providers_act_only_inside_their_own_organisation(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let auth = location(&res);
+    assert_eq!(res.status(), StatusCode::OK, "a page linking the provider");
+    let auth = provider_link(&res.text().await.unwrap());
     assert!(auth.contains("prompt=login"), "{auth}");
     let back = login_at_provider(
         &victim_admin,

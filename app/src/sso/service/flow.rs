@@ -266,6 +266,8 @@ pub async fn finish(state: &AppState, pending: Pending, code: &str) -> Result<Si
 pub struct Confirmed {
     pub intent: Intent,
     pub provider_name: String,
+    /// The person's subject (`sub`) at the provider.
+    pub subject: String,
 }
 
 /// Finishes a confirmation: the same checks as a sign-in, a login that
@@ -313,6 +315,7 @@ pub async fn finish_confirmation(
     Ok(Confirmed {
         intent,
         provider_name: p.name,
+        subject: identity.subject.to_string(),
     })
 }
 
