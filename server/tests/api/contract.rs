@@ -497,6 +497,28 @@ async fn the_contract_overview_is_exported_and_reminded(backend: Backend) {
         );
     }
 
+    // The DPO's daily digest names the customer too (the owner's does not).
+    app::reminders::service::run_digest(&app.db, app.clock.now(), "node-a", &app.address)
+        .await
+        .unwrap();
+    let digests = outbox(&app, "digest").await;
+    let to = |email: &str| digests.iter().find(|m| m.recipient == email);
+    let admin_digest = to(&org.email(Role::Admin)).expect("a digest for the DPO");
+    assert!(
+        admin_digest
+            .body_text
+            .contains("Kunden ohne geschlossenen oder mit veraltetem AVV")
+            && admin_digest
+                .body_text
+                .contains("Kanzlei Beispiel: angeboten seit"),
+        "{}",
+        admin_digest.body_text
+    );
+    assert!(
+        to(&org.email(Role::Owner)).is_none_or(|m| !m.body_text.contains("Kanzlei Beispiel")),
+        "an owner's digest names no customer"
+    );
+
     // The reminder: not before 14 days, then once.
     let remind = || async {
         app::contract::service::remind(&app.db, app.clock.now(), "http://nachweis.test")
