@@ -299,6 +299,18 @@ impl GlobalArgs {
     }
 }
 
+/// Who a report of the command line reads as: the organisation's auditor.
+fn auditor_of(org_id: app::ids::OrgId) -> app::auth::service::Actor {
+    app::auth::service::Actor {
+        user_id: app::ids::UserId(0),
+        org_id,
+        role: app::domain::Role::Auditor,
+        display_name: "cli".into(),
+        email: "cli".into(),
+        single_org: true,
+    }
+}
+
 #[allow(clippy::disallowed_methods)] // the CLI is the edge where the wall clock is read
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
@@ -396,14 +408,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let db = crate::db::connect(&config).await?;
             let org = app::orgs::service::find_by_short(&db, &org).await?;
             // The report reads as the organisation's auditor would.
-            let reader = app::auth::service::Actor {
-                user_id: app::ids::UserId(0),
-                org_id: org.id,
-                role: app::domain::Role::Auditor,
-                display_name: "cli".into(),
-                email: "cli".into(),
-                single_org: true,
-            };
+            let reader = auditor_of(org.id);
             let o = app::training::service::overview(
                 &db,
                 &reader,
@@ -443,14 +448,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let format = app::register::service::Format::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("--format must be pdf, xlsx or csv"))?;
             // The register reads as the organisation's auditor would.
-            let reader = app::auth::service::Actor {
-                user_id: app::ids::UserId(0),
-                org_id: org.id,
-                role: app::domain::Role::Auditor,
-                display_name: "cli".into(),
-                email: "cli".into(),
-                single_org: true,
-            };
+            let reader = auditor_of(org.id);
             let setup = crate::secrets::signing_setup(&config)?;
             let bytes = app::register::service::export(&db, &setup, &reader, format, now()).await?;
             write_atomically(&out, &bytes)?;

@@ -40,6 +40,14 @@ struct SessionData {
     sso_org: Option<OrgId>,
 }
 
+/// A person's name for comparing: spacing collapsed, lower case.
+pub fn normalise_name(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// The signed-in person acting in one organisation with one role, loaded
 /// fresh from the database on every request (a removed membership or a
 /// locked account takes effect at once).
@@ -60,6 +68,23 @@ impl Actor {
     /// are told it does not exist.
     pub fn reads_personal_record_of(&self, owner: UserId) -> bool {
         owner == self.user_id || matches!(self.role, Role::Admin | Role::Auditor)
+    }
+
+    /// The name this person typed to sign or accept something, with its
+    /// spaces collapsed, if it is the account's name (case and spacing
+    /// aside); otherwise the field error that names the account's name.
+    pub fn typed_own_name(&self, typed: &str) -> AppResult<String> {
+        let typed = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+        if normalise_name(&typed) != normalise_name(&self.display_name) {
+            return Err(AppError::invalid(
+                "typed_name",
+                format!(
+                    "Bitte geben Sie Ihren vollständigen Namen so ein, wie er in Ihrem Konto steht: „{}“.",
+                    self.display_name
+                ),
+            ));
+        }
+        Ok(typed)
     }
 
     pub fn audit(&self) -> AuditActor {

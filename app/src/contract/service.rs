@@ -931,13 +931,6 @@ pub struct Checked {
     function: String,
 }
 
-fn normalise_name(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 fn stale() -> AppError {
     AppError::Refused(
         "Der Vertrag wurde inzwischen geändert: Das angezeigte Angebot ist nicht mehr aktuell. Bitte lesen Sie die neue Fassung und nehmen Sie diese an. Es wurde nichts gespeichert.".into(),
@@ -993,20 +986,7 @@ pub async fn check(
             "Name und Funktion dürfen keine Steuerzeichen enthalten.",
         ));
     }
-    let typed_name = input
-        .typed_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if normalise_name(&typed_name) != normalise_name(&actor.display_name) {
-        return Err(AppError::invalid(
-            "typed_name",
-            format!(
-                "Bitte geben Sie Ihren vollständigen Namen so ein, wie er in Ihrem Konto steht: „{}“.",
-                actor.display_name
-            ),
-        ));
-    }
+    let typed_name = actor.typed_own_name(&input.typed_name)?;
     let function = input
         .function
         .split_whitespace()

@@ -384,13 +384,6 @@ pub struct PledgePdf {
     pub audit_anchor: String,
 }
 
-fn normalise_name(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 /// Checks a signing of the current text by the signed-in person: the text
 /// is the current one and unchanged, it was read, the name typed is theirs,
 /// they have not signed it yet. Runs again inside `sign`; a person who
@@ -417,20 +410,7 @@ pub async fn check(state: &AppState, actor: &Actor, input: &Signing) -> AppResul
             "Bitte bestätigen Sie, dass Sie den Text vollständig gelesen haben.",
         ));
     }
-    let typed = input
-        .typed_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if normalise_name(&typed) != normalise_name(&actor.display_name) {
-        return Err(AppError::invalid(
-            "typed_name",
-            format!(
-                "Bitte geben Sie Ihren vollständigen Namen so ein, wie er in Ihrem Konto steht: „{}“.",
-                actor.display_name
-            ),
-        ));
-    }
+    let typed = actor.typed_own_name(&input.typed_name)?;
     if pledge_signatures::Entity::find()
         .filter(pledge_signatures::Column::PledgeTextId.eq(text.id))
         .filter(pledge_signatures::Column::UserId.eq(actor.user_id))
@@ -812,6 +792,7 @@ mod tests {
 
     #[test]
     fn names_match_ignoring_case_and_spacing() {
+        use crate::auth::service::normalise_name;
         assert_eq!(
             normalise_name("  mia   SCHULZ "),
             normalise_name("Mia Schulz")
