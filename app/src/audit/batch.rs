@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::service::{AuditActor, AuditEvent, record};
+use super::service::{AuditActor, AuditEvent};
 use crate::entities::BeginWrite;
 use crate::error::{AppError, AppResult};
 use crate::ids::OrgId;
@@ -81,16 +81,18 @@ async fn writer(db: sea_orm::DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
 
 async fn write(db: &sea_orm::DatabaseConnection, batch: &[Job]) -> AppResult<()> {
     let txn = db.begin_write().await?;
-    for (e, _) in batch {
-        record(
-            &txn,
-            e.at,
-            AuditEvent::new(&e.actor, e.entity, e.entity_id.clone(), e.action)
-                .org(e.org_id)
-                .after_opt(e.after.clone()),
-        )
-        .await?;
-    }
+    super::service::record_all(
+        &txn,
+        batch.iter().map(|(e, _)| {
+            (
+                e.at,
+                AuditEvent::new(&e.actor, e.entity, e.entity_id.clone(), e.action)
+                    .org(e.org_id)
+                    .after_opt(e.after.clone()),
+            )
+        }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -136,6 +136,80 @@ async fn deleted_rows_break_the_chain(backend: Backend) {
 }
 both!(deleted_rows_break_the_chain);
 
+/// The audit writer appends a whole batch with one insert: the rows get
+/// consecutive numbers in the order given, each linked to the one before
+/// (the head included), and the chain verifies, with rows written one at
+/// a time before and after.
+async fn a_batch_of_events_is_one_intact_stretch_of_the_chain(backend: Backend) {
+    use app::audit::service::{AuditActor, AuditEvent, record, record_all};
+    use app::entities::{BeginWrite, audit_log};
+    use app::state::Clock;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    app.org("acme").await;
+    let before = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Seq)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("creating the organisation is audited");
+    let actor = AuditActor::system("test");
+    let now = app.clock.now();
+    let txn = app.db.begin_write().await.unwrap();
+    record_all(
+        &txn,
+        (0..300).map(|i| {
+            (
+                now,
+                AuditEvent::new(&actor, "annex", i.to_string(), "download"),
+            )
+        }),
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    record(
+        &app.db,
+        now,
+        AuditEvent::new(&actor, "annex", "last", "download"),
+    )
+    .await
+    .unwrap();
+    let rows = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Seq)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let added: Vec<_> = rows.iter().filter(|r| r.seq > before.seq).collect();
+    assert_eq!(added.len(), 301);
+    let mut prev = before.hash.clone();
+    for (n, row) in added.iter().enumerate() {
+        assert_eq!(row.seq, before.seq + 1 + n as i64);
+        assert_eq!(
+            row.prev_hash, prev,
+            "row {} is not linked to the one before",
+            row.seq
+        );
+        let id = if n < 300 {
+            n.to_string()
+        } else {
+            "last".into()
+        };
+        assert_eq!(row.entity_id, id, "the batch's order is kept");
+        prev = row.hash.clone();
+    }
+    assert_eq!(
+        app::audit::service::verify(&app.db).await.unwrap(),
+        app::audit::service::Verification::Intact {
+            rows: rows.len() as u64
+        }
+    );
+    assert_eq!(verify(&db).0, 0);
+    app.stop().await;
+}
+both!(a_batch_of_events_is_one_intact_stretch_of_the_chain);
+
 /// What someone with write access to the database could do to a plain
 /// hash chain: rewrite a row and recompute every hash after it. The chain
 /// is keyed with the instance secret (outside the database), so this no
