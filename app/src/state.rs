@@ -39,6 +39,8 @@ pub struct AppState {
     /// Appends audit rows that are a request's only write in shared
     /// transactions (group commit).
     pub audit: crate::audit::batch::AuditBatcher,
+    /// The signed annexes this process has delivered (immutable, so kept).
+    pub published: crate::annex::publish::FileCache,
 }
 
 /// The operator's decisions about the network, from the configuration.

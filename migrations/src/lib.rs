@@ -30,6 +30,7 @@ mod m0022_avv_texts;
 mod m0023_customer_particulars;
 mod m0024_subprocessor_lists;
 mod m0025_contract_offers;
+mod m0026_session_person;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_customer_particulars::Migration),
             Box::new(m0024_subprocessor_lists::Migration),
             Box::new(m0025_contract_offers::Migration),
+            Box::new(m0026_session_person::Migration),
         ]
     }
 }

@@ -308,6 +308,8 @@ fn auditor_of(org_id: app::ids::OrgId) -> app::auth::service::Actor {
         display_name: "cli".into(),
         email: "cli".into(),
         single_org: true,
+        customer_id: None,
+        joined: None,
     }
 }
 

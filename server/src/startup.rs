@@ -161,6 +161,7 @@ impl Application {
                 trusted_proxies: config.trusted_proxies.clone(),
             },
             audit: app::audit::batch::AuditBatcher::start(db.clone()),
+            published: Default::default(),
         };
         let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
             .await
@@ -515,8 +516,8 @@ async fn login_gate(
     // The page's server functions reuse the lookup made here.
     let mut once = app::auth::service::RequestActor::default();
     if wants_page && !is_public(path) {
-        match app::auth::service::actor_for_session(&state, &session).await {
-            Ok(actor) => once = app::auth::service::RequestActor::known(actor),
+        match app::auth::service::person_for_session(&state, &session).await {
+            Ok(person) => once = app::auth::service::RequestActor::known(person),
             Err(AppError::Unauthenticated) => {
                 let target = if path == "/" {
                     "/login".to_owned()

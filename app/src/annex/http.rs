@@ -61,8 +61,10 @@ async fn version(
     if !actor.role.is_internal() {
         return AppError::Forbidden.into_response();
     }
-    match super::publish::pdf(&state.db, actor.org_id, version).await {
-        Ok(pdf) => Download::pdf(format!("TOM-Anlage-Version-{version}.pdf")).respond(pdf),
+    match state.published.get(&state.db, actor.org_id, version).await {
+        Ok(file) => {
+            Download::pdf(format!("TOM-Anlage-Version-{version}.pdf")).respond(file.pdf.clone())
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -37,8 +37,8 @@ pub struct CurrentUser {
 /// The signed-in person, or `None`.
 #[server(endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    match service::require_signed_in().await {
-        Ok((state, actor)) => service::current_user(&state.db, &actor).await.map(Some),
+    match service::require_person().await {
+        Ok((_, person)) => service::current_user(person).map(Some),
         Err(AppError::Unauthenticated) => Ok(None),
         Err(e) => Err(e),
     }

@@ -40,6 +40,45 @@ struct SessionData {
     sso_org: Option<OrgId>,
 }
 
+/// Whom a session's data signs in, if anyone: what the session store
+/// copies into its own columns, so that it can read the person with the
+/// session.
+pub(crate) fn signed_in(
+    data: &std::collections::HashMap<String, serde_json::Value>,
+) -> Option<(UserId, OrgId)> {
+    let d = SessionData::deserialize(data.get(SESSION_KEY)?).ok()?;
+    Some((d.user_id, d.org_id))
+}
+
+/// Where the session store puts the person it read together with the
+/// session, for this request only: it is never stored (the store drops it
+/// before writing) and is used only if it is about the person the
+/// session's data names.
+pub(crate) const PERSON_KEY: &str = "nachweis.person";
+
+/// One membership of a person as [`load_person`] reads it: the account's
+/// lock, name and e-mail, the membership (organisation, role, customer,
+/// since when) and the organisation's names.
+pub(crate) type PersonRow = (
+    bool,
+    String,
+    String,
+    OrgId,
+    String,
+    Option<crate::ids::CustomerId>,
+    DateTime<Utc>,
+    String,
+    String,
+);
+
+/// The rows of a person, read by the session store with the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PersonRows {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub rows: Vec<PersonRow>,
+}
+
 /// A person's name for comparing: spacing collapsed, lower case.
 pub fn normalise_name(s: &str) -> String {
     s.split_whitespace()
@@ -60,6 +99,11 @@ pub struct Actor {
     pub email: String,
     /// The session may act in this organisation only (single sign-on).
     pub single_org: bool,
+    /// For a customer user: the customer (controller) they act for.
+    pub customer_id: Option<crate::ids::CustomerId>,
+    /// When the membership began (a course falls due from it); `None` for
+    /// the system's own readers.
+    pub joined: Option<DateTime<Utc>>,
 }
 
 impl Actor {
@@ -552,50 +596,107 @@ pub async fn switch_org(state: &AppState, session: &Session, org_id: OrgId) -> A
     Ok(())
 }
 
-/// Loads the actor for a session's user and organisation: one query (every
-/// request asks it), the user joined to their membership there.
-pub async fn load_actor<C: ConnectionTrait>(
+/// A signed-in person as a request sees them: the actor, and the
+/// organisations they may switch to (only the actor's own for a
+/// single-organisation session).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub actor: Actor,
+    pub orgs: Vec<OrgChoice>,
+}
+
+/// The person acting in `org_id`, read with one statement: the account,
+/// every membership and its organisation's names. `None` for an unknown or
+/// locked account or without a membership in `org_id`.
+pub async fn load_person<C: ConnectionTrait>(
     db: &C,
     user_id: UserId,
     org_id: OrgId,
-) -> AppResult<Option<Actor>> {
-    use sea_orm::{JoinType, QuerySelect};
-    let membership = memberships::Entity::belongs_to(users::Entity)
+    single_org: bool,
+) -> AppResult<Option<Person>> {
+    use sea_orm::{JoinType, QuerySelect, RelationDef};
+    let to_user: RelationDef = memberships::Entity::belongs_to(users::Entity)
         .from(memberships::Column::UserId)
         .to(users::Column::Id)
         .into();
-    let Some((locked, display_name, email, role)) = users::Entity::find_by_id(user_id)
+    let to_org: RelationDef = memberships::Entity::belongs_to(organisations::Entity)
+        .from(memberships::Column::OrgId)
+        .to(organisations::Column::Id)
+        .into();
+    let rows: Vec<PersonRow> = memberships::Entity::find()
         .select_only()
         .columns([
             users::Column::Locked,
             users::Column::DisplayName,
             users::Column::Email,
         ])
-        .column(memberships::Column::Role)
-        .join_rev(JoinType::InnerJoin, membership)
-        .filter(memberships::Column::OrgId.eq(org_id))
-        .into_tuple::<(bool, String, String, String)>()
-        .one(db)
-        .await?
-    else {
+        .columns([
+            memberships::Column::OrgId,
+            memberships::Column::Role,
+            memberships::Column::CustomerId,
+            memberships::Column::CreatedAt,
+        ])
+        .columns([
+            organisations::Column::ShortName,
+            organisations::Column::LegalName,
+        ])
+        .join(JoinType::InnerJoin, to_user)
+        .join(JoinType::InnerJoin, to_org)
+        .filter(memberships::Column::UserId.eq(user_id))
+        .order_by_asc(memberships::Column::OrgId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    person_of(user_id, org_id, single_org, rows)
+}
+
+/// The person from their membership rows (ordered by organisation).
+fn person_of(
+    user_id: UserId,
+    org_id: OrgId,
+    single_org: bool,
+    rows: Vec<PersonRow>,
+) -> AppResult<Option<Person>> {
+    let Some(own) = rows.iter().find(|r| r.3 == org_id) else {
         return Ok(None);
     };
+    let (locked, display_name, email, _, role, customer_id, joined, _, _) = own.clone();
     if locked {
         return Ok(None);
     }
-    Ok(Some(Actor {
+    let actor = Actor {
         user_id,
         org_id,
         role: role.parse().map_err(AppError::internal)?,
         display_name,
         email,
-        single_org: false,
-    }))
+        single_org,
+        customer_id,
+        joined: Some(joined),
+    };
+    let orgs = rows
+        .into_iter()
+        .filter(|r| !single_org || r.3 == org_id)
+        .filter_map(|(_, _, _, id, role, _, _, short_name, legal_name)| {
+            Some(OrgChoice {
+                id,
+                short_name,
+                legal_name,
+                role: role.parse().ok()?,
+            })
+        })
+        .collect();
+    Ok(Some(Person { actor, orgs }))
 }
 
 /// The actor a session stands for; an unknown user, a locked account or a
 /// removed membership ends the session.
 pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult<Actor> {
+    person_for_session(state, session).await.map(|p| p.actor)
+}
+
+/// The person a session stands for (see [`actor_for_session`]).
+pub async fn person_for_session(state: &AppState, session: &Session) -> AppResult<Person> {
     let Some(data) = session.get::<SessionData>(SESSION_KEY).await? else {
         return Err(AppError::Unauthenticated);
     };
@@ -603,11 +704,20 @@ pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult
         session.flush().await?;
         return Err(AppError::Unauthenticated);
     }
-    match load_actor(&state.db, data.user_id, data.org_id).await? {
-        Some(mut actor) => {
-            actor.single_org = data.sso_org.is_some();
-            Ok(actor)
-        }
+    let single_org = data.sso_org.is_some();
+    // Read with the session by the store, if it could; else now.
+    let preloaded = session
+        .get::<PersonRows>(PERSON_KEY)
+        .await
+        .ok()
+        .flatten()
+        .filter(|p| p.user_id == data.user_id && p.org_id == data.org_id);
+    let person = match preloaded {
+        Some(p) => person_of(data.user_id, data.org_id, single_org, p.rows)?,
+        None => load_person(&state.db, data.user_id, data.org_id, single_org).await?,
+    };
+    match person {
+        Some(person) => Ok(person),
         None => {
             session.flush().await?;
             Err(AppError::Unauthenticated)
@@ -620,33 +730,39 @@ pub async fn actor_for_session(state: &AppState, session: &Session) -> AppResult
 /// puts an empty one in every request's extensions (or one the login gate
 /// already filled); a failed lookup is not kept.
 #[derive(Clone, Default)]
-pub struct RequestActor(std::sync::Arc<tokio::sync::OnceCell<Actor>>);
+pub struct RequestActor(std::sync::Arc<tokio::sync::OnceCell<Person>>);
 
 impl RequestActor {
-    /// One that already knows the actor.
-    pub fn known(actor: Actor) -> Self {
+    /// One that already knows the person.
+    pub fn known(person: Person) -> Self {
         Self(std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(
-            actor,
+            person,
         ))))
     }
 }
 
 /// Any signed-in person with a membership in the session's organisation.
 pub async fn require_signed_in() -> AppResult<(AppState, Actor)> {
+    let (state, person) = require_person().await?;
+    Ok((state, person.actor))
+}
+
+/// The signed-in person with the organisations they may switch to.
+pub async fn require_person() -> AppResult<(AppState, Person)> {
     let state = expect_context::<AppState>();
     let session = session().await?;
     let once = leptos_axum::extract::<axum::Extension<RequestActor>>()
         .await
         .ok();
-    let actor = match once {
+    let person = match once {
         Some(axum::Extension(once)) => once
             .0
-            .get_or_try_init(|| actor_for_session(&state, &session))
+            .get_or_try_init(|| person_for_session(&state, &session))
             .await?
             .clone(),
-        None => actor_for_session(&state, &session).await?,
+        None => person_for_session(&state, &session).await?,
     };
-    Ok((state, actor))
+    Ok((state, person))
 }
 
 /// A member of the organisation's own staff (any role but customer).
@@ -667,31 +783,9 @@ pub async fn require_admin() -> AppResult<(AppState, Actor)> {
     Ok((state, actor))
 }
 
-pub async fn current_user(db: &DatabaseConnection, actor: &Actor) -> AppResult<CurrentUser> {
-    let ms: Vec<memberships::Model> = memberships::Entity::find()
-        .filter(memberships::Column::UserId.eq(actor.user_id))
-        .order_by_asc(memberships::Column::OrgId)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|m| !actor.single_org || m.org_id == actor.org_id)
-        .collect();
-    let os = organisations::Entity::find()
-        .filter(organisations::Column::Id.is_in(ms.iter().map(|m| m.org_id)))
-        .all(db)
-        .await?;
-    let orgs: Vec<OrgChoice> = ms
-        .into_iter()
-        .filter_map(|m| {
-            let o = os.iter().find(|o| o.id == m.org_id)?;
-            Some(OrgChoice {
-                id: o.id,
-                short_name: o.short_name.clone(),
-                legal_name: o.legal_name.clone(),
-                role: m.role.parse().ok()?,
-            })
-        })
-        .collect();
+/// The signed-in person as the UI sees them.
+pub fn current_user(person: Person) -> AppResult<CurrentUser> {
+    let Person { actor, orgs } = person;
     let org = orgs
         .iter()
         .find(|o| o.id == actor.org_id)
@@ -699,8 +793,8 @@ pub async fn current_user(db: &DatabaseConnection, actor: &Actor) -> AppResult<C
         .ok_or(AppError::Unauthenticated)?;
     Ok(CurrentUser {
         user_id: actor.user_id,
-        display_name: actor.display_name.clone(),
-        email: actor.email.clone(),
+        display_name: actor.display_name,
+        email: actor.email,
         org,
         orgs,
     })

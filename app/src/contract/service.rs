@@ -30,8 +30,8 @@ use crate::auth::service::Actor;
 use crate::customers::{PARTICULARS, Particulars};
 use crate::domain::Role;
 use crate::entities::{
-    BeginWrite, avv_texts, contract_acceptances, contract_offers, customers, memberships,
-    organisations, subprocessor_lists, subprocessors,
+    BeginWrite, avv_texts, contract_acceptances, contract_offers, customers, organisations,
+    subprocessor_lists, subprocessors,
 };
 use crate::error::{AppError, AppResult};
 use crate::format::{LocalTime, german_datetime};
@@ -807,17 +807,12 @@ pub async fn rows(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<Contr
     Ok(rows)
 }
 
-/// The customer a customer user acts for, if any.
-async fn customer_of(db: &DatabaseConnection, actor: &Actor) -> AppResult<Option<CustomerId>> {
+/// The customer a customer user acts for, if any (read with the actor).
+fn customer_of(actor: &Actor) -> Option<CustomerId> {
     if actor.role != Role::Customer {
-        return Ok(None);
+        return None;
     }
-    Ok(memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(actor.org_id))
-        .filter(memberships::Column::UserId.eq(actor.user_id))
-        .one(db)
-        .await?
-        .and_then(|m| m.customer_id))
+    actor.customer_id
 }
 
 /// The contract part of the portal: for a customer user, the offer waiting
@@ -827,7 +822,7 @@ pub async fn for_portal(
     db: &DatabaseConnection,
     actor: &Actor,
 ) -> AppResult<Option<PortalContract>> {
-    let Some(customer) = customer_of(db, actor).await? else {
+    let Some(customer) = customer_of(actor) else {
         return Ok(None);
     };
     let Some(c) = customers::Entity::find_by_id(customer)
@@ -950,7 +945,7 @@ pub async fn check(
         // Staff, owners and the DPO cannot accept on a customer's behalf.
         return Err(AppError::Forbidden);
     }
-    let customer = customer_of(db, actor).await?;
+    let customer = customer_of(actor);
     let offer = contract_offers::Entity::find_by_id(input.offer_id)
         .filter(contract_offers::Column::OrgId.eq(actor.org_id))
         .one(db)
@@ -1163,7 +1158,7 @@ pub async fn pdf(
     match actor.role {
         Role::Admin | Role::Auditor => {}
         Role::Customer => {
-            if customer_of(db, actor).await? != Some(offer.customer_id) {
+            if customer_of(actor) != Some(offer.customer_id) {
                 return Err(not_found());
             }
         }

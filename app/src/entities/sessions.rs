@@ -1,3 +1,4 @@
+use crate::ids::{OrgId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,6 +8,9 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expires_at: DateTimeUtc,
+    /// Whom the session signs in (a copy of what its data says, for joins).
+    pub user_id: Option<UserId>,
+    pub org_id: Option<OrgId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,8 +33,8 @@ async fn annex(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let row = match publish::stored(&state.db, actor.org_id, version).await {
-        Ok(row) => row,
+    let file = match state.published.get(&state.db, actor.org_id, version).await {
+        Ok(file) => file,
         Err(e) => return e.into_response(),
     };
     // A download counts in the log only when the person made it here: a
@@ -48,17 +48,13 @@ async fn annex(
         return Redirect::to("/portal").into_response();
     }
     let download =
-        Download::pdf(format!("TOM-Anlage-Version-{version}.pdf")).sha256(row.sha256.clone());
+        Download::pdf(format!("TOM-Anlage-Version-{version}.pdf")).sha256(file.sha256.clone());
     if download.unchanged_for(&headers) {
         return download.not_modified();
     }
-    // The bytes first, then the log entry: only what can be delivered is logged.
-    let pdf = match publish::pdf(&state.db, actor.org_id, version).await {
-        Ok(pdf) => pdf,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = publish::log_download(&state.audit, state.now(), &actor, &row).await {
+    // The bytes are at hand: only what can be delivered is logged.
+    if let Err(e) = publish::log_download(&state.audit, state.now(), &actor, &file).await {
         return e.into_response();
     }
-    download.respond(pdf)
+    download.respond(file.pdf.clone())
 }

@@ -41,6 +41,8 @@ pub fn reader(org_id: OrgId, owner: Option<UserId>) -> crate::auth::service::Act
         display_name: String::new(),
         email: String::new(),
         single_org: true,
+        customer_id: None,
+        joined: None,
     }
 }
 

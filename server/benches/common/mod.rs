@@ -76,6 +76,8 @@ pub async fn org_with_dpo(
         display_name: "DPO".into(),
         email: DPO_EMAIL.into(),
         single_org: false,
+        customer_id: None,
+        joined: None,
     };
     Ok((org, dpo))
 }

@@ -313,3 +313,91 @@ async fn an_active_session_is_written_at_most_once_a_minute(backend: Backend) {
     app.stop().await;
 }
 both!(an_active_session_is_written_at_most_once_a_minute);
+
+/// The session store reads the person with the session (one statement):
+/// what it hands the request is the database's state at that request, so
+/// a changed role, a removed membership and a locked account take effect
+/// at the very next request; and what it adds is never stored.
+async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend) {
+    use app::entities::{memberships, sessions, users};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let other = app.org("other").await;
+    let c = app.client();
+    c.login_ok(&org.email(Role::Admin)).await;
+    assert_eq!(c.call("orgs/members", &[]).await.status, StatusCode::OK);
+
+    // The row names whom it signs in; the person is not stored with it.
+    let rows = sessions::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].user_id, Some(org.user_id(Role::Admin)));
+    assert_eq!(rows[0].org_id, Some(org.id));
+    assert!(!rows[0].data.contains("nachweis.person"), "{}", rows[0].data);
+
+    // A new membership elsewhere shows in the switcher at once.
+    let me = c.call("auth/me", &[]).await;
+    assert!(!me.body.contains("\"other\""), "{}", me.body);
+    memberships::ActiveModel {
+        org_id: Set(other.id),
+        user_id: Set(org.user_id(Role::Admin)),
+        role: Set(Role::Auditor.as_str().to_owned()),
+        customer_id: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let me = c.call("auth/me", &[]).await;
+    assert!(me.body.contains("\"other\""), "{}", me.body);
+
+    // Demoted: the next request acts as staff.
+    memberships::Entity::update_many()
+        .filter(memberships::Column::UserId.eq(org.user_id(Role::Admin)))
+        .filter(memberships::Column::OrgId.eq(org.id))
+        .col_expr(
+            memberships::Column::Role,
+            sea_orm::sea_query::Expr::value(Role::Staff.as_str()),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let settings = c.call("orgs/members", &[]).await;
+    assert_eq!(settings.status, StatusCode::FORBIDDEN, "{}", settings.body);
+    assert_eq!(c.call("auth/me", &[]).await.status, StatusCode::OK);
+
+    // Locked: signed out at the next request, and it stays so.
+    users::Entity::update_many()
+        .col_expr(users::Column::Locked, sea_orm::sea_query::Expr::value(true))
+        .filter(users::Column::Id.eq(org.user_id(Role::Admin)))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(c.call("auth/me", &[]).await.body, "null");
+    users::Entity::update_many()
+        .col_expr(users::Column::Locked, sea_orm::sea_query::Expr::value(false))
+        .filter(users::Column::Id.eq(org.user_id(Role::Admin)))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(c.call("auth/me", &[]).await.body, "null");
+
+    // Without the membership the session ends too.
+    let s = app.client();
+    s.login_ok(&org.email(Role::Staff)).await;
+    assert_eq!(s.call("auth/me", &[]).await.status, StatusCode::OK);
+    memberships::Entity::delete_many()
+        .filter(memberships::Column::UserId.eq(org.user_id(Role::Staff)))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(s.call("auth/me", &[]).await.body, "null");
+    assert_eq!(
+        s.call("toms/catalogue", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.stop().await;
+}
+both!(a_session_sees_its_person_as_the_database_has_them_now);

@@ -739,6 +739,8 @@ pub async fn status_text(
         display_name: "cli".into(),
         email: "cli".into(),
         single_org: true,
+        customer_id: None,
+        joined: None,
     };
     let day = today(now);
     let mut out = String::new();

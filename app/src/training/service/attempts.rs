@@ -36,13 +36,7 @@ pub async fn mine(
         .collect();
     // The same rule as the DPO's overview: when each course is due for
     // this person (joining, a failure, or a pass running out).
-    use crate::entities::memberships;
-    let joined = memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(actor.org_id))
-        .filter(memberships::Column::UserId.eq(actor.user_id))
-        .one(db)
-        .await?
-        .map(|m| m.created_at);
+    let joined = actor.joined;
     let today = crate::format::german_day(now);
     let mut courses = Vec::new();
     for (course_id, v) in &current {
