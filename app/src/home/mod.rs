@@ -44,23 +44,25 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
         return Ok(StartPanels::default());
     }
     let db = &state.db;
-    // Read once, used by the attention lists and "Meine Maßnahmen".
+    // Read once, used by the dashboard, the attention lists and "Meine
+    // Maßnahmen": the evidence files, the catalogue and the assessments.
     let files = crate::evidence::service::Files::load(db, actor.org_id).await?;
-    let last_reviews = crate::reviews::service::last_reviews(db, actor.org_id).await?;
-    let pledge = crate::pledges::service::mine(db, &actor).await?;
+    let basis = crate::reviews::service::Basis::load(db, actor.org_id).await?;
+    let last_reviews = basis.last_reviews();
+    let pledge_due = crate::pledges::service::due(db, &actor).await?;
     let training = crate::training::service::mine(db, &actor, state.now()).await?;
     // The review figures are read once and shown twice: in the dashboard
     // and in the attention lists (the organisation's admin view). Only an
     // owner's dashboard differs from that view: it counts their measures.
     let (reviews, attention) = if actor.role.reads_evidence() {
-        use crate::reviews::service::review_state;
+        use crate::reviews::service::review_state_in;
         let org_view = match actor.role {
             Role::Admin => actor.clone(),
             _ => crate::reminders::service::reader(actor.org_id, None),
         };
-        let org_state = review_state(db, &org_view, None, state.now()).await?;
+        let org_state = review_state_in(db, &org_view, None, state.now(), &basis).await?;
         let dashboard = match actor.role {
-            Role::Owner => review_state(db, &actor, Some(actor.user_id), state.now())
+            Role::Owner => review_state_in(db, &actor, Some(actor.user_id), state.now(), &basis)
                 .await?
                 .dashboard(actor.role, state.now()),
             _ => org_state.dashboard(actor.role, state.now()),
@@ -72,6 +74,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             state.now(),
             org_state,
             &files,
+            &basis.catalogue,
         )
         .await?;
         // Customers' contracts are for those who read them (not owners).
@@ -84,7 +87,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
         (None, None)
     };
     Ok(StartPanels {
-        pledge_due: pledge.must_sign && pledge.signed.is_none() && pledge.current.is_some(),
+        pledge_due,
         open_trainings: training
             .courses
             .into_iter()
@@ -95,8 +98,9 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
         mine: {
             let standings =
                 crate::measure::standings::Standings::of_read(&files, &last_reviews, state.now());
-            crate::toms::service::owned_by(db, actor.org_id, actor.user_id, &|m| standings.of(m))
-                .await?
+            basis
+                .catalogue
+                .owned_summaries(actor.user_id, &|m| standings.of(m))
         },
     })
 }

@@ -18,6 +18,7 @@ use super::{
 use crate::audit::service::{AuditEvent, record};
 use crate::auth::service::Actor;
 use crate::domain::Role;
+use crate::domain::Validity;
 use crate::entities::{
     customer_contacts, customers, memberships, notice_objections, organisations,
     subprocessor_notices, subprocessors, users,
@@ -29,7 +30,8 @@ use crate::ids::{NoticeId, SubprocessorId};
 use crate::mail::templates::{html_page, paragraphs};
 use crate::mail::{Locale, Mail};
 use crate::subprocessors::PortalAttestation;
-use crate::subprocessors::{SubStatus, SubprocessorView};
+use crate::subprocessors::SubStatus;
+use crate::subprocessors::service::ForCustomers;
 
 const MAX_MESSAGE: usize = 4000;
 const MAX_REASON: usize = 4000;
@@ -360,6 +362,9 @@ async fn user_labels<C: ConnectionTrait>(
     ids: impl IntoIterator<Item = UserId>,
 ) -> AppResult<HashMap<UserId, String>> {
     let ids: Vec<UserId> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     Ok(users::Entity::find()
         .filter(users::Column::Id.is_in(ids))
         .all(db)
@@ -473,6 +478,50 @@ pub async fn for_portal(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<PortalNotice>> {
+    let notices = portal_notice_rows(db, actor.org_id).await?;
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subs = crate::subprocessors::service::for_portal(db, actor.org_id).await?;
+    portal_view(db, actor, now, notices, &subs).await
+}
+
+/// [`for_portal`] with the subprocessors already read for the portal:
+/// `subs` must be `subprocessors::service::for_portal` of `actor.org_id`.
+pub async fn for_portal_with(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    subs: &[ForCustomers],
+) -> AppResult<Vec<PortalNotice>> {
+    let notices = portal_notice_rows(db, actor.org_id).await?;
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    portal_view(db, actor, now, notices, subs).await
+}
+
+/// The organisation's notices, newest first.
+async fn portal_notice_rows(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+) -> AppResult<Vec<subprocessor_notices::Model>> {
+    Ok(subprocessor_notices::Entity::find()
+        .filter(subprocessor_notices::Column::OrgId.eq(org_id))
+        .order_by_desc(subprocessor_notices::Column::IssuedAt)
+        .order_by_desc(subprocessor_notices::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The notices as `actor` sees them, with the objections of their company.
+async fn portal_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    notices: Vec<subprocessor_notices::Model>,
+    subs: &[ForCustomers],
+) -> AppResult<Vec<PortalNotice>> {
     let org_id = actor.org_id;
     let today = today(now);
     let customer_id = memberships::Entity::find()
@@ -481,14 +530,6 @@ pub async fn for_portal(
         .one(db)
         .await?
         .and_then(|m| m.customer_id);
-    let subs: Vec<SubprocessorView> =
-        crate::subprocessors::service::for_org(db, org_id, now).await?;
-    let notices = subprocessor_notices::Entity::find()
-        .filter(subprocessor_notices::Column::OrgId.eq(org_id))
-        .order_by_desc(subprocessor_notices::Column::IssuedAt)
-        .order_by_desc(subprocessor_notices::Column::Id)
-        .all(db)
-        .await?;
     let own: Vec<notice_objections::Model> = match customer_id {
         None => Vec::new(),
         Some(cid) => {
@@ -500,10 +541,11 @@ pub async fn for_portal(
         }
     };
     let labels = user_labels(db, own.iter().map(|o| o.user_id)).await?;
+    let find = |id: SubprocessorId| subs.iter().find(|(s, _)| s.id == id && s.org_id == org_id);
     Ok(notices
         .into_iter()
         .filter_map(|n| {
-            let sub = subs.iter().find(|s| s.id == n.subprocessor_id)?;
+            let (sub, attestations) = find(n.subprocessor_id)?;
             let objection = own
                 .iter()
                 .find(|o| o.notice_id == n.id)
@@ -519,19 +561,18 @@ pub async fn for_portal(
                 service: sub.service.clone(),
                 locations: sub.locations.clone(),
                 safeguard: sub.safeguard.label().to_owned(),
-                attestations: sub
-                    .attestations
+                attestations: attestations
                     .iter()
                     .map(|a| PortalAttestation {
                         kind: a.kind.label().to_owned(),
                         issuer: a.issuer.clone(),
                         valid_until: a.valid_until,
-                        validity: a.validity,
+                        validity: Validity::of(a.valid_until, today),
                     })
                     .collect(),
                 replaces: n
                     .replaces_id
-                    .and_then(|r| subs.iter().find(|s| s.id == r).map(|s| s.name.clone())),
+                    .and_then(|r| find(r).map(|(s, _)| s.name.clone())),
                 message: n.message,
                 issued_at: crate::format::german_day(n.issued_at),
                 deadline: n.deadline,

@@ -292,6 +292,38 @@ pub async fn publish_as(
     Ok(row.id)
 }
 
+/// Whether the person still has to sign the current text: what the start
+/// page shows, in one statement (the newest text and whether this person
+/// signed it); [`mine`] reads what the pledge page needs besides.
+pub async fn due(db: &DatabaseConnection, actor: &Actor) -> AppResult<bool> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    if !actor.role.must_sign_pledge() {
+        return Ok(false);
+    }
+    let signed = Query::select()
+        .expr(Expr::val(1))
+        .from(pledge_signatures::Entity)
+        .and_where(
+            Expr::col((
+                pledge_signatures::Entity,
+                pledge_signatures::Column::PledgeTextId,
+            ))
+            .equals((pledge_texts::Entity, pledge_texts::Column::Id)),
+        )
+        .and_where(pledge_signatures::Column::UserId.eq(actor.user_id))
+        .to_owned();
+    let newest = pledge_texts::Entity::find()
+        .select_only()
+        .expr(Expr::exists(signed))
+        .filter(pledge_texts::Column::OrgId.eq(actor.org_id))
+        .order_by_desc(pledge_texts::Column::Version)
+        .into_tuple::<bool>()
+        .one(db)
+        .await?;
+    Ok(newest == Some(false))
+}
+
 pub async fn mine(db: &DatabaseConnection, actor: &Actor) -> AppResult<MyPledge> {
     let current = current(db, actor.org_id).await?;
     let signatures = pledge_signatures::Entity::find()
@@ -595,7 +627,7 @@ pub async fn rows<C: ConnectionTrait>(
     org_id: OrgId,
     current: Option<&pledge_texts::Model>,
 ) -> AppResult<Vec<PledgeRow>> {
-    rows_of(db, org_id, current, &members(db, org_id).await?).await
+    rows_of(db, org_id, current, &members(db, org_id).await?, true).await
 }
 
 /// A membership as the overviews need it.
@@ -630,12 +662,15 @@ pub async fn members<C: ConnectionTrait>(
         .collect())
 }
 
-/// [`rows`] for `members` already read.
+/// [`rows`] for `members` already read. Without `signatures`, only who
+/// must sign is read (every row then says "missing"): the lists of due
+/// trainings need the people, not their pledges.
 pub async fn rows_of<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     current: Option<&pledge_texts::Model>,
     members: &HashMap<UserId, Member>,
+    signatures: bool,
 ) -> AppResult<Vec<PledgeRow>> {
     let roles: HashMap<UserId, Role> = members
         .iter()
@@ -670,15 +705,19 @@ pub async fn rows_of<C: ConnectionTrait>(
     // Each person's newest signature.
     use pledge_signatures::Column as S;
     let mut newest: HashMap<UserId, Signed> = HashMap::new();
-    for (user_id, id, pledge_text_id, version, signed_at) in pledge_signatures::Entity::find()
-        .select_only()
-        .columns([S::UserId, S::Id, S::PledgeTextId, S::Version, S::SignedAt])
-        .filter(S::OrgId.eq(org_id))
-        .order_by_asc(S::Version)
-        .into_tuple::<(UserId, SignatureId, PledgeTextId, i32, DateTime<Utc>)>()
-        .all(db)
-        .await?
-    {
+    let read = if signatures {
+        pledge_signatures::Entity::find()
+            .select_only()
+            .columns([S::UserId, S::Id, S::PledgeTextId, S::Version, S::SignedAt])
+            .filter(S::OrgId.eq(org_id))
+            .order_by_asc(S::Version)
+            .into_tuple::<(UserId, SignatureId, PledgeTextId, i32, DateTime<Utc>)>()
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
+    for (user_id, id, pledge_text_id, version, signed_at) in read {
         newest.insert(
             user_id,
             Signed {

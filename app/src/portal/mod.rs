@@ -44,6 +44,9 @@ pub struct PortalView {
     pub anlage2: Option<(i32, String)>,
     /// What changed since this person last opened the portal; `None` on the first visit.
     pub since_last_visit: Option<SinceLastVisit>,
+    /// The notices about subprocessors, as `portal/notices` returns them
+    /// (read here too, so the page reads the subprocessors once).
+    pub notices: Vec<crate::notices::PortalNotice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,5 +71,5 @@ pub async fn compare_versions(from: i32, to: i32) -> Result<Vec<AnnexChange>, Ap
 #[server(endpoint = "portal/overview")]
 pub async fn get_portal() -> Result<PortalView, AppError> {
     let (state, actor) = crate::auth::require_signed_in().await?;
-    service::overview(&state.db, actor.org_id, actor.user_id, state.now()).await
+    service::overview(&state.db, &actor, state.now()).await
 }

@@ -16,7 +16,19 @@ pub fn PortalPage() -> impl IntoView {
     // Every resource of the page is created here, once; the views inside the
     // `Suspend` below are built again on each of its runs and must not fetch.
     let data = Resource::new(|| (), |_| get_portal());
-    let (notices, object) = crate::notices::portal_notices_resource();
+    // The notices come with the portal's data (one fetch, which reads the
+    // subprocessors once); after an objection they are fetched on their own.
+    let object = ServerAction::<crate::notices::ObjectToNotice>::new();
+    let notices = Resource::new(
+        move || object.version().get(),
+        move |objected| async move {
+            if objected == 0 {
+                data.await.map(|v| v.notices)
+            } else {
+                crate::notices::portal_notices().await
+            }
+        },
+    );
     let query = use_query_map();
     let param = move |name: &str| query.with(|q| q.get(name).and_then(|v| v.parse::<i32>().ok()));
     let compared = Resource::new(

@@ -6,40 +6,44 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::{PortalAttestation, PortalSubprocessor, PortalView, SinceLastVisit};
 use crate::annex::AnnexChange;
+use crate::auth::service::Actor;
+use crate::domain::Validity;
 use crate::entities::{organisations, portal_visits};
 use crate::error::{AppError, AppResult};
 use crate::subprocessors::SubStatus;
 
 pub async fn overview(
     db: &DatabaseConnection,
-    org_id: OrgId,
-    user_id: UserId,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<PortalView> {
+    let (org_id, user_id) = (actor.org_id, actor.user_id);
     let org = organisations::Entity::find_by_id(org_id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
     let mut versions = crate::annex::publish::list(db, org_id).await?.into_iter();
     let current = versions.next();
-    let subprocessors = crate::subprocessors::service::for_org(db, org_id, now)
-        .await?
+    let today = crate::format::german_day(now);
+    // Read once for the list below and for the notices.
+    let subs = crate::subprocessors::service::for_portal(db, org_id).await?;
+    let notices = crate::notices::service::for_portal_with(db, actor, now, &subs).await?;
+    let subprocessors = subs
         .into_iter()
-        .filter(|s| s.status != SubStatus::Terminated)
-        .map(|s| PortalSubprocessor {
+        .filter(|(s, _)| s.status != SubStatus::Terminated)
+        .map(|(s, attestations)| PortalSubprocessor {
             name: s.name,
             service: s.service,
             locations: s.locations,
             safeguard: s.safeguard.label().to_owned(),
             status: s.status.label().to_owned(),
-            attestations: s
-                .attestations
+            attestations: attestations
                 .into_iter()
                 .map(|a| PortalAttestation {
                     kind: a.kind.for_customers().to_owned(),
                     issuer: a.issuer,
                     valid_until: a.valid_until,
-                    validity: a.validity,
+                    validity: Validity::of(a.valid_until, today),
                 })
                 .collect(),
         })
@@ -65,6 +69,7 @@ pub async fn overview(
         subprocessors,
         anlage2: crate::subprocessors::anlage2::latest(db, org_id).await?,
         since_last_visit,
+        notices,
     })
 }
 

@@ -18,11 +18,9 @@ use sea_orm::{
 use super::{Attention, ExpiringEvidence, MeasureRef};
 use crate::domain::Validity;
 use crate::domain::{MeasureStatus, Role};
-use crate::entities::{
-    categories, job_runs, measure_owners, measures, memberships, organisations, users,
-};
+use crate::entities::{job_runs, measures, memberships, organisations, users};
 use crate::error::AppResult;
-use crate::ids::{CategoryId, MeasureId, UserId};
+use crate::ids::{MeasureId, UserId};
 use crate::mail::Locale;
 
 pub const DIGEST_JOB: &str = "digest";
@@ -53,15 +51,17 @@ pub async fn attention(
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> AppResult<Attention> {
+    let basis = crate::reviews::service::Basis::load(db, org_id).await?;
     let reviews =
-        crate::reviews::service::review_state(db, &reader(org_id, owner), owner, now).await?;
+        crate::reviews::service::review_state_in(db, &reader(org_id, owner), owner, now, &basis)
+            .await?;
     let files = crate::evidence::service::Files::load(db, org_id).await?;
-    attention_with(db, org_id, owner, now, reviews, &files).await
+    attention_with(db, org_id, owner, now, reviews, &files, &basis.catalogue).await
 }
 
-/// [`attention`] with the review figures (as [`reader`] sees them) and the
-/// evidence files already read: the start page shows them in two places
-/// and reads them once.
+/// [`attention`] with the review figures (as [`reader`] sees them), the
+/// evidence files and the catalogue already read: the start page shows
+/// them in several places and reads them once.
 pub async fn attention_with(
     db: &DatabaseConnection,
     org_id: OrgId,
@@ -69,34 +69,17 @@ pub async fn attention_with(
     now: DateTime<Utc>,
     reviews: crate::reviews::service::ReviewState,
     files: &crate::evidence::service::Files,
+    catalogue: &crate::toms::service::Catalogue,
 ) -> AppResult<Attention> {
     let today = crate::format::german_day(now);
-    let cats: HashMap<CategoryId, String> = categories::Entity::find()
-        .filter(categories::Column::OrgId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.title))
+    let cats = catalogue.titles();
+    let all_measures: Vec<&measures::Model> = catalogue
+        .measures
+        .iter()
+        .filter(|m| m.status != MeasureStatus::Retired)
         .collect();
-    let all_measures: Vec<measures::Model> = measures::Entity::find()
-        .filter(measures::Column::OrgId.eq(org_id))
-        .filter(measures::Column::Status.ne(MeasureStatus::Retired.as_str()))
-        .order_by_asc(measures::Column::CategoryId)
-        .order_by_asc(measures::Column::Position)
-        .all(db)
-        .await?;
-    let owners = measure_owners::Entity::find()
-        .filter(measure_owners::Column::OrgId.eq(org_id))
-        .all(db)
-        .await?;
-    let owned: HashSet<MeasureId> = owners.iter().map(|o| o.measure_id).collect();
-    let mine: Option<HashSet<MeasureId>> = owner.map(|u| {
-        owners
-            .iter()
-            .filter(|o| o.user_id == u)
-            .map(|o| o.measure_id)
-            .collect()
-    });
+    let owned: HashSet<MeasureId> = catalogue.owned();
+    let mine: Option<HashSet<MeasureId>> = owner.map(|u| catalogue.owned_by(u));
     let in_scope = |id: MeasureId| mine.as_ref().is_none_or(|m| m.contains(&id));
     let reference = |m: &measures::Model| MeasureRef {
         id: m.id,
@@ -106,7 +89,7 @@ pub async fn attention_with(
 
     let best_evidence = files.best_by_measure(today);
     let by_id: HashMap<MeasureId, &measures::Model> =
-        all_measures.iter().map(|m| (m.id, m)).collect();
+        all_measures.iter().map(|m| (m.id, *m)).collect();
 
     let mut out = Attention::default();
     for e in files.present() {
@@ -167,7 +150,7 @@ pub async fn attention_with(
     if owner.is_none() || cycle_due_soon {
         out.assessments_waiting = waiting;
     }
-    for m in &all_measures {
+    for m in all_measures.iter().copied() {
         if !in_scope(m.id) {
             continue;
         }

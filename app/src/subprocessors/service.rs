@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -357,6 +357,44 @@ pub async fn for_org(
         })
         .collect();
     Ok(items)
+}
+
+/// A subprocessor with its current attestations, as customers see it
+/// (portal, notices).
+pub type ForCustomers = (subprocessors::Model, Vec<attestations::Model>);
+
+/// Every subprocessor of an organisation (by name) with its attestations (by
+/// id, deleted ones left out), in one statement: what the portal and its
+/// notices show. Unlike [`for_org`], no evidence files and no measures.
+pub async fn for_portal(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<ForCustomers>> {
+    let join: sea_orm::RelationDef = attestations::Entity::belongs_to(subprocessors::Entity)
+        .from(attestations::Column::SubprocessorId)
+        .to(subprocessors::Column::Id)
+        .into();
+    let rows = subprocessors::Entity::find()
+        .join(
+            JoinType::LeftJoin,
+            join.rev().on_condition(move |_, _| {
+                Condition::all()
+                    .add(attestations::Column::OrgId.eq(org_id))
+                    .add(attestations::Column::DeletedAt.is_null())
+            }),
+        )
+        .filter(subprocessors::Column::OrgId.eq(org_id))
+        .order_by_asc(subprocessors::Column::Name)
+        .order_by_asc(subprocessors::Column::Id)
+        .order_by_asc(attestations::Column::Id)
+        .select_also(attestations::Entity)
+        .all(db)
+        .await?;
+    let mut out: Vec<ForCustomers> = Vec::new();
+    for (sub, att) in rows {
+        match out.last_mut() {
+            Some((last, atts)) if last.id == sub.id => atts.extend(att),
+            _ => out.push((sub, att.into_iter().collect())),
+        }
+    }
+    Ok(out)
 }
 
 pub async fn reliance(

@@ -228,35 +228,124 @@ pub async fn catalogue(
     })
 }
 
+/// The organisation's catalogue as a page reads it once, in three
+/// statements: every measure (retired ones included) in the order of its
+/// category and place, the categories in document order with their
+/// numbers, and who owns which measure, with names. The start page cuts
+/// its panels (due reviews, attention lists, "Meine Maßnahmen") from one
+/// of these instead of reading the same tables for each.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub measures: Vec<measures::Model>,
+    pub categories: Vec<(String, categories::Model)>,
+    /// (measure, owner, the owner's name).
+    owners: Vec<(MeasureId, UserId, String)>,
+}
+
+impl Catalogue {
+    pub async fn load<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Self> {
+        use sea_orm::{JoinType, RelationDef};
+        let measures = measures::Entity::find()
+            .filter(measures::Column::OrgId.eq(org_id))
+            .order_by_asc(measures::Column::CategoryId)
+            .order_by_asc(measures::Column::Position)
+            .all(db)
+            .await?;
+        let categories = ordered_categories(db, org_id).await?;
+        let to_user: RelationDef = measure_owners::Entity::belongs_to(users::Entity)
+            .from(measure_owners::Column::UserId)
+            .to(users::Column::Id)
+            .into();
+        let owners = measure_owners::Entity::find()
+            .select_only()
+            .columns([
+                measure_owners::Column::MeasureId,
+                measure_owners::Column::UserId,
+            ])
+            .column(users::Column::DisplayName)
+            .join(JoinType::InnerJoin, to_user)
+            .filter(measure_owners::Column::OrgId.eq(org_id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(Self {
+            measures,
+            categories,
+            owners,
+        })
+    }
+
+    /// Category titles with their numbers ("3.1 Zutrittskontrolle").
+    pub fn numbered_titles(&self) -> HashMap<CategoryId, String> {
+        self.categories
+            .iter()
+            .map(|(number, c)| (c.id, format!("{number} {}", c.title)))
+            .collect()
+    }
+
+    /// Category titles as they are.
+    pub fn titles(&self) -> HashMap<CategoryId, String> {
+        self.categories
+            .iter()
+            .map(|(_, c)| (c.id, c.title.clone()))
+            .collect()
+    }
+
+    /// The measures `user` owns.
+    pub fn owned_by(&self, user: UserId) -> std::collections::HashSet<MeasureId> {
+        self.owners
+            .iter()
+            .filter(|(_, u, _)| *u == user)
+            .map(|(m, _, _)| *m)
+            .collect()
+    }
+
+    /// The measures somebody owns.
+    pub fn owned(&self) -> std::collections::HashSet<MeasureId> {
+        self.owners.iter().map(|(m, _, _)| *m).collect()
+    }
+
+    /// Each measure's owners, by name.
+    fn owner_names(&self) -> HashMap<MeasureId, Vec<PersonRef>> {
+        let mut map: HashMap<MeasureId, Vec<PersonRef>> = HashMap::new();
+        for (measure, user_id, name) in &self.owners {
+            map.entry(*measure).or_default().push(PersonRef {
+                user_id: *user_id,
+                display_name: name.clone(),
+            });
+        }
+        for v in map.values_mut() {
+            v.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        }
+        map
+    }
+
+    /// The measures `user_id` owns, in catalogue order, as the start page
+    /// lists them.
+    pub fn owned_summaries(
+        &self,
+        user_id: UserId,
+        standing: &(dyn Fn(&measures::Model) -> Standing + Sync),
+    ) -> Vec<MeasureSummary> {
+        let mine = self.owned_by(user_id);
+        let owners = self.owner_names();
+        self.measures
+            .iter()
+            .filter(|m| mine.contains(&m.id))
+            .map(|m| summary(m.clone(), &owners, user_id, standing(m)))
+            .collect()
+    }
+}
+
 pub async fn owned_by(
     db: &DatabaseConnection,
     org_id: OrgId,
     user_id: UserId,
     standing: &(dyn Fn(&measures::Model) -> Standing + Sync),
 ) -> AppResult<Vec<MeasureSummary>> {
-    let ids: Vec<MeasureId> = measure_owners::Entity::find()
-        .filter(measure_owners::Column::OrgId.eq(org_id))
-        .filter(measure_owners::Column::UserId.eq(user_id))
-        .all(db)
+    Ok(Catalogue::load(db, org_id)
         .await?
-        .into_iter()
-        .map(|o| o.measure_id)
-        .collect();
-    let rows = measures::Entity::find()
-        .filter(measures::Column::OrgId.eq(org_id))
-        .filter(measures::Column::Id.is_in(ids))
-        .order_by_asc(measures::Column::CategoryId)
-        .order_by_asc(measures::Column::Position)
-        .all(db)
-        .await?;
-    let owners = owner_names(db, org_id).await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| {
-            let st = standing(&m);
-            summary(m, &owners, user_id, st)
-        })
-        .collect())
+        .owned_summaries(user_id, standing))
 }
 
 /// A measure of this organisation, or NotFound (also for other organisations' ids).

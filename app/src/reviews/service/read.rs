@@ -10,23 +10,65 @@ pub async fn last_reviews<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
 ) -> AppResult<HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)>> {
+    Ok(last_of(
+        &review_items::Entity::find()
+            .filter(review_items::Column::OrgId.eq(org_id))
+            .filter(review_items::Column::State.eq(ItemState::Approved.as_str()))
+            .all(db)
+            .await?,
+    ))
+}
+
+/// [`last_reviews`] among `items` (only the approved ones count).
+fn last_of(items: &[review_items::Model]) -> HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)> {
     let mut out: HashMap<MeasureId, (DateTime<Utc>, Option<ReviewResult>)> = HashMap::new();
-    for i in review_items::Entity::find()
-        .filter(review_items::Column::OrgId.eq(org_id))
-        .filter(review_items::Column::State.eq(ItemState::Approved.as_str()))
-        .all(db)
-        .await?
-    {
+    for i in items.iter().filter(|i| i.state == ItemState::Approved) {
         let Some(at) = i.decided_at else { continue };
-        let entry = out.entry(i.measure_id).or_insert((at, result_of(&i)));
+        let entry = out.entry(i.measure_id).or_insert((at, result_of(i)));
         if at >= entry.0 {
-            *entry = (at, result_of(&i));
+            *entry = (at, result_of(i));
         }
     }
-    Ok(out
-        .into_iter()
+    out.into_iter()
         .map(|(k, (at, r))| (k, (today(at), r)))
-        .collect())
+        .collect()
+}
+
+/// What the review figures are computed from, read once for a page (four
+/// statements): the catalogue and the organisation's submitted and
+/// approved assessments of every cycle.
+pub struct Basis {
+    pub catalogue: crate::toms::service::Catalogue,
+    assessed: Vec<review_items::Model>,
+}
+
+impl Basis {
+    pub async fn load<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Self> {
+        Ok(Self {
+            catalogue: crate::toms::service::Catalogue::load(db, org_id).await?,
+            assessed: assessed(db, org_id).await?,
+        })
+    }
+
+    /// Each measure's last approved assessment (see [`last_reviews`]).
+    pub fn last_reviews(&self) -> HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)> {
+        last_of(&self.assessed)
+    }
+}
+
+/// Submitted and approved assessments of every cycle.
+async fn assessed<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<review_items::Model>> {
+    Ok(review_items::Entity::find()
+        .filter(review_items::Column::OrgId.eq(org_id))
+        .filter(
+            review_items::Column::State
+                .is_in([ItemState::Submitted.as_str(), ItemState::Approved.as_str()]),
+        )
+        .all(db)
+        .await?)
 }
 
 /// When a measure's next effectiveness review is due: its interval after
@@ -60,7 +102,6 @@ pub async fn reviews_due<C: ConnectionTrait>(
     now: DateTime<Utc>,
     within_days: i64,
 ) -> AppResult<Vec<ReviewDue>> {
-    let day = today(now);
     let last = last_reviews(db, org_id).await?;
     let cats = category_titles(db, org_id).await?;
     let mine: Option<HashSet<MeasureId>> = match owner {
@@ -76,18 +117,59 @@ pub async fn reviews_due<C: ConnectionTrait>(
         ),
         None => None,
     };
-    let mut out: Vec<ReviewDue> = measures::Entity::find()
+    let implemented = measures::Entity::find()
         .filter(measures::Column::OrgId.eq(org_id))
         .filter(measures::Column::Status.eq(MeasureStatus::Implemented))
         .order_by_asc(measures::Column::CategoryId)
         .order_by_asc(measures::Column::Position)
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|m| mine.as_ref().is_none_or(|s| s.contains(&m.id)))
+        .await?;
+    Ok(due_among(
+        &implemented,
+        &last,
+        &cats,
+        mine.as_ref(),
+        now,
+        within_days,
+    ))
+}
+
+/// [`reviews_due`] from what a page has read already.
+pub fn reviews_due_in(
+    basis: &Basis,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+    within_days: i64,
+) -> Vec<ReviewDue> {
+    let mine = owner.map(|u| basis.catalogue.owned_by(u));
+    due_among(
+        &basis.catalogue.measures,
+        &basis.last_reviews(),
+        &basis.catalogue.numbered_titles(),
+        mine.as_ref(),
+        now,
+        within_days,
+    )
+}
+
+/// The due reviews among `measures` (in catalogue order; only implemented
+/// ones count), oldest due first.
+fn due_among(
+    measures: &[measures::Model],
+    last: &HashMap<MeasureId, (NaiveDate, Option<ReviewResult>)>,
+    cats: &HashMap<CategoryId, String>,
+    mine: Option<&HashSet<MeasureId>>,
+    now: DateTime<Utc>,
+    within_days: i64,
+) -> Vec<ReviewDue> {
+    let day = today(now);
+    let mut out: Vec<ReviewDue> = measures
+        .iter()
+        .filter(|m| m.status == MeasureStatus::Implemented)
+        .filter(|m| mine.is_none_or(|s| s.contains(&m.id)))
         .filter_map(|m| {
             let l = last.get(&m.id).map(|(d, _)| *d);
-            let due = next_due(&m, l);
+            let due = next_due(m, l);
             is_due(m.status, due, day + chrono::Duration::days(within_days)).then(|| ReviewDue {
                 measure_id: m.id,
                 label: crate::toms::label(&m.title, &m.body),
@@ -99,7 +181,7 @@ pub async fn reviews_due<C: ConnectionTrait>(
         })
         .collect();
     out.sort_by_key(|d| d.next_due);
-    Ok(out)
+    out
 }
 
 /// Measures whose latest assessment says "not" or "partially effective"
@@ -108,16 +190,45 @@ pub async fn not_effective<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
 ) -> AppResult<Vec<MeasureRef>> {
-    let mut latest: HashMap<MeasureId, review_items::Model> = HashMap::new();
-    for i in review_items::Entity::find()
-        .filter(review_items::Column::OrgId.eq(org_id))
-        .filter(
-            review_items::Column::State
-                .is_in([ItemState::Submitted.as_str(), ItemState::Approved.as_str()]),
-        )
+    let assessed = assessed(db, org_id).await?;
+    let flagged = flagged_of(&assessed);
+    if flagged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cats = category_titles(db, org_id).await?;
+    let measures: Vec<measures::Model> = measures::Entity::find()
+        .filter(measures::Column::OrgId.eq(org_id))
         .all(db)
-        .await?
-    {
+        .await?;
+    not_effective_among(db, org_id, flagged, &measures, &cats).await
+}
+
+/// [`not_effective`] from what a page has read already (the findings are
+/// read only when an assessment asks for action).
+pub async fn not_effective_in<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    basis: &Basis,
+) -> AppResult<Vec<MeasureRef>> {
+    let flagged = flagged_of(&basis.assessed);
+    if flagged.is_empty() {
+        return Ok(Vec::new());
+    }
+    not_effective_among(
+        db,
+        org_id,
+        flagged,
+        &basis.catalogue.measures,
+        &basis.catalogue.numbered_titles(),
+    )
+    .await
+}
+
+/// Each measure's latest assessment (submitted or approved), where it says
+/// "not" or "partially effective".
+fn flagged_of(assessed: &[review_items::Model]) -> Vec<&review_items::Model> {
+    let mut latest: HashMap<MeasureId, &review_items::Model> = HashMap::new();
+    for i in assessed {
         match latest.get(&i.measure_id) {
             Some(prev) if prev.assessed_at >= i.assessed_at => {}
             _ => {
@@ -125,25 +236,26 @@ pub async fn not_effective<C: ConnectionTrait>(
             }
         }
     }
-    let flagged_items: Vec<&review_items::Model> = latest
-        .values()
+    latest
+        .into_values()
         .filter(|i| result_of(i).is_some_and(ReviewResult::needs_action))
-        .collect();
-    if flagged_items.is_empty() {
-        return Ok(Vec::new());
-    }
+        .collect()
+}
+
+/// The flagged measures whose corrective actions are not all closed.
+async fn not_effective_among<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    flagged_items: Vec<&review_items::Model>,
+    measures: &[measures::Model],
+    cats: &HashMap<CategoryId, String>,
+) -> AppResult<Vec<MeasureRef>> {
     let findings = review_findings::Entity::find()
         .filter(review_findings::Column::OrgId.eq(org_id))
         .all(db)
         .await?;
-    let cats = category_titles(db, org_id).await?;
-    let measures: HashMap<MeasureId, measures::Model> = measures::Entity::find()
-        .filter(measures::Column::OrgId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let measures: HashMap<MeasureId, &measures::Model> =
+        measures.iter().map(|m| (m.id, m)).collect();
     let mut out: Vec<MeasureRef> = flagged_items
         .into_iter()
         .filter(|i| {
@@ -219,6 +331,18 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
     findings: &[review_findings::Model],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
+    let owned = owned_by(db, actor.org_id, actor.user_id).await?;
+    finding_views_with(db, actor, findings, now, &owned).await
+}
+
+/// [`finding_views`] with the measures `actor` owns already read.
+async fn finding_views_with<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    findings: &[review_findings::Model],
+    now: DateTime<Utc>,
+    owned: &HashSet<MeasureId>,
+) -> AppResult<Vec<FindingView>> {
     let item_ids: Vec<ReviewItemId> = findings
         .iter()
         .map(|f| f.item_id)
@@ -258,11 +382,10 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
             .map(|e| (e.id, e.title))
             .collect()
     };
-    let owned = owned_by(db, actor.org_id, actor.user_id).await?;
     let day = today(now);
     Ok(findings
         .iter()
-        .map(|f| finding_view(f, &labels, &people, &evidence_titles, actor, &owned, day))
+        .map(|f| finding_view(f, &labels, &people, &evidence_titles, actor, owned, day))
         .collect())
 }
 
@@ -273,18 +396,42 @@ pub async fn open_actions<C: ConnectionTrait>(
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
-    let mut rows = review_findings::Entity::find()
-        .filter(review_findings::Column::OrgId.eq(actor.org_id))
-        .filter(review_findings::Column::Status.eq(FindingStatus::Open))
-        .order_by_asc(review_findings::Column::DueDate)
-        .order_by_asc(review_findings::Column::Id)
-        .all(db)
-        .await?;
+    let mut rows = open_findings(db, actor.org_id).await?;
     if let Some(u) = owner {
         let owned = owned_by(db, actor.org_id, u).await?;
         rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
     }
     finding_views(db, actor, &rows, now).await
+}
+
+/// [`open_actions`] with the catalogue already read.
+async fn open_actions_in<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+    basis: &Basis,
+) -> AppResult<Vec<FindingView>> {
+    let mut rows = open_findings(db, actor.org_id).await?;
+    if let Some(u) = owner {
+        let owned = basis.catalogue.owned_by(u);
+        rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
+    }
+    let owned = basis.catalogue.owned_by(actor.user_id);
+    finding_views_with(db, actor, &rows, now, &owned).await
+}
+
+async fn open_findings<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<review_findings::Model>> {
+    Ok(review_findings::Entity::find()
+        .filter(review_findings::Column::OrgId.eq(org_id))
+        .filter(review_findings::Column::Status.eq(FindingStatus::Open))
+        .order_by_asc(review_findings::Column::DueDate)
+        .order_by_asc(review_findings::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub(super) fn rows_for(
@@ -612,6 +759,17 @@ pub async fn review_state(
     owner: Option<UserId>,
     now: DateTime<Utc>,
 ) -> AppResult<ReviewState> {
+    review_state_in(db, actor, owner, now, &Basis::load(db, actor.org_id).await?).await
+}
+
+/// [`review_state`] from what a page has read already.
+pub async fn review_state_in(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    owner: Option<UserId>,
+    now: DateTime<Utc>,
+    basis: &Basis,
+) -> AppResult<ReviewState> {
     let cycle = current_cycle(db, actor.org_id).await?;
     let cycle_items = match &cycle {
         Some(c) => items_of(db, c.id).await?,
@@ -622,9 +780,9 @@ pub async fn review_state(
         None => Vec::new(),
     };
     Ok(ReviewState {
-        due: reviews_due(db, actor.org_id, owner, now, 0).await?,
-        actions: open_actions(db, actor, owner, now).await?,
-        not_effective: not_effective(db, actor.org_id).await?,
+        due: reviews_due_in(basis, owner, now, 0),
+        actions: open_actions_in(db, actor, owner, now, basis).await?,
+        not_effective: not_effective_in(db, actor.org_id, basis).await?,
         waiting,
         cycle,
         cycle_items,

@@ -89,10 +89,12 @@ pub(super) struct PersonRow {
 /// Courses (current versions) and every person who must train, with their
 /// standing. Reads only the columns it needs: at 5,000 staff the stored
 /// certificates and quiz answers would be most of the bytes.
+/// With `pledges`, each person's pledge state too (the overview's column).
 pub(super) async fn standings(
     db: &DatabaseConnection,
     org_id: OrgId,
     today: NaiveDate,
+    pledges: bool,
 ) -> AppResult<(
     Vec<(training_courses::Model, training_versions::Model)>,
     Vec<PersonRow>,
@@ -107,10 +109,14 @@ pub(super) async fn standings(
             Some((c, v))
         })
         .collect();
-    let pledge_text = crate::pledges::service::current(db, org_id).await?;
+    let pledge_text = match pledges {
+        true => crate::pledges::service::current(db, org_id).await?,
+        false => None,
+    };
     let members = crate::pledges::service::members(db, org_id).await?;
     let people =
-        crate::pledges::service::rows_of(db, org_id, pledge_text.as_ref(), &members).await?;
+        crate::pledges::service::rows_of(db, org_id, pledge_text.as_ref(), &members, pledges)
+            .await?;
     use training_completions::Column as C;
     let completions: Vec<(
         UserId,
@@ -208,7 +214,7 @@ pub async fn overview(
         return Err(AppError::Forbidden);
     }
     let today = crate::format::german_day(now);
-    let (courses, people) = standings(db, actor.org_id, today).await?;
+    let (courses, people) = standings(db, actor.org_id, today, true).await?;
     let total = people.len();
     let trained = people
         .iter()
@@ -304,7 +310,7 @@ pub async fn due_trainings_until(
     until: NaiveDate,
 ) -> AppResult<Vec<DueTraining>> {
     let today = crate::format::german_day(now);
-    let (courses, people) = standings(db, org_id, today).await?;
+    let (courses, people) = standings(db, org_id, today, false).await?;
     let mut out = Vec::new();
     for p in people {
         for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
