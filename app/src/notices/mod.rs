@@ -6,7 +6,7 @@
 //! the deadline; the DPO sees the objections per notice and customer.
 
 mod page;
-pub use page::{NoticesPanel, PortalNotices, portal_notices_resource};
+pub use page::{NoticesPanel, PortalNotices};
 
 use chrono::NaiveDate;
 use leptos::prelude::*;

@@ -4,7 +4,7 @@
 use crate::format::german_date;
 use leptos::prelude::*;
 
-use super::{IssueNotice, NoticeView, ObjectToNotice, PortalNotice, list_notices, portal_notices};
+use super::{IssueNotice, NoticeView, ObjectToNotice, PortalNotice, list_notices};
 use crate::ui::{ErrorView, FormError, Loading};
 
 /// Notices to customers about new or replaced subprocessors, with the
@@ -114,22 +114,12 @@ fn Notice(n: NoticeView) -> impl IntoView {
     }
 }
 
-/// The portal's notices with the objection action they reload after: the
-/// page creates them once and hands them to [`PortalNotices`].
-pub fn portal_notices_resource() -> (
-    Resource<Result<Vec<PortalNotice>, crate::error::AppError>>,
-    ServerAction<ObjectToNotice>,
-) {
-    let object = ServerAction::<ObjectToNotice>::new();
-    let data = Resource::new(move || object.version().get(), |_| portal_notices());
-    (data, object)
-}
-
 /// The portal's section of notices, with the objection form while the
 /// deadline runs. Plain forms, so it works without JavaScript too.
 #[component]
 pub fn PortalNotices(
-    /// From [`portal_notices_resource`], created by the page.
+    /// Created by the portal page: its data's notices, then after an
+    /// objection `portal_notices` again.
     data: Resource<Result<Vec<PortalNotice>, crate::error::AppError>>,
     object: ServerAction<ObjectToNotice>,
 ) -> impl IntoView {

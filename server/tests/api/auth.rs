@@ -334,7 +334,11 @@ async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].user_id, Some(org.user_id(Role::Admin)));
     assert_eq!(rows[0].org_id, Some(org.id));
-    assert!(!rows[0].data.contains("nachweis.person"), "{}", rows[0].data);
+    assert!(
+        !rows[0].data.contains("nachweis.person"),
+        "{}",
+        rows[0].data
+    );
 
     // A new membership elsewhere shows in the switcher at once.
     let me = c.call("auth/me", &[]).await;
@@ -377,7 +381,10 @@ async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend
         .unwrap();
     assert_eq!(c.call("auth/me", &[]).await.body, "null");
     users::Entity::update_many()
-        .col_expr(users::Column::Locked, sea_orm::sea_query::Expr::value(false))
+        .col_expr(
+            users::Column::Locked,
+            sea_orm::sea_query::Expr::value(false),
+        )
         .filter(users::Column::Id.eq(org.user_id(Role::Admin)))
         .exec(&app.db)
         .await

@@ -160,7 +160,11 @@ async fn pages_cost_the_same_few_statements_whatever_the_data_size(backend: Back
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     let (after, _) = settled(&app).await;
-    assert_eq!(after - before, 1, "a 304 ran more than the session's statement");
+    assert_eq!(
+        after - before,
+        1,
+        "a 304 ran more than the session's statement"
+    );
     let health = reqwest::get(format!("{}/healthz", app.address))
         .await
         .unwrap();
