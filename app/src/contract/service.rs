@@ -749,7 +749,7 @@ pub async fn open(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<Contr
 /// Every customer's contract, in the order of the customer list. Reads the
 /// offers and acceptances without their documents.
 pub async fn rows(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<ContractRow>> {
-    let list = crate::customers::service::list(db, org_id).await?;
+    let list = crate::customers::service::list_of(db, org_id, false).await?;
     let offers = heads(
         contract_offers::Entity::find()
             .filter(contract_offers::Column::OrgId.eq(org_id))

@@ -17,11 +17,26 @@ use crate::error::{AppError, AppResult};
 use crate::mail::Locale;
 
 pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<CustomerView>> {
-    let contacts = customer_contacts::Entity::find()
-        .filter(customer_contacts::Column::OrgId.eq(org_id))
-        .order_by_asc(customer_contacts::Column::Id)
-        .all(db)
-        .await?;
+    list_of(db, org_id, true).await
+}
+
+/// [`list`], with the contacts only if `contacts` (a list of contracts
+/// needs none: one statement less).
+pub async fn list_of(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    contacts: bool,
+) -> AppResult<Vec<CustomerView>> {
+    let contacts = match contacts {
+        true => {
+            customer_contacts::Entity::find()
+                .filter(customer_contacts::Column::OrgId.eq(org_id))
+                .order_by_asc(customer_contacts::Column::Id)
+                .all(db)
+                .await?
+        }
+        false => Vec::new(),
+    };
     let uses = customer_subprocessors::Entity::find()
         .filter(customer_subprocessors::Column::OrgId.eq(org_id))
         .order_by_asc(customer_subprocessors::Column::SubprocessorId)

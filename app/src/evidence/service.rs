@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -21,37 +21,39 @@ use crate::ids::{AttestationId, MeasureId};
 use crate::state::AppState;
 
 /// An organisation's evidence that still has a file: the items not
-/// deleted, and which of them have a version not purged.
+/// deleted with a version not purged, read in one statement.
 pub struct Files {
-    pub items: Vec<evidence::Model>,
-    pub with_file: std::collections::HashSet<EvidenceId>,
+    items: Vec<evidence::Model>,
 }
 
 impl Files {
     pub async fn load<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Self> {
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        let has_file = Query::select()
+            .expr(Expr::val(1))
+            .from(evidence_versions::Entity)
+            .and_where(
+                Expr::col((
+                    evidence_versions::Entity,
+                    evidence_versions::Column::EvidenceId,
+                ))
+                .equals((evidence::Entity, evidence::Column::Id)),
+            )
+            .and_where(evidence_versions::Column::OrgId.eq(org_id))
+            .and_where(evidence_versions::Column::PurgedAt.is_null())
+            .to_owned();
         let items = evidence::Entity::find()
             .filter(evidence::Column::OrgId.eq(org_id))
             .filter(evidence::Column::DeletedAt.is_null())
+            .filter(Expr::exists(has_file))
             .all(db)
             .await?;
-        // Only which items have a file: one id each, not every version's row.
-        let with_file = evidence_versions::Entity::find()
-            .filter(evidence_versions::Column::OrgId.eq(org_id))
-            .filter(evidence_versions::Column::PurgedAt.is_null())
-            .select_only()
-            .column(evidence_versions::Column::EvidenceId)
-            .distinct()
-            .into_tuple::<EvidenceId>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(Self { items, with_file })
+        Ok(Self { items })
     }
 
     /// The items that have a file.
     pub fn present(&self) -> impl Iterator<Item = &evidence::Model> {
-        self.items.iter().filter(|e| self.with_file.contains(&e.id))
+        self.items.iter()
     }
 
     /// Per measure, the best validity of its files on `today` (see
