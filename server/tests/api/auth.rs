@@ -320,6 +320,7 @@ both!(an_active_session_is_written_at_most_once_a_minute);
 /// at the very next request; and what it adds is never stored.
 async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend) {
     use app::entities::{memberships, sessions, users};
+    use app::state::Clock;
     use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter};
     let db = TestDb::new(backend).await;
     let app = spawn_app(&db).await;
@@ -348,7 +349,7 @@ async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend
         user_id: Set(org.user_id(Role::Admin)),
         role: Set(Role::Auditor.as_str().to_owned()),
         customer_id: Set(None),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(app.clock.now()),
         ..Default::default()
     }
     .insert(&app.db)
