@@ -31,6 +31,7 @@ mod m0023_customer_particulars;
 mod m0024_subprocessor_lists;
 mod m0025_contract_offers;
 mod m0026_session_person;
+mod m0027_memberships_by_user;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_subprocessor_lists::Migration),
             Box::new(m0025_contract_offers::Migration),
             Box::new(m0026_session_person::Migration),
+            Box::new(m0027_memberships_by_user::Migration),
         ]
     }
 }
