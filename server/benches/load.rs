@@ -172,10 +172,15 @@ impl Server {
 
 impl Server {
     /// Lines of the server's log that report a panic.
+    /// Panics in the server's log; the first few are printed, so that a
+    /// run that found one says what it was.
     fn panics(&self, config: &server::config::Config) -> usize {
-        std::fs::read_to_string(config.data_dir.join("server.log"))
-            .map(|log| log.lines().filter(|l| l.contains("panicked")).count())
-            .unwrap_or(0)
+        let log = std::fs::read_to_string(config.data_dir.join("server.log")).unwrap_or_default();
+        let panics: Vec<&str> = log.lines().filter(|l| l.contains("panicked")).collect();
+        for line in panics.iter().take(3) {
+            println!("  panic: {line}");
+        }
+        panics.len()
     }
 }
 
