@@ -199,8 +199,8 @@ fn acceptance_heads(
 /// What an offer to each of the organisation's customers would be made of
 /// now: the current text version, and per customer the hash of its
 /// particulars (see [`particulars_hash`]).
-async fn inputs(
-    db: &DatabaseConnection,
+async fn inputs<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     customers: &[crate::customers::CustomerView],
 ) -> AppResult<(Option<i32>, BTreeMap<CustomerId, String>)> {
@@ -347,8 +347,8 @@ fn particulars_of(p: &Particulars) -> Vec<Particular> {
 }
 
 /// The organisation's current German contract text.
-async fn current_text(
-    db: &DatabaseConnection,
+async fn current_text<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
 ) -> AppResult<Option<avv_texts::Model>> {
     Ok(avv_texts::Entity::find()
@@ -729,7 +729,10 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor) -> AppResult<Contr
 /// never offered, offered and waiting, or outdated (a newer offer waits, or
 /// the text or the particulars changed since the concluded one). For the
 /// start page and the daily digest.
-pub async fn open(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<ContractDue>> {
+pub async fn open<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<ContractDue>> {
     Ok(rows(db, org_id)
         .await?
         .into_iter()
@@ -748,7 +751,10 @@ pub async fn open(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<Contr
 
 /// Every customer's contract, in the order of the customer list. Reads the
 /// offers and acceptances without their documents.
-pub async fn rows(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<ContractRow>> {
+pub async fn rows<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<ContractRow>> {
     let list = crate::customers::service::list_of(db, org_id, false).await?;
     let offers = heads(
         contract_offers::Entity::find()

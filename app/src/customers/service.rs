@@ -22,8 +22,8 @@ pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<Custo
 
 /// [`list`], with the contacts only if `contacts` (a list of contracts
 /// needs none: one statement less).
-pub async fn list_of(
-    db: &DatabaseConnection,
+pub async fn list_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     contacts: bool,
 ) -> AppResult<Vec<CustomerView>> {

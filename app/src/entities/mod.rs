@@ -81,3 +81,23 @@ impl BeginWrite for DatabaseConnection {
         }
     }
 }
+
+/// Beginning a transaction that only reads. A page whose data takes many
+/// statements reads them all on one connection: each statement on the pool
+/// costs two more round trips to a connection (taking it, and the check
+/// when it comes back), which on SQLite are thread hand-offs and on
+/// PostgreSQL network round trips. And the page sees one state of the data.
+/// Nothing may write in it: on SQLite the write would have to upgrade the
+/// read lock, which is what [`BeginWrite`] exists to avoid.
+pub trait BeginRead {
+    fn begin_read(
+        &self,
+    ) -> impl std::future::Future<Output = Result<DatabaseTransaction, DbErr>> + Send;
+}
+
+impl BeginRead for DatabaseConnection {
+    async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        #[allow(clippy::disallowed_methods)] // reads only (see above)
+        self.begin().await
+    }
+}

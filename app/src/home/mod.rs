@@ -43,7 +43,10 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     if !actor.role.is_internal() {
         return Ok(StartPanels::default());
     }
-    let db = &state.db;
+    // One read transaction for the whole page (see `BeginRead`).
+    use crate::entities::BeginRead;
+    let txn = state.db.begin_read().await?;
+    let db = &txn;
     // Read once, used by the dashboard, the attention lists and "Meine
     // Maßnahmen": the evidence files, the catalogue and the assessments.
     let files = crate::evidence::service::Files::load(db, actor.org_id).await?;
@@ -86,6 +89,14 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     } else {
         (None, None)
     };
+    let mine = {
+        let standings =
+            crate::measure::standings::Standings::of_read(&files, &last_reviews, state.now());
+        basis
+            .catalogue
+            .owned_summaries(actor.user_id, &|m| standings.of(m))
+    };
+    txn.commit().await?;
     Ok(StartPanels {
         pledge_due,
         open_trainings: training
@@ -95,12 +106,6 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             .collect(),
         reviews,
         attention,
-        mine: {
-            let standings =
-                crate::measure::standings::Standings::of_read(&files, &last_reviews, state.now());
-            basis
-                .catalogue
-                .owned_summaries(actor.user_id, &|m| standings.of(m))
-        },
+        mine,
     })
 }

@@ -295,7 +295,7 @@ pub async fn publish_as(
 /// Whether the person still has to sign the current text: what the start
 /// page shows, in one statement (the newest text and whether this person
 /// signed it); [`mine`] reads what the pledge page needs besides.
-pub async fn due(db: &DatabaseConnection, actor: &Actor) -> AppResult<bool> {
+pub async fn due<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<bool> {
     use sea_orm::QuerySelect;
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
     if !actor.role.must_sign_pledge() {

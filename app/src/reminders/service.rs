@@ -62,8 +62,8 @@ pub async fn attention(
 /// [`attention`] with the review figures (as [`reader`] sees them), the
 /// evidence files and the catalogue already read: the start page shows
 /// them in several places and reads them once.
-pub async fn attention_with(
-    db: &DatabaseConnection,
+pub async fn attention_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     owner: Option<UserId>,
     now: DateTime<Utc>,

@@ -568,8 +568,8 @@ pub async fn annex_notes<C: ConnectionTrait>(
 
 /// Attestations of active or planned subprocessors that expire within 30
 /// days or have expired (for the dashboard and the digest).
-pub async fn expiring(
-    db: &DatabaseConnection,
+pub async fn expiring<C: ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<Vec<super::ExpiringAttestation>> {

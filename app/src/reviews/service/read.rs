@@ -763,8 +763,8 @@ pub async fn review_state(
 }
 
 /// [`review_state`] from what a page has read already.
-pub async fn review_state_in(
-    db: &DatabaseConnection,
+pub async fn review_state_in<C: ConnectionTrait>(
+    db: &C,
     actor: &Actor,
     owner: Option<UserId>,
     now: DateTime<Utc>,

@@ -3,8 +3,8 @@
 use super::*;
 use crate::entities::BeginWrite;
 
-pub async fn mine(
-    db: &DatabaseConnection,
+pub async fn mine<C: sea_orm::ConnectionTrait>(
+    db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<MyTraining> {

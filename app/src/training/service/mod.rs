@@ -44,8 +44,8 @@ fn version_hash(title: &str, pass_percent: i32, source: &str) -> String {
 }
 
 /// The newest version of every course of the organisation, by course id.
-async fn current_versions(
-    db: &DatabaseConnection,
+async fn current_versions<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
 ) -> AppResult<HashMap<CourseId, training_versions::Model>> {
     let mut out: HashMap<CourseId, training_versions::Model> = HashMap::new();
@@ -60,8 +60,8 @@ async fn current_versions(
     Ok(out)
 }
 
-async fn courses_of(
-    db: &DatabaseConnection,
+async fn courses_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
 ) -> AppResult<Vec<training_courses::Model>> {
     Ok(training_courses::Entity::find()

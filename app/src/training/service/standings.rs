@@ -90,8 +90,8 @@ pub(super) struct PersonRow {
 /// standing. Reads only the columns it needs: at 5,000 staff the stored
 /// certificates and quiz answers would be most of the bytes.
 /// With `pledges`, each person's pledge state too (the overview's column).
-pub(super) async fn standings(
-    db: &DatabaseConnection,
+pub(super) async fn standings<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     today: NaiveDate,
     pledges: bool,
@@ -303,8 +303,8 @@ pub async fn due_trainings(
 
 /// [`due_trainings`] due by `until` (overdue ones included): the lists
 /// that show only the next days copy no one else's name.
-pub async fn due_trainings_until(
-    db: &DatabaseConnection,
+pub async fn due_trainings_until<C: sea_orm::ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
     now: DateTime<Utc>,
     until: NaiveDate,
