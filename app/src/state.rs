@@ -40,7 +40,7 @@ pub struct AppState {
     /// transactions (group commit).
     pub audit: crate::audit::batch::AuditBatcher,
     /// The signed annexes this process has delivered (immutable, so kept).
-    pub published: crate::annex::publish::FileCache,
+    pub published: FileCache,
 }
 
 /// The operator's decisions about the network, from the configuration.
@@ -67,5 +67,99 @@ impl AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
+    }
+}
+
+/// A published version as it is delivered. Publications are insert-only
+/// (a new version is a new row, and a restore goes into an empty
+/// database), so the bytes of a version never change once written and each
+/// process keeps the ones it has delivered: a download or a conditional GET
+/// of a known version reads nothing from the database.
+#[derive(Debug)]
+pub struct PublishedFile {
+    pub org_id: crate::ids::OrgId,
+    pub version: i32,
+    pub sha256: String,
+    pub pdf: bytes::Bytes,
+}
+
+/// The published files this process has delivered, at most
+/// [`FILE_CACHE_BYTES`] of them; beyond that, older entries make room.
+#[derive(Debug, Clone, Default)]
+pub struct FileCache(std::sync::Arc<std::sync::Mutex<CachedFiles>>);
+
+#[derive(Debug, Default)]
+pub struct CachedFiles {
+    files:
+        std::collections::HashMap<(crate::ids::OrgId, i32), (u64, std::sync::Arc<PublishedFile>)>,
+    bytes: usize,
+    /// Insertion counter: the smallest is evicted first.
+    next: u64,
+}
+
+/// Memory the file cache may take (a signed annex is about 80 KB).
+pub const FILE_CACHE_BYTES: usize = 8 << 20;
+
+impl FileCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedFiles> {
+        // The map holds no invariant a panic could break.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Version `version` of the organisation's annex, from memory or (the
+    /// first time) from the database; not found if it was never published.
+    pub async fn get(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        org_id: crate::ids::OrgId,
+        version: i32,
+    ) -> crate::error::AppResult<std::sync::Arc<PublishedFile>> {
+        if let Some((_, file)) = self.lock().files.get(&(org_id, version)) {
+            return Ok(file.clone());
+        }
+        use crate::entities::publications;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+        let (sha256, pdf) = publications::Entity::find()
+            .select_only()
+            .column(publications::Column::Sha256)
+            .column(publications::Column::Pdf)
+            .filter(publications::Column::OrgId.eq(org_id))
+            .filter(publications::Column::Version.eq(version))
+            .into_tuple::<(String, Vec<u8>)>()
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                crate::error::AppError::NotFound(format!("Version {version} der Anlage"))
+            })?;
+        let file = std::sync::Arc::new(PublishedFile {
+            org_id,
+            version,
+            sha256,
+            pdf: pdf.into(),
+        });
+        let size = file.pdf.len();
+        if size <= FILE_CACHE_BYTES {
+            let mut cache = self.lock();
+            while cache.bytes + size > FILE_CACHE_BYTES {
+                let Some(oldest) = cache
+                    .files
+                    .iter()
+                    .min_by_key(|(_, (n, _))| *n)
+                    .map(|(key, _)| *key)
+                else {
+                    break;
+                };
+                if let Some((_, gone)) = cache.files.remove(&oldest) {
+                    cache.bytes -= gone.pdf.len();
+                }
+            }
+            let n = cache.next;
+            cache.next += 1;
+            if let Some((_, old)) = cache.files.insert((org_id, version), (n, file.clone())) {
+                cache.bytes -= old.pdf.len();
+            }
+            cache.bytes += size;
+        }
+        Ok(file)
     }
 }

@@ -449,101 +449,12 @@ pub async fn snapshot(db: &DatabaseConnection, org_id: OrgId, version: i32) -> A
     parse_snapshot(&row(db, org_id, version).await?)
 }
 
-/// A published version as it is delivered. Publications are insert-only
-/// (a new version is a new row, and a restore goes into an empty
-/// database), so the bytes of a version never change once written and each
-/// process keeps the ones it has delivered: a download or a conditional GET
-/// of a known version reads nothing from the database.
-#[derive(Debug)]
-pub struct PublishedFile {
-    pub org_id: OrgId,
-    pub version: i32,
-    pub sha256: String,
-    pub pdf: bytes::Bytes,
-}
-
-/// The published files this process has delivered, at most
-/// [`FILE_CACHE_BYTES`] of them; beyond that, older entries make room.
-#[derive(Debug, Clone, Default)]
-pub struct FileCache(std::sync::Arc<std::sync::Mutex<CachedFiles>>);
-
-#[derive(Debug, Default)]
-pub struct CachedFiles {
-    files: std::collections::HashMap<(OrgId, i32), (u64, std::sync::Arc<PublishedFile>)>,
-    bytes: usize,
-    /// Insertion counter: the smallest is evicted first.
-    next: u64,
-}
-
-/// Memory the file cache may take (a signed annex is about 80 KB).
-pub const FILE_CACHE_BYTES: usize = 8 << 20;
-
-impl FileCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, CachedFiles> {
-        // The map holds no invariant a panic could break.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Version `version` of the organisation's annex, from memory or (the
-    /// first time) from the database; not found if it was never published.
-    pub async fn get(
-        &self,
-        db: &DatabaseConnection,
-        org_id: OrgId,
-        version: i32,
-    ) -> AppResult<std::sync::Arc<PublishedFile>> {
-        if let Some((_, file)) = self.lock().files.get(&(org_id, version)) {
-            return Ok(file.clone());
-        }
-        let (sha256, pdf) = publications::Entity::find()
-            .select_only()
-            .column(publications::Column::Sha256)
-            .column(publications::Column::Pdf)
-            .filter(publications::Column::OrgId.eq(org_id))
-            .filter(publications::Column::Version.eq(version))
-            .into_tuple::<(String, Vec<u8>)>()
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("Version {version} der Anlage")))?;
-        let file = std::sync::Arc::new(PublishedFile {
-            org_id,
-            version,
-            sha256,
-            pdf: pdf.into(),
-        });
-        let size = file.pdf.len();
-        if size <= FILE_CACHE_BYTES {
-            let mut cache = self.lock();
-            while cache.bytes + size > FILE_CACHE_BYTES {
-                let Some(oldest) = cache
-                    .files
-                    .iter()
-                    .min_by_key(|(_, (n, _))| *n)
-                    .map(|(key, _)| *key)
-                else {
-                    break;
-                };
-                if let Some((_, gone)) = cache.files.remove(&oldest) {
-                    cache.bytes -= gone.pdf.len();
-                }
-            }
-            let n = cache.next;
-            cache.next += 1;
-            if let Some((_, old)) = cache.files.insert((org_id, version), (n, file.clone())) {
-                cache.bytes -= old.pdf.len();
-            }
-            cache.bytes += size;
-        }
-        Ok(file)
-    }
-}
-
 /// Records who received which version, for the DPO (Weitergabekontrolle).
 pub async fn log_download(
     audit: &crate::audit::batch::AuditBatcher,
     now: DateTime<Utc>,
     actor: &crate::auth::service::Actor,
-    file: &PublishedFile,
+    file: &crate::state::PublishedFile,
 ) -> AppResult<()> {
     // Group-committed with other downloads: returns once the row is in.
     audit
