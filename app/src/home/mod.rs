@@ -53,7 +53,12 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     let basis = crate::reviews::service::Basis::load(db, actor.org_id).await?;
     let last_reviews = basis.last_reviews();
     let pledge_due = crate::pledges::service::due(db, &actor).await?;
-    let training = crate::training::service::mine(db, &actor, state.now()).await?;
+    // The person's courses and everyone's due trainings: one reading.
+    let courses = match actor.role.must_sign_pledge() || actor.role.reads_evidence() {
+        true => crate::training::service::Courses::load(db, actor.org_id).await?,
+        false => Default::default(),
+    };
+    let training = crate::training::service::mine_with(db, &actor, state.now(), &courses).await?;
     // The review figures are read once and shown twice: in the dashboard
     // and in the attention lists (the organisation's admin view). Only an
     // owner's dashboard differs from that view: it counts their measures.
@@ -76,8 +81,11 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
             None,
             state.now(),
             org_state,
-            &files,
-            &basis.catalogue,
+            crate::reminders::service::Read {
+                files: &files,
+                catalogue: &basis.catalogue,
+                courses: &courses,
+            },
         )
         .await?;
         // Customers' contracts are for those who read them (not owners).

@@ -56,21 +56,45 @@ pub async fn attention(
         crate::reviews::service::review_state_in(db, &reader(org_id, owner), owner, now, &basis)
             .await?;
     let files = crate::evidence::service::Files::load(db, org_id).await?;
-    attention_with(db, org_id, owner, now, reviews, &files, &basis.catalogue).await
+    // Only the organisation's lists name due trainings.
+    let courses = match owner {
+        None => crate::training::service::Courses::load(db, org_id).await?,
+        Some(_) => Default::default(),
+    };
+    let read = Read {
+        files: &files,
+        catalogue: &basis.catalogue,
+        courses: &courses,
+    };
+    attention_with(db, org_id, owner, now, reviews, read).await
 }
 
-/// [`attention`] with the review figures (as [`reader`] sees them), the
-/// evidence files and the catalogue already read: the start page shows
-/// them in several places and reads them once.
+/// What [`attention_with`]'s caller has read already: the start page shows
+/// these in several places and reads them once.
+#[derive(Clone, Copy)]
+pub struct Read<'a> {
+    pub files: &'a crate::evidence::service::Files,
+    pub catalogue: &'a crate::toms::service::Catalogue,
+    /// The courses with their current versions; only the organisation's
+    /// lists (no `owner`) look at them.
+    pub courses: &'a crate::training::service::Courses,
+}
+
+/// [`attention`] with the review figures (as [`reader`] sees them) and
+/// what else the caller has read already.
 pub async fn attention_with<C: sea_orm::ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     owner: Option<UserId>,
     now: DateTime<Utc>,
     reviews: crate::reviews::service::ReviewState,
-    files: &crate::evidence::service::Files,
-    catalogue: &crate::toms::service::Catalogue,
+    read: Read<'_>,
 ) -> AppResult<Attention> {
+    let Read {
+        files,
+        catalogue,
+        courses,
+    } = read;
     let today = crate::format::german_day(now);
     let cats = catalogue.titles();
     let all_measures: Vec<&measures::Model> = catalogue
@@ -119,7 +143,8 @@ pub async fn attention_with<C: sea_orm::ConnectionTrait>(
         out.contracts_open = crate::contract::service::open(db, org_id).await?;
         let soon = today + chrono::Duration::days(14);
         // Overdue ones are due before today, so before `soon` too.
-        let mut due = crate::training::service::due_trainings_until(db, org_id, now, soon).await?;
+        let mut due =
+            crate::training::service::due_trainings_with(db, org_id, now, soon, courses).await?;
         due.sort_by(|a, b| a.due.cmp(&b.due).then(a.name.cmp(&b.name)));
         out.trainings_due = due
             .into_iter()

@@ -8,6 +8,20 @@ pub async fn mine<C: sea_orm::ConnectionTrait>(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> AppResult<MyTraining> {
+    let courses = match actor.role.must_sign_pledge() {
+        true => Courses::load(db, actor.org_id).await?,
+        false => Courses::default(),
+    };
+    mine_with(db, actor, now, &courses).await
+}
+
+/// [`mine`] with the organisation's courses already read.
+pub async fn mine_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    courses: &Courses,
+) -> AppResult<MyTraining> {
     if !actor.role.must_sign_pledge() {
         // Auditors take no trainings here.
         return Ok(MyTraining {
@@ -16,7 +30,7 @@ pub async fn mine<C: sea_orm::ConnectionTrait>(
             certificates: Vec::new(),
         });
     }
-    let current = current_versions(db, actor.org_id).await?;
+    let current = &courses.current;
     let attempts = training_attempts::Entity::find()
         .filter(training_attempts::Column::OrgId.eq(actor.org_id))
         .filter(training_attempts::Column::UserId.eq(actor.user_id))
@@ -29,7 +43,7 @@ pub async fn mine<C: sea_orm::ConnectionTrait>(
         .order_by_desc(training_completions::Column::FinishedAt)
         .all(db)
         .await?;
-    let course_models = courses_of(db, actor.org_id).await?;
+    let course_models = &courses.courses;
     let titles: HashMap<CourseId, String> = course_models
         .iter()
         .map(|c| (c.id, c.title.clone()))
@@ -39,7 +53,7 @@ pub async fn mine<C: sea_orm::ConnectionTrait>(
     let joined = actor.joined;
     let today = crate::format::german_day(now);
     let mut courses = Vec::new();
-    for (course_id, v) in &current {
+    for (course_id, v) in current {
         let open = attempts
             .iter()
             .rev()

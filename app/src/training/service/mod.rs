@@ -71,6 +71,58 @@ async fn courses_of<C: sea_orm::ConnectionTrait>(
         .await?)
 }
 
+/// A course version without its content: what standings and lists show.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct VersionHead {
+    pub id: CourseVersionId,
+    pub course_id: CourseId,
+    pub version: i32,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The organisation's courses and the current version of each, without
+/// the course content: read once per request and shared by whoever needs
+/// them (the start page shows the person's courses and everyone's due
+/// trainings from the same two statements).
+#[derive(Debug, Clone, Default)]
+pub struct Courses {
+    /// In the order they were created.
+    courses: Vec<training_courses::Model>,
+    current: HashMap<CourseId, VersionHead>,
+}
+
+impl Courses {
+    pub async fn load<C: sea_orm::ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Courses> {
+        use sea_orm::QuerySelect;
+        use training_versions::Column as V;
+        let mut current: HashMap<CourseId, VersionHead> = HashMap::new();
+        for v in training_versions::Entity::find()
+            .select_only()
+            .columns([V::Id, V::CourseId, V::Version, V::Title, V::CreatedAt])
+            .filter(V::OrgId.eq(org_id))
+            .order_by_asc(V::Version)
+            .into_model::<VersionHead>()
+            .all(db)
+            .await?
+        {
+            current.insert(v.course_id, v);
+        }
+        Ok(Courses {
+            courses: courses_of(db, org_id).await?,
+            current,
+        })
+    }
+
+    /// Each course that has a version, with its current version.
+    fn with_versions(&self) -> Vec<(training_courses::Model, VersionHead)> {
+        self.courses
+            .iter()
+            .filter_map(|c| Some((c.clone(), self.current.get(&c.id)?.clone())))
+            .collect()
+    }
+}
+
 /// Image types a course may show (no SVG: it can carry script).
 pub const COURSE_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 

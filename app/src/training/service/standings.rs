@@ -32,7 +32,7 @@ pub(super) const DUE_SOON_DAYS: i64 = 30;
 /// attempt.
 pub fn standing(
     course: &training_courses::Model,
-    current: &training_versions::Model,
+    current: &VersionHead,
     joined: DateTime<Utc>,
     newest_pass: Option<&Pass>,
     last_failure: Option<DateTime<Utc>>,
@@ -95,20 +95,10 @@ pub(super) async fn standings<C: sea_orm::ConnectionTrait>(
     org_id: OrgId,
     today: NaiveDate,
     pledges: bool,
-) -> AppResult<(
-    Vec<(training_courses::Model, training_versions::Model)>,
-    Vec<PersonRow>,
-)> {
+    courses: &Courses,
+) -> AppResult<(Vec<(training_courses::Model, VersionHead)>, Vec<PersonRow>)> {
     use sea_orm::QuerySelect;
-    let current = current_versions(db, org_id).await?;
-    let courses: Vec<(training_courses::Model, training_versions::Model)> = courses_of(db, org_id)
-        .await?
-        .into_iter()
-        .filter_map(|c| {
-            let v = current.get(&c.id)?.clone();
-            Some((c, v))
-        })
-        .collect();
+    let courses = courses.with_versions();
     let pledge_text = match pledges {
         true => crate::pledges::service::current(db, org_id).await?,
         false => None,
@@ -214,7 +204,8 @@ pub async fn overview(
         return Err(AppError::Forbidden);
     }
     let today = crate::format::german_day(now);
-    let (courses, people) = standings(db, actor.org_id, today, true).await?;
+    let all = Courses::load(db, actor.org_id).await?;
+    let (courses, people) = standings(db, actor.org_id, today, true, &all).await?;
     let total = people.len();
     let trained = people
         .iter()
@@ -309,8 +300,20 @@ pub async fn due_trainings_until<C: sea_orm::ConnectionTrait>(
     now: DateTime<Utc>,
     until: NaiveDate,
 ) -> AppResult<Vec<DueTraining>> {
+    let courses = Courses::load(db, org_id).await?;
+    due_trainings_with(db, org_id, now, until, &courses).await
+}
+
+/// [`due_trainings_until`] with the courses already read.
+pub async fn due_trainings_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    now: DateTime<Utc>,
+    until: NaiveDate,
+    courses: &Courses,
+) -> AppResult<Vec<DueTraining>> {
     let today = crate::format::german_day(now);
-    let (courses, people) = standings(db, org_id, today, false).await?;
+    let (courses, people) = standings(db, org_id, today, false, courses).await?;
     let mut out = Vec::new();
     for p in people {
         for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
