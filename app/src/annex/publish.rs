@@ -205,7 +205,10 @@ impl From<Listed> for PublicationInfo {
 /// Publications of the organisation, newest first, without their bytes:
 /// the portal lists every version on each view, and a PDF, its snapshot
 /// and certificate are most of a row.
-pub async fn list(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<PublicationInfo>> {
+pub async fn list<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<PublicationInfo>> {
     use publications::Column as P;
     use sea_orm::QuerySelect;
     use sea_orm::sea_query::Expr;

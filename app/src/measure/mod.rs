@@ -32,8 +32,13 @@ pub async fn get_catalogue(
         search: q.unwrap_or_default(),
         mine: meine.is_some_and(|m| !m.is_empty()),
     };
-    let standings = standings::Standings::load(&state.db, actor.org_id, state.now()).await?;
-    crate::toms::service::catalogue(&state.db, &actor, &query, &|m| standings.of(m)).await
+    // One read transaction for the page (see `BeginRead`).
+    use crate::entities::BeginRead;
+    let txn = state.db.begin_read().await?;
+    let standings = standings::Standings::load(&txn, actor.org_id, state.now()).await?;
+    let view = crate::toms::service::catalogue(&txn, &actor, &query, &|m| standings.of(m)).await?;
+    txn.commit().await?;
+    Ok(view)
 }
 
 /// The measures the signed-in person is responsible for.

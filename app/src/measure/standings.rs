@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::DatabaseConnection;
 
 use crate::domain::{MeasureStatus, Validity};
 use crate::entities::measures;
@@ -22,8 +21,8 @@ pub struct Standings {
 }
 
 impl Standings {
-    pub async fn load(
-        db: &DatabaseConnection,
+    pub async fn load<C: sea_orm::ConnectionTrait>(
+        db: &C,
         org_id: OrgId,
         now: DateTime<Utc>,
     ) -> AppResult<Self> {

@@ -488,8 +488,8 @@ pub async fn for_portal(
 
 /// [`for_portal`] with the subprocessors already read for the portal:
 /// `subs` must be `subprocessors::service::for_portal` of `actor.org_id`.
-pub async fn for_portal_with(
-    db: &DatabaseConnection,
+pub async fn for_portal_with<C: ConnectionTrait>(
+    db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
     subs: &[ForCustomers],
@@ -502,8 +502,8 @@ pub async fn for_portal_with(
 }
 
 /// The organisation's notices, newest first.
-async fn portal_notice_rows(
-    db: &DatabaseConnection,
+async fn portal_notice_rows<C: ConnectionTrait>(
+    db: &C,
     org_id: OrgId,
 ) -> AppResult<Vec<subprocessor_notices::Model>> {
     Ok(subprocessor_notices::Entity::find()
@@ -515,8 +515,8 @@ async fn portal_notice_rows(
 }
 
 /// The notices as `actor` sees them, with the objections of their company.
-async fn portal_view(
-    db: &DatabaseConnection,
+async fn portal_view<C: ConnectionTrait>(
+    db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
     notices: Vec<subprocessor_notices::Model>,
@@ -524,12 +524,8 @@ async fn portal_view(
 ) -> AppResult<Vec<PortalNotice>> {
     let org_id = actor.org_id;
     let today = today(now);
-    let customer_id = memberships::Entity::find()
-        .filter(memberships::Column::OrgId.eq(org_id))
-        .filter(memberships::Column::UserId.eq(actor.user_id))
-        .one(db)
-        .await?
-        .and_then(|m| m.customer_id);
+    // The person's company, as the session read it with this request.
+    let customer_id = actor.customer_id;
     let own: Vec<notice_objections::Model> = match customer_id {
         None => Vec::new(),
         Some(cid) => {

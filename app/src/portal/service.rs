@@ -18,16 +18,22 @@ pub async fn overview(
     now: DateTime<Utc>,
 ) -> AppResult<PortalView> {
     let (org_id, user_id) = (actor.org_id, actor.user_id);
+    // The page's reads in one read transaction (see `BeginRead`); the
+    // visit, which may write, after it on its own.
+    use crate::entities::BeginRead;
+    let txn = db.begin_read().await?;
     let org = organisations::Entity::find_by_id(org_id)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::NotFound("Die Organisation".into()))?;
-    let mut versions = crate::annex::publish::list(db, org_id).await?.into_iter();
+    let mut versions = crate::annex::publish::list(&txn, org_id).await?.into_iter();
     let current = versions.next();
     let today = crate::format::german_day(now);
     // Read once for the list below and for the notices.
-    let subs = crate::subprocessors::service::for_portal(db, org_id).await?;
-    let notices = crate::notices::service::for_portal_with(db, actor, now, &subs).await?;
+    let subs = crate::subprocessors::service::for_portal(&txn, org_id).await?;
+    let notices = crate::notices::service::for_portal_with(&txn, actor, now, &subs).await?;
+    let anlage2 = crate::subprocessors::anlage2::latest(&txn, org_id).await?;
+    txn.commit().await?;
     let subprocessors = subs
         .into_iter()
         .filter(|(s, _)| s.status != SubStatus::Terminated)
@@ -67,7 +73,7 @@ pub async fn overview(
         current,
         earlier: versions.collect(),
         subprocessors,
-        anlage2: crate::subprocessors::anlage2::latest(db, org_id).await?,
+        anlage2,
         since_last_visit,
         notices,
     })

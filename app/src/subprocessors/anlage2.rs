@@ -415,7 +415,10 @@ pub async fn pdf(
 }
 
 /// The newest version's number and SHA-256, if any (the portal's link).
-pub async fn latest(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Option<(i32, String)>> {
+pub async fn latest<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Option<(i32, String)>> {
     Ok(subprocessor_lists::Entity::find()
         .filter(subprocessor_lists::Column::OrgId.eq(org_id))
         .select_only()

@@ -366,7 +366,7 @@ pub type ForCustomers = (subprocessors::Model, Vec<attestations::Model>);
 /// Every subprocessor of an organisation (by name) with its attestations (by
 /// id, deleted ones left out), in one statement: what the portal and its
 /// notices show. Unlike [`for_org`], no evidence files and no measures.
-pub async fn for_portal(db: &DatabaseConnection, org_id: OrgId) -> AppResult<Vec<ForCustomers>> {
+pub async fn for_portal<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Vec<ForCustomers>> {
     let join: sea_orm::RelationDef = attestations::Entity::belongs_to(subprocessors::Entity)
         .from(attestations::Column::SubprocessorId)
         .to(subprocessors::Column::Id)

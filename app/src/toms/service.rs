@@ -184,8 +184,8 @@ fn summary(
 }
 
 /// The catalogue by category, narrowed down by `query`.
-pub async fn catalogue(
-    db: &DatabaseConnection,
+pub async fn catalogue<C: ConnectionTrait>(
+    db: &C,
     actor: &Actor,
     query: &CatalogueQuery,
     standing: &(dyn Fn(&measures::Model) -> Standing + Sync),
