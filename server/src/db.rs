@@ -26,8 +26,14 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
         sqlite_pool(config).await?
     } else {
         let mut opts = ConnectOptions::new(config.database_url.clone());
+        // sqlx pings a connection when it goes back to the pool and, by
+        // default, again when it is taken: for a statement outside a
+        // transaction three round trips to the server instead of two. A
+        // connection busy a moment ago is not checked again; one idle for
+        // a while (which a proxy or firewall may have cut) still is.
         opts.sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire_if_idle_for(Duration::from_secs(10))
             .max_connections(config.database_pool);
         Database::connect(opts).await.map_err(|e| {
             anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
