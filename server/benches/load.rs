@@ -45,6 +45,12 @@ fn seconds() -> String {
 /// One wrk run; prints a row and returns requests per second. wrk runs on
 /// a blocking thread: the server's worker threads stay free.
 async fn wrk(label: &str, connections: u32, url: &str, headers: &[String]) -> anyhow::Result<f64> {
+    // When wrk stops, the server is still working through the requests it
+    // had in flight (32 start pages of the big organisation take half a
+    // second): without a pause they slowed the first requests of the next
+    // row (the demo portal after the big start page: p99 263 ms in the
+    // bench, 25 ms alone).
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let mut cmd = Command::new("wrk");
     cmd.args(["-t", "2", "--latency"])
         .args(["-c", &connections.to_string()])
