@@ -204,12 +204,21 @@ async fn inputs<C: sea_orm::ConnectionTrait>(
     org_id: OrgId,
     customers: &[crate::customers::CustomerView],
 ) -> AppResult<(Option<i32>, BTreeMap<CustomerId, String>)> {
+    let subs = crate::subprocessors::service::all_of(db, org_id).await?;
+    inputs_with(db, org_id, customers, &subs).await
+}
+
+/// [`inputs`] with the organisation's subprocessors already read.
+async fn inputs_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    customers: &[crate::customers::CustomerView],
+    subs: &[subprocessors::Model],
+) -> AppResult<(Option<i32>, BTreeMap<CustomerId, String>)> {
     let text = current_text(db, org_id).await?.map(|t| t.version);
-    let names: BTreeMap<_, String> = subprocessors::Entity::find()
-        .filter(subprocessors::Column::OrgId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
+    let names: BTreeMap<_, String> = subs
+        .iter()
+        .filter(|s| s.org_id == org_id)
         .map(|s| (s.id, s.name.trim().to_owned()))
         .collect();
     let hashes = customers
@@ -733,7 +742,18 @@ pub async fn open<C: sea_orm::ConnectionTrait>(
     db: &C,
     org_id: OrgId,
 ) -> AppResult<Vec<ContractDue>> {
-    Ok(rows(db, org_id)
+    let subs = crate::subprocessors::service::all_of(db, org_id).await?;
+    open_with(db, org_id, &subs).await
+}
+
+/// [`open`] with the organisation's subprocessors (all of them, as
+/// `subprocessors::service::all_of` reads them) already read.
+pub async fn open_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    subs: &[subprocessors::Model],
+) -> AppResult<Vec<ContractDue>> {
+    Ok(rows_with(db, org_id, subs)
         .await?
         .into_iter()
         .filter(|r| r.standing != ContractStanding::Accepted || r.changed)
@@ -755,6 +775,15 @@ pub async fn rows<C: sea_orm::ConnectionTrait>(
     db: &C,
     org_id: OrgId,
 ) -> AppResult<Vec<ContractRow>> {
+    let subs = crate::subprocessors::service::all_of(db, org_id).await?;
+    rows_with(db, org_id, &subs).await
+}
+
+async fn rows_with<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    subs: &[subprocessors::Model],
+) -> AppResult<Vec<ContractRow>> {
     let list = crate::customers::service::list_of(db, org_id, false).await?;
     let offers = heads(
         contract_offers::Entity::find()
@@ -768,7 +797,7 @@ pub async fn rows<C: sea_orm::ConnectionTrait>(
     )
     .all(db)
     .await?;
-    let (text, hashes) = inputs(db, org_id, &list).await?;
+    let (text, hashes) = inputs_with(db, org_id, &list, subs).await?;
     let rows = list
         .into_iter()
         .map(|c| {

@@ -138,9 +138,11 @@ pub async fn attention_with<C: sea_orm::ConnectionTrait>(
     }
     out.evidence_expiring.sort_by_key(|e| e.valid_until);
     if mine.is_none() {
+        // Both lists name subprocessors: read once.
+        let subs = crate::subprocessors::service::all_of(db, org_id).await?;
         out.attestations_expiring =
-            crate::subprocessors::service::expiring(db, org_id, today).await?;
-        out.contracts_open = crate::contract::service::open(db, org_id).await?;
+            crate::subprocessors::service::expiring_with(db, org_id, today, &subs).await?;
+        out.contracts_open = crate::contract::service::open_with(db, org_id, &subs).await?;
         let soon = today + chrono::Duration::days(14);
         // Overdue ones are due before today, so before `soon` too.
         let mut due =

@@ -566,6 +566,17 @@ pub async fn annex_notes<C: ConnectionTrait>(
     Ok(notes.into_iter().map(|(k, v)| (k, v.join(" "))).collect())
 }
 
+/// Every subprocessor of the organisation, terminated ones included.
+pub async fn all_of<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<Vec<subprocessors::Model>> {
+    Ok(subprocessors::Entity::find()
+        .filter(subprocessors::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?)
+}
+
 /// Attestations of active or planned subprocessors that expire within 30
 /// days or have expired (for the dashboard and the digest).
 pub async fn expiring<C: ConnectionTrait>(
@@ -573,12 +584,20 @@ pub async fn expiring<C: ConnectionTrait>(
     org_id: OrgId,
     today: NaiveDate,
 ) -> AppResult<Vec<super::ExpiringAttestation>> {
-    let subs: HashMap<SubprocessorId, subprocessors::Model> = subprocessors::Entity::find()
-        .filter(subprocessors::Column::OrgId.eq(org_id))
-        .filter(subprocessors::Column::Status.ne(SubStatus::Terminated.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
+    let subs = all_of(db, org_id).await?;
+    expiring_with(db, org_id, today, &subs).await
+}
+
+/// [`expiring`] with the organisation's subprocessors ([`all_of`]) already read.
+pub async fn expiring_with<C: ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+    today: NaiveDate,
+    subs: &[subprocessors::Model],
+) -> AppResult<Vec<super::ExpiringAttestation>> {
+    let subs: HashMap<SubprocessorId, &subprocessors::Model> = subs
+        .iter()
+        .filter(|s| s.org_id == org_id && s.status != SubStatus::Terminated)
         .map(|s| (s.id, s))
         .collect();
     let mut out: Vec<_> = attestations::Entity::find()
