@@ -51,9 +51,14 @@ fn Nav(user: CurrentUser) -> impl IntoView {
         .collect();
     let groups = nav_groups(role);
     let links = nav_links(role);
+    // Built inside a `Suspend` after an await: when the client has gone
+    // meanwhile (a closed tab, the end of a load test) the request's
+    // reactive owner is disposed and a plain read panicked in the server's
+    // log. The page then goes nowhere; any path will do.
     let path = leptos_router::hooks::use_location()
         .pathname
-        .get_untracked();
+        .try_get_untracked()
+        .unwrap_or_default();
     let current = current_link(&links, &path).map(|i| links[i].0);
     // Below about 700 px the navigation folds behind a menu button: a check
     // box and its label, so it opens and closes without JavaScript too.

@@ -25,7 +25,8 @@ pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
     }
     if err == AppError::Unauthenticated {
         let loc = use_location();
-        let next = loc.pathname.get_untracked();
+        // Possibly after an await, for a client that has gone (see `Nav`).
+        let next = loc.pathname.try_get_untracked().unwrap_or_default();
         let path = format!("/login?next={}", crate::format::query_value(&next));
         return view! { <Redirect path /> }.into_any();
     }
