@@ -16,8 +16,9 @@
 //!
 //! nginx serving the same PDF (download and 304) is the reference, measured
 //! in the same run. Before the load, `/login` and `/portal` are opened in
-//! Chromium on a throttled phone profile, and the time to hydration printed. The server's resident memory is printed before and
-//! after the load. Then the soak (`load/soak.rs`) mixes writes into the
+//! Chromium on a throttled phone profile, and the time to hydration
+//! printed. The server's resident memory is printed before the load, right
+//! after it, and after a few idle seconds. Then the soak (`load/soak.rs`) mixes writes into the
 //! reads for `NACHWEIS_SOAK_SECONDS` (default 60) and checks that nothing
 //! was lost. `cargo bench -p server --bench load -- sqlite` (or `postgres`)
 //! runs one database only. Server, nginx and wrk share the cores.
@@ -97,7 +98,10 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// The server process's resident memory.
+/// How long the server idles before its resident memory after the load
+/// is read a second time.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The server's resident memory, and how much of it is its own: most of
 /// the rest are pages of the binary (the embedded fonts and site), which
 /// the kernel can drop and read again.
@@ -544,8 +548,14 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         wrk("/login (no session)", c, &format!("{base}/login"), &[]).await?;
         wrk("/healthz", c, &format!("{base}/healthz"), &[]).await?;
     }
+    // Right after the last row, and once the server has been idle for
+    // SETTLE: jemalloc hands pages freed in the burst back to the system
+    // within a second (its decay, see `malloc_conf` in main.rs).
+    let right_after = rss(&srv);
+    tokio::time::sleep(SETTLE).await;
     println!(
-        "{label}: RSS after the load {}; panics in the server's log: {}",
+        "{label}: RSS right after the load {right_after}; idle {} s later {}; panics in the server's log: {}",
+        SETTLE.as_secs(),
         rss(&srv),
         srv.panics(&config)
     );
