@@ -33,7 +33,6 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use app::entities::Txn;
 use base64::Engine;
 use chacha20poly1305::ChaCha20Poly1305;
 use chacha20poly1305::aead::KeyInit;
@@ -43,7 +42,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use migrations::{Migrator, MigratorTrait};
 use rand::RngCore;
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Statement, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -799,15 +798,15 @@ pub async fn backup(
     let mut total_rows = 0u64;
 
     // One snapshot for every table.
-    let txn: Txn = match db.get_database_backend() {
+    let txn: DatabaseTransaction = match db.get_database_backend() {
         DatabaseBackend::Sqlite => db.begin_write().await?,
-        _ => db
-            .begin_with_config(
+        _ => {
+            db.begin_with_config(
                 Some(sea_orm::IsolationLevel::RepeatableRead),
                 Some(sea_orm::AccessMode::ReadOnly),
             )
             .await?
-            .into(),
+        }
     };
     let migrations = applied(&txn).await?;
     if migrations.is_empty() {
@@ -1348,7 +1347,7 @@ async fn write_back(
 }
 
 async fn insert(
-    txn: &Txn,
+    txn: &DatabaseTransaction,
     table: &str,
     names: &[Alias],
     rows: Vec<Vec<SimpleExpr>>,

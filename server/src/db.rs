@@ -43,11 +43,9 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
 }
 
 /// SQLite in WAL mode with a pool of `database_pool` connections: readers
-/// never wait for each other or for the writer. Writers of this process
-/// take turns before they take a connection, then the write lock at the
-/// start of their transaction (`BeginWrite`); writers of other processes
-/// wait for the lock up to the busy timeout. Every connection gets the
-/// same settings.
+/// never wait for each other or for the writer. Writers take the write lock
+/// at the start of their transaction (`BeginWrite`) and wait for it up to
+/// the busy timeout; every connection gets the same settings.
 async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
     use std::str::FromStr;
 
@@ -61,7 +59,7 @@ async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(app::entities::WRITE_WAIT)
+        .busy_timeout(Duration::from_secs(30))
         // sqlx hands each row from the connection's thread to the task
         // through a channel of 50: a list of 5,000 people cost a thread
         // wake-up for nearly every row (futex and flume led the profile of

@@ -489,7 +489,7 @@ async fn newest_offer(
 /// SQLite the write transaction holds the database already), so an offer
 /// and an acceptance for one customer never interleave.
 async fn lock_customer(
-    txn: &crate::entities::Txn,
+    txn: &sea_orm::DatabaseTransaction,
     org_id: OrgId,
     customer: CustomerId,
 ) -> AppResult<()> {
