@@ -11,11 +11,6 @@ pub fn Layout(children: Children) -> impl IntoView {
     let epoch = RwSignal::new(0u32);
     let user = Resource::new(move || epoch.get(), |_| get_current_user());
     provide_context(Auth::new(user, epoch));
-    // Looked up here, while the request's reactive owner surely lives: in
-    // the `Suspend` below, after the await, a client that has gone (a
-    // closed tab, the end of a load test) leaves a disposed owner, where
-    // the lookup itself panicked in the server's log.
-    let location = leptos_router::hooks::use_location();
 
     view! {
         <a class="skip" href="#main">
@@ -27,10 +22,9 @@ pub fn Layout(children: Children) -> impl IntoView {
             </a>
             <Suspense fallback=|| ()>
                 {move || {
-                    let location = location.clone();
                     Suspend::new(async move {
                         match user.await {
-                            Ok(Some(u)) => view! { <Nav user=u location /> }.into_any(),
+                            Ok(Some(u)) => view! { <Nav user=u /> }.into_any(),
                             _ => ().into_any(),
                         }
                     })
@@ -49,7 +43,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 /// the page the server redirects to afresh. (They hold no reactive state, so
 /// nothing here can outlive a render that was cancelled.)
 #[component]
-fn Nav(user: CurrentUser, location: leptos_router::location::Location) -> impl IntoView {
+fn Nav(user: CurrentUser) -> impl IntoView {
     let role = user.org.role;
     let other_orgs: Vec<_> = user
         .orgs
@@ -59,11 +53,8 @@ fn Nav(user: CurrentUser, location: leptos_router::location::Location) -> impl I
         .collect();
     let groups = nav_groups(role);
     let links = nav_links(role);
-    // Built inside a `Suspend` after an await: when the client has gone
-    // meanwhile the request's reactive owner is disposed and a plain read
-    // panicked in the server's log. The page then goes nowhere; any path
-    // will do.
-    let path = location.pathname.try_get_untracked().unwrap_or_default();
+    // Built inside a `Suspend` after an await (see `current_path`).
+    let path = crate::ui::current_path();
     let current = current_link(&links, &path).map(|i| links[i].0);
     // Below about 700 px the navigation folds behind a menu button: a check
     // box and its label, so it opens and closes without JavaScript too.

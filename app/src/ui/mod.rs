@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_location;
 
 use crate::error::AppError;
 
@@ -24,9 +23,7 @@ pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
         set_status(err.status());
     }
     if err == AppError::Unauthenticated {
-        let loc = use_location();
-        // Possibly after an await, for a client that has gone (see `Nav`).
-        let next = loc.pathname.try_get_untracked().unwrap_or_default();
+        let next = current_path();
         let path = format!("/login?next={}", crate::format::query_value(&next));
         return view! { <Redirect path /> }.into_any();
     }
@@ -36,6 +33,27 @@ pub fn ErrorView(err: AppError, #[prop(optional)] page: bool) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The path of the page being rendered, read once (not tracked).
+///
+/// Views inside a `Suspend` render after an await, and by then the client
+/// may have gone (a closed tab, the end of a load test): the request's
+/// reactive owner is disposed and its contexts with it. `use_location`
+/// `expect`s the router's context and so panicked there in the server's
+/// log; this looks up the request's address (on the server) or the
+/// browser's (in the client) and gives "" when it is gone. The page then
+/// goes nowhere, so any path will do.
+pub fn current_path() -> String {
+    #[cfg(feature = "ssr")]
+    let url = use_context::<leptos_router::location::RequestUrl>().and_then(|u| u.parse().ok());
+    #[cfg(not(feature = "ssr"))]
+    let url = {
+        use leptos_router::location::LocationProvider as _;
+        use_context::<leptos_router::location::BrowserUrl>()
+            .and_then(|b| b.as_url().try_get_untracked())
+    };
+    url.map(|u| u.path().to_owned()).unwrap_or_default()
 }
 
 /// The error of the last submission of a form, if any, as a summary that
@@ -446,5 +464,23 @@ mod tests {
             prop_assert!(!e.contains('<') && !e.contains('>'), "{e}");
             prop_assert_eq!(decode(&e), s);
         }
+    }
+
+    /// The path of the request, and "" (no panic) once the request's owner
+    /// is gone while a view that rendered after an await still runs.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn current_path_survives_the_request_owner() {
+        use leptos::prelude::{Owner, provide_context};
+        use leptos_router::location::RequestUrl;
+
+        let request = Owner::new();
+        let suspended = request.with(|| {
+            provide_context(RequestUrl::new("/massnahmen?sort=titel"));
+            Owner::current().expect("the owner just set").child()
+        });
+        assert_eq!(suspended.with(super::current_path), "/massnahmen");
+        drop(request);
+        assert_eq!(suspended.with(super::current_path), "");
     }
 }
