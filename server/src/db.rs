@@ -43,9 +43,11 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
 }
 
 /// SQLite in WAL mode with a pool of `database_pool` connections: readers
-/// never wait for each other or for the writer. Writers take the write lock
-/// at the start of their transaction (`BeginWrite`) and wait for it up to
-/// the busy timeout; every connection gets the same settings.
+/// never wait for each other or for the writer. Writers have one connection
+/// of their own (`app::entities::attach_writer`), take the write lock at the
+/// start of their transaction (`BeginWrite`) and wait for a writer of
+/// another process up to the busy timeout; every connection gets the same
+/// settings.
 async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
     use std::str::FromStr;
 
@@ -74,7 +76,9 @@ async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .map_err(|e| {
             anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
         })?;
-    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    app::entities::attach_writer(&db);
+    Ok(db)
 }
 
 /// Applies pending migrations and installs the audit key.

@@ -117,7 +117,7 @@ impl Application {
         let statements = StatementCount::default();
         {
             let count = statements.0.clone();
-            db.set_metric_callback(move |info| count.add(&info.statement.sql));
+            app::entities::set_metric_callback(&mut db, move |info| count.add(&info.statement.sql));
         }
         let listener = TcpListener::bind(config.listen)
             .await

@@ -54,13 +54,18 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+mod writers;
+pub use writers::{attach_writer, set_metric_callback};
+
 /// Beginning a transaction that writes: the one way services open one.
 pub trait BeginWrite {
-    /// On SQLite the transaction takes the write lock at once (`BEGIN
-    /// IMMEDIATE`): a second writer waits for it (the busy timeout) instead
-    /// of reading first and failing with `SQLITE_BUSY` when it upgrades to
-    /// writing, so the pool can hold many connections. On PostgreSQL a
-    /// plain `BEGIN`.
+    /// On SQLite the transaction runs on the pool's writers' connection
+    /// when it has one ([`attach_writer`]): writers of this process queue
+    /// for that one connection and leave the pool's connections to readers.
+    /// It takes the write lock at once (`BEGIN IMMEDIATE`): a writer of
+    /// another process (the command line) waits for it (the busy timeout)
+    /// instead of reading first and failing with `SQLITE_BUSY` when it
+    /// upgrades to writing. On PostgreSQL a plain `BEGIN` on the pool.
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = Result<DatabaseTransaction, DbErr>> + Send;
@@ -70,11 +75,15 @@ impl BeginWrite for DatabaseConnection {
     async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         match self.get_database_backend() {
             DbBackend::Sqlite => {
-                self.begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..Default::default()
-                })
-                .await
+                let writer = writers::writer_of(self);
+                writer
+                    .as_ref()
+                    .unwrap_or(self)
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await
             }
             #[allow(clippy::disallowed_methods)] // the one plain BEGIN
             _ => self.begin().await,
@@ -99,5 +108,157 @@ impl BeginRead for DatabaseConnection {
     async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
         #[allow(clippy::disallowed_methods)] // reads only (see above)
         self.begin().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// A pool of `connections` on a new SQLite file in WAL mode whose busy
+    /// timeout is `busy` (with 0, a writer that finds the write lock taken
+    /// fails at once with SQLITE_BUSY), with its writers' connection.
+    async fn pool(name: &str, connections: u32, busy: Duration) -> (DatabaseConnection, PathBuf) {
+        let file = std::env::temp_dir().join(format!(
+            "nachweis-{name}-{}-{}.db",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        let options = SqliteConnectOptions::new()
+            .filename(&file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(busy);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .unwrap();
+        let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+        attach_writer(&db);
+        db.execute_unprepared("CREATE TABLE t (n INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        (db, file)
+    }
+
+    async fn count<C: ConnectionTrait>(db: &C) -> i64 {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT count(*) AS n FROM t",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+    }
+
+    fn remove(file: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+
+    /// Writers of one process queue for their connection and never meet at
+    /// SQLite's lock: with a busy timeout of 0 every writer but the first
+    /// would fail with SQLITE_BUSY if they did. Each reads, pauses while
+    /// holding its transaction, and writes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_queue_without_meeting_at_the_lock() {
+        let (db, file) = pool("turns", 8, Duration::ZERO).await;
+        let writers = (0..16).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let txn = db.begin_write().await?;
+                let seen = count(&txn).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                txn.execute_unprepared(&format!("INSERT INTO t (n) VALUES ({i})"))
+                    .await?;
+                txn.commit().await?;
+                Ok::<i64, DbErr>(seen)
+            })
+        });
+        let mut seen = Vec::new();
+        for w in futures::future::join_all(writers).await {
+            seen.push(w.unwrap().expect("a writer failed"));
+        }
+        // One at a time: each saw the rows of all the writers before it.
+        seen.sort();
+        assert_eq!(seen, (0..16).collect::<Vec<i64>>());
+        assert_eq!(count(&db).await, 16);
+        db.close().await.unwrap();
+        remove(&file);
+    }
+
+    /// Waiting writers hold none of the readers' connections: with two of
+    /// them, one writer holding the lock and four waiting, a reader still
+    /// gets one (before, the waiting writers each held one, polling the
+    /// lock, and readers waited for the pool's acquire timeout).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_writers_leave_the_connections_to_readers() {
+        let (db, file) = pool("readers", 2, Duration::from_secs(30)).await;
+        let first = db.begin_write().await.unwrap();
+        first
+            .execute_unprepared("INSERT INTO t (n) VALUES (0)")
+            .await
+            .unwrap();
+        let waiting: Vec<_> = (1..=4)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let txn = db.begin_write().await?;
+                    txn.execute_unprepared(&format!("INSERT INTO t (n) VALUES ({i})"))
+                        .await?;
+                    txn.commit().await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Both readers' connections are free; a read sees the last
+        // committed state: nothing yet.
+        let (a, b) = tokio::join!(db.begin_read(), db.begin_read());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!((count(&a).await, count(&b).await), (0, 0));
+        drop((a, b));
+        first.commit().await.unwrap();
+        for w in waiting {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(count(&db).await, 5);
+        db.close().await.unwrap();
+        remove(&file);
+    }
+
+    /// A pool's writers' connection goes when the pool does: tests and the
+    /// command line open many pools in one process.
+    #[tokio::test]
+    async fn a_writer_goes_with_its_pool() {
+        let (db, file) = pool("gone", 2, Duration::from_secs(30)).await;
+        let options = Arc::downgrade(&db.get_sqlite_connection_pool().connect_options());
+        let key = options.as_ptr() as usize;
+        assert!(writers::is_registered(key));
+        db.begin_write().await.unwrap().commit().await.unwrap();
+        db.close().await.unwrap();
+        assert_eq!(
+            options.strong_count(),
+            0,
+            "the closed pool kept its options"
+        );
+        // The next pool's registration drops the writers of pools gone.
+        let (other, other_file) = pool("next", 2, Duration::from_secs(30)).await;
+        assert!(!writers::is_registered(key));
+        other.close().await.unwrap();
+        remove(&file);
+        remove(&other_file);
     }
 }

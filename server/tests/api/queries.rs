@@ -99,7 +99,14 @@ async fn pages_cost_the_same_few_statements_whatever_the_data_size(backend: Back
         ("/massnahmen", cost(&app, &admin, "/massnahmen").await),
         ("/portal", cost(&app, &customer, "/portal").await),
     ];
+    let wrote = app.statements.writes();
     add_measures(&admin, &org, 20).await;
+    // The count sees the writers' own connection too, or the checks below
+    // that pages write nothing could not fail.
+    assert!(
+        app.statements.writes() >= wrote + 20,
+        "the statement count missed the writes of 20 new measures"
+    );
     add_staff(&app, &org, 25).await;
     let large = [
         ("/", cost(&app, &admin, "/").await),
