@@ -57,7 +57,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     /// `database_pool` (NACHWEIS_DATABASE_POOL): connections in the pool
-    /// (default 8 on SQLite, 16 on PostgreSQL).
+    /// (default 8 on SQLite, 16 on PostgreSQL). On SQLite writers have one
+    /// more, of their own (`app::entities::attach_writer`).
     pub database_pool: u32,
     pub public_url: String,
     /// A directory to serve the site from instead of the copy embedded in
