@@ -438,7 +438,7 @@ async fn pg_database() -> anyhow::Result<(String, String)> {
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE template0"))
         .await?;
-    admin.close().await?;
+    app::entities::close(admin).await?;
     let (prefix, _) = admin_url
         .rsplit_once('/')
         .ok_or_else(|| anyhow::anyhow!("no database in {admin_url}"))?;

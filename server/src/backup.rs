@@ -1182,7 +1182,7 @@ pub async fn restore(
                 existing.len()
             );
         }
-        db.close().await?;
+        app::entities::close(db).await?;
     }
 
     // From here on, things are written: first the secret and the keys (a
@@ -1337,7 +1337,7 @@ async fn write_back(
     txn.commit().await?;
     // The rest of the schema history, as a start of the server would.
     crate::db::migrate(&db, config).await?;
-    db.close().await?;
+    app::entities::close(db).await?;
     Ok(Restored {
         tables: manifest.tables.len(),
         rows: rows_total,

@@ -55,7 +55,7 @@ use sea_orm::{
 };
 
 mod writers;
-pub use writers::{attach_writer, set_metric_callback};
+pub use writers::{attach_writer, close, set_metric_callback};
 
 /// Beginning a transaction that writes: the one way services open one.
 pub trait BeginWrite {
@@ -196,7 +196,7 @@ mod tests {
         seen.sort();
         assert_eq!(seen, (0..16).collect::<Vec<i64>>());
         assert_eq!(count(&db).await, 16);
-        db.close().await.unwrap();
+        close(db).await.unwrap();
         remove(&file);
     }
 
@@ -235,29 +235,41 @@ mod tests {
             w.await.unwrap().unwrap();
         }
         assert_eq!(count(&db).await, 5);
-        db.close().await.unwrap();
+        close(db).await.unwrap();
         remove(&file);
     }
 
     /// A pool's writers' connection goes when the pool does: tests and the
-    /// command line open many pools in one process.
+    /// command line open many pools in one process. (The test's weak
+    /// reference keeps the options' address from being reused meanwhile.)
     #[tokio::test]
     async fn a_writer_goes_with_its_pool() {
+        // Dropped: the next pool's registration drops its writer.
         let (db, file) = pool("gone", 2, Duration::from_secs(30)).await;
         let options = Arc::downgrade(&db.get_sqlite_connection_pool().connect_options());
         let key = options.as_ptr() as usize;
         assert!(writers::is_registered(key));
         db.begin_write().await.unwrap().commit().await.unwrap();
-        db.close().await.unwrap();
+        drop(db);
         assert_eq!(
             options.strong_count(),
             0,
-            "the closed pool kept its options"
+            "the dropped pool kept its options"
         );
-        // The next pool's registration drops the writers of pools gone.
         let (other, other_file) = pool("next", 2, Duration::from_secs(30)).await;
         assert!(!writers::is_registered(key));
-        other.close().await.unwrap();
+        // Closed: the writer is closed with it, and the last connection's
+        // close folds the WAL into the file.
+        let other_key = Arc::as_ptr(&other.get_sqlite_connection_pool().connect_options()) as usize;
+        other.begin_write().await.unwrap().commit().await.unwrap();
+        close(other).await.unwrap();
+        assert!(!writers::is_registered(other_key));
+        let mut wal = other_file.as_os_str().to_owned();
+        wal.push("-wal");
+        assert!(
+            !std::path::Path::new(&wal).exists(),
+            "the WAL is left: a connection stayed open"
+        );
         remove(&file);
         remove(&other_file);
     }

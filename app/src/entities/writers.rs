@@ -57,7 +57,8 @@ pub fn attach_writer(readers: &DatabaseConnection) {
     let Some(options) = options_of(readers) else {
         return;
     };
-    // An in-memory database is a different one on every connection.
+    // A private in-memory database is a different one on every connection
+    // (sqlx turns `sqlite::memory:` into a shared one, which may have one).
     if options.get_filename().as_os_str().is_empty()
         || options.get_filename().as_os_str() == ":memory:"
     {
@@ -85,6 +86,21 @@ pub(super) fn writer_of(db: &DatabaseConnection) -> Option<DatabaseConnection> {
     writers()
         .get(&(Arc::as_ptr(&options) as usize))
         .map(|e| e.writer.clone())
+}
+
+/// Closes `db` and its writers' connection (SQLite checkpoints the WAL
+/// into the database file when its last connection closes). The one way to
+/// close a pool (sea-orm's own is disallowed: it would leave the writer
+/// open).
+#[allow(clippy::disallowed_methods)] // this is the one place
+pub async fn close(db: DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    let writer = options_of(&db)
+        .and_then(|options| writers().remove(&(Arc::as_ptr(&options) as usize)))
+        .map(|e| e.writer);
+    if let Some(writer) = writer {
+        writer.close().await?;
+    }
+    db.close().await
 }
 
 /// Sets sea-orm's metric callback (called after every statement) on `db`

@@ -140,7 +140,7 @@ impl Target {
         if self.url.starts_with("postgres") {
             let db = Database::connect(&self.url).await.unwrap();
             let n = counts(&db).await.len();
-            let _ = db.close().await;
+            let _ = app::entities::close(db).await;
             return n == 0;
         }
         true
@@ -226,7 +226,7 @@ async fn restored_instance_is_whole(
     );
     let db = Database::connect(&target.url).await.unwrap();
     assert_eq!(counts(&db).await, counts(source_db).await, "no row lost");
-    let _ = db.close().await;
+    let _ = app::entities::close(db).await;
     let app = serve(target).await;
     let c = app.client();
     c.login_ok(admin_email).await;
@@ -277,7 +277,7 @@ async fn verifies(target: &Target) -> usize {
             signed += 1;
         }
     }
-    let _ = db.close().await;
+    let _ = app::entities::close(db).await;
     signed
 }
 
@@ -351,7 +351,7 @@ async fn a_backup_of_the_previous_release_restores_and_upgrades(backend: Backend
         let restored = now.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
         assert_eq!(restored, Some(*n), "rows of {table}");
     }
-    let _ = db.close().await;
+    let _ = app::entities::close(db).await;
     // Served by its own process: the fixture has its own instance secret,
     // and the audit key is one per process.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -81,7 +81,7 @@ async fn readiness_follows_the_database() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(back, StatusCode::OK);
-    let _ = admin.close().await;
+    let _ = app::entities::close(admin).await;
     app.stop().await;
 }
 

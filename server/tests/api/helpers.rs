@@ -51,7 +51,7 @@ fn pg_admin_url() -> String {
 pub async fn pg_available() -> bool {
     match Database::connect(pg_admin_url()).await {
         Ok(db) => {
-            let _ = db.close().await;
+            let _ = app::entities::close(db).await;
             true
         }
         Err(e) => {
@@ -133,7 +133,7 @@ impl TestDb {
                     .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE template0"))
                     .await
                     .expect("create database");
-                let _ = admin.close().await;
+                let _ = app::entities::close(admin).await;
                 let base = pg_admin_url();
                 let (prefix, _) = base.rsplit_once('/').expect("database in URL");
                 Self {
