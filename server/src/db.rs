@@ -61,7 +61,7 @@ async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(30))
+        .busy_timeout(app::entities::WRITE_WAIT)
         // sqlx hands each row from the connection's thread to the task
         // through a channel of 50: a list of 5,000 people cost a thread
         // wake-up for nearly every row (futex and flume led the profile of

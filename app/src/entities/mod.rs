@@ -57,6 +57,11 @@ use sea_orm::{
 mod writers;
 pub use writers::{attach_writer, close, set_metric_callback};
 
+/// How long a SQLite writer waits for the writers' connection of its pool,
+/// and for the write lock held by another process (the busy timeout every
+/// connection gets), before it gives up.
+pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Beginning a transaction that writes: the one way services open one.
 pub trait BeginWrite {
     /// On SQLite the transaction runs on the pool's writers' connection

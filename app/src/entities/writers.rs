@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
-use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{DatabaseConnection, DatabaseConnectionType};
@@ -41,6 +40,11 @@ fn options_of(db: &DatabaseConnection) -> Option<Arc<SqliteConnectOptions>> {
         }
         _ => None,
     }
+}
+
+/// The registry's key of a pool: the address of its options.
+fn key(options: &Arc<SqliteConnectOptions>) -> usize {
+    Arc::as_ptr(options) as usize
 }
 
 fn writers() -> std::sync::MutexGuard<'static, HashMap<usize, Entry>> {
@@ -66,13 +70,13 @@ pub fn attach_writer(readers: &DatabaseConnection) {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(super::WRITE_WAIT)
         .connect_lazy_with((*options).clone());
     let writer = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     let mut map = writers();
     map.retain(|_, e| e.readers.strong_count() > 0);
     map.insert(
-        Arc::as_ptr(&options) as usize,
+        key(&options),
         Entry {
             readers: Arc::downgrade(&options),
             writer,
@@ -83,9 +87,7 @@ pub fn attach_writer(readers: &DatabaseConnection) {
 /// The writers' connection of `db`, if it has one.
 pub(super) fn writer_of(db: &DatabaseConnection) -> Option<DatabaseConnection> {
     let options = options_of(db)?;
-    writers()
-        .get(&(Arc::as_ptr(&options) as usize))
-        .map(|e| e.writer.clone())
+    writers().get(&key(&options)).map(|e| e.writer.clone())
 }
 
 /// Closes `db` and its writers' connection (SQLite checkpoints the WAL
@@ -95,7 +97,7 @@ pub(super) fn writer_of(db: &DatabaseConnection) -> Option<DatabaseConnection> {
 #[allow(clippy::disallowed_methods)] // this is the one place
 pub async fn close(db: DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let writer = options_of(&db)
-        .and_then(|options| writers().remove(&(Arc::as_ptr(&options) as usize)))
+        .and_then(|options| writers().remove(&key(&options)))
         .map(|e| e.writer);
     if let Some(writer) = writer {
         writer.close().await?;
@@ -113,7 +115,7 @@ where
 {
     let callback = Arc::new(callback);
     if let Some(options) = options_of(db)
-        && let Some(entry) = writers().get_mut(&(Arc::as_ptr(&options) as usize))
+        && let Some(entry) = writers().get_mut(&key(&options))
     {
         let callback = callback.clone();
         #[allow(clippy::disallowed_methods)] // this is the one place

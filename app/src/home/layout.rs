@@ -21,14 +21,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                 "Nachweis"
             </a>
             <Suspense fallback=|| ()>
-                {move || {
-                    Suspend::new(async move {
-                        match user.await {
-                            Ok(Some(u)) => view! { <Nav user=u /> }.into_any(),
-                            _ => ().into_any(),
-                        }
-                    })
-                }}
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => view! { <Nav user=u /> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
             </Suspense>
         </header>
         <main id="main">{children()}</main>
