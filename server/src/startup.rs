@@ -117,7 +117,19 @@ impl Application {
         let statements = StatementCount::default();
         {
             let count = statements.0.clone();
-            app::entities::set_metric_callback(&mut db, move |info| count.add(&info.statement.sql));
+            app::entities::set_metric_callback(&mut db, move |info| {
+                count.add(&info.statement.sql);
+                // `NACHWEIS_LOG=info,nachweis::sql=trace` lists what a
+                // request runs: the statement's text with placeholders,
+                // never the values bound to them (no secrets in the log).
+                tracing::trace!(
+                    target: "nachweis::sql",
+                    micros = info.elapsed.as_micros() as u64,
+                    failed = info.failed,
+                    "{}",
+                    info.statement.sql
+                );
+            });
         }
         let listener = TcpListener::bind(config.listen)
             .await

@@ -196,6 +196,117 @@ fn acceptance_heads(
         .into_model::<AcceptanceHead>()
 }
 
+/// An offer head with its acceptance (if any) and the organisation's
+/// current text version: one row of [`offers_with_acceptances`].
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct OfferRow {
+    id: OfferId,
+    org_id: OrgId,
+    customer_id: CustomerId,
+    number: i32,
+    text_version: i32,
+    anlage1_version: i32,
+    anlage2_version: i32,
+    particulars_sha256: String,
+    offered_at: DateTime<Utc>,
+    offered_by_label: String,
+    sha256: String,
+    accepted_at: Option<DateTime<Utc>>,
+    typed_name: Option<String>,
+    function: Option<String>,
+    method: Option<String>,
+    acceptance_sha256: Option<String>,
+    current_text: Option<i32>,
+}
+
+/// The organisation's offers, newest first, their acceptances, and the
+/// current German text's version, in one statement (an offer is accepted
+/// at most once). The text's version is `Some(None)` when there is no
+/// text, `None` when there are no offers to carry it.
+#[allow(clippy::type_complexity)]
+async fn offers_with_acceptances<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org_id: OrgId,
+) -> AppResult<(Vec<OfferHead>, Vec<AcceptanceHead>, Option<Option<i32>>)> {
+    use contract_acceptances::Column as A;
+    use contract_offers::Column as O;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+    use sea_orm::{JoinType, RelationDef};
+    let to_acceptance: RelationDef =
+        contract_offers::Entity::belongs_to(contract_acceptances::Entity)
+            .from(O::Id)
+            .to(A::OfferId)
+            .into();
+    let text = Query::select()
+        .expr(Func::max(Expr::col((
+            avv_texts::Entity,
+            avv_texts::Column::Version,
+        ))))
+        .from(avv_texts::Entity)
+        .and_where(Expr::col((avv_texts::Entity, avv_texts::Column::OrgId)).eq(org_id))
+        .and_where(Expr::col((avv_texts::Entity, avv_texts::Column::Locale)).eq("de"))
+        .to_owned();
+    let rows = contract_offers::Entity::find()
+        .select_only()
+        .columns([
+            O::Id,
+            O::OrgId,
+            O::CustomerId,
+            O::Number,
+            O::TextVersion,
+            O::Anlage1Version,
+            O::Anlage2Version,
+            O::ParticularsSha256,
+            O::OfferedAt,
+            O::OfferedByLabel,
+            O::Sha256,
+        ])
+        .columns([A::AcceptedAt, A::TypedName, A::Function, A::Method])
+        .column_as(A::Sha256, "acceptance_sha256")
+        .expr_as(Expr::SubQuery(None, Box::new(text.into())), "current_text")
+        .join(JoinType::LeftJoin, to_acceptance)
+        .filter(O::OrgId.eq(org_id))
+        .order_by_desc(O::Number)
+        .into_model::<OfferRow>()
+        .all(db)
+        .await?;
+    let text = rows.first().map(|r| r.current_text);
+    let mut offers = Vec::with_capacity(rows.len());
+    let mut acceptances = Vec::new();
+    for r in rows {
+        if let (Some(accepted_at), Some(typed_name), Some(function), Some(method), Some(sha256)) = (
+            r.accepted_at,
+            r.typed_name,
+            r.function,
+            r.method,
+            r.acceptance_sha256,
+        ) {
+            acceptances.push(AcceptanceHead {
+                offer_id: r.id,
+                accepted_at,
+                typed_name,
+                function,
+                method,
+                sha256,
+            });
+        }
+        offers.push(OfferHead {
+            id: r.id,
+            org_id: r.org_id,
+            customer_id: r.customer_id,
+            number: r.number,
+            text_version: r.text_version,
+            anlage1_version: r.anlage1_version,
+            anlage2_version: r.anlage2_version,
+            particulars_sha256: r.particulars_sha256,
+            offered_at: r.offered_at,
+            offered_by_label: r.offered_by_label,
+            sha256: r.sha256,
+        });
+    }
+    Ok((offers, acceptances, text))
+}
+
 /// What an offer to each of the organisation's customers would be made of
 /// now: the current text version, and per customer the hash of its
 /// particulars (see [`particulars_hash`]).
@@ -205,17 +316,22 @@ async fn inputs<C: sea_orm::ConnectionTrait>(
     customers: &[crate::customers::CustomerView],
 ) -> AppResult<(Option<i32>, BTreeMap<CustomerId, String>)> {
     let subs = crate::subprocessors::service::all_of(db, org_id).await?;
-    inputs_with(db, org_id, customers, &subs).await
+    inputs_with(db, org_id, customers, &subs, None).await
 }
 
-/// [`inputs`] with the organisation's subprocessors already read.
+/// [`inputs`] with the organisation's subprocessors already read (and the
+/// current text's version, if the caller read it).
 async fn inputs_with<C: sea_orm::ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     customers: &[crate::customers::CustomerView],
     subs: &[subprocessors::Model],
+    text: Option<Option<i32>>,
 ) -> AppResult<(Option<i32>, BTreeMap<CustomerId, String>)> {
-    let text = current_text(db, org_id).await?.map(|t| t.version);
+    let text = match text {
+        Some(known) => known,
+        None => current_text(db, org_id).await?.map(|t| t.version),
+    };
     let names: BTreeMap<_, String> = subs
         .iter()
         .filter(|s| s.org_id == org_id)
@@ -785,19 +901,9 @@ async fn rows_with<C: sea_orm::ConnectionTrait>(
     subs: &[subprocessors::Model],
 ) -> AppResult<Vec<ContractRow>> {
     let list = crate::customers::service::list_of(db, org_id, false).await?;
-    let offers = heads(
-        contract_offers::Entity::find()
-            .filter(contract_offers::Column::OrgId.eq(org_id))
-            .order_by_desc(contract_offers::Column::Number),
-    )
-    .all(db)
-    .await?;
-    let acceptances = acceptance_heads(
-        contract_acceptances::Entity::find().filter(contract_acceptances::Column::OrgId.eq(org_id)),
-    )
-    .all(db)
-    .await?;
-    let (text, hashes) = inputs_with(db, org_id, &list, subs).await?;
+    let (offers, acceptances, text) = offers_with_acceptances(db, org_id).await?;
+    // Without offers the text's version is not needed (nothing to compare).
+    let (text, hashes) = inputs_with(db, org_id, &list, subs, Some(text.flatten())).await?;
     let rows = list
         .into_iter()
         .map(|c| {

@@ -53,12 +53,25 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     let basis = crate::reviews::service::Basis::load(db, actor.org_id).await?;
     let last_reviews = basis.last_reviews();
     let pledge_due = crate::pledges::service::due(db, &actor).await?;
-    // The person's courses and everyone's due trainings: one reading.
-    let courses = match actor.role.must_sign_pledge() || actor.role.reads_evidence() {
-        true => crate::training::service::Courses::load(db, actor.org_id).await?,
+    // The person's courses and everyone's due trainings from one reading
+    // of the courses and one of who passed or failed what (the person's
+    // own attempts, and everyone's for those who see the organisation's
+    // lists).
+    let takes_part = actor.role.must_sign_pledge();
+    let (courses, progress) = match takes_part || actor.role.reads_evidence() {
+        true => (
+            crate::training::service::Courses::load(db, actor.org_id).await?,
+            crate::training::service::Progress::load(
+                db,
+                actor.org_id,
+                actor.role.reads_evidence(),
+                takes_part.then_some(actor.user_id),
+            )
+            .await?,
+        ),
         false => Default::default(),
     };
-    let training = crate::training::service::mine_with(db, &actor, state.now(), &courses).await?;
+    let my_courses = crate::training::service::my_courses(&actor, state.now(), &courses, &progress);
     // The review figures are read once and shown twice: in the dashboard
     // and in the attention lists (the organisation's admin view). Only an
     // owner's dashboard differs from that view: it counts their measures.
@@ -75,7 +88,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
                 .dashboard(actor.role, state.now()),
             _ => org_state.dashboard(actor.role, state.now()),
         };
-        let mut attention = crate::reminders::service::attention_with(
+        let attention = crate::reminders::service::attention_with(
             db,
             actor.org_id,
             None,
@@ -85,13 +98,12 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
                 files: &files,
                 catalogue: &basis.catalogue,
                 courses: &courses,
+                progress: &progress,
+                // Customers' contracts are for those who read them (not owners).
+                contracts: actor.role.reads_contracts(),
             },
         )
         .await?;
-        // Customers' contracts are for those who read them (not owners).
-        if !actor.role.reads_contracts() {
-            attention.contracts_open.clear();
-        }
         let attention = attention.preview(crate::reminders::PREVIEW);
         (Some(dashboard), Some(attention))
     } else {
@@ -107,8 +119,7 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     txn.commit().await?;
     Ok(StartPanels {
         pledge_due,
-        open_trainings: training
-            .courses
+        open_trainings: my_courses
             .into_iter()
             .filter(|c| c.state != crate::training::CourseState::Passed)
             .collect(),

@@ -636,30 +636,50 @@ pub struct Member {
     pub joined: DateTime<Utc>,
 }
 
-/// The organisation's members: role and when they joined. Columns only;
-/// the training overview reads them once for its pledge rows and its dates.
-pub async fn members<C: ConnectionTrait>(
-    db: &C,
-    org_id: OrgId,
-) -> AppResult<HashMap<UserId, Member>> {
-    use sea_orm::QuerySelect;
-    Ok(memberships::Entity::find()
+/// The organisation's members with their names: one statement, columns
+/// only (the stored PDFs stay in the database); the training overview
+/// reads them once for its pledge rows and its dates.
+pub struct Members {
+    by_id: HashMap<UserId, Member>,
+    /// (id, name, email), ordered by name.
+    people: Vec<(UserId, String, String)>,
+}
+
+impl Members {
+    pub fn get(&self, user: &UserId) -> Option<&Member> {
+        self.by_id.get(user)
+    }
+}
+
+pub async fn members<C: ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Members> {
+    use sea_orm::{JoinType, QuerySelect, RelationDef};
+    let to_membership: RelationDef = users::Entity::belongs_to(memberships::Entity)
+        .from(users::Column::Id)
+        .to(memberships::Column::UserId)
+        .into();
+    let rows: Vec<(UserId, String, String, String, DateTime<Utc>)> = users::Entity::find()
         .select_only()
         .columns([
-            memberships::Column::UserId,
-            memberships::Column::Role,
-            memberships::Column::CreatedAt,
+            users::Column::Id,
+            users::Column::DisplayName,
+            users::Column::Email,
         ])
+        .columns([memberships::Column::Role, memberships::Column::CreatedAt])
+        .join(JoinType::InnerJoin, to_membership)
         .filter(memberships::Column::OrgId.eq(org_id))
-        .into_tuple::<(UserId, String, DateTime<Utc>)>()
+        .order_by_asc(users::Column::DisplayName)
+        .order_by_asc(users::Column::Id)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|(user_id, role, joined)| {
-            let role = role.parse::<Role>().ok();
-            (user_id, Member { role, joined })
-        })
-        .collect())
+        .await?;
+    let mut by_id = HashMap::with_capacity(rows.len());
+    let mut people = Vec::with_capacity(rows.len());
+    for (id, name, email, role, joined) in rows {
+        let role = role.parse::<Role>().ok();
+        by_id.insert(id, Member { role, joined });
+        people.push((id, name, email));
+    }
+    Ok(Members { by_id, people })
 }
 
 /// [`rows`] for `members` already read. Without `signatures`, only who
@@ -669,39 +689,17 @@ pub async fn rows_of<C: ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     current: Option<&pledge_texts::Model>,
-    members: &HashMap<UserId, Member>,
+    members: &Members,
     signatures: bool,
 ) -> AppResult<Vec<PledgeRow>> {
     let roles: HashMap<UserId, Role> = members
+        .by_id
         .iter()
         .filter_map(|(id, m)| Some((*id, m.role?)))
         .filter(|(_, r)| r.must_sign_pledge())
         .collect();
-    // Columns only (the stored PDFs stay in the database), and the members
-    // by a subquery: an IN list of thousands of ids is slow to bind.
     use sea_orm::QuerySelect;
-    use sea_orm::sea_query::Query;
-    let people: Vec<(UserId, String, String)> = users::Entity::find()
-        .select_only()
-        .columns([
-            users::Column::Id,
-            users::Column::DisplayName,
-            users::Column::Email,
-        ])
-        .filter(
-            users::Column::Id.in_subquery(
-                Query::select()
-                    .column(memberships::Column::UserId)
-                    .from(memberships::Entity)
-                    .and_where(memberships::Column::OrgId.eq(org_id))
-                    .to_owned(),
-            ),
-        )
-        .order_by_asc(users::Column::DisplayName)
-        .order_by_asc(users::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let people = members.people.iter().cloned();
     // Each person's newest signature.
     use pledge_signatures::Column as S;
     let mut newest: HashMap<UserId, Signed> = HashMap::new();

@@ -57,14 +57,19 @@ pub async fn attention(
             .await?;
     let files = crate::evidence::service::Files::load(db, org_id).await?;
     // Only the organisation's lists name due trainings.
-    let courses = match owner {
-        None => crate::training::service::Courses::load(db, org_id).await?,
+    let (courses, progress) = match owner {
+        None => (
+            crate::training::service::Courses::load(db, org_id).await?,
+            crate::training::service::Progress::load(db, org_id, true, None).await?,
+        ),
         Some(_) => Default::default(),
     };
     let read = Read {
         files: &files,
         catalogue: &basis.catalogue,
         courses: &courses,
+        progress: &progress,
+        contracts: true,
     };
     attention_with(db, org_id, owner, now, reviews, read).await
 }
@@ -78,6 +83,12 @@ pub struct Read<'a> {
     /// The courses with their current versions; only the organisation's
     /// lists (no `owner`) look at them.
     pub courses: &'a crate::training::service::Courses,
+    /// Everyone's passes and failures (`Progress::load` with `everyone`);
+    /// like the courses, only for the organisation's lists.
+    pub progress: &'a crate::training::service::Progress,
+    /// Whether the customers' open contracts are wanted: only for those
+    /// who read contracts (an owner's start page skips their five reads).
+    pub contracts: bool,
 }
 
 /// [`attention`] with the review figures (as [`reader`] sees them) and
@@ -94,6 +105,8 @@ pub async fn attention_with<C: sea_orm::ConnectionTrait>(
         files,
         catalogue,
         courses,
+        progress,
+        contracts,
     } = read;
     let today = crate::format::german_day(now);
     let cats = catalogue.titles();
@@ -142,11 +155,14 @@ pub async fn attention_with<C: sea_orm::ConnectionTrait>(
         let subs = crate::subprocessors::service::all_of(db, org_id).await?;
         out.attestations_expiring =
             crate::subprocessors::service::expiring_with(db, org_id, today, &subs).await?;
-        out.contracts_open = crate::contract::service::open_with(db, org_id, &subs).await?;
+        if contracts {
+            out.contracts_open = crate::contract::service::open_with(db, org_id, &subs).await?;
+        }
         let soon = today + chrono::Duration::days(14);
         // Overdue ones are due before today, so before `soon` too.
         let mut due =
-            crate::training::service::due_trainings_with(db, org_id, now, soon, courses).await?;
+            crate::training::service::due_trainings_with(db, org_id, now, soon, courses, progress)
+                .await?;
         due.sort_by(|a, b| a.due.cmp(&b.due).then(a.name.cmp(&b.name)));
         out.trainings_due = due
             .into_iter()

@@ -300,6 +300,23 @@ impl Catalogue {
             .collect()
     }
 
+    /// Each measure's owners.
+    pub fn owners_by_measure(&self) -> HashMap<MeasureId, Vec<UserId>> {
+        let mut out: HashMap<MeasureId, Vec<UserId>> = HashMap::new();
+        for (m, u, _) in &self.owners {
+            out.entry(*m).or_default().push(*u);
+        }
+        out
+    }
+
+    /// The names of everyone who owns a measure, by person.
+    pub fn names_of_owners(&self) -> HashMap<UserId, String> {
+        self.owners
+            .iter()
+            .map(|(_, u, name)| (*u, name.clone()))
+            .collect()
+    }
+
     /// The measures somebody owns.
     pub fn owned(&self) -> std::collections::HashSet<MeasureId> {
         self.owners.iter().map(|(m, _, _)| *m).collect()

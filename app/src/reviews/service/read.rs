@@ -332,7 +332,7 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
     let owned = owned_by(db, actor.org_id, actor.user_id).await?;
-    finding_views_with(db, actor, findings, now, &owned).await
+    finding_views_with(db, actor, findings, now, &owned, &HashMap::new()).await
 }
 
 /// [`finding_views`] with the measures `actor` owns already read.
@@ -342,6 +342,7 @@ async fn finding_views_with<C: ConnectionTrait>(
     findings: &[review_findings::Model],
     now: DateTime<Utc>,
     owned: &HashSet<MeasureId>,
+    known: &HashMap<UserId, String>,
 ) -> AppResult<Vec<FindingView>> {
     let item_ids: Vec<ReviewItemId> = findings
         .iter()
@@ -359,14 +360,17 @@ async fn finding_views_with<C: ConnectionTrait>(
             labels.insert(i.id, i.measure_label);
         }
     }
-    let people = names(
+    // Names of people `known` are not read again.
+    let mut people = names(
         db,
         findings
             .iter()
             .filter_map(|f| f.owner_id)
+            .filter(|u| !known.contains_key(u))
             .collect::<Vec<_>>(),
     )
     .await?;
+    people.extend(known.iter().map(|(u, n)| (*u, n.clone())));
     let ev_ids: Vec<EvidenceId> = findings
         .iter()
         .filter_map(|f| f.closing_evidence_id)
@@ -418,7 +422,8 @@ async fn open_actions_in<C: ConnectionTrait>(
         rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
     }
     let owned = basis.catalogue.owned_by(actor.user_id);
-    finding_views_with(db, actor, &rows, now, &owned).await
+    let known = basis.catalogue.names_of_owners();
+    finding_views_with(db, actor, &rows, now, &owned, &known).await
 }
 
 async fn open_findings<C: ConnectionTrait>(
@@ -709,25 +714,32 @@ pub async fn waiting_for<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult
     let Some(c) = current_cycle(db, actor.org_id).await? else {
         return Ok(Vec::new());
     };
-    waiting_in(db, actor, &items_of(db, c.id).await?).await
+    let owners = owners_of(db, actor.org_id).await?;
+    let items = items_of(db, c.id).await?;
+    waiting_in(db, actor, &items, &owners, &HashMap::new()).await
 }
 
-/// [`waiting_for`] among the open cycle's `items`, already read.
+/// [`waiting_for`] among the open cycle's `items`, with the measures'
+/// owners already read and the names of people `known` (usually those who
+/// assessed are owners: only the others are read).
 async fn waiting_in<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     items: &[review_items::Model],
+    owners: &HashMap<MeasureId, Vec<UserId>>,
+    known: &HashMap<UserId, String>,
 ) -> AppResult<Vec<ItemRow>> {
-    let owners = owners_of(db, actor.org_id).await?;
-    let people = names(
+    let mut people = names(
         db,
         items
             .iter()
             .filter_map(|i| i.assessed_by)
+            .filter(|u| !known.contains_key(u))
             .collect::<Vec<_>>(),
     )
     .await?;
-    let rows = rows_for(items, &people, &owners, actor, true);
+    people.extend(known.iter().map(|(u, n)| (*u, n.clone())));
+    let rows = rows_for(items, &people, owners, actor, true);
     Ok(rows
         .into_iter()
         .filter(|r| match actor.role {
@@ -776,7 +788,11 @@ pub async fn review_state_in<C: ConnectionTrait>(
         None => Vec::new(),
     };
     let waiting = match cycle {
-        Some(_) => waiting_in(db, actor, &cycle_items).await?,
+        Some(_) => {
+            let owners = basis.catalogue.owners_by_measure();
+            let known = basis.catalogue.names_of_owners();
+            waiting_in(db, actor, &cycle_items, &owners, &known).await?
+        }
         None => Vec::new(),
     };
     Ok(ReviewState {

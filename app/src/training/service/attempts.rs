@@ -15,22 +15,21 @@ pub async fn mine<C: sea_orm::ConnectionTrait>(
     mine_with(db, actor, now, &courses).await
 }
 
-/// [`mine`] with the organisation's courses already read.
-pub async fn mine_with<C: sea_orm::ConnectionTrait>(
+/// What [`mine`] shows for `actor`, with the organisation's courses
+/// already read. Auditors take no trainings here.
+async fn mine_with<C: sea_orm::ConnectionTrait>(
     db: &C,
     actor: &Actor,
     now: DateTime<Utc>,
     courses: &Courses,
 ) -> AppResult<MyTraining> {
     if !actor.role.must_sign_pledge() {
-        // Auditors take no trainings here.
         return Ok(MyTraining {
             takes_part: false,
             courses: Vec::new(),
             certificates: Vec::new(),
         });
     }
-    let current = &courses.current;
     let attempts = training_attempts::Entity::find()
         .filter(training_attempts::Column::OrgId.eq(actor.org_id))
         .filter(training_attempts::Column::UserId.eq(actor.user_id))
@@ -43,74 +42,15 @@ pub async fn mine_with<C: sea_orm::ConnectionTrait>(
         .order_by_desc(training_completions::Column::FinishedAt)
         .all(db)
         .await?;
-    let course_models = &courses.courses;
-    let titles: HashMap<CourseId, String> = course_models
+    let progress = Progress::of_person(&attempts, &completions);
+    let titles: HashMap<CourseId, String> = courses
+        .courses
         .iter()
         .map(|c| (c.id, c.title.clone()))
         .collect();
-    // The same rule as the DPO's overview: when each course is due for
-    // this person (joining, a failure, or a pass running out).
-    let joined = actor.joined;
-    let today = crate::format::german_day(now);
-    let mut courses = Vec::new();
-    for (course_id, v) in current {
-        let open = attempts
-            .iter()
-            .rev()
-            .find(|a| a.course_id == *course_id && a.finished_at.is_none());
-        let last_finished = attempts
-            .iter()
-            .rev()
-            .find(|a| a.course_id == *course_id && a.finished_at.is_some());
-        let newest_pass = completions.iter().find(|c| c.course_id == *course_id);
-        let state = if open.is_some() {
-            CourseState::InProgress
-        } else if newest_pass.is_some_and(|c| c.version_id == v.id) {
-            CourseState::Passed
-        } else if last_finished.is_some_and(|a| a.passed == Some(false)) {
-            CourseState::Failed
-        } else if newest_pass.is_some() {
-            CourseState::Outdated
-        } else {
-            CourseState::Open
-        };
-        let due = course_models.iter().find(|c| c.id == *course_id).map(|c| {
-            let pass = newest_pass.map(|p| super::standings::Pass {
-                id: p.id,
-                version_id: p.version_id,
-                version: p.version,
-                finished_at: p.finished_at,
-            });
-            let last_failure = attempts
-                .iter()
-                .filter(|a| a.course_id == *course_id && a.passed == Some(false))
-                .filter_map(|a| a.finished_at)
-                .max();
-            super::standings::standing(
-                c,
-                v,
-                joined.unwrap_or(c.created_at),
-                pass.as_ref(),
-                last_failure,
-                today,
-            )
-        });
-        courses.push(MyCourse {
-            due: due.as_ref().and_then(|s| s.due),
-            overdue: due.is_some_and(|s| s.state == CellState::Overdue),
-            course_id: *course_id,
-            title: v.title.clone(),
-            version: v.version,
-            state: state.to_owned(),
-            attempt_id: open.map(|a| a.id),
-            passed_at: newest_pass.map(|c| crate::format::german_day(c.finished_at)),
-            completion_id: newest_pass.map(|c| c.id),
-        });
-    }
-    courses.sort_by_key(|c| c.course_id);
     Ok(MyTraining {
         takes_part: true,
-        courses,
+        courses: my_courses(actor, now, courses, &progress),
         certificates: completions
             .iter()
             .map(|c| CertificateView {
@@ -123,6 +63,87 @@ pub async fn mine_with<C: sea_orm::ConnectionTrait>(
             })
             .collect(),
     })
+}
+
+/// The person's courses with where they stand, from progress read with
+/// them (see [`Progress::load`]); empty for those who take no trainings.
+pub fn my_courses(
+    actor: &Actor,
+    now: DateTime<Utc>,
+    courses: &Courses,
+    progress: &Progress,
+) -> Vec<MyCourse> {
+    if !actor.role.must_sign_pledge() {
+        return Vec::new();
+    }
+    let current = &courses.current;
+    let attempts: Vec<&AttemptHead> = progress
+        .attempts()
+        .filter(|a| a.user_id == actor.user_id)
+        .collect();
+    // Newest first.
+    let passes: Vec<(CourseId, &super::standings::Pass)> = progress
+        .passes()
+        .rev()
+        .filter(|(u, _, _)| *u == actor.user_id)
+        .map(|(_, c, p)| (*c, p))
+        .collect();
+    let course_models = &courses.courses;
+    // The same rule as the DPO's overview: when each course is due for
+    // this person (joining, a failure, or a pass running out).
+    let joined = actor.joined;
+    let today = crate::format::german_day(now);
+    let mut out = Vec::new();
+    for (course_id, v) in current {
+        let open = attempts
+            .iter()
+            .rev()
+            .find(|a| a.course_id == *course_id && a.finished_at.is_none());
+        let last_finished = attempts
+            .iter()
+            .rev()
+            .find(|a| a.course_id == *course_id && a.finished_at.is_some());
+        let newest_pass = passes.iter().find(|(c, _)| c == course_id).map(|(_, p)| *p);
+        let state = if open.is_some() {
+            CourseState::InProgress
+        } else if newest_pass.is_some_and(|c| c.version_id == v.id) {
+            CourseState::Passed
+        } else if last_finished.is_some_and(|a| a.passed == Some(false)) {
+            CourseState::Failed
+        } else if newest_pass.is_some() {
+            CourseState::Outdated
+        } else {
+            CourseState::Open
+        };
+        let due = course_models.iter().find(|c| c.id == *course_id).map(|c| {
+            let last_failure = attempts
+                .iter()
+                .filter(|a| a.course_id == *course_id && a.passed == Some(false))
+                .filter_map(|a| a.finished_at)
+                .max();
+            super::standings::standing(
+                c,
+                v,
+                joined.unwrap_or(c.created_at),
+                newest_pass,
+                last_failure,
+                today,
+            )
+        });
+        out.push(MyCourse {
+            due: due.as_ref().and_then(|s| s.due),
+            overdue: due.is_some_and(|s| s.state == CellState::Overdue),
+            course_id: *course_id,
+            title: v.title.clone(),
+            version: v.version,
+            state: state.to_owned(),
+            attempt_id: open.map(|a| a.id),
+            passed_at: newest_pass.map(|c| crate::format::german_day(c.finished_at)),
+            completion_id: newest_pass.map(|c| c.id),
+        });
+    }
+    out.sort_by_key(|c| c.course_id);
+    out
 }
 
 /// Starts the current version of a course, or returns the unfinished attempt.

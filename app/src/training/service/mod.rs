@@ -84,34 +84,80 @@ pub struct VersionHead {
 /// The organisation's courses and the current version of each, without
 /// the course content: read once per request and shared by whoever needs
 /// them (the start page shows the person's courses and everyone's due
-/// trainings from the same two statements).
+/// trainings from the same statement).
 #[derive(Debug, Clone, Default)]
 pub struct Courses {
-    /// In the order they were created.
+    /// In the order they were created; each has a version (a course is
+    /// created with its first).
     courses: Vec<training_courses::Model>,
     current: HashMap<CourseId, VersionHead>,
 }
 
+/// A version head with its course, as one row of [`Courses::load`].
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct HeadWithCourse {
+    id: CourseVersionId,
+    course_id: CourseId,
+    version: i32,
+    title: String,
+    created_at: DateTime<Utc>,
+    course_title: String,
+    interval_months: i32,
+    new_staff_days: i32,
+    retry_days: i32,
+    course_created_at: DateTime<Utc>,
+}
+
 impl Courses {
+    /// One statement: every version head joined with its course.
     pub async fn load<C: sea_orm::ConnectionTrait>(db: &C, org_id: OrgId) -> AppResult<Courses> {
-        use sea_orm::QuerySelect;
+        use sea_orm::{JoinType, QuerySelect, RelationDef};
+        use training_courses::Column as K;
         use training_versions::Column as V;
+        let to_course: RelationDef =
+            training_versions::Entity::belongs_to(training_courses::Entity)
+                .from(V::CourseId)
+                .to(K::Id)
+                .into();
+        let mut courses: Vec<training_courses::Model> = Vec::new();
         let mut current: HashMap<CourseId, VersionHead> = HashMap::new();
-        for v in training_versions::Entity::find()
+        for r in training_versions::Entity::find()
             .select_only()
             .columns([V::Id, V::CourseId, V::Version, V::Title, V::CreatedAt])
+            .column_as(K::Title, "course_title")
+            .columns([K::IntervalMonths, K::NewStaffDays, K::RetryDays])
+            .column_as(K::CreatedAt, "course_created_at")
+            .join(JoinType::InnerJoin, to_course)
             .filter(V::OrgId.eq(org_id))
             .order_by_asc(V::Version)
-            .into_model::<VersionHead>()
+            .into_model::<HeadWithCourse>()
             .all(db)
             .await?
         {
-            current.insert(v.course_id, v);
+            if !current.contains_key(&r.course_id) {
+                courses.push(training_courses::Model {
+                    id: r.course_id,
+                    org_id,
+                    title: r.course_title,
+                    interval_months: r.interval_months,
+                    new_staff_days: r.new_staff_days,
+                    retry_days: r.retry_days,
+                    created_at: r.course_created_at,
+                });
+            }
+            current.insert(
+                r.course_id,
+                VersionHead {
+                    id: r.id,
+                    course_id: r.course_id,
+                    version: r.version,
+                    title: r.title,
+                    created_at: r.created_at,
+                },
+            );
         }
-        Ok(Courses {
-            courses: courses_of(db, org_id).await?,
-            current,
-        })
+        courses.sort_by_key(|c| c.id);
+        Ok(Courses { courses, current })
     }
 
     /// Each course that has a version, with its current version.

@@ -12,6 +12,154 @@ pub struct Pass {
     pub finished_at: DateTime<Utc>,
 }
 
+/// An attempt as standings need it: no answers, no quiz layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct AttemptHead {
+    pub user_id: UserId,
+    pub course_id: CourseId,
+    pub id: AttemptId,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub passed: Option<bool>,
+}
+
+/// Who has passed and failed what: the columns standings need, read once
+/// per request and shared (the start page shows the person's own courses
+/// and everyone's due trainings from the same two statements).
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Completions, oldest first.
+    passes: Vec<(UserId, CourseId, Pass)>,
+    /// Finished failed attempts, and every attempt of the person read for.
+    attempts: Vec<AttemptHead>,
+}
+
+impl Progress {
+    /// With `everyone`, every person's completions and failed attempts
+    /// (the organisation's lists); with `person`, all of that person's
+    /// attempts too. Without `everyone`, only the person's.
+    pub async fn load<C: sea_orm::ConnectionTrait>(
+        db: &C,
+        org_id: OrgId,
+        everyone: bool,
+        person: Option<UserId>,
+    ) -> AppResult<Progress> {
+        use sea_orm::sea_query::Condition;
+        use sea_orm::{QuerySelect, QueryTrait};
+        use training_attempts::Column as A;
+        use training_completions::Column as P;
+        let failed = Condition::all()
+            .add(A::Passed.eq(false))
+            .add(A::FinishedAt.is_not_null());
+        let which = match (everyone, person) {
+            (true, None) => failed,
+            (true, Some(p)) => Condition::any().add(failed).add(A::UserId.eq(p)),
+            (false, Some(p)) => Condition::all().add(A::UserId.eq(p)),
+            (false, None) => return Ok(Progress::default()),
+        };
+        let passes: Vec<(
+            UserId,
+            CourseId,
+            CompletionId,
+            CourseVersionId,
+            i32,
+            DateTime<Utc>,
+        )> = training_completions::Entity::find()
+            .select_only()
+            .columns([
+                P::UserId,
+                P::CourseId,
+                P::Id,
+                P::VersionId,
+                P::Version,
+                P::FinishedAt,
+            ])
+            .filter(P::OrgId.eq(org_id))
+            .apply_if(person.filter(|_| !everyone), |q, p| {
+                q.filter(P::UserId.eq(p))
+            })
+            .order_by_asc(P::FinishedAt)
+            .order_by_asc(P::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let attempts = training_attempts::Entity::find()
+            .select_only()
+            .columns([A::UserId, A::CourseId, A::Id, A::FinishedAt, A::Passed])
+            .filter(A::OrgId.eq(org_id))
+            .filter(which)
+            .order_by_asc(A::Id)
+            .into_model::<AttemptHead>()
+            .all(db)
+            .await?;
+        Ok(Progress {
+            passes: passes
+                .into_iter()
+                .map(
+                    |(user_id, course_id, id, version_id, version, finished_at)| {
+                        (
+                            user_id,
+                            course_id,
+                            Pass {
+                                id,
+                                version_id,
+                                version,
+                                finished_at,
+                            },
+                        )
+                    },
+                )
+                .collect(),
+            attempts,
+        })
+    }
+
+    /// Completions, oldest first: (person, course, pass).
+    pub(super) fn passes(&self) -> impl DoubleEndedIterator<Item = &(UserId, CourseId, Pass)> {
+        self.passes.iter()
+    }
+
+    /// The attempts read, in the order they were started.
+    pub(super) fn attempts(&self) -> impl DoubleEndedIterator<Item = &AttemptHead> {
+        self.attempts.iter()
+    }
+
+    /// From one person's attempts and completions read whole.
+    pub(super) fn of_person(
+        attempts: &[training_attempts::Model],
+        completions: &[training_completions::Model],
+    ) -> Progress {
+        let mut passes: Vec<_> = completions
+            .iter()
+            .map(|c| {
+                (
+                    c.user_id,
+                    c.course_id,
+                    Pass {
+                        id: c.id,
+                        version_id: c.version_id,
+                        version: c.version,
+                        finished_at: c.finished_at,
+                    },
+                )
+            })
+            .collect();
+        passes.sort_by_key(|(_, _, p)| (p.finished_at, p.id));
+        Progress {
+            passes,
+            attempts: attempts
+                .iter()
+                .map(|a| AttemptHead {
+                    user_id: a.user_id,
+                    course_id: a.course_id,
+                    id: a.id,
+                    finished_at: a.finished_at,
+                    passed: a.passed,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Where a person stands in one course.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
@@ -96,8 +244,8 @@ pub(super) async fn standings<C: sea_orm::ConnectionTrait>(
     today: NaiveDate,
     pledges: bool,
     courses: &Courses,
+    progress: &Progress,
 ) -> AppResult<(Vec<(training_courses::Model, VersionHead)>, Vec<PersonRow>)> {
-    use sea_orm::QuerySelect;
     let courses = courses.with_versions();
     let pledge_text = match pledges {
         true => crate::pledges::service::current(db, org_id).await?,
@@ -107,56 +255,18 @@ pub(super) async fn standings<C: sea_orm::ConnectionTrait>(
     let people =
         crate::pledges::service::rows_of(db, org_id, pledge_text.as_ref(), &members, pledges)
             .await?;
-    use training_completions::Column as C;
-    let completions: Vec<(
-        UserId,
-        CourseId,
-        CompletionId,
-        CourseVersionId,
-        i32,
-        DateTime<Utc>,
-    )> = training_completions::Entity::find()
-        .select_only()
-        .columns([
-            C::UserId,
-            C::CourseId,
-            C::Id,
-            C::VersionId,
-            C::Version,
-            C::FinishedAt,
-        ])
-        .filter(C::OrgId.eq(org_id))
-        .order_by_asc(C::FinishedAt)
-        .order_by_asc(C::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
     // Newest completion per (person, course); completions come oldest first.
-    let mut newest: HashMap<(UserId, CourseId), Pass> = HashMap::with_capacity(completions.len());
-    for (user_id, course_id, id, version_id, version, finished_at) in completions {
-        newest.insert(
-            (user_id, course_id),
-            Pass {
-                id,
-                version_id,
-                version,
-                finished_at,
-            },
-        );
+    let mut newest: HashMap<(UserId, CourseId), Pass> =
+        HashMap::with_capacity(progress.passes.len());
+    for (user_id, course_id, pass) in &progress.passes {
+        newest.insert((*user_id, *course_id), *pass);
     }
-    use training_attempts::Column as A;
     let mut last_failure: HashMap<(UserId, CourseId), DateTime<Utc>> = HashMap::new();
-    for (user_id, course_id, at) in training_attempts::Entity::find()
-        .select_only()
-        .columns([A::UserId, A::CourseId, A::FinishedAt])
-        .filter(A::OrgId.eq(org_id))
-        .filter(A::Passed.eq(false))
-        .filter(A::FinishedAt.is_not_null())
-        .into_tuple::<(UserId, CourseId, DateTime<Utc>)>()
-        .all(db)
-        .await?
-    {
-        let e = last_failure.entry((user_id, course_id)).or_insert(at);
+    for a in &progress.attempts {
+        let Some(at) = a.finished_at.filter(|_| a.passed == Some(false)) else {
+            continue;
+        };
+        let e = last_failure.entry((a.user_id, a.course_id)).or_insert(at);
         *e = (*e).max(at);
     }
     let rows = people
@@ -205,7 +315,8 @@ pub async fn overview(
     }
     let today = crate::format::german_day(now);
     let all = Courses::load(db, actor.org_id).await?;
-    let (courses, people) = standings(db, actor.org_id, today, true, &all).await?;
+    let progress = Progress::load(db, actor.org_id, true, None).await?;
+    let (courses, people) = standings(db, actor.org_id, today, true, &all, &progress).await?;
     let total = people.len();
     let trained = people
         .iter()
@@ -301,19 +412,22 @@ pub async fn due_trainings_until<C: sea_orm::ConnectionTrait>(
     until: NaiveDate,
 ) -> AppResult<Vec<DueTraining>> {
     let courses = Courses::load(db, org_id).await?;
-    due_trainings_with(db, org_id, now, until, &courses).await
+    let progress = Progress::load(db, org_id, true, None).await?;
+    due_trainings_with(db, org_id, now, until, &courses, &progress).await
 }
 
-/// [`due_trainings_until`] with the courses already read.
+/// [`due_trainings_until`] with the courses and everyone's progress
+/// already read.
 pub async fn due_trainings_with<C: sea_orm::ConnectionTrait>(
     db: &C,
     org_id: OrgId,
     now: DateTime<Utc>,
     until: NaiveDate,
     courses: &Courses,
+    progress: &Progress,
 ) -> AppResult<Vec<DueTraining>> {
     let today = crate::format::german_day(now);
-    let (courses, people) = standings(db, org_id, today, false, courses).await?;
+    let (courses, people) = standings(db, org_id, today, false, courses, progress).await?;
     let mut out = Vec::new();
     for p in people {
         for ((course, version), (_, st)) in courses.iter().zip(p.cells.iter()) {
