@@ -729,16 +729,24 @@ async fn waiting_in<C: ConnectionTrait>(
     owners: &HashMap<MeasureId, Vec<UserId>>,
     known: &HashMap<UserId, String>,
 ) -> AppResult<Vec<ItemRow>> {
+    // The names of those who assessed, and only theirs: a row names the
+    // measure's owners who are among them.
+    let assessors: HashSet<UserId> = items.iter().filter_map(|i| i.assessed_by).collect();
     let mut people = names(
         db,
-        items
+        assessors
             .iter()
-            .filter_map(|i| i.assessed_by)
             .filter(|u| !known.contains_key(u))
+            .copied()
             .collect::<Vec<_>>(),
     )
     .await?;
-    people.extend(known.iter().map(|(u, n)| (*u, n.clone())));
+    people.extend(
+        known
+            .iter()
+            .filter(|(u, _)| assessors.contains(u))
+            .map(|(u, n)| (*u, n.clone())),
+    );
     let rows = rows_for(items, &people, owners, actor, true);
     Ok(rows
         .into_iter()
