@@ -27,7 +27,7 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
   await expect(row).toContainText('1');
   await expect(row).toContainText(dpo.email);
   await expect(row).toContainText('selbst ausgestellt');
-  await expect(page.getByRole('status')).toContainText('Version 1');
+  await expect(page.getByRole('status').filter({ hasText: 'wurde veröffentlicht' })).toContainText('Version 1');
 
   // Nothing changed since: publishing again is not offered.
   await page.reload();
@@ -48,6 +48,8 @@ test('the DPO publishes a signed annex version and downloads it', async ({ page 
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sha);
   } else {
     await expect(copy).toBeHidden();
+    // Nor is its live region: an empty status only the stylesheet hides.
+    await expect(row.locator('[role="status"]')).toHaveCount(0);
   }
 
   // The download is the signed PDF.

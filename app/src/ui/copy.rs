@@ -42,9 +42,14 @@ pub fn CopyButton(
         >
             "Kopieren"
         </button>
-        <span class="copy-said" role="status">
-            {move || said.get()}
-        </span>
+        // The live region exists only where the button works: rendered
+        // empty without JavaScript it would be a status that never speaks,
+        // hidden from readers by the stylesheet alone.
+        {move || {
+            ready
+                .get()
+                .then(|| view! { <span class="copy-said" role="status">{move || said.get()}</span> })
+        }}
     }
 }
 
