@@ -147,25 +147,30 @@ struct OfferHead {
     sha256: String,
 }
 
+/// The columns of an [`OfferHead`]: everything but the document and PDF.
+const OFFER_HEAD: [contract_offers::Column; 11] = {
+    use contract_offers::Column as C;
+    [
+        C::Id,
+        C::OrgId,
+        C::CustomerId,
+        C::Number,
+        C::TextVersion,
+        C::Anlage1Version,
+        C::Anlage2Version,
+        C::ParticularsSha256,
+        C::OfferedAt,
+        C::OfferedByLabel,
+        C::Sha256,
+    ]
+};
+
 /// Offers as [`OfferHead`]s (the blobs stay in the database).
 fn heads(
     q: sea_orm::Select<contract_offers::Entity>,
 ) -> sea_orm::Selector<sea_orm::SelectModel<OfferHead>> {
-    use contract_offers::Column as C;
     q.select_only()
-        .columns([
-            C::Id,
-            C::OrgId,
-            C::CustomerId,
-            C::Number,
-            C::TextVersion,
-            C::Anlage1Version,
-            C::Anlage2Version,
-            C::ParticularsSha256,
-            C::OfferedAt,
-            C::OfferedByLabel,
-            C::Sha256,
-        ])
+        .columns(OFFER_HEAD)
         .into_model::<OfferHead>()
 }
 
@@ -180,19 +185,24 @@ struct AcceptanceHead {
     sha256: String,
 }
 
+/// The columns of an [`AcceptanceHead`]: everything but the PDF.
+const ACCEPTANCE_HEAD: [contract_acceptances::Column; 6] = {
+    use contract_acceptances::Column as C;
+    [
+        C::OfferId,
+        C::AcceptedAt,
+        C::TypedName,
+        C::Function,
+        C::Method,
+        C::Sha256,
+    ]
+};
+
 fn acceptance_heads(
     q: sea_orm::Select<contract_acceptances::Entity>,
 ) -> sea_orm::Selector<sea_orm::SelectModel<AcceptanceHead>> {
-    use contract_acceptances::Column as C;
     q.select_only()
-        .columns([
-            C::OfferId,
-            C::AcceptedAt,
-            C::TypedName,
-            C::Function,
-            C::Method,
-            C::Sha256,
-        ])
+        .columns(ACCEPTANCE_HEAD)
         .into_model::<AcceptanceHead>()
 }
 
@@ -200,22 +210,12 @@ fn acceptance_heads(
 /// current text version: one row of [`offers_with_acceptances`].
 #[derive(Debug, sea_orm::FromQueryResult)]
 struct OfferRow {
-    id: OfferId,
-    org_id: OrgId,
-    customer_id: CustomerId,
-    number: i32,
-    text_version: i32,
-    anlage1_version: i32,
-    anlage2_version: i32,
-    particulars_sha256: String,
-    offered_at: DateTime<Utc>,
-    offered_by_label: String,
-    sha256: String,
-    accepted_at: Option<DateTime<Utc>>,
-    typed_name: Option<String>,
-    function: Option<String>,
-    method: Option<String>,
-    acceptance_sha256: Option<String>,
+    #[sea_orm(nested)]
+    head: OfferHead,
+    /// Read from the columns named `acceptance_…`: `None` where the left
+    /// join found no acceptance.
+    #[sea_orm(nested(prefix = "acceptance_"))]
+    acceptance: Option<AcceptanceHead>,
     current_text: Option<i32>,
 }
 
@@ -231,7 +231,7 @@ async fn offers_with_acceptances<C: sea_orm::ConnectionTrait>(
     use contract_acceptances::Column as A;
     use contract_offers::Column as O;
     use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-    use sea_orm::{JoinType, RelationDef};
+    use sea_orm::{IdenStatic, JoinType, RelationDef};
     let to_acceptance: RelationDef =
         contract_offers::Entity::belongs_to(contract_acceptances::Entity)
             .from(O::Id)
@@ -246,23 +246,13 @@ async fn offers_with_acceptances<C: sea_orm::ConnectionTrait>(
         .and_where(Expr::col((avv_texts::Entity, avv_texts::Column::OrgId)).eq(org_id))
         .and_where(Expr::col((avv_texts::Entity, avv_texts::Column::Locale)).eq("de"))
         .to_owned();
-    let rows = contract_offers::Entity::find()
+    let mut query = contract_offers::Entity::find()
         .select_only()
-        .columns([
-            O::Id,
-            O::OrgId,
-            O::CustomerId,
-            O::Number,
-            O::TextVersion,
-            O::Anlage1Version,
-            O::Anlage2Version,
-            O::ParticularsSha256,
-            O::OfferedAt,
-            O::OfferedByLabel,
-            O::Sha256,
-        ])
-        .columns([A::AcceptedAt, A::TypedName, A::Function, A::Method])
-        .column_as(A::Sha256, "acceptance_sha256")
+        .columns(OFFER_HEAD);
+    for column in ACCEPTANCE_HEAD {
+        query = query.column_as(column, format!("acceptance_{}", column.as_str()));
+    }
+    let rows = query
         .expr_as(Expr::SubQuery(None, Box::new(text.into())), "current_text")
         .join(JoinType::LeftJoin, to_acceptance)
         .filter(O::OrgId.eq(org_id))
@@ -274,35 +264,8 @@ async fn offers_with_acceptances<C: sea_orm::ConnectionTrait>(
     let mut offers = Vec::with_capacity(rows.len());
     let mut acceptances = Vec::new();
     for r in rows {
-        if let (Some(accepted_at), Some(typed_name), Some(function), Some(method), Some(sha256)) = (
-            r.accepted_at,
-            r.typed_name,
-            r.function,
-            r.method,
-            r.acceptance_sha256,
-        ) {
-            acceptances.push(AcceptanceHead {
-                offer_id: r.id,
-                accepted_at,
-                typed_name,
-                function,
-                method,
-                sha256,
-            });
-        }
-        offers.push(OfferHead {
-            id: r.id,
-            org_id: r.org_id,
-            customer_id: r.customer_id,
-            number: r.number,
-            text_version: r.text_version,
-            anlage1_version: r.anlage1_version,
-            anlage2_version: r.anlage2_version,
-            particulars_sha256: r.particulars_sha256,
-            offered_at: r.offered_at,
-            offered_by_label: r.offered_by_label,
-            sha256: r.sha256,
-        });
+        offers.push(r.head);
+        acceptances.extend(r.acceptance);
     }
     Ok((offers, acceptances, text))
 }
