@@ -76,15 +76,15 @@ pub async fn get_start() -> Result<StartPanels, AppError> {
     // and in the attention lists (the organisation's admin view). Only an
     // owner's dashboard differs from that view: it counts their measures.
     let (reviews, attention) = if actor.role.reads_evidence() {
-        use crate::reviews::service::review_state_in;
         let org_view = match actor.role {
             Role::Admin => actor.clone(),
             _ => crate::reminders::service::reader(actor.org_id, None),
         };
-        let org_state = review_state_in(db, &org_view, None, state.now(), &basis).await?;
+        let read = crate::reviews::service::ReviewRead::load(db, actor.org_id, &basis).await?;
+        let org_state = read.state(&org_view, None, state.now(), &basis);
         let dashboard = match actor.role {
-            Role::Owner => review_state_in(db, &actor, Some(actor.user_id), state.now(), &basis)
-                .await?
+            Role::Owner => read
+                .state(&actor, Some(actor.user_id), state.now(), &basis)
                 .dashboard(actor.role, state.now()),
             _ => org_state.dashboard(actor.role, state.now()),
         };

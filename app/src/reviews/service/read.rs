@@ -332,65 +332,109 @@ pub(super) async fn finding_views<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<FindingView>> {
     let owned = owned_by(db, actor.org_id, actor.user_id).await?;
-    finding_views_with(db, actor, findings, now, &owned, &HashMap::new()).await
+    let found = Lookups::load(db, findings, &[], &[], &HashMap::new()).await?;
+    Ok(found.views(actor, findings, now, &owned))
 }
 
-/// [`finding_views`] with the measures `actor` owns already read.
-async fn finding_views_with<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    findings: &[review_findings::Model],
-    now: DateTime<Utc>,
-    owned: &HashSet<MeasureId>,
-    known: &HashMap<UserId, String>,
-) -> AppResult<Vec<FindingView>> {
-    let item_ids: Vec<ReviewItemId> = findings
-        .iter()
-        .map(|f| f.item_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut labels = HashMap::new();
-    for chunk in item_ids.chunks(500) {
-        for i in review_items::Entity::find()
-            .filter(review_items::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            labels.insert(i.id, i.measure_label);
+/// What findings and a cycle's rows name, read in one go: the assessed
+/// measures' labels, the names of findings' owners and of those who
+/// assessed, the titles of closing evidence.
+struct Lookups {
+    labels: HashMap<ReviewItemId, String>,
+    people: HashMap<UserId, String>,
+    evidence_titles: HashMap<EvidenceId, String>,
+}
+
+impl Lookups {
+    /// For `findings` and the `items` already read (their labels are not
+    /// read again), with the names of `assessors` and of the people `known`.
+    async fn load<C: ConnectionTrait>(
+        db: &C,
+        findings: &[review_findings::Model],
+        items: &[review_items::Model],
+        assessors: &[UserId],
+        known: &HashMap<UserId, String>,
+    ) -> AppResult<Lookups> {
+        let mut labels: HashMap<ReviewItemId, String> = HashMap::new();
+        let have: HashMap<ReviewItemId, &str> = items
+            .iter()
+            .map(|i| (i.id, i.measure_label.as_str()))
+            .collect();
+        let mut item_ids = Vec::new();
+        for id in findings.iter().map(|f| f.item_id).collect::<HashSet<_>>() {
+            match have.get(&id) {
+                Some(label) => {
+                    labels.insert(id, (*label).to_owned());
+                }
+                None => item_ids.push(id),
+            }
         }
+        for chunk in item_ids.chunks(500) {
+            for i in review_items::Entity::find()
+                .filter(review_items::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+            {
+                labels.insert(i.id, i.measure_label);
+            }
+        }
+        // Names of people `known` are not read again.
+        let mut people = names(
+            db,
+            findings
+                .iter()
+                .filter_map(|f| f.owner_id)
+                .chain(assessors.iter().copied())
+                .filter(|u| !known.contains_key(u))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        people.extend(known.iter().map(|(u, n)| (*u, n.clone())));
+        let ev_ids: Vec<EvidenceId> = findings
+            .iter()
+            .filter_map(|f| f.closing_evidence_id)
+            .collect();
+        let evidence_titles: HashMap<EvidenceId, String> = if ev_ids.is_empty() {
+            HashMap::new()
+        } else {
+            evidence::Entity::find()
+                .filter(evidence::Column::Id.is_in(ev_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|e| (e.id, e.title))
+                .collect()
+        };
+        Ok(Lookups {
+            labels,
+            people,
+            evidence_titles,
+        })
     }
-    // Names of people `known` are not read again.
-    let mut people = names(
-        db,
+
+    fn views(
+        &self,
+        actor: &Actor,
+        findings: &[review_findings::Model],
+        now: DateTime<Utc>,
+        owned: &HashSet<MeasureId>,
+    ) -> Vec<FindingView> {
+        let day = today(now);
         findings
             .iter()
-            .filter_map(|f| f.owner_id)
-            .filter(|u| !known.contains_key(u))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    people.extend(known.iter().map(|(u, n)| (*u, n.clone())));
-    let ev_ids: Vec<EvidenceId> = findings
-        .iter()
-        .filter_map(|f| f.closing_evidence_id)
-        .collect();
-    let evidence_titles: HashMap<EvidenceId, String> = if ev_ids.is_empty() {
-        HashMap::new()
-    } else {
-        evidence::Entity::find()
-            .filter(evidence::Column::Id.is_in(ev_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e.title))
+            .map(|f| {
+                finding_view(
+                    f,
+                    &self.labels,
+                    &self.people,
+                    &self.evidence_titles,
+                    actor,
+                    owned,
+                    day,
+                )
+            })
             .collect()
-    };
-    let day = today(now);
-    Ok(findings
-        .iter()
-        .map(|f| finding_view(f, &labels, &people, &evidence_titles, actor, owned, day))
-        .collect())
+    }
 }
 
 /// Open actions (with `owner`: those they own or on their measures), due first.
@@ -406,24 +450,6 @@ pub async fn open_actions<C: ConnectionTrait>(
         rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
     }
     finding_views(db, actor, &rows, now).await
-}
-
-/// [`open_actions`] with the catalogue already read.
-async fn open_actions_in<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    owner: Option<UserId>,
-    now: DateTime<Utc>,
-    basis: &Basis,
-) -> AppResult<Vec<FindingView>> {
-    let mut rows = open_findings(db, actor.org_id).await?;
-    if let Some(u) = owner {
-        let owned = basis.catalogue.owned_by(u);
-        rows.retain(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id));
-    }
-    let owned = basis.catalogue.owned_by(actor.user_id);
-    let known = basis.catalogue.names_of_owners();
-    finding_views_with(db, actor, &rows, now, &owned, &known).await
 }
 
 async fn open_findings<C: ConnectionTrait>(
@@ -729,33 +755,44 @@ async fn waiting_in<C: ConnectionTrait>(
     owners: &HashMap<MeasureId, Vec<UserId>>,
     known: &HashMap<UserId, String>,
 ) -> AppResult<Vec<ItemRow>> {
+    let found = Lookups::load(db, &[], items, &assessors_of(items), known).await?;
+    Ok(waiting_among(items, &found.people, owners, actor))
+}
+
+/// Everyone who assessed one of `items`.
+fn assessors_of(items: &[review_items::Model]) -> Vec<UserId> {
+    items
+        .iter()
+        .filter_map(|i| i.assessed_by)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The rows of `items` waiting for `actor`, given the names of `people`
+/// (a superset of those who assessed).
+fn waiting_among(
+    items: &[review_items::Model],
+    people: &HashMap<UserId, String>,
+    owners: &HashMap<MeasureId, Vec<UserId>>,
+    actor: &Actor,
+) -> Vec<ItemRow> {
     // The names of those who assessed, and only theirs: a row names the
     // measure's owners who are among them.
     let assessors: HashSet<UserId> = items.iter().filter_map(|i| i.assessed_by).collect();
-    let mut people = names(
-        db,
-        assessors
-            .iter()
-            .filter(|u| !known.contains_key(u))
-            .copied()
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    people.extend(
-        known
-            .iter()
-            .filter(|(u, _)| assessors.contains(u))
-            .map(|(u, n)| (*u, n.clone())),
-    );
-    let rows = rows_for(items, &people, owners, actor, true);
-    Ok(rows
+    let people: HashMap<UserId, String> = people
+        .iter()
+        .filter(|(u, _)| assessors.contains(u))
+        .map(|(u, n)| (*u, n.clone()))
+        .collect();
+    rows_for(items, &people, owners, actor, true)
         .into_iter()
         .filter(|r| match actor.role {
             Role::Admin => r.state == ItemState::Submitted,
             Role::Owner => r.can_assess,
             _ => false,
         })
-        .collect())
+        .collect()
 }
 
 /// The review figures as `actor` sees them (with `owner`: that person's
@@ -790,27 +827,94 @@ pub async fn review_state_in<C: ConnectionTrait>(
     now: DateTime<Utc>,
     basis: &Basis,
 ) -> AppResult<ReviewState> {
-    let cycle = current_cycle(db, actor.org_id).await?;
-    let cycle_items = match &cycle {
-        Some(c) => items_of(db, c.id).await?,
-        None => Vec::new(),
-    };
-    let waiting = match cycle {
-        Some(_) => {
-            let owners = basis.catalogue.owners_by_measure();
-            let known = basis.catalogue.names_of_owners();
-            waiting_in(db, actor, &cycle_items, &owners, &known).await?
+    Ok(ReviewRead::load(db, actor.org_id, basis)
+        .await?
+        .state(actor, owner, now, basis))
+}
+
+/// What every view of the review figures is cut from, read once per
+/// request: the open cycle and its assessments, the open actions, the
+/// measures not (fully) effective, and what their rows name. A page that
+/// shows the figures twice (an owner's start page: the organisation's
+/// lists and the owner's dashboard) reads them once.
+pub struct ReviewRead {
+    cycle: Option<review_cycles::Model>,
+    cycle_items: Vec<review_items::Model>,
+    /// Open actions, due first.
+    open: Vec<review_findings::Model>,
+    found: Lookups,
+    not_effective: Vec<MeasureRef>,
+}
+
+impl ReviewRead {
+    pub async fn load<C: ConnectionTrait>(
+        db: &C,
+        org_id: OrgId,
+        basis: &Basis,
+    ) -> AppResult<ReviewRead> {
+        let cycle = current_cycle(db, org_id).await?;
+        let cycle_items = match &cycle {
+            Some(c) => items_of(db, c.id).await?,
+            None => Vec::new(),
+        };
+        let open = open_findings(db, org_id).await?;
+        let found = Lookups::load(
+            db,
+            &open,
+            &cycle_items,
+            &assessors_of(&cycle_items),
+            &basis.catalogue.names_of_owners(),
+        )
+        .await?;
+        Ok(ReviewRead {
+            not_effective: not_effective_in(db, org_id, basis).await?,
+            cycle,
+            cycle_items,
+            open,
+            found,
+        })
+    }
+
+    /// The figures as `actor` sees them (with `owner`: that person's
+    /// measures and actions).
+    pub fn state(
+        &self,
+        actor: &Actor,
+        owner: Option<UserId>,
+        now: DateTime<Utc>,
+        basis: &Basis,
+    ) -> ReviewState {
+        let open: Vec<review_findings::Model> = match owner {
+            Some(u) => {
+                let owned = basis.catalogue.owned_by(u);
+                self.open
+                    .iter()
+                    .filter(|f| f.owner_id == Some(u) || owned.contains(&f.measure_id))
+                    .cloned()
+                    .collect()
+            }
+            None => self.open.clone(),
+        };
+        let waiting = match self.cycle {
+            Some(_) => waiting_among(
+                &self.cycle_items,
+                &self.found.people,
+                &basis.catalogue.owners_by_measure(),
+                actor,
+            ),
+            None => Vec::new(),
+        };
+        ReviewState {
+            due: reviews_due_in(basis, owner, now, 0),
+            actions: self
+                .found
+                .views(actor, &open, now, &basis.catalogue.owned_by(actor.user_id)),
+            not_effective: self.not_effective.clone(),
+            waiting,
+            cycle: self.cycle.clone(),
+            cycle_items: self.cycle_items.clone(),
         }
-        None => Vec::new(),
-    };
-    Ok(ReviewState {
-        due: reviews_due_in(basis, owner, now, 0),
-        actions: open_actions_in(db, actor, owner, now, basis).await?,
-        not_effective: not_effective_in(db, actor.org_id, basis).await?,
-        waiting,
-        cycle,
-        cycle_items,
-    })
+    }
 }
 
 impl ReviewState {
