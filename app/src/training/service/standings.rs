@@ -4,12 +4,32 @@ use super::*;
 use crate::ids::{CompletionId, CourseId, CourseVersionId, OrgId, UserId};
 
 /// A completion as the standing needs it: the columns, not the certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sea_orm::FromQueryResult)]
 pub struct Pass {
     pub id: CompletionId,
     pub version_id: CourseVersionId,
     pub version: i32,
     pub finished_at: DateTime<Utc>,
+}
+
+impl From<&training_completions::Model> for Pass {
+    fn from(c: &training_completions::Model) -> Pass {
+        Pass {
+            id: c.id,
+            version_id: c.version_id,
+            version: c.version,
+            finished_at: c.finished_at,
+        }
+    }
+}
+
+/// One completion read for [`Progress`]: whose, of which course, the pass.
+#[derive(sea_orm::FromQueryResult)]
+struct PassRow {
+    user_id: UserId,
+    course_id: CourseId,
+    #[sea_orm(nested)]
+    pass: Pass,
 }
 
 /// An attempt as standings need it: no answers, no quiz layout.
@@ -56,14 +76,7 @@ impl Progress {
             (false, Some(p)) => Condition::all().add(A::UserId.eq(p)),
             (false, None) => return Ok(Progress::default()),
         };
-        let passes: Vec<(
-            UserId,
-            CourseId,
-            CompletionId,
-            CourseVersionId,
-            i32,
-            DateTime<Utc>,
-        )> = training_completions::Entity::find()
+        let passes = training_completions::Entity::find()
             .select_only()
             .columns([
                 P::UserId,
@@ -79,7 +92,7 @@ impl Progress {
             })
             .order_by_asc(P::FinishedAt)
             .order_by_asc(P::Id)
-            .into_tuple()
+            .into_model::<PassRow>()
             .all(db)
             .await?;
         let attempts = training_attempts::Entity::find()
@@ -94,20 +107,7 @@ impl Progress {
         Ok(Progress {
             passes: passes
                 .into_iter()
-                .map(
-                    |(user_id, course_id, id, version_id, version, finished_at)| {
-                        (
-                            user_id,
-                            course_id,
-                            Pass {
-                                id,
-                                version_id,
-                                version,
-                                finished_at,
-                            },
-                        )
-                    },
-                )
+                .map(|r| (r.user_id, r.course_id, r.pass))
                 .collect(),
             attempts,
         })
@@ -130,18 +130,7 @@ impl Progress {
     ) -> Progress {
         let mut passes: Vec<_> = completions
             .iter()
-            .map(|c| {
-                (
-                    c.user_id,
-                    c.course_id,
-                    Pass {
-                        id: c.id,
-                        version_id: c.version_id,
-                        version: c.version,
-                        finished_at: c.finished_at,
-                    },
-                )
-            })
+            .map(|c| (c.user_id, c.course_id, Pass::from(c)))
             .collect();
         passes.sort_by_key(|(_, _, p)| (p.finished_at, p.id));
         Progress {
