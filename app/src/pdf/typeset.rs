@@ -163,9 +163,13 @@ pub fn typeset(
     };
 
     let compiled = typst::compile::<PagedDocument>(&world);
-    // Drop cache entries unused for 10 compilations, as the typst CLI does
-    // after each compile; keeps a long-running server's memory bounded.
-    typst::comemo::evict(10);
+    // Typst memoises evaluation and layout (comemo) for the next compile of
+    // a similar document: worth it in an editor that recompiles on every
+    // keystroke, the reason the typst CLI keeps what the last 10 compiles
+    // used. A server renders now and then (a publication, a preview), and
+    // what a compile memoised stayed in memory until ten more had run: the
+    // 300-measure annex's layout among it. So nothing is kept.
+    typst::comemo::evict(0);
     let document = compiled
         .output
         .map_err(|errors| RenderError::Compile(describe(&world, &errors)))?;
