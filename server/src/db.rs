@@ -71,6 +71,7 @@ async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let pool = SqlitePoolOptions::new()
         .max_connections(config.database_pool)
         .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(app::entities::PING_SQLITE_ON_ACQUIRE)
         .connect_with(options)
         .await
         .map_err(|e| {

@@ -62,6 +62,16 @@ pub use writers::{attach_writer, close, set_metric_callback};
 /// connection gets), before it gives up.
 pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Whether a SQLite pool pings a connection before handing it out. sqlx
+/// does so by default, for connections over a network that may have been
+/// cut while idle; a SQLite connection is a file in this process, served
+/// by a thread of its own, and cannot be cut. The ping cost every
+/// statement outside a transaction and every transaction one more hand-off
+/// to that thread and back (the session read of a download, its 304 and
+/// every page). sqlx still pings on the way back into the pool and closes
+/// a connection whose ping fails (e.g. a statement dropped mid-way).
+pub const PING_SQLITE_ON_ACQUIRE: bool = false;
+
 /// Beginning a transaction that writes: the one way services open one.
 pub trait BeginWrite {
     /// On SQLite the transaction runs on the pool's writers' connection

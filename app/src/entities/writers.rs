@@ -71,6 +71,7 @@ pub fn attach_writer(readers: &DatabaseConnection) {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(super::WRITE_WAIT)
+        .test_before_acquire(super::PING_SQLITE_ON_ACQUIRE)
         .connect_lazy_with((*options).clone());
     let writer = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     let mut map = writers();
