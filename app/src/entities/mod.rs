@@ -110,9 +110,16 @@ impl BeginWrite for DatabaseConnection {
 /// statements reads them all on one connection: each statement on the pool
 /// costs two more round trips to a connection (taking it, and the check
 /// when it comes back), which on SQLite are thread hand-offs and on
-/// PostgreSQL network round trips. And the page sees one state of the data.
+/// PostgreSQL network round trips. And the page sees one state of the data:
+/// on SQLite a read transaction reads one snapshot anyway; PostgreSQL's
+/// default (READ COMMITTED) gives every statement a snapshot of its own, so
+/// there it is `REPEATABLE READ, READ ONLY` (one more round trip: sea-orm
+/// sets it with a statement after `BEGIN`). Otherwise a page could read
+/// the assessments of a measure that its catalogue, read a moment before,
+/// did not have yet.
 /// Nothing may write in it: on SQLite the write would have to upgrade the
-/// read lock, which is what [`BeginWrite`] exists to avoid.
+/// read lock, which is what [`BeginWrite`] exists to avoid; on PostgreSQL
+/// it fails.
 pub trait BeginRead {
     fn begin_read(
         &self,
@@ -121,8 +128,17 @@ pub trait BeginRead {
 
 impl BeginRead for DatabaseConnection {
     async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
-        #[allow(clippy::disallowed_methods)] // reads only (see above)
-        self.begin().await
+        match self.get_database_backend() {
+            DbBackend::Postgres => {
+                self.begin_with_config(
+                    Some(sea_orm::IsolationLevel::RepeatableRead),
+                    Some(sea_orm::AccessMode::ReadOnly),
+                )
+                .await
+            }
+            #[allow(clippy::disallowed_methods)] // reads only (see above)
+            _ => self.begin().await,
+        }
     }
 }
 

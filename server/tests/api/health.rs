@@ -256,6 +256,41 @@ async fn concurrent_read_then_write_transactions_all_succeed(backend: Backend) {
 }
 both!(concurrent_read_then_write_transactions_all_succeed);
 
+/// A page reads in one read transaction and sees one state of the data: a
+/// write committed between two of its statements is not in the second.
+/// On PostgreSQL the default isolation (READ COMMITTED) gave every
+/// statement a snapshot of its own, so a page could count a customer its
+/// list, read a moment before, did not have.
+async fn a_read_transaction_sees_one_state_of_the_data(backend: Backend) {
+    use app::entities::{BeginRead, customers};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let org = app.org("acme").await;
+    let admin = app.client();
+    admin.login_ok(&org.email(Role::Admin)).await;
+    async fn count<C: ConnectionTrait>(c: &C, org: app::ids::OrgId) -> u64 {
+        customers::Entity::find()
+            .filter(customers::Column::OrgId.eq(org))
+            .count(c)
+            .await
+            .unwrap()
+    }
+    let read = app.db.begin_read().await.unwrap();
+    let before = count(&read, org.id).await;
+    let added = admin.call("customers/add", &[("name", "Neu GmbH")]).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert_eq!(
+        count(&read, org.id).await,
+        before,
+        "the read transaction saw a write committed after its first statement"
+    );
+    read.commit().await.unwrap();
+    assert_eq!(count(&app.db, org.id).await, before + 1);
+    app.stop().await;
+}
+both!(a_read_transaction_sees_one_state_of_the_data);
+
 /// Reorders side by side in one category. Each move reads the category's
 /// order, then renumbers it and records a revision of every measure whose
 /// position changed. Read unlocked on PostgreSQL, two moves renumbered from
