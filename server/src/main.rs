@@ -1,5 +1,7 @@
 //! `nachweis`: parse the command line, set up logging, run the command.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -36,6 +38,9 @@ async fn main() {
             EnvFilter::try_from_env("NACHWEIS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_target(false)
+        // Colours only for a person at a terminal: a log file or journald
+        // would otherwise keep the escape codes in every line.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = server::cli::Cli::parse();
     match server::cli::run(cli).await {

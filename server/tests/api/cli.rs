@@ -550,3 +550,44 @@ async fn the_register_of_the_demo_data_as_pdf_xlsx_and_csv(backend: Backend) {
     app.stop().await;
 }
 both!(the_register_of_the_demo_data_as_pdf_xlsx_and_csv);
+
+/// The server's log, read by a program (a file, journald, a pipe), is
+/// plain text: colour codes only for a person at a terminal.
+async fn the_log_in_a_file_or_pipe_has_no_colour_codes(backend: Backend) {
+    use std::io::BufRead;
+    let db = TestDb::new(backend).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
+        .arg("--data-dir")
+        .arg(db.dir.path())
+        .arg("--database-url")
+        .arg(&db.url)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", crate::peers::free_port()),
+        ])
+        .env("NACHWEIS_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run nachweis serve");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("listens on"))
+    })
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = line.expect("the server logged where it listens");
+    assert!(
+        !line.contains('\u{1b}'),
+        "colour codes in the log: {line:?}"
+    );
+    assert!(line.contains("INFO"), "{line:?}");
+}
+both!(the_log_in_a_file_or_pipe_has_no_colour_codes);
