@@ -9,9 +9,8 @@ use crate::catalogue::{catalogue, category_id, create};
 use crate::helpers::*;
 
 pub fn verify(db: &TestDb) -> (i32, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nachweis"))
-        .args(["--database-url", &db.url, "--data-dir"])
-        .arg(db.dir.path())
+    let out = db
+        .command()
         .args(["audit", "verify"])
         .output()
         .expect("run nachweis");

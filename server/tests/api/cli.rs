@@ -3,7 +3,7 @@
 //! write, and that they stay inside the organisation they are given.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use app::domain::Role;
 use app::state::Clock;
@@ -21,11 +21,8 @@ use crate::reviews::{cycle_id, open};
 /// `nachweis <args>` on the test's data directory and database, with
 /// `stdin` piped in.
 fn nachweis(db: &TestDb, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
-        .arg("--data-dir")
-        .arg(db.dir.path())
-        .arg("--database-url")
-        .arg(&db.url)
+    let mut child = db
+        .command()
         .args(args)
         .env("NACHWEIS_LOG", "error")
         .stdin(Stdio::piped())
@@ -556,11 +553,8 @@ both!(the_register_of_the_demo_data_as_pdf_xlsx_and_csv);
 async fn the_log_in_a_file_or_pipe_has_no_colour_codes(backend: Backend) {
     use std::io::BufRead;
     let db = TestDb::new(backend).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nachweis"))
-        .arg("--data-dir")
-        .arg(db.dir.path())
-        .arg("--database-url")
-        .arg(&db.url)
+    let mut child = db
+        .command()
         .args([
             "serve",
             "--listen",

@@ -2,7 +2,7 @@
 //! the middle of 20 concurrent uploads leaves no partial file and no row
 //! without its file, and a 1 GB upload does not grow the server's memory.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use app::domain::Role;
@@ -26,12 +26,8 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub async fn start(db: &TestDb, env: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nachweis"));
-        cmd.arg("--data-dir")
-            .arg(db.dir.path())
-            .arg("--database-url")
-            .arg(&db.url)
-            .arg("serve")
+        let mut cmd = db.command();
+        cmd.arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .env("NACHWEIS_LOG", "warn")
@@ -186,14 +182,7 @@ async fn kill_9_during_concurrent_uploads_leaves_no_partial_file_and_no_orphan_r
     }
 
     // The start-up check (here: the same check as a command) sweeps the leftovers.
-    let out = Command::new(env!("CARGO_BIN_EXE_nachweis"))
-        .arg("--data-dir")
-        .arg(db.dir.path())
-        .arg("--database-url")
-        .arg(&db.url)
-        .args(["evidence", "check"])
-        .output()
-        .unwrap();
+    let out = db.command().args(["evidence", "check"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
@@ -312,11 +301,7 @@ async fn the_cli_adds_evidence_with_the_same_checks() {
     let bad = dir.path().join("rechnung.pdf");
     std::fs::write(&bad, b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0binary").unwrap();
     let run = |file: &std::path::Path, extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_nachweis"))
-            .arg("--data-dir")
-            .arg(db.dir.path())
-            .arg("--database-url")
-            .arg(&db.url)
+        db.command()
             .args([
                 "evidence",
                 "add",
@@ -348,16 +333,7 @@ async fn the_cli_adds_evidence_with_the_same_checks() {
             .contains("können nicht als Nachweis hochgeladen werden")
     );
     // Another organisation cannot attach files to acme's measure by its number.
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_nachweis"))
-            .arg("--data-dir")
-            .arg(db.dir.path())
-            .arg("--database-url")
-            .arg(&db.url)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| db.command().args(args).output().unwrap();
     assert!(
         cli(&["org", "create", "--short", "other", "--name", "Other GmbH"])
             .status

@@ -108,6 +108,17 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The `nachweis` binary on this data directory and database, for the
+    /// command line and server-process tests to add their command to.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nachweis"));
+        cmd.arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--database-url")
+            .arg(&self.url);
+        cmd
+    }
+
     pub async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         // One instance secret for every test instance: the audit chain's key
