@@ -23,8 +23,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// Cloned on every request, by each layer and extractor that holds it:
+/// one reference count, not a copy of every setting.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; its fields are read through the state.
+pub struct Shared {
     pub db: DatabaseConnection,
     pub leptos: LeptosOptions,
     pub clock: Arc<dyn Clock>,
@@ -59,8 +64,20 @@ pub struct EvidenceSettings {
 }
 
 impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -158,7 +158,7 @@ impl Application {
         } else {
             config.public_url.clone()
         };
-        let state = AppState {
+        let state = AppState::new(app::state::Shared {
             db: db.clone(),
             leptos,
             clock,
@@ -174,7 +174,7 @@ impl Application {
             },
             audit: app::audit::batch::AuditBatcher::start(db.clone()),
             published: Default::default(),
-        };
+        });
         let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
             .await
             .map_err(|e| anyhow::anyhow!("configuration: setting `sso.providers`: {e}"))?;
@@ -317,6 +317,9 @@ fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
+    let header = |name, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
     let routes = route_list();
     let leptos = state.leptos.clone();
     Router::new()
@@ -348,54 +351,53 @@ fn router(
             move || app::shell(leptos.clone())
         })
         .fallback(site_or_not_found(state.clone(), site))
-        .layer(middleware::from_fn(server_fn_status))
-        .layer(middleware::from_fn_with_state(
-            KEPT_FORMS,
-            app::http::keep_refused_forms,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        // Layers go on in one `ServiceBuilder` per group (outermost first):
+        // each `Router::layer` call boxes every route once more, and a
+        // request clones its route's whole stack, so one call per group
+        // keeps that to a few boxes instead of one per layer.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+                .map_request(|req: Request<tower_http::body::Limited<Body>>| req.map(Body::new))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+                .layer(middleware::from_fn_with_state(
+                    KEPT_FORMS,
+                    app::http::keep_refused_forms,
+                ))
+                .layer(middleware::from_fn(server_fn_status)),
+        )
         // Added after the body limits: the upload streams and counts itself.
         .merge(app::evidence::http::upload_routes())
-        .layer(middleware::from_fn_with_state(state.clone(), login_gate))
-        .layer(sessions)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(app::csp::DEFAULT_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static(
-                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            // Only over https: a browser that saw it over http would refuse
-            // a later plain-http instance on that name.
-            secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
-        .layer(middleware::from_fn_with_state(state.clone(), client_addr))
-        .layer(middleware::from_fn(crate::metrics::track))
-        .layer(middleware::from_fn(log_request))
-        .layer(compression())
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(compression())
+                .layer(middleware::from_fn(log_request))
+                .layer(middleware::from_fn(crate::metrics::track))
+                .layer(middleware::from_fn_with_state(state.clone(), client_addr))
+                .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
+                // The headers every response carries unless its handler
+                // set its own.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    // Only over https: a browser that saw it over http would
+                    // refuse a later plain-http instance on that name.
+                    secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+                ))
+                .layer(header(
+                    header::HeaderName::from_static("cross-origin-opener-policy"),
+                    "same-origin",
+                ))
+                .layer(header(
+                    header::HeaderName::from_static("permissions-policy"),
+                    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
+                ))
+                .layer(header(header::CONTENT_SECURITY_POLICY, app::csp::DEFAULT_POLICY))
+                .layer(header(header::REFERRER_POLICY, "same-origin"))
+                .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(sessions)
+                .layer(middleware::from_fn_with_state(state.clone(), login_gate)),
+        )
         .with_state(state)
 }
 
