@@ -23,7 +23,9 @@
 //! after it, and after a few idle seconds. Then the soak (`load/soak.rs`)
 //! mixes writes into the reads for `NACHWEIS_SOAK_SECONDS` (default 60) and
 //! checks that nothing was lost. `cargo bench -p server --bench load -- sqlite` (or `postgres`)
-//! runs one database only. Server, nginx and wrk share the cores.
+//! runs one database only; with both, the end prints how much slower
+//! PostgreSQL served each row than SQLite in the same run. Server, nginx and
+//! wrk share the cores.
 
 use std::process::{Child, Command};
 
@@ -456,7 +458,10 @@ async fn drop_pg_database(admin_url: &str, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
+/// A measured row of ours: what, at how many connections, requests per second.
+type Row = (String, u32, f64);
+
+async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Row>> {
     let dir = tempfile::tempdir()?;
     let mut config = common::config(dir.path())?;
     // One instance secret for both databases: the audit key it derives is
@@ -519,14 +524,11 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
     );
     hydration(&base, &demo_customer).await?;
     let kb = pdf.len() / 1024;
+    let mut rows: Vec<Row> = Vec::new();
     for c in CONNECTIONS {
-        let ours = wrk(
-            &format!("annex download ({kb} KB)"),
-            c,
-            &annex,
-            std::slice::from_ref(&demo_customer),
-        )
-        .await?;
+        let download = format!("annex download ({kb} KB)");
+        let ours = wrk(&download, c, &annex, std::slice::from_ref(&demo_customer)).await?;
+        rows.push((download, c, ours));
         let theirs = wrk("  nginx, same file", c, &reference, &[]).await?;
         println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
         let ours = wrk(
@@ -536,6 +538,7 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
             &[demo_customer.clone(), format!("If-None-Match: {etag}")],
         )
         .await?;
+        rows.push(("annex, If-None-Match (304)".into(), c, ours));
         let theirs = wrk(
             "  nginx, If-None-Match (304)",
             c,
@@ -552,10 +555,13 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
             ("/portal, demo", "/portal", &demo_customer),
             ("/portal, 300 measures", "/portal", &big_customer),
         ] {
-            wrk(what, c, &format!("{base}{url}"), std::slice::from_ref(who)).await?;
+            let ours = wrk(what, c, &format!("{base}{url}"), std::slice::from_ref(who)).await?;
+            rows.push((what.into(), c, ours));
         }
-        wrk("/login (no session)", c, &format!("{base}/login"), &[]).await?;
-        wrk("/healthz", c, &format!("{base}/healthz"), &[]).await?;
+        for (what, path) in [("/login (no session)", "/login"), ("/healthz", "/healthz")] {
+            let ours = wrk(what, c, &format!("{base}{path}"), &[]).await?;
+            rows.push((what.into(), c, ours));
+        }
     }
     // Right after the last row, and once the server has been idle for
     // SETTLE: whether the memory after the load is the burst's, which the
@@ -577,7 +583,23 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
         rss(&srv),
         srv.panics(&config)
     );
-    Ok(())
+    Ok(rows)
+}
+
+/// How much slower PostgreSQL served each row than SQLite in this run.
+fn compare(sqlite: &[Row], postgres: &[Row]) {
+    println!("\nPostgreSQL against SQLite, this run (SQLite req/s ÷ PostgreSQL req/s):");
+    let mut worst: Option<(f64, &str, u32)> = None;
+    for ((what, c, lite), (_, _, pg)) in sqlite.iter().zip(postgres) {
+        let times = lite / pg.max(f64::MIN_POSITIVE);
+        println!("{what:<44} c={c:<3} {times:>10.2}×");
+        if worst.is_none_or(|(w, _, _)| times > w) {
+            worst = Some((times, what, *c));
+        }
+    }
+    if let Some((times, what, c)) = worst {
+        println!("slowest: {what} at c={c}, {times:.2}×");
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -586,14 +608,18 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "Nachweis under load (wrk, loopback; server, nginx and wrk share the machine's cores)"
     );
+    let mut sqlite = Vec::new();
     if only.as_deref().is_none_or(|o| o == "sqlite") {
-        run("SQLite", None).await?;
+        sqlite = run("SQLite", None).await?;
     }
     if only.as_deref().is_none_or(|o| o == "postgres") {
         let (url, admin) = pg_database().await?;
         let result = run("PostgreSQL", Some(url.clone())).await;
         drop_pg_database(&admin, &url).await?;
-        result?;
+        let postgres = result?;
+        if !sqlite.is_empty() {
+            compare(&sqlite, &postgres);
+        }
     }
     Ok(())
 }
