@@ -46,6 +46,10 @@ pub struct Shared {
     pub audit: crate::audit::batch::AuditBatcher,
     /// The signed annexes this process has delivered (immutable, so kept).
     pub published: FileCache,
+    /// Held while the audit chain is recomputed: that reads every row of
+    /// the installation, so one check runs at a time (per installation,
+    /// not per process: a test process serves many).
+    pub chain_check: tokio::sync::Mutex<()>,
 }
 
 /// The operator's decisions about the network, from the configuration.

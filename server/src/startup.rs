@@ -174,6 +174,7 @@ impl Application {
             },
             audit: app::audit::batch::AuditBatcher::start(db.clone()),
             published: Default::default(),
+            chain_check: Default::default(),
         });
         let synced = app::sso::service::sync_configured(&state, &config.sso_providers)
             .await

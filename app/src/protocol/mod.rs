@@ -54,12 +54,11 @@ pub async fn audit_page(filter: AuditFilter, page: u64) -> Result<AuditLogPage, 
 #[server(endpoint = "audit/verify")]
 pub async fn verify_chain() -> Result<ChainCheck, AppError> {
     use crate::audit::service::Verification;
-    static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let (state, actor) = crate::auth::require_internal().await?;
     if !actor.role.reads_audit_log() {
         return Err(AppError::Forbidden);
     }
-    let Ok(_one) = RUNNING.try_lock() else {
+    let Ok(_one) = state.chain_check.try_lock() else {
         return Err(AppError::Refused(
             "Die Kette wird gerade schon geprüft. Bitte versuchen Sie es in einer Minute noch einmal."
                 .into(),

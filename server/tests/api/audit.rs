@@ -533,6 +533,40 @@ async fn the_protocol_reads_in_german_and_pages(backend: Backend) {
 }
 both!(the_protocol_reads_in_german_and_pages);
 
+/// One recomputation of the chain at a time per installation: while one
+/// runs, a second on the same installation is asked to wait, and another
+/// installation served by the same process checks its own at once. (The
+/// guard was one per process: two tests' servers checking at the same
+/// moment refused each other, as a CI run on PostgreSQL showed.)
+async fn one_chain_check_at_a_time_per_installation(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let other_db = TestDb::new(backend).await;
+    let other = spawn_app(&other_db).await;
+    let here = app.client();
+    here.login_ok(&app.org("acme").await.email(Role::Admin))
+        .await;
+    let there = other.client();
+    there
+        .login_ok(&other.org("beta").await.email(Role::Admin))
+        .await;
+    const INTACT: &str = "Die Kette ist unverändert.";
+    const WAIT: &str = "Die Kette wird gerade schon geprüft.";
+
+    let running = app.state.chain_check.lock().await;
+    let busy = here.get("/protokoll?pruefen=1").await;
+    assert!(busy.body.contains(WAIT), "{}", busy.body);
+    assert!(!busy.body.contains(INTACT));
+    let elsewhere = there.get("/protokoll?pruefen=1").await;
+    assert!(elsewhere.body.contains(INTACT), "{}", elsewhere.body);
+    drop(running);
+    let done = here.get("/protokoll?pruefen=1").await;
+    assert!(done.body.contains(INTACT), "{}", done.body);
+    app.stop().await;
+    other.stop().await;
+}
+both!(one_chain_check_at_a_time_per_installation);
+
 /// The export and the chain check on the page: the CSV holds exactly the
 /// organisation's rows the filter names; "Kette prüfen" says whether the
 /// chain is intact and, once a row was changed, names its number, with the

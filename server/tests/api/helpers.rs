@@ -189,6 +189,8 @@ pub struct TestApp {
     pub sessions: app::auth::session_store::DbSessionStore,
     /// SQL statements the application has run.
     pub statements: server::startup::StatementCount,
+    /// What the server's requests share (tests hold its locks).
+    pub state: app::state::AppState,
     server: JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -241,6 +243,7 @@ pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
     let db = app.db.clone();
     let sessions = app.session_store();
     let statements = app.statement_count();
+    let state = app.state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async move {
@@ -256,6 +259,7 @@ pub async fn spawn_with(config: Config, clock: Arc<TestClock>) -> TestApp {
         config,
         sessions,
         statements,
+        state,
         server,
         shutdown: Some(tx),
     }
