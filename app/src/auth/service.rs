@@ -842,6 +842,12 @@ pub fn safe_next(public_url: &str, next: Option<&str>) -> String {
                 out.push('#');
                 out.push_str(f);
             }
+            // The answer is checked, not only the question: resolving dot
+            // segments turns `/.//evil.example` into `//evil.example`, which
+            // a browser reads as another host.
+            if out.starts_with("//") || base.join(&out).map(|u| u.origin()) != Ok(base.origin()) {
+                return home;
+            }
             out
         }
         _ => home,
@@ -926,6 +932,13 @@ mod tests {
         assert_eq!(next("/%5Cevil.example"), "/");
         assert_eq!(next("/%2F/evil.example"), "/");
         assert_eq!(next("/ /evil.example"), "/");
+        // Dot segments resolve to "//evil.example" (found by the property
+        // test below on CI).
+        assert_eq!(next("/.//evil.example"), "/");
+        assert_eq!(next("/..//evil.example"), "/");
+        assert_eq!(next("/%2e//evil.example"), "/");
+        assert_eq!(next("/a/..//evil.example"), "/");
+        assert_eq!(next("/a/./b"), "/a/b");
         assert_eq!(next("/login?next=/x"), "/");
         assert_eq!(safe_next(base, None), "/");
     }
