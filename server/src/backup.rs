@@ -1048,6 +1048,10 @@ fn check(path: &Path, passphrase: Option<&secrecy::SecretString>) -> anyhow::Res
             bail!("{} is damaged: it holds {name} twice", path.display());
         }
     }
+    // tar stops at its end-of-archive block, which may leave the last
+    // encrypted chunk unread (and so unauthenticated): a backup cut off
+    // there restored as whole. Reading to the end checks every chunk.
+    std::io::copy(&mut archive.into_inner(), &mut std::io::sink()).map_err(read_err)?;
     let manifest = manifest.ok_or_else(|| {
         anyhow!(
             "{} is incomplete: it has no manifest (an interrupted backup, or not a Nachweis backup)",
