@@ -1406,6 +1406,44 @@ mod tests {
         assert!(insert_order(&tables, &refs).is_err());
     }
 
+    /// tar stops at its first end-of-archive block. Placed at the very end
+    /// of the first encrypted chunk, that block leaves the last chunk
+    /// holding only tar's second zero block, which tar never asks for: cut
+    /// there, the backup must still be refused as truncated.
+    #[test]
+    fn a_backup_cut_where_tar_no_longer_reads_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b");
+        let pass = secrecy::SecretString::from("correct horse battery".to_owned());
+        let mut sink = Sink::new(File::create(&path).unwrap(), Some(&pass)).unwrap();
+        {
+            let mut archive = tar::Builder::new(&mut sink);
+            // Header, data and the first zero block fill the chunk exactly.
+            let data = vec![7u8; CHUNK - 2 * 512];
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            header.set_cksum();
+            archive
+                .append_data(&mut header, "evidence/x", data.as_slice())
+                .unwrap();
+            archive.finish().unwrap();
+        }
+        assert_eq!(
+            sink.written,
+            (CHUNK + 512) as u64,
+            "the layout the test needs"
+        );
+        sink.finish().unwrap();
+        // Whole, the archive reads to its end; it is just not a backup.
+        let err = check(&path, Some(&pass)).err().unwrap().to_string();
+        assert!(err.contains("no manifest"), "{err}");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 40]).unwrap();
+        let err = check(&path, Some(&pass)).err().unwrap().to_string();
+        assert!(err.contains("truncated"), "{err}");
+    }
+
     #[test]
     fn encrypted_archives_round_trip_and_refuse_tampering() {
         let dir = tempfile::tempdir().unwrap();
