@@ -318,7 +318,8 @@ fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
-    let header = |name, value: &'static str| {
+    // A header every response carries unless its handler set its own.
+    let always = |name, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     let routes = route_list();
@@ -384,18 +385,18 @@ fn router(
                     // refuse a later plain-http instance on that name.
                     secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
                 ))
-                .layer(header(
+                .layer(always(
                     header::HeaderName::from_static("cross-origin-opener-policy"),
                     "same-origin",
                 ))
-                .layer(header(
+                .layer(always(
                     header::HeaderName::from_static("permissions-policy"),
                     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
                 ))
-                .layer(header(header::CONTENT_SECURITY_POLICY, app::csp::DEFAULT_POLICY))
-                .layer(header(header::REFERRER_POLICY, "same-origin"))
-                .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(always(header::CONTENT_SECURITY_POLICY, app::csp::DEFAULT_POLICY))
+                .layer(always(header::REFERRER_POLICY, "same-origin"))
+                .layer(always(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(state.clone(), login_gate)),
         )
