@@ -2,6 +2,8 @@
 //! and the session store.
 
 #[cfg(feature = "ssr")]
+mod batch;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session_store;

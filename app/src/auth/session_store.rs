@@ -22,6 +22,13 @@
 //! (the row keeps the user and organisation beside its data) and hands
 //! them to the request under a key that is never stored: a signed-in
 //! request costs the database one statement before the page's own.
+//!
+//! Requests that load at the same moment share that statement
+//! ([`Batched`]): while one read is under way, the sessions asked for
+//! meanwhile wait and are read together in the next. Every load still
+//! reads after it was asked, so a session ended or an account locked
+//! before a request arrived is never honoured for it; nothing is cached
+//! between requests.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +42,7 @@ use sea_orm::{
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 
+use super::batch::Batched;
 use super::service;
 use crate::entities::{memberships, organisations, sessions, users};
 use crate::ids::{CustomerId, OrgId, UserId};
@@ -51,7 +59,12 @@ pub struct DbSessionStore {
     /// What this process last read or wrote per session.
     seen: Arc<Mutex<HashMap<Id, Seen>>>,
     writes: Arc<AtomicU64>,
+    /// Concurrent loads, read together.
+    reads: Batched<Id, Vec<Loaded>>,
 }
+
+/// Sessions per statement at most.
+const READ_TOGETHER: usize = 64;
 
 /// A session's row as this process last read or wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +75,15 @@ struct Seen {
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, idle: Duration) -> Self {
+        let reads = Batched::new(READ_TOGETHER, {
+            let db = db.clone();
+            move |ids: Vec<Id>| {
+                let db = db.clone();
+                async move { loaded(&db, &ids).await.map_err(|e| e.to_string()) }
+            }
+        });
         Self {
+            reads,
             db,
             clock,
             idle,
@@ -181,8 +202,8 @@ impl tower_sessions::SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let rows = loaded(&self.db, id).await.map_err(backend)?;
-        let Some(row) = rows.first() else {
+        let rows = self.reads.get(*id).await.map_err(backend)?;
+        let Some(row) = rows.as_ref().and_then(|rows| rows.first()) else {
             self.seen().remove(id);
             return Ok(None);
         };
@@ -207,7 +228,11 @@ impl tower_sessions::SessionStore for DbSessionStore {
             let person = service::PersonRows {
                 user_id,
                 org_id,
-                rows: rows.iter().filter_map(Loaded::membership).collect(),
+                rows: rows
+                    .iter()
+                    .flatten()
+                    .filter_map(Loaded::membership)
+                    .collect(),
             };
             let person = serde_json::to_value(person).map_err(|e| Error::Encode(e.to_string()))?;
             data.insert(service::PERSON_KEY.to_owned(), person);
@@ -243,8 +268,9 @@ fn stored_data(record: &Record) -> Result<String> {
 /// A session row joined with the account and each membership of the person
 /// it signs in (one row per membership; the account's columns are empty
 /// for a session that signs in nobody, or whose account is gone).
-#[derive(Debug, sea_orm::FromQueryResult)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
 struct Loaded {
+    id: String,
     data: String,
     expires_at: DateTime<Utc>,
     user_id: Option<UserId>,
@@ -276,8 +302,12 @@ impl Loaded {
     }
 }
 
-/// The session `id` with its person, in one statement.
-async fn loaded(db: &DatabaseConnection, id: &Id) -> std::result::Result<Vec<Loaded>, DbErr> {
+/// The sessions `ids` with their persons, in one statement: each found
+/// session's rows, under its id.
+async fn loaded(
+    db: &DatabaseConnection,
+    ids: &[Id],
+) -> std::result::Result<HashMap<Id, Vec<Loaded>>, DbErr> {
     use sea_orm::{JoinType, QueryOrder, QuerySelect, RelationDef};
     let to_user: RelationDef = sessions::Entity::belongs_to(users::Entity)
         .from(sessions::Column::UserId)
@@ -291,9 +321,12 @@ async fn loaded(db: &DatabaseConnection, id: &Id) -> std::result::Result<Vec<Loa
         .from(memberships::Column::OrgId)
         .to(organisations::Column::Id)
         .into();
-    sessions::Entity::find_by_id(id.to_string())
+    let asked: HashMap<String, Id> = ids.iter().map(|id| (id.to_string(), *id)).collect();
+    let rows = sessions::Entity::find()
+        .filter(sessions::Column::Id.is_in(asked.keys().cloned()))
         .select_only()
         .columns([
+            sessions::Column::Id,
             sessions::Column::Data,
             sessions::Column::ExpiresAt,
             sessions::Column::UserId,
@@ -317,5 +350,12 @@ async fn loaded(db: &DatabaseConnection, id: &Id) -> std::result::Result<Vec<Loa
         .order_by_asc(memberships::Column::OrgId)
         .into_model::<Loaded>()
         .all(db)
-        .await
+        .await?;
+    let mut found: HashMap<Id, Vec<Loaded>> = HashMap::new();
+    for row in rows {
+        if let Some(id) = asked.get(&row.id) {
+            found.entry(*id).or_default().push(row);
+        }
+    }
+    Ok(found)
 }

@@ -409,3 +409,54 @@ async fn a_session_sees_its_person_as_the_database_has_them_now(backend: Backend
     app.stop().await;
 }
 both!(a_session_sees_its_person_as_the_database_has_them_now);
+
+/// Sessions that load at the same moment are read in one statement: each
+/// request still gets its own person, never another's, and a session
+/// signed out meanwhile stays signed out.
+async fn concurrent_requests_each_get_their_own_person(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app(&db).await;
+    let mut people = Vec::new();
+    for short in ["acme", "beta", "gamma"] {
+        let org = app.org(short).await;
+        for role in [Role::Admin, Role::Owner, Role::Staff, Role::Auditor] {
+            let c = app.client();
+            c.login_ok(&org.email(role)).await;
+            people.push((c, org.email(role), short));
+        }
+    }
+    let (gone, _, _) = &people[0];
+    gone.call("auth/logout", &[]).await;
+    let before = app.statements.get();
+    let mut asked = 0;
+    for _ in 0..5 {
+        let answers = futures::future::join_all(
+            people
+                .iter()
+                .map(|(c, _, _)| async move { c.call("auth/me", &[]).await }),
+        )
+        .await;
+        asked += answers.len();
+        for (i, ((_, email, short), me)) in people.iter().zip(answers).enumerate() {
+            assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+            if i == 0 {
+                assert_eq!(me.body, "null", "signed out, yet answered");
+                continue;
+            }
+            assert!(me.body.contains(email.as_str()), "{email} got {}", me.body);
+            // Nobody else's address in the answer.
+            for (_, other, _) in &people {
+                if other != email {
+                    assert!(!me.body.contains(other.as_str()), "{email} got {other}");
+                }
+            }
+            assert!(me.body.contains(&format!("\"{short}\"")), "{}", me.body);
+        }
+    }
+    eprintln!(
+        "{asked} concurrent requests: {} statements",
+        app.statements.get() - before
+    );
+    app.stop().await;
+}
+both!(concurrent_requests_each_get_their_own_person);
