@@ -13,6 +13,8 @@
 //! `wrk` hold 32 and
 //! then 64 connections open for `NACHWEIS_BENCH_SECONDS` (default 10) against
 //!   - the signed annex download, and the same with `If-None-Match` (304),
+//!     once with one customer session and once with 32 sessions taken in
+//!     turn (what many customers at once look like to the session store),
 //!   - `/massnahmen`, `/` and `/portal`, on the demo data and the 300 measures,
 //!   - `/login` (no session) and `/healthz`.
 //!
@@ -50,6 +52,41 @@ fn seconds() -> String {
 /// One wrk run; prints a row and returns requests per second. wrk runs on
 /// a blocking thread: the server's worker threads stay free.
 async fn wrk(label: &str, connections: u32, url: &str, headers: &[String]) -> anyhow::Result<f64> {
+    wrk_with(label, connections, url, headers, None).await
+}
+
+/// The same with a different `Cookie:` header (of `cookies`) on each
+/// request, in turn.
+async fn wrk_rotating(
+    label: &str,
+    connections: u32,
+    url: &str,
+    headers: &[String],
+    cookies: &[String],
+) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("rotate.lua");
+    let list: Vec<String> = cookies
+        .iter()
+        .map(|c| format!("{:?}", c.trim_start_matches("Cookie: ")))
+        .collect();
+    std::fs::write(
+        &script,
+        format!(
+            "local cookies = {{ {} }}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  wrk.headers[\"Cookie\"] = cookies[n % #cookies + 1]\n  return wrk.format()\nend\n",
+            list.join(", ")
+        ),
+    )?;
+    wrk_with(label, connections, url, headers, Some(&script)).await
+}
+
+async fn wrk_with(
+    label: &str,
+    connections: u32,
+    url: &str,
+    headers: &[String],
+    script: Option<&std::path::Path>,
+) -> anyhow::Result<f64> {
     // When wrk stops, the server is still working through the requests it
     // had in flight (32 start pages of the big organisation take half a
     // second): without a pause they slowed the first requests of the next
@@ -62,6 +99,9 @@ async fn wrk(label: &str, connections: u32, url: &str, headers: &[String]) -> an
         .args(["-d", &format!("{}s", seconds())]);
     for h in headers {
         cmd.args(["-H", h]);
+    }
+    if let Some(script) = script {
+        cmd.arg("-s").arg(script);
     }
     cmd.arg(url);
     let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -488,6 +528,10 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
     let demo_customer = session(&base, "kunde@kanzlei-hoffmann.example", pw).await?;
     let big_dpo = session(&base, common::DPO_EMAIL, common::DPO_PASSWORD).await?;
     let big_customer = session(&base, BIG_CUSTOMER, common::DPO_PASSWORD).await?;
+    let mut customers = Vec::new();
+    for _ in 0..32 {
+        customers.push(session(&base, "kunde@kanzlei-hoffmann.example", pw).await?);
+    }
     publish(&base, &demo_dpo).await?;
     publish(&base, &big_dpo).await?;
     // PostgreSQL plans from statistics that autovacuum gathers within about
@@ -500,6 +544,21 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
     let annex = format!("{base}/portal/anlage/v1.pdf");
     let (pdf, etag) = fetch(&annex, std::slice::from_ref(&demo_customer)).await?;
     anyhow::ensure!(!etag.is_empty(), "the annex has no ETag");
+    // Each session of the rotating row is signed in and gets its 304.
+    for cookie in &customers {
+        let (name, value) = cookie.split_once(": ").unwrap_or(("Cookie", cookie));
+        let res = client()?
+            .get(&annex)
+            .header(name, value)
+            .header("If-None-Match", &etag)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            res.status() == reqwest::StatusCode::NOT_MODIFIED,
+            "304 row: {}",
+            res.status()
+        );
+    }
     // Every page answers 200 before it is measured.
     for (url, who) in [
         ("/massnahmen", &demo_dpo),
@@ -547,6 +606,17 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
         )
         .await?;
         println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
+        let many = "annex, 304, 32 sessions in turn";
+        let many_rps = wrk_rotating(
+            many,
+            c,
+            &annex,
+            &[format!("If-None-Match: {etag}")],
+            &customers,
+        )
+        .await?;
+        rows.push((many.into(), c, many_rps));
+        println!("  {:>47.0} % of nginx", many_rps / theirs * 100.0);
         for (what, url, who) in [
             ("/massnahmen, demo (15 measures)", "/massnahmen", &demo_dpo),
             ("/massnahmen, 300 measures", "/massnahmen", &big_dpo),
