@@ -118,13 +118,21 @@ where
     }
 }
 
-/// Marks the queue idle when the task ends, even by a panic; the keys
-/// still waiting then get an error instead of waiting for ever.
-struct Running<K, V>(Arc<Inner<K, V>>);
+/// Marks the queue idle when the task ends early (a panic, or the
+/// runtime shutting down); the keys still waiting then get an error
+/// instead of waiting for ever. A task that ends because the queue is
+/// empty marks it idle itself, under the same lock that found it empty.
+struct Running<K, V> {
+    inner: Arc<Inner<K, V>>,
+    finished: bool,
+}
 
 impl<K, V> Drop for Running<K, V> {
     fn drop(&mut self) {
-        let mut queue = self.0.queue();
+        if self.finished {
+            return;
+        }
+        let mut queue = self.inner.queue();
         queue.running = false;
         queue.waiting.clear();
     }
@@ -135,15 +143,21 @@ where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
-    let running = Running(inner);
+    let mut running = Running {
+        inner,
+        finished: false,
+    };
     loop {
         let round: Vec<_> = {
-            let mut queue = running.0.queue();
+            let mut queue = running.inner.queue();
             if queue.waiting.is_empty() {
+                // From here on a new key starts a new task.
                 queue.running = false;
+                drop(queue);
+                running.finished = true;
                 return;
             }
-            let take = queue.waiting.len().min(running.0.most);
+            let take = queue.waiting.len().min(running.inner.most);
             queue.waiting.drain(..take).collect()
         };
         let mut keys: Vec<K> = Vec::with_capacity(round.len());
@@ -152,7 +166,7 @@ where
                 keys.push(key.clone());
             }
         }
-        match (running.0.lookup)(keys).await {
+        match (running.inner.lookup)(keys).await {
             Ok(found) => {
                 for (key, tx) in round {
                     // A caller that went away no longer listens.
@@ -259,6 +273,30 @@ mod tests {
         // Distinct keys, at most three per call, in the order asked.
         let calls = p.calls.lock().unwrap().clone();
         assert_eq!(calls, vec![vec![1], vec![1, 2], vec![0, 4]]);
+    }
+
+    /// Lookups that finish at once, asked from several tasks: the task that
+    /// works through the queue stops and starts again all the time, and no
+    /// key may fall between a stopping task and the next.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_key_is_lost_between_rounds() {
+        let batched: Batched<u32, u32> = Batched::new(4, |keys: Vec<u32>| async move {
+            Ok(keys.into_iter().map(|k| (k, k + 1)).collect())
+        });
+        let tasks: Vec<_> = (0..8u32)
+            .map(|t| {
+                let b = batched.clone();
+                tokio::spawn(async move {
+                    for i in 0..5_000u32 {
+                        let k = t * 10_000 + i;
+                        assert_eq!(b.get(k).await, Ok(Some(k + 1)), "key {k}");
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
