@@ -53,6 +53,8 @@ struct Inner<K, V> {
     lookup: Box<Lookup<K, V>>,
     /// Keys per call at most (a statement's parameters are limited).
     most: usize,
+    /// How long one call may take before its keys get an error.
+    patience: std::time::Duration,
     queue: Mutex<Queue<K, V>>,
 }
 
@@ -76,8 +78,9 @@ where
     V: Clone + Send + 'static,
 {
     /// `lookup` answers a set of distinct keys, leaving out those it did
-    /// not find; it is called with at most `most` keys at a time.
-    pub fn new<F, Fut>(most: usize, lookup: F) -> Self
+    /// not find; it is called with at most `most` keys at a time, and
+    /// given up (its keys answered with an error) after `patience`.
+    pub fn new<F, Fut>(most: usize, patience: std::time::Duration, lookup: F) -> Self
     where
         F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<HashMap<K, V>, String>> + Send + 'static,
@@ -86,6 +89,7 @@ where
             inner: Arc::new(Inner {
                 lookup: Box::new(move |keys| Box::pin(lookup(keys))),
                 most: most.max(1),
+                patience,
                 queue: Mutex::new(Queue {
                     waiting: Vec::new(),
                     running: false,
@@ -103,9 +107,15 @@ where
             !std::mem::replace(&mut queue.running, true)
         };
         if start {
+            // The guard exists before the task: a task dropped before it
+            // ever ran still marks the queue idle.
+            let running = Running {
+                inner: self.inner.clone(),
+                finished: false,
+            };
             // A task of its own: a caller that goes away (a closed
             // connection) must not cancel the others' lookup.
-            tokio::spawn(run(self.inner.clone()));
+            tokio::spawn(run(running));
         }
         rx.await
             .map_err(|_| "the lookup ended without an answer".to_owned())?
@@ -138,15 +148,11 @@ impl<K, V> Drop for Running<K, V> {
     }
 }
 
-async fn run<K, V>(inner: Arc<Inner<K, V>>)
+async fn run<K, V>(mut running: Running<K, V>)
 where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + 'static,
 {
-    let mut running = Running {
-        inner,
-        finished: false,
-    };
     loop {
         let round: Vec<_> = {
             let mut queue = running.inner.queue();
@@ -157,6 +163,8 @@ where
                 running.finished = true;
                 return;
             }
+            // Callers that went away are not looked up for.
+            queue.waiting.retain(|(_, tx)| !tx.is_closed());
             let take = queue.waiting.len().min(running.inner.most);
             queue.waiting.drain(..take).collect()
         };
@@ -166,7 +174,17 @@ where
                 keys.push(key.clone());
             }
         }
-        match (running.inner.lookup)(keys).await {
+        // One lookup at a time: one that hangs (a stuck connection) would
+        // hold up every key after it, so it is given up after `patience`.
+        let answer = tokio::time::timeout(running.inner.patience, (running.inner.lookup)(keys))
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "the lookup took longer than {} s",
+                    running.inner.patience.as_secs_f64()
+                ))
+            });
+        match answer {
             Ok(found) => {
                 for (key, tx) in round {
                     // A caller that went away no longer listens.
@@ -196,13 +214,17 @@ mod tests {
     }
 
     fn probe() -> (Probe, Batched<u32, (u32, u64)>) {
+        probe_with(std::time::Duration::from_secs(10))
+    }
+
+    fn probe_with(patience: std::time::Duration) -> (Probe, Batched<u32, (u32, u64)>) {
         let p = Probe {
             clock: Arc::default(),
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
             calls: Arc::default(),
         };
         let (clock, gate, calls) = (p.clock.clone(), p.gate.clone(), p.calls.clone());
-        let batched = Batched::new(3, move |keys: Vec<u32>| {
+        let batched = Batched::new(3, patience, move |keys: Vec<u32>| {
             let started = clock.fetch_add(1, Ordering::SeqCst);
             calls.lock().unwrap().push(keys.clone());
             let gate = gate.clone();
@@ -280,9 +302,11 @@ mod tests {
     /// key may fall between a stopping task and the next.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_key_is_lost_between_rounds() {
-        let batched: Batched<u32, u32> = Batched::new(4, |keys: Vec<u32>| async move {
-            Ok(keys.into_iter().map(|k| (k, k + 1)).collect())
-        });
+        let batched: Batched<u32, u32> = Batched::new(
+            4,
+            std::time::Duration::from_secs(10),
+            |keys: Vec<u32>| async move { Ok(keys.into_iter().map(|k| (k, k + 1)).collect()) },
+        );
         let tasks: Vec<_> = (0..8u32)
             .map(|t| {
                 let b = batched.clone();
@@ -313,5 +337,18 @@ mod tests {
         assert!(gave_up.is_err());
         p.gate.add_permits(2);
         assert_eq!(batched.get(7).await.unwrap().unwrap().0, 70);
+    }
+
+    /// A lookup that never finishes holds up the keys after it for its
+    /// patience only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hanging_lookup_is_given_up() {
+        let (p, batched) = probe_with(std::time::Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let err = batched.get(1).await.unwrap_err();
+        assert!(err.contains("longer than"), "{err}");
+        assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+        p.gate.add_permits(1);
+        assert_eq!(batched.get(2).await, Ok(Some((20, 1))));
     }
 }

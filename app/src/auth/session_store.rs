@@ -65,6 +65,11 @@ pub struct DbSessionStore {
 
 /// Sessions per statement at most.
 const READ_TOGETHER: usize = 64;
+/// How long a session read may take before its requests get an error and
+/// the sessions asked after it are read: one read at a time means a stuck
+/// connection would otherwise hold up every request. A read of a few
+/// indexed rows that takes this long finds the database unusable anyway.
+const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A session's row as this process last read or wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +80,7 @@ struct Seen {
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, idle: Duration) -> Self {
-        let reads = Batched::new(READ_TOGETHER, {
+        let reads = Batched::new(READ_TOGETHER, READ_PATIENCE, {
             let db = db.clone();
             move |ids: Vec<Id>| {
                 let db = db.clone();
