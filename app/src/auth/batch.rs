@@ -168,6 +168,10 @@ where
             let take = queue.waiting.len().min(running.inner.most);
             queue.waiting.drain(..take).collect()
         };
+        if round.is_empty() {
+            // Everyone waiting had gone: nothing to ask the database.
+            continue;
+        }
         let mut keys: Vec<K> = Vec::with_capacity(round.len());
         for (key, _) in &round {
             if !keys.contains(key) {
@@ -337,6 +341,28 @@ mod tests {
         assert!(gave_up.is_err());
         p.gate.add_permits(2);
         assert_eq!(batched.get(7).await.unwrap().unwrap().0, 70);
+    }
+
+    /// Keys whose callers all went away while they waited make no lookup.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_round_whose_callers_all_left_asks_nothing() {
+        let (p, batched) = probe();
+        let first = tokio::spawn({
+            let b = batched.clone();
+            async move { b.get(1).await }
+        });
+        until("asked at once", || p.calls.lock().unwrap().len() == 1).await;
+        let gave_up =
+            tokio::time::timeout(std::time::Duration::from_millis(20), batched.get(2)).await;
+        assert!(gave_up.is_err());
+        p.gate.add_permits(10);
+        assert_eq!(first.await.unwrap(), Ok(Some((10, 0))));
+        until("the gone caller dropped", || batched.waiting() == 0).await;
+        // Time for a (wrong) empty lookup to be made before the next key.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(batched.get(3).await.unwrap().unwrap().0, 30);
+        let calls = p.calls.lock().unwrap().clone();
+        assert_eq!(calls, vec![vec![1], vec![3]], "no call without keys");
     }
 
     /// A lookup that never finishes holds up the keys after it for its
