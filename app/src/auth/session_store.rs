@@ -307,6 +307,13 @@ impl Loaded {
     }
 }
 
+/// The lengths the id list of a session read is padded to.
+const READ_SHAPES: [usize; 4] = [1, 4, 16, READ_TOGETHER];
+
+fn padded_len(n: usize) -> usize {
+    READ_SHAPES.into_iter().find(|&len| len >= n).unwrap_or(n)
+}
+
 /// The sessions `ids` with their persons, in one statement: each found
 /// session's rows, under its id.
 async fn loaded(
@@ -327,8 +334,15 @@ async fn loaded(
         .to(organisations::Column::Id)
         .into();
     let asked: HashMap<String, Id> = ids.iter().map(|id| (id.to_string(), *id)).collect();
+    // The list padded to a few lengths by repeating an id: a statement per
+    // length otherwise (up to 64), each prepared and cached per connection
+    // beside the app's other statements.
+    let mut list: Vec<&String> = asked.keys().collect();
+    if let Some(&last) = list.last() {
+        list.resize(padded_len(list.len()), last);
+    }
     let rows = sessions::Entity::find()
-        .filter(sessions::Column::Id.is_in(asked.keys().cloned()))
+        .filter(sessions::Column::Id.is_in(list.into_iter().cloned()))
         .select_only()
         .columns([
             sessions::Column::Id,
@@ -363,4 +377,18 @@ async fn loaded(
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_take_four_lengths() {
+        let lens: Vec<usize> = (1..=READ_TOGETHER).map(padded_len).collect();
+        assert!(lens.iter().zip(1..).all(|(&len, n)| len >= n));
+        let mut shapes = lens.clone();
+        shapes.dedup();
+        assert_eq!(shapes, READ_SHAPES);
+    }
 }
