@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -173,14 +172,29 @@ fn route_label(req: &Request) -> String {
     }
 }
 
-/// Middleware: counts and times every request.
-pub async fn track(req: Request, next: Next) -> Response {
-    let method = method_label(req.method());
-    let route = route_label(&req);
-    let start = Instant::now();
-    let res = next.run(req).await;
-    metrics().observe(method, route, res.status(), start.elapsed());
-    res
+/// A request being counted and timed: from [`Timing::start`] as it comes in
+/// to [`Timing::done`] with its answer.
+pub struct Timing {
+    method: &'static str,
+    route: String,
+    start: Instant,
+}
+
+impl Timing {
+    pub fn start(req: &Request) -> Self {
+        Self {
+            method: method_label(req.method()),
+            route: route_label(req),
+            start: Instant::now(),
+        }
+    }
+
+    /// Counts the request with its status; returns how long it took.
+    pub fn done(self, status: StatusCode) -> Duration {
+        let took = self.start.elapsed();
+        metrics().observe(self.method, self.route, status, took);
+        took
+    }
 }
 
 /// `GET /metrics` with `Authorization: Bearer <metrics_token>`.

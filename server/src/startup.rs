@@ -18,7 +18,6 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::net::TcpListener;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
@@ -318,10 +317,6 @@ fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(idle_minutes)));
 
-    // A header every response carries unless its handler set its own.
-    let always = |name, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
     let routes = route_list();
     let leptos = state.leptos.clone();
     Router::new()
@@ -340,8 +335,14 @@ fn router(
         .merge(app::reviews::http::routes())
         .merge(app::sso::http::routes(
             app::sso::http::Confirmations::default()
-                .on(app::pledges::http::CONFIRM_KIND, app::pledges::http::confirmed)
-                .on(app::contract::http::CONFIRM_KIND, app::contract::http::confirmed),
+                .on(
+                    app::pledges::http::CONFIRM_KIND,
+                    app::pledges::http::confirmed,
+                )
+                .on(
+                    app::contract::http::CONFIRM_KIND,
+                    app::contract::http::confirmed,
+                ),
         ))
         .merge(app::customers::http::routes())
         .merge(app::subprocessors::http::routes())
@@ -370,33 +371,14 @@ fn router(
         )
         // Added after the body limits: the upload streams and counts itself.
         .merge(app::evidence::http::upload_routes())
+        // Every layer clones the stack below it for every request, so the
+        // work each request needs on its way in and out is done in as few
+        // layers as possible (two for the headers and the door, not ten).
         .layer(
             tower::ServiceBuilder::new()
                 .layer(compression())
-                .layer(middleware::from_fn(log_request))
-                .layer(middleware::from_fn(crate::metrics::track))
-                .layer(middleware::from_fn_with_state(state.clone(), client_addr))
-                .layer(middleware::from_fn_with_state(state.clone(), same_origin_writes))
-                // The headers every response carries unless its handler
-                // set its own.
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::STRICT_TRANSPORT_SECURITY,
-                    // Only over https: a browser that saw it over http would
-                    // refuse a later plain-http instance on that name.
-                    secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
-                ))
-                .layer(always(
-                    header::HeaderName::from_static("cross-origin-opener-policy"),
-                    "same-origin",
-                ))
-                .layer(always(
-                    header::HeaderName::from_static("permissions-policy"),
-                    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
-                ))
-                .layer(always(header::CONTENT_SECURITY_POLICY, app::csp::DEFAULT_POLICY))
-                .layer(always(header::REFERRER_POLICY, "same-origin"))
-                .layer(always(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(always(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .map_response(always_headers(secure))
+                .layer(middleware::from_fn_with_state(state.clone(), front_door))
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(state.clone(), login_gate)),
         )
@@ -420,10 +402,72 @@ fn compression()
         )
 }
 
+/// The headers every response carries unless its handler set its own.
+const ALWAYS: [(header::HeaderName, HeaderValue); 6] = [
+    (
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()",
+        ),
+    ),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(app::csp::DEFAULT_POLICY),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+];
+
+/// Adds [`ALWAYS`] (and over https HSTS) where the handler did not set its own.
+fn always_headers(secure: bool) -> impl Fn(Response) -> Response + Clone {
+    // Only over https: a browser that saw it over http would refuse a
+    // later plain-http instance on that name.
+    let hsts = secure.then_some((
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    ));
+    move |mut res: Response| {
+        let headers = res.headers_mut();
+        for (name, value) in ALWAYS.into_iter().chain(hsts.clone()) {
+            if !headers.contains_key(&name) {
+                headers.insert(name, value);
+            }
+        }
+        res
+    }
+}
+
+/// Every request's way in and out: its client address, the refusal of a
+/// cross-origin write, and on the way out its metrics and its log line.
+async fn front_door(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let timing = crate::metrics::Timing::start(&req);
+    let method = req.method().clone();
+    let path = redact(req.uri().path());
+    put_client_addr(&state, &mut req);
+    let res = match cross_origin_write(&state, &req) {
+        Some(refused) => refused,
+        None => next.run(req).await,
+    };
+    let took = timing.done(res.status());
+    tracing::info!(target: "nachweis::http", %method, %path, status = res.status().as_u16(), ms = took.as_millis() as u64);
+    res
+}
+
 /// Puts the client's address into the request (see [`app::net`]): the
 /// connection's peer, or behind a configured proxy the rightmost address
 /// it did not add itself. Nothing else in the app reads forwarding headers.
-async fn client_addr(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+fn put_client_addr(state: &AppState, req: &mut Request) {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -437,19 +481,18 @@ async fn client_addr(State(state): State<AppState>, mut req: Request, next: Next
         .collect();
     let ip = app::net::client_addr(peer, &forwarded, &state.net.trusted_proxies);
     req.extensions_mut().insert(app::net::ClientAddr(ip));
-    next.run(req).await
 }
 
-/// Refuses a state-changing request that a browser sent from another
-/// origin: its `Origin` (or, without one, `Sec-Fetch-Site`) must be this
-/// site. SameSite=Lax cookies alone let a sibling subdomain post, and let
-/// any site sign a browser in to an attacker's account (login CSRF).
+/// The refusal of a state-changing request that a browser sent from
+/// another origin: its `Origin` (or, without one, `Sec-Fetch-Site`) must be
+/// this site. SameSite=Lax cookies alone let a sibling subdomain post, and
+/// let any site sign a browser in to an attacker's account (login CSRF).
 /// Requests without either header (not from a browser: the CLI, scripts)
 /// carry no ambient cookies of a victim and pass.
-async fn same_origin_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+fn cross_origin_write(state: &AppState, req: &Request) -> Option<Response> {
     use axum::http::Method;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
     let headers = req.headers();
     let allowed = match headers
@@ -462,15 +505,17 @@ async fn same_origin_writes(State(state): State<AppState>, req: Request, next: N
             Some("cross-site" | "same-site")
         ),
     };
-    if !allowed {
-        tracing::warn!(path = %redact(req.uri().path()), "refused a cross-origin write");
-        return (
+    if allowed {
+        return None;
+    }
+    tracing::warn!(path = %redact(req.uri().path()), "refused a cross-origin write");
+    Some(
+        (
             StatusCode::FORBIDDEN,
             "Diese Anfrage kam nicht von dieser Website und wurde abgewiesen. / This request did not come from this site and was refused.",
         )
-            .into_response();
-    }
-    next.run(req).await
+            .into_response(),
+    )
 }
 
 /// Whether a browser's `Origin` is the public URL's origin. For an
@@ -635,16 +680,6 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
         parts.status = app::http::status_of(&err);
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// One log line per request, without query strings or secret path parts.
-async fn log_request(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = redact(req.uri().path());
-    let started = std::time::Instant::now();
-    let res = next.run(req).await;
-    tracing::info!(target: "nachweis::http", %method, %path, status = res.status().as_u16(), ms = started.elapsed().as_millis() as u64);
-    res
 }
 
 /// Paths whose last part is a secret (a one-time token): logged without it.

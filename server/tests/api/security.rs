@@ -252,6 +252,27 @@ async fn cross_origin_writes_are_refused(backend: Backend) {
         );
     }
     assert_eq!(c.call("auth/me", &[]).await.body, "null");
+    // The refusal is a response of this site like any other: it carries
+    // the headers every response carries.
+    let refused = c
+        .http
+        .post(format!("{}/api/auth/login", c.base))
+        .header("Origin", "https://evil.example")
+        .form(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    for name in [
+        "x-frame-options",
+        "content-security-policy",
+        "x-content-type-options",
+    ] {
+        assert!(
+            refused.headers().contains_key(name),
+            "refusal without {name}"
+        );
+    }
     let own = app.address.clone();
     assert_eq!(
         send_with(
