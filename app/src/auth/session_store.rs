@@ -36,7 +36,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, Set, Statement,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use tower_sessions::session::{Id, Record};
@@ -80,11 +81,12 @@ struct Seen {
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, idle: Duration) -> Self {
+        let sql = Arc::new(ReadSql::new(db.get_database_backend()));
         let reads = Batched::new(READ_TOGETHER, READ_PATIENCE, {
             let db = db.clone();
             move |ids: Vec<Id>| {
-                let db = db.clone();
-                async move { loaded(&db, &ids).await.map_err(|e| e.to_string()) }
+                let (db, sql) = (db.clone(), sql.clone());
+                async move { loaded(&db, &sql, &ids).await.map_err(|e| e.to_string()) }
             }
         });
         Self {
@@ -314,13 +316,52 @@ fn padded_len(n: usize) -> usize {
     READ_SHAPES.into_iter().find(|&len| len >= n).unwrap_or(n)
 }
 
-/// The sessions `ids` with their persons, in one statement: each found
-/// session's rows, under its id.
-async fn loaded(
-    db: &DatabaseConnection,
-    ids: &[Id],
-) -> std::result::Result<HashMap<Id, Vec<Loaded>>, DbErr> {
-    use sea_orm::{JoinType, QueryOrder, QuerySelect, RelationDef};
+/// The session read's SQL for each of [`READ_SHAPES`], built once: building
+/// it (columns, joins, condition, then the text) took about as many
+/// instructions as running it, on every read.
+#[derive(Debug)]
+struct ReadSql {
+    backend: DbBackend,
+    by_shape: Vec<(usize, String)>,
+}
+
+impl ReadSql {
+    fn new(backend: DbBackend) -> Self {
+        let by_shape = READ_SHAPES
+            .into_iter()
+            .filter_map(|len| {
+                let ids: Vec<String> = (0..len).map(|i| format!("shape-{i}")).collect();
+                let built = read_statement(backend, &ids);
+                // Only a statement whose parameters are exactly the ids, in
+                // order, can take other ids; any other is built per read.
+                let values: Vec<sea_orm::Value> = ids.into_iter().map(Into::into).collect();
+                (built.values.as_ref().map(|v| &v.0) == Some(&values)).then_some((len, built.sql))
+            })
+            .collect();
+        Self { backend, by_shape }
+    }
+
+    /// The read of `ids` (distinct), padded to its shape.
+    fn statement(&self, ids: &[String]) -> Statement {
+        let mut list: Vec<&String> = ids.iter().collect();
+        if let Some(&last) = list.last() {
+            list.resize(padded_len(list.len()), last);
+        }
+        let list: Vec<String> = list.into_iter().cloned().collect();
+        match self.by_shape.iter().find(|(len, _)| *len == list.len()) {
+            Some((_, sql)) => Statement::from_sql_and_values(
+                self.backend,
+                sql.clone(),
+                list.into_iter().map(sea_orm::Value::from),
+            ),
+            None => read_statement(self.backend, &list),
+        }
+    }
+}
+
+/// The sessions `ids` joined with their accounts and each membership.
+fn read_statement(backend: DbBackend, ids: &[String]) -> Statement {
+    use sea_orm::{JoinType, QueryOrder, QuerySelect, QueryTrait, RelationDef};
     let to_user: RelationDef = sessions::Entity::belongs_to(users::Entity)
         .from(sessions::Column::UserId)
         .to(users::Column::Id)
@@ -333,16 +374,8 @@ async fn loaded(
         .from(memberships::Column::OrgId)
         .to(organisations::Column::Id)
         .into();
-    let asked: HashMap<String, Id> = ids.iter().map(|id| (id.to_string(), *id)).collect();
-    // The list padded to a few lengths by repeating an id: a statement per
-    // length otherwise (up to 64), each prepared and cached per connection
-    // beside the app's other statements.
-    let mut list: Vec<&String> = asked.keys().collect();
-    if let Some(&last) = list.last() {
-        list.resize(padded_len(list.len()), last);
-    }
-    let rows = sessions::Entity::find()
-        .filter(sessions::Column::Id.is_in(list.into_iter().cloned()))
+    sessions::Entity::find()
+        .filter(sessions::Column::Id.is_in(ids.iter().cloned()))
         .select_only()
         .columns([
             sessions::Column::Id,
@@ -367,7 +400,19 @@ async fn loaded(
         .join(JoinType::LeftJoin, to_memberships)
         .join(JoinType::LeftJoin, to_org)
         .order_by_asc(memberships::Column::OrgId)
-        .into_model::<Loaded>()
+        .build(backend)
+}
+
+/// The sessions `ids` with their persons, in one statement: each found
+/// session's rows, under its id.
+async fn loaded(
+    db: &DatabaseConnection,
+    sql: &ReadSql,
+    ids: &[Id],
+) -> std::result::Result<HashMap<Id, Vec<Loaded>>, DbErr> {
+    let asked: HashMap<String, Id> = ids.iter().map(|id| (id.to_string(), *id)).collect();
+    let keys: Vec<String> = asked.keys().cloned().collect();
+    let rows = Loaded::find_by_statement(sql.statement(&keys))
         .all(db)
         .await?;
     let mut found: HashMap<Id, Vec<Loaded>> = HashMap::new();
@@ -382,6 +427,26 @@ async fn loaded(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The statement made from the SQL built once is the one the query
+    /// builder makes for the same (padded) ids, on both databases.
+    #[test]
+    fn a_read_built_once_is_the_read_built_now() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let sql = ReadSql::new(backend);
+            assert_eq!(sql.by_shape.len(), READ_SHAPES.len(), "{backend:?}");
+            for n in [1, 2, 4, 5, 16, 17, 64] {
+                let ids: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
+                let mut padded = ids.clone();
+                padded.resize(padded_len(n), ids[n - 1].clone());
+                assert_eq!(
+                    sql.statement(&ids),
+                    read_statement(backend, &padded),
+                    "{backend:?}, {n} ids"
+                );
+            }
+        }
+    }
 
     #[test]
     fn id_lists_take_four_lengths() {
