@@ -19,7 +19,9 @@
 //!   - `/login` (no session) and `/healthz`.
 //!
 //! nginx serving the same PDF (download and 304) is the reference, measured
-//! in the same run. Before the load, `/login` and `/portal` are opened in
+//! in the same run, and beside it a bare axum server in the bench's own
+//! process serving the same bytes: what the stack alone reaches, without
+//! anything of Nachweis. Before the load, `/login` and `/portal` are opened in
 //! Chromium on a throttled phone profile, and the time to hydration
 //! printed. The server's resident memory is printed before the load, right
 //! after it, and after a few idle seconds. Then the soak (`load/soak.rs`)
@@ -365,11 +367,59 @@ async fn big_org(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 
 const BIG_CUSTOMER: &str = "kundin@gross.example";
 
+/// The same file from a bare axum server in this process: the framework
+/// Nachweis is built on (axum on hyper and tokio, the same versions, two
+/// worker threads like the server's), with nothing of Nachweis: no session,
+/// no access log, no middleware. What the stack itself serves on this
+/// machine, so that the distance to nginx can be split into the stack's
+/// and ours. Stops when dropped.
+struct BareAxum {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BareAxum {
+    async fn serve(file: &[u8], etag: &str) -> anyhow::Result<BareAxum> {
+        use axum::http::{HeaderMap, StatusCode, header};
+        use axum::response::IntoResponse;
+        let body = axum::body::Bytes::copy_from_slice(file);
+        let etag = etag.to_owned();
+        let app = axum::Router::new().route(
+            "/anlage.pdf",
+            axum::routing::get(move |headers: HeaderMap| {
+                let (body, etag) = (body.clone(), etag.clone());
+                async move {
+                    let tag = [(header::ETAG, etag.clone())];
+                    if headers
+                        .get(header::IF_NONE_MATCH)
+                        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+                    {
+                        return (StatusCode::NOT_MODIFIED, tag).into_response();
+                    }
+                    (tag, [(header::CONTENT_TYPE, "application/pdf")], body).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/anlage.pdf", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(BareAxum { url, task })
+    }
+}
+
+impl Drop for BareAxum {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// nginx serving `dir` on a free port, until dropped.
 struct Nginx {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Nginx {
@@ -404,11 +454,7 @@ impl Nginx {
                 .await
                 .is_ok()
             {
-                return Ok(Nginx {
-                    child,
-                    port,
-                    _dir: dir,
-                });
+                return Ok(Nginx { child, port, dir });
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
@@ -418,7 +464,20 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // Asked to stop, the master stops its workers; killed, it would
+        // leave them running (and listening) after the bench.
+        let stopped = Command::new("nginx")
+            .arg("-p")
+            .arg(self.dir.path())
+            .arg("-c")
+            .arg(self.dir.path().join("nginx.conf"))
+            .args(["-s", "stop"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -574,6 +633,21 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
     let nginx = Nginx::serve(&pdf).await?;
     let reference = format!("http://127.0.0.1:{}/anlage.pdf", nginx.port);
     let (_, nginx_etag) = fetch(&reference, &[]).await?;
+    let bare = BareAxum::serve(&pdf, &etag).await?;
+    anyhow::ensure!(
+        fetch(&bare.url, &[]).await?.0 == pdf,
+        "axum alone: other bytes"
+    );
+    let unchanged = client()?
+        .get(&bare.url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(
+        unchanged == reqwest::StatusCode::NOT_MODIFIED,
+        "axum alone, 304 row: {unchanged}"
+    );
 
     println!(
         "\n{label}: demo data + Groß GmbH ({MEASURES} measures, {STAFF} staff); set up in {:.1} s; {} s per row; RSS before the load {}",
@@ -590,6 +664,12 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
         rows.push((download, c, ours));
         let theirs = wrk("  nginx, same file", c, &reference, &[]).await?;
         println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
+        let stack = wrk("  axum alone, same file", c, &bare.url, &[]).await?;
+        println!(
+            "  {:>47.0} % of nginx; Nachweis {:.0} % of axum alone",
+            stack / theirs * 100.0,
+            ours / stack * 100.0
+        );
         let ours = wrk(
             "annex, If-None-Match (304)",
             c,
@@ -606,6 +686,18 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
         )
         .await?;
         println!("  {:>47.0} % of nginx", ours / theirs * 100.0);
+        let stack = wrk(
+            "  axum alone, If-None-Match (304)",
+            c,
+            &bare.url,
+            &[format!("If-None-Match: {etag}")],
+        )
+        .await?;
+        println!(
+            "  {:>47.0} % of nginx; Nachweis {:.0} % of axum alone",
+            stack / theirs * 100.0,
+            ours / stack * 100.0
+        );
         let many = "annex, 304, 32 sessions in turn";
         let many_rps = wrk_rotating(
             many,
@@ -647,6 +739,7 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
         srv.panics(&config)
     );
     drop(nginx);
+    drop(bare);
     soak::run(label, &base, &db, big_dpo, big_customer).await?;
     println!(
         "{label}: RSS after the soak {}; panics in the server's log: {}",
