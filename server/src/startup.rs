@@ -83,10 +83,18 @@ impl Counts {
     fn add(&self, sql: &str) {
         use std::sync::atomic::Ordering::Relaxed;
         self.all.fetch_add(1, Relaxed);
-        let verb = sql.trim_start().get(..6).unwrap_or_default();
-        if ["INSERT", "UPDATE", "DELETE"]
-            .iter()
-            .any(|w| verb.eq_ignore_ascii_case(w))
+        let sql = sql.trim_start();
+        let is = |verb: &str| {
+            sql.get(..verb.len())
+                .is_some_and(|v| v.eq_ignore_ascii_case(verb))
+        };
+        // A `WITH` writes if it holds a data-modifying statement (the
+        // audit append on PostgreSQL); ours write in capitals.
+        if ["INSERT", "UPDATE", "DELETE"].into_iter().any(is)
+            || (is("WITH")
+                && ["INSERT ", "UPDATE ", "DELETE "]
+                    .iter()
+                    .any(|w| sql.contains(w)))
         {
             self.writes.fetch_add(1, Relaxed);
         }
