@@ -200,7 +200,7 @@ impl Server {
             )
             // The longest interval allowed: no background job in the figures.
             .env("NACHWEIS_WORKER_INTERVAL_SECS", "3600")
-            .env("RUST_LOG", "warn")
+            .env("NACHWEIS_LOG", "warn")
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;

@@ -212,7 +212,7 @@ async fn cli_import_refuses_unmapped_parts_unless_assigned(backend: Backend) {
             .args(["tom", "import", "--org", "acme"])
             .arg(&file)
             .args(extra)
-            .env("RUST_LOG", "error")
+            .env("NACHWEIS_LOG", "error")
             .output()
             .expect("nachweis binary")
     };

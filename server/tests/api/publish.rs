@@ -166,7 +166,7 @@ fn cli_verify(db: &TestDb, pdf: &[u8]) -> (i32, String) {
         .arg(&db.url)
         .args(["annex", "verify"])
         .arg(&path)
-        .env("RUST_LOG", "error")
+        .env("NACHWEIS_LOG", "error")
         .output()
         .expect("nachweis binary");
     (
