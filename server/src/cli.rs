@@ -25,6 +25,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether this runs the web server (`serve`, also without a command).
+    pub fn serves(&self) -> bool {
+        matches!(self.command, None | Some(Command::Serve { .. }))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Data directory (SQLite database, evidence files). Env: NACHWEIS_DATA_DIR
@@ -330,6 +337,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 config.public_url
             );
             app.run_until(shutdown_signal()).await?;
+            tracing::info!("stopped");
             Ok(0)
         }
         Command::Migrate => {

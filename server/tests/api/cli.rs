@@ -585,3 +585,64 @@ async fn the_log_in_a_file_or_pipe_has_no_colour_codes(backend: Backend) {
     assert!(line.contains("INFO"), "{line:?}");
 }
 both!(the_log_in_a_file_or_pipe_has_no_colour_codes);
+
+/// The server's log is written by a thread of its own; none of it is lost:
+/// every request's line is there, and so is the last line the server logs
+/// before it exits (a stop by SIGTERM, as systemd and container runtimes
+/// send it).
+async fn the_log_keeps_every_line_up_to_the_exit(backend: Backend) {
+    const REQUESTS: usize = 300;
+    let db = TestDb::new(backend).await;
+    let port = crate::peers::free_port();
+    let log_path = db.dir.path().join("serve.log");
+    let mut child = db
+        .command()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("NACHWEIS_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run nachweis serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server did not start");
+    let answered = futures::future::join_all((0..REQUESTS).map(|i| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let res = http.get(format!("{base}/healthz?n={i}")).send().await;
+            res.is_ok_and(|r| r.status().is_success())
+        }
+    }))
+    .await;
+    assert!(answered.iter().all(|ok| *ok));
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    // The first health check may have come before the listener was up.
+    let healthz = lines.iter().filter(|l| l.contains("path=/healthz")).count();
+    assert!(healthz > REQUESTS, "{healthz} request lines:\n{log}");
+    assert!(
+        lines.last().is_some_and(|l| l.ends_with("stopped")),
+        "the last line: {:?}",
+        lines.last()
+    );
+}
+both!(the_log_keeps_every_line_up_to_the_exit);
