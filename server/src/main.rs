@@ -60,15 +60,16 @@ async fn main() {
         subscriber.init();
         None
     };
-    let code = match server::cli::run(cli).await {
-        Ok(code) => code,
+    let outcome = server::cli::run(cli).await;
+    // `exit` runs no destructors: the queued lines are written here, before
+    // an error is printed, so the error comes last.
+    drop(flushed_at_exit);
+    match outcome {
+        Ok(code) => std::process::exit(code),
         Err(e) => {
             // The causes on the same line: "error: what failed: why".
             eprintln!("error: {e:#}");
-            2
+            std::process::exit(2);
         }
-    };
-    // `exit` runs no destructors: the queued lines are written here.
-    drop(flushed_at_exit);
-    std::process::exit(code);
+    }
 }
