@@ -303,12 +303,9 @@ async fn postgres_connections_send_at_once() {
     }
     let db = TestDb::new(Backend::Postgres).await;
     let app = spawn_app(&db).await;
-    let port = db
-        .url
-        .split_once('@')
-        .and_then(|(_, rest)| rest.split_once(':'))
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|p| p.parse::<u16>().ok())
+    let port = url::Url::parse(&db.url)
+        .ok()
+        .and_then(|u| u.port())
         .expect("the PostgreSQL URL names a TCP port");
     // Every statement below runs on a connection of the application's pool.
     let txn = {
