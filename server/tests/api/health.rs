@@ -291,6 +291,70 @@ async fn a_read_transaction_sees_one_state_of_the_data(backend: Backend) {
 }
 both!(a_read_transaction_sees_one_state_of_the_data);
 
+/// A setting of the connection a statement runs on, as PostgreSQL shows it.
+async fn show<C: ConnectionTrait>(c: &C, name: &str) -> String {
+    c.query_one_raw(sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        format!("SHOW {name}"),
+    ))
+    .await
+    .unwrap()
+    .expect("SHOW answers one row")
+    .try_get_by_index::<String>(0)
+    .unwrap()
+}
+
+/// On PostgreSQL a page's read transaction is a plain `BEGIN` on the
+/// readers' pool, whose connections begin `REPEATABLE READ, READ ONLY` by
+/// default: no `SET TRANSACTION` after it, one round trip less per page.
+/// Writers and single statements stay on the other pool, as before: `READ
+/// COMMITTED`, writable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_read_transactions_begin_with_their_settings() {
+    use app::entities::{BeginRead, BeginWrite};
+    if !pg_available().await {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = spawn_app(&db).await;
+    let read = app.db.begin_read().await.unwrap();
+    // The connection's defaults, not settings of this transaction alone:
+    // only a connection of the readers' pool has them.
+    assert_eq!(
+        show(&read, "default_transaction_isolation").await,
+        "repeatable read"
+    );
+    assert_eq!(show(&read, "default_transaction_read_only").await, "on");
+    assert_eq!(
+        show(&read, "transaction_isolation").await,
+        "repeatable read"
+    );
+    assert_eq!(show(&read, "transaction_read_only").await, "on");
+    let refused = read
+        .execute_unprepared("UPDATE audit_head SET seq = seq WHERE id = 1")
+        .await
+        .expect_err("a read transaction wrote");
+    assert!(
+        refused.to_string().contains("read-only transaction"),
+        "{refused}"
+    );
+    read.rollback().await.unwrap();
+
+    let write = app.db.begin_write().await.unwrap();
+    assert_eq!(
+        show(&write, "transaction_isolation").await,
+        "read committed"
+    );
+    assert_eq!(show(&write, "transaction_read_only").await, "off");
+    write
+        .execute_unprepared("UPDATE audit_head SET seq = seq WHERE id = 1")
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    assert_eq!(show(&app.db, "transaction_read_only").await, "off");
+    app.stop().await;
+}
+
 /// The connections to PostgreSQL send each message at once (`TCP_NODELAY`).
 /// Without it the kernel holds a short write back until the server
 /// acknowledges the one before, which PostgreSQL delays by up to 40 ms:
