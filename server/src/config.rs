@@ -58,8 +58,7 @@ pub struct Config {
     pub database_url: String,
     /// `database_pool` (NACHWEIS_DATABASE_POOL): connections in the pool
     /// (default 8 on SQLite, 16 on PostgreSQL). On SQLite writers have one
-    /// more, of their own; on PostgreSQL page reads have as many again
-    /// (`app::entities::attach_second_pool`).
+    /// more, of their own (`app::entities::attach_writer`).
     pub database_pool: u32,
     pub public_url: String,
     /// A directory to serve the site from instead of the copy embedded in

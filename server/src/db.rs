@@ -35,19 +35,16 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire_if_idle_for(Duration::from_secs(10))
             .max_connections(config.database_pool);
-        let db = Database::connect(opts).await.map_err(|e| {
+        Database::connect(opts).await.map_err(|e| {
             anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
-        })?;
-        // Page reads begin on a pool of their own (see `BeginRead`).
-        app::entities::attach_second_pool(&db);
-        db
+        })?
     };
     Ok(db)
 }
 
 /// SQLite in WAL mode with a pool of `database_pool` connections: readers
 /// never wait for each other or for the writer. Writers have one connection
-/// of their own (`app::entities::attach_second_pool`), take the write lock at the
+/// of their own (`app::entities::attach_writer`), take the write lock at the
 /// start of their transaction (`BeginWrite`) and wait for a writer of
 /// another process up to the busy timeout; every connection gets the same
 /// settings.
@@ -81,7 +78,7 @@ async fn sqlite_pool(config: &Config) -> anyhow::Result<DatabaseConnection> {
             anyhow::anyhow!("database: cannot connect (check DATABASE_URL / --database-url): {e}")
         })?;
     let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-    app::entities::attach_second_pool(&db);
+    app::entities::attach_writer(&db);
     Ok(db)
 }
 

@@ -54,8 +54,8 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
-mod pools;
-pub use pools::{attach_second_pool, close, set_metric_callback};
+mod writers;
+pub use writers::{attach_writer, close, set_metric_callback};
 
 /// How long a SQLite writer waits for the writers' connection of its pool,
 /// and for the write lock held by another process (the busy timeout every
@@ -75,7 +75,7 @@ pub const PING_SQLITE_ON_ACQUIRE: bool = false;
 /// Beginning a transaction that writes: the one way services open one.
 pub trait BeginWrite {
     /// On SQLite the transaction runs on the pool's writers' connection
-    /// when it has one ([`attach_second_pool`]): writers of this process queue
+    /// when it has one ([`attach_writer`]): writers of this process queue
     /// for that one connection and leave the pool's connections to readers.
     /// It takes the write lock at once (`BEGIN IMMEDIATE`): a writer of
     /// another process (the command line) waits for it (the busy timeout)
@@ -90,7 +90,7 @@ impl BeginWrite for DatabaseConnection {
     async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         match self.get_database_backend() {
             DbBackend::Sqlite => {
-                let writer = pools::second_of(self);
+                let writer = writers::writer_of(self);
                 writer
                     .as_ref()
                     .unwrap_or(self)
@@ -113,12 +113,10 @@ impl BeginWrite for DatabaseConnection {
 /// PostgreSQL network round trips. And the page sees one state of the data:
 /// on SQLite a read transaction reads one snapshot anyway; PostgreSQL's
 /// default (READ COMMITTED) gives every statement a snapshot of its own, so
-/// there it is `REPEATABLE READ, READ ONLY`: a plain `BEGIN` on the
-/// pool's readers' pool ([`attach_second_pool`]), whose connections have
-/// these as their defaults; without one, sea-orm sets them with a
-/// statement after `BEGIN` (one more round trip). Otherwise a page could
-/// read the assessments of a measure that its catalogue, read a moment
-/// before, did not have yet.
+/// there it is `REPEATABLE READ, READ ONLY` (one more round trip: sea-orm
+/// sets it with a statement after `BEGIN`). Otherwise a page could read
+/// the assessments of a measure that its catalogue, read a moment before,
+/// did not have yet.
 /// Nothing may write in it: on SQLite the write would have to upgrade the
 /// read lock, which is what [`BeginWrite`] exists to avoid; on PostgreSQL
 /// it fails.
@@ -131,17 +129,13 @@ pub trait BeginRead {
 impl BeginRead for DatabaseConnection {
     async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
         match self.get_database_backend() {
-            DbBackend::Postgres => match pools::second_of(self) {
-                #[allow(clippy::disallowed_methods)] // REPEATABLE READ, READ ONLY by default
-                Some(readers) => readers.begin().await,
-                None => {
-                    self.begin_with_config(
-                        Some(sea_orm::IsolationLevel::RepeatableRead),
-                        Some(sea_orm::AccessMode::ReadOnly),
-                    )
-                    .await
-                }
-            },
+            DbBackend::Postgres => {
+                self.begin_with_config(
+                    Some(sea_orm::IsolationLevel::RepeatableRead),
+                    Some(sea_orm::AccessMode::ReadOnly),
+                )
+                .await
+            }
             #[allow(clippy::disallowed_methods)] // reads only (see above)
             _ => self.begin().await,
         }
@@ -179,7 +173,7 @@ mod tests {
             .await
             .unwrap();
         let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-        attach_second_pool(&db);
+        attach_writer(&db);
         db.execute_unprepared("CREATE TABLE t (n INTEGER NOT NULL)")
             .await
             .unwrap();
@@ -285,7 +279,7 @@ mod tests {
         let (db, file) = pool("gone", 2, Duration::from_secs(30)).await;
         let options = Arc::downgrade(&db.get_sqlite_connection_pool().connect_options());
         let key = options.as_ptr() as usize;
-        assert!(pools::is_registered(key));
+        assert!(writers::is_registered(key));
         db.begin_write().await.unwrap().commit().await.unwrap();
         drop(db);
         assert_eq!(
@@ -294,13 +288,13 @@ mod tests {
             "the dropped pool kept its options"
         );
         let (other, other_file) = pool("next", 2, Duration::from_secs(30)).await;
-        assert!(!pools::is_registered(key));
+        assert!(!writers::is_registered(key));
         // Closed: the writer is closed with it, and the last connection's
         // close folds the WAL into the file.
         let other_key = Arc::as_ptr(&other.get_sqlite_connection_pool().connect_options()) as usize;
         other.begin_write().await.unwrap().commit().await.unwrap();
         close(other).await.unwrap();
-        assert!(!pools::is_registered(other_key));
+        assert!(!writers::is_registered(other_key));
         let mut wal = other_file.as_os_str().to_owned();
         wal.push("-wal");
         assert!(
