@@ -569,8 +569,8 @@ async fn run(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Ro
     let secret = SECRET.get_or_init(|| hex::encode(rand::random::<[u8; 32]>()));
     config.secret_key = Some(secret.clone().into());
     if let Some(url) = database_url {
+        config.database_pool = server::config::default_database_pool(&url);
         config.database_url = url;
-        config.database_pool = 16;
     }
     // Migrates the database; the server then finds it current.
     let db = server::db::connect(&config).await?;
