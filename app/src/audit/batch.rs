@@ -5,9 +5,20 @@
 //! transaction holding it has committed; only then does the request answer.
 //! So nothing acknowledged is lost in a crash: a download whose row was not
 //! committed was never delivered. Under load the writer takes whatever has
-//! queued up while the previous transaction ran (up to [`MAX_BATCH`]) and
-//! appends it in one transaction, one chain link per event, in arrival
-//! order. An idle writer commits a lone event at once.
+//! queued up while the previous transaction ran, lets the runtime run
+//! once more (the requests under way that are about to append do so), and
+//! appends all of it (up to [`MAX_BATCH`]) in one transaction, one chain
+//! link per event, in arrival order. An idle writer commits a lone event
+//! at once: the extra turn finds nothing else to run.
+//!
+//! That turn is what keeps batches large on a busy server: without it the
+//! writer, woken by the first event, started its transaction while the
+//! other downloads of the moment were still on their way, and every few
+//! downloads paid for a transaction of their own (each statement a hand-off
+//! to the database's thread). Measured 2026-12-08, release, SQLite, wrk
+//! c=32 (with the same turn in the session read, `auth::batch`): the
+//! download 10,800–12,600 → 12,300–13,700 req/s, 116–137 → 102–112 µs of
+//! server CPU each.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -68,6 +79,14 @@ impl AuditBatcher {
 async fn writer(db: sea_orm::DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // One turn for the requests under way (see the module's text).
+        tokio::task::yield_now().await;
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         let outcome = write(&db, &batch).await.map_err(|e| e.to_string());
         if let Err(e) = &outcome {
             tracing::error!(events = batch.len(), "audit batch not written: {e}");
