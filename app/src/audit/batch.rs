@@ -13,9 +13,9 @@
 //!
 //! That turn is what keeps batches large on a busy server: without it the
 //! writer, woken by the first event, started its transaction while the
-//! other downloads of the moment were still on their way, and every few
-//! downloads paid for a transaction of their own (each statement a hand-off
-//! to the database's thread). Measured 2026-12-08, release, SQLite, wrk
+//! other downloads of the moment were still on their way, and they waited
+//! for a transaction of their own (each statement a hand-off to the
+//! database's thread). Measured 2026-12-08, release, SQLite, wrk
 //! c=32 (with the same turn in the session read, `auth::batch`): the
 //! download 10,800–12,600 → 12,300–13,700 req/s, 116–137 → 102–112 µs of
 //! server CPU each.

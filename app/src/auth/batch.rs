@@ -13,10 +13,10 @@
 //! key that arrives later still waits for the next round, never for an
 //! answer already under way. Without the turn a round started as soon as
 //! its first key woke it, before the other requests of the moment had
-//! asked, and they paid for rounds of their own (each a statement handed
-//! to the database's thread). Measured 2026-12-08, release, SQLite, wrk c=32: the
-//! annex's 304 (the session read and nothing else) 26,700–28,900 →
-//! 33,600–34,600 req/s, 53–58 → 42 µs of server CPU each.
+//! asked, and they waited for a round of their own (each a statement
+//! handed to the database's thread). Measured 2026-12-08, release,
+//! SQLite, wrk c=32: the annex's 304 (the session read and nothing else)
+//! 26,700–28,900 → 33,600–34,600 req/s, 53–58 → 42 µs of server CPU each.
 //!
 //! (The `dataloader` crate gathers keys by yielding a fixed number of
 //! times before each batch and serves only GraphQL-style callers; the
